@@ -1,0 +1,164 @@
+//! `/v1/files`: multipart upload, retrieve, list, content and delete, kept in memory.
+
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::errors::ApiError;
+use crate::store::{Store, StoredFile};
+use crate::util::{alnum_id, now_unix};
+use crate::{AppState, MAX_BODY_BYTES};
+
+const PURPOSES: &[&str] = &[
+    "assistants",
+    "batch",
+    "fine-tune",
+    "vision",
+    "user_data",
+    "evals",
+];
+
+/// `POST /v1/files` (multipart fields `purpose` and `file`).
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::bad_request(
+            "Invalid request: the body must be multipart/form-data with the fields 'purpose' and 'file'.",
+            None,
+            None,
+        )
+    })?;
+    let mut purpose: Option<String> = None;
+    let mut file: Option<(String, Bytes)> = None;
+    loop {
+        let field = multipart.next_field().await.map_err(body_error)?;
+        let Some(field) = field else { break };
+        match field.name() {
+            Some("purpose") => purpose = Some(field.text().await.map_err(body_error)?),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("file").to_string();
+                file = Some((name, field.bytes().await.map_err(body_error)?));
+            }
+            _ => {}
+        }
+    }
+    let purpose = purpose.ok_or_else(|| ApiError::missing("purpose"))?;
+    if !PURPOSES.contains(&purpose.as_str()) {
+        return Err(ApiError::invalid_enum("purpose", &purpose, PURPOSES));
+    }
+    let (filename, content) = file.ok_or_else(|| ApiError::missing("file"))?;
+    if purpose == "batch" && !filename.ends_with(".jsonl") {
+        return Err(ApiError::bad_request(
+            "Invalid file format for Batch API. Must be .jsonl",
+            Some("file"),
+            None,
+        ));
+    }
+    let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+    let object = add_file(&mut store, &filename, &purpose, content.to_vec());
+    Ok(Json(object))
+}
+
+fn body_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(MAX_BODY_BYTES)
+    } else {
+        ApiError::bad_request(
+            format!("Invalid multipart body: {}", e.body_text()),
+            None,
+            None,
+        )
+    }
+}
+
+/// Stores a file and returns its `file` object.
+pub(crate) fn add_file(
+    store: &mut Store,
+    filename: &str,
+    purpose: &str,
+    content: Vec<u8>,
+) -> Value {
+    let seq = store.next();
+    let id = format!(
+        "file-{}",
+        alnum_id(&[&seq.to_le_bytes(), filename.as_bytes(), &content], 22)
+    );
+    let object = json!({
+        "id": id,
+        "object": "file",
+        "bytes": content.len(),
+        "created_at": now_unix(),
+        "filename": filename,
+        "purpose": purpose,
+        "status": "processed"
+    });
+    store.files.push(StoredFile {
+        object: object.clone(),
+        content,
+    });
+    object
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::object_not_found(format!("No such File object: {id}"), Some("id"))
+}
+
+/// `GET /v1/files/{id}`.
+pub(crate) async fn retrieve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+    store
+        .file(&id)
+        .map(|f| Json(f.object.clone()))
+        .ok_or_else(|| not_found(&id))
+}
+
+/// `GET /v1/files/{id}/content`.
+pub(crate) async fn content(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+    let file = store.file(&id).ok_or_else(|| not_found(&id))?;
+    let mut response = file.content.clone().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    Ok(response)
+}
+
+/// `GET /v1/files`.
+pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
+    let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+    let data: Vec<Value> = store.files.iter().map(|f| f.object.clone()).collect();
+    Json(json!({
+        "object": "list",
+        "first_id": data.first().map(|f| f["id"].clone()),
+        "last_id": data.last().map(|f| f["id"].clone()),
+        "has_more": false,
+        "data": data
+    }))
+}
+
+/// `DELETE /v1/files/{id}`.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+    let before = store.files.len();
+    store.files.retain(|f| f.object["id"] != id.as_str());
+    if store.files.len() == before {
+        return Err(not_found(&id));
+    }
+    Ok(Json(json!({ "id": id, "object": "file", "deleted": true })))
+}

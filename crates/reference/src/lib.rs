@@ -1,0 +1,166 @@
+//! The built-in reference endpoint of llm-parity.
+//!
+//! A deterministic, offline HTTP server that speaks the OpenAI REST API as documented in
+//! OpenAI's OpenAPI specification. `llm-parity run` tests against it when no keys are
+//! configured, so every case of the harness must pass here. It deliberately shares no code
+//! with the harness's judge: it is written from the wire specification, so the two cannot
+//! "agree with themselves".
+//!
+//! There is no model behind it. Replies are built from the request:
+//!
+//! * A **token** is a whitespace-separated word together with the whitespace before it
+//!   (so `"a b"` is the two tokens `"a"` and `" b"`). Prompt tokens are the words of all
+//!   message text (minimum 1) plus fixed amounts for images and audio; completion tokens are
+//!   the tokens of the generated content.
+//! * A text reply is `"Reference reply: "`, the first eight words of the last user message,
+//!   a note about attached images/audio, and a fixed filler sentence (about 20 tokens).
+//! * Tool-call arguments and `json_schema` content are generated to satisfy the declared
+//!   JSON Schema (see the `schema_gen` module).
+//!
+//! Two profiles exist: [`Profile::OpenAi`] follows OpenAI's documented behaviour, and
+//! [`Profile::GeminiCompat`] is an **emulation** of the documented deviations of Google's
+//! Gemini OpenAI-compatibility endpoint (see the `gemini` module), for testing the harness's
+//! deviation reporting offline.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use axum::Router;
+
+mod auth;
+mod batches;
+mod body;
+mod chat;
+mod content;
+mod embeddings;
+mod errors;
+mod files;
+mod gemini;
+mod headers;
+mod images;
+mod logprobs;
+mod models;
+mod reply;
+mod request;
+mod schema_gen;
+mod store;
+mod stream;
+mod tools;
+mod util;
+mod validate;
+
+/// Request bodies above this size get a 413 error envelope.
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+/// Which provider's wire behaviour the endpoint reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// OpenAI's documented behaviour (the baseline).
+    OpenAi,
+    /// An emulation of the documented deviations of Gemini's OpenAI-compatibility endpoint
+    /// (QUIRKS.md rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2). Not Google's code.
+    GeminiCompat,
+}
+
+impl Profile {
+    /// The profile's name as used on the command line: `openai` or `gemini-compat`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Profile::OpenAi => "openai",
+            Profile::GeminiCompat => "gemini-compat",
+        }
+    }
+
+    /// Parses a profile name (as produced by [`Profile::name`]); `None` for unknown names.
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "openai" => Some(Profile::OpenAi),
+            "gemini-compat" | "gemini_compat" | "gemini" => Some(Profile::GeminiCompat),
+            _ => None,
+        }
+    }
+}
+
+/// How the reference endpoint behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Which provider's wire behaviour to reproduce.
+    pub profile: Profile,
+    /// `None`: no authentication. `Some(key)`: every `/v1` route requires
+    /// `Authorization: Bearer <key>` (or `x-goog-api-key` / `api-key` headers).
+    pub api_key: Option<String>,
+    /// Milliseconds slept before the response headers of every request.
+    pub delay_ms: u64,
+    /// Milliseconds slept between server-sent events of a stream.
+    pub stream_delay_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            profile: Profile::OpenAi,
+            api_key: None,
+            delay_ms: 0,
+            stream_delay_ms: 0,
+        }
+    }
+}
+
+/// Shared state of one endpoint instance: its configuration and the in-memory file and
+/// batch store.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<Mutex<store::Store>>,
+}
+
+/// Builds the endpoint's router. Every route lives under `/v1`.
+pub fn router(config: Config) -> Router {
+    let state = AppState {
+        config: Arc::new(config),
+        store: Arc::new(Mutex::new(store::Store::default())),
+    };
+    Router::new()
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{*id}", get(models::retrieve))
+        .route("/v1/chat/completions", post(chat::create))
+        .route("/v1/embeddings", post(embeddings::create))
+        .route("/v1/images/generations", post(images::generate))
+        .route(images::SERVE_ROUTE, get(images::serve))
+        .route("/v1/files", post(files::upload).get(files::list))
+        .route("/v1/files/{id}", get(files::retrieve).delete(files::delete))
+        .route("/v1/files/{id}/content", get(files::content))
+        .route("/v1/batches", post(batches::create).get(batches::list))
+        .route("/v1/batches/{id}", get(batches::retrieve))
+        .route("/v1/batches/{id}/cancel", post(batches::cancel))
+        .fallback(errors::unknown_route)
+        .method_not_allowed_fallback(errors::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Layers run outermost-last: headers (delay, request id) wrap the Gemini error
+        // rewrite, which wraps authentication, so auth failures get rewritten too.
+        .layer(from_fn_with_state(state.clone(), auth::require_key))
+        .layer(from_fn_with_state(state.clone(), gemini::rewrite_errors))
+        .layer(from_fn_with_state(state.clone(), headers::stamp))
+        .with_state(state)
+}
+
+/// Serves the endpoint on an already-bound listener until the task is dropped or fails.
+pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
+    axum::serve(listener, router(config)).await
+}
+
+/// The model ids this endpoint serves for each logical role (`chat`, `vision`, `audio`,
+/// `embedding`, `image`, `reasoning`), as requests should send them.
+///
+/// Under [`Profile::GeminiCompat`] the `/v1/models` listing shows `models/`-prefixed ids
+/// (QUIRKS L1), but requests accept the bare ids returned here.
+pub fn models(profile: Profile) -> Vec<(&'static str, String)> {
+    // Both profiles accept the bare ids in requests; only the listing differs.
+    let _ = profile;
+    models::CATALOGUE
+        .iter()
+        .map(|m| (m.role, m.id.to_string()))
+        .collect()
+}

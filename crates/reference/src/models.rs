@@ -1,0 +1,129 @@
+//! The model catalogue and `GET /v1/models`, `GET /v1/models/{id}`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::errors::ApiError;
+use crate::{gemini, AppState, Profile};
+
+/// `created` of every model object (a fixed time keeps listings byte-stable).
+const CREATED: u64 = 1_700_000_000;
+
+/// What a model can be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `/v1/chat/completions` (text, images, audio and tools alike).
+    Chat,
+    /// `/v1/embeddings`.
+    Embedding,
+    /// `/v1/images/generations`.
+    Image,
+}
+
+/// One served model.
+#[derive(Debug)]
+pub(crate) struct ModelEntry {
+    pub id: &'static str,
+    pub role: &'static str,
+    pub kind: Kind,
+    /// Reasoning models report `reasoning_tokens` according to `reasoning_effort`.
+    pub reasoning: bool,
+}
+
+/// Every model, one per logical role.
+pub(crate) const CATALOGUE: &[ModelEntry] = &[
+    ModelEntry {
+        id: "ref-chat",
+        role: "chat",
+        kind: Kind::Chat,
+        reasoning: false,
+    },
+    ModelEntry {
+        id: "ref-vision",
+        role: "vision",
+        kind: Kind::Chat,
+        reasoning: false,
+    },
+    ModelEntry {
+        id: "ref-audio",
+        role: "audio",
+        kind: Kind::Chat,
+        reasoning: false,
+    },
+    ModelEntry {
+        id: "ref-embed",
+        role: "embedding",
+        kind: Kind::Embedding,
+        reasoning: false,
+    },
+    ModelEntry {
+        id: "ref-image",
+        role: "image",
+        kind: Kind::Image,
+        reasoning: false,
+    },
+    ModelEntry {
+        id: "ref-reasoning",
+        role: "reasoning",
+        kind: Kind::Chat,
+        reasoning: true,
+    },
+];
+
+/// The catalogue entry for a requested id, if any.
+pub(crate) fn lookup(profile: Profile, requested: &str) -> Option<&'static ModelEntry> {
+    let id = match profile {
+        Profile::OpenAi => requested,
+        Profile::GeminiCompat => gemini::l1_request_model_id(requested),
+    };
+    CATALOGUE.iter().find(|m| m.id == id)
+}
+
+/// The entry for the request's `model`, which must exist (404) and be of `kind` (400).
+pub(crate) fn require(
+    profile: Profile,
+    requested: &str,
+    kind: Kind,
+) -> Result<&'static ModelEntry, ApiError> {
+    let entry = lookup(profile, requested).ok_or_else(|| ApiError::model_not_found(requested))?;
+    if entry.kind != kind {
+        let what = match kind {
+            Kind::Chat => "chat completions",
+            Kind::Embedding => "embeddings",
+            Kind::Image => "image generation",
+        };
+        return Err(ApiError::bad_request(
+            format!("The model `{requested}` does not support {what}."),
+            Some("model"),
+            Some("model_not_supported"),
+        ));
+    }
+    Ok(entry)
+}
+
+fn model_object(profile: Profile, entry: &ModelEntry) -> Value {
+    let id = match profile {
+        Profile::OpenAi => entry.id.to_string(),
+        Profile::GeminiCompat => gemini::l1_listed_model_id(entry.id),
+    };
+    json!({ "id": id, "object": "model", "created": CREATED, "owned_by": "llm-parity" })
+}
+
+/// `GET /v1/models`.
+pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
+    let profile = state.config.profile;
+    let data: Vec<Value> = CATALOGUE.iter().map(|m| model_object(profile, m)).collect();
+    Json(json!({ "object": "list", "data": data }))
+}
+
+/// `GET /v1/models/{id}`.
+pub(crate) async fn retrieve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let profile = state.config.profile;
+    let entry = lookup(profile, &id).ok_or_else(|| ApiError::model_not_found(&id))?;
+    Ok((StatusCode::OK, Json(model_object(profile, entry))))
+}

@@ -1,0 +1,10 @@
+//! HTTP-level tests of the reference endpoint, driving the router with `oneshot`.
+
+mod auth_and_routing;
+mod chat;
+mod embeddings_images;
+mod files_batches;
+mod gemini;
+mod stream;
+mod support;
+mod tools;

@@ -1,0 +1,156 @@
+//! Command-line flags (clap derive). Parsed strings are turned into the engine's configuration
+//! once, in `cli::run`; the engine never sees clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "llm-parity",
+    version,
+    about = "Conformance and smoke tests for OpenAI-compatible LLM APIs",
+    after_help = crate::exit::TABLE
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites against targets and write the reports.
+    Run(RunArgs),
+    /// List suites, cases, features, checks or targets.
+    List(ListArgs),
+    /// Load and compile every suite, schema and targets file; report every problem; no network.
+    Validate(ProjectArgs),
+    /// Serve the built-in reference endpoint (for client tests).
+    Serve(ServeArgs),
+}
+
+/// Where the project's inputs are.
+#[derive(Debug, Args, Clone)]
+pub struct ProjectArgs {
+    /// Suites to load: a name in --suites-dir, a file or a directory (repeatable; default: all).
+    #[arg(long = "suite", value_name = "NAME|PATH")]
+    pub suites: Vec<String>,
+    /// Directory of suite files.
+    #[arg(long, value_name = "DIR", default_value = "suites")]
+    pub suites_dir: PathBuf,
+    /// Fixture files referenced by `{{fixture:…}}` (default: `fixtures` beside the suites).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures_dir: Option<PathBuf>,
+    /// Extra JSON Schemas (`<id>.json`) beside the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub schemas_dir: Option<PathBuf>,
+    /// Allow fixture paths outside the fixtures directory.
+    #[arg(long)]
+    pub allow_fixture_escape: bool,
+    /// Targets file (default: `targets.yaml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// A target by name: from the targets file, or built in (`reference`, `reference:gemini-compat`).
+    #[arg(long = "target", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Every target in the targets file.
+    #[arg(long)]
+    pub all_targets: bool,
+    /// An ad-hoc target's base URL (e.g. `http://127.0.0.1:8080/v1`).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The environment variable holding the ad-hoc target's key (sent as a Bearer token).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// A model for a role on the ad-hoc (or `env`) target, e.g. `chat=gpt-4o-mini` (repeatable).
+    #[arg(long = "model", value_name = "ROLE=ID")]
+    pub models: Vec<String>,
+    /// The ad-hoc target's name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only cases whose `suite/case` id matches a glob (repeatable).
+    #[arg(long = "filter", value_name = "GLOB")]
+    pub filters: Vec<String>,
+    /// Also run cases tagged `opt-in`.
+    #[arg(long)]
+    pub opt_in: bool,
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Cases in flight overall.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Deadline per exchange, in seconds (headers and body).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Longest silence allowed inside a body or stream, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub idle_timeout: f64,
+    /// Largest response body read, in bytes (suffixes k, M accepted).
+    #[arg(long, value_name = "BYTES", default_value = "8M")]
+    pub max_body: String,
+    /// A PEM root certificate to trust (endpoints behind a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListWhat {
+    Suites,
+    Cases,
+    Features,
+    Checks,
+    Targets,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(value_enum, default_value = "cases")]
+    pub what: ListWhat,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// `openai` (conformant) or `gemini-compat` (an emulation of documented Gemini deviations).
+    #[arg(long, default_value = "openai")]
+    pub profile: String,
+    /// Require this key (`Authorization: Bearer …`), read from the named variable.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Delay before each response's headers, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+    /// Delay between streamed chunks, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub stream_delay_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
+}

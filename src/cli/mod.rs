@@ -1,0 +1,182 @@
+//! The command line: parse flags, dispatch, map every outcome to the documented exit code.
+
+pub mod args;
+mod run;
+pub mod targets;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::exit;
+use crate::load::{self, Diagnostics, LoadOptions, Project};
+use args::{Cli, Command, ListWhat, ProjectArgs};
+
+pub use run::parse_size;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::CONFIG } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::List(a) => list(a.what, &a.project),
+        Command::Validate(p) => validate(&p),
+        Command::Serve(a) => serve(a),
+    };
+    ExitCode::from(code)
+}
+
+pub fn load_options(p: &ProjectArgs) -> LoadOptions {
+    let fixtures_dir = p.fixtures_dir.clone().unwrap_or_else(|| {
+        let parent = p.suites_dir.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        parent.join("fixtures")
+    });
+    LoadOptions {
+        suites: p.suites.clone(),
+        suites_dir: p.suites_dir.clone(),
+        fixtures_dir,
+        schemas_dir: p.schemas_dir.clone(),
+        allow_fixture_escape: p.allow_fixture_escape,
+    }
+}
+
+/// Load the project or print every problem and return exit code 2.
+pub fn load(p: &ProjectArgs) -> Result<Project, u8> {
+    load::load_project(&load_options(p)).map_err(|d| report_diagnostics(&d))
+}
+
+pub fn report_diagnostics(d: &Diagnostics) -> u8 {
+    eprint!("{}", d.render());
+    exit::CONFIG
+}
+
+pub fn usage_error(msg: &str) -> u8 {
+    eprintln!("error: {msg}");
+    exit::CONFIG
+}
+
+fn validate(p: &ProjectArgs) -> u8 {
+    let mut diags = Diagnostics::default();
+    let project = match load::load_project(&load_options(p)) {
+        Ok(pr) => Some(pr),
+        Err(d) => {
+            diags.extend(d);
+            None
+        }
+    };
+    let targets = match targets::load_file_targets(p) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.extend(d);
+            vec![]
+        }
+    };
+    if !diags.is_empty() {
+        return report_diagnostics(&diags);
+    }
+    let project = project.expect("loaded");
+    let cases: usize = project.suites.iter().map(|s| s.cases.len()).sum();
+    println!(
+        "ok: {} suite(s), {} case(s), {} schema(s), {} target(s) in the targets file",
+        project.suites.len(),
+        cases,
+        project.schemas.ids().len(),
+        targets.len()
+    );
+    exit::OK
+}
+
+fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
+    if let ListWhat::Checks = what {
+        for c in crate::judge::checks::all() {
+            println!("{:<32} {}", c.name, c.description);
+        }
+        return exit::OK;
+    }
+    if let ListWhat::Targets = what {
+        let file = match targets::load_file_targets(p) {
+            Ok(t) => t,
+            Err(d) => return report_diagnostics(&d),
+        };
+        for (name, profile) in targets::BUILTIN {
+            println!("{name:<28} built-in reference endpoint (profile {profile})");
+        }
+        for t in file {
+            let roles: Vec<String> = t.models.iter().map(|(r, m)| format!("{r}={m}")).collect();
+            println!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
+        }
+        return exit::OK;
+    }
+    let project = match load(p) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match what {
+        ListWhat::Suites => {
+            for s in &project.suites {
+                println!("{:<20} {:>3} case(s)  {}", s.id, s.cases.len(), s.description);
+            }
+        }
+        ListWhat::Cases => {
+            for s in &project.suites {
+                for c in &s.cases {
+                    let tags = if c.tags.is_empty() { String::new() } else { format!(" [{}]", c.tags.join(", ")) };
+                    println!("{:<40} {}{tags}", c.full_id(), c.feature);
+                }
+            }
+        }
+        ListWhat::Features => {
+            let mut seen: Vec<&str> = Vec::new();
+            for c in project.suites.iter().flat_map(|s| s.cases.iter()) {
+                if !seen.contains(&c.feature.as_str()) {
+                    seen.push(&c.feature);
+                    println!("{}", c.feature);
+                }
+            }
+        }
+        ListWhat::Checks | ListWhat::Targets => unreachable!("handled above"),
+    }
+    exit::OK
+}
+
+fn serve(a: args::ServeArgs) -> u8 {
+    let Some(profile) = llm_parity_reference::Profile::parse(&a.profile) else {
+        return usage_error(&format!("unknown --profile `{}` (expected `openai` or `gemini-compat`)", a.profile));
+    };
+    let api_key = match &a.api_key_env {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(k) if !k.is_empty() => Some(k),
+            _ => return usage_error(&format!("API key variable `{var}` (--api-key-env) is not set")),
+        },
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    rt.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind((a.host.as_str(), a.port)).await {
+            Ok(l) => l,
+            Err(e) => return usage_error(&format!("cannot listen on {}:{}: {e}", a.host, a.port)),
+        };
+        let addr = listener.local_addr().map(|x| x.to_string()).unwrap_or_default();
+        eprintln!("llm-parity reference endpoint (profile {}) on http://{addr}/v1", profile.name());
+        for (role, id) in llm_parity_reference::models(profile) {
+            eprintln!("  {role:<10} {id}");
+        }
+        let config = llm_parity_reference::Config { profile, api_key, delay_ms: a.delay_ms, stream_delay_ms: a.stream_delay_ms };
+        tokio::select! {
+            r = llm_parity_reference::serve(listener, config) => match r {
+                Ok(()) => exit::OK,
+                Err(e) => usage_error(&format!("server error: {e}")),
+            },
+            _ = tokio::signal::ctrl_c() => exit::OK,
+        }
+    })
+}

@@ -1,0 +1,207 @@
+//! `llm-parity run`: load → plan → execute (+ judge) → report.
+
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::args::RunArgs;
+use super::targets;
+use crate::execute::http::ClientOptions;
+use crate::execute::{Event, RunOptions};
+use crate::exit;
+use crate::plan::{self, Selection};
+use crate::redact::{Redactor, SecretRegistry};
+use crate::report::{self, model::RunMeta, write::atomic_write};
+
+pub fn run(args: RunArgs) -> u8 {
+    let project = match super::load(&args.project) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let resolved = match targets::resolve(&args.project, &args.target) {
+        Ok(r) => r,
+        Err(d) => return super::report_diagnostics(&d),
+    };
+    let max_body = match parse_size(&args.max_body) {
+        Some(n) => n,
+        None => return super::usage_error(&format!("invalid --max-body `{}` (expected bytes, e.g. 8M, 512k)", args.max_body)),
+    };
+    if !(args.timeout > 0.0 && args.idle_timeout > 0.0) {
+        return super::usage_error("--timeout and --idle-timeout must be positive");
+    }
+    let ca_cert = match &args.ca_cert {
+        None => None,
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => return super::usage_error(&format!("cannot read --ca-cert {}: {e}", p.display())),
+        },
+    };
+    let selection = Selection { filters: args.filters.clone(), include_opt_in: args.opt_in };
+    if let Err(e) = selection.compile() {
+        return super::usage_error(&e);
+    }
+    let opts = RunOptions {
+        concurrency: args.concurrency.max(1),
+        per_target: args.concurrency.max(1),
+        client: ClientOptions {
+            timeout: Duration::from_secs_f64(args.timeout),
+            idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+            max_body,
+            ca_cert,
+            ..ClientOptions::default()
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return super::usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let secrets = SecretRegistry::default();
+        let redactor = Redactor::new(secrets.clone());
+        let mut targets: Vec<Arc<_>> = resolved.targets.into_iter().map(Arc::new).collect();
+        for b in &resolved.builtins {
+            match targets::start_builtin(b).await {
+                Ok(t) => targets.push(t),
+                Err(e) => return super::usage_error(&e),
+            }
+        }
+        for t in &targets {
+            for s in t.secrets() {
+                secrets.add(&s);
+            }
+        }
+        let planned = match plan::plan(&project.suites, &targets, &selection) {
+            Ok(p) => p,
+            Err(e) => return super::usage_error(&e),
+        };
+        if planned.is_empty() {
+            return super::usage_error("no case matches the selection (check --suite and --filter)");
+        }
+        let started_at = now_rfc3339();
+        let start = Instant::now();
+        let cancel = CancellationToken::new();
+        let signals = tokio::spawn(watch_signals(cancel.clone()));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let progress = tokio::spawn(consume_events(rx, !args.no_progress && std::io::stderr().is_terminal()));
+        let result = crate::execute::run::run(planned, project.schemas.clone(), &opts, secrets.clone(), tx, cancel.clone()).await;
+        let _ = progress.await;
+        signals.abort();
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => return super::usage_error(&e),
+        };
+        let meta = RunMeta {
+            started_at,
+            duration_ms: start.elapsed().as_millis() as u64,
+            partial: result.cancelled,
+            targets: &targets,
+        };
+        let report = report::model::build(&result.records, &meta, &redactor);
+        let written = write_reports(&report, &args.report_dir);
+        print!("{}", redactor.text(&report::terminal::render(&report)));
+        match written {
+            Ok(paths) => eprintln!("reports: {}", paths.join(", ")),
+            Err(e) => {
+                eprintln!("error: failed to write reports: {e}");
+                return exit::CONFIG;
+            }
+        }
+        if result.cancelled {
+            eprintln!("interrupted: partial reports written for {} finished case(s)", report.results.len());
+            exit::INTERRUPTED
+        } else if report.passed() {
+            exit::OK
+        } else {
+            exit::FAILED
+        }
+    })
+}
+
+pub fn write_reports(report: &report::RunReport, dir: &std::path::Path) -> Result<Vec<String>, String> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n";
+    let files = [("report.json", json), ("report.md", report::markdown::render(report))];
+    let mut out = Vec::new();
+    for (name, contents) in files {
+        let p = dir.join(name);
+        atomic_write(&p, contents.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))?;
+        out.push(p.display().to_string());
+    }
+    Ok(out)
+}
+
+/// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once.
+async fn watch_signals(cancel: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)");
+        cancel.cancel();
+        int.recv().await;
+        std::process::exit(exit::INTERRUPTED as i32);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        cancel.cancel();
+    }
+}
+
+/// The single consumer of run events: owns the progress bar.
+async fn consume_events(mut rx: mpsc::UnboundedReceiver<Event>, show: bool) {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let start = Instant::now();
+    let mut done = 0u64;
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            Event::Started { total } if show => {
+                let b = indicatif::ProgressBar::new(total as u64);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                bar = Some(b);
+            }
+            Event::CaseFinished(rec) => {
+                done += 1;
+                if let Some(b) = &bar {
+                    b.inc(1);
+                    let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-3);
+                    b.set_message(format!("{:.1} cases/s  {} {}", rate, rec.target.name, rec.case.full_id()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+}
+
+/// `8M`, `512k`, `1048576`.
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()? {
+        'k' | 'K' => (&s[..s.len() - 1], 1024),
+        'm' | 'M' => (&s[..s.len() - 1], 1024 * 1024),
+        'g' | 'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
+        _ => (s, 1),
+    };
+    num.trim().parse::<usize>().ok()?.checked_mul(mult).filter(|n| *n > 0)
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

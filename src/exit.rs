@@ -1,0 +1,13 @@
+//! The exit-code table — the CI contract, in one place (also in README and CONTRIBUTING).
+
+/// Every gated case passed.
+pub const OK: u8 = 0;
+/// At least one gated case failed or errored.
+pub const FAILED: u8 = 1;
+/// Usage or configuration error: bad flags, bad YAML, unknown target, missing key variable.
+pub const CONFIG: u8 = 2;
+/// Interrupted (SIGINT/SIGTERM): partial reports were written for the finished cases.
+pub const INTERRUPTED: u8 = 130;
+
+/// The table, for `--help` and docs.
+pub const TABLE: &str = "exit codes: 0 all gated cases passed; 1 a gated case failed or errored; 2 usage or configuration error; 130 interrupted (partial reports written)";

@@ -1,0 +1,152 @@
+//! The declarative assertions of a suite: content type, schema, JSONPath.
+
+use serde_json::Value;
+
+use super::outcome::CheckResult;
+use crate::execute::exchange::Response;
+use crate::load::SchemaStore;
+use crate::load::suite::{CompareOp, JsonPathAssert, JsonPathOp, JsonType};
+
+pub fn content_type(resp: &Response, expected: &str) -> CheckResult {
+    let actual = resp.content_type().unwrap_or("");
+    let essence = actual.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case(expected.trim()) {
+        CheckResult::pass("content_type", format!("Content-Type {actual}"))
+    } else {
+        CheckResult::fail(
+            "content_type",
+            format!(
+                "Content-Type is {}, expected {expected}",
+                if actual.is_empty() { "missing" } else { actual }
+            ),
+        )
+        .expected(expected)
+        .actual(actual)
+    }
+}
+
+pub fn schema(store: &SchemaStore, id: &str, body: &Value) -> Vec<CheckResult> {
+    let check = format!("schema:{id}");
+    match store.validate(id, body) {
+        None => vec![CheckResult::fail(&check, format!("unknown schema `{id}`"))],
+        Some(v) if v.is_empty() => vec![CheckResult::pass(&check, format!("valid {id}"))],
+        Some(violations) => violations
+            .into_iter()
+            .map(|v| {
+                let at = if v.instance_path.is_empty() { "/".to_string() } else { v.instance_path };
+                CheckResult::fail(&check, format!("does not match {id}: {}", shorten(&v.message)))
+                    .at(at)
+            })
+            .collect(),
+    }
+}
+
+fn shorten(s: &str) -> String {
+    crate::execute::exchange::excerpt(s, 200)
+}
+
+pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
+    let check = format!("jsonpath:{}", a.source);
+    let nodes = a.path.query(body).all();
+    let fail = |msg: String| CheckResult::fail(&check, msg).at(a.source.clone());
+    match &a.op {
+        JsonPathOp::Exists(want) => {
+            let found = !nodes.is_empty();
+            if found == *want {
+                CheckResult::pass(&check, if found { "exists" } else { "absent" })
+            } else if *want {
+                fail("no value at this path".into()).expected("a value")
+            } else {
+                fail(format!("unexpected value {}", show(nodes[0]))).expected("no value")
+            }
+        }
+        _ if nodes.is_empty() => fail("no value at this path".into()),
+        op => {
+            for n in &nodes {
+                if let Err(msg) = check_op(op, n) {
+                    return fail(msg);
+                }
+            }
+            CheckResult::pass(&check, format!("{} value(s) ok", nodes.len()))
+        }
+    }
+}
+
+fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
+    match op {
+        JsonPathOp::Exists(_) => Ok(()),
+        JsonPathOp::Equals(want) => {
+            (json_eq(v, want)).then_some(()).ok_or_else(|| format!("{} is not {}", show(v), show(want)))
+        }
+        JsonPathOp::Type(t) => {
+            let ok = match t {
+                JsonType::String => v.is_string(),
+                JsonType::Number => v.is_number(),
+                JsonType::Integer => v.is_i64() || v.is_u64(),
+                JsonType::Boolean => v.is_boolean(),
+                JsonType::Array => v.is_array(),
+                JsonType::Object => v.is_object(),
+                JsonType::Null => v.is_null(),
+            };
+            ok.then_some(()).ok_or_else(|| format!("{} is {}, expected {t:?}", show(v), type_name(v)))
+        }
+        JsonPathOp::Matches(re) => match v.as_str() {
+            Some(s) if re.is_match(s) => Ok(()),
+            Some(s) => Err(format!("{:?} does not match /{}/", crate::execute::exchange::excerpt(s, 80), re.as_str())),
+            None => Err(format!("{} is {}, expected a string matching /{}/", show(v), type_name(v), re.as_str())),
+        },
+        JsonPathOp::OneOf(options) => options
+            .iter()
+            .any(|o| json_eq(v, o))
+            .then_some(())
+            .ok_or_else(|| {
+                let opts: Vec<String> = options.iter().map(show).collect();
+                format!("{} is not one of {}", show(v), opts.join(", "))
+            }),
+        JsonPathOp::Length(n) => {
+            let len = match v {
+                Value::Array(a) => a.len(),
+                Value::String(s) => s.chars().count(),
+                Value::Object(o) => o.len(),
+                other => return Err(format!("{} has no length", type_name(other))),
+            };
+            (len == *n).then_some(()).ok_or_else(|| format!("length is {len}, expected {n}"))
+        }
+        JsonPathOp::Compare(op, limit) => {
+            let Some(x) = v.as_f64() else {
+                return Err(format!("{} is {}, expected a number", show(v), type_name(v)));
+            };
+            let (ok, sym) = match op {
+                CompareOp::Gt => (x > *limit, ">"),
+                CompareOp::Gte => (x >= *limit, "≥"),
+                CompareOp::Lt => (x < *limit, "<"),
+                CompareOp::Lte => (x <= *limit, "≤"),
+            };
+            ok.then_some(()).ok_or_else(|| format!("{x} is not {sym} {limit}"))
+        }
+    }
+}
+
+/// Numbers compare by value (`1` equals `1.0`), everything else structurally.
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub fn show(v: &Value) -> String {
+    crate::execute::exchange::excerpt(&v.to_string(), 80)
+}

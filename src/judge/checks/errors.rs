@@ -1,0 +1,89 @@
+//! `errors.*`: the error envelope `{"error": {"message", "type", "param", "code"}}` and the named
+//! ways endpoints deviate from it.
+
+use serde_json::Value;
+
+use super::{CheckDef, CheckInput};
+use crate::judge::errors::{ErrorShape, describe_deviation, envelope_fields, shape_of};
+use crate::judge::outcome::CheckResult;
+
+pub const CHECKS: &[CheckDef] = &[
+    CheckDef {
+        name: "errors.envelope",
+        description: "the body is OpenAI's error envelope: an object with `error.message` (string), `error.type` (string), `error.param` and `error.code` (string or null); list-wrapped, flat, FastAPI `detail`, string, non-JSON bodies and HTTP 200 errors are named",
+        run: envelope,
+    },
+    CheckDef {
+        name: "errors.model_not_found",
+        description: "a bad model id gets HTTP 404 with code `model_not_found` as OpenAI sends (another 4xx is a warning)",
+        run: model_not_found,
+    },
+    CheckDef {
+        name: "errors.invalid_api_key",
+        description: "a bad key gets HTTP 401 with code `invalid_api_key` (code differences are warnings)",
+        run: invalid_api_key,
+    },
+];
+
+fn envelope(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    const C: &str = "errors.envelope";
+    let resp = i.response;
+    let mut out = Vec::new();
+    if (200..300).contains(&resp.status) {
+        let carries_error = matches!(shape_of(resp), ErrorShape::Envelope(_) | ErrorShape::ListWrapped(_) | ErrorShape::Flat(_) | ErrorShape::StringError(_));
+        out.push(if carries_error {
+            CheckResult::fail(C, format!("HTTP {} carrying an error body (clients treat it as success)", resp.status))
+        } else {
+            CheckResult::fail(C, format!("HTTP {} success where an error was expected", resp.status))
+        });
+        return out;
+    }
+    let ct = resp.content_type().unwrap_or("").to_ascii_lowercase();
+    let shape = shape_of(resp);
+    if let Some(reason) = describe_deviation(&shape, resp) {
+        out.push(CheckResult::fail(C, reason).at("$"));
+        return out;
+    }
+    if !ct.contains("json") {
+        out.push(CheckResult::fail(C, format!("error body is JSON but Content-Type is {}", if ct.is_empty() { "missing" } else { &ct })));
+    }
+    if let ErrorShape::Envelope(e) = shape {
+        out.extend(envelope_fields(C, e));
+    }
+    if out.is_empty() {
+        out.push(CheckResult::pass(C, "OpenAI error envelope"));
+    }
+    out
+}
+
+fn code_of(i: &CheckInput<'_>) -> Option<Value> {
+    i.json?.get("error")?.get("code").cloned()
+}
+
+fn model_not_found(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    preferred(i, "errors.model_not_found", 404, "model_not_found")
+}
+
+fn invalid_api_key(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    preferred(i, "errors.invalid_api_key", 401, "invalid_api_key")
+}
+
+/// The exact status and code OpenAI sends: differences within the right class are warnings
+/// (clients branch on the class), so they are visible without failing the case.
+fn preferred(i: &CheckInput<'_>, check: &str, status: u16, code: &str) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    if i.response.status != status {
+        out.push(CheckResult::warn(check, format!("HTTP {} where OpenAI sends {status}", i.response.status)));
+    }
+    match code_of(i) {
+        Some(Value::String(c)) if c == code => {}
+        other => out.push(
+            CheckResult::warn(check, format!("error.code is {}, OpenAI sends \"{code}\"", other.map(|v| v.to_string()).unwrap_or_else(|| "missing".into())))
+                .at("$.error.code"),
+        ),
+    }
+    if out.is_empty() {
+        out.push(CheckResult::pass(check, format!("HTTP {status} {code}")));
+    }
+    out
+}

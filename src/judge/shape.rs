@@ -1,0 +1,69 @@
+//! The *shape* of a JSON value: keys and types, values replaced by their type names, arrays of
+//! one shape collapsed. Used to show how two endpoints' responses differ structurally without
+//! showing (or caring about) the text a model produced.
+
+use serde_json::{Map, Value};
+
+/// Replace every value by its type; collapse arrays whose items share one shape.
+pub fn shape(v: &Value) -> Value {
+    match v {
+        Value::Null => Value::String("null".into()),
+        Value::Bool(_) => Value::String("boolean".into()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Value::String("integer".into()),
+        Value::Number(_) => Value::String("number".into()),
+        Value::String(_) => Value::String("string".into()),
+        Value::Array(items) => {
+            let shapes: Vec<Value> = items.iter().map(shape).collect();
+            let mut uniq: Vec<Value> = Vec::new();
+            for s in shapes {
+                if !uniq.contains(&s) {
+                    uniq.push(s);
+                }
+            }
+            Value::Array(uniq)
+        }
+        Value::Object(o) => {
+            // serde_json's default map is ordered by key, so the shape is canonical.
+            let m: Map<String, Value> = o.iter().map(|(k, v)| (k.clone(), shape(v))).collect();
+            Value::Object(m)
+        }
+    }
+}
+
+/// A unified diff of two shapes (pretty JSON, sorted keys), empty when they are identical.
+pub fn shape_diff(left_name: &str, left: &Value, right_name: &str, right: &Value) -> String {
+    let a = serde_json::to_string_pretty(&shape(left)).unwrap_or_default() + "\n";
+    let b = serde_json::to_string_pretty(&shape(right)).unwrap_or_default() + "\n";
+    if a == b {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(3)
+        .header(left_name, right_name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shapes_collapse_arrays_and_hide_values() {
+        let v = json!({"id": "x", "n": [1, 2, 3], "c": [{"a": 1}, {"a": 2}], "f": 0.5, "z": null});
+        assert_eq!(
+            shape(&v),
+            json!({"id": "string", "n": ["integer"], "c": [{"a": "integer"}], "f": "number", "z": "null"})
+        );
+    }
+
+    #[test]
+    fn diff_shows_list_wrapped_error() {
+        let a = json!({"error": {"message": "m", "type": "t", "param": null, "code": "c"}});
+        let b = json!([{"error": {"code": 404, "message": "m", "status": "NOT_FOUND"}}]);
+        let d = shape_diff("reference", &a, "gemini", &b);
+        assert!(d.contains("-{") && d.contains("+["), "{d}");
+        assert!(shape_diff("a", &a, "b", &a).is_empty());
+    }
+}

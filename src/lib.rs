@@ -1,0 +1,12 @@
+//! llm-parity: a conformance and smoke-test harness for OpenAI-compatible LLM HTTP APIs.
+//!
+//! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`.
+
+pub mod cli;
+pub mod execute;
+pub mod exit;
+pub mod judge;
+pub mod load;
+pub mod plan;
+pub mod redact;
+pub mod report;

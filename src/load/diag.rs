@@ -1,0 +1,274 @@
+//! Load-time diagnostics: every problem in a suite or targets file, with file, line, column,
+//! what was found and what was expected — rendered like rustc (via miette) and reported all at
+//! once, never one-per-run.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+
+/// One problem found while loading an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based line and column; `None` when the problem concerns the whole file.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    /// What would have been accepted (rendered as a label under the offending text).
+    pub expected: Option<String>,
+    /// A suggestion such as "did you mean `expect`?".
+    pub help: Option<String>,
+    /// The whole file text, kept so the renderer can quote the offending line.
+    pub source: Option<std::sync::Arc<str>>,
+}
+
+impl Diagnostic {
+    pub fn new(file: &Path, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            message: message.into(),
+            expected: None,
+            help: None,
+            source: None,
+        }
+    }
+
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = Some(line.max(1));
+        self.column = Some(column.max(1));
+        self
+    }
+
+    pub fn at_pos(self, pos: Option<(usize, usize)>) -> Self {
+        match pos {
+            Some((l, c)) => self.at(l, c),
+            None => self,
+        }
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn help_opt(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+
+    pub fn with_source(mut self, source: &std::sync::Arc<str>) -> Self {
+        self.source = Some(source.clone());
+        self
+    }
+
+    /// `file:line:col` (or just `file`), the prefix every rendering starts with.
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file.display()),
+            _ => self.file.display().to_string(),
+        }
+    }
+
+    /// Plain, colourless rendering: stable enough for golden tests and CI logs.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+        if handler.render_report(&mut out, &MietteView(self)).is_err() {
+            out = format!("error: {}: {}", self.location(), self.message);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if let Some(e) = &self.expected {
+            write!(f, " (expected {e})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Adapter so miette can draw the source excerpt with a label at the offending column.
+struct MietteView<'a>(&'a Diagnostic);
+
+impl fmt::Debug for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The location is part of the headline so it survives any renderer.
+        write!(f, "{}: {}", self.0.location(), self.0.message)
+    }
+}
+
+impl std::error::Error for MietteView<'_> {}
+
+impl miette::Diagnostic for MietteView<'_> {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        // `str` implements SourceCode; the headline already carries file:line:col.
+        self.0.line?;
+        self.0.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let src = self.0.source.as_deref()?;
+        let offset = offset_of(src, self.0.line?, self.0.column?)?;
+        let len = token_len(&src[offset..]);
+        let label = self
+            .0
+            .expected
+            .as_ref()
+            .map(|e| format!("expected {e}"))
+            .unwrap_or_else(|| "here".to_string());
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(label),
+            SourceSpan::new(offset.into(), len),
+        ))))
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.0
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+}
+
+/// Byte offset of a 1-based line/column (column counted in characters).
+pub fn offset_of(src: &str, line: usize, column: usize) -> Option<usize> {
+    let mut start = 0;
+    for _ in 1..line {
+        start += src[start..].find('\n')? + 1;
+    }
+    let line_text = &src[start..];
+    let col_off = line_text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    Some(start + col_off)
+}
+
+/// Length of the token starting at `s`: up to the end of the line, trimmed, at least one byte
+/// when anything is there (so labels underline the value, not the whole rest of the file).
+fn token_len(s: &str) -> usize {
+    let line = s.split('\n').next().unwrap_or("");
+    let trimmed = line.trim_end();
+    if trimmed.is_empty() {
+        0
+    } else {
+        trimmed.len()
+    }
+}
+
+/// 1-based (line, column) of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Every problem found while loading, in file order.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.0 {
+            out.push_str(&d.render());
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        let n = self.0.len();
+        out.push_str(&format!(
+            "error: {n} problem{} found; nothing was sent\n",
+            if n == 1 { "" } else { "s" }
+        ));
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// "did you mean `x`?" for a misspelt name among the accepted ones.
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_round_trip() {
+        let src = "a: 1\nbé: 2\n  c: 3\n";
+        for (line, col) in [(1, 1), (2, 1), (2, 3), (3, 3)] {
+            let off = offset_of(src, line, col).unwrap();
+            assert_eq!(line_col(src, off), (line, col));
+        }
+    }
+
+    #[test]
+    fn suggestion_for_typo() {
+        assert_eq!(
+            did_you_mean("exepct", ["expect", "request", "id"]).as_deref(),
+            Some("did you mean `expect`?")
+        );
+        assert_eq!(did_you_mean("zzz", ["expect"]), None);
+    }
+
+    #[test]
+    fn render_names_location_and_expected() {
+        let src: std::sync::Arc<str> = "suite: x\ncases:\n  - id: a\n    fature: chat.basic\n".into();
+        let d = Diagnostic::new(Path::new("suites/x.yaml"), "unknown field `fature`")
+            .at(4, 5)
+            .expected("one of `id`, `feature`")
+            .help("did you mean `feature`?")
+            .with_source(&src);
+        let text = d.render();
+        assert!(text.contains("suites/x.yaml:4:5"), "{text}");
+        assert!(text.contains("fature: chat.basic"), "{text}");
+        assert!(text.contains("did you mean `feature`?"), "{text}");
+    }
+}

@@ -1,0 +1,59 @@
+//! Finding where a value sits in a YAML source, for diagnostics raised after deserialisation
+//! (an invalid JSONPath, an unknown check name). serde_yaml values carry no positions, so we
+//! search the text: from the start of the case, the first occurrence of the offending text.
+
+use super::diag::line_col;
+
+pub struct Locator<'a> {
+    src: &'a str,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(src: &'a str) -> Self {
+        Self { src }
+    }
+
+    /// Byte offset of the `id: <case>` line of a case (0 when not found).
+    pub fn case_offset(&self, case_id: &str) -> usize {
+        let mut offset = 0;
+        for line in self.src.split_inclusive('\n') {
+            let t = line.trim_start().trim_start_matches('-').trim_start();
+            if let Some(v) = t.strip_prefix("id:") {
+                let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+                if v == case_id {
+                    return offset + (line.len() - line.trim_start().len());
+                }
+            }
+            offset += line.len();
+        }
+        0
+    }
+
+    /// 1-based line/column of the first `needle` at or after `from`, falling back to the start.
+    pub fn find(&self, from: usize, needle: &str) -> Option<(usize, usize)> {
+        if needle.is_empty() {
+            return Some(line_col(self.src, from));
+        }
+        let from = from.min(self.src.len());
+        let hit = self.src[from..]
+            .find(needle)
+            .map(|i| from + i)
+            .or_else(|| self.src.find(needle))
+            .unwrap_or(from);
+        Some(line_col(self.src, hit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_value_inside_its_case() {
+        let src = "cases:\n  - id: a\n    checks: [x]\n  - id: b\n    checks: [x]\n";
+        let l = Locator::new(src);
+        let b = l.case_offset("b");
+        assert_eq!(l.find(b, "x"), Some((5, 14)));
+        assert_eq!(l.find(l.case_offset("a"), "x"), Some((3, 14)));
+    }
+}

@@ -1,0 +1,116 @@
+//! The JSON Schemas responses are validated against: the shipped ones (embedded in the binary,
+//! so the tool validates the same way wherever it runs) plus any `*.json` in `--schemas DIR`.
+//! Each is compiled once and shared by every case.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::diag::{Diagnostic, Diagnostics};
+
+/// The shipped schemas, by id (the file stem under `schemas/`).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("chat.completion", include_str!("../../schemas/chat.completion.json")),
+    ("chat.completion.chunk", include_str!("../../schemas/chat.completion.chunk.json")),
+    ("error", include_str!("../../schemas/error.json")),
+    ("model.list", include_str!("../../schemas/model.list.json")),
+    ("model", include_str!("../../schemas/model.json")),
+    ("embedding.list", include_str!("../../schemas/embedding.list.json")),
+    ("image.response", include_str!("../../schemas/image.response.json")),
+    ("file", include_str!("../../schemas/file.json")),
+    ("batch", include_str!("../../schemas/batch.json")),
+];
+
+/// One schema violation, with the JSON Pointer of the offending instance value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    pub instance_path: String,
+    pub message: String,
+}
+
+pub struct SchemaStore {
+    validators: BTreeMap<String, jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for SchemaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.validators.keys()).finish()
+    }
+}
+
+impl SchemaStore {
+    pub fn ids(&self) -> Vec<String> {
+        self.validators.keys().cloned().collect()
+    }
+
+    /// Every violation (capped, so a hostile body cannot produce megabytes of reasons).
+    pub fn validate(&self, id: &str, instance: &Value) -> Option<Vec<SchemaViolation>> {
+        let v = self.validators.get(id)?;
+        Some(
+            v.iter_errors(instance)
+                .take(20)
+                .map(|e| SchemaViolation {
+                    instance_path: e.instance_path().to_string(),
+                    message: e.to_string(),
+                })
+                .collect(),
+        )
+    }
+
+    /// Compile the shipped schemas and the ones in `extra_dir`.
+    pub fn load(extra_dir: Option<&Path>) -> Result<Arc<SchemaStore>, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let mut validators = BTreeMap::new();
+        let mut sources: Vec<(String, std::path::PathBuf, String)> = BUILTIN
+            .iter()
+            .map(|(id, text)| (id.to_string(), format!("schemas/{id}.json").into(), text.to_string()))
+            .collect();
+        if let Some(dir) = extra_dir {
+            match std::fs::read_dir(dir) {
+                Ok(entries) => {
+                    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+                    files.sort();
+                    for p in files {
+                        let Some(name) = p.file_name().and_then(|n| n.to_str()) else { continue };
+                        let Some(id) = name.strip_suffix(".json") else { continue };
+                        if id == "report.schema" {
+                            continue; // the report contract, not a response schema
+                        }
+                        match std::fs::read_to_string(&p) {
+                            Ok(text) => sources.push((id.to_string(), p.clone(), text)),
+                            Err(e) => diags.push(Diagnostic::new(&p, format!("failed to read schema: {e}"))),
+                        }
+                    }
+                }
+                Err(e) => diags.push(Diagnostic::new(dir, format!("failed to read schema directory: {e}"))),
+            }
+        }
+        for (id, path, text) in sources {
+            let value: Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => {
+                    let src: Arc<str> = text.as_str().into();
+                    diags.push(
+                        Diagnostic::new(&path, format!("schema is not valid JSON: {e}"))
+                            .at(e.line(), e.column())
+                            .with_source(&src),
+                    );
+                    continue;
+                }
+            };
+            match jsonschema::validator_for(&value) {
+                Ok(v) => {
+                    validators.insert(id, v);
+                }
+                Err(e) => diags.push(Diagnostic::new(&path, format!("invalid JSON Schema: {e}"))),
+            }
+        }
+        if diags.is_empty() {
+            Ok(Arc::new(SchemaStore { validators }))
+        } else {
+            Err(diags)
+        }
+    }
+}

@@ -1,0 +1,773 @@
+//! Suite files: the YAML format (private `*Def` structs, `deny_unknown_fields`) and the compiled
+//! model the rest of the pipeline uses (`Suite`, `Case`, `Step`, `Expect`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use super::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
+use super::locate::Locator;
+use super::template::{Expr, FixtureResolver, TValue, TemplateProblem, compile_string};
+use super::yaml::parse_yaml;
+use crate::judge::checks;
+
+// ---------------------------------------------------------------------------------------------
+// The compiled model.
+
+#[derive(Debug)]
+pub struct Suite {
+    pub id: String,
+    pub description: String,
+    pub file: std::path::PathBuf,
+    pub cases: Vec<Arc<Case>>,
+}
+
+#[derive(Debug)]
+pub struct Case {
+    pub suite: String,
+    pub id: String,
+    pub feature: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    /// Free text shown with a failure: what the deviation means and how apps work around it.
+    pub notes: Option<String>,
+    pub steps: Vec<Step>,
+    /// Model roles the request templates need; a target missing one skips the case.
+    pub roles: Vec<String>,
+}
+
+impl Case {
+    /// `suite/case`, the id `--filter` globs match.
+    pub fn full_id(&self) -> String {
+        format!("{}/{}", self.suite, self.id)
+    }
+    /// The area of the feature (`chat` for `chat.basic`).
+    pub fn area(&self) -> &str {
+        self.feature.split('.').next().unwrap_or(&self.feature)
+    }
+    pub fn is_opt_in(&self) -> bool {
+        self.tags.iter().any(|t| t == "opt-in")
+    }
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub name: String,
+    pub request: RequestTemplate,
+    pub expect: Expect,
+    /// name → JSONPath into the response body; available as `{{capture.name}}` afterwards.
+    pub capture: Vec<(String, JsonPath)>,
+}
+
+#[derive(Debug)]
+pub struct RequestTemplate {
+    pub method: reqwest::Method,
+    pub path: TValue,
+    pub body: Option<TValue>,
+    /// Sent verbatim (e.g. deliberately malformed JSON).
+    pub raw_body: Option<String>,
+    pub headers: Vec<(String, TValue)>,
+    pub auth: AuthOverride,
+    /// `multipart/form-data` fields: name → text value or fixture file.
+    pub multipart: Vec<(String, MultipartValue)>,
+    /// Whether the body asks for a stream (`"stream": true`), decided at load time.
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum MultipartValue {
+    Text(String),
+    File { filename: String, content: TValue },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthOverride {
+    /// The target's configured credentials.
+    #[default]
+    Default,
+    /// No credentials at all.
+    None,
+    /// A syntactically plausible but wrong key, in the target's auth header.
+    Invalid,
+}
+
+#[derive(Debug, Default)]
+pub struct Expect {
+    pub status: Option<StatusExpect>,
+    pub content_type: Option<String>,
+    pub schema: Option<String>,
+    pub jsonpath: Vec<JsonPathAssert>,
+    pub checks: Vec<String>,
+}
+
+/// Accepted statuses: exact codes and/or classes (`2xx`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusExpect {
+    pub codes: Vec<u16>,
+    pub classes: Vec<u16>,
+}
+
+impl StatusExpect {
+    pub fn accepts(&self, status: u16) -> bool {
+        self.codes.contains(&status) || self.classes.contains(&(status / 100))
+    }
+    pub fn expects_success(&self) -> bool {
+        self.classes.contains(&2) || self.codes.iter().any(|c| (200..300).contains(c))
+    }
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.codes.iter().map(|c| c.to_string()).collect();
+        parts.extend(self.classes.iter().map(|c| format!("{c}xx")));
+        parts.join(" or ")
+    }
+}
+
+#[derive(Debug)]
+pub struct JsonPathAssert {
+    pub source: String,
+    pub path: JsonPath,
+    pub op: JsonPathOp,
+}
+
+#[derive(Debug, Clone)]
+pub enum JsonPathOp {
+    Exists(bool),
+    Equals(Value),
+    Type(JsonType),
+    Matches(regex::Regex),
+    OneOf(Vec<Value>),
+    Length(usize),
+    Compare(CompareOp, f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The YAML format.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuiteDef {
+    suite: String,
+    description: String,
+    cases: Vec<CaseDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseDef {
+    id: String,
+    feature: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    request: Option<RequestDef>,
+    #[serde(default)]
+    expect: Option<ExpectDef>,
+    #[serde(default)]
+    steps: Vec<StepDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepDef {
+    #[serde(default)]
+    name: Option<String>,
+    request: RequestDef,
+    #[serde(default)]
+    expect: Option<ExpectDef>,
+    #[serde(default)]
+    capture: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestDef {
+    #[serde(default)]
+    method: Option<String>,
+    path: String,
+    #[serde(default)]
+    body: Option<serde_yaml::Value>,
+    #[serde(default)]
+    raw_body: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    auth: AuthOverride,
+    #[serde(default)]
+    multipart: BTreeMap<String, MultipartDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MultipartDef {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    filename: Option<String>,
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExpectDef {
+    #[serde(default)]
+    status: Option<serde_yaml::Value>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default)]
+    jsonpath: Vec<JsonPathDef>,
+    #[serde(default)]
+    checks: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonPathDef {
+    path: String,
+    #[serde(default)]
+    exists: Option<bool>,
+    #[serde(default)]
+    equals: Option<serde_yaml::Value>,
+    #[serde(default, rename = "type")]
+    type_: Option<JsonType>,
+    #[serde(default)]
+    matches: Option<String>,
+    #[serde(default)]
+    one_of: Option<Vec<serde_yaml::Value>>,
+    #[serde(default)]
+    length: Option<usize>,
+    #[serde(default)]
+    gt: Option<f64>,
+    #[serde(default)]
+    gte: Option<f64>,
+    #[serde(default)]
+    lt: Option<f64>,
+    #[serde(default)]
+    lte: Option<f64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading.
+
+/// What a suite may refer to, resolved before any suite is read.
+pub struct SuiteEnv<'a> {
+    pub fixtures_root: &'a Path,
+    pub allow_fixture_escape: bool,
+    pub schema_ids: &'a [String],
+}
+
+/// Load one suite file, reporting every problem found in it.
+pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, Diagnostics> {
+    let source: Arc<str> = text.into();
+    let def: SuiteDef = parse_yaml(path, &source)?;
+    let loc = Locator::new(&source);
+    let mut diags = Diagnostics::default();
+    let diag = |message: String, pos: Option<(usize, usize)>| {
+        Diagnostic::new(path, message)
+            .at_pos(pos)
+            .with_source(&source)
+    };
+
+    if !is_identifier(&def.suite) {
+        diags.push(
+            diag(
+                format!("invalid suite id `{}`", def.suite),
+                loc.find(0, &def.suite),
+            )
+            .expected("lowercase letters, digits, `_` and `-`"),
+        );
+    }
+
+    let fixtures = FixtureResolver {
+        root: env.fixtures_root,
+        allow_escape: env.allow_fixture_escape,
+    };
+    let mut seen = BTreeMap::new();
+    let mut cases = Vec::new();
+    for cdef in def.cases {
+        let case_at = loc.case_offset(&cdef.id);
+        let here = |needle: &str| loc.find(case_at, needle);
+        if let Some(prev) = seen.insert(cdef.id.clone(), case_at) {
+            diags.push(
+                diag(format!("duplicate case id `{}`", cdef.id), Some(line_col(&source, case_at)))
+                    .help(format!(
+                        "the first case with this id is on line {}",
+                        line_col(&source, prev).0
+                    )),
+            );
+        }
+        if !is_identifier(&cdef.id) {
+            diags.push(
+                diag(format!("invalid case id `{}`", cdef.id), here(&cdef.id))
+                    .expected("lowercase letters, digits, `_` and `-`"),
+            );
+        }
+        if !is_feature_id(&cdef.feature) {
+            diags.push(
+                diag(format!("invalid feature id `{}`", cdef.feature), here(&cdef.feature))
+                    .expected("a dotted id starting with the area, e.g. `chat.basic`"),
+            );
+        }
+
+        let mut step_defs = Vec::new();
+        match (cdef.request, cdef.steps.is_empty()) {
+            (Some(request), true) => step_defs.push(StepDef {
+                name: None,
+                request,
+                expect: cdef.expect,
+                capture: BTreeMap::new(),
+            }),
+            (None, false) => {
+                if cdef.expect.is_some() {
+                    diags.push(
+                        diag(
+                            format!("case `{}` has both `steps` and a case-level `expect`", cdef.id),
+                            here("expect:"),
+                        )
+                        .help("put each expectation under its step"),
+                    );
+                }
+                step_defs = cdef.steps;
+            }
+            (Some(_), false) => diags.push(
+                diag(
+                    format!("case `{}` has both `request` and `steps`", cdef.id),
+                    here("steps:"),
+                )
+                .expected("either one `request` (+ `expect`) or a list of `steps`"),
+            ),
+            (None, true) => diags.push(
+                diag(
+                    format!("case `{}` has no request", cdef.id),
+                    Some(line_col(&source, case_at)),
+                )
+                .expected("a `request` (+ `expect`) or a list of `steps`"),
+            ),
+        }
+
+        let mut steps = Vec::new();
+        let mut captured: Vec<String> = Vec::new();
+        let mut roles: Vec<String> = Vec::new();
+        for (i, sdef) in step_defs.into_iter().enumerate() {
+            let mut problems = Vec::new();
+            let request = compile_request(sdef.request, &fixtures, &mut problems);
+            for p in problems {
+                diags.push(template_diag(&diag, &here, p));
+            }
+            // Captures must be defined by an earlier step.
+            let mut exprs = Vec::new();
+            request.visit(&mut |e| exprs.push(e.clone()));
+            for e in exprs {
+                match e {
+                    Expr::Model(role) if !roles.contains(&role) => roles.push(role),
+                    Expr::Capture(name) if !captured.contains(&name) => diags.push(
+                        diag(
+                            format!("capture `{name}` is used before any step captures it"),
+                            here(&format!("capture.{name}")),
+                        )
+                        .expected("a `capture:` entry in an earlier step"),
+                    ),
+                    _ => {}
+                }
+            }
+            let expect = compile_expect(sdef.expect.unwrap_or_default(), env, &mut |m, needle, exp, help| {
+                diags.push(diag(m, here(needle)).expected(exp).help_opt(help))
+            });
+            let mut capture = Vec::new();
+            for (name, p) in sdef.capture {
+                match JsonPath::parse(&p) {
+                    Ok(path) => capture.push((name.clone(), path)),
+                    Err(e) => diags.push(
+                        diag(format!("invalid JSONPath `{p}`: {e}"), here(&p))
+                            .expected("a JSONPath such as `$.choices[0].message`"),
+                    ),
+                }
+                captured.push(name);
+            }
+            steps.push(Step {
+                name: sdef.name.unwrap_or_else(|| format!("step {}", i + 1)),
+                request,
+                expect,
+                capture,
+            });
+        }
+        cases.push(Arc::new(Case {
+            suite: def.suite.clone(),
+            id: cdef.id,
+            feature: cdef.feature,
+            description: cdef.description,
+            tags: cdef.tags,
+            notes: cdef.notes,
+            steps,
+            roles,
+        }));
+    }
+    if diags.is_empty() {
+        Ok(Suite {
+            id: def.suite,
+            description: def.description,
+            file: path.to_path_buf(),
+            cases,
+        })
+    } else {
+        Err(diags)
+    }
+}
+
+fn template_diag(
+    diag: &impl Fn(String, Option<(usize, usize)>) -> Diagnostic,
+    here: &impl Fn(&str) -> Option<(usize, usize)>,
+    p: TemplateProblem,
+) -> Diagnostic {
+    let mut d = diag(p.message, here(&p.needle));
+    if let Some(e) = p.expected {
+        d = d.expected(e);
+    }
+    d.help_opt(p.help)
+}
+
+impl RequestTemplate {
+    fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        self.path.visit_exprs(f);
+        if let Some(b) = &self.body {
+            b.visit_exprs(f);
+        }
+        for (_, h) in &self.headers {
+            h.visit_exprs(f);
+        }
+        for (_, m) in &self.multipart {
+            if let MultipartValue::File { content, .. } = m {
+                content.visit_exprs(f);
+            }
+        }
+    }
+}
+
+fn compile_request(
+    def: RequestDef,
+    fixtures: &FixtureResolver<'_>,
+    problems: &mut Vec<TemplateProblem>,
+) -> RequestTemplate {
+    let method_text = def.method.unwrap_or_else(|| {
+        if def.body.is_some() || def.raw_body.is_some() || !def.multipart.is_empty() {
+            "POST".into()
+        } else {
+            "GET".into()
+        }
+    });
+    let method = match method_text.to_ascii_uppercase().as_str() {
+        "GET" => reqwest::Method::GET,
+        "POST" => reqwest::Method::POST,
+        "DELETE" => reqwest::Method::DELETE,
+        "PUT" => reqwest::Method::PUT,
+        "PATCH" => reqwest::Method::PATCH,
+        _ => {
+            problems.push(TemplateProblem {
+                needle: format!("method: {method_text}"),
+                message: format!("unknown HTTP method `{method_text}`"),
+                expected: Some("GET, POST, PUT, PATCH or DELETE".into()),
+                help: None,
+            });
+            reqwest::Method::GET
+        }
+    };
+    let body_json = def.body.map(yaml_to_json);
+    let stream = body_json
+        .as_ref()
+        .and_then(|b| b.get("stream"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let body = body_json.map(|b| TValue::compile(&b, fixtures, problems));
+    if body.is_some() && def.raw_body.is_some() {
+        problems.push(TemplateProblem {
+            needle: "raw_body".into(),
+            message: "a request has both `body` and `raw_body`".into(),
+            expected: Some("one of them".into()),
+            help: None,
+        });
+    }
+    let multipart = def
+        .multipart
+        .into_iter()
+        .map(|(name, m)| {
+            let value = match (m.text, m.content) {
+                (Some(t), None) => MultipartValue::Text(t),
+                (None, Some(c)) => MultipartValue::File {
+                    filename: m.filename.unwrap_or_else(|| name.clone()),
+                    content: compile_string(&c, fixtures, problems),
+                },
+                _ => {
+                    problems.push(TemplateProblem {
+                        needle: format!("{name}:"),
+                        message: format!("multipart field `{name}` needs exactly one of `text` or `content`"),
+                        expected: Some("`text: …` or `content: …` (+ `filename`)".into()),
+                        help: None,
+                    });
+                    MultipartValue::Text(String::new())
+                }
+            };
+            (name, value)
+        })
+        .collect();
+    RequestTemplate {
+        method,
+        path: compile_string(&def.path, fixtures, problems),
+        body,
+        raw_body: def.raw_body,
+        headers: def
+            .headers
+            .into_iter()
+            .map(|(k, v)| {
+                let t = compile_string(&v, fixtures, problems);
+                (k, t)
+            })
+            .collect(),
+        auth: def.auth,
+        multipart,
+        stream,
+    }
+}
+
+type Report<'a> = dyn FnMut(String, &str, String, Option<String>) + 'a;
+
+fn compile_expect(def: ExpectDef, env: &SuiteEnv<'_>, report: &mut Report<'_>) -> Expect {
+    let status = def.status.and_then(|v| match parse_status(&v) {
+        Some(s) => Some(s),
+        None => {
+            let shown = yaml_scalar_text(&v);
+            report(
+                format!("invalid status `{shown}`"),
+                &shown,
+                "a status code (`200`), a class (`4xx`) or a list of them".into(),
+                None,
+            );
+            None
+        }
+    });
+    if let Some(id) = &def.schema {
+        if !env.schema_ids.iter().any(|s| s == id) {
+            report(
+                format!("unknown schema id `{id}`"),
+                id,
+                format!("one of {}", env.schema_ids.join(", ")),
+                did_you_mean(id, env.schema_ids.iter().map(String::as_str)),
+            );
+        }
+    }
+    for name in &def.checks {
+        if checks::lookup(name).is_none() {
+            report(
+                format!("unknown check `{name}`"),
+                name,
+                "a built-in check (see `llm-parity list checks`)".into(),
+                did_you_mean(name, checks::names()),
+            );
+        }
+    }
+    let mut jsonpath = Vec::new();
+    for jp in def.jsonpath {
+        let path = match JsonPath::parse(&jp.path) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                report(
+                    format!("invalid JSONPath `{}`: {e}", jp.path),
+                    &jp.path,
+                    "a JSONPath such as `$.choices[0].message.role`".into(),
+                    None,
+                );
+                None
+            }
+        };
+        let mut ops = Vec::new();
+        if let Some(b) = jp.exists {
+            ops.push(JsonPathOp::Exists(b));
+        }
+        if let Some(v) = jp.equals {
+            ops.push(JsonPathOp::Equals(yaml_to_json(v)));
+        }
+        if let Some(t) = jp.type_ {
+            ops.push(JsonPathOp::Type(t));
+        }
+        if let Some(m) = &jp.matches {
+            match regex::Regex::new(m) {
+                Ok(r) => ops.push(JsonPathOp::Matches(r)),
+                Err(e) => report(
+                    format!("invalid regular expression `{m}`: {e}"),
+                    m,
+                    "a Rust `regex` pattern".into(),
+                    None,
+                ),
+            }
+        }
+        if let Some(vs) = jp.one_of {
+            ops.push(JsonPathOp::OneOf(vs.into_iter().map(yaml_to_json).collect()));
+        }
+        if let Some(n) = jp.length {
+            ops.push(JsonPathOp::Length(n));
+        }
+        for (v, op) in [
+            (jp.gt, CompareOp::Gt),
+            (jp.gte, CompareOp::Gte),
+            (jp.lt, CompareOp::Lt),
+            (jp.lte, CompareOp::Lte),
+        ] {
+            if let Some(v) = v {
+                ops.push(JsonPathOp::Compare(op, v));
+            }
+        }
+        if ops.len() != 1 {
+            report(
+                format!(
+                    "JSONPath assertion on `{}` has {} operators",
+                    jp.path,
+                    ops.len()
+                ),
+                &jp.path,
+                "exactly one of `exists`, `equals`, `type`, `matches`, `one_of`, `length`, `gt`, `gte`, `lt`, `lte`".into(),
+                Some("write one list entry per assertion".into()),
+            );
+            continue;
+        }
+        if let (Some(path), Some(op)) = (path, ops.pop()) {
+            jsonpath.push(JsonPathAssert {
+                source: jp.path,
+                path,
+                op,
+            });
+        }
+    }
+    Expect {
+        status,
+        content_type: def.content_type,
+        schema: def.schema,
+        jsonpath,
+        checks: def.checks,
+    }
+}
+
+fn parse_status(v: &serde_yaml::Value) -> Option<StatusExpect> {
+    let mut s = StatusExpect {
+        codes: vec![],
+        classes: vec![],
+    };
+    let mut add = |v: &serde_yaml::Value| -> Option<()> {
+        match v {
+            serde_yaml::Value::Number(n) => {
+                let c = n.as_u64().filter(|c| (100..600).contains(c))?;
+                s.codes.push(c as u16);
+            }
+            serde_yaml::Value::String(t) => {
+                let t = t.trim().to_ascii_lowercase();
+                if let Some(class) = t.strip_suffix("xx") {
+                    let c: u16 = class.parse().ok().filter(|c| (1..=5).contains(c))?;
+                    s.classes.push(c);
+                } else {
+                    let c: u16 = t.parse().ok().filter(|c| (100..600).contains(c))?;
+                    s.codes.push(c);
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    };
+    match v {
+        serde_yaml::Value::Sequence(items) if !items.is_empty() => {
+            for i in items {
+                add(i)?;
+            }
+        }
+        other => add(other)?,
+    }
+    Some(s)
+}
+
+fn yaml_scalar_text(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}
+
+/// YAML → JSON. Non-string keys become strings; tags are dropped (YAML-only features have no
+/// meaning in a JSON request body).
+pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
+    match v {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(b),
+        serde_yaml::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
+            }
+        }
+        serde_yaml::Value::String(s) => Value::String(s),
+        serde_yaml::Value::Sequence(items) => {
+            Value::Array(items.into_iter().map(yaml_to_json).collect())
+        }
+        serde_yaml::Value::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        serde_yaml::Value::String(s) => s,
+                        other => yaml_scalar_text(&other),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect(),
+        ),
+        serde_yaml::Value::Tagged(t) => yaml_to_json(t.value),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn is_feature_id(s: &str) -> bool {
+    let mut parts = s.split('.');
+    let ok = parts.clone().count() >= 2 && parts.all(|p| is_identifier(p) && !p.contains('-'));
+    ok
+}

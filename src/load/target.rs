@@ -1,0 +1,483 @@
+//! Targets files (`targets.yaml`) and the resolved `Target` the executor uses.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+
+use super::diag::{Diagnostic, Diagnostics, did_you_mean};
+use super::locate::Locator;
+use super::template::ROLES;
+use super::yaml::parse_yaml;
+
+/// A secret value: prints as `***` in every `Debug`/`Display`, so it cannot leak by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where the credential goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthHeader {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// A named header carrying the raw key (e.g. `x-goog-api-key`).
+    Named(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    /// A static key read from an environment variable at load time.
+    Key {
+        header: AuthHeader,
+        env: String,
+        key: Secret,
+    },
+    /// A short-lived token printed by a command (e.g. `gcloud auth print-access-token`); re-run
+    /// after `refresh_after` and once on a 401.
+    Command {
+        header: AuthHeader,
+        command: String,
+        refresh_after: Duration,
+    },
+}
+
+impl Auth {
+    pub fn header(&self) -> Option<&AuthHeader> {
+        match self {
+            Auth::None => None,
+            Auth::Key { header, .. } | Auth::Command { header, .. } => Some(header),
+        }
+    }
+    /// The variable name that holds the key, for reports and rollback blocks (never the value).
+    pub fn key_env(&self) -> Option<&str> {
+        match self {
+            Auth::Key { env, .. } => Some(env),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pricing {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub description: Option<String>,
+    pub base_url: url::Url,
+    pub auth: Auth,
+    pub models: BTreeMap<String, String>,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    pub concurrency: Option<usize>,
+    pub rpm: Option<u32>,
+    pub unsupported: Vec<(String, GlobMatcher)>,
+    pub opt_in: Vec<(String, GlobMatcher)>,
+    /// The target this one routes to (it is a router in front of `via`).
+    pub via: Option<String>,
+    pub pricing: Option<Pricing>,
+}
+
+impl Target {
+    /// The pattern under which the user declared `feature` unsupported, if any.
+    pub fn declared_unsupported(&self, feature: &str) -> Option<&str> {
+        self.unsupported
+            .iter()
+            .find(|(_, g)| g.is_match(feature))
+            .map(|(p, _)| p.as_str())
+    }
+    pub fn opts_in(&self, feature: &str) -> bool {
+        self.opt_in.iter().any(|(_, g)| g.is_match(feature))
+    }
+    /// Every secret value this target holds, for the redactor.
+    pub fn secrets(&self) -> Vec<String> {
+        match &self.auth {
+            Auth::Key { key, .. } => vec![key.expose().to_string()],
+            _ => vec![],
+        }
+    }
+}
+
+/// Only the absolute `base_url` is required; the model map decides which cases can run.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsFileDef {
+    targets: BTreeMap<String, TargetDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetDef {
+    base_url: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    auth: Option<AuthDef>,
+    #[serde(default)]
+    models: BTreeMap<String, String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    timeout: Option<DurationDef>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
+    rpm: Option<u32>,
+    #[serde(default)]
+    unsupported: Vec<String>,
+    #[serde(default)]
+    opt_in: Vec<String>,
+    #[serde(default)]
+    via: Option<String>,
+    #[serde(default)]
+    pricing: Option<Pricing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthDef {
+    #[serde(default)]
+    api_key_env: Option<String>,
+    #[serde(default)]
+    header: Option<String>,
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    refresh_after: Option<DurationDef>,
+}
+
+/// A duration as written in YAML: `30s`, `50m`, or a bare number of seconds.
+type DurationDef = serde_yaml::Value;
+
+/// Parse `30s`, `50m`, `1h`, `500ms` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// How to look up environment variables (injected so tests need not touch the process env).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Load a targets file, reporting every problem in it at once.
+pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<Target>, Diagnostics> {
+    let source: Arc<str> = text.into();
+    let def: TargetsFileDef = parse_yaml(path, &source)?;
+    let loc = Locator::new(&source);
+    let mut diags = Diagnostics::default();
+    let mut out = Vec::new();
+    let names: Vec<String> = def.targets.keys().cloned().collect();
+    for (name, t) in def.targets {
+        let start = loc.find(0, &format!("{name}:")).map(|(l, c)| {
+            super::diag::offset_of(&source, l, c).unwrap_or(0)
+        }).unwrap_or(0);
+        let mut problem = |msg: String, needle: &str, expected: Option<String>, help: Option<String>| {
+            let mut d = Diagnostic::new(path, msg)
+                .at_pos(loc.find(start, needle))
+                .with_source(&source)
+                .help_opt(help);
+            if let Some(e) = expected {
+                d = d.expected(e);
+            }
+            diags.push(d);
+        };
+        if !valid_target_name(&name) {
+            problem(
+                format!("invalid target name `{name}`"),
+                &name,
+                Some("letters, digits, `_`, `-`, `.` and `:`".into()),
+                None,
+            );
+        }
+        let mut interp = |field: &str, value: &str| -> String {
+            match interpolate_env(value, env) {
+                Ok(v) => v,
+                Err(missing) => {
+                    problem(
+                        format!("environment variable `{missing}` is not set (target `{name}`, field `{field}`)"),
+                        &format!("${{env:{missing}}}"),
+                        Some(format!("`{missing}` to be set in the environment")),
+                        None,
+                    );
+                    String::new()
+                }
+            }
+        };
+        let base_text = interp("base_url", &t.base_url);
+        let headers: Vec<(String, String)> = t
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), interp("headers", v)))
+            .collect();
+        let models: BTreeMap<String, String> = t
+            .models
+            .iter()
+            .map(|(k, v)| (k.clone(), interp("models", v)))
+            .collect();
+        let base_url = if base_text.is_empty() {
+            None
+        } else {
+            match parse_base_url(&base_text) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    problem(
+                        format!("invalid base_url `{base_text}`: {e}"),
+                        &t.base_url,
+                        Some("an absolute http(s) URL such as `https://api.openai.com/v1`".into()),
+                        None,
+                    );
+                    None
+                }
+            }
+        };
+        for role in models.keys() {
+            if !ROLES.contains(&role.as_str()) {
+                problem(
+                    format!("unknown model role `{role}` in target `{name}`"),
+                    &format!("{role}:"),
+                    Some(format!("one of {}", ROLES.join(", "))),
+                    did_you_mean(role, ROLES.iter().copied()),
+                );
+            }
+        }
+        let auth = match t.auth {
+            None => Auth::None,
+            Some(a) => {
+                let header = match a.header.as_deref() {
+                    None => AuthHeader::Bearer,
+                    Some(h) if h.eq_ignore_ascii_case("authorization") => AuthHeader::Bearer,
+                    Some(h) => AuthHeader::Named(h.to_ascii_lowercase()),
+                };
+                match (a.api_key_env, a.command) {
+                    (Some(var), None) => match env(&var) {
+                        Some(key) if !key.is_empty() => Auth::Key { header, env: var, key: Secret::new(key) },
+                        _ => {
+                            problem(
+                                format!("API key variable `{var}` for target `{name}` is not set"),
+                                &var,
+                                Some(format!("`{var}` to hold the key (export {var}=…)")),
+                                None,
+                            );
+                            Auth::None
+                        }
+                    },
+                    (None, Some(command)) => {
+                        let refresh_after = match a.refresh_after {
+                            None => Duration::from_secs(50 * 60),
+                            Some(d) => resolve_duration(d).unwrap_or_else(|text| {
+                                problem(
+                                    format!("invalid duration `{text}`"),
+                                    &text,
+                                    Some("e.g. `30s`, `50m`, `1h`".into()),
+                                    None,
+                                );
+                                Duration::from_secs(50 * 60)
+                            }),
+                        };
+                        Auth::Command { header, command, refresh_after }
+                    }
+                    _ => {
+                        problem(
+                            format!("target `{name}`: auth needs exactly one of `api_key_env` or `command`"),
+                            "auth:",
+                            Some("`api_key_env: VAR` or `command: \"…\"`".into()),
+                            None,
+                        );
+                        Auth::None
+                    }
+                }
+            }
+        };
+        let timeout = t.timeout.and_then(|d| match resolve_duration(d) {
+            Ok(d) => Some(d),
+            Err(text) => {
+                problem(format!("invalid timeout `{text}`"), &text, Some("e.g. `30s`, `2m`".into()), None);
+                None
+            }
+        });
+        let mut globs = |patterns: &[String], field: &str| -> Vec<(String, GlobMatcher)> {
+            patterns
+                .iter()
+                .filter_map(|p| match Glob::new(p) {
+                    Ok(g) => Some((p.clone(), g.compile_matcher())),
+                    Err(e) => {
+                        problem(
+                            format!("invalid glob `{p}` in `{field}`: {e}"),
+                            p,
+                            Some("a feature glob such as `vision.*`".into()),
+                            None,
+                        );
+                        None
+                    }
+                })
+                .collect()
+        };
+        let unsupported = globs(&t.unsupported, "unsupported");
+        let opt_in = globs(&t.opt_in, "opt_in");
+        if let Some(v) = &t.via {
+            if !names.contains(v) {
+                problem(
+                    format!("target `{name}` is `via` an unknown target `{v}`"),
+                    v,
+                    Some(format!("one of {}", names.join(", "))),
+                    did_you_mean(v, names.iter().map(String::as_str)),
+                );
+            }
+        }
+        if t.concurrency == Some(0) {
+            problem("concurrency must be at least 1".into(), "concurrency:", Some("a positive integer".into()), None);
+        }
+        if let Some(base_url) = base_url {
+            out.push(Target {
+                name,
+                description: t.description,
+                base_url,
+                auth,
+                models,
+                headers,
+                timeout,
+                concurrency: t.concurrency,
+                rpm: t.rpm,
+                unsupported,
+                opt_in,
+                via: t.via,
+                pricing: t.pricing,
+            });
+        }
+    }
+    if diags.is_empty() { Ok(out) } else { Err(diags) }
+}
+
+fn resolve_duration(d: DurationDef) -> Result<Duration, String> {
+    match d {
+        serde_yaml::Value::Number(n) => n
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| n.to_string()),
+        serde_yaml::Value::String(t) => parse_duration(&t).ok_or(t),
+        other => Err(serde_yaml::to_string(&other).unwrap_or_default().trim().to_string()),
+    }
+}
+
+fn valid_target_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
+
+/// Replace every `${env:NAME}`; the error names the first missing variable.
+pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find("${env:") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 6..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        out.push_str(&env(name).ok_or_else(|| name.to_string())?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A base URL with a trailing slash, so relative case paths join under it
+/// (`…/v1beta/openai/` + `chat/completions`).
+pub fn parse_base_url(text: &str) -> Result<url::Url, String> {
+    let mut u = url::Url::parse(text.trim()).map_err(|e| e.to_string())?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("scheme `{}` is not http or https", u.scheme()));
+    }
+    if !u.path().ends_with('/') {
+        let p = format!("{}/", u.path());
+        u.set_path(&p);
+    }
+    Ok(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn resolves_env_auth_and_globs() {
+        let text = "targets:\n  gemini:\n    base_url: https://generativelanguage.googleapis.com/v1beta/openai/\n    auth: { api_key_env: GEMINI_API_KEY }\n    models: { chat: \"${env:GEMINI_MODEL}\" }\n    unsupported: [\"vision.*\"]\n    timeout: 90s\n";
+        let env = env_of(&[("GEMINI_API_KEY", "k-123"), ("GEMINI_MODEL", "gemini-2.5-flash")]);
+        let t = load_targets(Path::new("t.yaml"), text, &env).unwrap().remove(0);
+        assert_eq!(t.models["chat"], "gemini-2.5-flash");
+        assert_eq!(t.declared_unsupported("vision.png"), Some("vision.*"));
+        assert_eq!(t.timeout, Some(Duration::from_secs(90)));
+        assert_eq!(format!("{:?}", t.auth).contains("k-123"), false);
+        assert_eq!(t.base_url.as_str(), "https://generativelanguage.googleapis.com/v1beta/openai/");
+    }
+
+    #[test]
+    fn reports_every_problem_with_location() {
+        let text = "targets:\n  a:\n    base_url: ${env:NOPE_URL}\n    models: { chatt: x }\n  b:\n    base_url: ftp://x\n    auth: { api_key_env: NOPE_KEY }\n    via: c\n";
+        let d = load_targets(Path::new("t.yaml"), text, &env_of(&[])).unwrap_err();
+        let msgs: Vec<String> = d.0.iter().map(|d| d.to_string()).collect();
+        assert_eq!(msgs.len(), 5, "{msgs:#?}");
+        assert!(msgs[0].starts_with("t.yaml:3:15: environment variable `NOPE_URL`"), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("unknown model role `chatt`")));
+        assert!(msgs.iter().any(|m| m.contains("scheme `ftp`")));
+        assert!(msgs.iter().any(|m| m.contains("`NOPE_KEY`")));
+        assert!(msgs.iter().any(|m| m.contains("unknown target `c`")));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("50m"), Some(Duration::from_secs(3000)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
+        assert_eq!(parse_duration("1y"), None);
+    }
+}

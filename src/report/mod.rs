@@ -1,0 +1,8 @@
+//! report: pure renderers from the one report model, and atomic writing of the files.
+
+pub mod markdown;
+pub mod model;
+pub mod terminal;
+pub mod write;
+
+pub use model::{CaseResult, FeatureRow, RunReport};

@@ -1,0 +1,264 @@
+//! The report model: the machine contract (`report.json`, `schemas/report.schema.json`) and the
+//! one input of every renderer. Built once from the run's records; redaction happens here, so no
+//! renderer ever sees a secret.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::execute::exchange::{Exchange, Timings, excerpt};
+use crate::execute::CaseRecord;
+use crate::judge::{CheckResult, CheckStatus, Outcome};
+use crate::load::Target;
+use crate::redact::Redactor;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Bodies kept in the report are cut at this many characters (the report stays readable and
+/// small; the full exchange belongs in a recording).
+const BODY_LIMIT: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// True when the run was interrupted: `results` holds only the cases that finished.
+    #[serde(default)]
+    pub partial: bool,
+    pub targets: Vec<TargetInfo>,
+    pub results: Vec<CaseResult>,
+    pub features: Vec<FeatureRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInfo {
+    pub name: String,
+    pub base_url: String,
+    pub models: BTreeMap<String, String>,
+    /// The name of the variable holding the key (never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaseResult {
+    pub target: String,
+    pub suite: String,
+    pub case: String,
+    pub feature: String,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub duration_ms: u64,
+    /// Status of the last response received, if any.
+    pub http_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Timings of the last exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+    /// Every check that did not pass (passing ones are counted, not listed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+    #[serde(default)]
+    pub checks_passed: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<ExchangeSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeSummary {
+    pub step: String,
+    pub method: String,
+    pub url: String,
+    pub request_headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_headers: BTreeMap<String, String>,
+    /// The response body (JSON when it parsed, otherwise text, cut at 16 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureRow {
+    pub feature: String,
+    /// Target name → the most severe outcome among the cases evidencing the feature.
+    pub outcomes: BTreeMap<String, Outcome>,
+}
+
+impl RunReport {
+    pub fn target_names(&self) -> Vec<&str> {
+        self.targets.iter().map(|t| t.name.as_str()).collect()
+    }
+    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.outcome.is_failure())
+    }
+    pub fn count(&self, o: Outcome) -> usize {
+        self.results.iter().filter(|r| r.outcome == o).count()
+    }
+    /// Whether the run passes the gate (no fail or error outcome).
+    pub fn passed(&self) -> bool {
+        self.failures().next().is_none()
+    }
+}
+
+/// Everything the report needs besides the records.
+pub struct RunMeta<'a> {
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub partial: bool,
+    pub targets: &'a [std::sync::Arc<Target>],
+}
+
+pub fn build(records: &[std::sync::Arc<CaseRecord>], meta: &RunMeta<'_>, redactor: &Redactor) -> RunReport {
+    let results: Vec<CaseResult> = records.iter().map(|r| case_result(r)).collect();
+    let report = RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool { name: "llm-parity".into(), version: env!("CARGO_PKG_VERSION").into() },
+        started_at: meta.started_at.clone(),
+        duration_ms: meta.duration_ms,
+        partial: meta.partial,
+        targets: meta
+            .targets
+            .iter()
+            .map(|t| TargetInfo {
+                name: t.name.clone(),
+                base_url: t.base_url.to_string(),
+                models: t.models.clone(),
+                api_key_env: t.auth.key_env().map(str::to_string),
+                via: t.via.clone(),
+            })
+            .collect(),
+        features: feature_rows(&results),
+        results,
+    };
+    redact_report(report, redactor)
+}
+
+/// The one redaction point: every string of the report, wherever it came from.
+pub fn redact_report(report: RunReport, redactor: &Redactor) -> RunReport {
+    let mut v = serde_json::to_value(&report).expect("report serialises");
+    redactor.json(&mut v);
+    serde_json::from_value(v).unwrap_or(report)
+}
+
+/// Features in first-seen order; each cell the most severe outcome of its cases.
+pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
+    let mut rows: Vec<FeatureRow> = Vec::new();
+    for r in results {
+        let row = match rows.iter_mut().position(|f| f.feature == r.feature) {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(FeatureRow { feature: r.feature.clone(), outcomes: BTreeMap::new() });
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        let cell = row.outcomes.entry(r.target.clone()).or_insert(r.outcome);
+        if r.outcome.severity() > cell.severity() {
+            *cell = r.outcome;
+        }
+    }
+    // Group by area, keeping first-seen order inside an area.
+    let mut areas: Vec<String> = Vec::new();
+    for r in &rows {
+        let a = area_of(&r.feature).to_string();
+        if !areas.contains(&a) {
+            areas.push(a);
+        }
+    }
+    rows.sort_by_key(|r| areas.iter().position(|a| a == area_of(&r.feature)));
+    rows
+}
+
+pub fn area_of(feature: &str) -> &str {
+    feature.split('.').next().unwrap_or(feature)
+}
+
+fn case_result(r: &CaseRecord) -> CaseResult {
+    let mut checks = Vec::new();
+    let mut passed = 0;
+    for s in &r.steps {
+        for c in &s.verdict.checks {
+            if c.status == CheckStatus::Pass {
+                passed += 1;
+            } else {
+                checks.push(c.clone());
+            }
+        }
+    }
+    let last = r.steps.last();
+    CaseResult {
+        target: r.target.name.clone(),
+        suite: r.case.suite.clone(),
+        case: r.case.id.clone(),
+        feature: r.case.feature.clone(),
+        outcome: r.outcome,
+        reason: r.reason.clone(),
+        duration_ms: r.duration.as_millis() as u64,
+        http_status: last.and_then(|s| s.exchange.response.as_ref()).map(|x| x.status),
+        warnings: r.warnings().map(|w| format!("{}: {}", w.check, w.reason())).collect(),
+        notes: (r.outcome != Outcome::Pass).then(|| r.case.notes.clone()).flatten(),
+        timings: last.map(|s| s.exchange.timings.clone()),
+        checks,
+        checks_passed: passed,
+        exchanges: r.steps.iter().map(|s| summarize(&s.name, &s.exchange)).collect(),
+    }
+}
+
+fn summarize(step: &str, ex: &Exchange) -> ExchangeSummary {
+    let resp = ex.response.as_ref();
+    ExchangeSummary {
+        step: step.to_string(),
+        method: ex.request.method.clone(),
+        url: ex.request.url.clone(),
+        request_headers: ex.request.headers.iter().cloned().collect(),
+        request_body: ex
+            .request
+            .body
+            .clone()
+            .map(|b| cap_value(b))
+            .or_else(|| ex.request.raw_body.clone().map(|s| Value::String(excerpt(&s, BODY_LIMIT)))),
+        status: resp.map(|r| r.status),
+        response_headers: resp.map(|r| r.headers.iter().cloned().collect()).unwrap_or_default(),
+        response_body: resp.and_then(|r| {
+            if r.body.is_empty() {
+                None
+            } else if let Some(j) = &r.json {
+                Some(cap_value(j.clone()))
+            } else {
+                Some(Value::String(excerpt(&String::from_utf8_lossy(&r.body), BODY_LIMIT)))
+            }
+        }),
+        transport_error: ex.error.as_ref().map(|e| e.message.clone()),
+    }
+}
+
+/// Keep a JSON value when small; otherwise its text, cut (base64 images and long vectors).
+fn cap_value(v: Value) -> Value {
+    let text = v.to_string();
+    if text.len() <= BODY_LIMIT { v } else { Value::String(excerpt(&text, BODY_LIMIT)) }
+}
