@@ -27,7 +27,9 @@ pub const SENSITIVE_HEADERS: &[&str] = &[
 ];
 
 pub fn is_sensitive_header(name: &str) -> bool {
-    SENSITIVE_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+    SENSITIVE_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// Secrets learnt while running (auth command tokens), shared with the redactor.

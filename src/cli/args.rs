@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run suites against targets and write the reports.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List suites, cases, features, checks or targets.
     List(ListArgs),
     /// Load and compile every suite, schema and targets file; report every problem; no network.

@@ -18,13 +18,17 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::CONFIG } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::CONFIG
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     let code = match cli.command {
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::List(a) => list(a.what, &a.project),
         Command::Validate(p) => validate(&p),
         Command::Serve(a) => serve(a),
@@ -34,7 +38,11 @@ pub fn main() -> ExitCode {
 
 pub fn load_options(p: &ProjectArgs) -> LoadOptions {
     let fixtures_dir = p.fixtures_dir.clone().unwrap_or_else(|| {
-        let parent = p.suites_dir.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let parent = p
+            .suites_dir
+            .parent()
+            .filter(|x| !x.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
         parent.join("fixtures")
     });
     LoadOptions {
@@ -120,13 +128,22 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
     match what {
         ListWhat::Suites => {
             for s in &project.suites {
-                println!("{:<20} {:>3} case(s)  {}", s.id, s.cases.len(), s.description);
+                println!(
+                    "{:<20} {:>3} case(s)  {}",
+                    s.id,
+                    s.cases.len(),
+                    s.description
+                );
             }
         }
         ListWhat::Cases => {
             for s in &project.suites {
                 for c in &s.cases {
-                    let tags = if c.tags.is_empty() { String::new() } else { format!(" [{}]", c.tags.join(", ")) };
+                    let tags = if c.tags.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", c.tags.join(", "))
+                    };
                     println!("{:<40} {}{tags}", c.full_id(), c.feature);
                 }
             }
@@ -147,16 +164,26 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
 
 fn serve(a: args::ServeArgs) -> u8 {
     let Some(profile) = llm_parity_reference::Profile::parse(&a.profile) else {
-        return usage_error(&format!("unknown --profile `{}` (expected `openai` or `gemini-compat`)", a.profile));
+        return usage_error(&format!(
+            "unknown --profile `{}` (expected `openai` or `gemini-compat`)",
+            a.profile
+        ));
     };
     let api_key = match &a.api_key_env {
         None => None,
         Some(var) => match std::env::var(var) {
             Ok(k) if !k.is_empty() => Some(k),
-            _ => return usage_error(&format!("API key variable `{var}` (--api-key-env) is not set")),
+            _ => {
+                return usage_error(&format!(
+                    "API key variable `{var}` (--api-key-env) is not set"
+                ));
+            }
         },
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
     };
@@ -165,12 +192,23 @@ fn serve(a: args::ServeArgs) -> u8 {
             Ok(l) => l,
             Err(e) => return usage_error(&format!("cannot listen on {}:{}: {e}", a.host, a.port)),
         };
-        let addr = listener.local_addr().map(|x| x.to_string()).unwrap_or_default();
-        eprintln!("llm-parity reference endpoint (profile {}) on http://{addr}/v1", profile.name());
+        let addr = listener
+            .local_addr()
+            .map(|x| x.to_string())
+            .unwrap_or_default();
+        eprintln!(
+            "llm-parity reference endpoint (profile {}) on http://{addr}/v1",
+            profile.name()
+        );
         for (role, id) in llm_parity_reference::models(profile) {
             eprintln!("  {role:<10} {id}");
         }
-        let config = llm_parity_reference::Config { profile, api_key, delay_ms: a.delay_ms, stream_delay_ms: a.stream_delay_ms };
+        let config = llm_parity_reference::Config {
+            profile,
+            api_key,
+            delay_ms: a.delay_ms,
+            stream_delay_ms: a.stream_delay_ms,
+        };
         tokio::select! {
             r = llm_parity_reference::serve(listener, config) => match r {
                 Ok(()) => exit::OK,

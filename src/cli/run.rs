@@ -27,7 +27,12 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let max_body = match parse_size(&args.max_body) {
         Some(n) => n,
-        None => return super::usage_error(&format!("invalid --max-body `{}` (expected bytes, e.g. 8M, 512k)", args.max_body)),
+        None => {
+            return super::usage_error(&format!(
+                "invalid --max-body `{}` (expected bytes, e.g. 8M, 512k)",
+                args.max_body
+            ));
+        }
     };
     if !(args.timeout > 0.0 && args.idle_timeout > 0.0) {
         return super::usage_error("--timeout and --idle-timeout must be positive");
@@ -36,10 +41,15 @@ pub fn run(args: RunArgs) -> u8 {
         None => None,
         Some(p) => match std::fs::read(p) {
             Ok(b) => Some(b),
-            Err(e) => return super::usage_error(&format!("cannot read --ca-cert {}: {e}", p.display())),
+            Err(e) => {
+                return super::usage_error(&format!("cannot read --ca-cert {}: {e}", p.display()));
+            }
         },
     };
-    let selection = Selection { filters: args.filters.clone(), include_opt_in: args.opt_in };
+    let selection = Selection {
+        filters: args.filters.clone(),
+        include_opt_in: args.opt_in,
+    };
     if let Err(e) = selection.compile() {
         return super::usage_error(&e);
     }
@@ -54,7 +64,10 @@ pub fn run(args: RunArgs) -> u8 {
             ..ClientOptions::default()
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return super::usage_error(&format!("cannot start the async runtime: {e}")),
     };
@@ -78,15 +91,28 @@ pub fn run(args: RunArgs) -> u8 {
             Err(e) => return super::usage_error(&e),
         };
         if planned.is_empty() {
-            return super::usage_error("no case matches the selection (check --suite and --filter)");
+            return super::usage_error(
+                "no case matches the selection (check --suite and --filter)",
+            );
         }
         let started_at = now_rfc3339();
         let start = Instant::now();
         let cancel = CancellationToken::new();
         let signals = tokio::spawn(watch_signals(cancel.clone()));
         let (tx, rx) = mpsc::unbounded_channel();
-        let progress = tokio::spawn(consume_events(rx, !args.no_progress && std::io::stderr().is_terminal()));
-        let result = crate::execute::run::run(planned, project.schemas.clone(), &opts, secrets.clone(), tx, cancel.clone()).await;
+        let progress = tokio::spawn(consume_events(
+            rx,
+            !args.no_progress && std::io::stderr().is_terminal(),
+        ));
+        let result = crate::execute::run::run(
+            planned,
+            project.schemas.clone(),
+            &opts,
+            secrets.clone(),
+            tx,
+            cancel.clone(),
+        )
+        .await;
         let _ = progress.await;
         signals.abort();
         let result = match result {
@@ -110,7 +136,10 @@ pub fn run(args: RunArgs) -> u8 {
             }
         }
         if result.cancelled {
-            eprintln!("interrupted: partial reports written for {} finished case(s)", report.results.len());
+            eprintln!(
+                "interrupted: partial reports written for {} finished case(s)",
+                report.results.len()
+            );
             exit::INTERRUPTED
         } else if report.passed() {
             exit::OK
@@ -120,9 +149,15 @@ pub fn run(args: RunArgs) -> u8 {
     })
 }
 
-pub fn write_reports(report: &report::RunReport, dir: &std::path::Path) -> Result<Vec<String>, String> {
+pub fn write_reports(
+    report: &report::RunReport,
+    dir: &std::path::Path,
+) -> Result<Vec<String>, String> {
     let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n";
-    let files = [("report.json", json), ("report.md", report::markdown::render(report))];
+    let files = [
+        ("report.json", json),
+        ("report.md", report::markdown::render(report)),
+    ];
     let mut out = Vec::new();
     for (name, contents) in files {
         let p = dir.join(name);
@@ -137,14 +172,19 @@ async fn watch_signals(cancel: CancellationToken) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             return;
         };
         tokio::select! {
             _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        eprintln!("\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)");
+        eprintln!(
+            "\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)"
+        );
         cancel.cancel();
         int.recv().await;
         std::process::exit(exit::INTERRUPTED as i32);
@@ -166,9 +206,11 @@ async fn consume_events(mut rx: mpsc::UnboundedReceiver<Event>, show: bool) {
             Event::Started { total } if show => {
                 let b = indicatif::ProgressBar::new(total as u64);
                 b.set_style(
-                    indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                        .progress_chars("=> "),
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {pos}/{len} {msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
                 );
                 bar = Some(b);
             }
@@ -177,7 +219,12 @@ async fn consume_events(mut rx: mpsc::UnboundedReceiver<Event>, show: bool) {
                 if let Some(b) = &bar {
                     b.inc(1);
                     let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-3);
-                    b.set_message(format!("{:.1} cases/s  {} {}", rate, rec.target.name, rec.case.full_id()));
+                    b.set_message(format!(
+                        "{:.1} cases/s  {} {}",
+                        rate,
+                        rec.target.name,
+                        rec.case.full_id()
+                    ));
                 }
             }
             _ => {}
@@ -197,7 +244,11 @@ pub fn parse_size(s: &str) -> Option<usize> {
         'g' | 'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
         _ => (s, 1),
     };
-    num.trim().parse::<usize>().ok()?.checked_mul(mult).filter(|n| *n > 0)
+    num.trim()
+        .parse::<usize>()
+        .ok()?
+        .checked_mul(mult)
+        .filter(|n| *n > 0)
 }
 
 fn now_rfc3339() -> String {

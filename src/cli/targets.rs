@@ -11,7 +11,10 @@ use crate::load::target::{AuthHeader, load_targets, parse_base_url};
 use crate::load::{Auth, Secret, Target};
 
 /// Built-in target names and the reference profile each starts.
-pub const BUILTIN: &[(&str, &str)] = &[("reference", "openai"), ("reference:gemini-compat", "gemini-compat")];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("reference", "openai"),
+    ("reference:gemini-compat", "gemini-compat"),
+];
 
 /// A target the run must start itself before sending anything.
 #[derive(Debug, Clone)]
@@ -32,7 +35,11 @@ pub fn env_lookup(name: &str) -> Option<String> {
 
 /// The targets file in use: `--targets`, else `targets.yaml` when present.
 pub fn targets_file(p: &ProjectArgs) -> Option<PathBuf> {
-    p.targets.clone().or_else(|| Path::new("targets.yaml").is_file().then(|| "targets.yaml".into()))
+    p.targets.clone().or_else(|| {
+        Path::new("targets.yaml")
+            .is_file()
+            .then(|| "targets.yaml".into())
+    })
 }
 
 pub fn load_file_targets(p: &ProjectArgs) -> Result<Vec<Target>, Diagnostics> {
@@ -40,27 +47,42 @@ pub fn load_file_targets(p: &ProjectArgs) -> Result<Vec<Target>, Diagnostics> {
         None => Ok(vec![]),
         Some(path) => match std::fs::read_to_string(&path) {
             Ok(text) => load_targets(&path, &text, &env_lookup),
-            Err(e) => Err(Diagnostics(vec![Diagnostic::new(&path, format!("failed to read targets file: {e}"))])),
+            Err(e) => Err(Diagnostics(vec![Diagnostic::new(
+                &path,
+                format!("failed to read targets file: {e}"),
+            )])),
         },
     }
 }
 
 pub fn resolve(p: &ProjectArgs, t: &TargetArgs) -> Result<Resolved, Diagnostics> {
     let needs_file = !t.names.is_empty() || t.all_targets;
-    let file_targets = if needs_file || p.targets.is_some() { load_file_targets(p)? } else { vec![] };
+    let file_targets = if needs_file || p.targets.is_some() {
+        load_file_targets(p)?
+    } else {
+        vec![]
+    };
     let flag = |m: String| Diagnostic::new(Path::new("<command line>"), m);
-    let mut out = Resolved { targets: vec![], builtins: vec![] };
+    let mut out = Resolved {
+        targets: vec![],
+        builtins: vec![],
+    };
     let mut diags = Diagnostics::default();
     let models = parse_models(&t.models).map_err(|m| Diagnostics(vec![flag(m)]))?;
 
     if t.all_targets {
         if file_targets.is_empty() {
-            diags.push(flag("--all-targets needs a targets file with at least one target".into()).expected("--targets FILE or ./targets.yaml"));
+            diags.push(
+                flag("--all-targets needs a targets file with at least one target".into())
+                    .expected("--targets FILE or ./targets.yaml"),
+            );
         }
         out.targets.extend(file_targets.iter().cloned());
     }
     for name in &t.names {
-        if out.targets.iter().any(|x| &x.name == name) || out.builtins.iter().any(|b| &b.name == name) {
+        if out.targets.iter().any(|x| &x.name == name)
+            || out.builtins.iter().any(|b| &b.name == name)
+        {
             continue;
         }
         if let Some(found) = file_targets.iter().find(|x| &x.name == name) {
@@ -95,14 +117,23 @@ pub fn resolve(p: &ProjectArgs, t: &TargetArgs) -> Result<Resolved, Diagnostics>
             if let Some(model) = env_lookup("OPENAI_MODEL").filter(|x| !x.is_empty()) {
                 m.entry("chat".into()).or_insert(model);
             }
-            let base_url = parse_base_url(&url).map_err(|e| Diagnostics(vec![flag(format!("invalid OPENAI_BASE_URL `{url}`: {e}"))]))?;
+            let base_url = parse_base_url(&url).map_err(|e| {
+                Diagnostics(vec![flag(format!("invalid OPENAI_BASE_URL `{url}`: {e}"))])
+            })?;
             let auth = match env_lookup("OPENAI_API_KEY").filter(|k| !k.is_empty()) {
-                Some(k) => Auth::Key { header: AuthHeader::Bearer, env: "OPENAI_API_KEY".into(), key: Secret::new(k) },
+                Some(k) => Auth::Key {
+                    header: AuthHeader::Bearer,
+                    env: "OPENAI_API_KEY".into(),
+                    key: Secret::new(k),
+                },
                 None => Auth::None,
             };
             out.targets.push(plain_target("env", base_url, auth, m));
         } else {
-            out.builtins.push(BuiltinNeeded { name: "reference".into(), profile: llm_parity_reference::Profile::OpenAi });
+            out.builtins.push(BuiltinNeeded {
+                name: "reference".into(),
+                profile: llm_parity_reference::Profile::OpenAi,
+            });
         }
     }
     Ok(out)
@@ -113,14 +144,32 @@ fn adhoc(url: &str, t: &TargetArgs, models: &BTreeMap<String, String>) -> Result
     let auth = match &t.api_key_env {
         None => Auth::None,
         Some(var) => match env_lookup(var).filter(|k| !k.is_empty()) {
-            Some(k) => Auth::Key { header: AuthHeader::Bearer, env: var.clone(), key: Secret::new(k) },
-            None => return Err(format!("API key variable `{var}` (--api-key-env) is not set")),
+            Some(k) => Auth::Key {
+                header: AuthHeader::Bearer,
+                env: var.clone(),
+                key: Secret::new(k),
+            },
+            None => {
+                return Err(format!(
+                    "API key variable `{var}` (--api-key-env) is not set"
+                ));
+            }
         },
     };
-    Ok(plain_target(t.name.as_deref().unwrap_or("adhoc"), base_url, auth, models.clone()))
+    Ok(plain_target(
+        t.name.as_deref().unwrap_or("adhoc"),
+        base_url,
+        auth,
+        models.clone(),
+    ))
 }
 
-pub fn plain_target(name: &str, base_url: url::Url, auth: Auth, models: BTreeMap<String, String>) -> Target {
+pub fn plain_target(
+    name: &str,
+    base_url: url::Url,
+    auth: Auth,
+    models: BTreeMap<String, String>,
+) -> Target {
     Target {
         name: name.into(),
         description: None,
@@ -149,7 +198,9 @@ fn parse_models(flags: &[String]) -> Result<BTreeMap<String, String>, String> {
             return Err(format!(
                 "--model `{f}`: unknown role `{role}` (expected one of {}){}",
                 roles.join(", "),
-                did_you_mean(role, roles.iter().copied()).map(|h| format!("; {h}")).unwrap_or_default()
+                did_you_mean(role, roles.iter().copied())
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default()
             ));
         }
         m.insert(role.to_string(), id.to_string());
@@ -175,10 +226,20 @@ pub async fn start_builtin(b: &BuiltinNeeded) -> Result<Arc<Target>, String> {
         let _ = llm_parity_reference::serve(listener, config).await;
     });
     let base_url = parse_base_url(&format!("http://127.0.0.1:{port}/v1")).expect("valid local URL");
-    let models = llm_parity_reference::models(b.profile).into_iter().map(|(r, id)| (r.to_string(), id)).collect();
-    let auth = Auth::Key { header: AuthHeader::Bearer, env: "(built-in)".into(), key: Secret::new(key) };
+    let models = llm_parity_reference::models(b.profile)
+        .into_iter()
+        .map(|(r, id)| (r.to_string(), id))
+        .collect();
+    let auth = Auth::Key {
+        header: AuthHeader::Bearer,
+        env: "(built-in)".into(),
+        key: Secret::new(key),
+    };
     let mut t = plain_target(&b.name, base_url, auth, models);
-    t.description = Some(format!("built-in reference endpoint, profile {}", b.profile.name()));
+    t.description = Some(format!(
+        "built-in reference endpoint, profile {}",
+        b.profile.name()
+    ));
     Ok(Arc::new(t))
 }
 
@@ -187,7 +248,12 @@ fn random_hex(n: usize) -> String {
     let mut out = String::new();
     while out.len() < n {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out.truncate(n);

@@ -8,7 +8,9 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::exchange::{Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind};
+use super::exchange::{
+    Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind,
+};
 use super::sse::{SseItem, SseParser};
 use crate::load::suite::AuthOverride;
 use crate::load::{Auth, AuthHeader, Secret, Target};
@@ -78,7 +80,11 @@ pub struct TargetClient {
 }
 
 impl TargetClient {
-    pub fn new(target: Arc<Target>, opts: ClientOptions, secrets: SecretRegistry) -> Result<Self, String> {
+    pub fn new(
+        target: Arc<Target>,
+        opts: ClientOptions,
+        secrets: SecretRegistry,
+    ) -> Result<Self, String> {
         for s in target.secrets() {
             secrets.add(&s);
         }
@@ -98,10 +104,13 @@ impl TargetClient {
             .user_agent(concat!("llm-parity/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30));
         if let Some(pem) = &opts.ca_cert {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| format!("invalid --ca-cert: {e}"))?;
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| format!("invalid --ca-cert: {e}"))?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| format!("failed to build HTTP client: {e}"))?;
+        let http = builder
+            .build()
+            .map_err(|e| format!("failed to build HTTP client: {e}"))?;
         let timeout = target.timeout.unwrap_or(opts.timeout);
         Ok(Self {
             http,
@@ -182,7 +191,9 @@ impl TargetClient {
             Body::Raw(s) => {
                 sent.raw_body = Some(s.clone());
                 headers.push(("content-type".into(), "application/json".into()));
-                rb = rb.header("content-type", "application/json").body(s.clone());
+                rb = rb
+                    .header("content-type", "application/json")
+                    .body(s.clone());
             }
             Body::Multipart(parts) => {
                 let mut form = reqwest::multipart::Form::new();
@@ -197,7 +208,8 @@ impl TargetClient {
                             summary.push(format!("{name}=@{filename} ({} bytes)", bytes.len()));
                             form.part(
                                 name.clone(),
-                                reqwest::multipart::Part::bytes(bytes.clone()).file_name(filename.clone()),
+                                reqwest::multipart::Part::bytes(bytes.clone())
+                                    .file_name(filename.clone()),
                             )
                         }
                     };
@@ -234,7 +246,12 @@ impl TargetClient {
         let resp_headers: Vec<(String, String)> = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         if resp.status().is_redirection() {
             let to = resp_headers
@@ -246,7 +263,9 @@ impl TargetClient {
             return fail(
                 sent,
                 TransportErrorKind::Redirect,
-                format!("HTTP {status} redirect to `{to}` not followed (another origin or too many redirects; credentials are never forwarded)"),
+                format!(
+                    "HTTP {status} redirect to `{to}` not followed (another origin or too many redirects; credentials are never forwarded)"
+                ),
                 timings,
             );
         }
@@ -266,22 +285,49 @@ impl TargetClient {
         loop {
             let now = tokio::time::Instant::now();
             if now >= deadline {
-                error = Some((TransportErrorKind::Deadline, format!("exchange exceeded its {:?} deadline while reading the body", self.opts.timeout)));
+                error = Some((
+                    TransportErrorKind::Deadline,
+                    format!(
+                        "exchange exceeded its {:?} deadline while reading the body",
+                        self.opts.timeout
+                    ),
+                ));
                 break;
             }
             let wait = self.opts.idle_timeout.min(deadline - now);
             match tokio::time::timeout(wait, stream.next()).await {
                 Err(_) => {
                     error = Some(if tokio::time::Instant::now() >= deadline {
-                        (TransportErrorKind::Deadline, format!("exchange exceeded its {:?} deadline while reading the body ({} bytes received)", self.opts.timeout, body.len()))
+                        (
+                            TransportErrorKind::Deadline,
+                            format!(
+                                "exchange exceeded its {:?} deadline while reading the body ({} bytes received)",
+                                self.opts.timeout,
+                                body.len()
+                            ),
+                        )
                     } else {
-                        (TransportErrorKind::IdleTimeout, format!("no data for {:?} after {} bytes (stream stalled)", self.opts.idle_timeout, body.len()))
+                        (
+                            TransportErrorKind::IdleTimeout,
+                            format!(
+                                "no data for {:?} after {} bytes (stream stalled)",
+                                self.opts.idle_timeout,
+                                body.len()
+                            ),
+                        )
                     });
                     break;
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
-                    error = Some((TransportErrorKind::Body, format!("connection failed while reading the body after {} bytes: {}", body.len(), error_chain(&e))));
+                    error = Some((
+                        TransportErrorKind::Body,
+                        format!(
+                            "connection failed while reading the body after {} bytes: {}",
+                            body.len(),
+                            error_chain(&e)
+                        ),
+                    ));
                     break;
                 }
                 Ok(Some(Ok(chunk))) => {
@@ -296,7 +342,13 @@ impl TargetClient {
                     }
                     body.extend_from_slice(&chunk[..take]);
                     if take < chunk.len() {
-                        error = Some((TransportErrorKind::TooLarge, format!("response body exceeds the {} byte limit (--max-body); stopped reading", self.opts.max_body)));
+                        error = Some((
+                            TransportErrorKind::TooLarge,
+                            format!(
+                                "response body exceeds the {} byte limit (--max-body); stopped reading",
+                                self.opts.max_body
+                            ),
+                        ));
                         break;
                     }
                 }
@@ -322,7 +374,14 @@ impl TargetClient {
         }
         Exchange {
             request: sent,
-            response: Some(Response { status, headers: resp_headers, body, sse, json, json_error }),
+            response: Some(Response {
+                status,
+                headers: resp_headers,
+                body,
+                sse,
+                json,
+                json_error,
+            }),
             error: error.map(|(kind, message)| TransportError { kind, message }),
             timings,
             attempts: 1,
@@ -330,11 +389,18 @@ impl TargetClient {
     }
 
     /// The credential header for this request, running the token command when needed.
-    async fn auth_value(&self, over: AuthOverride, force_refresh: bool) -> Result<Option<(String, String)>, String> {
+    async fn auth_value(
+        &self,
+        over: AuthOverride,
+        force_refresh: bool,
+    ) -> Result<Option<(String, String)>, String> {
         let header = match (over, self.target.auth.header()) {
             (AuthOverride::None, _) => return Ok(None),
             (AuthOverride::Invalid, h) => {
-                return Ok(Some(render_header(h.unwrap_or(&AuthHeader::Bearer), INVALID_KEY)));
+                return Ok(Some(render_header(
+                    h.unwrap_or(&AuthHeader::Bearer),
+                    INVALID_KEY,
+                )));
             }
             (AuthOverride::Default, None) => return Ok(None),
             (AuthOverride::Default, Some(h)) => h,
@@ -342,9 +408,15 @@ impl TargetClient {
         let value = match &self.target.auth {
             Auth::None => return Ok(None),
             Auth::Key { key, .. } => key.expose().to_string(),
-            Auth::Command { command, refresh_after, .. } => {
+            Auth::Command {
+                command,
+                refresh_after,
+                ..
+            } => {
                 let mut cached = self.token.lock().await;
-                let fresh = cached.as_ref().filter(|(_, at)| !force_refresh && at.elapsed() < *refresh_after);
+                let fresh = cached
+                    .as_ref()
+                    .filter(|(_, at)| !force_refresh && at.elapsed() < *refresh_after);
                 match fresh {
                     Some((t, _)) => t.expose().to_string(),
                     None => {
@@ -413,17 +485,27 @@ fn stream_timings(items: &[SseItem], t: &mut Timings) {
 
 /// Whether a chunk carries output: text, a tool-call delta or reasoning.
 fn has_content(data: &str) -> bool {
-    let Ok(v) = serde_json::from_str::<Value>(data) else { return false };
-    v.get("choices").and_then(Value::as_array).is_some_and(|choices| {
-        choices.iter().any(|c| {
-            let d = &c["delta"];
-            let non_empty = |k: &str| d.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
-            non_empty("content")
-                || non_empty("reasoning_content")
-                || non_empty("reasoning")
-                || d.get("tool_calls").and_then(Value::as_array).is_some_and(|a| !a.is_empty())
+    let Ok(v) = serde_json::from_str::<Value>(data) else {
+        return false;
+    };
+    v.get("choices")
+        .and_then(Value::as_array)
+        .is_some_and(|choices| {
+            choices.iter().any(|c| {
+                let d = &c["delta"];
+                let non_empty = |k: &str| {
+                    d.get(k)
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty())
+                };
+                non_empty("content")
+                    || non_empty("reasoning_content")
+                    || non_empty("reasoning")
+                    || d.get("tool_calls")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| !a.is_empty())
+            })
         })
-    })
 }
 
 fn classify(e: &reqwest::Error) -> (TransportErrorKind, String) {

@@ -83,22 +83,34 @@ pub async fn run(
     let mut clients: BTreeMap<String, (Arc<TargetClient>, Arc<Semaphore>)> = BTreeMap::new();
     for pc in &plan {
         if !clients.contains_key(&pc.target.name) {
-            let client = TargetClient::new(pc.target.clone(), opts.client.clone(), secrets.clone())?;
+            let client =
+                TargetClient::new(pc.target.clone(), opts.client.clone(), secrets.clone())?;
             let limit = pc.target.concurrency.unwrap_or(opts.per_target).max(1);
-            clients.insert(pc.target.name.clone(), (Arc::new(client), Arc::new(Semaphore::new(limit))));
+            clients.insert(
+                pc.target.name.clone(),
+                (Arc::new(client), Arc::new(Semaphore::new(limit))),
+            );
         }
     }
     let global = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (idx, pc) in interleave(plan) {
         let (client, per_target) = clients[&pc.target.name].clone();
-        let (global, schemas, events, cancel) = (global.clone(), schemas.clone(), events.clone(), cancel.clone());
+        let (global, schemas, events, cancel) = (
+            global.clone(),
+            schemas.clone(),
+            events.clone(),
+            cancel.clone(),
+        );
         tasks.spawn(async move {
             let work = async {
                 // Per-target first: a target at its limit waits without holding a global permit.
                 let _t = per_target.acquire_owned().await.ok()?;
                 let _g = global.acquire_owned().await.ok()?;
-                let _ = events.send(Event::CaseStarted { target: pc.target.name.clone(), case: pc.case.full_id() });
+                let _ = events.send(Event::CaseStarted {
+                    target: pc.target.name.clone(),
+                    case: pc.case.full_id(),
+                });
                 let rec = Arc::new(run_case(&client, &pc, &schemas).await);
                 let _ = events.send(Event::CaseFinished(rec.clone()));
                 Some(rec)
@@ -115,23 +127,32 @@ pub async fn run(
         match joined {
             Ok((idx, Some(rec))) => done.push((idx, rec)),
             Ok((_, None)) => {}
-            Err(e) if e.is_panic() => return Err(format!("internal error: a case task panicked: {e}")),
+            Err(e) if e.is_panic() => {
+                return Err(format!("internal error: a case task panicked: {e}"));
+            }
             Err(_) => {}
         }
     }
     done.sort_by_key(|(i, _)| *i);
-    Ok(RunResult { records: done.into_iter().map(|(_, r)| r).collect(), cancelled: cancel.is_cancelled() })
+    Ok(RunResult {
+        records: done.into_iter().map(|(_, r)| r).collect(),
+        cancelled: cancel.is_cancelled(),
+    })
 }
 
 /// Round-robin over targets, keeping each target's cases in plan order.
 fn interleave(plan: Vec<PlannedCase>) -> Vec<(usize, PlannedCase)> {
-    let mut queues: BTreeMap<String, std::collections::VecDeque<(usize, PlannedCase)>> = BTreeMap::new();
+    let mut queues: BTreeMap<String, std::collections::VecDeque<(usize, PlannedCase)>> =
+        BTreeMap::new();
     let mut order = Vec::new();
     for (i, pc) in plan.into_iter().enumerate() {
         if !queues.contains_key(&pc.target.name) {
             order.push(pc.target.name.clone());
         }
-        queues.entry(pc.target.name.clone()).or_default().push_back((i, pc));
+        queues
+            .entry(pc.target.name.clone())
+            .or_default()
+            .push_back((i, pc));
     }
     let mut out = Vec::new();
     loop {
@@ -149,7 +170,11 @@ fn interleave(plan: Vec<PlannedCase>) -> Vec<(usize, PlannedCase)> {
 }
 
 /// Run one case: its steps in order, captures flowing forward, stopping at the first non-pass.
-pub async fn run_case(client: &TargetClient, pc: &PlannedCase, schemas: &SchemaStore) -> CaseRecord {
+pub async fn run_case(
+    client: &TargetClient,
+    pc: &PlannedCase,
+    schemas: &SchemaStore,
+) -> CaseRecord {
     let start = Instant::now();
     let mut record = CaseRecord {
         target: pc.target.clone(),
@@ -193,10 +218,20 @@ pub async fn run_case(client: &TargetClient, pc: &PlannedCase, schemas: &SchemaS
         }
         let outcome = verdict.outcome;
         let reason = verdict.reason.clone();
-        record.steps.push(StepRecord { name: step.name.clone(), exchange, verdict });
+        record.steps.push(StepRecord {
+            name: step.name.clone(),
+            exchange,
+            verdict,
+        });
         if outcome != Outcome::Pass {
             record.outcome = outcome;
-            record.reason = reason.map(|r| if many { format!("{}: {r}", step.name) } else { r });
+            record.reason = reason.map(|r| {
+                if many {
+                    format!("{}: {r}", step.name)
+                } else {
+                    r
+                }
+            });
             break;
         }
     }
@@ -204,10 +239,18 @@ pub async fn run_case(client: &TargetClient, pc: &PlannedCase, schemas: &SchemaS
     record
 }
 
-fn capture(step: &Step, ex: &Exchange, captures: &mut BTreeMap<String, Value>, verdict: &mut Verdict) {
+fn capture(
+    step: &Step,
+    ex: &Exchange,
+    captures: &mut BTreeMap<String, Value>,
+    verdict: &mut Verdict,
+) {
     let Some(body) = ex.response.as_ref().and_then(|r| r.json.as_ref()) else {
         if !step.capture.is_empty() {
-            *verdict = Verdict::from_checks(vec![CheckResult::fail("capture", "nothing to capture from: the body is not JSON")]);
+            *verdict = Verdict::from_checks(vec![CheckResult::fail(
+                "capture",
+                "nothing to capture from: the body is not JSON",
+            )]);
         }
         return;
     };
@@ -218,7 +261,10 @@ fn capture(step: &Step, ex: &Exchange, captures: &mut BTreeMap<String, Value>, v
             }
             None => {
                 let mut checks = std::mem::take(&mut verdict.checks);
-                checks.push(CheckResult::fail("capture", format!("`{name}`: the path matched nothing")).at(path.to_string()));
+                checks.push(
+                    CheckResult::fail("capture", format!("`{name}`: the path matched nothing"))
+                        .at(path.to_string()),
+                );
                 *verdict = Verdict::from_checks(checks);
                 return;
             }
@@ -227,8 +273,15 @@ fn capture(step: &Step, ex: &Exchange, captures: &mut BTreeMap<String, Value>, v
 }
 
 /// Render a step's templates for this target.
-pub fn prepare(step: &Step, target: &Target, captures: &BTreeMap<String, Value>) -> Result<PreparedRequest, String> {
-    let ctx = RenderContext { models: &target.models, captures };
+pub fn prepare(
+    step: &Step,
+    target: &Target,
+    captures: &BTreeMap<String, Value>,
+) -> Result<PreparedRequest, String> {
+    let ctx = RenderContext {
+        models: &target.models,
+        captures,
+    };
     let r = &step.request;
     let as_text = |v: Value| match v {
         Value::String(s) => s,
@@ -237,7 +290,10 @@ pub fn prepare(step: &Step, target: &Target, captures: &BTreeMap<String, Value>)
     let path = as_text(r.path.render(&ctx).map_err(|e| e.to_string())?);
     let mut headers = Vec::new();
     for (k, v) in &r.headers {
-        headers.push((k.clone(), as_text(v.render(&ctx).map_err(|e| e.to_string())?)));
+        headers.push((
+            k.clone(),
+            as_text(v.render(&ctx).map_err(|e| e.to_string())?),
+        ));
     }
     let body = if let Some(b) = &r.body {
         Body::Json(b.render(&ctx).map_err(|e| e.to_string())?)
@@ -252,7 +308,8 @@ pub fn prepare(step: &Step, target: &Target, captures: &BTreeMap<String, Value>)
                     MultipartValue::Text(t) => MultipartPart::Text(t.clone()),
                     MultipartValue::File { filename, content } => MultipartPart::File {
                         filename: filename.clone(),
-                        bytes: as_text(content.render(&ctx).map_err(|e| e.to_string())?).into_bytes(),
+                        bytes: as_text(content.render(&ctx).map_err(|e| e.to_string())?)
+                            .into_bytes(),
                     },
                 },
             ));
@@ -261,5 +318,12 @@ pub fn prepare(step: &Step, target: &Target, captures: &BTreeMap<String, Value>)
     } else {
         Body::None
     };
-    Ok(PreparedRequest { method: r.method.clone(), path, headers, body, auth: r.auth, stream: r.stream })
+    Ok(PreparedRequest {
+        method: r.method.clone(),
+        path,
+        headers,
+        body,
+        auth: r.auth,
+        stream: r.stream,
+    })
 }

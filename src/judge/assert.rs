@@ -33,9 +33,16 @@ pub fn schema(store: &SchemaStore, id: &str, body: &Value) -> Vec<CheckResult> {
         Some(violations) => violations
             .into_iter()
             .map(|v| {
-                let at = if v.instance_path.is_empty() { "/".to_string() } else { v.instance_path };
-                CheckResult::fail(&check, format!("does not match {id}: {}", shorten(&v.message)))
-                    .at(at)
+                let at = if v.instance_path.is_empty() {
+                    "/".to_string()
+                } else {
+                    v.instance_path
+                };
+                CheckResult::fail(
+                    &check,
+                    format!("does not match {id}: {}", shorten(&v.message)),
+                )
+                .at(at)
             })
             .collect(),
     }
@@ -75,9 +82,9 @@ pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
 fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
     match op {
         JsonPathOp::Exists(_) => Ok(()),
-        JsonPathOp::Equals(want) => {
-            (json_eq(v, want)).then_some(()).ok_or_else(|| format!("{} is not {}", show(v), show(want)))
-        }
+        JsonPathOp::Equals(want) => (json_eq(v, want))
+            .then_some(())
+            .ok_or_else(|| format!("{} is not {}", show(v), show(want))),
         JsonPathOp::Type(t) => {
             let ok = match t {
                 JsonType::String => v.is_string(),
@@ -88,12 +95,22 @@ fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
                 JsonType::Object => v.is_object(),
                 JsonType::Null => v.is_null(),
             };
-            ok.then_some(()).ok_or_else(|| format!("{} is {}, expected {t:?}", show(v), type_name(v)))
+            ok.then_some(())
+                .ok_or_else(|| format!("{} is {}, expected {t:?}", show(v), type_name(v)))
         }
         JsonPathOp::Matches(re) => match v.as_str() {
             Some(s) if re.is_match(s) => Ok(()),
-            Some(s) => Err(format!("{:?} does not match /{}/", crate::execute::exchange::excerpt(s, 80), re.as_str())),
-            None => Err(format!("{} is {}, expected a string matching /{}/", show(v), type_name(v), re.as_str())),
+            Some(s) => Err(format!(
+                "{:?} does not match /{}/",
+                crate::execute::exchange::excerpt(s, 80),
+                re.as_str()
+            )),
+            None => Err(format!(
+                "{} is {}, expected a string matching /{}/",
+                show(v),
+                type_name(v),
+                re.as_str()
+            )),
         },
         JsonPathOp::OneOf(options) => options
             .iter()
@@ -110,11 +127,17 @@ fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
                 Value::Object(o) => o.len(),
                 other => return Err(format!("{} has no length", type_name(other))),
             };
-            (len == *n).then_some(()).ok_or_else(|| format!("length is {len}, expected {n}"))
+            (len == *n)
+                .then_some(())
+                .ok_or_else(|| format!("length is {len}, expected {n}"))
         }
         JsonPathOp::Compare(op, limit) => {
             let Some(x) = v.as_f64() else {
-                return Err(format!("{} is {}, expected a number", show(v), type_name(v)));
+                return Err(format!(
+                    "{} is {}, expected a number",
+                    show(v),
+                    type_name(v)
+                ));
             };
             let (ok, sym) = match op {
                 CompareOp::Gt => (x > *limit, ">"),
@@ -122,7 +145,8 @@ fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
                 CompareOp::Lt => (x < *limit, "<"),
                 CompareOp::Lte => (x <= *limit, "≤"),
             };
-            ok.then_some(()).ok_or_else(|| format!("{x} is not {sym} {limit}"))
+            ok.then_some(())
+                .ok_or_else(|| format!("{x} is not {sym} {limit}"))
         }
     }
 }

@@ -32,7 +32,9 @@ pub fn shape_of(resp: &Response) -> ErrorShape<'_> {
     if resp.body.is_empty() {
         return ErrorShape::Empty;
     }
-    let Some(v) = resp.json.as_ref() else { return ErrorShape::NotJson };
+    let Some(v) = resp.json.as_ref() else {
+        return ErrorShape::NotJson;
+    };
     match v {
         Value::Object(o) => match o.get("error") {
             Some(Value::Object(inner)) => ErrorShape::Envelope(inner),
@@ -41,7 +43,9 @@ pub fn shape_of(resp: &Response) -> ErrorShape<'_> {
             _ if o.contains_key("detail") => ErrorShape::Detail(v),
             _ => ErrorShape::OtherObject(v),
         },
-        Value::Array(items) if items.first().and_then(|i| i.get("error")).is_some() => ErrorShape::ListWrapped(v),
+        Value::Array(items) if items.first().and_then(|i| i.get("error")).is_some() => {
+            ErrorShape::ListWrapped(v)
+        }
         other => ErrorShape::OtherJson(other),
     }
 }
@@ -104,46 +108,83 @@ pub fn envelope_fields(check: &str, e: &serde_json::Map<String, Value>) -> Vec<C
     let field = |k: &str| e.get(k);
     match field("message") {
         Some(Value::String(s)) if !s.trim().is_empty() => {}
-        Some(Value::String(_)) => out.push(CheckResult::warn(check, "error.message is empty").at("$.error.message")),
+        Some(Value::String(_)) => {
+            out.push(CheckResult::warn(check, "error.message is empty").at("$.error.message"))
+        }
         other => out.push(
-            CheckResult::fail(check, format!("error.message is {}, expected a string", shown(other)))
-                .at("$.error.message"),
+            CheckResult::fail(
+                check,
+                format!("error.message is {}, expected a string", shown(other)),
+            )
+            .at("$.error.message"),
         ),
     }
     match field("type") {
         Some(Value::String(s)) if s == "None" => out.push(
-            CheckResult::fail(check, "error.type is the string \"None\" (a Python None rendered as text)").at("$.error.type"),
+            CheckResult::fail(
+                check,
+                "error.type is the string \"None\" (a Python None rendered as text)",
+            )
+            .at("$.error.type"),
         ),
         Some(Value::String(_)) => {}
         other => out.push(
-            CheckResult::fail(check, format!("error.type is {}, expected a string", shown(other))).at("$.error.type"),
+            CheckResult::fail(
+                check,
+                format!("error.type is {}, expected a string", shown(other)),
+            )
+            .at("$.error.type"),
         ),
     }
     match field("param") {
         Some(Value::String(s)) if s == "None" => out.push(
-            CheckResult::fail(check, "error.param is the string \"None\", expected null or a parameter name")
-                .at("$.error.param"),
+            CheckResult::fail(
+                check,
+                "error.param is the string \"None\", expected null or a parameter name",
+            )
+            .at("$.error.param"),
         ),
-        Some(Value::String(s)) if s.is_empty() => {
-            out.push(CheckResult::warn(check, "error.param is \"\" (OpenAI sends null)").at("$.error.param"))
-        }
+        Some(Value::String(s)) if s.is_empty() => out.push(
+            CheckResult::warn(check, "error.param is \"\" (OpenAI sends null)").at("$.error.param"),
+        ),
         Some(Value::String(_)) | Some(Value::Null) => {}
-        None => out.push(CheckResult::fail(check, "error.param is missing (OpenAI always sends it, null when not applicable)").at("$.error.param")),
+        None => out.push(
+            CheckResult::fail(
+                check,
+                "error.param is missing (OpenAI always sends it, null when not applicable)",
+            )
+            .at("$.error.param"),
+        ),
         other => out.push(
-            CheckResult::fail(check, format!("error.param is {}, expected a string or null", shown(other)))
-                .at("$.error.param"),
+            CheckResult::fail(
+                check,
+                format!("error.param is {}, expected a string or null", shown(other)),
+            )
+            .at("$.error.param"),
         ),
     }
     match field("code") {
         Some(Value::String(_)) | Some(Value::Null) => {}
         Some(Value::Number(n)) => out.push(
-            CheckResult::fail(check, format!("error.code is the number {n}; OpenAI sends a string code or null"))
-                .at("$.error.code"),
+            CheckResult::fail(
+                check,
+                format!("error.code is the number {n}; OpenAI sends a string code or null"),
+            )
+            .at("$.error.code"),
         ),
-        None => out.push(CheckResult::fail(check, "error.code is missing (OpenAI always sends it, null when there is none)").at("$.error.code")),
+        None => out.push(
+            CheckResult::fail(
+                check,
+                "error.code is missing (OpenAI always sends it, null when there is none)",
+            )
+            .at("$.error.code"),
+        ),
         other => out.push(
-            CheckResult::fail(check, format!("error.code is {}, expected a string or null", shown(other)))
-                .at("$.error.code"),
+            CheckResult::fail(
+                check,
+                format!("error.code is {}, expected a string or null", shown(other)),
+            )
+            .at("$.error.code"),
         ),
     }
     out
@@ -152,7 +193,11 @@ pub fn envelope_fields(check: &str, e: &serde_json::Map<String, Value>) -> Vec<C
 fn shown(v: Option<&Value>) -> String {
     match v {
         None => "missing".into(),
-        Some(v) => format!("{} ({})", super::assert::type_name(v), super::assert::show(v)),
+        Some(v) => format!(
+            "{} ({})",
+            super::assert::type_name(v),
+            super::assert::show(v)
+        ),
     }
 }
 
@@ -187,7 +232,13 @@ const REFUSAL_WORDS: &[&str] = &[
 pub fn classify_refusal(resp: &Response, request: Option<&Value>) -> Option<CheckResult> {
     let msg = error_message(resp).unwrap_or_default();
     let lower = msg.to_ascii_lowercase();
-    let says = |m: &str| if m.is_empty() { String::new() } else { format!(": {m}") };
+    let says = |m: &str| {
+        if m.is_empty() {
+            String::new()
+        } else {
+            format!(": {m}")
+        }
+    };
     match resp.status {
         404 | 405 | 501 => {
             if lower.contains("model") && resp.status == 404 {
@@ -196,7 +247,11 @@ pub fn classify_refusal(resp: &Response, request: Option<&Value>) -> Option<Chec
             Some(
                 CheckResult::unsupported(
                     "refusal",
-                    format!("endpoint refused: HTTP {} (route not implemented){}", resp.status, says(&msg)),
+                    format!(
+                        "endpoint refused: HTTP {} (route not implemented){}",
+                        resp.status,
+                        says(&msg)
+                    ),
                 )
                 .actual(resp.status.to_string()),
             )
@@ -209,13 +264,22 @@ pub fn classify_refusal(resp: &Response, request: Option<&Value>) -> Option<Chec
                 sent.iter().any(|s| s == root) && !matches!(root, "model" | "messages")
             }) || sent
                 .iter()
-                .filter(|s| !matches!(s.as_str(), "model" | "messages" | "role" | "content" | "type" | "text"))
+                .filter(|s| {
+                    !matches!(
+                        s.as_str(),
+                        "model" | "messages" | "role" | "content" | "type" | "text"
+                    )
+                })
                 .any(|s| s.len() > 3 && lower.contains(&s.to_ascii_lowercase()));
             let refusal_words = REFUSAL_WORDS.iter().any(|w| lower.contains(w));
             (names_param || refusal_words).then(|| {
                 CheckResult::unsupported(
                     "refusal",
-                    format!("endpoint refused the request: HTTP {}{}", resp.status, says(&msg)),
+                    format!(
+                        "endpoint refused the request: HTTP {}{}",
+                        resp.status,
+                        says(&msg)
+                    ),
                 )
                 .actual(resp.status.to_string())
             })

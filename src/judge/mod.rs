@@ -34,7 +34,8 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
         let e = ex.error.as_ref();
         return Verdict::error(
             "transport",
-            e.map(|e| e.message.clone()).unwrap_or_else(|| "no response".into()),
+            e.map(|e| e.message.clone())
+                .unwrap_or_else(|| "no response".into()),
         );
     };
     // A body that could not be read completely cannot be judged; say why.
@@ -54,15 +55,20 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
 
     if let Some(status) = &expect.status {
         if !status.accepts(resp.status) {
-            if status.expects_success() {
-                if let Some(refusal) = errors::classify_refusal(resp, input.request) {
-                    return Verdict::from_checks(vec![refusal]);
-                }
+            if status.expects_success()
+                && let Some(refusal) = errors::classify_refusal(resp, input.request)
+            {
+                return Verdict::from_checks(vec![refusal]);
             }
             results.push(
                 CheckResult::fail(
                     "status",
-                    format!("HTTP {}, expected {}{}", resp.status, status.describe(), errors::status_detail(resp)),
+                    format!(
+                        "HTTP {}, expected {}{}",
+                        resp.status,
+                        status.describe(),
+                        errors::status_detail(resp)
+                    ),
                 )
                 .expected(status.describe())
                 .actual(resp.status.to_string()),
@@ -112,7 +118,10 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
     for name in &expect.checks {
         match checks::lookup(name) {
             Some(def) => results.extend((def.run)(&ctx)),
-            None => results.push(CheckResult::fail(name, "unknown check (should have been caught at load)")),
+            None => results.push(CheckResult::fail(
+                name,
+                "unknown check (should have been caught at load)",
+            )),
         }
     }
     Verdict::from_checks(results)

@@ -18,7 +18,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [Outcome::Pass, Outcome::Fail, Outcome::Unsupported, Outcome::Error, Outcome::Skip];
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::Unsupported,
+        Outcome::Error,
+        Outcome::Skip,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -156,7 +162,11 @@ impl Verdict {
         } else {
             (Outcome::Pass, None)
         };
-        Verdict { outcome, reason, checks }
+        Verdict {
+            outcome,
+            reason,
+            checks,
+        }
     }
 
     pub fn error(check: &str, message: String) -> Self {

@@ -167,12 +167,21 @@ pub fn offset_of(src: &str, line: usize, column: usize) -> Option<usize> {
 /// Length of the token starting at `s`: up to the end of the line, trimmed, at least one byte
 /// when anything is there (so labels underline the value, not the whole rest of the file).
 fn token_len(s: &str) -> usize {
-    let line = s.split('\n').next().unwrap_or("");
-    let trimmed = line.trim_end();
-    if trimmed.is_empty() {
-        0
-    } else {
-        trimmed.len()
+    let line = s.split('\n').next().unwrap_or("").trim_end();
+    let mut chars = line.char_indices();
+    match chars.next() {
+        None => 0,
+        // A quoted scalar: up to and including the closing quote.
+        Some((_, q @ ('"' | '\''))) => chars
+            .find(|(_, c)| *c == q)
+            .map(|(i, c)| i + c.len_utf8())
+            .unwrap_or(line.len()),
+        // A plain scalar in flow or block style: up to the next flow delimiter or comment.
+        Some(_) => line
+            .find([',', '}', ']', '#'])
+            .map(|i| line[..i].trim_end().len())
+            .filter(|n| *n > 0)
+            .unwrap_or(line.len()),
     }
 }
 
@@ -227,7 +236,10 @@ impl fmt::Display for Diagnostics {
 }
 
 /// "did you mean `x`?" for a misspelt name among the accepted ones.
-pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(given, c), c))
@@ -260,7 +272,8 @@ mod tests {
 
     #[test]
     fn render_names_location_and_expected() {
-        let src: std::sync::Arc<str> = "suite: x\ncases:\n  - id: a\n    fature: chat.basic\n".into();
+        let src: std::sync::Arc<str> =
+            "suite: x\ncases:\n  - id: a\n    fature: chat.basic\n".into();
         let d = Diagnostic::new(Path::new("suites/x.yaml"), "unknown field `fature`")
             .at(4, 5)
             .expected("one of `id`, `feature`")

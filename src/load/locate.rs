@@ -13,15 +13,19 @@ impl<'a> Locator<'a> {
         Self { src }
     }
 
-    /// Byte offset of the `id: <case>` line of a case (0 when not found).
-    pub fn case_offset(&self, case_id: &str) -> usize {
+    /// Byte offset of the `nth` (0-based) `id: <case>` line, for duplicate ids.
+    pub fn nth_case_offset(&self, case_id: &str, nth: usize) -> usize {
+        let mut seen = 0;
         let mut offset = 0;
         for line in self.src.split_inclusive('\n') {
             let t = line.trim_start().trim_start_matches('-').trim_start();
             if let Some(v) = t.strip_prefix("id:") {
                 let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
                 if v == case_id {
-                    return offset + (line.len() - line.trim_start().len());
+                    if seen == nth {
+                        return offset + (line.len() - line.trim_start().len());
+                    }
+                    seen += 1;
                 }
             }
             offset += line.len();
@@ -52,8 +56,8 @@ mod tests {
     fn finds_value_inside_its_case() {
         let src = "cases:\n  - id: a\n    checks: [x]\n  - id: b\n    checks: [x]\n";
         let l = Locator::new(src);
-        let b = l.case_offset("b");
+        let b = l.nth_case_offset("b", 0);
         assert_eq!(l.find(b, "x"), Some((5, 14)));
-        assert_eq!(l.find(l.case_offset("a"), "x"), Some((3, 14)));
+        assert_eq!(l.find(l.nth_case_offset("a", 0), "x"), Some((3, 14)));
     }
 }

@@ -82,14 +82,20 @@ fn suite_paths(opts: &LoadOptions, diags: &mut Diagnostics) -> Vec<PathBuf> {
         } else if as_path.is_dir() {
             out.extend(yaml_files(as_path, diags));
         } else {
-            let named = [opts.suites_dir.join(format!("{s}.yaml")), opts.suites_dir.join(format!("{s}.yml"))];
+            let named = [
+                opts.suites_dir.join(format!("{s}.yaml")),
+                opts.suites_dir.join(format!("{s}.yml")),
+            ];
             match named.iter().find(|p| p.is_file()) {
                 Some(p) => out.push(p.clone()),
                 None => {
-                    let known: Vec<String> = yaml_files(&opts.suites_dir, &mut Diagnostics::default())
-                        .iter()
-                        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
-                        .collect();
+                    let known: Vec<String> =
+                        yaml_files(&opts.suites_dir, &mut Diagnostics::default())
+                            .iter()
+                            .filter_map(|p| {
+                                p.file_stem().and_then(|s| s.to_str()).map(str::to_string)
+                            })
+                            .collect();
                     diags.push(
                         Diagnostic::new(Path::new(s), format!("no suite named `{s}`"))
                             .expected(format!("a file path or one of: {}", known.join(", ")))
@@ -108,13 +114,19 @@ fn yaml_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
             let mut files: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+                .filter(|p| {
+                    p.is_file()
+                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                })
                 .collect();
             files.sort();
             files
         }
         Err(e) => {
-            diags.push(Diagnostic::new(dir, format!("failed to read suites directory: {e}")));
+            diags.push(Diagnostic::new(
+                dir,
+                format!("failed to read suites directory: {e}"),
+            ));
             vec![]
         }
     }

@@ -12,13 +12,25 @@ use super::diag::{Diagnostic, Diagnostics};
 
 /// The shipped schemas, by id (the file stem under `schemas/`).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("chat.completion", include_str!("../../schemas/chat.completion.json")),
-    ("chat.completion.chunk", include_str!("../../schemas/chat.completion.chunk.json")),
+    (
+        "chat.completion",
+        include_str!("../../schemas/chat.completion.json"),
+    ),
+    (
+        "chat.completion.chunk",
+        include_str!("../../schemas/chat.completion.chunk.json"),
+    ),
     ("error", include_str!("../../schemas/error.json")),
     ("model.list", include_str!("../../schemas/model.list.json")),
     ("model", include_str!("../../schemas/model.json")),
-    ("embedding.list", include_str!("../../schemas/embedding.list.json")),
-    ("image.response", include_str!("../../schemas/image.response.json")),
+    (
+        "embedding.list",
+        include_str!("../../schemas/embedding.list.json"),
+    ),
+    (
+        "image.response",
+        include_str!("../../schemas/image.response.json"),
+    ),
     ("file", include_str!("../../schemas/file.json")),
     ("batch", include_str!("../../schemas/batch.json")),
 ];
@@ -65,26 +77,41 @@ impl SchemaStore {
         let mut validators = BTreeMap::new();
         let mut sources: Vec<(String, std::path::PathBuf, String)> = BUILTIN
             .iter()
-            .map(|(id, text)| (id.to_string(), format!("schemas/{id}.json").into(), text.to_string()))
+            .map(|(id, text)| {
+                (
+                    id.to_string(),
+                    format!("schemas/{id}.json").into(),
+                    text.to_string(),
+                )
+            })
             .collect();
         if let Some(dir) = extra_dir {
             match std::fs::read_dir(dir) {
                 Ok(entries) => {
-                    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+                    let mut files: Vec<_> =
+                        entries.filter_map(Result::ok).map(|e| e.path()).collect();
                     files.sort();
                     for p in files {
-                        let Some(name) = p.file_name().and_then(|n| n.to_str()) else { continue };
-                        let Some(id) = name.strip_suffix(".json") else { continue };
+                        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+                            continue;
+                        };
+                        let Some(id) = name.strip_suffix(".json") else {
+                            continue;
+                        };
                         if id == "report.schema" {
                             continue; // the report contract, not a response schema
                         }
                         match std::fs::read_to_string(&p) {
                             Ok(text) => sources.push((id.to_string(), p.clone(), text)),
-                            Err(e) => diags.push(Diagnostic::new(&p, format!("failed to read schema: {e}"))),
+                            Err(e) => diags
+                                .push(Diagnostic::new(&p, format!("failed to read schema: {e}"))),
                         }
                     }
                 }
-                Err(e) => diags.push(Diagnostic::new(dir, format!("failed to read schema directory: {e}"))),
+                Err(e) => diags.push(Diagnostic::new(
+                    dir,
+                    format!("failed to read schema directory: {e}"),
+                )),
             }
         }
         for (id, path, text) in sources {

@@ -314,16 +314,22 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     };
     let mut seen = BTreeMap::new();
     let mut cases = Vec::new();
+    let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
     for cdef in def.cases {
-        let case_at = loc.case_offset(&cdef.id);
+        let nth = occurrences.entry(cdef.id.clone()).or_insert(0);
+        let case_at = loc.nth_case_offset(&cdef.id, *nth);
+        *nth += 1;
         let here = |needle: &str| loc.find(case_at, needle);
         if let Some(prev) = seen.insert(cdef.id.clone(), case_at) {
             diags.push(
-                diag(format!("duplicate case id `{}`", cdef.id), Some(line_col(&source, case_at)))
-                    .help(format!(
-                        "the first case with this id is on line {}",
-                        line_col(&source, prev).0
-                    )),
+                diag(
+                    format!("duplicate case id `{}`", cdef.id),
+                    Some(line_col(&source, case_at)),
+                )
+                .help(format!(
+                    "the first case with this id is on line {}",
+                    line_col(&source, prev).0
+                )),
             );
         }
         if !is_identifier(&cdef.id) {
@@ -334,8 +340,11 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
         }
         if !is_feature_id(&cdef.feature) {
             diags.push(
-                diag(format!("invalid feature id `{}`", cdef.feature), here(&cdef.feature))
-                    .expected("a dotted id starting with the area, e.g. `chat.basic`"),
+                diag(
+                    format!("invalid feature id `{}`", cdef.feature),
+                    here(&cdef.feature),
+                )
+                .expected("a dotted id starting with the area, e.g. `chat.basic`"),
             );
         }
 
@@ -351,7 +360,10 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 if cdef.expect.is_some() {
                     diags.push(
                         diag(
-                            format!("case `{}` has both `steps` and a case-level `expect`", cdef.id),
+                            format!(
+                                "case `{}` has both `steps` and a case-level `expect`",
+                                cdef.id
+                            ),
                             here("expect:"),
                         )
                         .help("put each expectation under its step"),
@@ -400,9 +412,13 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                     _ => {}
                 }
             }
-            let expect = compile_expect(sdef.expect.unwrap_or_default(), env, &mut |m, needle, exp, help| {
-                diags.push(diag(m, here(needle)).expected(exp).help_opt(help))
-            });
+            let expect = compile_expect(
+                sdef.expect.unwrap_or_default(),
+                env,
+                &mut |m, needle, exp, help| {
+                    diags.push(diag(m, here(needle)).expected(exp).help_opt(help))
+                },
+            );
             let mut capture = Vec::new();
             for (name, p) in sdef.capture {
                 match JsonPath::parse(&p) {
@@ -529,7 +545,9 @@ fn compile_request(
                 _ => {
                     problems.push(TemplateProblem {
                         needle: format!("{name}:"),
-                        message: format!("multipart field `{name}` needs exactly one of `text` or `content`"),
+                        message: format!(
+                            "multipart field `{name}` needs exactly one of `text` or `content`"
+                        ),
                         expected: Some("`text: …` or `content: …` (+ `filename`)".into()),
                         help: None,
                     });
@@ -574,15 +592,15 @@ fn compile_expect(def: ExpectDef, env: &SuiteEnv<'_>, report: &mut Report<'_>) -
             None
         }
     });
-    if let Some(id) = &def.schema {
-        if !env.schema_ids.iter().any(|s| s == id) {
-            report(
-                format!("unknown schema id `{id}`"),
-                id,
-                format!("one of {}", env.schema_ids.join(", ")),
-                did_you_mean(id, env.schema_ids.iter().map(String::as_str)),
-            );
-        }
+    if let Some(id) = &def.schema
+        && !env.schema_ids.iter().any(|s| s == id)
+    {
+        report(
+            format!("unknown schema id `{id}`"),
+            id,
+            format!("one of {}", env.schema_ids.join(", ")),
+            did_you_mean(id, env.schema_ids.iter().map(String::as_str)),
+        );
     }
     for name in &def.checks {
         if checks::lookup(name).is_none() {
@@ -630,7 +648,9 @@ fn compile_expect(def: ExpectDef, env: &SuiteEnv<'_>, report: &mut Report<'_>) -
             }
         }
         if let Some(vs) = jp.one_of {
-            ops.push(JsonPathOp::OneOf(vs.into_iter().map(yaml_to_json).collect()));
+            ops.push(JsonPathOp::OneOf(
+                vs.into_iter().map(yaml_to_json).collect(),
+            ));
         }
         if let Some(n) = jp.length {
             ops.push(JsonPathOp::Length(n));
@@ -768,6 +788,6 @@ fn is_identifier(s: &str) -> bool {
 
 fn is_feature_id(s: &str) -> bool {
     let mut parts = s.split('.');
-    let ok = parts.clone().count() >= 2 && parts.all(|p| is_identifier(p) && !p.contains('-'));
-    ok
+
+    parts.clone().count() >= 2 && parts.all(|p| is_identifier(p) && !p.contains('-'))
 }

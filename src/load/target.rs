@@ -181,7 +181,9 @@ type DurationDef = serde_yaml::Value;
 /// Parse `30s`, `50m`, `1h`, `500ms` or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let secs = match unit.trim() {
@@ -198,7 +200,11 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Load a targets file, reporting every problem in it at once.
-pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<Target>, Diagnostics> {
+pub fn load_targets(
+    path: &Path,
+    text: &str,
+    env: EnvLookup<'_>,
+) -> Result<Vec<Target>, Diagnostics> {
     let source: Arc<str> = text.into();
     let def: TargetsFileDef = parse_yaml(path, &source)?;
     let loc = Locator::new(&source);
@@ -206,19 +212,21 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
     let mut out = Vec::new();
     let names: Vec<String> = def.targets.keys().cloned().collect();
     for (name, t) in def.targets {
-        let start = loc.find(0, &format!("{name}:")).map(|(l, c)| {
-            super::diag::offset_of(&source, l, c).unwrap_or(0)
-        }).unwrap_or(0);
-        let mut problem = |msg: String, needle: &str, expected: Option<String>, help: Option<String>| {
-            let mut d = Diagnostic::new(path, msg)
-                .at_pos(loc.find(start, needle))
-                .with_source(&source)
-                .help_opt(help);
-            if let Some(e) = expected {
-                d = d.expected(e);
-            }
-            diags.push(d);
-        };
+        let start = loc
+            .find(0, &format!("{name}:"))
+            .map(|(l, c)| super::diag::offset_of(&source, l, c).unwrap_or(0))
+            .unwrap_or(0);
+        let mut problem =
+            |msg: String, needle: &str, expected: Option<String>, help: Option<String>| {
+                let mut d = Diagnostic::new(path, msg)
+                    .at_pos(loc.find(start, needle))
+                    .with_source(&source)
+                    .help_opt(help);
+                if let Some(e) = expected {
+                    d = d.expected(e);
+                }
+                diags.push(d);
+            };
         if !valid_target_name(&name) {
             problem(
                 format!("invalid target name `{name}`"),
@@ -232,7 +240,9 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
                 Ok(v) => v,
                 Err(missing) => {
                     problem(
-                        format!("environment variable `{missing}` is not set (target `{name}`, field `{field}`)"),
+                        format!(
+                            "environment variable `{missing}` is not set (target `{name}`, field `{field}`)"
+                        ),
                         &format!("${{env:{missing}}}"),
                         Some(format!("`{missing}` to be set in the environment")),
                         None,
@@ -288,7 +298,11 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
                 };
                 match (a.api_key_env, a.command) {
                     (Some(var), None) => match env(&var) {
-                        Some(key) if !key.is_empty() => Auth::Key { header, env: var, key: Secret::new(key) },
+                        Some(key) if !key.is_empty() => Auth::Key {
+                            header,
+                            env: var,
+                            key: Secret::new(key),
+                        },
                         _ => {
                             problem(
                                 format!("API key variable `{var}` for target `{name}` is not set"),
@@ -312,11 +326,17 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
                                 Duration::from_secs(50 * 60)
                             }),
                         };
-                        Auth::Command { header, command, refresh_after }
+                        Auth::Command {
+                            header,
+                            command,
+                            refresh_after,
+                        }
                     }
                     _ => {
                         problem(
-                            format!("target `{name}`: auth needs exactly one of `api_key_env` or `command`"),
+                            format!(
+                                "target `{name}`: auth needs exactly one of `api_key_env` or `command`"
+                            ),
                             "auth:",
                             Some("`api_key_env: VAR` or `command: \"…\"`".into()),
                             None,
@@ -329,7 +349,12 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
         let timeout = t.timeout.and_then(|d| match resolve_duration(d) {
             Ok(d) => Some(d),
             Err(text) => {
-                problem(format!("invalid timeout `{text}`"), &text, Some("e.g. `30s`, `2m`".into()), None);
+                problem(
+                    format!("invalid timeout `{text}`"),
+                    &text,
+                    Some("e.g. `30s`, `2m`".into()),
+                    None,
+                );
                 None
             }
         });
@@ -352,18 +377,23 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
         };
         let unsupported = globs(&t.unsupported, "unsupported");
         let opt_in = globs(&t.opt_in, "opt_in");
-        if let Some(v) = &t.via {
-            if !names.contains(v) {
-                problem(
-                    format!("target `{name}` is `via` an unknown target `{v}`"),
-                    v,
-                    Some(format!("one of {}", names.join(", "))),
-                    did_you_mean(v, names.iter().map(String::as_str)),
-                );
-            }
+        if let Some(v) = &t.via
+            && !names.contains(v)
+        {
+            problem(
+                format!("target `{name}` is `via` an unknown target `{v}`"),
+                v,
+                Some(format!("one of {}", names.join(", "))),
+                did_you_mean(v, names.iter().map(String::as_str)),
+            );
         }
         if t.concurrency == Some(0) {
-            problem("concurrency must be at least 1".into(), "concurrency:", Some("a positive integer".into()), None);
+            problem(
+                "concurrency must be at least 1".into(),
+                "concurrency:",
+                Some("a positive integer".into()),
+                None,
+            );
         }
         if let Some(base_url) = base_url {
             out.push(Target {
@@ -383,7 +413,11 @@ pub fn load_targets(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Vec<T
             });
         }
     }
-    if diags.is_empty() { Ok(out) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
 }
 
 fn resolve_duration(d: DurationDef) -> Result<Duration, String> {
@@ -394,7 +428,10 @@ fn resolve_duration(d: DurationDef) -> Result<Duration, String> {
             .map(Duration::from_secs_f64)
             .ok_or_else(|| n.to_string()),
         serde_yaml::Value::String(t) => parse_duration(&t).ok_or(t),
-        other => Err(serde_yaml::to_string(&other).unwrap_or_default().trim().to_string()),
+        other => Err(serde_yaml::to_string(&other)
+            .unwrap_or_default()
+            .trim()
+            .to_string()),
     }
 }
 
@@ -443,21 +480,31 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: BTreeMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
     #[test]
     fn resolves_env_auth_and_globs() {
         let text = "targets:\n  gemini:\n    base_url: https://generativelanguage.googleapis.com/v1beta/openai/\n    auth: { api_key_env: GEMINI_API_KEY }\n    models: { chat: \"${env:GEMINI_MODEL}\" }\n    unsupported: [\"vision.*\"]\n    timeout: 90s\n";
-        let env = env_of(&[("GEMINI_API_KEY", "k-123"), ("GEMINI_MODEL", "gemini-2.5-flash")]);
-        let t = load_targets(Path::new("t.yaml"), text, &env).unwrap().remove(0);
+        let env = env_of(&[
+            ("GEMINI_API_KEY", "k-123"),
+            ("GEMINI_MODEL", "gemini-2.5-flash"),
+        ]);
+        let t = load_targets(Path::new("t.yaml"), text, &env)
+            .unwrap()
+            .remove(0);
         assert_eq!(t.models["chat"], "gemini-2.5-flash");
         assert_eq!(t.declared_unsupported("vision.png"), Some("vision.*"));
         assert_eq!(t.timeout, Some(Duration::from_secs(90)));
-        assert_eq!(format!("{:?}", t.auth).contains("k-123"), false);
-        assert_eq!(t.base_url.as_str(), "https://generativelanguage.googleapis.com/v1beta/openai/");
+        assert!(!format!("{:?}", t.auth).contains("k-123"));
+        assert_eq!(
+            t.base_url.as_str(),
+            "https://generativelanguage.googleapis.com/v1beta/openai/"
+        );
     }
 
     #[test]
@@ -466,8 +513,14 @@ mod tests {
         let d = load_targets(Path::new("t.yaml"), text, &env_of(&[])).unwrap_err();
         let msgs: Vec<String> = d.0.iter().map(|d| d.to_string()).collect();
         assert_eq!(msgs.len(), 5, "{msgs:#?}");
-        assert!(msgs[0].starts_with("t.yaml:3:15: environment variable `NOPE_URL`"), "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains("unknown model role `chatt`")));
+        assert!(
+            msgs[0].starts_with("t.yaml:3:15: environment variable `NOPE_URL`"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("unknown model role `chatt`"))
+        );
         assert!(msgs.iter().any(|m| m.contains("scheme `ftp`")));
         assert!(msgs.iter().any(|m| m.contains("`NOPE_KEY`")));
         assert!(msgs.iter().any(|m| m.contains("unknown target `c`")));

@@ -401,7 +401,10 @@ mod tests {
         let msgs: Vec<_> = p.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(p.len(), 4, "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("unknown model role `chta`")));
-        assert!(msgs.iter().any(|m| m.contains("leaves the fixtures directory")));
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("leaves the fixtures directory"))
+        );
         assert_eq!(p[0].help.as_deref(), Some("did you mean `chat`?"));
     }
 

@@ -16,7 +16,11 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
         return Err(Diagnostics(vec![
             Diagnostic::new(
                 path,
-                format!("file is {} bytes, larger than the {} byte limit", source.len(), MAX_INPUT_BYTES),
+                format!(
+                    "file is {} bytes, larger than the {} byte limit",
+                    source.len(),
+                    MAX_INPUT_BYTES
+                ),
             )
             .expected("a suite or targets file of a few kilobytes"),
         ]));
@@ -36,9 +40,18 @@ pub fn yaml_error(path: &Path, source: &Arc<str>, e: &serde_yaml::Error) -> Diag
     if let Some((field, expected)) = unknown_field(&message) {
         let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
         d = d
-            .expected(format!("one of {}", expected.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")))
+            .expected(format!(
+                "one of {}",
+                expected
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
             .help_opt(did_you_mean(&field, candidates));
-    } else if message.contains("recursion limit exceeded") || message.contains("repetition limit exceeded") {
+    } else if message.contains("recursion limit exceeded")
+        || message.contains("repetition limit exceeded")
+    {
         d = d.help("the document nests too deeply or expands too many aliases (a YAML bomb?)");
     }
     d
@@ -80,7 +93,10 @@ mod tests {
     #[test]
     fn unknown_key_gets_location_and_suggestion() {
         let src: Arc<str> = "suite: x\ncasse: []\n".into();
-        let d = parse_yaml::<Doc>(Path::new("s.yaml"), &src).unwrap_err().0.remove(0);
+        let d = parse_yaml::<Doc>(Path::new("s.yaml"), &src)
+            .unwrap_err()
+            .0
+            .remove(0);
         assert_eq!((d.line, d.column), (Some(2), Some(1)));
         assert!(d.message.contains("unknown field `casse`"), "{}", d.message);
         assert_eq!(d.help.as_deref(), Some("did you mean `cases`?"));
@@ -103,6 +119,10 @@ mod tests {
     fn deep_nesting_is_refused() {
         let src: Arc<str> = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into();
         let d = parse_yaml::<serde_yaml::Value>(Path::new("deep.yaml"), &src).unwrap_err();
-        assert!(d.0[0].message.contains("recursion limit"), "{}", d.0[0].message);
+        assert!(
+            d.0[0].message.contains("recursion limit"),
+            "{}",
+            d.0[0].message
+        );
     }
 }

@@ -38,16 +38,20 @@ impl Selection {
     }
 }
 
-pub fn plan(suites: &[Suite], targets: &[Arc<Target>], sel: &Selection) -> Result<Vec<PlannedCase>, String> {
+pub fn plan(
+    suites: &[Suite],
+    targets: &[Arc<Target>],
+    sel: &Selection,
+) -> Result<Vec<PlannedCase>, String> {
     let filter = sel.compile()?;
     let mut out = Vec::new();
     for target in targets {
         for suite in suites {
             for case in &suite.cases {
-                if let Some(f) = &filter {
-                    if !f.is_match(case.full_id()) {
-                        continue;
-                    }
+                if let Some(f) = &filter
+                    && !f.is_match(case.full_id())
+                {
+                    continue;
                 }
                 out.push(PlannedCase {
                     target: target.clone(),
@@ -70,11 +74,19 @@ fn decide(target: &Target, case: &Case, sel: &Selection) -> Option<(Outcome, Str
     if case.is_opt_in() && !sel.include_opt_in && !target.opts_in(&case.feature) {
         return Some((
             Outcome::Skip,
-            "opt-in case (run with --opt-in, or list the feature under the target's `opt_in`)".into(),
+            "opt-in case (run with --opt-in, or list the feature under the target's `opt_in`)"
+                .into(),
         ));
     }
-    if let Some(role) = case.roles.iter().find(|r| !target.models.contains_key(r.as_str())) {
-        return Some((Outcome::Skip, format!("target has no model for role `{role}`")));
+    if let Some(role) = case
+        .roles
+        .iter()
+        .find(|r| !target.models.contains_key(r.as_str()))
+    {
+        return Some((
+            Outcome::Skip,
+            format!("target has no model for role `{role}`"),
+        ));
     }
     None
 }

@@ -18,10 +18,22 @@ pub fn render(r: &RunReport) -> String {
         r.count(Outcome::Error),
         r.count(Outcome::Unsupported),
         r.count(Outcome::Skip),
-        if r.partial { " — **partial run (interrupted)**" } else { "" }
+        if r.partial {
+            " — **partial run (interrupted)**"
+        } else {
+            ""
+        }
     );
     let names = r.target_names();
-    let _ = writeln!(s, "| feature | {} |", names.iter().map(|n| md_escape(n)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(
+        s,
+        "| feature | {} |",
+        names
+            .iter()
+            .map(|n| md_escape(n))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     let _ = writeln!(s, "|---|{}", "---|".repeat(names.len()));
     let mut area = "";
     for row in &r.features {
@@ -32,11 +44,20 @@ pub fn render(r: &RunReport) -> String {
         }
         let cells: Vec<String> = names
             .iter()
-            .map(|t| row.outcomes.get(*t).map(|o| format!("{} {o}", o.symbol())).unwrap_or_default())
+            .map(|t| {
+                row.outcomes
+                    .get(*t)
+                    .map(|o| format!("{} {o}", o.symbol()))
+                    .unwrap_or_default()
+            })
             .collect();
         let _ = writeln!(s, "| `{}` | {} |", row.feature, cells.join(" | "));
     }
-    let failures: Vec<_> = r.results.iter().filter(|x| x.outcome != Outcome::Pass && x.outcome != Outcome::Skip).collect();
+    let failures: Vec<_> = r
+        .results
+        .iter()
+        .filter(|x| x.outcome != Outcome::Pass && x.outcome != Outcome::Skip)
+        .collect();
     if !failures.is_empty() {
         let _ = writeln!(s, "\n## Not passing\n");
         for f in failures {
@@ -55,12 +76,23 @@ pub fn render(r: &RunReport) -> String {
             }
         }
     }
-    let warned: Vec<_> = r.results.iter().filter(|x| !x.warnings.is_empty()).collect();
+    let warned: Vec<_> = r
+        .results
+        .iter()
+        .filter(|x| !x.warnings.is_empty())
+        .collect();
     if !warned.is_empty() {
         let _ = writeln!(s, "\n## Warnings\n");
         for w in warned {
             for msg in &w.warnings {
-                let _ = writeln!(s, "- `{}/{}` on `{}`: {}", w.suite, w.case, md_escape(&w.target), md_escape(msg));
+                let _ = writeln!(
+                    s,
+                    "- `{}/{}` on `{}`: {}",
+                    w.suite,
+                    w.case,
+                    md_escape(&w.target),
+                    md_escape(msg)
+                );
             }
         }
     }

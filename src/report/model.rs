@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::execute::exchange::{Exchange, Timings, excerpt};
 use crate::execute::CaseRecord;
+use crate::execute::exchange::{Exchange, Timings, excerpt};
 use crate::judge::{CheckResult, CheckStatus, Outcome};
 use crate::load::Target;
 use crate::redact::Redactor;
@@ -134,11 +134,18 @@ pub struct RunMeta<'a> {
     pub targets: &'a [std::sync::Arc<Target>],
 }
 
-pub fn build(records: &[std::sync::Arc<CaseRecord>], meta: &RunMeta<'_>, redactor: &Redactor) -> RunReport {
+pub fn build(
+    records: &[std::sync::Arc<CaseRecord>],
+    meta: &RunMeta<'_>,
+    redactor: &Redactor,
+) -> RunReport {
     let results: Vec<CaseResult> = records.iter().map(|r| case_result(r)).collect();
     let report = RunReport {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: "llm-parity".into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: Tool {
+            name: "llm-parity".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         started_at: meta.started_at.clone(),
         duration_ms: meta.duration_ms,
         partial: meta.partial,
@@ -173,7 +180,10 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
         let row = match rows.iter_mut().position(|f| f.feature == r.feature) {
             Some(i) => &mut rows[i],
             None => {
-                rows.push(FeatureRow { feature: r.feature.clone(), outcomes: BTreeMap::new() });
+                rows.push(FeatureRow {
+                    feature: r.feature.clone(),
+                    outcomes: BTreeMap::new(),
+                });
                 rows.last_mut().expect("just pushed")
             }
         };
@@ -219,13 +229,24 @@ fn case_result(r: &CaseRecord) -> CaseResult {
         outcome: r.outcome,
         reason: r.reason.clone(),
         duration_ms: r.duration.as_millis() as u64,
-        http_status: last.and_then(|s| s.exchange.response.as_ref()).map(|x| x.status),
-        warnings: r.warnings().map(|w| format!("{}: {}", w.check, w.reason())).collect(),
-        notes: (r.outcome != Outcome::Pass).then(|| r.case.notes.clone()).flatten(),
+        http_status: last
+            .and_then(|s| s.exchange.response.as_ref())
+            .map(|x| x.status),
+        warnings: r
+            .warnings()
+            .map(|w| format!("{}: {}", w.check, w.reason()))
+            .collect(),
+        notes: (r.outcome != Outcome::Pass)
+            .then(|| r.case.notes.clone())
+            .flatten(),
         timings: last.map(|s| s.exchange.timings.clone()),
         checks,
         checks_passed: passed,
-        exchanges: r.steps.iter().map(|s| summarize(&s.name, &s.exchange)).collect(),
+        exchanges: r
+            .steps
+            .iter()
+            .map(|s| summarize(&s.name, &s.exchange))
+            .collect(),
     }
 }
 
@@ -236,21 +257,26 @@ fn summarize(step: &str, ex: &Exchange) -> ExchangeSummary {
         method: ex.request.method.clone(),
         url: ex.request.url.clone(),
         request_headers: ex.request.headers.iter().cloned().collect(),
-        request_body: ex
-            .request
-            .body
-            .clone()
-            .map(|b| cap_value(b))
-            .or_else(|| ex.request.raw_body.clone().map(|s| Value::String(excerpt(&s, BODY_LIMIT)))),
+        request_body: ex.request.body.clone().map(cap_value).or_else(|| {
+            ex.request
+                .raw_body
+                .clone()
+                .map(|s| Value::String(excerpt(&s, BODY_LIMIT)))
+        }),
         status: resp.map(|r| r.status),
-        response_headers: resp.map(|r| r.headers.iter().cloned().collect()).unwrap_or_default(),
+        response_headers: resp
+            .map(|r| r.headers.iter().cloned().collect())
+            .unwrap_or_default(),
         response_body: resp.and_then(|r| {
             if r.body.is_empty() {
                 None
             } else if let Some(j) = &r.json {
                 Some(cap_value(j.clone()))
             } else {
-                Some(Value::String(excerpt(&String::from_utf8_lossy(&r.body), BODY_LIMIT)))
+                Some(Value::String(excerpt(
+                    &String::from_utf8_lossy(&r.body),
+                    BODY_LIMIT,
+                )))
             }
         }),
         transport_error: ex.error.as_ref().map(|e| e.message.clone()),
@@ -260,5 +286,9 @@ fn summarize(step: &str, ex: &Exchange) -> ExchangeSummary {
 /// Keep a JSON value when small; otherwise its text, cut (base64 images and long vectors).
 fn cap_value(v: Value) -> Value {
     let text = v.to_string();
-    if text.len() <= BODY_LIMIT { v } else { Value::String(excerpt(&text, BODY_LIMIT)) }
+    if text.len() <= BODY_LIMIT {
+        v
+    } else {
+        Value::String(excerpt(&text, BODY_LIMIT))
+    }
 }

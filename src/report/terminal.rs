@@ -25,18 +25,23 @@ pub fn render(r: &RunReport) -> String {
             b.push_record(rec);
         }
         let mut rec = vec![format!("  {}", row.feature)];
-        rec.extend(
-            names
-                .iter()
-                .map(|t| row.outcomes.get(*t).map(|o| format!("{} {o}", o.symbol())).unwrap_or_default()),
-        );
+        rec.extend(names.iter().map(|t| {
+            row.outcomes
+                .get(*t)
+                .map(|o| format!("{} {o}", o.symbol()))
+                .unwrap_or_default()
+        }));
         b.push_record(rec);
     }
     let mut table = b.build();
     table.with(Style::sharp());
     let _ = writeln!(s, "{table}");
 
-    let not_pass: Vec<_> = r.results.iter().filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip)).collect();
+    let not_pass: Vec<_> = r
+        .results
+        .iter()
+        .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
+        .collect();
     if !not_pass.is_empty() {
         let _ = writeln!(s, "\nnot passing:");
         for f in not_pass {
@@ -60,12 +65,18 @@ pub fn render(r: &RunReport) -> String {
         r.count(Outcome::Error),
         r.count(Outcome::Unsupported),
         r.count(Outcome::Skip),
-        if r.partial { " (partial: run interrupted)" } else { "" }
+        if r.partial {
+            " (partial: run interrupted)"
+        } else {
+            ""
+        }
     );
     s
 }
 
 /// Endpoint text printed to a terminal: one line, no control characters (no escape sequences).
 pub fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }

@@ -84,7 +84,7 @@ impl Profile {
 }
 
 /// How the reference endpoint behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// Which provider's wire behaviour to reproduce.
     pub profile: Profile,
@@ -95,6 +95,18 @@ pub struct Config {
     pub delay_ms: u64,
     /// Milliseconds slept between server-sent events of a stream.
     pub stream_delay_ms: u64,
+}
+
+impl std::fmt::Debug for Config {
+    /// Redacts the key: configurations may end up in logs, keys must not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("profile", &self.profile)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("delay_ms", &self.delay_ms)
+            .field("stream_delay_ms", &self.stream_delay_ms)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -163,4 +175,26 @@ pub fn models(profile: Profile) -> Vec<(&'static str, String)> {
         .iter()
         .map(|m| (m.role, m.id.to_string()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_round_trip() {
+        for p in [Profile::OpenAi, Profile::GeminiCompat] {
+            assert_eq!(Profile::parse(p.name()), Some(p));
+        }
+        assert_eq!(Profile::parse("vllm"), None);
+    }
+
+    #[test]
+    fn debug_output_redacts_the_key() {
+        let c = Config {
+            api_key: Some("sk-very-secret".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("sk-very-secret"));
+    }
 }

@@ -58,7 +58,9 @@ fn req_u64(i: &CheckInput<'_>, key: &str) -> Option<u64> {
 
 fn response(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "chat.response";
-    let Some(body) = i.json else { return vec![CheckResult::fail(C, "no JSON body")] };
+    let Some(body) = i.json else {
+        return vec![CheckResult::fail(C, "no JSON body")];
+    };
     let mut out = Vec::new();
     match body.get("id").and_then(Value::as_str) {
         Some(s) if !s.trim().is_empty() => {}
@@ -68,38 +70,93 @@ fn response(i: &CheckInput<'_>) -> Vec<CheckResult> {
     // 2020-01-01: anything earlier is a placeholder (0) or milliseconds misread as seconds.
     match body.get("created").and_then(Value::as_i64) {
         Some(t) if (1_577_836_800..4_102_444_800).contains(&t) => {}
-        Some(t) => out.push(CheckResult::fail(C, format!("`created` is {t}, not a plausible Unix time in seconds")).at("$.created")),
-        None => out.push(CheckResult::fail(C, "`created` is missing or not an integer").at("$.created")),
+        Some(t) => out.push(
+            CheckResult::fail(
+                C,
+                format!("`created` is {t}, not a plausible Unix time in seconds"),
+            )
+            .at("$.created"),
+        ),
+        None => {
+            out.push(CheckResult::fail(C, "`created` is missing or not an integer").at("$.created"))
+        }
     }
-    if body.get("model").and_then(Value::as_str).is_none_or(|m| m.is_empty()) {
+    if body
+        .get("model")
+        .and_then(Value::as_str)
+        .is_none_or(|m| m.is_empty())
+    {
         out.push(CheckResult::fail(C, "`model` is missing or empty").at("$.model"));
     }
     let cs = match choices(i) {
         Ok(c) => c,
-        Err(e) => return vec![CheckResult { check: C.into(), ..e }],
+        Err(e) => {
+            return vec![CheckResult {
+                check: C.into(),
+                ..e
+            }];
+        }
     };
     if cs.is_empty() {
         out.push(CheckResult::fail(C, "`choices` is empty").at("$.choices"));
     }
-    let mut indices: Vec<i64> = cs.iter().filter_map(|c| c.get("index").and_then(Value::as_i64)).collect();
+    let mut indices: Vec<i64> = cs
+        .iter()
+        .filter_map(|c| c.get("index").and_then(Value::as_i64))
+        .collect();
     indices.sort();
     if indices != (0..cs.len() as i64).collect::<Vec<_>>() {
-        out.push(CheckResult::fail(C, format!("choice indices are {indices:?}, expected 0..{}", cs.len())).at("$.choices[*].index"));
+        out.push(
+            CheckResult::fail(
+                C,
+                format!("choice indices are {indices:?}, expected 0..{}", cs.len()),
+            )
+            .at("$.choices[*].index"),
+        );
     }
     for (n, c) in cs.iter().enumerate() {
         let msg = &c["message"];
         if msg.get("role").and_then(Value::as_str) != Some("assistant") {
-            out.push(CheckResult::fail(C, format!("message.role is {}, expected \"assistant\"", msg.get("role").map(|v| v.to_string()).unwrap_or_else(|| "missing".into()))).at(at_choice(n, ".message.role")));
+            out.push(
+                CheckResult::fail(
+                    C,
+                    format!(
+                        "message.role is {}, expected \"assistant\"",
+                        msg.get("role")
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "missing".into())
+                    ),
+                )
+                .at(at_choice(n, ".message.role")),
+            );
         }
-        let has_tools = msg.get("tool_calls").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+        let has_tools = msg
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
         match msg.get("content") {
             Some(Value::String(_)) => {}
             Some(Value::Null) | None if has_tools => {}
-            Some(Value::Null) | None => out.push(CheckResult::fail(C, "message.content is null without tool calls").at(at_choice(n, ".message.content"))),
-            Some(other) => out.push(CheckResult::fail(C, format!("message.content is {}, expected a string", crate::judge::assert::type_name(other))).at(at_choice(n, ".message.content"))),
+            Some(Value::Null) | None => out.push(
+                CheckResult::fail(C, "message.content is null without tool calls")
+                    .at(at_choice(n, ".message.content")),
+            ),
+            Some(other) => out.push(
+                CheckResult::fail(
+                    C,
+                    format!(
+                        "message.content is {}, expected a string",
+                        crate::judge::assert::type_name(other)
+                    ),
+                )
+                .at(at_choice(n, ".message.content")),
+            ),
         }
         if c.get("finish_reason").is_none_or(Value::is_null) {
-            out.push(CheckResult::fail(C, "finish_reason is missing or null").at(at_choice(n, ".finish_reason")));
+            out.push(
+                CheckResult::fail(C, "finish_reason is missing or null")
+                    .at(at_choice(n, ".finish_reason")),
+            );
         }
     }
     if out.is_empty() {
@@ -111,7 +168,9 @@ fn response(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "chat.usage";
     let Some(u) = i.json.and_then(|b| b.get("usage")).filter(|u| !u.is_null()) else {
-        return vec![CheckResult::fail(C, "`usage` is missing (token accounting unavailable)").at("$.usage")];
+        return vec![
+            CheckResult::fail(C, "`usage` is missing (token accounting unavailable)").at("$.usage"),
+        ];
     };
     usage_arithmetic(C, u, "$.usage")
 }
@@ -119,33 +178,53 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
 /// The usage arithmetic shared with streaming's usage chunk.
 pub(crate) fn usage_arithmetic(check: &str, u: &Value, at: &str) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    let field = |k: &str| -> Result<u64, CheckResult> {
-        match u.get(k) {
-            Some(v) if v.is_u64() => Ok(v.as_u64().unwrap_or(0)),
-            Some(v) => Err(CheckResult::fail(check, format!("usage.{k} is {}, expected a non-negative integer", v)).at(format!("{at}.{k}"))),
-            None => Err(CheckResult::fail(check, format!("usage.{k} is missing")).at(format!("{at}.{k}"))),
-        }
-    };
-    let (p, c, t) = (field("prompt_tokens"), field("completion_tokens"), field("total_tokens"));
+    let field =
+        |k: &str| -> Result<u64, CheckResult> {
+            match u.get(k) {
+                Some(v) if v.is_u64() => Ok(v.as_u64().unwrap_or(0)),
+                Some(v) => Err(CheckResult::fail(
+                    check,
+                    format!("usage.{k} is {}, expected a non-negative integer", v),
+                )
+                .at(format!("{at}.{k}"))),
+                None => Err(CheckResult::fail(check, format!("usage.{k} is missing"))
+                    .at(format!("{at}.{k}"))),
+            }
+        };
+    let (p, c, t) = (
+        field("prompt_tokens"),
+        field("completion_tokens"),
+        field("total_tokens"),
+    );
     match (p, c, t) {
         (Ok(p), Ok(c), Ok(t)) => {
             if p + c != t {
                 out.push(
-                    CheckResult::fail(check, format!("total_tokens {t} ≠ prompt_tokens {p} + completion_tokens {c}"))
-                        .at(format!("{at}.total_tokens"))
-                        .expected((p + c).to_string())
-                        .actual(t.to_string()),
+                    CheckResult::fail(
+                        check,
+                        format!("total_tokens {t} ≠ prompt_tokens {p} + completion_tokens {c}"),
+                    )
+                    .at(format!("{at}.total_tokens"))
+                    .expected((p + c).to_string())
+                    .actual(t.to_string()),
                 );
             }
-            if let Some(r) = u.pointer("/completion_tokens_details/reasoning_tokens").and_then(Value::as_u64) {
-                if r > c {
-                    out.push(CheckResult::fail(check, format!("reasoning_tokens {r} > completion_tokens {c} (reasoning must be counted inside completion tokens)")).at(format!("{at}.completion_tokens_details.reasoning_tokens")));
-                }
+            if let Some(r) = u
+                .pointer("/completion_tokens_details/reasoning_tokens")
+                .and_then(Value::as_u64)
+                && r > c
+            {
+                out.push(CheckResult::fail(check, format!("reasoning_tokens {r} > completion_tokens {c} (reasoning must be counted inside completion tokens)")).at(format!("{at}.completion_tokens_details.reasoning_tokens")));
             }
-            if let Some(cached) = u.pointer("/prompt_tokens_details/cached_tokens").and_then(Value::as_u64) {
-                if cached > p {
-                    out.push(CheckResult::fail(check, format!("cached_tokens {cached} > prompt_tokens {p}")).at(format!("{at}.prompt_tokens_details.cached_tokens")));
-                }
+            if let Some(cached) = u
+                .pointer("/prompt_tokens_details/cached_tokens")
+                .and_then(Value::as_u64)
+                && cached > p
+            {
+                out.push(
+                    CheckResult::fail(check, format!("cached_tokens {cached} > prompt_tokens {p}"))
+                        .at(format!("{at}.prompt_tokens_details.cached_tokens")),
+                );
             }
             if out.is_empty() {
                 out.push(CheckResult::pass(check, format!("{p} + {c} = {t}")));
@@ -158,16 +237,40 @@ pub(crate) fn usage_arithmetic(check: &str, u: &Value, at: &str) -> Vec<CheckRes
 
 fn max_tokens_honoured(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "chat.max_tokens_honoured";
-    let limit = [req_u64(i, "max_tokens"), req_u64(i, "max_completion_tokens")].into_iter().flatten().min();
+    let limit = [
+        req_u64(i, "max_tokens"),
+        req_u64(i, "max_completion_tokens"),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     let Some(limit) = limit else {
-        return vec![CheckResult::fail(C, "the request sets neither max_tokens nor max_completion_tokens (suite error)")];
+        return vec![CheckResult::fail(
+            C,
+            "the request sets neither max_tokens nor max_completion_tokens (suite error)",
+        )];
     };
     let cs = match choices(i) {
         Ok(c) => c,
-        Err(e) => return vec![CheckResult { check: C.into(), ..e }],
+        Err(e) => {
+            return vec![CheckResult {
+                check: C.into(),
+                ..e
+            }];
+        }
     };
-    let Some(completion) = i.json.and_then(|b| b.pointer("/usage/completion_tokens")).and_then(Value::as_u64) else {
-        return vec![CheckResult::fail(C, format!("no usage.completion_tokens: cannot verify the limit of {limit}")).at("$.usage.completion_tokens")];
+    let Some(completion) = i
+        .json
+        .and_then(|b| b.pointer("/usage/completion_tokens"))
+        .and_then(Value::as_u64)
+    else {
+        return vec![
+            CheckResult::fail(
+                C,
+                format!("no usage.completion_tokens: cannot verify the limit of {limit}"),
+            )
+            .at("$.usage.completion_tokens"),
+        ];
     };
     let mut out = Vec::new();
     // With n > 1, usage counts all choices together.
@@ -189,7 +292,10 @@ fn max_tokens_honoured(i: &CheckInput<'_>) -> Vec<CheckResult> {
             out.push(CheckResult::warn(C, format!("finish_reason \"length\" with {completion} completion tokens, below the limit of {limit}")).at(at_choice(k, ".finish_reason")));
         }
     }
-    if out.iter().all(|r| r.status != crate::judge::CheckStatus::Fail) {
+    if out
+        .iter()
+        .all(|r| r.status != crate::judge::CheckStatus::Fail)
+    {
         out.push(CheckResult::pass(C, format!("{completion} ≤ {limit}")));
     }
     out
@@ -201,12 +307,18 @@ fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
     match choices(i) {
         Ok(cs) if cs.len() == want => vec![CheckResult::pass(C, format!("{want} choices"))],
         Ok(cs) => vec![
-            CheckResult::fail(C, format!("{} choice(s) for n: {want} (n was ignored)", cs.len()))
-                .at("$.choices")
-                .expected(want.to_string())
-                .actual(cs.len().to_string()),
+            CheckResult::fail(
+                C,
+                format!("{} choice(s) for n: {want} (n was ignored)", cs.len()),
+            )
+            .at("$.choices")
+            .expected(want.to_string())
+            .actual(cs.len().to_string()),
         ],
-        Err(e) => vec![CheckResult { check: C.into(), ..e }],
+        Err(e) => vec![CheckResult {
+            check: C.into(),
+            ..e
+        }],
     }
 }
 
@@ -214,18 +326,45 @@ fn stop_honoured(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "chat.stop_honoured";
     let stops: Vec<String> = match i.request.and_then(|r| r.get("stop")) {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        _ => return vec![CheckResult::fail(C, "the request sets no `stop` (suite error)")],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => {
+            return vec![CheckResult::fail(
+                C,
+                "the request sets no `stop` (suite error)",
+            )];
+        }
     };
     let cs = match choices(i) {
         Ok(c) => c,
-        Err(e) => return vec![CheckResult { check: C.into(), ..e }],
+        Err(e) => {
+            return vec![CheckResult {
+                check: C.into(),
+                ..e
+            }];
+        }
     };
     let mut out = Vec::new();
     for (k, c) in cs.iter().enumerate() {
-        let content = c.pointer("/message/content").and_then(Value::as_str).unwrap_or("");
-        if let Some(s) = stops.iter().find(|s| !s.is_empty() && content.contains(s.as_str())) {
-            out.push(CheckResult::fail(C, format!("content contains the stop string {s:?} (it must end the output, excluded)")).at(at_choice(k, ".message.content")));
+        let content = c
+            .pointer("/message/content")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if let Some(s) = stops
+            .iter()
+            .find(|s| !s.is_empty() && content.contains(s.as_str()))
+        {
+            out.push(
+                CheckResult::fail(
+                    C,
+                    format!(
+                        "content contains the stop string {s:?} (it must end the output, excluded)"
+                    ),
+                )
+                .at(at_choice(k, ".message.content")),
+            );
         }
     }
     if out.is_empty() {
@@ -239,7 +378,12 @@ fn logprobs(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let top = req_u64(i, "top_logprobs");
     let cs = match choices(i) {
         Ok(c) => c,
-        Err(e) => return vec![CheckResult { check: C.into(), ..e }],
+        Err(e) => {
+            return vec![CheckResult {
+                check: C.into(),
+                ..e
+            }];
+        }
     };
     let mut out = Vec::new();
     for (k, c) in cs.iter().enumerate() {
@@ -247,8 +391,15 @@ fn logprobs(i: &CheckInput<'_>) -> Vec<CheckResult> {
             out.push(CheckResult::fail(C, "logprobs were requested but `logprobs.content` is missing or null (silently ignored)").at(at_choice(k, ".logprobs")));
             continue;
         };
-        if content.is_empty() && c.pointer("/message/content").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
-            out.push(CheckResult::fail(C, "`logprobs.content` is empty for non-empty output").at(at_choice(k, ".logprobs.content")));
+        if content.is_empty()
+            && c.pointer("/message/content")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        {
+            out.push(
+                CheckResult::fail(C, "`logprobs.content` is empty for non-empty output")
+                    .at(at_choice(k, ".logprobs.content")),
+            );
         }
         for (j, e) in content.iter().enumerate() {
             let at = |f: &str| at_choice(k, &format!(".logprobs.content[{j}]{f}"));
@@ -257,19 +408,36 @@ fn logprobs(i: &CheckInput<'_>) -> Vec<CheckResult> {
             }
             match e.get("logprob").and_then(Value::as_f64) {
                 Some(lp) if lp <= 0.0 => {}
-                Some(lp) => out.push(CheckResult::fail(C, format!("logprob {lp} > 0 (a log probability is ≤ 0)")).at(at(".logprob"))),
-                None => out.push(CheckResult::fail(C, "entry without a numeric `logprob`").at(at(".logprob"))),
+                Some(lp) => out.push(
+                    CheckResult::fail(C, format!("logprob {lp} > 0 (a log probability is ≤ 0)"))
+                        .at(at(".logprob")),
+                ),
+                None => out.push(
+                    CheckResult::fail(C, "entry without a numeric `logprob`").at(at(".logprob")),
+                ),
             }
             match e.get("bytes") {
                 Some(Value::Array(b)) if b.iter().all(|x| x.as_u64().is_some_and(|x| x < 256)) => {}
                 Some(Value::Null) => {}
-                _ => out.push(CheckResult::fail(C, "`bytes` is not an array of byte values or null").at(at(".bytes"))),
+                _ => out.push(
+                    CheckResult::fail(C, "`bytes` is not an array of byte values or null")
+                        .at(at(".bytes")),
+                ),
             }
             if let Some(want) = top {
                 match e.get("top_logprobs").and_then(Value::as_array) {
                     Some(t) if t.len() as u64 == want => {}
-                    Some(t) => out.push(CheckResult::fail(C, format!("{} top_logprobs, requested {want}", t.len())).at(at(".top_logprobs"))),
-                    None => out.push(CheckResult::fail(C, format!("no `top_logprobs` although {want} were requested")).at(at(".top_logprobs"))),
+                    Some(t) => out.push(
+                        CheckResult::fail(C, format!("{} top_logprobs, requested {want}", t.len()))
+                            .at(at(".top_logprobs")),
+                    ),
+                    None => out.push(
+                        CheckResult::fail(
+                            C,
+                            format!("no `top_logprobs` although {want} were requested"),
+                        )
+                        .at(at(".top_logprobs")),
+                    ),
                 }
             }
             if out.len() > 5 {
@@ -292,25 +460,53 @@ fn unicode_round_trip(i: &CheckInput<'_>) -> Vec<CheckResult> {
         .request
         .and_then(|r| r.get("messages"))
         .and_then(Value::as_array)
-        .map(|m| m.iter().filter_map(|x| x.get("content").and_then(Value::as_str)).collect::<Vec<_>>().join(" "))
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x.get("content").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_default();
     let cs = match choices(i) {
         Ok(c) => c,
-        Err(e) => return vec![CheckResult { check: C.into(), ..e }],
+        Err(e) => {
+            return vec![CheckResult {
+                check: C.into(),
+                ..e
+            }];
+        }
     };
     let mut out = Vec::new();
     for (k, c) in cs.iter().enumerate() {
-        let content = c.pointer("/message/content").and_then(Value::as_str).unwrap_or("");
+        let content = c
+            .pointer("/message/content")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         // Mojibake: a non-ASCII word of the prompt, UTF-8 encoded and decoded as Latin-1.
         for word in sent.split_whitespace().filter(|w| !w.is_ascii()) {
             let mangled: String = word.bytes().map(char::from).collect();
             if content.contains(&mangled) {
-                out.push(CheckResult::fail(C, format!("{word:?} came back as {mangled:?} (UTF-8 decoded as Latin-1)")).at(at_choice(k, ".message.content")));
+                out.push(
+                    CheckResult::fail(
+                        C,
+                        format!("{word:?} came back as {mangled:?} (UTF-8 decoded as Latin-1)"),
+                    )
+                    .at(at_choice(k, ".message.content")),
+                );
                 break;
             }
         }
-        if content.contains("\\u") && sent.contains(|ch: char| !ch.is_ascii()) && content.contains("\\u00") {
-            out.push(CheckResult::fail(C, "content contains literal `\\u00..` escapes (double-encoded JSON)").at(at_choice(k, ".message.content")));
+        if content.contains("\\u")
+            && sent.contains(|ch: char| !ch.is_ascii())
+            && content.contains("\\u00")
+        {
+            out.push(
+                CheckResult::fail(
+                    C,
+                    "content contains literal `\\u00..` escapes (double-encoded JSON)",
+                )
+                .at(at_choice(k, ".message.content")),
+            );
         }
     }
     if out.is_empty() {

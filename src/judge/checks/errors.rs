@@ -30,11 +30,26 @@ fn envelope(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let resp = i.response;
     let mut out = Vec::new();
     if (200..300).contains(&resp.status) {
-        let carries_error = matches!(shape_of(resp), ErrorShape::Envelope(_) | ErrorShape::ListWrapped(_) | ErrorShape::Flat(_) | ErrorShape::StringError(_));
+        let carries_error = matches!(
+            shape_of(resp),
+            ErrorShape::Envelope(_)
+                | ErrorShape::ListWrapped(_)
+                | ErrorShape::Flat(_)
+                | ErrorShape::StringError(_)
+        );
         out.push(if carries_error {
-            CheckResult::fail(C, format!("HTTP {} carrying an error body (clients treat it as success)", resp.status))
+            CheckResult::fail(
+                C,
+                format!(
+                    "HTTP {} carrying an error body (clients treat it as success)",
+                    resp.status
+                ),
+            )
         } else {
-            CheckResult::fail(C, format!("HTTP {} success where an error was expected", resp.status))
+            CheckResult::fail(
+                C,
+                format!("HTTP {} success where an error was expected", resp.status),
+            )
         });
         return out;
     }
@@ -45,7 +60,13 @@ fn envelope(i: &CheckInput<'_>) -> Vec<CheckResult> {
         return out;
     }
     if !ct.contains("json") {
-        out.push(CheckResult::fail(C, format!("error body is JSON but Content-Type is {}", if ct.is_empty() { "missing" } else { &ct })));
+        out.push(CheckResult::fail(
+            C,
+            format!(
+                "error body is JSON but Content-Type is {}",
+                if ct.is_empty() { "missing" } else { &ct }
+            ),
+        ));
     }
     if let ErrorShape::Envelope(e) = shape {
         out.extend(envelope_fields(C, e));
@@ -73,13 +94,24 @@ fn invalid_api_key(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn preferred(i: &CheckInput<'_>, check: &str, status: u16, code: &str) -> Vec<CheckResult> {
     let mut out = Vec::new();
     if i.response.status != status {
-        out.push(CheckResult::warn(check, format!("HTTP {} where OpenAI sends {status}", i.response.status)));
+        out.push(CheckResult::warn(
+            check,
+            format!("HTTP {} where OpenAI sends {status}", i.response.status),
+        ));
     }
     match code_of(i) {
         Some(Value::String(c)) if c == code => {}
         other => out.push(
-            CheckResult::warn(check, format!("error.code is {}, OpenAI sends \"{code}\"", other.map(|v| v.to_string()).unwrap_or_else(|| "missing".into())))
-                .at("$.error.code"),
+            CheckResult::warn(
+                check,
+                format!(
+                    "error.code is {}, OpenAI sends \"{code}\"",
+                    other
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "missing".into())
+                ),
+            )
+            .at("$.error.code"),
         ),
     }
     if out.is_empty() {

@@ -2,9 +2,17 @@
 //! `expect.checks`; each is a pure function of the request and the response. Adding an area means
 //! adding a module with its `CHECKS` table and listing it in `AREAS` — no other plumbing.
 
+mod batch;
 mod chat;
+mod embeddings;
 mod errors;
+mod images;
+mod media;
 mod models;
+mod reasoning;
+mod streaming;
+mod structured_output;
+mod tools;
 
 use serde_json::Value;
 
@@ -33,7 +41,19 @@ pub struct CheckDef {
     pub run: CheckFn,
 }
 
-const AREAS: &[&[CheckDef]] = &[chat::CHECKS, errors::CHECKS, models::CHECKS];
+const AREAS: &[&[CheckDef]] = &[
+    chat::CHECKS,
+    errors::CHECKS,
+    models::CHECKS,
+    streaming::CHECKS,
+    tools::CHECKS,
+    structured_output::CHECKS,
+    embeddings::CHECKS,
+    media::CHECKS,
+    reasoning::CHECKS,
+    images::CHECKS,
+    batch::CHECKS,
+];
 
 pub fn all() -> impl Iterator<Item = &'static CheckDef> {
     AREAS.iter().flat_map(|a| a.iter())

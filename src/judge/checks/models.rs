@@ -50,24 +50,36 @@ fn configured_ids_listed(i: &CheckInput<'_>) -> Vec<CheckResult> {
         if ids.iter().any(|x| x == id) {
             continue;
         }
-        let prefixed = ids.iter().find(|x| x.rsplit('/').next() == Some(id.as_str()));
+        let prefixed = ids
+            .iter()
+            .find(|x| x.rsplit('/').next() == Some(id.as_str()));
         out.push(match prefixed {
             Some(p) => CheckResult::fail(C, format!("model `{id}` (role {role}) is listed as `{p}` (prefixed id; exact-match lookups fail)")).at("$.data[*].id"),
             None => CheckResult::fail(C, format!("model `{id}` (role {role}) is not in the models list ({} models listed)", ids.len())).at("$.data[*].id"),
         });
     }
     if out.is_empty() {
-        out.push(CheckResult::pass(C, format!("{} configured id(s) listed", seen.len())));
+        out.push(CheckResult::pass(
+            C,
+            format!("{} configured id(s) listed", seen.len()),
+        ));
     }
     out
 }
 
 fn retrieve_matches(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "models.retrieve_matches";
-    let asked = i.request_path.trim_end_matches('/').rsplit("models/").next().unwrap_or("");
+    let asked = i
+        .request_path
+        .trim_end_matches('/')
+        .rsplit("models/")
+        .next()
+        .unwrap_or("");
     match i.json.and_then(|b| b.get("id")).and_then(Value::as_str) {
         Some(id) if id == asked => vec![CheckResult::pass(C, format!("id {id}"))],
-        Some(id) => vec![CheckResult::fail(C, format!("asked for `{asked}`, got `{id}`")).at("$.id")],
+        Some(id) => {
+            vec![CheckResult::fail(C, format!("asked for `{asked}`, got `{id}`")).at("$.id")]
+        }
         None => vec![CheckResult::fail(C, "response has no string `id`").at("$.id")],
     }
 }
@@ -79,9 +91,14 @@ fn unique_ids(i: &CheckInput<'_>) -> Vec<CheckResult> {
     };
     let mut sorted = ids.clone();
     sorted.sort();
-    let dup = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0].clone());
+    let dup = sorted
+        .windows(2)
+        .find(|w| w[0] == w[1])
+        .map(|w| w[0].clone());
     match (dup, ids.iter().any(|x| x.is_empty())) {
-        (Some(d), _) => vec![CheckResult::fail(C, format!("model id `{d}` is listed twice")).at("$.data[*].id")],
+        (Some(d), _) => {
+            vec![CheckResult::fail(C, format!("model id `{d}` is listed twice")).at("$.data[*].id")]
+        }
         (None, true) => vec![CheckResult::fail(C, "a model has an empty id").at("$.data[*].id")],
         (None, false) => vec![CheckResult::pass(C, format!("{} unique ids", ids.len()))],
     }

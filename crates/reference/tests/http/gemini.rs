@@ -204,10 +204,10 @@ async fn q2_r2_and_the_google_extension() {
         .as_str()
         .unwrap()
         .starts_with("<thought>"));
-    let mut body = chat_body("x");
+    let mut body = chat_body("one two three four");
     body["google"] = json!({"cached_content": "cachedContents/abc"});
     let v = post(&app, "/v1/chat/completions", &body).await.json();
-    assert_eq!(v["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    assert_eq!(v["usage"]["prompt_tokens_details"]["cached_tokens"], 2);
     let mut body = chat_body("x");
     body["google"] = json!({"bogus": true});
     assert_google_error(

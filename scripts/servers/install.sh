@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Thin wrapper: see servers.sh
+exec "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/servers.sh" install "$@"

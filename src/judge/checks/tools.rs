@@ -1,0 +1,5 @@
+//! `tools.*` checks (filled in by the feature-area work).
+
+use super::CheckDef;
+
+pub const CHECKS: &[CheckDef] = &[];

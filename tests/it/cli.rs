@@ -1,0 +1,312 @@
+//! The CLI as a user meets it: the no-key default run, configuration errors, hostile endpoint
+//! behaviour, and secrets.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn default_run_uses_reference_endpoint_and_passes_everything() {
+    let out = run_cli(&["run"], &[]).await;
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let report = out.report();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "llm-parity");
+    assert_eq!(report["targets"][0]["name"], "reference");
+    let results = report["results"].as_array().unwrap();
+    assert!(results.len() >= 19, "{} results", results.len());
+    for r in results {
+        assert_eq!(
+            r["outcome"], "pass",
+            "{} {}: {}",
+            r["suite"], r["case"], r["reason"]
+        );
+    }
+    assert!(out.report_dir.join("report.md").is_file());
+    // The report validates against its own published contract.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("report schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[tokio::test]
+async fn bad_suites_report_every_problem_with_location() {
+    let out = run_cli(
+        &[
+            "validate",
+            "--suite",
+            "tests/fixtures/bad-suites/many-problems.yaml",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!("many_problems", out.stderr);
+    let out = run_cli(
+        &[
+            "validate",
+            "--suite",
+            "tests/fixtures/bad-suites/unknown-field.yaml",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!("unknown_field", out.stderr);
+    let out = run_cli(
+        &["run", "--suite", "tests/fixtures/bad-suites/not-yaml.yaml"],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("tests/fixtures/bad-suites/not-yaml.yaml:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.report_dir.join("report.json").exists(),
+        "nothing runs before load succeeds"
+    );
+}
+
+#[tokio::test]
+async fn bad_targets_and_flags_exit_2_with_reasons() {
+    let out = run_cli(
+        &[
+            "validate",
+            "--targets",
+            "tests/fixtures/bad-targets/targets.yaml",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!("bad_targets", out.stderr);
+    let out = run_cli(&["run", "--target", "refrence"], &[]).await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("unknown target `refrence`")
+            && out.stderr.contains("did you mean `reference`?"),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(
+        &[
+            "run",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--api-key-env",
+            "LLM_PARITY_TEST_UNSET_KEY",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("LLM_PARITY_TEST_UNSET_KEY"),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(
+        &[
+            "run",
+            "--model",
+            "chta=x",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("did you mean `chat`?"),
+        "{}",
+        out.stderr
+    );
+    let out = run_cli(&["run", "--max-body", "lots"], &[]).await;
+    assert_eq!(out.code, 2);
+    let out = run_cli(&["run", "--bogus-flag"], &[]).await;
+    assert_eq!(out.code, 2);
+}
+
+#[tokio::test]
+async fn unreachable_host_is_an_error_outcome_and_reports_are_written() {
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let out = run_case("http://127.0.0.1:9/v1", "chat/basic", &["chat=m"]).await;
+    assert_eq!(out.code, 1);
+    let (o, reason) = out.outcome("adhoc", "chat/basic");
+    assert_eq!(o, "error");
+    assert!(reason.to_lowercase().contains("connect"), "{reason}");
+}
+
+#[tokio::test]
+async fn slow_server_times_out_as_error_and_the_run_continues() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(chat_completion("late"))
+                .set_delay(Duration::from_secs(10)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [{"id": "m", "object": "model", "created": 1_700_000_000, "owned_by": "me"}]})))
+        .mount(&server)
+        .await;
+    let url = format!("{}/v1", server.uri());
+    let out = run_cli(
+        &[
+            "run",
+            "--suite",
+            "chat",
+            "--suite",
+            "models",
+            "--filter",
+            "chat/basic",
+            "--filter",
+            "models/list",
+            "--base-url",
+            &url,
+            "--model",
+            "chat=m",
+            "--timeout",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    let (o, reason) = out.outcome("adhoc", "chat/basic");
+    assert_eq!(o, "error");
+    assert!(reason.contains("no response headers within"), "{reason}");
+    assert_eq!(out.outcome("adhoc", "models/list").0, "pass");
+}
+
+#[tokio::test]
+async fn non_json_and_huge_bodies_are_outcomes_not_crashes() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("<html>gateway</html>")
+                .insert_header("content-type", "text/html"),
+        )
+        .mount(&server)
+        .await;
+    let out = run_case(&format!("{}/v1", server.uri()), "chat/basic", &["chat=m"]).await;
+    let (o, reason) = out.outcome("adhoc", "chat/basic");
+    assert_eq!(o, "fail");
+    assert!(
+        reason.contains("not JSON") || reason.contains("Content-Type"),
+        "{reason}"
+    );
+
+    let server = MockServer::start().await;
+    let huge = "x".repeat(20 * 1024 * 1024);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&server)
+        .await;
+    let out = run_case(&format!("{}/v1", server.uri()), "chat/basic", &["chat=m"]).await;
+    let (o, reason) = out.outcome("adhoc", "chat/basic");
+    assert_eq!(o, "error");
+    assert!(reason.contains("--max-body"), "{reason}");
+}
+
+#[tokio::test]
+async fn connection_reset_mid_body_is_an_error_outcome() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 65536];
+            let _ = sock.read(&mut buf).await;
+            // Promise 1000 bytes, send 10, then close.
+            let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"x\",").await;
+            drop(sock);
+        }
+    });
+    let out = run_case(&format!("http://{addr}/v1"), "chat/basic", &["chat=m"]).await;
+    let (o, reason) = out.outcome("adhoc", "chat/basic");
+    assert_eq!(o, "error", "{reason}");
+    assert!(reason.contains("while reading the body"), "{reason}");
+}
+
+#[tokio::test]
+async fn canary_key_never_appears_in_any_output() {
+    let server = MockServer::start().await;
+    // A hostile endpoint that echoes the key back in an error message and a header.
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"message": format!("Incorrect API key provided: {CANARY}"), "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))
+                .insert_header("x-echo-key", CANARY),
+        )
+        .mount(&server)
+        .await;
+    let url = format!("{}/v1?key={CANARY}", server.uri());
+    let out = run_cli(
+        &[
+            "run",
+            "--suite",
+            "chat",
+            "--suite",
+            "errors",
+            "--base-url",
+            &url,
+            "--api-key-env",
+            "LLM_PARITY_CANARY",
+            "--model",
+            "chat=m",
+        ],
+        &[("LLM_PARITY_CANARY", CANARY)],
+    )
+    .await;
+    assert!(
+        out.report_dir.join("report.json").is_file(),
+        "{}",
+        out.stderr
+    );
+    let all = out.all_output();
+    assert!(!all.contains(CANARY), "the canary leaked");
+    assert!(all.contains("***"), "redaction marker expected");
+}
+
+#[tokio::test]
+async fn list_and_validate_work_offline() {
+    let out = run_cli(&["validate"], &[]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run_cli(&["list", "features"], &[]).await;
+    assert!(
+        out.stdout.contains("chat.basic") && out.stdout.contains("errors.bad_model"),
+        "{}",
+        out.stdout
+    );
+    let out = run_cli(&["list", "checks"], &[]).await;
+    assert!(out.stdout.contains("errors.envelope"), "{}", out.stdout);
+    let out = run_cli(&["list", "targets"], &[]).await;
+    assert!(
+        out.stdout.contains("reference:gemini-compat"),
+        "{}",
+        out.stdout
+    );
+}

@@ -1,0 +1,14 @@
+//! The one integration-test binary: the real CLI against real local HTTP servers.
+
+mod support;
+
+mod batch;
+mod cli;
+mod core_areas;
+mod embeddings;
+mod images;
+mod media;
+mod reasoning;
+mod streaming;
+mod structured_output;
+mod tools;

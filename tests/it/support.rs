@@ -1,0 +1,176 @@
+//! Shared helpers for the integration tests: run the real `llm-parity` binary against real local
+//! HTTP servers (wiremock, the built-in reference endpoint, small axum/tokio servers) and read
+//! the report it wrote.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_llm-parity"))
+}
+
+/// A planted key: no output byte may ever contain it.
+pub const CANARY: &str = "canary-Zq9xLmP2vT8wRk4Qy7Ns";
+
+pub struct RunOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub report_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl RunOutput {
+    /// The parsed `report.json` (panics with the run's output when missing).
+    pub fn report(&self) -> Value {
+        let p = self.report_dir.join("report.json");
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| {
+            panic!(
+                "no report.json ({e})\nexit {}\nstdout:\n{}\nstderr:\n{}",
+                self.code, self.stdout, self.stderr
+            )
+        });
+        serde_json::from_str(&text).expect("report.json is JSON")
+    }
+
+    /// `(outcome, reason)` of `suite/case` on `target`.
+    pub fn outcome(&self, target: &str, case: &str) -> (String, String) {
+        let (suite, id) = case.split_once('/').expect("suite/case");
+        let report = self.report();
+        let r = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["target"] == target && r["suite"] == suite && r["case"] == id)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no result for {target} {case}\nstdout:\n{}\nstderr:\n{}",
+                    self.stdout, self.stderr
+                )
+            })
+            .clone();
+        (
+            r["outcome"].as_str().unwrap().to_string(),
+            r["reason"].as_str().unwrap_or("").to_string(),
+        )
+    }
+
+    /// Every byte written: stdout, stderr and every file under the report directory.
+    pub fn all_output(&self) -> String {
+        let mut s = format!("{}\n{}\n", self.stdout, self.stderr);
+        for entry in walk(&self.report_dir) {
+            s.push_str(&String::from_utf8_lossy(
+                &std::fs::read(entry).unwrap_or_default(),
+            ));
+        }
+        s
+    }
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Run the CLI with `args`; the repo's suites, a fresh report directory, no inherited
+/// `OPENAI_*` variables, and a hard deadline (a hang is a test failure, not a stuck CI).
+pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> RunOutput {
+    let dir = tempfile::tempdir().unwrap();
+    let report_dir = dir.path().join("reports");
+    let mut cmd = tokio::process::Command::new(bin());
+    cmd.args(args)
+        .current_dir(repo())
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_MODEL")
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
+    if args.first() == Some(&"run") {
+        cmd.arg("--report-dir")
+            .arg(&report_dir)
+            .arg("--no-progress");
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("llm-parity did not finish within 120 s")
+        .expect("llm-parity runs");
+    RunOutput {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        report_dir,
+        _dir: dir,
+    }
+}
+
+/// Run one case of the shipped suites against an ad-hoc target at `base_url` (named `adhoc`).
+pub async fn run_case(base_url: &str, case: &str, models: &[&str]) -> RunOutput {
+    let suite = case.split('/').next().unwrap();
+    let mut args = vec![
+        "run",
+        "--suite",
+        suite,
+        "--filter",
+        case,
+        "--base-url",
+        base_url,
+    ];
+    for m in models {
+        args.push("--model");
+        args.push(m);
+    }
+    run_cli(&args, &[]).await
+}
+
+/// A conformant chat.completion as OpenAI documents it, for tests to break one field at a time.
+pub fn chat_completion(content: &str) -> Value {
+    json!({
+        "id": "chatcmpl-abc123",
+        "object": "chat.completion",
+        "created": 1_735_689_600,
+        "model": "m",
+        "system_fingerprint": "fp_1",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": null},
+            "logprobs": null,
+            "finish_reason": "stop"
+        }],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}
+    })
+}
+
+/// OpenAI's error envelope.
+pub fn error_envelope(message: &str, kind: &str, code: Option<&str>) -> Value {
+    json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+}
+
+/// Write a suite file into a temporary directory and return (dir, path).
+pub fn temp_suite(yaml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("suite.yaml");
+    std::fs::write(&p, yaml).unwrap();
+    (dir, p)
+}
