@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this script).
+#   scripts/test.sh            formatting, lints, unit + integration tests
+# Integration tests that need third-party servers or a browser install and start them through
+# the project's own scripts (scripts/servers, scripts/browser); see README "Tests".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step "cargo test (unit + integration against wiremock and the built-in reference endpoint)"
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
+# run with nothing in it).
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+echo
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$status"
