@@ -69,8 +69,9 @@ req() {
     excerpt="$(tr '\n' ' ' <"$dir/$case.body" 2>/dev/null | cut -c1-500)"
   fi
   [[ -s "$dir/$case.err" ]] && excerpt="$excerpt [curl: $(tr '\n' ' ' <"$dir/$case.err")]"
-  printf '| %s | %s | %s | %s | %ss | `%s` |\n' "$target" "$case" "$status" "${ctype:--}" "$secs" \
-    "$(printf '%s' "$excerpt" | sed 's/|/\\|/g; s/`/'"'"'/g')" | tee -a "$SUMMARY"
+  # double-backtick code span: single backticks in bodies stay verbatim
+  printf '| %s | %s | %s | %s | %ss | `` %s `` |\n' "$target" "$case" "$status" "${ctype:--}" "$secs" \
+    "$(printf '%s' "$excerpt" | sed 's/|/\\|/g')" | tee -a "$SUMMARY"
 }
 
 probe_target() {

@@ -20,7 +20,7 @@ PYTHON_BIN="${LLM_PARITY_PYTHON:-python3}"
 # ---- pinned versions (a change here makes `install` rebuild that venv) ------
 LLAMA_CPP_PYTHON_VERSION="0.3.36"
 GGUF_VERSION="0.19.0"
-NUMPY_SPEC="numpy>=1.26,<3"     # resolved version is recorded in the stamp
+NUMPY_SPEC="numpy==2.4.6"      # the other resolved versions are recorded in the stamp
 LITELLM_VERSION="1.106.2"
 PRISMA_VERSION="0.15.0"
 
@@ -118,6 +118,11 @@ install_venv() {  # install_venv NAME PKGS...
   CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
   PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     "$dir/bin/python" -m pip install --progress-bar off "$@"
+  log "$name: import check"
+  case "$name" in
+    venv-llama) "$dir/bin/python" -c 'import llama_cpp, llama_cpp.server.app, gguf, numpy; print("  llama_cpp", llama_cpp.__version__)' ;;
+    venv-litellm) LITELLM_LOCAL_MODEL_COST_MAP=True "$dir/bin/python" -c 'import litellm, prisma, litellm.proxy.proxy_server; print("  litellm proxy importable")' ;;
+  esac
   {
     stamp_for "$name" "$@"
     "$dir/bin/python" -m pip freeze --all 2>/dev/null | sed 's/^/resolved=/'
@@ -152,8 +157,9 @@ ensure_models() {
   local py="$VENVS_DIR/venv-llama/bin/python"
   [[ -x "$py" ]] || die "venv-llama is not installed: run '$SCRIPT_DIR/servers.sh install'"
   local gen="$SCRIPT_DIR/make_tiny_gguf.py"
-  local want; want="$(sha256sum "$gen" | cut -d' ' -f1)"
-  local stamp="$MODELS_DIR/.generator-sha256"
+  # regenerate when the generator or the venv (gguf/numpy versions) changes
+  local want; want="$(cat "$gen" "$VENVS_DIR/venv-llama/$STAMP_NAME" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  local stamp="$MODELS_DIR/.inputs-sha256"
   if [[ -f "$MODELS_DIR/tiny-llama.gguf" && -f "$MODELS_DIR/tiny-llama-embed.gguf" && -f "$stamp" \
         && "$(cat "$stamp")" == "$want" ]]; then
     return 0
@@ -345,6 +351,7 @@ cleanup_started() {
   for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
     terminate_pid "${STARTED_NAMES[$i]}" "${STARTED_PIDS[$i]}" || true
   done
+  rm -f -- "$RUNDIR/llama.pid" "$RUNDIR/litellm.pid"
 }
 
 cmd_start() {
@@ -392,7 +399,11 @@ cmd_start() {
   # --- LiteLLM proxy ---
   local t2; t2="$(now)"
   local litellm_pid
-  litellm_pid="$(env LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_TELEMETRY=False \
+  # The LITELLM_LOCAL_* flags make LiteLLM use its bundled copies instead of
+  # fetching the cost map / beta headers / presets from GitHub at startup.
+  litellm_pid="$(env LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS=True \
+      LITELLM_LOCAL_BLOG_POSTS=True LITELLM_LOCAL_POLICY_TEMPLATES=True \
+      LITELLM_LOCAL_AUTOROUTER_PRESETS=True LITELLM_TELEMETRY=False \
       NO_DOCS=True DISABLE_ADMIN_UI=True \
       "$SCRIPT_DIR/servers.sh" __spawn "$RUNDIR/litellm.pid" "$litellm_log" \
       "$VENVS_DIR/venv-litellm/bin/litellm" --config "$RUNDIR/litellm-config.yaml" \

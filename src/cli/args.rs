@@ -107,6 +107,34 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Run each case K times (latency samples; a case passing and failing across repeats is flaky).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Do not fail the run for flaky cases (they are still reported).
+    #[arg(long)]
+    pub allow_flaky: bool,
+    /// Report every other target's latency relative to this one (as if they were its routers).
+    #[arg(long, value_name = "NAME")]
+    pub baseline_target: Option<String>,
+    /// Full-width terminal matrix (default: abbreviated to fit 80 columns when needed).
+    #[arg(long)]
+    pub wide: bool,
+    /// Report files to write (comma-separated): json, md, html, junit. Default: all.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FORMATS",
+        default_value = "json,md,html,junit"
+    )]
+    pub format: Vec<ReportFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Md,
+    Html,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::args::RunArgs;
+use super::args::{ReportFormat, RunArgs};
 use super::targets;
 use crate::execute::http::ClientOptions;
 use crate::execute::{Event, RunOptions};
@@ -49,6 +49,7 @@ pub fn run(args: RunArgs) -> u8 {
     let selection = Selection {
         filters: args.filters.clone(),
         include_opt_in: args.opt_in,
+        repeat: args.repeat,
     };
     if let Err(e) = selection.compile() {
         return super::usage_error(&e);
@@ -84,6 +85,13 @@ pub fn run(args: RunArgs) -> u8 {
         for t in &targets {
             for s in t.secrets() {
                 secrets.add(&s);
+            }
+        }
+        if let Some(b) = &args.baseline_target {
+            if !targets.iter().any(|t| &t.name == b) {
+                return super::usage_error(&format!(
+                    "--baseline-target `{b}` is not one of the run's targets"
+                ));
             }
         }
         let planned = match plan::plan(&project.suites, &targets, &selection) {
@@ -124,10 +132,15 @@ pub fn run(args: RunArgs) -> u8 {
             duration_ms: start.elapsed().as_millis() as u64,
             partial: result.cancelled,
             targets: &targets,
+            hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
         let report = report::model::build(&result.records, &meta, &redactor);
-        let written = write_reports(&report, &args.report_dir);
-        print!("{}", redactor.text(&report::terminal::render(&report)));
+        let written = write_reports(&report, &args.report_dir, &args.format);
+        print!(
+            "{}",
+            redactor.text(&report::terminal::render(&report, args.wide))
+        );
+        write_step_summary(&report);
         match written {
             Ok(paths) => eprintln!("reports: {}", paths.join(", ")),
             Err(e) => {
@@ -141,7 +154,7 @@ pub fn run(args: RunArgs) -> u8 {
                 report.results.len()
             );
             exit::INTERRUPTED
-        } else if report.passed() {
+        } else if report.gate_passes(args.allow_flaky) {
             exit::OK
         } else {
             exit::FAILED
@@ -149,15 +162,53 @@ pub fn run(args: RunArgs) -> u8 {
     })
 }
 
+/// Router → upstream pairs: `via:` declarations among the run's targets, and every target
+/// against `--baseline-target`.
+fn hop_pairs(
+    targets: &[Arc<crate::load::Target>],
+    baseline: Option<&str>,
+) -> Vec<(String, String)> {
+    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    let mut pairs: Vec<(String, String)> = targets
+        .iter()
+        .filter_map(|t| {
+            t.via
+                .as_ref()
+                .filter(|v| names.contains(&v.as_str()))
+                .map(|v| (t.name.clone(), v.clone()))
+        })
+        .collect();
+    if let Some(b) = baseline.filter(|b| names.contains(b)) {
+        for t in names.iter().filter(|n| **n != b) {
+            let pair = (t.to_string(), b.to_string());
+            if !pairs.contains(&pair) {
+                pairs.push(pair);
+            }
+        }
+    }
+    pairs
+}
+
 pub fn write_reports(
     report: &report::RunReport,
     dir: &std::path::Path,
+    formats: &[ReportFormat],
 ) -> Result<Vec<String>, String> {
-    let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n";
-    let files = [
-        ("report.json", json),
-        ("report.md", report::markdown::render(report)),
-    ];
+    let mut files: Vec<(&str, String)> = Vec::new();
+    for f in formats {
+        let file = match f {
+            ReportFormat::Json => (
+                "report.json",
+                serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n",
+            ),
+            ReportFormat::Md => ("report.md", report::markdown::render(report)),
+            ReportFormat::Html => ("report.html", report::html::render(report)),
+            ReportFormat::Junit => ("junit.xml", report::junit::render(report)),
+        };
+        if !files.iter().any(|(n, _)| *n == file.0) {
+            files.push(file);
+        }
+    }
     let mut out = Vec::new();
     for (name, contents) in files {
         let p = dir.join(name);
@@ -165,6 +216,25 @@ pub fn write_reports(
         out.push(p.display().to_string());
     }
     Ok(out)
+}
+
+/// In GitHub Actions, append the Markdown report to the job's step summary.
+fn write_step_summary(report: &report::RunReport) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let md = report::markdown::render(report);
+    let res = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| {
+            use std::io::Write as _;
+            f.write_all(md.as_bytes())
+        });
+    if let Err(e) = res {
+        eprintln!("warning: could not write GITHUB_STEP_SUMMARY: {e}");
+    }
 }
 
 /// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once.

@@ -23,6 +23,8 @@ pub struct Selection {
     pub filters: Vec<String>,
     /// `--opt-in`: run cases tagged `opt-in` everywhere.
     pub include_opt_in: bool,
+    /// `--repeat K`: run each case K times (latency samples, flakiness).
+    pub repeat: u32,
 }
 
 impl Selection {
@@ -53,11 +55,20 @@ pub fn plan(
                 {
                     continue;
                 }
-                out.push(PlannedCase {
-                    target: target.clone(),
-                    case: case.clone(),
-                    decided: decide(target, case, sel),
-                });
+                let decided = decide(target, case, sel);
+                // Decided cases send nothing: one entry is enough whatever the repeat count.
+                let times = if decided.is_some() {
+                    1
+                } else {
+                    sel.repeat.max(1)
+                };
+                for _ in 0..times {
+                    out.push(PlannedCase {
+                        target: target.clone(),
+                        case: case.clone(),
+                        decided: decided.clone(),
+                    });
+                }
             }
         }
     }

@@ -53,6 +53,65 @@ pub fn render(r: &RunReport) -> String {
             .collect();
         let _ = writeln!(s, "| `{}` | {} |", row.feature, cells.join(" | "));
     }
+    if !r.differences.is_empty() {
+        let _ = writeln!(s, "\n## Differences between targets\n");
+        for d in &r.differences {
+            let cells: Vec<String> = d
+                .outcomes
+                .iter()
+                .map(|(t, o)| format!("`{}` {} {o}", md_escape(t), o.symbol()))
+                .collect();
+            let _ = writeln!(
+                s,
+                "- `{}` ({}/{}): {}",
+                d.feature,
+                d.suite,
+                d.case,
+                cells.join(", ")
+            );
+            for sd in d.shape_diffs.iter().take(2) {
+                let diff: String = sd.diff.lines().take(40).collect::<Vec<_>>().join("\n");
+                let _ = writeln!(
+                    s,
+                    "\n  shape of the {} (`{}` vs `{}`):\n\n  ```diff\n{}\n  ```\n",
+                    sd.subject,
+                    md_escape(&sd.pass),
+                    md_escape(&sd.other),
+                    fence_safe(&diff)
+                );
+            }
+        }
+    }
+    let all_latency: Vec<_> = r.latency.iter().filter(|l| l.area == "all").collect();
+    if r.targets.len() > 1 && !all_latency.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Latency (ms)\n\n| target | metric | n | p50 | p95 | max |\n|---|---|---:|---:|---:|---:|"
+        );
+        for l in all_latency {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {:.1} | {:.1} | {:.1} |",
+                md_escape(&l.target),
+                l.metric,
+                l.count,
+                l.p50_ms,
+                l.p95_ms,
+                l.max_ms
+            );
+        }
+        for h in &r.hops {
+            let _ = writeln!(
+                s,
+                "\nRouter hop `{}` → `{}` adds {:+.1} ms p50, {:+.1} ms p95 ({}).",
+                md_escape(&h.router),
+                md_escape(&h.upstream),
+                h.p50_delta_ms,
+                h.p95_delta_ms,
+                h.metric
+            );
+        }
+    }
     let failures: Vec<_> = r
         .results
         .iter()
@@ -96,7 +155,30 @@ pub fn render(r: &RunReport) -> String {
             }
         }
     }
-    s
+    cap(s)
+}
+
+/// GitHub comments hold 65,536 characters; keep well under, cutting at a line.
+const LIMIT: usize = 60_000;
+
+fn cap(s: String) -> String {
+    if s.len() <= LIMIT {
+        return s;
+    }
+    let mut cut = LIMIT;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let end = s[..cut].rfind('\n').unwrap_or(cut);
+    format!(
+        "{}\n\n… (truncated; see report.html or report.json for everything)\n",
+        &s[..end]
+    )
+}
+
+/// A diff inside a fenced block must not close the fence.
+fn fence_safe(s: &str) -> String {
+    s.replace("```", "ʼʼʼ")
 }
 
 /// Endpoint text in a table cell must not break the table or inject markup.

@@ -1,5 +1,8 @@
 //! report: pure renderers from the one report model, and atomic writing of the files.
 
+pub mod compare;
+pub mod html;
+pub mod junit;
 pub mod markdown;
 pub mod model;
 pub mod terminal;

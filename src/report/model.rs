@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::compare::{self, Difference, HopLatency, LatencyRow};
 use crate::execute::CaseRecord;
 use crate::execute::exchange::{Exchange, Timings, excerpt};
 use crate::judge::{CheckResult, CheckStatus, Outcome};
@@ -32,6 +33,15 @@ pub struct RunReport {
     pub targets: Vec<TargetInfo>,
     pub results: Vec<CaseResult>,
     pub features: Vec<FeatureRow>,
+    /// Cases whose outcome differs between targets, with the shape diffs of their responses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differences: Vec<Difference>,
+    /// Latency per target and area (`all` included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency: Vec<LatencyRow>,
+    /// Latency a router adds over the target it routes to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<HopLatency>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,6 +90,12 @@ pub struct CaseResult {
     pub checks_passed: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exchanges: Vec<ExchangeSummary>,
+    /// Outcome of each repeat (`--repeat K`, K > 1); `outcome` is the most severe of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<Outcome>,
+    /// Passed on some repeats and failed or errored on others.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -117,12 +133,17 @@ impl RunReport {
     pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
         self.results.iter().filter(|r| r.outcome.is_failure())
     }
+    /// Whether the run passes the gate: no fail or error outcome (flaky ones excused when
+    /// `allow_flaky`).
+    pub fn gate_passes(&self, allow_flaky: bool) -> bool {
+        self.failures().all(|r| allow_flaky && r.flaky)
+    }
     pub fn count(&self, o: Outcome) -> usize {
         self.results.iter().filter(|r| r.outcome == o).count()
     }
-    /// Whether the run passes the gate (no fail or error outcome).
+    /// Whether the run passes the gate with no exemptions.
     pub fn passed(&self) -> bool {
-        self.failures().next().is_none()
+        self.gate_passes(false)
     }
 }
 
@@ -132,6 +153,8 @@ pub struct RunMeta<'a> {
     pub duration_ms: u64,
     pub partial: bool,
     pub targets: &'a [std::sync::Arc<Target>],
+    /// (router, upstream) pairs whose hop latency to report.
+    pub hop_pairs: Vec<(String, String)>,
 }
 
 pub fn build(
@@ -139,7 +162,9 @@ pub fn build(
     meta: &RunMeta<'_>,
     redactor: &Redactor,
 ) -> RunReport {
-    let results: Vec<CaseResult> = records.iter().map(|r| case_result(r)).collect();
+    let results = merge_repeats(records);
+    let latency = compare::latency(records);
+    let hops = compare::hops(&latency, &meta.hop_pairs);
     let report = RunReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -162,6 +187,9 @@ pub fn build(
             .collect(),
         features: feature_rows(&results),
         results,
+        differences: compare::differences(records),
+        latency,
+        hops,
     };
     redact_report(report, redactor)
 }
@@ -208,6 +236,52 @@ pub fn area_of(feature: &str) -> &str {
     feature.split('.').next().unwrap_or(feature)
 }
 
+/// One result per (target, suite, case): repeats merged, the most severe repeat standing for it.
+fn merge_repeats(records: &[std::sync::Arc<CaseRecord>]) -> Vec<CaseResult> {
+    let mut groups: Vec<Vec<&CaseRecord>> = Vec::new();
+    let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for r in records {
+        let key = (
+            r.target.name.clone(),
+            r.case.suite.clone(),
+            r.case.id.clone(),
+        );
+        match index.get(&key) {
+            Some(&i) => groups[i].push(r),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![r]);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            let worst = g
+                .iter()
+                .copied()
+                .max_by_key(|r| r.outcome.severity())
+                .expect("non-empty group");
+            let mut res = case_result(worst);
+            if g.len() > 1 {
+                res.repeats = g.iter().map(|r| r.outcome).collect();
+                res.flaky = res.repeats.contains(&Outcome::Pass)
+                    && res.repeats.iter().any(|o| o.is_failure());
+                if res.flaky {
+                    let fails = res.repeats.iter().filter(|o| o.is_failure()).count();
+                    res.reason = res.reason.map(|r| {
+                        format!(
+                            "flaky ({fails}/{} repeats not passing): {r}",
+                            res.repeats.len()
+                        )
+                    });
+                }
+            }
+            res
+        })
+        .collect()
+}
+
 fn case_result(r: &CaseRecord) -> CaseResult {
     let mut checks = Vec::new();
     let mut passed = 0;
@@ -247,6 +321,8 @@ fn case_result(r: &CaseRecord) -> CaseResult {
             .iter()
             .map(|s| summarize(&s.name, &s.exchange))
             .collect(),
+        repeats: vec![],
+        flaky: false,
     }
 }
 

@@ -1,41 +1,81 @@
-//! The terminal summary: the parity matrix (tabled) and every non-pass with its reason.
+//! The terminal summary: the parity matrix (tabled), then where targets differ, latency, and
+//! every non-pass with its reason.
 
 use std::fmt::Write as _;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::model::{RunReport, area_of};
+use super::model::{FeatureRow, RunReport, area_of};
 use crate::judge::Outcome;
 
-pub fn render(r: &RunReport) -> String {
+/// Matrices wider than this are abbreviated unless `--wide`.
+const WIDTH: usize = 80;
+
+pub fn render(r: &RunReport, wide: bool) -> String {
     let mut s = String::new();
-    let names = r.target_names();
-    let mut b = Builder::default();
-    let mut header = vec!["feature".to_string()];
-    header.extend(names.iter().map(|n| n.to_string()));
-    b.push_record(header);
-    let mut area = "";
-    for row in &r.features {
-        let a = area_of(&row.feature);
-        if a != area {
-            area = a;
-            let mut rec = vec![format!("{a}:")];
-            rec.extend(names.iter().map(|_| String::new()));
-            b.push_record(rec);
-        }
-        let mut rec = vec![format!("  {}", row.feature)];
-        rec.extend(names.iter().map(|t| {
-            row.outcomes
-                .get(*t)
-                .map(|o| format!("{} {o}", o.symbol()))
-                .unwrap_or_default()
-        }));
-        b.push_record(rec);
-    }
-    let mut table = b.build();
-    table.with(Style::sharp());
+    let full = matrix(r, false);
+    let table = if wide || max_line_width(&full) <= WIDTH {
+        full
+    } else {
+        matrix(r, true)
+    };
     let _ = writeln!(s, "{table}");
+    if !wide && table.contains("legend:") {
+        let _ = writeln!(
+            s,
+            "(abbreviated to fit {WIDTH} columns; --wide for the full matrix)"
+        );
+    }
+
+    if !r.differences.is_empty() {
+        let _ = writeln!(s, "\ndifferences between targets:");
+        for d in &r.differences {
+            let cells: Vec<String> = d
+                .outcomes
+                .iter()
+                .map(|(t, o)| format!("{t} {} {o}", o.symbol()))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  {} ({}/{}): {}",
+                d.feature,
+                d.suite,
+                d.case,
+                cells.join(", ")
+            );
+            for sd in &d.shape_diffs {
+                let _ = writeln!(
+                    s,
+                    "    shape of the {} ({} vs {}):",
+                    sd.subject, sd.pass, sd.other
+                );
+                for line in sd.diff.lines().skip(2).take(40) {
+                    let _ = writeln!(s, "      {}", one_line(line));
+                }
+            }
+        }
+    }
+
+    if r.targets.len() > 1 || r.results.iter().any(|x| x.repeats.len() > 1) {
+        let lat = latency_table(r);
+        if !lat.is_empty() {
+            let _ = writeln!(s, "\nlatency (ms, all areas):\n{lat}");
+        }
+    }
+    for h in &r.hops {
+        let _ = writeln!(
+            s,
+            "router hop {} → {}: {} {:+.1} ms p50, {:+.1} ms p95 ({} / {} samples)",
+            h.router,
+            h.upstream,
+            h.metric,
+            h.p50_delta_ms,
+            h.p95_delta_ms,
+            h.samples_router,
+            h.samples_upstream
+        );
+    }
 
     let not_pass: Vec<_> = r
         .results
@@ -57,14 +97,20 @@ pub fn render(r: &RunReport) -> String {
             );
         }
     }
+    let flaky = r.results.iter().filter(|x| x.flaky).count();
     let _ = writeln!(
         s,
-        "\n{} pass, {} fail, {} error, {} unsupported, {} skip{}",
+        "\n{} pass, {} fail, {} error, {} unsupported, {} skip{}{}",
         r.count(Outcome::Pass),
         r.count(Outcome::Fail),
         r.count(Outcome::Error),
         r.count(Outcome::Unsupported),
         r.count(Outcome::Skip),
+        if flaky > 0 {
+            format!(", {flaky} flaky")
+        } else {
+            String::new()
+        },
         if r.partial {
             " (partial: run interrupted)"
         } else {
@@ -72,6 +118,135 @@ pub fn render(r: &RunReport) -> String {
         }
     );
     s
+}
+
+fn max_line_width(s: &str) -> usize {
+    s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// The matrix; `compact` uses symbols only and numbered target columns with a legend.
+fn matrix(r: &RunReport, compact: bool) -> String {
+    let names = r.target_names();
+    let mut b = Builder::default();
+    let mut header = vec!["feature".to_string()];
+    header.extend(names.iter().enumerate().map(|(i, n)| {
+        if compact {
+            format!("T{}", i + 1)
+        } else {
+            n.to_string()
+        }
+    }));
+    b.push_record(header);
+    let mut area = "";
+    for row in &r.features {
+        let a = area_of(&row.feature);
+        if a != area {
+            area = a;
+            let rows: Vec<&FeatureRow> = r
+                .features
+                .iter()
+                .filter(|f| area_of(&f.feature) == a)
+                .collect();
+            let mut rec = vec![a.to_string()];
+            rec.extend(names.iter().map(|t| area_summary(&rows, t, compact)));
+            b.push_record(rec);
+        }
+        let feature = if compact {
+            abbreviate(&row.feature, 34)
+        } else {
+            row.feature.clone()
+        };
+        let mut rec = vec![format!("  {feature}")];
+        rec.extend(names.iter().map(|t| {
+            row.outcomes
+                .get(*t)
+                .map(|o| {
+                    if compact {
+                        o.symbol().to_string()
+                    } else {
+                        format!("{} {o}", o.symbol())
+                    }
+                })
+                .unwrap_or_default()
+        }));
+        b.push_record(rec);
+    }
+    let mut table = b.build();
+    table.with(Style::sharp());
+    let mut out = table.to_string();
+    if compact {
+        out.push_str("\nlegend: ");
+        let legend: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("T{} = {n}", i + 1))
+            .collect();
+        out.push_str(&legend.join(", "));
+        out.push_str("; ✓ pass ✗ fail – unsupported ! error · skip");
+    }
+    out
+}
+
+/// `9/11 ✓` — features passing out of those that ran (skips excluded).
+fn area_summary(rows: &[&FeatureRow], target: &str, compact: bool) -> String {
+    let outcomes: Vec<Outcome> = rows
+        .iter()
+        .filter_map(|r| r.outcomes.get(target).copied())
+        .collect();
+    let ran: Vec<&Outcome> = outcomes.iter().filter(|o| **o != Outcome::Skip).collect();
+    if ran.is_empty() {
+        return if outcomes.is_empty() {
+            String::new()
+        } else {
+            "·".into()
+        };
+    }
+    let pass = ran.iter().filter(|o| ***o == Outcome::Pass).count();
+    if compact {
+        format!("{pass}/{}", ran.len())
+    } else {
+        format!("{pass}/{} ✓", ran.len())
+    }
+}
+
+fn abbreviate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+fn latency_table(r: &RunReport) -> String {
+    let mut b = Builder::default();
+    b.push_record(["target", "metric", "n", "p50", "p95", "max"].map(String::from));
+    let mut any = false;
+    for t in r.target_names() {
+        for metric in ["headers", "ttft", "total"] {
+            if let Some(l) = r
+                .latency
+                .iter()
+                .find(|l| l.target == t && l.area == "all" && l.metric == metric)
+            {
+                any = true;
+                b.push_record([
+                    abbreviate(t, 24),
+                    metric.to_string(),
+                    l.count.to_string(),
+                    format!("{:.1}", l.p50_ms),
+                    format!("{:.1}", l.p95_ms),
+                    format!("{:.1}", l.max_ms),
+                ]);
+            }
+        }
+    }
+    if !any {
+        return String::new();
+    }
+    let mut table = b.build();
+    table.with(Style::sharp());
+    table.to_string()
 }
 
 /// Endpoint text printed to a terminal: one line, no control characters (no escape sequences).

@@ -6,6 +6,7 @@ mod batch;
 mod cli;
 mod core_areas;
 mod embeddings;
+mod html;
 mod images;
 mod media;
 mod reasoning;

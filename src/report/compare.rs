@@ -1,0 +1,246 @@
+//! Comparing targets: where they disagree (with the structural diff of their responses'
+//! shapes), what each costs in latency, and what a router hop adds over the target it routes to.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::model::area_of;
+use crate::execute::CaseRecord;
+use crate::execute::sse::SseItem;
+use crate::judge::Outcome;
+use crate::judge::shape::shape_diff;
+
+/// A case whose outcome differs between targets.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Difference {
+    pub feature: String,
+    pub suite: String,
+    pub case: String,
+    pub outcomes: BTreeMap<String, Outcome>,
+    /// For each passing/non-passing pair: the unified diff of their response shapes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shape_diffs: Vec<ShapeDiff>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeDiff {
+    /// The passing target (`-` lines).
+    pub pass: String,
+    /// The target that did not pass (`+` lines).
+    pub other: String,
+    /// What was compared: the response body, or the first chunk of a stream.
+    pub subject: String,
+    pub diff: String,
+}
+
+/// Latency of one metric for one target and area.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyRow {
+    pub target: String,
+    /// An area, or `all`.
+    pub area: String,
+    /// `headers` (time to response headers), `ttft` (first content event), `total`.
+    pub metric: String,
+    pub count: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+/// What a router adds over the target it routes to (`via:` or `--baseline-target`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HopLatency {
+    pub router: String,
+    pub upstream: String,
+    pub metric: String,
+    pub p50_delta_ms: f64,
+    pub p95_delta_ms: f64,
+    pub samples_router: usize,
+    pub samples_upstream: usize,
+}
+
+/// Cases whose outcomes disagree across targets, disagreeing features first.
+pub fn differences(records: &[Arc<CaseRecord>]) -> Vec<Difference> {
+    // (suite, case) → target → last record (the last repeat stands for the case)
+    let mut by_case: Vec<((String, String), BTreeMap<String, &Arc<CaseRecord>>)> = Vec::new();
+    for r in records {
+        let key = (r.case.suite.clone(), r.case.id.clone());
+        match by_case.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, m)) => {
+                m.insert(r.target.name.clone(), r);
+            }
+            None => by_case.push((key, BTreeMap::from([(r.target.name.clone(), r)]))),
+        }
+    }
+    let mut out = Vec::new();
+    for ((suite, case), per_target) in by_case {
+        if per_target.len() < 2 {
+            continue;
+        }
+        let outcomes: BTreeMap<String, Outcome> = per_target
+            .iter()
+            .map(|(t, r)| (t.clone(), r.outcome))
+            .collect();
+        let first = outcomes.values().next().copied();
+        if outcomes.values().all(|o| Some(*o) == first) {
+            continue;
+        }
+        let mut shape_diffs = Vec::new();
+        let passing: Vec<_> = per_target
+            .iter()
+            .filter(|(_, r)| r.outcome == Outcome::Pass)
+            .collect();
+        let others: Vec<_> = per_target
+            .iter()
+            .filter(|(_, r)| r.outcome != Outcome::Pass)
+            .collect();
+        if let Some((pass_name, pass_rec)) = passing.first() {
+            for (other_name, other_rec) in &others {
+                if let (Some((subject, a)), Some((_, b))) =
+                    (shape_subject(pass_rec), shape_subject(other_rec))
+                {
+                    let diff = shape_diff(pass_name, &a, other_name, &b);
+                    if !diff.is_empty() {
+                        shape_diffs.push(ShapeDiff {
+                            pass: pass_name.to_string(),
+                            other: other_name.to_string(),
+                            subject,
+                            diff,
+                        });
+                    }
+                }
+            }
+        }
+        let feature = per_target
+            .values()
+            .next()
+            .map(|r| r.case.feature.clone())
+            .unwrap_or_default();
+        out.push(Difference {
+            feature,
+            suite,
+            case,
+            outcomes,
+            shape_diffs,
+        });
+    }
+    out
+}
+
+/// The JSON whose shape stands for a case's response: the body of its last exchange, or the
+/// first data chunk of a stream.
+fn shape_subject(r: &CaseRecord) -> Option<(String, Value)> {
+    let resp = r.steps.last()?.exchange.response.as_ref()?;
+    if let Some(j) = &resp.json {
+        return Some(("response body".into(), j.clone()));
+    }
+    resp.sse.iter().flatten().find_map(|i| match i {
+        SseItem::Event(e) if e.data.trim() != "[DONE]" => serde_json::from_str::<Value>(&e.data)
+            .ok()
+            .map(|v| ("first stream chunk".into(), v)),
+        _ => None,
+    })
+}
+
+/// p50/p95/max of headers, TTFT and total per target and area (and `all`).
+pub fn latency(records: &[Arc<CaseRecord>]) -> Vec<LatencyRow> {
+    let mut samples: BTreeMap<(String, String, &'static str), Vec<f64>> = BTreeMap::new();
+    for r in records {
+        for s in &r.steps {
+            let t = &s.exchange.timings;
+            if s.exchange.response.is_none() {
+                continue;
+            }
+            let area = area_of(&r.case.feature).to_string();
+            for (metric, value) in [
+                ("headers", t.headers_ms),
+                ("ttft", t.ttft_ms),
+                ("total", Some(t.total_ms)),
+            ] {
+                if let Some(v) = value {
+                    for a in [area.clone(), "all".to_string()] {
+                        samples
+                            .entry((r.target.name.clone(), a, metric))
+                            .or_default()
+                            .push(v);
+                    }
+                }
+            }
+        }
+    }
+    samples
+        .into_iter()
+        .map(|((target, area, metric), mut v)| {
+            v.sort_by(f64::total_cmp);
+            LatencyRow {
+                target,
+                area,
+                metric: metric.to_string(),
+                count: v.len(),
+                p50_ms: round(percentile(&v, 50.0)),
+                p95_ms: round(percentile(&v, 95.0)),
+                max_ms: round(*v.last().unwrap_or(&0.0)),
+            }
+        })
+        .collect()
+}
+
+/// Nearest-rank percentile of sorted samples.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Router hop overhead: the difference of the `all`-area percentiles of each router and its
+/// upstream, for every metric both have.
+pub fn hops(rows: &[LatencyRow], pairs: &[(String, String)]) -> Vec<HopLatency> {
+    let mut out = Vec::new();
+    for (router, upstream) in pairs {
+        for metric in ["headers", "ttft", "total"] {
+            let find = |t: &str| {
+                rows.iter()
+                    .find(|r| r.target == t && r.area == "all" && r.metric == metric)
+            };
+            if let (Some(r), Some(u)) = (find(router), find(upstream)) {
+                out.push(HopLatency {
+                    router: router.clone(),
+                    upstream: upstream.clone(),
+                    metric: metric.to_string(),
+                    p50_delta_ms: round(r.p50_ms - u.p50_ms),
+                    p95_delta_ms: round(r.p95_ms - u.p95_ms),
+                    samples_router: r.count,
+                    samples_upstream: u.count,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&[7.0], 95.0), 7.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+}

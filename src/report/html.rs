@@ -1,0 +1,507 @@
+//! `report.html`: one self-contained file (inline CSS, JS and SVG; no external requests, works
+//! from disk). Everything is rendered here, server-side, and every string that could have come
+//! from an endpoint goes through `esc`; the small script only filters rows and columns.
+
+use std::fmt::Write as _;
+
+use super::model::{CaseResult, RunReport, area_of};
+use crate::judge::Outcome;
+
+pub fn render(r: &RunReport) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    let names = r.target_names();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>llm-parity report</title><style>{CSS}</style></head><body>\n"
+    );
+    let _ = writeln!(
+        h,
+        "<header><h1>llm-parity report</h1><p class=\"meta\">{} {} · started {} · {} ms · {} result(s) on {} target(s){}</p>",
+        esc(&r.tool.name),
+        esc(&r.tool.version),
+        esc(&r.started_at),
+        r.duration_ms,
+        r.results.len(),
+        r.targets.len(),
+        if r.partial {
+            " · <strong>partial run (interrupted)</strong>"
+        } else {
+            ""
+        }
+    );
+    let _ = write!(h, "<p class=\"counts\">");
+    for o in Outcome::ALL {
+        let _ = write!(
+            h,
+            "<span class=\"o-{}\">{} {} {}</span> ",
+            o.as_str(),
+            o.symbol(),
+            r.count(o),
+            o.as_str()
+        );
+    }
+    let flaky = r.results.iter().filter(|x| x.flaky).count();
+    if flaky > 0 {
+        let _ = write!(h, "<span class=\"o-fail\">{flaky} flaky</span>");
+    }
+    let _ = writeln!(h, "</p></header>");
+
+    // Targets.
+    let _ = writeln!(
+        h,
+        "<section><h2>Targets</h2><table class=\"targets\"><tr><th>target</th><th>base URL</th><th>models</th><th>via</th></tr>"
+    );
+    for t in &r.targets {
+        let models: Vec<String> = t
+            .models
+            .iter()
+            .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            esc(&t.name),
+            esc(&t.base_url),
+            models.join(", "),
+            t.via.as_deref().map(esc).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(h, "</table></section>");
+
+    // Filters.
+    let mut areas: Vec<&str> = Vec::new();
+    for f in &r.features {
+        let a = area_of(&f.feature);
+        if !areas.contains(&a) {
+            areas.push(a);
+        }
+    }
+    let _ = write!(
+        h,
+        "<section><h2>Parity matrix</h2><form id=\"filters\" class=\"filters\"><label>area <select id=\"f-area\"><option value=\"\">all</option>"
+    );
+    for a in &areas {
+        let _ = write!(h, "<option>{}</option>", esc(a));
+    }
+    let _ = write!(
+        h,
+        "</select></label> <label>outcome <select id=\"f-outcome\"><option value=\"\">any</option>"
+    );
+    for o in Outcome::ALL {
+        let _ = write!(
+            h,
+            "<option value=\"{0}\">{1} {0}</option>",
+            o.as_str(),
+            o.symbol()
+        );
+    }
+    let _ = write!(
+        h,
+        "</select></label> <label><input type=\"checkbox\" id=\"f-diff\"> only rows where targets differ</label> <span>targets:</span>"
+    );
+    for (i, n) in names.iter().enumerate() {
+        let _ = write!(
+            h,
+            " <label><input type=\"checkbox\" class=\"f-target\" data-col=\"{i}\" checked> {}</label>",
+            esc(n)
+        );
+    }
+    let _ = writeln!(h, "</form>");
+
+    // The matrix.
+    let _ = write!(
+        h,
+        "<table id=\"matrix\" class=\"matrix\"><thead><tr><th>feature</th>"
+    );
+    for (i, n) in names.iter().enumerate() {
+        let _ = write!(h, "<th class=\"col-{i}\">{}</th>", esc(n));
+    }
+    let _ = writeln!(h, "</tr></thead><tbody>");
+    let mut area = "";
+    for row in &r.features {
+        let a = area_of(&row.feature);
+        if a != area {
+            area = a;
+            let _ = write!(
+                h,
+                "<tr class=\"area\" data-area=\"{}\"><th>{}</th>",
+                esc(a),
+                esc(a)
+            );
+            for (i, t) in names.iter().enumerate() {
+                let cells: Vec<Outcome> = r
+                    .features
+                    .iter()
+                    .filter(|f| area_of(&f.feature) == a)
+                    .filter_map(|f| f.outcomes.get(*t).copied())
+                    .collect();
+                let ran: Vec<&Outcome> = cells.iter().filter(|o| **o != Outcome::Skip).collect();
+                let pass = ran.iter().filter(|o| ***o == Outcome::Pass).count();
+                let _ = write!(h, "<td class=\"col-{i}\">{pass}/{} ✓</td>", ran.len());
+            }
+            let _ = writeln!(h, "</tr>");
+        }
+        let outcomes: Vec<&str> = names
+            .iter()
+            .filter_map(|t| row.outcomes.get(*t).map(|o| o.as_str()))
+            .collect();
+        let differs = outcomes.windows(2).any(|w| w[0] != w[1]);
+        let _ = write!(
+            h,
+            "<tr class=\"feature\" data-area=\"{}\" data-outcomes=\"{}\" data-differs=\"{}\"><th><code>{}</code></th>",
+            esc(a),
+            outcomes.join(" "),
+            differs,
+            esc(&row.feature)
+        );
+        for (i, t) in names.iter().enumerate() {
+            match row.outcomes.get(*t) {
+                None => {
+                    let _ = write!(h, "<td class=\"col-{i}\"></td>");
+                }
+                Some(o) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"col-{i} o-{}\"><details><summary>{} {}</summary>",
+                        o.as_str(),
+                        o.symbol(),
+                        o.as_str()
+                    );
+                    for res in r
+                        .results
+                        .iter()
+                        .filter(|x| x.target == *t && x.feature == row.feature)
+                    {
+                        case_detail(&mut h, r, res);
+                    }
+                    let _ = write!(h, "</details></td>");
+                }
+            }
+        }
+        let _ = writeln!(h, "</tr>");
+    }
+    let _ = writeln!(h, "</tbody></table></section>");
+
+    if !r.differences.is_empty() {
+        let _ = writeln!(
+            h,
+            "<section><h2>Differences between targets</h2><ul class=\"diffs\">"
+        );
+        for d in &r.differences {
+            let cells: Vec<String> = d
+                .outcomes
+                .iter()
+                .map(|(t, o)| {
+                    format!(
+                        "<span class=\"o-{}\">{} {} {}</span>",
+                        o.as_str(),
+                        esc(t),
+                        o.symbol(),
+                        o.as_str()
+                    )
+                })
+                .collect();
+            let _ = write!(
+                h,
+                "<li><code>{}</code> ({}/{}): {}",
+                esc(&d.feature),
+                esc(&d.suite),
+                esc(&d.case),
+                cells.join(", ")
+            );
+            for sd in &d.shape_diffs {
+                let _ = write!(
+                    h,
+                    "<details><summary>shape of the {} ({} vs {})</summary>{}</details>",
+                    esc(&sd.subject),
+                    esc(&sd.pass),
+                    esc(&sd.other),
+                    diff_block(&sd.diff)
+                );
+            }
+            let _ = writeln!(h, "</li>");
+        }
+        let _ = writeln!(h, "</ul></section>");
+    }
+
+    latency_section(&mut h, r);
+
+    let not_pass: Vec<&CaseResult> = r
+        .results
+        .iter()
+        .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
+        .collect();
+    if !not_pass.is_empty() {
+        let _ = writeln!(h, "<section><h2>Not passing</h2><ul class=\"failures\">");
+        for f in not_pass {
+            let _ = writeln!(
+                h,
+                "<li class=\"o-{}\">{} <strong>{}</strong> <code>{}/{}</code> on <code>{}</code>: {}</li>",
+                f.outcome.as_str(),
+                f.outcome.symbol(),
+                f.outcome.as_str(),
+                esc(&f.suite),
+                esc(&f.case),
+                esc(&f.target),
+                esc(f.reason.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(h, "</ul></section>");
+    }
+    let _ = write!(h, "<script>{JS}</script></body></html>\n");
+    h
+}
+
+fn case_detail(h: &mut String, r: &RunReport, res: &CaseResult) {
+    let _ = write!(
+        h,
+        "<div class=\"case\"><p><code>{}/{}</code> <span class=\"o-{}\">{} {}</span>{}</p>",
+        esc(&res.suite),
+        esc(&res.case),
+        res.outcome.as_str(),
+        res.outcome.symbol(),
+        res.outcome.as_str(),
+        if res.flaky {
+            " <strong>flaky</strong>"
+        } else {
+            ""
+        }
+    );
+    if let Some(reason) = &res.reason {
+        let _ = write!(h, "<p class=\"reason\">{}</p>", esc(reason));
+    }
+    if !res.repeats.is_empty() {
+        let reps: Vec<&str> = res.repeats.iter().map(|o| o.symbol()).collect();
+        let _ = write!(h, "<p>repeats: {}</p>", reps.join(" "));
+    }
+    for w in &res.warnings {
+        let _ = write!(h, "<p class=\"warn\">warning: {}</p>", esc(w));
+    }
+    if !res.checks.is_empty() {
+        let _ = write!(h, "<ul class=\"checks\">");
+        for c in &res.checks {
+            let _ = write!(
+                h,
+                "<li>[{}] <code>{}</code>: {}</li>",
+                esc(&format!("{:?}", c.status).to_lowercase()),
+                esc(&c.check),
+                esc(&c.reason())
+            );
+        }
+        let _ = write!(h, "</ul>");
+    }
+    if let Some(n) = &res.notes {
+        let _ = write!(h, "<p class=\"note\">note: {}</p>", esc(n));
+    }
+    if let Some(t) = &res.timings {
+        let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
+        let _ = write!(
+            h,
+            "<p class=\"timings\">headers {} ms · TTFT {} ms · total {:.1} ms · {} chunk(s)</p>",
+            f(t.headers_ms),
+            f(t.ttft_ms),
+            t.total_ms,
+            t.chunk_count
+        );
+    }
+    for d in r
+        .differences
+        .iter()
+        .filter(|d| d.suite == res.suite && d.case == res.case)
+    {
+        for sd in d.shape_diffs.iter().filter(|sd| sd.other == res.target) {
+            let _ = write!(
+                h,
+                "<details><summary>shape diff vs {}</summary>{}</details>",
+                esc(&sd.pass),
+                diff_block(&sd.diff)
+            );
+        }
+    }
+    for ex in &res.exchanges {
+        let _ = write!(
+            h,
+            "<details class=\"exchange\"><summary>{} {} {} → {}</summary>",
+            esc(&ex.step),
+            esc(&ex.method),
+            esc(&ex.url),
+            ex.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "no response".into())
+        );
+        let headers: Vec<String> = ex
+            .request_headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let _ = write!(
+            h,
+            "<p>request headers</p><pre>{}</pre>",
+            esc(&headers.join("\n"))
+        );
+        if let Some(b) = &ex.request_body {
+            let _ = write!(h, "<p>request body</p><pre>{}</pre>", esc(&pretty(b)));
+        }
+        if let Some(e) = &ex.transport_error {
+            let _ = write!(h, "<p class=\"reason\">transport: {}</p>", esc(e));
+        }
+        if !ex.response_headers.is_empty() {
+            let headers: Vec<String> = ex
+                .response_headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = write!(
+                h,
+                "<p>response headers</p><pre>{}</pre>",
+                esc(&headers.join("\n"))
+            );
+        }
+        if let Some(b) = &ex.response_body {
+            let _ = write!(h, "<p>response body</p><pre>{}</pre>", esc(&pretty(b)));
+        }
+        let _ = write!(h, "</details>");
+    }
+    let _ = write!(h, "</div>");
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+fn diff_block(diff: &str) -> String {
+    let mut s = String::from("<pre class=\"diff\">");
+    for line in diff.lines() {
+        let class = match line.chars().next() {
+            Some('+') if !line.starts_with("+++") => "add",
+            Some('-') if !line.starts_with("---") => "del",
+            _ => "ctx",
+        };
+        let _ = writeln!(s, "<span class=\"{class}\">{}</span>", esc(line));
+    }
+    s.push_str("</pre>");
+    s
+}
+
+/// Bars of p50 and p95 per target for each metric, scaled to the largest value.
+fn latency_section(h: &mut String, r: &RunReport) {
+    let rows: Vec<_> = r.latency.iter().filter(|l| l.area == "all").collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<section><h2>Latency</h2>");
+    for metric in ["headers", "ttft", "total"] {
+        let m: Vec<_> = rows.iter().filter(|l| l.metric == metric).collect();
+        if m.is_empty() {
+            continue;
+        }
+        let max = m.iter().map(|l| l.p95_ms).fold(1e-9, f64::max);
+        let (w, bar_h, label_w) = (560.0, 14.0, 180.0);
+        let height = m.len() as f64 * (bar_h * 2.0 + 10.0) + 10.0;
+        let _ = write!(
+            h,
+            "<figure><figcaption>{metric} (ms): p50 dark, p95 light</figcaption><svg role=\"img\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\">",
+            w + label_w + 60.0,
+            w + label_w + 60.0
+        );
+        for (i, l) in m.iter().enumerate() {
+            let y = 5.0 + i as f64 * (bar_h * 2.0 + 10.0);
+            let p50 = (l.p50_ms / max) * w;
+            let p95 = (l.p95_ms / max) * w;
+            let _ = write!(
+                h,
+                "<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text><rect x=\"{label_w}\" y=\"{y}\" width=\"{p95:.1}\" height=\"{}\" class=\"p95\"/><rect x=\"{label_w}\" y=\"{y}\" width=\"{p50:.1}\" height=\"{}\" class=\"p50\"/><text x=\"{:.1}\" y=\"{}\" class=\"val\">{:.1} / {:.1} (n={})</text>",
+                y + bar_h,
+                esc(&l.target),
+                bar_h * 2.0,
+                bar_h * 2.0,
+                label_w + p95 + 4.0,
+                y + bar_h,
+                l.p50_ms,
+                l.p95_ms,
+                l.count
+            );
+        }
+        let _ = writeln!(h, "</svg></figure>");
+    }
+    if !r.hops.is_empty() {
+        let _ = writeln!(
+            h,
+            "<table class=\"hops\"><tr><th>router</th><th>upstream</th><th>metric</th><th>+p50 ms</th><th>+p95 ms</th></tr>"
+        );
+        for x in &r.hops {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:+.1}</td><td>{:+.1}</td></tr>",
+                esc(&x.router),
+                esc(&x.upstream),
+                esc(&x.metric),
+                x.p50_delta_ms,
+                x.p95_delta_ms
+            );
+        }
+        let _ = writeln!(h, "</table>");
+    }
+    let _ = writeln!(h, "</section>");
+}
+
+/// HTML-escape text for element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = r#"
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem;color:#1d1d1f;background:#fff}
+h1{font-size:1.5rem;margin:0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
+.meta{color:#555}.counts span{margin-right:1rem;font-weight:600}
+table{border-collapse:collapse}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+.matrix th{background:#fafafa}.matrix tr.area th,.matrix tr.area td{background:#eef2f7;font-weight:600}
+.matrix td details summary{cursor:pointer;white-space:nowrap}
+.o-pass{color:#1a7f37}.o-fail{color:#cf222e}.o-error{color:#bc4c00}.o-unsupported{color:#6e7781}.o-skip{color:#8c959f}
+td.o-pass{background:#f0fff4}td.o-fail{background:#fff0f0}td.o-error{background:#fff8f0}td.o-unsupported{background:#f6f8fa}
+.case{border-top:1px dashed #ccc;margin-top:.4rem;padding-top:.4rem;max-width:60rem;color:#1d1d1f}
+.reason{font-family:ui-monospace,monospace;white-space:pre-wrap}.warn{color:#9a6700}.note{color:#555;font-style:italic}
+pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap;word-break:break-all}
+pre.diff .add{color:#1a7f37}pre.diff .del{color:#cf222e}pre.diff span{display:block}
+.filters{margin:.5rem 0 1rem}.filters label{margin-right:.75rem}
+svg .p50{fill:#0969da}svg .p95{fill:#9ec5fe}svg text{font:12px system-ui,sans-serif;fill:#1d1d1f}
+"#;
+
+const JS: &str = r#"
+(function(){
+  var area=document.getElementById('f-area'),out=document.getElementById('f-outcome'),diff=document.getElementById('f-diff');
+  var targets=[].slice.call(document.querySelectorAll('.f-target'));
+  function apply(){
+    var a=area.value,o=out.value,d=diff.checked;
+    [].forEach.call(document.querySelectorAll('#matrix tbody tr'),function(tr){
+      var show=(!a||tr.dataset.area===a);
+      if(tr.classList.contains('feature')){
+        if(o&&(' '+tr.dataset.outcomes+' ').indexOf(' '+o+' ')<0)show=false;
+        if(d&&tr.dataset.differs!=='true')show=false;
+      }
+      tr.style.display=show?'':'none';
+    });
+    targets.forEach(function(cb){
+      [].forEach.call(document.querySelectorAll('.col-'+cb.dataset.col),function(c){c.style.display=cb.checked?'':'none';});
+    });
+  }
+  [area,out,diff].concat(targets).forEach(function(el){el.addEventListener('change',apply);});
+})();
+"#;
