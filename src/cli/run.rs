@@ -87,12 +87,12 @@ pub fn run(args: RunArgs) -> u8 {
                 secrets.add(&s);
             }
         }
-        if let Some(b) = &args.baseline_target {
-            if !targets.iter().any(|t| &t.name == b) {
-                return super::usage_error(&format!(
-                    "--baseline-target `{b}` is not one of the run's targets"
-                ));
-            }
+        if let Some(b) = &args.baseline_target
+            && !targets.iter().any(|t| &t.name == b)
+        {
+            return super::usage_error(&format!(
+                "--baseline-target `{b}` is not one of the run's targets"
+            ));
         }
         let planned = match plan::plan(&project.suites, &targets, &selection) {
             Ok(p) => p,

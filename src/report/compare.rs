@@ -66,10 +66,13 @@ pub struct HopLatency {
     pub samples_upstream: usize,
 }
 
+/// (suite, case)
+type CaseKey = (String, String);
+
 /// Cases whose outcomes disagree across targets, disagreeing features first.
 pub fn differences(records: &[Arc<CaseRecord>]) -> Vec<Difference> {
     // (suite, case) → target → last record (the last repeat stands for the case)
-    let mut by_case: Vec<((String, String), BTreeMap<String, &Arc<CaseRecord>>)> = Vec::new();
+    let mut by_case: Vec<(CaseKey, BTreeMap<String, &Arc<CaseRecord>>)> = Vec::new();
     for r in records {
         let key = (r.case.suite.clone(), r.case.id.clone());
         match by_case.iter_mut().find(|(k, _)| *k == key) {

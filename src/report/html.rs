@@ -251,7 +251,7 @@ pub fn render(r: &RunReport) -> String {
         }
         let _ = writeln!(h, "</ul></section>");
     }
-    let _ = write!(h, "<script>{JS}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{JS}</script></body></html>");
     h
 }
 
