@@ -4,6 +4,7 @@ mod support;
 
 mod batch;
 mod cli;
+mod compare;
 mod core_areas;
 mod embeddings;
 mod html;

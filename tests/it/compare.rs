@@ -1,0 +1,352 @@
+//! Comparing targets: the difference view, repeats and flakiness, router hop latency, report
+//! formats; and the auth styles a target can use.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn reference_vs_gemini_compat_names_the_emulated_deviations() {
+    let out = run_cli(
+        &[
+            "run",
+            "--target",
+            "reference",
+            "--target",
+            "reference:gemini-compat",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = out.report();
+    let diffs = report["differences"].as_array().expect("differences");
+    let find = |case: &str| {
+        diffs
+            .iter()
+            .find(|d| {
+                format!(
+                    "{}/{}",
+                    d["suite"].as_str().unwrap(),
+                    d["case"].as_str().unwrap()
+                ) == case
+            })
+            .cloned()
+    };
+    // E1: list-wrapped error bodies — the shape diff shows an object turning into an array.
+    let bad_model = find("errors/bad-model").expect("errors/bad-model differs");
+    let diff = bad_model["shape_diffs"][0]["diff"].as_str().unwrap();
+    assert!(diff.contains("-{") && diff.contains("+["), "{diff}");
+    // E2: bad key answered with 400.
+    assert!(find("errors/bad-key").is_some());
+    // L1: models/ prefixed ids.
+    assert!(find("models/configured-ids").is_some());
+    // Conformant behaviour is not reported as a difference.
+    assert!(find("chat/basic").is_none(), "chat/basic must pass on both");
+    // The terminal shows the difference view before the failures.
+    let d = out
+        .stdout
+        .find("differences between targets")
+        .expect("difference view");
+    let f = out.stdout.find("not passing").expect("failures");
+    assert!(d < f);
+    assert!(out.stdout.contains("list-wrapped"), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn flaky_case_is_marked_and_gated_unless_allowed() {
+    let server = MockServer::start().await;
+    // First response conformant, then a broken one: pass then fail across repeats.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(chat_completion("Hello")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut broken = chat_completion("Hello");
+    broken["choices"][0]["finish_reason"] = json!("STOP");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(broken))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let url = format!("{}/v1", server.uri());
+    let args = [
+        "run",
+        "--suite",
+        "chat",
+        "--filter",
+        "chat/basic",
+        "--base-url",
+        &url,
+        "--model",
+        "chat=m",
+        "--repeat",
+        "3",
+        "--concurrency",
+        "1",
+    ];
+    let out = run_cli(&args, &[]).await;
+    assert_eq!(out.code, 1);
+    let r = &out.report()["results"][0];
+    assert_eq!(r["flaky"], true, "{r}");
+    assert_eq!(r["repeats"].as_array().unwrap().len(), 3);
+    assert!(
+        r["reason"].as_str().unwrap().starts_with("flaky (2/3"),
+        "{}",
+        r["reason"]
+    );
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(chat_completion("Hello")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut broken = chat_completion("Hello");
+    broken["choices"][0]["finish_reason"] = json!("STOP");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(broken))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-flaky");
+    let out = run_cli(&allowed, &[]).await;
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
+async fn models_and_chat(server: &MockServer, delay: Duration) {
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(chat_completion("Hello"))
+                .set_delay(delay),
+        )
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn router_hop_latency_is_reported() {
+    let direct = MockServer::start().await;
+    let router = MockServer::start().await;
+    models_and_chat(&direct, Duration::ZERO).await;
+    models_and_chat(&router, Duration::from_millis(300)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets.yaml");
+    std::fs::write(
+        &targets,
+        format!(
+            "targets:\n  direct:\n    base_url: {}/v1\n    models: {{ chat: m }}\n  router:\n    base_url: {}/v1\n    models: {{ chat: m }}\n    via: direct\n",
+            direct.uri(),
+            router.uri()
+        ),
+    )
+    .unwrap();
+    let t = targets.to_str().unwrap();
+    let out = run_cli(
+        &[
+            "run",
+            "--targets",
+            t,
+            "--target",
+            "direct",
+            "--target",
+            "router",
+            "--suite",
+            "chat",
+            "--filter",
+            "chat/basic",
+            "--repeat",
+            "3",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = out.report();
+    let hop = report["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["metric"] == "total")
+        .cloned()
+        .expect("hop row");
+    assert_eq!(hop["router"], "router");
+    assert_eq!(hop["upstream"], "direct");
+    assert_eq!(hop["samples_router"], 3);
+    // The router cannot answer before its injected 300 ms delay: a lower bound, not a timing race.
+    assert!(hop["p50_delta_ms"].as_f64().unwrap() >= 150.0, "{hop}");
+    assert!(
+        out.stdout.contains("router hop router → direct"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
+async fn formats_and_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let out = run_cli(
+        &["run", "--suite", "models", "--format", "junit,md"],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(out.code, 0);
+    assert!(out.report_dir.join("junit.xml").is_file());
+    assert!(out.report_dir.join("report.md").is_file());
+    assert!(!out.report_dir.join("report.json").exists());
+    assert!(!out.report_dir.join("report.html").exists());
+    let s = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        s.contains("# llm-parity report") && s.contains("models.list"),
+        "{s}"
+    );
+    let junit = std::fs::read_to_string(out.report_dir.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuite name=\"reference/models\"") && junit.contains("tests=\"3\""),
+        "{junit}"
+    );
+}
+
+#[tokio::test]
+async fn token_command_auth_is_used_and_refreshed_once_on_401() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [{"id": "m", "object": "model", "created": 1_700_000_000, "owned_by": "x"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(error_envelope(
+            "expired",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        )))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    // The command prints tok-1 the first time and tok-2 afterwards: the first token is "expired".
+    let counter = dir.path().join("n");
+    let cmd = format!(
+        "n=$(cat {0} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {0}; echo tok-$n",
+        counter.display()
+    );
+    let targets = dir.path().join("targets.yaml");
+    std::fs::write(&targets, format!("targets:\n  vertex:\n    base_url: {}/v1\n    auth:\n      command: {:?}\n    models: {{ chat: m }}\n", server.uri(), cmd)).unwrap();
+    let out = run_cli(
+        &[
+            "run",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--target",
+            "vertex",
+            "--suite",
+            "models",
+            "--filter",
+            "models/list",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        out.outcome("vertex", "models/list").0,
+        "pass",
+        "{}",
+        out.stdout
+    );
+    let all = out.all_output();
+    assert!(
+        !all.contains("tok-1") && !all.contains("tok-2"),
+        "tokens from the command are secrets"
+    );
+}
+
+#[tokio::test]
+async fn named_header_auth_sends_the_key_there() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header("x-goog-api-key", CANARY))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": []})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets.yaml");
+    std::fs::write(&targets, format!("targets:\n  g:\n    base_url: {}/v1beta/openai/\n    auth: {{ api_key_env: LLM_PARITY_CANARY, header: x-goog-api-key }}\n    models: {{ chat: m }}\n", server.uri())).unwrap();
+    let out = run_cli(
+        &[
+            "run",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--target",
+            "g",
+            "--suite",
+            "models",
+            "--filter",
+            "models/list",
+        ],
+        &[("LLM_PARITY_CANARY", CANARY)],
+    )
+    .await;
+    // Reached the mock that requires the header: the list is empty but well-formed.
+    let (o, reason) = out.outcome("g", "models/list");
+    assert_eq!(o, "pass", "{reason}");
+    assert!(!out.all_output().contains(CANARY));
+    let report: Value = out.report();
+    assert!(
+        report["results"][0]["exchanges"][0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("/v1beta/openai/models")
+    );
+}
+
+#[tokio::test]
+async fn example_targets_file_is_valid_when_uncommented() {
+    let text = std::fs::read_to_string(repo().join("targets.example.yaml")).unwrap();
+    // Uncomment the example targets (after the marker), not the explanatory header.
+    let (head, examples) = text.split_once("# --- Hosted endpoints").expect("marker");
+    let uncommented: String = examples
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.strip_prefix("#  ")
+                .map(|r| format!("  {r}"))
+                .unwrap_or_else(|| l.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let uncommented = format!("{head}\n{uncommented}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("targets.yaml");
+    std::fs::write(&p, uncommented).unwrap();
+    let vars = [
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "FLATKEY_API_KEY",
+        "OPENROUTER_API_KEY",
+        "LITELLM_MASTER_KEY",
+        "VERTEX_LOCATION",
+        "VERTEX_PROJECT",
+        "FLATKEY_GEMINI_MODEL",
+    ];
+    let env: Vec<(&str, &str)> = vars.iter().map(|v| (*v, "x-value")).collect();
+    let out = run_cli(&["validate", "--targets", p.to_str().unwrap()], &env).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("10 target(s)"), "{}", out.stdout);
+}
