@@ -1160,3 +1160,86 @@ fn reassemble_choice(idx: u64, entries: &[(&Ev<'_>, &Value)]) -> (Value, Vec<(St
     });
     (choice, notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execute::sse::parse_all;
+
+    fn response(body: &str) -> Response {
+        Response {
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            body: body.as_bytes().to_vec().into(),
+            sse: Some(parse_all(body.as_bytes())),
+            json: None,
+            json_error: None,
+        }
+    }
+
+    #[test]
+    fn events_are_numbered_from_one_and_comments_do_not_count() {
+        let r = response(": ping\n\ndata: {\"a\":1}\n\n: ping\ndata: [DONE]\r\n\r\n");
+        let s = stream("t", &r).ok().unwrap();
+        let ns: Vec<(usize, bool)> = s
+            .events
+            .iter()
+            .map(|e| (e.n, matches!(e.kind, Kind::Done)))
+            .collect();
+        assert_eq!(ns, [(1, false), (2, true)]);
+    }
+
+    #[test]
+    fn error_objects_are_not_chunks() {
+        let r = response("data: {\"error\":{\"message\":\"x\"}}\n\ndata: {\"id\":\"a\"}\n\n");
+        let s = stream("t", &r).ok().unwrap();
+        let ids: Vec<usize> = s.chunks().map(|(e, _)| e.n).collect();
+        assert_eq!(ids, [2]);
+    }
+
+    #[test]
+    fn reassembly_folds_tool_calls_by_index_and_logprobs() {
+        let raw = SseEvent::default();
+        let ev = |n| Ev {
+            n,
+            raw: &raw,
+            kind: Kind::Done,
+        };
+        let (e1, e2, e3) = (ev(1), ev(2), ev(3));
+        let d1 = json!({"index": 0, "delta": {"role": "assistant", "content": null, "tool_calls": [
+            {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}]},
+            "logprobs": {"content": [{"token": "a"}]}, "finish_reason": null});
+        let d2 = json!({"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "function": {"arguments": "{\"x\":"}},
+            {"index": 1, "id": "call_2", "type": "function", "function": {"name": "g", "arguments": "{}"}}]},
+            "logprobs": {"content": [{"token": "b"}]}, "finish_reason": null});
+        let d3 = json!({"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]},
+            "finish_reason": "tool_calls"});
+        let (c, notes) = reassemble_choice(0, &[(&e1, &d1), (&e2, &d2), (&e3, &d3)]);
+        assert!(notes.is_empty(), "{notes:?}");
+        let m = &c["message"];
+        assert_eq!(m["role"], "assistant");
+        assert_eq!(m["content"], Value::Null);
+        assert_eq!(m["tool_calls"][0]["function"]["arguments"], "{\"x\":1}");
+        assert_eq!(m["tool_calls"][0]["id"], "call_1");
+        assert_eq!(m["tool_calls"][1]["function"]["name"], "g");
+        assert_eq!(c["finish_reason"], "tool_calls");
+        assert_eq!(c["logprobs"]["content"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn role_is_taken_once_and_content_concatenates() {
+        let raw = SseEvent::default();
+        let ev = |n| Ev {
+            n,
+            raw: &raw,
+            kind: Kind::Done,
+        };
+        let (e1, e2) = (ev(1), ev(2));
+        let d1 = json!({"index": 0, "delta": {"role": "assistant", "content": "Hé"}, "finish_reason": null});
+        let d2 = json!({"index": 0, "delta": {"role": "assistant", "content": "llo"}, "finish_reason": "stop"});
+        let (c, _) = reassemble_choice(0, &[(&e1, &d1), (&e2, &d2)]);
+        assert_eq!(c["message"]["role"], "assistant");
+        assert_eq!(c["message"]["content"], "Héllo");
+    }
+}
