@@ -126,7 +126,13 @@ pub(crate) fn l1_listed_model_id(id: &str) -> String {
 /// Non-streamed completion deviations.
 pub(crate) fn adjust_completion(v: &mut Value) {
     for choice in v["choices"].as_array_mut().into_iter().flatten() {
-        let Some(calls) = choice["message"]["tool_calls"].as_array_mut() else {
+        // `get_mut`, not indexing: `v["k"]` on a mutable object inserts `null` for a missing key,
+        // which would add a `tool_calls: null` no real endpoint sends.
+        let Some(calls) = choice
+            .get_mut("message")
+            .and_then(|m| m.get_mut("tool_calls"))
+            .and_then(Value::as_array_mut)
+        else {
             continue;
         };
         // T2: tool-call ids are empty strings.
@@ -209,8 +215,10 @@ pub(crate) fn adjust_stream(chunks: Vec<Value>) -> Vec<Value> {
         }
         for choice in chunk["choices"].as_array_mut().into_iter().flatten() {
             choice["delta"]["role"] = json!("assistant");
-            for call in choice["delta"]["tool_calls"]
-                .as_array_mut()
+            for call in choice
+                .get_mut("delta")
+                .and_then(|d| d.get_mut("tool_calls"))
+                .and_then(Value::as_array_mut)
                 .into_iter()
                 .flatten()
             {
