@@ -382,7 +382,7 @@ mod tests {
             &format!("Sure: data:image/png;base64,{}", &payload[..10]),
             payload
         ));
-        assert!(echoes(&format!("xx {} yy", &payload[20..70]), payload));
+        assert!(echoes(&format!("xx {} yy", &payload[10..60]), payload));
         assert!(!echoes("The image is red.", payload));
         // A short coincidental overlap is not an echo.
         assert!(!echoes("AAAA", payload));
