@@ -469,6 +469,10 @@ fn stream_timings(items: &[SseItem], t: &mut Timings) {
     let mut times = Vec::new();
     for item in items {
         if let SseItem::Event(e) = item {
+            // `[DONE]` is the terminator, not a chunk.
+            if e.data.trim() == "[DONE]" {
+                continue;
+            }
             let at_ms = e.first_byte_at.as_secs_f64() * 1000.0;
             times.push(e.at.as_secs_f64() * 1000.0);
             if t.ttft_ms.is_none() && has_content(&e.data) {
