@@ -781,7 +781,8 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let mut content: BTreeMap<u64, String> = BTreeMap::new();
     let mut last_index: BTreeMap<u64, u64> = BTreeMap::new();
 
-    for (e, ev) in i.response.sse_events().enumerate() {
+    // Events are numbered from 1 in stream order, as the streaming area names them.
+    for (e, ev) in (1..).zip(i.response.sse_events()) {
         let data = ev.data.trim();
         if data == "[DONE]" {
             continue;
@@ -818,12 +819,12 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
                         "`delta.tool_calls` is {}, expected an array",
                         type_name(items)
                     ),
-                    format!("event #{e}: $.choices[{cpos}].delta.tool_calls"),
+                    format!("event #{e} $.choices[{cpos}].delta.tool_calls"),
                 );
                 continue;
             };
             for (k, d) in items.iter().enumerate() {
-                let at = format!("event #{e}: $.choices[{cpos}].delta.tool_calls[{k}]");
+                let at = format!("event #{e} $.choices[{cpos}].delta.tool_calls[{k}]");
                 let index = match d.get("index") {
                     Some(v) if v.is_u64() => v.as_u64().unwrap_or(0),
                     other => {
