@@ -482,12 +482,11 @@ pub fn esc(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
-            // show them as their Unicode Control Pictures (`␛[31m`) so they stay visible.
+            // show them escaped (`\x1b[31m`) so they stay visible in any font.
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {
-                out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'))
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            '\u{7f}' => out.push('\u{2421}'),
             _ => out.push(c),
         }
     }
@@ -506,7 +505,7 @@ td.o-pass{background:#f0fff4}td.o-fail{background:#fff0f0}td.o-error{background:
 .case{border-top:1px dashed #ccc;margin-top:.4rem;padding-top:.4rem;max-width:60rem;color:#1d1d1f}
 .reason{font-family:ui-monospace,monospace;white-space:pre-wrap}.warn{color:#9a6700}.note{color:#555;font-style:italic}
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap;word-break:break-all}
-pre.diff .add{color:#1a7f37}pre.diff .del{color:#cf222e}pre.diff span{display:block}
+pre.diff .add{color:#1a7f37}pre.diff .del{color:#cf222e}
 .filters{margin:.5rem 0 1rem}.filters label{margin-right:.75rem}
 svg .p50{fill:#0969da}svg .p95{fill:#9ec5fe}svg text{font:12px system-ui,sans-serif;fill:#1d1d1f}svg text.val{fill:#555}
 figure{margin:.5rem 0 1rem}figcaption{margin-bottom:.25rem;font-weight:600}
