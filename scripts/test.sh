@@ -17,6 +17,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+bash scripts/browser/install.sh  # headless chromium for the HTML report test (tests/it/html.rs)
+
 step "cargo test (unit + integration against wiremock and the built-in reference endpoint)"
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -49,10 +49,12 @@ pub fn render(r: &RunReport) -> String {
     }
     let _ = writeln!(h, "</p></header>");
 
-    // Targets.
+    // Targets (the `via` column only when some target routes through another).
+    let any_via = r.targets.iter().any(|t| t.via.is_some());
     let _ = writeln!(
         h,
-        "<section><h2>Targets</h2><table class=\"targets\"><tr><th>target</th><th>base URL</th><th>models</th><th>via</th></tr>"
+        "<section><h2>Targets</h2><table class=\"targets\"><tr><th>target</th><th>base URL</th><th>models</th>{}</tr>",
+        if any_via { "<th>via</th>" } else { "" }
     );
     for t in &r.targets {
         let models: Vec<String> = t
@@ -60,13 +62,17 @@ pub fn render(r: &RunReport) -> String {
             .iter()
             .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
             .collect();
+        let via = if any_via {
+            format!("<td>{}</td>", t.via.as_deref().map(esc).unwrap_or_default())
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td>{via}</tr>",
             esc(&t.name),
             esc(&t.base_url),
             models.join(", "),
-            t.via.as_deref().map(esc).unwrap_or_default()
         );
     }
     let _ = writeln!(h, "</table></section>");
@@ -183,7 +189,10 @@ pub fn render(r: &RunReport) -> String {
         }
         let _ = writeln!(h, "</tr>");
     }
-    let _ = writeln!(h, "</tbody></table></section>");
+    let _ = writeln!(
+        h,
+        "</tbody></table><p class=\"legend\">Click a cell for its cases: reason, checks, timings, request and response (redacted). An orange bar marks features whose outcome differs between targets.</p></section>"
+    );
 
     if !r.differences.is_empty() {
         let _ = writeln!(
@@ -239,7 +248,7 @@ pub fn render(r: &RunReport) -> String {
         for f in not_pass {
             let _ = writeln!(
                 h,
-                "<li class=\"o-{}\">{} <strong>{}</strong> <code>{}/{}</code> on <code>{}</code>: {}</li>",
+                "<li><span class=\"o-{}\">{} <strong>{}</strong></span> <code>{}/{}</code> on <code>{}</code>: {}</li>",
                 f.outcome.as_str(),
                 f.outcome.symbol(),
                 f.outcome.as_str(),
@@ -285,11 +294,18 @@ fn case_detail(h: &mut String, r: &RunReport, res: &CaseResult) {
         for c in &res.checks {
             let _ = write!(
                 h,
-                "<li>[{}] <code>{}</code>: {}</li>",
+                "<li>[{}] <code>{}</code>: {}",
                 esc(&format!("{:?}", c.status).to_lowercase()),
                 esc(&c.check),
                 esc(&c.reason())
             );
+            if let Some(e) = &c.expected {
+                let _ = write!(h, "<br>expected: <code>{}</code>", esc(e));
+            }
+            if let Some(a) = &c.actual {
+                let _ = write!(h, "<br>actual: <code>{}</code>", esc(a));
+            }
+            let _ = write!(h, "</li>");
         }
         let _ = write!(h, "</ul>");
     }
@@ -297,10 +313,13 @@ fn case_detail(h: &mut String, r: &RunReport, res: &CaseResult) {
         let _ = write!(h, "<p class=\"note\">note: {}</p>", esc(n));
     }
     if let Some(t) = &res.timings {
-        let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
+        let f = |x: Option<f64>| {
+            x.map(|v| format!("{v:.1} ms"))
+                .unwrap_or_else(|| "–".into())
+        };
         let _ = write!(
             h,
-            "<p class=\"timings\">headers {} ms · TTFT {} ms · total {:.1} ms · {} chunk(s)</p>",
+            "<p class=\"timings\">headers {} · TTFT {} · total {:.1} ms · {} chunk(s)</p>",
             f(t.headers_ms),
             f(t.ttft_ms),
             t.total_ms,
@@ -402,27 +421,28 @@ fn latency_section(h: &mut String, r: &RunReport) {
             continue;
         }
         let max = m.iter().map(|l| l.p95_ms).fold(1e-9, f64::max);
-        let (w, bar_h, label_w) = (560.0, 14.0, 180.0);
-        let height = m.len() as f64 * (bar_h * 2.0 + 10.0) + 10.0;
+        // Each target: its name on one line, the bars below it, the values right of the bars
+        // (names above rather than beside, so long target names never overlap the bars).
+        let (bar_w, bar_h, row_h, text_w) = (560.0, 16.0, 40.0, 220.0);
+        let width = bar_w + text_w;
+        let height = m.len() as f64 * row_h + 4.0;
         let _ = write!(
             h,
-            "<figure><figcaption>{metric} (ms): p50 dark, p95 light</figcaption><svg role=\"img\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\">",
-            w + label_w + 60.0,
-            w + label_w + 60.0
+            "<figure><figcaption>{metric} (ms): <span class=\"key p50\"></span> p50 <span class=\"key p95\"></span> p95</figcaption><svg role=\"img\" aria-label=\"{metric} latency per target\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">"
         );
         for (i, l) in m.iter().enumerate() {
-            let y = 5.0 + i as f64 * (bar_h * 2.0 + 10.0);
-            let p50 = (l.p50_ms / max) * w;
-            let p95 = (l.p95_ms / max) * w;
+            let y = i as f64 * row_h;
+            let p50 = (l.p50_ms / max) * bar_w;
+            let p95 = (l.p95_ms / max) * bar_w;
             let _ = write!(
                 h,
-                "<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text><rect x=\"{label_w}\" y=\"{y}\" width=\"{p95:.1}\" height=\"{}\" class=\"p95\"/><rect x=\"{label_w}\" y=\"{y}\" width=\"{p50:.1}\" height=\"{}\" class=\"p50\"/><text x=\"{:.1}\" y=\"{}\" class=\"val\">{:.1} / {:.1} (n={})</text>",
-                y + bar_h,
+                "<text x=\"0\" y=\"{:.1}\" class=\"lbl\">{}</text><rect x=\"0\" y=\"{:.1}\" width=\"{p95:.1}\" height=\"{bar_h}\" class=\"p95\"/><rect x=\"0\" y=\"{:.1}\" width=\"{p50:.1}\" height=\"{bar_h}\" class=\"p50\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"val\">{:.1} / {:.1} ms (n={})</text>",
+                y + 12.0,
                 esc(&l.target),
-                bar_h * 2.0,
-                bar_h * 2.0,
-                label_w + p95 + 4.0,
-                y + bar_h,
+                y + 17.0,
+                y + 17.0,
+                p95 + 6.0,
+                y + 29.0,
                 l.p50_ms,
                 l.p95_ms,
                 l.count
@@ -433,7 +453,7 @@ fn latency_section(h: &mut String, r: &RunReport) {
     if !r.hops.is_empty() {
         let _ = writeln!(
             h,
-            "<table class=\"hops\"><tr><th>router</th><th>upstream</th><th>metric</th><th>+p50 ms</th><th>+p95 ms</th></tr>"
+            "<table class=\"hops\"><caption>router hop overhead: router minus upstream, all areas</caption><tr><th>router</th><th>upstream</th><th>metric</th><th>+p50 ms</th><th>+p95 ms</th></tr>"
         );
         for x in &r.hops {
             let _ = writeln!(
@@ -451,7 +471,7 @@ fn latency_section(h: &mut String, r: &RunReport) {
     let _ = writeln!(h, "</section>");
 }
 
-/// HTML-escape text for element content and attribute values.
+/// HTML-escape text for element content and attribute values (which are always quoted).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -461,6 +481,12 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
+            // show them escaped (`\x1b[31m`) so they stay visible in any font.
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
             _ => out.push(c),
         }
     }
@@ -479,9 +505,14 @@ td.o-pass{background:#f0fff4}td.o-fail{background:#fff0f0}td.o-error{background:
 .case{border-top:1px dashed #ccc;margin-top:.4rem;padding-top:.4rem;max-width:60rem;color:#1d1d1f}
 .reason{font-family:ui-monospace,monospace;white-space:pre-wrap}.warn{color:#9a6700}.note{color:#555;font-style:italic}
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap;word-break:break-all}
-pre.diff .add{color:#1a7f37}pre.diff .del{color:#cf222e}pre.diff span{display:block}
+pre.diff .add{color:#1a7f37}pre.diff .del{color:#cf222e}
 .filters{margin:.5rem 0 1rem}.filters label{margin-right:.75rem}
-svg .p50{fill:#0969da}svg .p95{fill:#9ec5fe}svg text{font:12px system-ui,sans-serif;fill:#1d1d1f}
+svg .p50{fill:#0969da}svg .p95{fill:#9ec5fe}svg text{font:12px system-ui,sans-serif;fill:#1d1d1f}svg text.val{fill:#555}
+figure{margin:.5rem 0 1rem}figcaption{margin-bottom:.25rem;font-weight:600}
+.key{display:inline-block;width:.8em;height:.8em;vertical-align:-.05em;margin-left:.5em}.key.p50{background:#0969da}.key.p95{background:#9ec5fe}
+caption{text-align:left;font-weight:600;padding:.25rem 0}
+.matrix tr.feature[data-differs="true"] th{box-shadow:inset 3px 0 #bc4c00}
+.legend{color:#555;font-size:.9em}
 "#;
 
 const JS: &str = r#"

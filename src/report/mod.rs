@@ -9,3 +9,6 @@ pub mod terminal;
 pub mod write;
 
 pub use model::{CaseResult, FeatureRow, RunReport};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,373 @@
+//! Snapshots of every renderer over one hand-built report model, hostile content included: a
+//! renderer change shows up as a reviewed diff, and endpoint text can never inject markup,
+//! Markdown structure or terminal escape sequences.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::compare::{Difference, HopLatency, LatencyRow, ShapeDiff};
+use super::model::{CaseResult, ExchangeSummary, FeatureRow, RunReport, TargetInfo, Tool};
+use super::{html, junit, markdown, terminal};
+use crate::execute::exchange::Timings;
+use crate::judge::{CheckResult, CheckStatus, Outcome};
+
+/// Everything an endpoint could send to break a renderer: markup, attribute quotes, entities,
+/// a Markdown table pipe and code backticks, and an ANSI colour escape.
+const HOSTILE: &str = "<script>alert(1)</script> \"quoted\" & 'single' | `code` \u{1b}[31mred";
+
+/// The second target's name is hostile too (names come from config, but are printed everywhere).
+const GW: &str = "gw<script>alert(1)</script>\"&|`x`";
+
+fn timings(headers: f64, ttft: Option<f64>, total: f64, chunks: usize) -> Timings {
+    Timings {
+        headers_ms: Some(headers),
+        first_byte_ms: Some(headers + 0.5),
+        ttft_ms: ttft,
+        total_ms: total,
+        chunk_count: chunks,
+        gap_max_ms: None,
+        gap_p50_ms: None,
+    }
+}
+
+fn result(target: &str, suite: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
+    CaseResult {
+        target: target.into(),
+        suite: suite.into(),
+        case: case.into(),
+        feature: feature.into(),
+        outcome,
+        reason: None,
+        duration_ms: 12,
+        http_status: Some(200),
+        warnings: vec![],
+        notes: None,
+        timings: Some(timings(5.0, None, 12.0, 0)),
+        checks: vec![],
+        checks_passed: 3,
+        exchanges: vec![],
+        repeats: vec![],
+        flaky: false,
+    }
+}
+
+fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
+    ExchangeSummary {
+        step: "main".into(),
+        method: "POST".into(),
+        url: "http://127.0.0.1:4000/v1/chat/completions".into(),
+        request_headers: BTreeMap::from([
+            ("authorization".into(), "Bearer ***".into()),
+            ("content-type".into(), "application/json".into()),
+        ]),
+        request_body: Some(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]})),
+        status: Some(status),
+        response_headers: BTreeMap::from([
+            ("content-type".into(), "application/json".into()),
+            ("x-evil".into(), HOSTILE.into()),
+        ]),
+        response_body: Some(response_body),
+        transport_error: None,
+    }
+}
+
+/// Two targets, two areas, every outcome, a flaky result, a difference with a shape diff,
+/// latency rows and a router hop; endpoint text hostile wherever it can be.
+fn report() -> RunReport {
+    let mut results = Vec::new();
+
+    results.push(result(
+        "reference",
+        "chat",
+        "basic",
+        "chat.basic",
+        Outcome::Pass,
+    ));
+    let mut r = result(GW, "chat", "basic", "chat.basic", Outcome::Pass);
+    r.exchanges = vec![exchange(
+        200,
+        json!({"id": "c1", "object": "chat.completion"}),
+    )];
+    results.push(r);
+
+    results.push(result(
+        "reference",
+        "chat",
+        "stop",
+        "chat.stop",
+        Outcome::Pass,
+    ));
+    let mut r = result(GW, "chat", "stop", "chat.stop", Outcome::Fail);
+    r.reason = Some(format!("schema: {HOSTILE}"));
+    r.checks = vec![
+        CheckResult::new("schema", CheckStatus::Fail, HOSTILE)
+            .at("$.choices[0].message")
+            .expected("object")
+            .actual("null"),
+    ];
+    r.checks_passed = 2;
+    r.warnings = vec![format!("finish_reason: {HOSTILE}")];
+    r.notes = Some("known gateway quirk".into());
+    r.timings = Some(timings(8.0, Some(9.5), 30.0, 4));
+    r.exchanges = vec![exchange(
+        200,
+        json!({"choices": [{"message": null}], "<script>alert(1)</script>": HOSTILE}),
+    )];
+    results.push(r);
+
+    let mut r = result("reference", "chat", "seed", "chat.seed", Outcome::Fail);
+    r.reason = Some("flaky (1/3 repeats not passing): assert: content differs".into());
+    r.repeats = vec![Outcome::Pass, Outcome::Fail, Outcome::Pass];
+    r.flaky = true;
+    results.push(r);
+    let mut r = result(GW, "chat", "seed", "chat.seed", Outcome::Unsupported);
+    r.reason = Some("seed: the endpoint refused the parameter".into());
+    r.http_status = Some(400);
+    results.push(r);
+
+    results.push(result(
+        "reference",
+        "errors",
+        "bad_model",
+        "errors.bad_model",
+        Outcome::Pass,
+    ));
+    let mut r = result(
+        GW,
+        "errors",
+        "bad_model",
+        "errors.bad_model",
+        Outcome::Error,
+    );
+    r.reason = Some(format!("transport: connection reset {HOSTILE}"));
+    r.http_status = None;
+    r.timings = None;
+    r.exchanges = vec![ExchangeSummary {
+        status: None,
+        response_headers: BTreeMap::new(),
+        response_body: None,
+        transport_error: Some(HOSTILE.into()),
+        ..exchange(0, json!(null))
+    }];
+    results.push(r);
+
+    let mut r = result(
+        "reference",
+        "errors",
+        "rate_limit",
+        "errors.rate_limit",
+        Outcome::Skip,
+    );
+    r.reason = Some("opt-in case (--include-opt-in)".into());
+    r.timings = None;
+    results.push(r);
+    let mut r = result(
+        GW,
+        "errors",
+        "rate_limit",
+        "errors.rate_limit",
+        Outcome::Skip,
+    );
+    r.reason = Some("opt-in case (--include-opt-in)".into());
+    r.timings = None;
+    results.push(r);
+
+    let features = super::model::feature_rows(&results);
+    // The builder derives rows from results; pin them here so the model is fully by hand.
+    assert_eq!(
+        features
+            .iter()
+            .map(|f| f.feature.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "chat.basic",
+            "chat.stop",
+            "chat.seed",
+            "errors.bad_model",
+            "errors.rate_limit"
+        ]
+    );
+    let features: Vec<FeatureRow> = features;
+
+    let differences = vec![
+        Difference {
+            feature: "chat.stop".into(),
+            suite: "chat".into(),
+            case: "stop".into(),
+            outcomes: BTreeMap::from([
+                ("reference".into(), Outcome::Pass),
+                (GW.into(), Outcome::Fail),
+            ]),
+            shape_diffs: vec![ShapeDiff {
+                pass: "reference".into(),
+                other: GW.into(),
+                subject: "response body".into(),
+                diff: format!(
+                    "--- reference\n+++ {GW}\n@@ -1,5 +1,6 @@\n {{\n+  \"<script>alert(1)</script>\": \"string\",\n   \"choices\": [\n     {{\n-      \"message\": \"object\"\n+      \"message\": \"null\"\n     }}\n   ]\n }}\n```\n"
+                ),
+            }],
+        },
+        Difference {
+            feature: "errors.bad_model".into(),
+            suite: "errors".into(),
+            case: "bad_model".into(),
+            outcomes: BTreeMap::from([
+                ("reference".into(), Outcome::Pass),
+                (GW.into(), Outcome::Error),
+            ]),
+            shape_diffs: vec![],
+        },
+    ];
+
+    let lat = |target: &str, area: &str, metric: &str, p50: f64, p95: f64| LatencyRow {
+        target: target.into(),
+        area: area.into(),
+        metric: metric.into(),
+        count: 4,
+        p50_ms: p50,
+        p95_ms: p95,
+        max_ms: p95 + 1.0,
+    };
+    let latency = vec![
+        lat("reference", "all", "headers", 4.0, 6.0),
+        lat("reference", "all", "total", 11.0, 14.5),
+        lat("reference", "chat", "total", 12.0, 14.5),
+        lat(GW, "all", "headers", 7.5, 9.0),
+        lat(GW, "all", "ttft", 9.5, 9.5),
+        lat(GW, "all", "total", 25.0, 31.25),
+    ];
+    let hops = vec![HopLatency {
+        router: GW.into(),
+        upstream: "reference".into(),
+        metric: "total".into(),
+        p50_delta_ms: 14.0,
+        p95_delta_ms: 16.75,
+        samples_router: 4,
+        samples_upstream: 4,
+    }];
+
+    RunReport {
+        schema_version: super::model::SCHEMA_VERSION,
+        tool: Tool {
+            name: "llm-parity".into(),
+            version: "0.0.0-test".into(),
+        },
+        started_at: "2025-01-01T00:00:00Z".into(),
+        duration_ms: 1234,
+        partial: false,
+        targets: vec![
+            TargetInfo {
+                name: "reference".into(),
+                base_url: "http://127.0.0.1:4000/v1".into(),
+                models: BTreeMap::from([("chat".into(), "ref-chat".into())]),
+                api_key_env: None,
+                via: None,
+            },
+            TargetInfo {
+                name: GW.into(),
+                base_url: "http://127.0.0.1:4001/v1?x=<b>&y=\"".into(),
+                models: BTreeMap::from([("chat".into(), format!("m{HOSTILE}"))]),
+                api_key_env: Some("GW_KEY".into()),
+                via: Some("reference".into()),
+            },
+        ],
+        results,
+        features,
+        differences,
+        latency,
+        hops,
+    }
+}
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!("html", html::render(&report()));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!("markdown", markdown::render(&report()));
+}
+
+#[test]
+fn terminal_snapshot() {
+    insta::assert_snapshot!("terminal", terminal::render(&report(), false));
+}
+
+#[test]
+fn terminal_wide_snapshot() {
+    insta::assert_snapshot!("terminal_wide", terminal::render(&report(), true));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!("junit", junit::render(&report()));
+}
+
+#[test]
+fn html_escapes_every_endpoint_string() {
+    let h = html::render(&report());
+    assert!(!h.contains("<script>alert"), "unescaped hostile markup");
+    assert!(!h.contains('\u{1b}'), "raw control character in HTML");
+    assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Attribute values cannot be broken out of: no raw hostile quote follows an escaped tag.
+    assert!(!h.contains("</script>\""));
+    // Exactly one script element: the report's own filter script.
+    assert_eq!(h.matches("<script").count(), 1);
+    // Self-contained: a CSP forbidding loads, and nothing that would load.
+    assert!(h.contains("default-src 'none'"));
+    for needle in ["src=\"http", "href=\"http", "@import", "url("] {
+        assert!(!h.contains(needle), "external reference {needle:?}");
+    }
+}
+
+#[test]
+fn markdown_keeps_endpoint_text_out_of_the_structure() {
+    let md = markdown::render(&report());
+    // Raw markup only inside fenced code blocks (the shape diff), where it is shown as text.
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            assert!(!line.contains("<script>"), "raw markup in Markdown: {line}");
+        }
+    }
+    // Every table row keeps its column count despite `|` in the hostile target name.
+    for line in md.lines().filter(|l| l.starts_with("| ")) {
+        let cells = line.replace("\\|", "").matches('|').count();
+        assert!(cells == 4 || cells == 7, "broken table row: {line}");
+    }
+}
+
+#[test]
+fn junit_is_well_formed_with_the_right_counts() {
+    let xml = junit::render(&report());
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml parses as XML");
+    let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
+    assert_eq!(count("testsuite"), 4, "target × suite");
+    assert_eq!(count("testcase"), 10);
+    assert_eq!(
+        count("failure"),
+        2,
+        "chat.stop on gw, flaky chat.seed on reference"
+    );
+    assert_eq!(count("error"), 1);
+    assert_eq!(count("skipped"), 3, "unsupported + two skips");
+    let root = doc.root_element();
+    assert_eq!(root.attribute("tests"), Some("10"));
+    assert_eq!(root.attribute("failures"), Some("2"));
+    assert_eq!(root.attribute("errors"), Some("1"));
+}
+
+#[test]
+fn terminal_output_has_no_escape_sequences() {
+    for wide in [false, true] {
+        let t = terminal::render(&report(), wide);
+        assert!(
+            !t.contains('\u{1b}'),
+            "ESC byte in terminal output (wide={wide})"
+        );
+    }
+}
