@@ -324,7 +324,11 @@ impl Replay {
         for (i, step) in rec.steps.iter().enumerate() {
             let resp = step.exchange.response.as_ref();
             let marker = |h: &str| resp.and_then(|r| r.header(h)).map(str::to_string);
-            let (exchange, verdict) = if let Some(reason) = marker(ERROR_HEADER) {
+            let (exchange, verdict) = if marker(ERROR_HEADER).is_some() {
+                // The body carries the reason whole (a header value cannot hold every path).
+                let reason = resp
+                    .map(|r| String::from_utf8_lossy(&r.body).trim().to_string())
+                    .unwrap_or_default();
                 let mut ex = step.exchange.clone();
                 ex.response = None;
                 ex.error = Some(TransportError {
