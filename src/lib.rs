@@ -8,5 +8,6 @@ pub mod exit;
 pub mod judge;
 pub mod load;
 pub mod plan;
+pub mod record;
 pub mod redact;
 pub mod report;

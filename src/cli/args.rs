@@ -127,6 +127,12 @@ pub struct RunArgs {
         default_value = "json,md,html,junit"
     )]
     pub format: Vec<ReportFormat>,
+    /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+    /// Serve the recordings in DIR instead of the live endpoints; no key variable is needed.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings")]
+    pub replay: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -21,10 +21,11 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let resolved = match targets::resolve(&args.project, &args.target) {
-        Ok(r) => r,
-        Err(d) => return super::report_diagnostics(&d),
-    };
+    let resolved =
+        match targets::resolve_keyless(&args.project, &args.target, args.replay.is_some()) {
+            Ok(r) => r,
+            Err(d) => return super::report_diagnostics(&d),
+        };
     let max_body = match parse_size(&args.max_body) {
         Some(n) => n,
         None => {
@@ -94,7 +95,16 @@ pub fn run(args: RunArgs) -> u8 {
                 "--baseline-target `{b}` is not one of the run's targets"
             ));
         }
-        let planned = match plan::plan(&project.suites, &targets, &selection) {
+        // `--replay`: the same targets, served from recordings by a local server.
+        let replay = match &args.replay {
+            None => None,
+            Some(dir) => match crate::record::start_replay(dir, &targets).await {
+                Ok(r) => Some(r),
+                Err(e) => return super::usage_error(&e),
+            },
+        };
+        let run_targets = replay.as_ref().map_or(&targets, |r| &r.targets);
+        let planned = match plan::plan(&project.suites, run_targets, &selection) {
             Ok(p) => p,
             Err(e) => return super::usage_error(&e),
         };
@@ -123,10 +133,13 @@ pub fn run(args: RunArgs) -> u8 {
         .await;
         let _ = progress.await;
         signals.abort();
-        let result = match result {
+        let mut result = match result {
             Ok(r) => r,
             Err(e) => return super::usage_error(&e),
         };
+        if let Some(r) = &replay {
+            r.apply(&mut result.records, &project.schemas);
+        }
         let meta = RunMeta {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
@@ -146,6 +159,15 @@ pub fn run(args: RunArgs) -> u8 {
             Err(e) => {
                 eprintln!("error: failed to write reports: {e}");
                 return exit::CONFIG;
+            }
+        }
+        if let Some(dir) = &args.record {
+            match crate::record::write_recordings(dir, &result.records, &redactor) {
+                Ok(n) => eprintln!("recordings: {n} exchange(s) in {}", dir.display()),
+                Err(e) => {
+                    eprintln!("error: failed to write recordings: {e}");
+                    return exit::CONFIG;
+                }
             }
         }
         if result.cancelled {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::args::{ProjectArgs, TargetArgs};
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::load::target::{AuthHeader, load_targets, parse_base_url};
+use crate::load::target::{AuthHeader, load_targets_keyless, parse_base_url};
 use crate::load::{Auth, Secret, Target};
 
 /// Built-in target names and the reference profile each starts.
@@ -43,10 +43,18 @@ pub fn targets_file(p: &ProjectArgs) -> Option<PathBuf> {
 }
 
 pub fn load_file_targets(p: &ProjectArgs) -> Result<Vec<Target>, Diagnostics> {
+    load_file_targets_keyless(p, false)
+}
+
+/// `keyless`: replaying recordings, so a missing key variable is not an error.
+pub fn load_file_targets_keyless(
+    p: &ProjectArgs,
+    keyless: bool,
+) -> Result<Vec<Target>, Diagnostics> {
     match targets_file(p) {
         None => Ok(vec![]),
         Some(path) => match std::fs::read_to_string(&path) {
-            Ok(text) => load_targets(&path, &text, &env_lookup),
+            Ok(text) => load_targets_keyless(&path, &text, &env_lookup, keyless),
             Err(e) => Err(Diagnostics(vec![Diagnostic::new(
                 &path,
                 format!("failed to read targets file: {e}"),
@@ -56,9 +64,18 @@ pub fn load_file_targets(p: &ProjectArgs) -> Result<Vec<Target>, Diagnostics> {
 }
 
 pub fn resolve(p: &ProjectArgs, t: &TargetArgs) -> Result<Resolved, Diagnostics> {
+    resolve_keyless(p, t, false)
+}
+
+/// [`resolve`]; with `keyless` (replaying recordings) missing key variables are not errors.
+pub fn resolve_keyless(
+    p: &ProjectArgs,
+    t: &TargetArgs,
+    keyless: bool,
+) -> Result<Resolved, Diagnostics> {
     let needs_file = !t.names.is_empty() || t.all_targets;
     let file_targets = if needs_file || p.targets.is_some() {
-        load_file_targets(p)?
+        load_file_targets_keyless(p, keyless)?
     } else {
         vec![]
     };
@@ -103,7 +120,7 @@ pub fn resolve(p: &ProjectArgs, t: &TargetArgs) -> Result<Resolved, Diagnostics>
         }
     }
     if let Some(url) = &t.base_url {
-        match adhoc(url, t, &models) {
+        match adhoc(url, t, &models, keyless) {
             Ok(x) => out.targets.push(x),
             Err(m) => diags.push(flag(m)),
         }
@@ -139,7 +156,12 @@ pub fn resolve(p: &ProjectArgs, t: &TargetArgs) -> Result<Resolved, Diagnostics>
     Ok(out)
 }
 
-fn adhoc(url: &str, t: &TargetArgs, models: &BTreeMap<String, String>) -> Result<Target, String> {
+fn adhoc(
+    url: &str,
+    t: &TargetArgs,
+    models: &BTreeMap<String, String>,
+    keyless: bool,
+) -> Result<Target, String> {
     let base_url = parse_base_url(url).map_err(|e| format!("invalid --base-url `{url}`: {e}"))?;
     let auth = match &t.api_key_env {
         None => Auth::None,
@@ -149,6 +171,7 @@ fn adhoc(url: &str, t: &TargetArgs, models: &BTreeMap<String, String>) -> Result
                 env: var.clone(),
                 key: Secret::new(k),
             },
+            None if keyless => Auth::None,
             None => {
                 return Err(format!(
                     "API key variable `{var}` (--api-key-env) is not set"

@@ -205,6 +205,17 @@ pub fn load_targets(
     text: &str,
     env: EnvLookup<'_>,
 ) -> Result<Vec<Target>, Diagnostics> {
+    load_targets_keyless(path, text, env, false)
+}
+
+/// Like [`load_targets`]; with `keyless` (replaying recordings: nothing reaches a live
+/// endpoint), a missing key variable leaves the target without auth instead of failing.
+pub fn load_targets_keyless(
+    path: &Path,
+    text: &str,
+    env: EnvLookup<'_>,
+    keyless: bool,
+) -> Result<Vec<Target>, Diagnostics> {
     let source: Arc<str> = text.into();
     let def: TargetsFileDef = parse_yaml(path, &source)?;
     let loc = Locator::new(&source);
@@ -303,6 +314,7 @@ pub fn load_targets(
                             env: var,
                             key: Secret::new(key),
                         },
+                        _ if keyless => Auth::None,
                         _ => {
                             problem(
                                 format!("API key variable `{var}` for target `{name}` is not set"),
@@ -524,6 +536,15 @@ mod tests {
         assert!(msgs.iter().any(|m| m.contains("scheme `ftp`")));
         assert!(msgs.iter().any(|m| m.contains("`NOPE_KEY`")));
         assert!(msgs.iter().any(|m| m.contains("unknown target `c`")));
+    }
+
+    #[test]
+    fn keyless_loading_tolerates_a_missing_key_variable() {
+        let text =
+            "targets:\n  g:\n    base_url: http://x/v1\n    auth: { api_key_env: NOPE_KEY }\n";
+        assert!(load_targets(Path::new("t.yaml"), text, &env_of(&[])).is_err());
+        let t = load_targets_keyless(Path::new("t.yaml"), text, &env_of(&[]), true).unwrap();
+        assert!(matches!(t[0].auth, Auth::None));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod html;
 mod images;
 mod media;
 mod reasoning;
+mod replay;
 mod streaming;
 mod structured_output;
 mod tools;

@@ -1,0 +1,372 @@
+//! `--record DIR`: after a run, turn every exchange of every finished case into a redacted
+//! recording file `DIR/<target>/<key>.json`, written atomically.
+//!
+//! Recording works from the `CaseRecord`s the run produced, so the executor needs no recording
+//! mode: what is written is exactly what the judge saw.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use super::format::{
+    self, KeyBody, RecordedChunk, RecordedError, RecordedRequest, RecordedResponse, Recording,
+};
+use crate::execute::CaseRecord;
+use crate::execute::exchange::{Exchange, Response, TransportErrorKind};
+use crate::execute::sse::{SseItem, SseParser};
+use crate::load::suite::AuthOverride;
+use crate::redact::{Redactor, is_sensitive_header};
+use crate::report::write::atomic_write;
+
+/// Write a recording for every distinct request of `records` (the first in plan order wins when
+/// several cases send the same request). Returns how many files were written.
+pub fn write_recordings(
+    dir: &Path,
+    records: &[std::sync::Arc<CaseRecord>],
+    redactor: &Redactor,
+) -> Result<usize, String> {
+    let mut files: BTreeMap<(String, String), Recording> = BTreeMap::new();
+    for rec in records {
+        for (i, step) in rec.steps.iter().enumerate() {
+            let Some(def) = rec.case.steps.get(i) else {
+                continue;
+            };
+            let ex = &step.exchange;
+            let unsent = ex.request.url.is_empty()
+                || ex
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == TransportErrorKind::Cancelled);
+            if unsent {
+                continue;
+            }
+            let path = relative_path(&ex.request.url, rec.target.base_url.as_str());
+            let auth = auth_mode(def.request.auth);
+            let key = format::key(&ex.request.method, &path, auth, &key_body(ex));
+            let dir_name = format::target_dir(&rec.target.name);
+            files
+                .entry((dir_name, key.clone()))
+                .or_insert_with(|| recording(&key, rec, &step.name, &path, auth, ex, redactor));
+        }
+    }
+    for ((target, key), rec) in &files {
+        let mut v = serde_json::to_value(rec).map_err(|e| e.to_string())?;
+        // Belt and braces: every string once more through the redactor.
+        redactor.json(&mut v);
+        let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n";
+        let text = redactor.text(&text);
+        let p = dir.join(target).join(format!("{key}.json"));
+        atomic_write(&p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(files.len())
+}
+
+/// The credential mode a step used, as the replay server sees it on the wire.
+pub fn auth_mode(a: AuthOverride) -> &'static str {
+    match a {
+        AuthOverride::Default => "default",
+        AuthOverride::None => "none",
+        AuthOverride::Invalid => "invalid",
+    }
+}
+
+/// The URL relative to the base URL (`chat/completions?x=1`); the whole URL if it escaped it.
+/// A query on the base URL is not part of the base (joining a path drops it).
+pub fn relative_path(url: &str, base: &str) -> String {
+    let base = base.split(['?', '#']).next().unwrap_or(base);
+    url.strip_prefix(base).unwrap_or(url).to_string()
+}
+
+/// What the body contributes to the key, as sent.
+pub fn key_body(ex: &Exchange) -> KeyBody<'_> {
+    let r = &ex.request;
+    if let Some(v) = &r.body {
+        return KeyBody::Json(v);
+    }
+    match &r.raw_body {
+        None => KeyBody::None,
+        Some(s) => {
+            // The executor summarises multipart bodies in `raw_body` and lets reqwest set the
+            // content type; a raw body is always sent as application/json.
+            let has_ct = r
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+            match s.strip_prefix(MULTIPART_PREFIX) {
+                Some(summary) if !has_ct => KeyBody::Multipart(summary),
+                _ => KeyBody::Raw(s),
+            }
+        }
+    }
+}
+
+/// How `SentRequest::raw_body` starts for a multipart body.
+pub const MULTIPART_PREFIX: &str = "multipart/form-data: ";
+
+fn recording(
+    key: &str,
+    rec: &CaseRecord,
+    step: &str,
+    path: &str,
+    auth: &str,
+    ex: &Exchange,
+    redactor: &Redactor,
+) -> Recording {
+    let headers = |h: &[(String, String)]| -> Vec<(String, String)> {
+        redactor
+            .headers(h)
+            .into_iter()
+            .filter(|(k, _)| !is_sensitive_header(k) && !format::is_hop_by_hop(k))
+            .collect()
+    };
+    let mut body = ex.request.body.clone();
+    if let Some(b) = body.as_mut() {
+        redactor.json(b);
+    }
+    Recording {
+        format: format::FORMAT.into(),
+        key: key.into(),
+        target: rec.target.name.clone(),
+        case: rec.case.full_id(),
+        step: step.into(),
+        request: RecordedRequest {
+            method: ex.request.method.clone(),
+            path: redactor
+                .text(&format::strip_credential_params(path))
+                .into_owned(),
+            auth: auth.into(),
+            headers: headers(&ex.request.headers),
+            body,
+            raw_body: ex
+                .request
+                .raw_body
+                .as_deref()
+                .map(|s| redactor.text(s).into_owned()),
+        },
+        response: ex.response.as_ref().map(|r| RecordedResponse {
+            status: r.status,
+            headers: headers(&r.headers),
+            headers_ms: ex.timings.headers_ms,
+            ..body_of(r, ex.timings.total_ms, redactor)
+        }),
+        error: ex.error.as_ref().map(|e| RecordedError {
+            kind: serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            message: redactor.text(&e.message).into_owned(),
+        }),
+    }
+}
+
+/// The body fields of a recorded response (status and headers are filled in by the caller).
+fn body_of(r: &Response, total_ms: f64, redactor: &Redactor) -> RecordedResponse {
+    let mut out = RecordedResponse {
+        status: r.status,
+        headers: vec![],
+        headers_ms: None,
+        body_json: None,
+        body_text: None,
+        body_base64: None,
+        events: None,
+    };
+    if let Some(items) = &r.sse {
+        out.events = Some(
+            chunk_events(&r.body, items, total_ms)
+                .into_iter()
+                .map(|(bytes, first, at)| {
+                    let (raw, raw_base64) = text_or_base64(bytes, redactor);
+                    RecordedChunk {
+                        first_byte_ms: first,
+                        at_ms: at,
+                        raw,
+                        raw_base64,
+                    }
+                })
+                .collect(),
+        );
+        return out;
+    }
+    if r.body.is_empty() {
+        return out;
+    }
+    // JSON is kept as JSON only when replaying it compactly gives back the same bytes, so a
+    // reason quoting the body reads the same in replay.
+    if let Some(v) = &r.json
+        && serde_json::to_vec(v).is_ok_and(|b| b == r.body)
+    {
+        let mut v = v.clone();
+        redactor.json(&mut v);
+        out.body_json = Some(v);
+        return out;
+    }
+    (out.body_text, out.body_base64) = text_or_base64(&r.body, redactor);
+    out
+}
+
+fn text_or_base64(bytes: &[u8], redactor: &Redactor) -> (Option<String>, Option<String>) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Some(redactor.text(s).into_owned()), None),
+        Err(_) => {
+            let mut b = bytes.to_vec();
+            for secret in redactor.registry().snapshot() {
+                b = replace_bytes(&b, secret.as_bytes(), crate::redact::MASK.as_bytes());
+            }
+            (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(b)),
+            )
+        }
+    }
+}
+
+fn replace_bytes(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    if needle.is_empty() {
+        return hay.to_vec();
+    }
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Cut an SSE body into events (each up to and including its terminating blank line; a trailing
+/// unterminated part is the last chunk), each with (first byte, complete) arrival offsets in ms
+/// taken from the parsed items of the live exchange.
+///
+/// The live parser's items carry arrival times but not byte positions; re-parsing the chunks
+/// with a chunk's *index* as its arrival time maps every live item to the chunk it came from.
+pub fn chunk_events<'a>(
+    body: &'a [u8],
+    live: &[SseItem],
+    total_ms: f64,
+) -> Vec<(&'a [u8], f64, f64)> {
+    let chunks = split_events(body);
+    let mut parser = SseParser::new();
+    let mut reparsed = Vec::new();
+    for (i, c) in chunks.iter().enumerate() {
+        parser.feed_into(c, Duration::from_nanos(i as u64), &mut reparsed);
+    }
+    reparsed.extend(parser.finish(Duration::from_nanos(chunks.len().saturating_sub(1) as u64)));
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let idx = |d: Duration| (d.as_nanos() as usize).min(chunks.len().saturating_sub(1));
+    let mut at: Vec<Option<f64>> = vec![None; chunks.len()];
+    let mut first: Vec<Option<f64>> = vec![None; chunks.len()];
+    for (re, lv) in reparsed.iter().zip(live) {
+        let (i, t) = match (re, lv) {
+            (SseItem::Event(r), SseItem::Event(l)) => {
+                let j = idx(r.first_byte_at);
+                let f = ms(l.first_byte_at);
+                first[j] = Some(first[j].map_or(f, |x: f64| x.min(f)));
+                (idx(r.at), ms(l.at))
+            }
+            (SseItem::Comment { at: r, .. }, SseItem::Comment { at: l, .. }) => (idx(*r), ms(*l)),
+            (SseItem::Problem(r), SseItem::Problem(l)) => (idx(r.at), ms(l.at)),
+            // Not the same item: the body was not the stream the items came from; stop mapping.
+            _ => break,
+        };
+        at[i] = Some(at[i].map_or(t, |x: f64| x.max(t)));
+    }
+    let mut prev = 0.0_f64;
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let a = at[i]
+                .unwrap_or(if i + 1 == at.len() { total_ms } else { prev })
+                .max(prev);
+            let f = first[i].unwrap_or(a).clamp(prev, a);
+            prev = a;
+            (c, f, a)
+        })
+        .collect()
+}
+
+/// Split an event stream after every blank line (`\n`, `\r\n` or `\r` line ends).
+pub fn split_events(body: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let (mut start, mut line_start, mut i) = (0, 0, 0);
+    while i < body.len() {
+        let b = body[i];
+        if b == b'\n' || b == b'\r' {
+            let mut end = i + 1;
+            if b == b'\r' && body.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            if i == line_start {
+                out.push(&body[start..end]);
+                start = end;
+            }
+            line_start = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if start < body.len() {
+        out.push(&body[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execute::sse::SseParser;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path("http://h/v1/chat/completions?alt=sse", "http://h/v1/?key=k"),
+            "chat/completions?alt=sse"
+        );
+        assert_eq!(
+            relative_path("http://h/models", "http://h/v1/"),
+            "http://h/models"
+        );
+    }
+
+    #[test]
+    fn splits_on_every_line_ending() {
+        let body = b"data: a\n\n: c\r\n\r\ndata: b\r\rdata: tail";
+        let parts: Vec<&[u8]> = split_events(body);
+        assert_eq!(
+            parts,
+            vec![
+                &b"data: a\n\n"[..],
+                &b": c\r\n\r\n"[..],
+                &b"data: b\r\r"[..],
+                &b"data: tail"[..]
+            ]
+        );
+        assert_eq!(parts.concat(), body.to_vec());
+    }
+
+    #[test]
+    fn chunks_get_the_live_arrival_times() {
+        let body = b"data: one\n\n: ping\n\ndata: two\n\ndata: [DONE]\n\n";
+        // As the executor would have parsed it: one network chunk per event, 10 ms apart.
+        let mut p = SseParser::new();
+        let mut live = Vec::new();
+        for (i, c) in split_events(body).iter().enumerate() {
+            live.extend(p.feed(c, Duration::from_millis(10 * (i as u64 + 1))));
+        }
+        live.extend(p.finish(Duration::from_millis(50)));
+        let chunks = chunk_events(body, &live, 55.0);
+        let times: Vec<(f64, f64)> = chunks.iter().map(|(_, f, a)| (*f, *a)).collect();
+        assert_eq!(
+            times,
+            vec![(10.0, 10.0), (20.0, 20.0), (30.0, 30.0), (40.0, 40.0)]
+        );
+    }
+}
