@@ -10,3 +10,4 @@ pub mod load;
 pub mod plan;
 pub mod redact;
 pub mod report;
+pub mod snapshot;
