@@ -303,9 +303,18 @@ fn problem(
 
 /// The first differing line (one line, for the reason) and the unified diff.
 pub fn diff(stored: &str, current: &str, name: &str) -> (String, String) {
-    let d = similar::TextDiff::from_lines(stored, current);
-    let old: Vec<&str> = stored.lines().collect();
-    let new: Vec<&str> = current.lines().collect();
+    // The first difference is found ignoring trailing commas: pretty JSON adds one to the line
+    // before an inserted key, which is not the line worth naming.
+    let strip = |t: &str| -> String {
+        t.lines()
+            .map(|l| l.strip_suffix(',').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (old_s, new_s) = (strip(stored), strip(current));
+    let d = similar::TextDiff::from_lines(&old_s, &new_s);
+    let old: Vec<&str> = old_s.lines().collect();
+    let new: Vec<&str> = new_s.lines().collect();
     let first = d
         .ops()
         .iter()
@@ -329,7 +338,7 @@ pub fn diff(stored: &str, current: &str, name: &str) -> (String, String) {
             }
         })
         .unwrap_or_else(|| "whitespace differs".into());
-    let unified = d
+    let unified = similar::TextDiff::from_lines(stored, current)
         .unified_diff()
         .context_radius(3)
         .header(name, "this run")
@@ -402,6 +411,8 @@ mod tests {
         );
         let (first, _) = diff("{\n}\n", "{\n  \"b\": 1\n}\n", "x");
         assert_eq!(first, "line 2: `\"b\": 1` added");
+        let (first, _) = diff("{\n  \"a\": 1\n}\n", "{\n  \"a\": 1,\n  \"b\": 2\n}\n", "x");
+        assert_eq!(first, "line 3: `\"b\": 2` added");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod html;
 mod images;
 mod media;
 mod reasoning;
+mod snapshots_store;
 mod streaming;
 mod structured_output;
 mod tools;
