@@ -6,8 +6,11 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Usage or configuration error: bad flags, bad YAML, unknown target, missing key variable.
 pub const CONFIG: u8 = 2;
+/// `--snapshots pending` in CI left snapshots for review (`llm-parity snapshots review`); every
+/// gated case passed. A failure takes precedence (exit 1).
+pub const SNAPSHOTS_PENDING: u8 = 3;
 /// Interrupted (SIGINT/SIGTERM): partial reports were written for the finished cases.
 pub const INTERRUPTED: u8 = 130;
 
 /// The table, for `--help` and docs.
-pub const TABLE: &str = "exit codes: 0 all gated cases passed; 1 a gated case failed or errored; 2 usage or configuration error; 130 interrupted (partial reports written)";
+pub const TABLE: &str = "exit codes: 0 all gated cases passed; 1 a gated case failed or errored; 2 usage or configuration error; 3 snapshots pending review (--snapshots pending in CI); 130 interrupted (partial reports written)";

@@ -27,6 +27,8 @@ pub enum Command {
     Validate(ProjectArgs),
     /// Serve the built-in reference endpoint (for client tests).
     Serve(ServeArgs),
+    /// Review, accept or reject pending snapshots (`.snap.new` files).
+    Snapshots(SnapshotsArgs),
 }
 
 /// Where the project's inputs are.
@@ -133,6 +135,54 @@ pub struct RunArgs {
     /// Serve the recordings in DIR instead of the live endpoints; no key variable is needed.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings")]
     pub replay: Option<PathBuf>,
+    /// Snapshots: verify (write nothing), new (write missing), update (overwrite changed),
+    /// pending (write `.snap.new` files for `llm-parity snapshots review`).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "verify")]
+    pub snapshots: SnapshotsFlag,
+    /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`).
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshots_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SnapshotsFlag {
+    Verify,
+    New,
+    Update,
+    Pending,
+}
+
+impl From<SnapshotsFlag> for crate::snapshot::Action {
+    fn from(f: SnapshotsFlag) -> Self {
+        match f {
+            SnapshotsFlag::Verify => Self::Verify,
+            SnapshotsFlag::New => Self::New,
+            SnapshotsFlag::Update => Self::Update,
+            SnapshotsFlag::Pending => Self::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SnapshotsAction {
+    /// Print each pending snapshot's diff against the stored one.
+    Review,
+    /// Move each pending `.snap.new` over its `.snap`.
+    Accept,
+    /// Delete each pending `.snap.new`.
+    Reject,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {
+    #[arg(value_enum)]
+    pub action: SnapshotsAction,
+    /// Only snapshots whose `<target>/<suite>/<case>` matches this glob (default: all).
+    #[arg(value_name = "GLOB")]
+    pub glob: Option<String>,
+    /// Where snapshots are stored.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshots_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -140,6 +140,17 @@ pub fn run(args: RunArgs) -> u8 {
         if let Some(r) = &replay {
             r.apply(&mut result.records, &project.schemas);
         }
+        let snapshot_options = crate::snapshot::Options {
+            action: args.snapshots.into(),
+            dir: args.snapshots_dir.clone(),
+            ci: crate::snapshot::is_ci(),
+        };
+        let snapshots = crate::snapshot::apply(
+            &mut result.records,
+            &project.suites,
+            &snapshot_options,
+            &redactor,
+        );
         let meta = RunMeta {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
@@ -154,6 +165,12 @@ pub fn run(args: RunArgs) -> u8 {
             redactor.text(&report::terminal::render(&report, args.wide))
         );
         write_step_summary(&report);
+        if !snapshots.is_empty() {
+            eprintln!(
+                "{}",
+                redactor.text(&snapshots.line(snapshot_options.action))
+            );
+        }
         match written {
             Ok(paths) => eprintln!("reports: {}", paths.join(", ")),
             Err(e) => {
@@ -177,7 +194,11 @@ pub fn run(args: RunArgs) -> u8 {
             );
             exit::INTERRUPTED
         } else if report.gate_passes(args.allow_flaky) {
-            exit::OK
+            if snapshot_options.ci && !snapshots.pending.is_empty() {
+                exit::SNAPSHOTS_PENDING
+            } else {
+                exit::OK
+            }
         } else {
             exit::FAILED
         }

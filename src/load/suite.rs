@@ -24,6 +24,8 @@ pub struct Suite {
     pub description: String,
     pub file: std::path::PathBuf,
     pub cases: Vec<Arc<Case>>,
+    /// Snapshot redaction selectors (`redact:`), applied to every snapshotted case.
+    pub redact: Vec<crate::snapshot::Selector>,
 }
 
 #[derive(Debug)]
@@ -38,6 +40,8 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// Model roles the request templates need; a target missing one skips the case.
     pub roles: Vec<String>,
+    /// How the case's responses are snapshotted (`snapshot:`); `None`: not snapshotted.
+    pub snapshot: Option<crate::snapshot::Mode>,
 }
 
 impl Case {
@@ -173,6 +177,8 @@ struct SuiteDef {
     suite: String,
     description: String,
     cases: Vec<CaseDef>,
+    #[serde(default)]
+    redact: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +198,8 @@ struct CaseDef {
     expect: Option<ExpectDef>,
     #[serde(default)]
     steps: Vec<StepDef>,
+    #[serde(default)]
+    snapshot: Option<crate::snapshot::Mode>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +314,20 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             )
             .expected("lowercase letters, digits, `_` and `-`"),
         );
+    }
+
+    let mut redact = Vec::new();
+    for p in &def.redact {
+        match crate::snapshot::Selector::parse(p) {
+            Ok(s) => redact.push(s),
+            Err(e) => diags.push(
+                diag(
+                    format!("invalid redaction selector `{p}`: {e}"),
+                    loc.find(0, p),
+                )
+                .expected("a JSONPath such as `$.choices[*].message.content`"),
+            ),
+        }
     }
 
     let fixtures = FixtureResolver {
@@ -446,6 +468,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             notes: cdef.notes,
             steps,
             roles,
+            snapshot: cdef.snapshot,
         }));
     }
     if diags.is_empty() {
@@ -454,6 +477,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             description: def.description,
             file: path.to_path_buf(),
             cases,
+            redact,
         })
     } else {
         Err(diags)

@@ -101,6 +101,7 @@ pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> RunOutput {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_MODEL")
+        .env_remove("CI")
         .env("NO_COLOR", "1")
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null());

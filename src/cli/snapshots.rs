@@ -1,0 +1,46 @@
+//! `llm-parity snapshots review|accept|reject [GLOB]`: print, accept or reject pending snapshots.
+
+use super::args::{SnapshotsAction, SnapshotsArgs};
+use crate::exit;
+use crate::snapshot::review;
+
+pub fn run(a: &SnapshotsArgs) -> u8 {
+    let pending = match review::select(&a.snapshots_dir, a.glob.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return super::usage_error(&e),
+    };
+    if pending.is_empty() {
+        let scope = a
+            .glob
+            .as_deref()
+            .map(|g| format!(" matching `{g}`"))
+            .unwrap_or_default();
+        println!(
+            "no pending snapshots{scope} in {}",
+            a.snapshots_dir.display()
+        );
+        return exit::OK;
+    }
+    let mut failed = false;
+    for p in &pending {
+        let res = match a.action {
+            SnapshotsAction::Review => review::render_review(p).map(|text| print!("{text}")),
+            SnapshotsAction::Accept => {
+                review::accept(p).map(|()| println!("accepted {} → {}", p.id, p.snap.display()))
+            }
+            SnapshotsAction::Reject => review::reject(p)
+                .map(|()| println!("rejected {} (deleted {})", p.id, p.new.display())),
+        };
+        if let Err(e) = res {
+            eprintln!("error: {e}");
+            failed = true;
+        }
+    }
+    if a.action == SnapshotsAction::Review {
+        println!(
+            "{} pending snapshot(s): `llm-parity snapshots accept [GLOB]` or `llm-parity snapshots reject [GLOB]`",
+            pending.len()
+        );
+    }
+    if failed { exit::CONFIG } else { exit::OK }
+}

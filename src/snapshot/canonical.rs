@@ -1,0 +1,279 @@
+//! The canonical snapshot document of a case: what its responses look like once the volatile
+//! parts are gone, in one of three modes. Pure: no I/O, so it is unit-tested like the judge.
+//!
+//! - `shape`: every value replaced by its type, arrays of one shape collapsed
+//!   ([`crate::judge::shape::shape`]) — it pins the wire structure, not the wording;
+//! - `exact`: the body as received — for deterministic requests;
+//! - `stream`: the reassembled message plus the collapsed sequence of event kinds
+//!   ([`super::stream`]) — stable however the endpoint chunks its stream.
+//!
+//! In every mode volatile fields are redacted afterwards (the built-in rules below plus the
+//! suite's JSONPath selectors), and object keys are sorted, so the document is canonical.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use serde_json_path::JsonPath;
+
+use super::stream;
+use crate::execute::exchange::Exchange;
+use crate::execute::sse::SseItem;
+use crate::judge::shape::shape;
+
+/// What a redacted value becomes.
+pub const REDACTED: &str = "[redacted]";
+
+/// How a case's responses are snapshotted (the case-level `snapshot:` key of a suite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Shape,
+    Exact,
+    Stream,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Shape => "shape",
+            Mode::Exact => "exact",
+            Mode::Stream => "stream",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One redaction selector of a suite (`redact: ["$.choices[*].message.content"]`), compiled at
+/// load time. It applies to the document's response body — or, in `stream` mode, to the
+/// reassembled message, which has the shape of a `chat.completion`.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    pub source: String,
+    pub path: JsonPath,
+}
+
+impl Selector {
+    pub fn parse(source: &str) -> Result<Self, String> {
+        JsonPath::parse(source)
+            .map(|path| Selector {
+                source: source.to_string(),
+                path,
+            })
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Keys whose scalar values change on every call: ids, timestamps, fingerprints.
+fn volatile_key(key: &str) -> bool {
+    matches!(key, "id" | "created" | "system_fingerprint") || key.ends_with("_at")
+}
+
+/// The built-in redactions: scalar values of volatile keys anywhere, and every scalar inside a
+/// `usage` object (token counts differ between calls even for the same answer).
+pub fn redact_volatile(v: &mut Value) {
+    fn walk(v: &mut Value, in_usage: bool) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    let scalar = !child.is_object() && !child.is_array();
+                    if scalar && (in_usage || volatile_key(k)) {
+                        *child = Value::String(REDACTED.into());
+                    } else {
+                        walk(child, in_usage || (k == "usage" && child.is_object()));
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, in_usage)),
+            _ => {}
+        }
+    }
+    walk(v, false);
+}
+
+/// Replace every node a selector matches by [`REDACTED`].
+pub fn redact_selected(v: &mut Value, selectors: &[Selector]) {
+    for s in selectors {
+        let pointers: Vec<String> = s
+            .path
+            .query_located(v)
+            .locations()
+            .map(|l| l.to_json_pointer())
+            .collect();
+        for p in pointers {
+            if let Some(node) = v.pointer_mut(&p) {
+                *node = Value::String(REDACTED.into());
+            }
+        }
+    }
+}
+
+/// Object keys sorted at every level (independent of serde_json's map features).
+pub fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// The redacted, canonical view of a value in `shape` or `exact` mode.
+fn canonical_value(mode: Mode, v: &Value, selectors: &[Selector]) -> Value {
+    let mut out = if mode == Mode::Shape {
+        shape(v)
+    } else {
+        v.clone()
+    };
+    redact_volatile(&mut out);
+    redact_selected(&mut out, selectors);
+    out
+}
+
+/// The body of a response as a JSON value: the parsed JSON, the SSE data events (JSON where they
+/// parse), or the text.
+fn body_value(ex: &Exchange) -> Value {
+    let Some(resp) = &ex.response else {
+        return Value::Null;
+    };
+    if let Some(j) = &resp.json {
+        return j.clone();
+    }
+    if let Some(items) = &resp.sse {
+        return Value::Array(
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    SseItem::Event(e) => {
+                        Some(serde_json::from_str(&e.data).unwrap_or(Value::String(e.data.clone())))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        );
+    }
+    if resp.body.is_empty() {
+        Value::Null
+    } else {
+        Value::String(String::from_utf8_lossy(&resp.body).into_owned())
+    }
+}
+
+/// The document of one exchange.
+fn exchange_document(mode: Mode, ex: &Exchange, selectors: &[Selector]) -> Map<String, Value> {
+    let mut doc = Map::new();
+    let Some(resp) = &ex.response else {
+        doc.insert("status".into(), Value::Null);
+        return doc;
+    };
+    doc.insert("status".into(), Value::from(resp.status));
+    match (mode, &resp.sse) {
+        (Mode::Stream, Some(_)) => {
+            doc.insert(
+                "events".into(),
+                Value::Array(
+                    stream::event_kinds(resp.sse_events())
+                        .into_iter()
+                        .map(Value::String)
+                        .collect(),
+                ),
+            );
+            let mut message = stream::reassemble(resp.sse_events());
+            redact_volatile(&mut message);
+            redact_selected(&mut message, selectors);
+            doc.insert("message".into(), message);
+        }
+        // A `stream` case answered without a stream: the body shows what came instead.
+        (Mode::Stream, None) => {
+            doc.insert("events".into(), Value::Array(vec![]));
+            doc.insert(
+                "body".into(),
+                canonical_value(Mode::Exact, &body_value(ex), selectors),
+            );
+        }
+        (m, _) => {
+            doc.insert(
+                "body".into(),
+                canonical_value(m, &body_value(ex), selectors),
+            );
+        }
+    }
+    doc
+}
+
+/// The canonical document of a case: one exchange's document, or `{"steps": [...]}` (each with
+/// its `step` name) for a multi-step case.
+pub fn document(mode: Mode, steps: &[(&str, &Exchange)], selectors: &[Selector]) -> Value {
+    let doc = match steps {
+        [(_, ex)] => Value::Object(exchange_document(mode, ex, selectors)),
+        many => Value::Object(Map::from_iter([(
+            "steps".to_string(),
+            Value::Array(
+                many.iter()
+                    .map(|(name, ex)| {
+                        let mut d = exchange_document(mode, ex, selectors);
+                        d.insert("step".into(), Value::String(name.to_string()));
+                        Value::Object(d)
+                    })
+                    .collect(),
+            ),
+        )])),
+    };
+    sorted(doc)
+}
+
+/// The document as snapshot text: pretty JSON, sorted keys, a final newline.
+pub fn render(doc: &Value) -> String {
+    serde_json::to_string_pretty(&sorted(doc.clone())).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn volatile_fields_and_usage_numbers_are_redacted() {
+        let mut v = json!({
+            "id": "chatcmpl-1", "created": 17, "model": "m", "system_fingerprint": null,
+            "choices": [{"message": {"tool_calls": [{"id": "call_1", "function": {"name": "f"}}]}}],
+            "usage": {"prompt_tokens": 3, "details": {"cached_tokens": 0}},
+            "batch": {"created_at": 5, "status": "done"}
+        });
+        redact_volatile(&mut v);
+        assert_eq!(v["id"], REDACTED);
+        assert_eq!(v["created"], REDACTED);
+        assert_eq!(v["system_fingerprint"], REDACTED);
+        assert_eq!(v["model"], "m");
+        assert_eq!(v["choices"][0]["message"]["tool_calls"][0]["id"], REDACTED);
+        assert_eq!(v["usage"]["prompt_tokens"], REDACTED);
+        assert_eq!(v["usage"]["details"]["cached_tokens"], REDACTED);
+        assert_eq!(v["batch"]["created_at"], REDACTED);
+        assert_eq!(v["batch"]["status"], "done");
+    }
+
+    #[test]
+    fn selectors_redact_every_match() {
+        let mut v =
+            json!({"choices": [{"message": {"content": "a"}}, {"message": {"content": "b"}}]});
+        let s = Selector::parse("$.choices[*].message.content").unwrap();
+        redact_selected(&mut v, &[s]);
+        assert_eq!(v["choices"][0]["message"]["content"], REDACTED);
+        assert_eq!(v["choices"][1]["message"]["content"], REDACTED);
+        assert!(Selector::parse("$.[").is_err());
+    }
+
+    #[test]
+    fn rendering_sorts_keys() {
+        let text = render(&json!({"b": 1, "a": {"d": 2, "c": 3}}));
+        assert!(text.find("\"a\"").unwrap() < text.find("\"b\"").unwrap());
+        assert!(text.find("\"c\"").unwrap() < text.find("\"d\"").unwrap());
+        assert!(text.ends_with("}\n"));
+    }
+}

@@ -1,0 +1,73 @@
+//! `llm-parity snapshots review|accept|reject [GLOB]`: the explicit steps that turn pending
+//! `.snap.new` files into stored snapshots (or drop them). GLOB matches `<target>/<suite>/<case>`
+//! like `--filter` (`*` crosses `/`); without one, every pending snapshot.
+
+use std::path::Path;
+
+use globset::{Glob, GlobMatcher};
+
+use super::store::{self, Pending};
+use super::verify::diff;
+
+/// The pending snapshots under `dir` that match `glob`.
+pub fn select(dir: &Path, glob: Option<&str>) -> Result<Vec<Pending>, String> {
+    let matcher: Option<GlobMatcher> = match glob {
+        None => None,
+        Some(g) => Some(
+            Glob::new(g)
+                .map_err(|e| format!("invalid snapshot glob `{g}`: {e} (expected a glob over `<target>/<suite>/<case>`, e.g. `reference/chat/*`)"))?
+                .compile_matcher(),
+        ),
+    };
+    Ok(store::pending(dir)?
+        .into_iter()
+        .filter(|p| matcher.as_ref().is_none_or(|m| m.is_match(&p.id)))
+        .collect())
+}
+
+/// The text `review` prints for one pending snapshot: its id, then the diff against the stored
+/// snapshot (or the whole new snapshot when none is stored).
+pub fn render_review(p: &Pending) -> Result<String, String> {
+    let new = store::read(&p.new)?.ok_or_else(|| format!("{} disappeared", p.new.display()))?;
+    let old = store::read(&p.snap)?;
+    let mut out = format!(
+        "── {} ({} mode, model {}, {})\n",
+        p.id, new.header.mode, new.header.model, new.header.tool
+    );
+    match old {
+        Some(old) if old.body == new.body => {
+            out.push_str("  unchanged (accepting only drops the .new file)\n")
+        }
+        Some(old) => {
+            let (first, d) = diff(&old.body, &new.body, &p.snap.display().to_string());
+            let d = d.replacen("+++ this run", &format!("+++ {}", p.new.display()), 1);
+            out.push_str(&format!("  changed: {first}\n{d}"));
+        }
+        None => {
+            out.push_str(&format!(
+                "  new snapshot ({} is absent)\n",
+                p.snap.display()
+            ));
+            for line in new.body.lines() {
+                out.push_str(&format!("+{line}\n"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Accept: the `.snap.new` replaces the `.snap` (a rename: atomic on one file system).
+pub fn accept(p: &Pending) -> Result<(), String> {
+    std::fs::rename(&p.new, &p.snap).map_err(|e| {
+        format!(
+            "cannot move {} to {}: {e}",
+            p.new.display(),
+            p.snap.display()
+        )
+    })
+}
+
+/// Reject: the `.snap.new` is deleted; the stored snapshot stays.
+pub fn reject(p: &Pending) -> Result<(), String> {
+    store::remove(&p.new).map(|_| ())
+}

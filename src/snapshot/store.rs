@@ -1,0 +1,257 @@
+//! Snapshot files: `<dir>/<target>/<suite>/<case>.snap` — a short header, then the canonical
+//! document. Pending changes go to `<case>.snap.new` beside it (insta's convention) until they
+//! are accepted or rejected. Every write is atomic.
+
+use std::path::{Path, PathBuf};
+
+use crate::report::write::atomic_write;
+
+/// Suffix of a stored snapshot, and of a pending one.
+pub const EXT: &str = "snap";
+pub const NEW_EXT: &str = "snap.new";
+
+/// The header of a snapshot file: where it came from. Not compared — only the body is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub suite: String,
+    pub case: String,
+    pub target: String,
+    pub model: String,
+    pub tool: String,
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotFile {
+    pub header: Header,
+    /// The canonical document (pretty JSON, sorted keys, final newline).
+    pub body: String,
+}
+
+/// A target name as a directory name: anything but letters, digits, `.`, `_` and `-` becomes
+/// `_` (`reference:gemini-compat` → `reference_gemini-compat`), so no name can leave the
+/// snapshot directory.
+pub fn dir_name(target: &str) -> String {
+    let s: String = target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.chars().all(|c| c == '.') {
+        "_".into()
+    } else {
+        s
+    }
+}
+
+/// `<target>/<suite>/<case>`: the id review globs match.
+pub fn snapshot_id(target: &str, suite: &str, case: &str) -> String {
+    format!("{}/{suite}/{case}", dir_name(target))
+}
+
+pub fn path_for(dir: &Path, target: &str, suite: &str, case: &str) -> PathBuf {
+    dir.join(dir_name(target))
+        .join(suite)
+        .join(format!("{case}.{EXT}"))
+}
+
+/// The pending file beside a snapshot.
+pub fn pending_path(snap: &Path) -> PathBuf {
+    let mut s = snap.as_os_str().to_owned();
+    s.push(".new");
+    PathBuf::from(s)
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+pub fn render(file: &SnapshotFile) -> String {
+    let h = &file.header;
+    format!(
+        "---\nsuite: {}\ncase: {}\ntarget: {}\nmodel: {}\ntool: {}\nmode: {}\n---\n{}",
+        one_line(&h.suite),
+        one_line(&h.case),
+        one_line(&h.target),
+        one_line(&h.model),
+        one_line(&h.tool),
+        one_line(&h.mode),
+        file.body
+    )
+}
+
+/// Line endings normalised (a checkout may have turned `\n` into `\r\n`), one final newline.
+pub fn normalize(body: &str) -> String {
+    let b = body.replace("\r\n", "\n");
+    format!("{}\n", b.trim_end())
+}
+
+pub fn parse(text: &str) -> Result<SnapshotFile, String> {
+    let text = text.replace("\r\n", "\n");
+    let rest = text
+        .strip_prefix("---\n")
+        .ok_or("expected a `---` header line first")?;
+    let (head, body) = rest
+        .split_once("\n---\n")
+        .ok_or("expected a `---` line closing the header")?;
+    let mut h = Header {
+        suite: String::new(),
+        case: String::new(),
+        target: String::new(),
+        model: String::new(),
+        tool: String::new(),
+        mode: String::new(),
+    };
+    for line in head.lines() {
+        let (k, v) = line
+            .split_once(':')
+            .ok_or_else(|| format!("expected `key: value` in the header, found `{line}`"))?;
+        let v = v.trim().to_string();
+        match k.trim() {
+            "suite" => h.suite = v,
+            "case" => h.case = v,
+            "target" => h.target = v,
+            "model" => h.model = v,
+            "tool" => h.tool = v,
+            "mode" => h.mode = v,
+            // Unknown keys from a newer tool version are kept out of the comparison anyway.
+            _ => {}
+        }
+    }
+    Ok(SnapshotFile {
+        header: h,
+        body: normalize(body),
+    })
+}
+
+/// Read a snapshot: `Ok(None)` when there is none.
+pub fn read(path: &Path) -> Result<Option<SnapshotFile>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => parse(&t)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+pub fn write(path: &Path, file: &SnapshotFile) -> Result<(), String> {
+    atomic_write(path, render(file).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Remove a file if it exists.
+pub fn remove(path: &Path) -> Result<bool, String> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("cannot remove {}: {e}", path.display())),
+    }
+}
+
+/// A pending snapshot found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// `<target>/<suite>/<case>`.
+    pub id: String,
+    /// The `.snap.new` file.
+    pub new: PathBuf,
+    /// The `.snap` file it would replace (which may not exist).
+    pub snap: PathBuf,
+}
+
+/// Every `.snap.new` under `dir` (three levels: target, suite, case), sorted by id.
+pub fn pending(dir: &Path) -> Result<Vec<Pending>, String> {
+    let mut out = Vec::new();
+    let subdirs = |p: &Path| -> Result<Vec<PathBuf>, String> {
+        match std::fs::read_dir(p) {
+            Ok(rd) => Ok(rd.flatten().map(|e| e.path()).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
+            Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+        }
+    };
+    for target in subdirs(dir)?.into_iter().filter(|p| p.is_dir()) {
+        for suite in subdirs(&target)?.into_iter().filter(|p| p.is_dir()) {
+            for file in subdirs(&suite)? {
+                let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let Some(case) = name.strip_suffix(&format!(".{NEW_EXT}")) else {
+                    continue;
+                };
+                let seg = |p: &Path| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                };
+                out.push(Pending {
+                    id: format!("{}/{}/{case}", seg(&target), seg(&suite)),
+                    snap: suite.join(format!("{case}.{EXT}")),
+                    new: file,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SnapshotFile {
+        SnapshotFile {
+            header: Header {
+                suite: "chat".into(),
+                case: "basic".into(),
+                target: "reference".into(),
+                model: "ref-chat".into(),
+                tool: "llm-parity 0.1.0".into(),
+                mode: "shape".into(),
+            },
+            body: "{\n  \"a\": \"string\"\n}\n".into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_and_tolerates_crlf() {
+        let f = sample();
+        let text = render(&f);
+        assert_eq!(parse(&text).unwrap(), f);
+        assert_eq!(parse(&text.replace('\n', "\r\n")).unwrap(), f);
+        assert!(parse("{}").is_err());
+    }
+
+    #[test]
+    fn target_names_stay_inside_the_directory() {
+        assert_eq!(
+            dir_name("reference:gemini-compat"),
+            "reference_gemini-compat"
+        );
+        assert_eq!(dir_name("../x"), ".._x");
+        assert_eq!(dir_name(".."), "_");
+        assert_eq!(
+            path_for(Path::new("s"), "a/b", "chat", "basic"),
+            Path::new("s/a_b/chat/basic.snap")
+        );
+    }
+
+    #[test]
+    fn finds_pending_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = path_for(dir.path(), "t", "chat", "basic");
+        write(&pending_path(&snap), &sample()).unwrap();
+        write(&path_for(dir.path(), "t", "chat", "other"), &sample()).unwrap();
+        let p = pending(dir.path()).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].id, "t/chat/basic");
+        assert_eq!(p[0].snap, snap);
+        assert!(pending(&dir.path().join("absent")).unwrap().is_empty());
+    }
+}
