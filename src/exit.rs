@@ -6,8 +6,11 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Usage or configuration error: bad flags, bad YAML, unknown target, missing key variable.
 pub const CONFIG: u8 = 2;
+/// `runbook` only: GO WITH CAVEATS — every used feature passes on NEW; deviations remain in
+/// features the app does not use (or warnings).
+pub const CAVEATS: u8 = 3;
 /// Interrupted (SIGINT/SIGTERM): partial reports were written for the finished cases.
 pub const INTERRUPTED: u8 = 130;
 
 /// The table, for `--help` and docs.
-pub const TABLE: &str = "exit codes: 0 all gated cases passed; 1 a gated case failed or errored; 2 usage or configuration error; 130 interrupted (partial reports written)";
+pub const TABLE: &str = "exit codes: 0 all gated cases passed; 1 a gated case failed or errored; 2 usage or configuration error; 3 runbook GO WITH CAVEATS; 130 interrupted (partial reports written)";

@@ -11,3 +11,4 @@ pub mod plan;
 pub mod record;
 pub mod redact;
 pub mod report;
+pub mod runbook;

@@ -27,6 +27,8 @@ pub enum Command {
     Validate(ProjectArgs),
     /// Serve the built-in reference endpoint (for client tests).
     Serve(ServeArgs),
+    /// Migration smoke test: OLD vs NEW endpoint, ending in GO / GO WITH CAVEATS / NO-GO.
+    Runbook(Box<super::runbook::RunbookArgs>),
 }
 
 /// Where the project's inputs are.

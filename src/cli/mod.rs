@@ -2,6 +2,7 @@
 
 pub mod args;
 mod run;
+pub mod runbook;
 pub mod targets;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ pub fn main() -> ExitCode {
         Command::List(a) => list(a.what, &a.project),
         Command::Validate(p) => validate(&p),
         Command::Serve(a) => serve(a),
+        Command::Runbook(a) => runbook::run(*a),
     };
     ExitCode::from(code)
 }
