@@ -228,7 +228,7 @@ fn usage(s: &mut String, rb: &Runbook) {
         u.old.completion_tokens, u.new.completion_tokens
     );
     let cost = |c: Option<f64>| {
-        c.map(|c| format!("{c:.6}"))
+        c.map(|c| format!("{c:.8}"))
             .unwrap_or_else(|| "— (no pricing)".into())
     };
     let _ = writeln!(
