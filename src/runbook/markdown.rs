@@ -396,7 +396,10 @@ fn verdict(s: &mut String, rb: &Runbook) {
         Decision::NoGo => "A used feature fails on NEW or regresses against OLD.",
     };
     let _ = writeln!(s, "{explain}\n");
-    items(s, "Blocking", &v.blockers, "workaround");
+    if !v.blockers.is_empty() {
+        let _ = writeln!(s, "Blocked by: {}\n", text(&v.blocking_steps().join(", ")));
+    }
+    items(s, "Blocking", &v.blockers, "notes");
     items(s, "Caveats", &v.caveats, "workaround");
     items(
         s,

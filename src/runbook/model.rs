@@ -75,6 +75,19 @@ pub enum Decision {
     NoGo,
 }
 
+impl VerdictStep {
+    /// The steps (areas, or core steps such as `plain_chat`) with a blocker, in first-seen order.
+    pub fn blocking_steps(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for b in &self.blockers {
+            if !out.contains(&b.step.as_str()) {
+                out.push(&b.step);
+            }
+        }
+        out
+    }
+}
+
 impl Decision {
     pub fn label(self) -> &'static str {
         match self {

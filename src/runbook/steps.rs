@@ -674,3 +674,38 @@ pub fn latency(input: &Input<'_>) -> LatencyStep {
         metrics,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn types_at_app_read_paths() {
+        let v = json!({"choices": [{"message": {"content": null, "role": "assistant"}}], "usage": {"prompt_tokens": 3, "x": 1.5}});
+        assert_eq!(type_at(Some(&v), "choices[0].message.content"), "null");
+        assert_eq!(type_at(Some(&v), "choices[0].message.role"), "string");
+        assert_eq!(type_at(Some(&v), "choices[0].message.tool_calls"), "absent");
+        assert_eq!(type_at(Some(&v), "choices[1].message.role"), "absent");
+        assert_eq!(type_at(Some(&v), "usage.prompt_tokens"), "integer");
+        assert_eq!(type_at(Some(&v), "usage.x"), "number");
+        assert_eq!(type_at(Some(&json!([1])), "usage"), "absent");
+        assert_eq!(type_at(None, "usage"), "absent");
+    }
+
+    #[test]
+    fn catalogue_look_alikes() {
+        assert_eq!(catalog_vendor("gemini-2.5-flash"), Some("a Google"));
+        assert_eq!(catalog_vendor("models/ref-chat"), Some("a Google"));
+        assert_eq!(catalog_vendor("openai/gpt-4o-mini"), Some("an OpenAI"));
+        assert_eq!(catalog_vendor("my-model"), None);
+    }
+
+    #[test]
+    fn sdk_classes_by_status() {
+        assert_eq!(sdk_error_class(404), "NotFoundError");
+        assert_eq!(sdk_error_class(400), "BadRequestError");
+        assert_eq!(sdk_error_class(503), "InternalServerError");
+        assert_eq!(sdk_error_class(418), "APIStatusError");
+    }
+}

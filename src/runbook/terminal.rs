@@ -27,12 +27,22 @@ pub fn render(rb: &Runbook) -> String {
         v.decision.label(),
         v.decision.exit_code()
     );
-    for (title, list) in [("blocking", &v.blockers), ("caveat", &v.caveats)] {
+    if !v.blockers.is_empty() {
+        let _ = writeln!(
+            s,
+            "  blocked by: {}",
+            one_line(&v.blocking_steps().join(", "))
+        );
+    }
+    for (title, list, note) in [
+        ("blocking", &v.blockers, "notes"),
+        ("caveat", &v.caveats, "workaround"),
+    ] {
         for i in list {
             let what = i.feature.as_deref().unwrap_or(&i.step);
             let _ = writeln!(s, "  {title}: {}: {}", one_line(what), one_line(&i.what));
             if let Some(w) = &i.workaround {
-                let _ = writeln!(s, "    workaround: {}", one_line(w));
+                let _ = writeln!(s, "    {note}: {}", one_line(w));
             }
         }
     }

@@ -226,3 +226,152 @@ pub fn manual_checks(new: &SideConfig, areas: &[String]) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(outcome: Outcome) -> CaseResult {
+        CaseResult {
+            target: "t".into(),
+            suite: "s".into(),
+            case: "c".into(),
+            feature: "s.c".into(),
+            outcome,
+            reason: Some("why".into()),
+            duration_ms: 0,
+            http_status: None,
+            warnings: vec![],
+            notes: None,
+            timings: None,
+            checks: vec![],
+            checks_passed: 0,
+            exchanges: vec![],
+            repeats: vec![],
+            flaky: false,
+        }
+    }
+
+    #[test]
+    fn used_failures_block_and_unused_ones_are_caveats() {
+        let pass = result(Outcome::Pass);
+        let fail = result(Outcome::Fail);
+        assert_eq!(
+            classify(true, Some(&pass), &fail).unwrap().0,
+            Severity::NoGo
+        );
+        assert_eq!(
+            classify(false, Some(&pass), &fail).unwrap().0,
+            Severity::Caveat
+        );
+        // Failing on both sides is still a used feature failing on NEW.
+        assert_eq!(
+            classify(true, Some(&fail), &fail).unwrap().0,
+            Severity::NoGo
+        );
+        assert!(classify(true, Some(&fail), &pass).is_none());
+    }
+
+    #[test]
+    fn refused_or_skipped_on_new_blocks_only_as_a_regression() {
+        let pass = result(Outcome::Pass);
+        let unsupported = result(Outcome::Unsupported);
+        let skip = result(Outcome::Skip);
+        assert_eq!(
+            classify(true, Some(&pass), &unsupported).unwrap().0,
+            Severity::NoGo
+        );
+        assert_eq!(
+            classify(true, Some(&unsupported), &unsupported).unwrap().0,
+            Severity::Caveat
+        );
+        assert_eq!(
+            classify(true, Some(&pass), &skip).unwrap().0,
+            Severity::NoGo
+        );
+        assert_eq!(
+            classify(true, Some(&skip), &skip).unwrap().0,
+            Severity::NotRun
+        );
+        assert!(classify(false, Some(&pass), &skip).is_none());
+    }
+
+    #[test]
+    fn warnings_on_a_used_pass_are_caveats() {
+        let mut warned = result(Outcome::Pass);
+        warned.warnings = vec!["chat.x: odd".into()];
+        assert_eq!(classify(true, None, &warned).unwrap().0, Severity::Caveat);
+        assert!(classify(false, None, &warned).is_none());
+    }
+
+    #[test]
+    fn decision_follows_the_worst_item() {
+        let item = |step: &str| Item {
+            step: step.into(),
+            feature: None,
+            case: None,
+            what: String::new(),
+            workaround: None,
+        };
+        assert_eq!(decide(vec![]).decision, Decision::Go);
+        assert_eq!(
+            decide(vec![(Severity::NotRun, item("a"))]).decision,
+            Decision::Go
+        );
+        assert_eq!(
+            decide(vec![(Severity::Caveat, item("a"))]).decision,
+            Decision::GoWithCaveats
+        );
+        let v = decide(vec![
+            (Severity::Caveat, item("a")),
+            (Severity::NoGo, item("b")),
+        ]);
+        assert_eq!(v.decision, Decision::NoGo);
+        assert_eq!((v.blockers.len(), v.caveats.len()), (1, 1));
+    }
+
+    fn side(auth: &str, env: Option<&str>) -> SideConfig {
+        SideConfig {
+            target: "openai".into(),
+            base_url: "https://api.openai.com/v1".into(),
+            auth: auth.into(),
+            api_key_env: env.map(str::to_string),
+            auth_header: None,
+            auth_command: None,
+            models: [
+                ("embedding", "text-embedding-3-small"),
+                ("chat", "gpt-4o-mini"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+            pricing: None,
+        }
+    }
+
+    #[test]
+    fn rollback_names_the_key_variable_never_a_value() {
+        let r = rollback(&side("env", Some("OLD_OPENAI_KEY")));
+        assert_eq!(
+            r.env_block,
+            "# rollback to OLD (`openai`): the configuration before the migration\n\
+             export OPENAI_BASE_URL='https://api.openai.com/v1'\n\
+             export OPENAI_API_KEY=\"${OLD_OPENAI_KEY}\"   # OLD's key stays in OLD_OPENAI_KEY; its value is never printed\n\
+             export OPENAI_MODEL='gpt-4o-mini'\n\
+             export OPENAI_MODEL_EMBEDDING='text-embedding-3-small'\n"
+        );
+        assert_eq!(
+            r.targets_snippet,
+            "targets:\n  \"openai\":\n    base_url: \"https://api.openai.com/v1\"\n    auth: { api_key_env: \"OLD_OPENAI_KEY\" }\n    models:\n      chat: \"gpt-4o-mini\"\n      embedding: \"text-embedding-3-small\"\n"
+        );
+        let same = rollback(&side("env", Some("OPENAI_API_KEY")));
+        assert!(same.env_block.contains("# OPENAI_API_KEY: keep OLD's key"));
+        let none = rollback(&side("none", None));
+        assert!(none.env_block.contains("# OLD takes no key"));
+    }
+
+    #[test]
+    fn shell_quoting_survives_quotes() {
+        assert_eq!(sh_quote("a'b"), r"'a'\''b'");
+    }
+}
