@@ -11,4 +11,5 @@ pub mod plan;
 pub mod record;
 pub mod redact;
 pub mod report;
+pub mod runbook;
 pub mod snapshot;

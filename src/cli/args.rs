@@ -29,6 +29,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Review, accept or reject pending snapshots (`.snap.new` files).
     Snapshots(SnapshotsArgs),
+    /// Migration smoke test: OLD vs NEW endpoint, ending in GO / GO WITH CAVEATS / NO-GO.
+    Runbook(Box<super::runbook::RunbookArgs>),
 }
 
 /// Where the project's inputs are.

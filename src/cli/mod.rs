@@ -2,6 +2,7 @@
 
 pub mod args;
 mod run;
+pub mod runbook;
 mod snapshots;
 pub mod targets;
 
@@ -34,6 +35,7 @@ pub fn main() -> ExitCode {
         Command::Validate(p) => validate(&p),
         Command::Serve(a) => serve(a),
         Command::Snapshots(a) => snapshots::run(&a),
+        Command::Runbook(a) => runbook::run(*a),
     };
     ExitCode::from(code)
 }

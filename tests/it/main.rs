@@ -12,6 +12,7 @@ mod images;
 mod media;
 mod reasoning;
 mod replay;
+mod runbook;
 mod snapshots_store;
 mod streaming;
 mod structured_output;

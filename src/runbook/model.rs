@@ -1,0 +1,328 @@
+//! The runbook model: `runbook.json` and the one input of the Markdown and terminal renderers.
+//! Built from the redacted run report, then redacted once more as a whole (the rollback block
+//! and configuration come from the targets, not from the report).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::judge::Outcome;
+use crate::report::compare::Difference;
+use crate::report::model::Tool;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// Interrupted: the sections hold only the cases that finished.
+    #[serde(default)]
+    pub partial: bool,
+    /// `--uses` as given, or `all areas`.
+    pub uses: String,
+    pub from: SideConfig,
+    pub to: SideConfig,
+    pub configuration: ConfigurationStep,
+    pub chat: ChatStep,
+    pub usage: UsageStep,
+    pub bad_model: ErrorStep,
+    pub areas: Vec<AreaStep>,
+    pub latency: LatencyStep,
+    pub verdict: VerdictStep,
+    pub rollback: Rollback,
+    /// What llm-parity cannot verify: printed unticked.
+    pub manual_checks: Vec<String>,
+}
+
+/// A step's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepVerdict {
+    Pass,
+    /// Measured, never gating (latency).
+    Info,
+    /// Nothing could be run (no case, or skipped on both sides).
+    NotRun,
+    /// Deviations the app does not depend on, or warnings.
+    Caveat,
+    /// A used feature fails or regresses on NEW.
+    NoGo,
+}
+
+impl StepVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepVerdict::Pass => "✓ pass",
+            StepVerdict::Info => "ℹ info",
+            StepVerdict::NotRun => "· not run",
+            StepVerdict::Caveat => "⚠ caveat",
+            StepVerdict::NoGo => "✗ no-go",
+        }
+    }
+}
+
+/// The runbook's decision (and exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Go,
+    GoWithCaveats,
+    NoGo,
+}
+
+impl VerdictStep {
+    /// The steps (areas, or core steps such as `plain_chat`) with a blocker, in first-seen order.
+    pub fn blocking_steps(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for b in &self.blockers {
+            if !out.contains(&b.step.as_str()) {
+                out.push(&b.step);
+            }
+        }
+        out
+    }
+}
+
+impl Decision {
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Go => "GO",
+            Decision::GoWithCaveats => "GO WITH CAVEATS",
+            Decision::NoGo => "NO-GO",
+        }
+    }
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Decision::Go => crate::exit::OK,
+            Decision::GoWithCaveats => crate::exit::CAVEATS,
+            Decision::NoGo => crate::exit::FAILED,
+        }
+    }
+}
+
+/// One side of the migration as configured (never a key value).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SideConfig {
+    pub target: String,
+    pub base_url: String,
+    /// How the key is supplied: `env` (a variable), `command`, `built-in` or `none`.
+    pub auth: String,
+    /// The variable holding the key (its value is never read into any output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// A named credential header instead of `Authorization: Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_header: Option<String>,
+    /// The token command, when the key is short-lived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_command: Option<String>,
+    /// Every configured role → model id.
+    pub models: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Price>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationStep {
+    pub verdict: StepVerdict,
+    /// Roles the used cases need, with each side's model id (`null`: none configured).
+    pub roles: Vec<RoleModels>,
+    /// Ids listed by NEW's `GET /models` (empty when it could not be read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_catalog: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoleModels {
+    pub role: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// A case's result on one side, briefly.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaseBrief {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChatStep {
+    pub verdict: StepVerdict,
+    pub old: Option<CaseBrief>,
+    pub new: Option<CaseBrief>,
+    /// The JSON paths an app reads, with their type on each side.
+    pub shape: Vec<ShapePath>,
+    /// Paths whose type differs, one line each.
+    pub differences: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShapePath {
+    pub path: String,
+    /// `string`, `integer`, `number`, `boolean`, `null`, `object`, `array` or `absent`.
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UsageStep {
+    pub verdict: StepVerdict,
+    /// `chat/usage` on each side (usage present, non-negative, total = prompt + completion).
+    pub old_case: Option<CaseBrief>,
+    pub new_case: Option<CaseBrief>,
+    pub old: UsageTotals,
+    pub new: UsageTotals,
+    /// NEW's estimated cost over OLD's, when both have pricing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_ratio: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Token usage summed over the runbook's successful responses on one side.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UsageTotals {
+    /// 2xx responses of calls documented to report usage (chat completions, embeddings,
+    /// streams with `include_usage`).
+    pub responses: usize,
+    /// 2xx responses that reported `usage`.
+    pub with_usage: usize,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// From the target's `pricing`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_cost: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorStep {
+    pub verdict: StepVerdict,
+    pub old: Option<ErrorShape>,
+    pub new: Option<ErrorShape>,
+}
+
+/// A bad-model answer as received, and how an OpenAI SDK client would surface it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorShape {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub status: Option<u16>,
+    /// The body verbatim (redacted): JSON when it parsed, otherwise text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// The body is an object with a string `error.message`.
+    pub sdk_message_readable: bool,
+    /// What the SDK raises and with which message.
+    pub sdk_view: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AreaStep {
+    pub area: String,
+    pub verdict: StepVerdict,
+    /// The parity view: each used feature's outcome on both sides.
+    pub features: Vec<FeatureParity>,
+    /// Cases whose outcome differs, with their response-shape diffs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differences: Vec<Difference>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureParity {
+    pub feature: String,
+    pub old: Option<Outcome>,
+    pub new: Option<Outcome>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyStep {
+    pub verdict: StepVerdict,
+    pub metrics: Vec<LatencyCompare>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyCompare {
+    /// `ttft` or `total`.
+    pub metric: String,
+    pub old_p50_ms: Option<f64>,
+    pub new_p50_ms: Option<f64>,
+    /// NEW − OLD.
+    pub delta_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictStep {
+    pub decision: Decision,
+    /// Used features that fail or regress on NEW.
+    pub blockers: Vec<Item>,
+    /// Deviations the app does not depend on, and warnings, each with its workaround.
+    pub caveats: Vec<Item>,
+    /// Used cases that ran on neither side (skipped), for the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// The step the item comes from (`configuration`, `plain_chat`, `usage`, `bad_model`, or
+    /// an area).
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workaround: Option<String>,
+}
+
+/// OLD's configuration, ready to paste back.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rollback {
+    pub target: String,
+    pub base_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    pub models: BTreeMap<String, String>,
+    /// Shell `export` lines (OpenAI SDK variable names; the key by reference, never by value).
+    pub env_block: String,
+    /// A `targets:` entry for a targets file.
+    pub targets_snippet: String,
+}
