@@ -296,6 +296,9 @@ cfg = {
     "host": "127.0.0.1",
     "port": port,
     "api_key": key,
+    # By default llama-cpp-python aborts an in-flight stream whenever another request arrives
+    # ("interrupt_requests"); a conformance run sends requests concurrently, so queue them.
+    "interrupt_requests": False,
     "models": [
         dict(model=f"{models}/tiny-llama.gguf", model_alias="tiny-llama",
              chat_format="chatml-function-calling", seed=1, **common),
