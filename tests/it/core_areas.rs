@@ -374,7 +374,10 @@ async fn absent_required_nullable_field_is_a_warning_not_a_failure() {
     // OpenAI's spec requires `choices[].logprobs` (null when unused); LiteLLM leaves it out.
     // Every SDK reads absent as null: a warning. A required, non-nullable field stays a failure.
     let mut body = chat_completion("Hello");
-    body["choices"][0].as_object_mut().unwrap().remove("logprobs");
+    body["choices"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("logprobs");
     let server = server_with(200, body).await;
     let out = run_case(&format!("{}/v1", server.uri()), "chat/basic", &["chat=m"]).await;
     assert_outcome(out.outcome("adhoc", "chat/basic"), "pass", "");
@@ -382,6 +385,9 @@ async fn absent_required_nullable_field_is_a_warning_not_a_failure() {
     assert!(warnings.contains("`logprobs` is absent"), "{warnings}");
 
     let mut body = chat_completion("Hello");
-    body["choices"][0]["message"].as_object_mut().unwrap().remove("role");
+    body["choices"][0]["message"]
+        .as_object_mut()
+        .unwrap()
+        .remove("role");
     assert_outcome(chat_case("chat/basic", 200, body).await, "fail", "role");
 }

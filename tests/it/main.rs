@@ -13,6 +13,7 @@ mod media;
 mod reasoning;
 mod replay;
 mod runbook;
+mod servers;
 mod snapshots_store;
 mod streaming;
 mod structured_output;

@@ -404,8 +404,11 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 }
             }
         }
-        if findings.is_empty() {
+        // Warnings (an absent nullable field) do not make an event invalid.
+        if findings.iter().all(|f| f.status == CheckStatus::Warn) {
             valid += 1;
+            let room = MAX_FINDINGS.saturating_sub(out.len());
+            out.extend(findings.into_iter().take(room.min(1)));
         } else {
             bad_events += 1;
             let room = MAX_FINDINGS.saturating_sub(out.len());
