@@ -277,6 +277,9 @@ fn report() -> RunReport {
         differences,
         latency,
         hops,
+        suites: vec![],
+        shard: None,
+        baseline: None,
     }
 }
 
