@@ -14,6 +14,9 @@ use crate::report::RunReport;
 use crate::report::compare::{self, Difference, LatencyRow};
 use crate::report::model::feature_rows;
 
+/// A case's place in the suites' declaration order (suite index, case index), when known.
+type CasePos = Option<(usize, Option<usize>)>;
+
 /// The merged report and what the merge noticed (missing or mismatched shards).
 #[derive(Debug)]
 pub struct Merged {
@@ -116,14 +119,14 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
         })
         .zip(out.results.iter().cloned())
         .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0)); // stable: reports without a catalogue keep their order
+    keyed.sort_by_key(|a| a.0); // stable: reports without a catalogue keep their order
     out.results = keyed.into_iter().map(|(_, r)| r).collect();
-    let mut diffs: Vec<(Option<(usize, Option<usize>)>, Difference)> = out
+    let mut diffs: Vec<(CasePos, Difference)> = out
         .differences
         .iter()
         .map(|d| (case_pos(&out.suites, &d.suite, &d.case), d.clone()))
         .collect();
-    diffs.sort_by(|a, b| a.0.cmp(&b.0));
+    diffs.sort_by_key(|a| a.0);
     out.differences = diffs.into_iter().map(|(_, d)| d).collect();
     out.features = feature_rows(&out.results);
     out.latency = latency.into_values().collect();

@@ -75,7 +75,8 @@ pub fn terminal(b: &BaselineSection) -> String {
                 c.now
             );
             let d = detail(c);
-            if !d.is_empty() && kind != "improved" {
+            // Known deviations are listed briefly: their reasons are in the failures below.
+            if !d.is_empty() && kind != "improved" && kind != "known" {
                 let _ = write!(line, " ({d})");
             }
             let a = accepted(c);
@@ -140,7 +141,16 @@ pub fn markdown(b: &BaselineSection) -> String {
         if cells.is_empty() {
             continue;
         }
-        let _ = writeln!(s, "### {heading}\n");
+        // Known deviations fold away: a PR comment leads with what changed.
+        if kind == "known" {
+            let _ = writeln!(
+                s,
+                "<details><summary>{} known deviation(s) (accepted)</summary>\n",
+                cells.len()
+            );
+        } else {
+            let _ = writeln!(s, "### {heading}\n");
+        }
         for c in cells {
             let d = detail(c);
             let a = accepted(c);
@@ -164,6 +174,9 @@ pub fn markdown(b: &BaselineSection) -> String {
                     format!(" ({})", md_escape(&a))
                 }
             );
+        }
+        if kind == "known" {
+            s.push_str("\n</details>\n");
         }
         s.push('\n');
     }
