@@ -102,7 +102,9 @@ impl TargetClient {
             .connect_timeout(opts.connect_timeout)
             .redirect(policy)
             .user_agent(concat!("llm-parity/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(30));
+            // Shorter than the common server keep-alives (uvicorn and Node close idle connections
+            // after 5 s): reusing a connection the server is closing makes a spurious reset.
+            .pool_idle_timeout(Duration::from_secs(4));
         if let Some(pem) = &opts.ca_cert {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| format!("invalid --ca-cert: {e}"))?;

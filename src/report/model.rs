@@ -232,7 +232,8 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             *cell = r.outcome;
         }
     }
-    // Group by area, keeping first-seen order inside an area.
+    // Group by area in the catalogue's order (unknown areas after, first-seen), keeping
+    // first-seen order inside an area.
     let mut areas: Vec<String> = Vec::new();
     for r in &rows {
         let a = area_of(&r.feature).to_string();
@@ -240,9 +241,32 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             areas.push(a);
         }
     }
-    rows.sort_by_key(|r| areas.iter().position(|a| a == area_of(&r.feature)));
+    let rank = |a: &str| {
+        AREA_ORDER
+            .iter()
+            .position(|x| *x == a)
+            .unwrap_or(AREA_ORDER.len() + areas.iter().position(|x| x == a).unwrap_or(0))
+    };
+    rows.sort_by_key(|r| rank(area_of(&r.feature)));
     rows
 }
+
+/// The feature catalogue's order of areas (SPEC.md), used for the matrix.
+pub const AREA_ORDER: &[&str] = &[
+    "chat",
+    "streaming",
+    "tools",
+    "vision",
+    "audio",
+    "structured_output",
+    "embeddings",
+    "errors",
+    "models",
+    "reasoning",
+    "images",
+    "batch",
+    "extensions",
+];
 
 pub fn area_of(feature: &str) -> &str {
     feature.split('.').next().unwrap_or(feature)

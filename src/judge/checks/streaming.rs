@@ -363,9 +363,16 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
                             } else {
                                 viol.instance_path
                             };
+                            // A required but nullable field left out reads as null in clients.
+                            let status = if viol.absent_nullable {
+                                CheckStatus::Warn
+                            } else {
+                                CheckStatus::Fail
+                            };
                             findings.push(
-                                CheckResult::fail(
+                                CheckResult::new(
                                     C,
+                                    status,
                                     format!(
                                         "event #{} does not match chat.completion.chunk: {}",
                                         ev.n,
@@ -1046,9 +1053,15 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 } else {
                     v.instance_path
                 };
+                let status = if v.absent_nullable {
+                    CheckStatus::Warn
+                } else {
+                    CheckStatus::Fail
+                };
                 out.push(
-                    CheckResult::fail(
+                    CheckResult::new(
                         C,
+                        status,
                         format!(
                             "the reassembled completion does not match chat.completion: {}",
                             excerpt(&v.message, 200)
