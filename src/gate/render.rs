@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::model::{BaselineSection, CellChange, NewFailure};
 use crate::report::html::esc;
-use crate::report::markdown::md_escape;
+use crate::report::markdown::{md_code, md_escape};
 use crate::report::terminal::one_line;
 
 fn verdict(b: &BaselineSection) -> &'static str {
@@ -114,7 +114,7 @@ pub fn markdown(b: &BaselineSection) -> String {
         "**Gate {}** (`--fail-on {}`, baseline `{}`): {}\n",
         verdict(b).to_lowercase(),
         b.fail_on.as_str(),
-        md_escape(&b.source),
+        md_code(&b.source),
         b.summary()
     );
     for (kind, heading, cells) in groups(b) {
@@ -125,7 +125,7 @@ pub fn markdown(b: &BaselineSection) -> String {
                     s,
                     "- `{}` on `{}` ({}/{}): {} {}{}",
                     n.feature,
-                    md_escape(&n.target),
+                    md_code(&n.target),
                     md_escape(&n.suite),
                     md_escape(&n.case),
                     n.outcome.symbol(),
@@ -158,7 +158,7 @@ pub fn markdown(b: &BaselineSection) -> String {
                 s,
                 "- `{}` on `{}`: {} {} → {} {}{}{}",
                 c.feature,
-                md_escape(&c.target),
+                md_code(&c.target),
                 c.baseline.symbol(),
                 c.baseline,
                 c.now.symbol(),
