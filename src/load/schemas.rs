@@ -142,8 +142,8 @@ impl SchemaStore {
                         let Some(id) = name.strip_suffix(".json") else {
                             continue;
                         };
-                        if id == "report.schema" {
-                            continue; // the report contract, not a response schema
+                        if id == "report.schema" || id == "baseline.schema" {
+                            continue; // the report and baseline contracts, not response schemas
                         }
                         match std::fs::read_to_string(&p) {
                             Ok(text) => sources.push((id.to_string(), p.clone(), text)),

@@ -8,6 +8,9 @@ use crate::judge::Outcome;
 pub fn render(r: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# llm-parity report\n");
+    if let Some(b) = &r.baseline {
+        s.push_str(&crate::gate::render::markdown(b));
+    }
     let _ = writeln!(
         s,
         "{} case result(s) on {} target(s): {} pass, {} fail, {} error, {} unsupported, {} skip{}\n",

@@ -42,6 +42,15 @@ pub struct RunReport {
     /// Latency a router adds over the target it routes to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hops: Vec<HopLatency>,
+    /// The suites the run loaded, every case listed (for `baseline prune` and `merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<crate::gate::SuiteInfo>,
+    /// `--shard I/N`: which part of the run this report holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::gate::ShardInfo>,
+    /// `--baseline`: the run compared with the baseline (rendered first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::gate::BaselineSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -190,6 +199,9 @@ pub fn build(
         differences: compare::differences(records),
         latency,
         hops,
+        suites: vec![],
+        shard: None,
+        baseline: None,
     };
     redact_report(report, redactor)
 }
