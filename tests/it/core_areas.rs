@@ -7,36 +7,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
 
-async fn server_with(status: u16, body: Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    server
-}
-
-async fn chat_case(case: &str, status: u16, body: Value) -> (String, String) {
-    let server = server_with(status, body).await;
-    let out = run_case(&format!("{}/v1", server.uri()), case, &["chat=m"]).await;
-    out.outcome("adhoc", case)
-}
-
-fn assert_outcome(got: (String, String), outcome: &str, reason_part: &str) {
-    assert_eq!(got.0, outcome, "reason: {}", got.1);
-    assert!(
-        got.1.contains(reason_part),
-        "reason {:?} lacks {:?}",
-        got.1,
-        reason_part
-    );
-}
-
 #[tokio::test]
 async fn basic_passes_on_conformant_response() {
     assert_outcome(
-        chat_case("chat/basic", 200, chat_completion("Hello there.")).await,
+        json_case("chat/basic", 200, chat_completion("Hello there.")).await,
         "pass",
         "",
     );
@@ -47,7 +21,7 @@ async fn basic_fails_on_wrong_finish_reason_enum() {
     let mut body = chat_completion("Hello");
     body["choices"][0]["finish_reason"] = json!("STOP");
     assert_outcome(
-        chat_case("chat/basic", 200, body).await,
+        json_case("chat/basic", 200, body).await,
         "fail",
         "/choices/0/finish_reason",
     );
@@ -57,17 +31,17 @@ async fn basic_fails_on_wrong_finish_reason_enum() {
 async fn basic_fails_on_missing_id_and_empty_choices() {
     let mut body = chat_completion("Hello");
     body.as_object_mut().unwrap().remove("id");
-    assert_outcome(chat_case("chat/basic", 200, body).await, "fail", "id");
+    assert_outcome(json_case("chat/basic", 200, body).await, "fail", "id");
     let mut body = chat_completion("Hello");
     body["choices"] = json!([]);
-    assert_outcome(chat_case("chat/basic", 200, body).await, "fail", "choices");
+    assert_outcome(json_case("chat/basic", 200, body).await, "fail", "choices");
 }
 
 #[tokio::test]
 async fn basic_fails_on_content_object_instead_of_string() {
     let mut body = chat_completion("x");
     body["choices"][0]["message"]["content"] = json!({"text": "x"});
-    assert_outcome(chat_case("chat/basic", 200, body).await, "fail", "content");
+    assert_outcome(json_case("chat/basic", 200, body).await, "fail", "content");
 }
 
 #[tokio::test]
@@ -76,27 +50,27 @@ async fn extensions_are_not_deviations() {
     body["timings"] = json!({"predicted_ms": 1.5});
     body["choices"][0]["message"]["provider_specific_fields"] = json!({"refusal": null});
     body["choices"][0]["provider_specific_fields"] = json!({});
-    assert_outcome(chat_case("chat/basic", 200, body).await, "pass", "");
+    assert_outcome(json_case("chat/basic", 200, body).await, "pass", "");
 }
 
 #[tokio::test]
 async fn usage_arithmetic_is_checked() {
     assert_outcome(
-        chat_case("chat/usage", 200, chat_completion("a b c")).await,
+        json_case("chat/usage", 200, chat_completion("a b c")).await,
         "pass",
         "",
     );
     let mut body = chat_completion("a b c");
     body["usage"]["total_tokens"] = json!(99);
     assert_outcome(
-        chat_case("chat/usage", 200, body).await,
+        json_case("chat/usage", 200, body).await,
         "fail",
         "total_tokens 99",
     );
     let mut body = chat_completion("a b c");
     body.as_object_mut().unwrap().remove("usage");
     assert_outcome(
-        chat_case("chat/usage", 200, body).await,
+        json_case("chat/usage", 200, body).await,
         "fail",
         "`usage` is missing",
     );
@@ -108,21 +82,21 @@ async fn max_tokens_ignored_or_wrong_finish_reason_fails() {
     ok["choices"][0]["finish_reason"] = json!("length");
     ok["usage"] = json!({"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14});
     assert_outcome(
-        chat_case("chat/max-tokens", 200, ok.clone()).await,
+        json_case("chat/max-tokens", 200, ok.clone()).await,
         "pass",
         "",
     );
     let mut ignored = ok.clone();
     ignored["usage"] = json!({"prompt_tokens": 9, "completion_tokens": 400, "total_tokens": 409});
     assert_outcome(
-        chat_case("chat/max-tokens", 200, ignored).await,
+        json_case("chat/max-tokens", 200, ignored).await,
         "fail",
         "exceeds the limit of 5",
     );
     let mut stop = ok;
     stop["choices"][0]["finish_reason"] = json!("stop");
     assert_outcome(
-        chat_case("chat/max-completion-tokens", 200, stop).await,
+        json_case("chat/max-completion-tokens", 200, stop).await,
         "fail",
         "expected \"length\"",
     );
@@ -131,13 +105,13 @@ async fn max_tokens_ignored_or_wrong_finish_reason_fails() {
 #[tokio::test]
 async fn n_ignored_fails_and_n_refused_is_unsupported() {
     assert_outcome(
-        chat_case("chat/n-two", 200, chat_completion("Tom")).await,
+        json_case("chat/n-two", 200, chat_completion("Tom")).await,
         "fail",
         "1 choice(s) for n: 2",
     );
     let refused = json!({"error": {"message": "Field 'n': Value must be between 1 <= value <= 1, but got 2", "type": "invalid_request_error", "param": "n", "code": null}});
     assert_outcome(
-        chat_case("chat/n-two", 400, refused).await,
+        json_case("chat/n-two", 400, refused).await,
         "unsupported",
         "Field 'n'",
     );
@@ -146,12 +120,12 @@ async fn n_ignored_fails_and_n_refused_is_unsupported() {
 #[tokio::test]
 async fn stop_string_in_output_fails() {
     assert_outcome(
-        chat_case("chat/stop", 200, chat_completion("Sunny")).await,
+        json_case("chat/stop", 200, chat_completion("Sunny")).await,
         "pass",
         "",
     );
     assert_outcome(
-        chat_case("chat/stop", 200, chat_completion("Sunny weather")).await,
+        json_case("chat/stop", 200, chat_completion("Sunny weather")).await,
         "fail",
         "stop string \"e\"",
     );
@@ -160,7 +134,7 @@ async fn stop_string_in_output_fails() {
 #[tokio::test]
 async fn logprobs_null_fails_and_well_formed_passes() {
     assert_outcome(
-        chat_case("chat/logprobs", 200, chat_completion("Yes")).await,
+        json_case("chat/logprobs", 200, chat_completion("Yes")).await,
         "fail",
         "silently ignored",
     );
@@ -169,13 +143,13 @@ async fn logprobs_null_fails_and_well_formed_passes() {
         "top_logprobs": [{"token": "Yes", "logprob": -0.1, "bytes": [89, 101, 115]}, {"token": "No", "logprob": -2.3, "bytes": [78, 111]}]});
     ok["choices"][0]["logprobs"] = json!({"content": [entry], "refusal": null});
     assert_outcome(
-        chat_case("chat/logprobs", 200, ok.clone()).await,
+        json_case("chat/logprobs", 200, ok.clone()).await,
         "pass",
         "",
     );
     ok["choices"][0]["logprobs"]["content"][0]["logprob"] = json!(0.5);
     assert_outcome(
-        chat_case("chat/logprobs", 200, ok).await,
+        json_case("chat/logprobs", 200, ok).await,
         "fail",
         "logprob 0.5 > 0",
     );
@@ -184,12 +158,12 @@ async fn logprobs_null_fails_and_well_formed_passes() {
 #[tokio::test]
 async fn mojibake_fails_unicode_round_trip() {
     assert_outcome(
-        chat_case("chat/unicode", 200, chat_completion("héllo wörld 你好 🌍")).await,
+        json_case("chat/unicode", 200, chat_completion("héllo wörld 你好 🌍")).await,
         "pass",
         "",
     );
     assert_outcome(
-        chat_case("chat/unicode", 200, chat_completion("hÃ©llo")).await,
+        json_case("chat/unicode", 200, chat_completion("hÃ©llo")).await,
         "fail",
         "Latin-1",
     );
@@ -199,7 +173,7 @@ async fn mojibake_fails_unicode_round_trip() {
 async fn server_error_is_a_fail_not_unsupported() {
     let body = json!({"error": {"message": "image input is not supported", "type": "server_error", "param": null, "code": null}});
     assert_outcome(
-        chat_case("chat/basic", 500, body).await,
+        json_case("chat/basic", 500, body).await,
         "fail",
         "HTTP 500, expected 200",
     );
@@ -214,7 +188,7 @@ async fn bad_model_envelope_passes() {
         "invalid_request_error",
         Some("model_not_found"),
     );
-    assert_outcome(chat_case("errors/bad-model", 404, body).await, "pass", "");
+    assert_outcome(json_case("errors/bad-model", 404, body).await, "pass", "");
 }
 
 #[tokio::test]
@@ -241,7 +215,7 @@ async fn bad_model_deviations_are_named() {
     ];
     for (body, reason) in cases {
         assert_outcome(
-            chat_case("errors/bad-model", 400, body).await,
+            json_case("errors/bad-model", 400, body).await,
             "fail",
             reason,
         );
@@ -290,7 +264,7 @@ async fn bad_model_non_json_and_http_200_are_named() {
 
     let ok_with_error = error_envelope("model not found", "invalid_request_error", None);
     assert_outcome(
-        chat_case("errors/bad-model", 200, ok_with_error).await,
+        json_case("errors/bad-model", 200, ok_with_error).await,
         "fail",
         "HTTP 200",
     );
@@ -300,7 +274,7 @@ async fn bad_model_non_json_and_http_200_are_named() {
 async fn bad_key_with_400_fails() {
     let body = json!({"error": {"message": "No connected db.", "type": "no_db_connection", "param": null, "code": "400"}});
     assert_outcome(
-        chat_case("errors/bad-key", 400, body).await,
+        json_case("errors/bad-key", 400, body).await,
         "fail",
         "HTTP 400, expected 401 or 403: No connected db.",
     );
@@ -309,7 +283,7 @@ async fn bad_key_with_400_fails() {
         "invalid_request_error",
         Some("invalid_api_key"),
     );
-    assert_outcome(chat_case("errors/bad-key", 401, ok).await, "pass", "");
+    assert_outcome(json_case("errors/bad-key", 401, ok).await, "pass", "");
 }
 
 // --- models ---------------------------------------------------------------------------------
@@ -378,7 +352,7 @@ async fn absent_required_nullable_field_is_a_warning_not_a_failure() {
         .as_object_mut()
         .unwrap()
         .remove("logprobs");
-    let server = server_with(200, body).await;
+    let server = chat_server(200, body).await;
     let out = run_case(&format!("{}/v1", server.uri()), "chat/basic", &["chat=m"]).await;
     assert_outcome(out.outcome("adhoc", "chat/basic"), "pass", "");
     let warnings = out.report()["results"][0]["warnings"].to_string();
@@ -389,5 +363,5 @@ async fn absent_required_nullable_field_is_a_warning_not_a_failure() {
         .as_object_mut()
         .unwrap()
         .remove("role");
-    assert_outcome(chat_case("chat/basic", 200, body).await, "fail", "role");
+    assert_outcome(json_case("chat/basic", 200, body).await, "fail", "role");
 }

@@ -97,16 +97,6 @@ async fn stream_case_ct(case: &str, body: String, ct: Option<&str>) -> (String, 
     out.outcome("adhoc", &full)
 }
 
-fn assert_outcome(got: (String, String), outcome: &str, reason_part: &str) {
-    assert_eq!(got.0, outcome, "reason: {}", got.1);
-    assert!(
-        got.1.contains(reason_part),
-        "reason {:?} lacks {:?}",
-        got.1,
-        reason_part
-    );
-}
-
 // --- the whole protocol ------------------------------------------------------------------------
 
 #[tokio::test]

@@ -3,31 +3,10 @@
 //! reason; a refusal of the format (O1, O3) is `unsupported`.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
-
-async fn so_case(case: &str, status: u16, body: Value) -> (String, String) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    let out = run_case(&format!("{}/v1", server.uri()), case, &["chat=m"]).await;
-    out.outcome("adhoc", case)
-}
-
-fn assert_outcome(got: (String, String), outcome: &str, reason_part: &str) {
-    assert_eq!(got.0, outcome, "reason: {}", got.1);
-    assert!(
-        got.1.contains(reason_part),
-        "reason {:?} lacks {:?}",
-        got.1,
-        reason_part
-    );
-}
 
 /// An order valid against the `json-schema-strict` case's schema.
 fn order() -> Value {
@@ -47,7 +26,7 @@ const STRICT: &str = "structured_output/json-schema-strict";
 #[tokio::test]
 async fn json_schema_passes_on_valid_json_string() {
     let body = chat_completion(&order().to_string());
-    assert_outcome(so_case(STRICT, 200, body).await, "pass", "");
+    assert_outcome(json_case(STRICT, 200, body).await, "pass", "");
 }
 
 #[tokio::test]
@@ -56,14 +35,14 @@ async fn json_schema_violations_are_named() {
     bad["items"][0]["colour"] = json!("purple");
     bad.as_object_mut().unwrap().remove("gift");
     assert_outcome(
-        so_case(STRICT, 200, chat_completion(&bad.to_string())).await,
+        json_case(STRICT, 200, chat_completion(&bad.to_string())).await,
         "fail",
         "content does not match the requested schema",
     );
     let mut extra = order();
     extra["customer"]["email"] = json!("ada@example.org");
     assert_outcome(
-        so_case(STRICT, 200, chat_completion(&extra.to_string())).await,
+        json_case(STRICT, 200, chat_completion(&extra.to_string())).await,
         "fail",
         "at `/customer`",
     );
@@ -72,7 +51,7 @@ async fn json_schema_violations_are_named() {
 #[tokio::test]
 async fn prose_is_the_format_silently_ignored_o2() {
     assert_outcome(
-        so_case(
+        json_case(
             STRICT,
             200,
             chat_completion("Ada ordered two red mugs and a blue notebook."),
@@ -82,7 +61,7 @@ async fn prose_is_the_format_silently_ignored_o2() {
         "content is prose, not JSON",
     );
     assert_outcome(
-        so_case(
+        json_case(
             "structured_output/json-object",
             200,
             chat_completion("The capital of France is Paris."),
@@ -97,7 +76,7 @@ async fn prose_is_the_format_silently_ignored_o2() {
 async fn fenced_json_fails_as_fenced() {
     let fenced = format!("```json\n{}\n```", order());
     assert_outcome(
-        so_case(STRICT, 200, chat_completion(&fenced)).await,
+        json_case(STRICT, 200, chat_completion(&fenced)).await,
         "fail",
         "fenced",
     );
@@ -107,7 +86,7 @@ async fn fenced_json_fails_as_fenced() {
 async fn content_object_instead_of_string_is_o4() {
     let mut body = chat_completion("");
     body["choices"][0]["message"]["content"] = order();
-    assert_outcome(so_case(STRICT, 200, body).await, "fail", "QUIRKS O4");
+    assert_outcome(json_case(STRICT, 200, body).await, "fail", "QUIRKS O4");
 }
 
 #[tokio::test]
@@ -130,19 +109,19 @@ async fn truncation_at_the_token_limit_is_a_warning_not_a_deviation() {
     // Broken JSON is a deviation even when the output also hit the limit.
     let mut broken = chat_completion("{\"customer\": }");
     broken["choices"][0]["finish_reason"] = json!("length");
-    assert_outcome(so_case(STRICT, 200, broken).await, "fail", "token limit");
+    assert_outcome(json_case(STRICT, 200, broken).await, "fail", "token limit");
 }
 
 #[tokio::test]
 async fn json_object_must_be_an_object() {
     let case = "structured_output/json-object";
     assert_outcome(
-        so_case(case, 200, chat_completion("{\"capital\": \"Paris\"}")).await,
+        json_case(case, 200, chat_completion("{\"capital\": \"Paris\"}")).await,
         "pass",
         "",
     );
     assert_outcome(
-        so_case(case, 200, chat_completion("[\"Paris\"]")).await,
+        json_case(case, 200, chat_completion("[\"Paris\"]")).await,
         "fail",
         "content parses to an array, expected a JSON object",
     );
@@ -153,20 +132,20 @@ async fn refused_format_or_keywords_are_unsupported() {
     // llama.cpp-style refusal naming response_format (QUIRKS O3, as a 400).
     let refused = json!({"error": {"message": "'response_format' type must be one of \"text\" or \"json_object\", but got: json_schema", "type": "invalid_request_error", "param": "response_format", "code": null}});
     assert_outcome(
-        so_case(STRICT, 400, refused).await,
+        json_case(STRICT, 400, refused).await,
         "unsupported",
         "response_format",
     );
     // Gemini's rejection of `$schema` (QUIRKS O1): list-wrapped, Unknown name.
     let gemini = json!([{"error": {"code": 400, "message": "Invalid JSON payload received. Unknown name \"$schema\" at 'generation_config.response_schema': Cannot find field.", "status": "INVALID_ARGUMENT"}}]);
     assert_outcome(
-        so_case("structured_output/schema-keywords", 400, gemini).await,
+        json_case("structured_output/schema-keywords", 400, gemini).await,
         "unsupported",
         "Unknown name \"$schema\"",
     );
     // Accepted: the output must still validate.
     assert_outcome(
-        so_case(
+        json_case(
             "structured_output/schema-keywords",
             200,
             chat_completion("{\"name\": \"Tom\", \"age\": 3}"),
@@ -176,7 +155,7 @@ async fn refused_format_or_keywords_are_unsupported() {
         "",
     );
     assert_outcome(
-        so_case(
+        json_case(
             "structured_output/schema-keywords",
             200,
             chat_completion("{\"name\": \"Tom\", \"age\": \"three\"}"),

@@ -175,3 +175,34 @@ pub fn temp_suite(yaml: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&p, yaml).unwrap();
     (dir, p)
 }
+
+/// A wiremock server answering `POST /v1/chat/completions` with `body`.
+pub async fn chat_server(status: u16, body: Value) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(wiremock::ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Run one shipped case against a server that answers chat completions with `body`;
+/// `(outcome, reason)`.
+pub async fn json_case(case: &str, status: u16, body: Value) -> (String, String) {
+    let server = chat_server(status, body).await;
+    let out = run_case(&format!("{}/v1", server.uri()), case, &["chat=m"]).await;
+    out.outcome("adhoc", case)
+}
+
+/// The outcome is `outcome` and its reason mentions `reason_part`.
+pub fn assert_outcome(got: (String, String), outcome: &str, reason_part: &str) {
+    assert_eq!(got.0, outcome, "reason: {}", got.1);
+    assert!(
+        got.1.contains(reason_part),
+        "reason {:?} lacks {:?}",
+        got.1,
+        reason_part
+    );
+}

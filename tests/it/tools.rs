@@ -42,16 +42,6 @@ async fn tools_case(case: &str, body: Value) -> (String, String) {
     case_against(case, ResponseTemplate::new(200).set_body_json(body)).await
 }
 
-fn assert_outcome(got: (String, String), outcome: &str, reason_part: &str) {
-    assert_eq!(got.0, outcome, "reason: {}", got.1);
-    assert!(
-        got.1.contains(reason_part),
-        "reason {:?} lacks {:?}",
-        got.1,
-        reason_part
-    );
-}
-
 #[tokio::test]
 async fn calls_pass_on_conformant_and_name_empty_id_t2() {
     let ok = tool_completion(&[weather("call_abc")], "tool_calls");
