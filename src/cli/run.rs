@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{ReportFormat, RunArgs};
 use super::targets;
 use crate::execute::http::ClientOptions;
+use crate::execute::retry::RetryPolicy;
 use crate::execute::{Event, RunOptions};
 use crate::exit;
 use crate::plan::{self, Selection};
@@ -38,6 +39,23 @@ pub fn run(args: RunArgs) -> u8 {
     if !(args.timeout > 0.0 && args.idle_timeout > 0.0) {
         return super::usage_error("--timeout and --idle-timeout must be positive");
     }
+    let secs = |v: f64| (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v));
+    let (Some(retry_delay), Some(retry_max_delay)) =
+        (secs(args.retry_delay), secs(args.retry_max_delay))
+    else {
+        return super::usage_error(
+            "--retry-delay and --retry-max-delay must be zero or more seconds",
+        );
+    };
+    let run_timeout = match args.run_timeout {
+        None => None,
+        Some(v) if v > 0.0 && v.is_finite() => Some(Duration::from_secs_f64(v)),
+        Some(v) => {
+            return super::usage_error(&format!(
+                "invalid --run-timeout `{v}` (expected a positive number of seconds)"
+            ));
+        }
+    };
     let ca_cert = match &args.ca_cert {
         None => None,
         Some(p) => match std::fs::read(p) {
@@ -63,6 +81,11 @@ pub fn run(args: RunArgs) -> u8 {
             idle_timeout: Duration::from_secs_f64(args.idle_timeout),
             max_body,
             ca_cert,
+            retry: RetryPolicy {
+                retries: args.retries,
+                base_delay: retry_delay,
+                max_delay: retry_max_delay,
+            },
             ..ClientOptions::default()
         },
     };
@@ -117,6 +140,16 @@ pub fn run(args: RunArgs) -> u8 {
         let start = Instant::now();
         let cancel = CancellationToken::new();
         let signals = tokio::spawn(watch_signals(cancel.clone()));
+        // `--run-timeout`: the run's own deadline stops it the way an interrupt does.
+        let deadline_hit = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let run_deadline = run_timeout.map(|d| {
+            let (cancel, hit) = (cancel.clone(), deadline_hit.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                hit.store(true, std::sync::atomic::Ordering::SeqCst);
+                cancel.cancel();
+            })
+        });
         let (tx, rx) = mpsc::unbounded_channel();
         let progress = tokio::spawn(consume_events(
             rx,
@@ -133,6 +166,9 @@ pub fn run(args: RunArgs) -> u8 {
         .await;
         let _ = progress.await;
         signals.abort();
+        if let Some(t) = run_deadline {
+            t.abort();
+        }
         let mut result = match result {
             Ok(r) => r,
             Err(e) => return super::usage_error(&e),
@@ -187,7 +223,13 @@ pub fn run(args: RunArgs) -> u8 {
                 }
             }
         }
-        if result.cancelled {
+        if result.cancelled && deadline_hit.load(std::sync::atomic::Ordering::SeqCst) {
+            eprintln!(
+                "run deadline reached (--run-timeout): partial reports written for {} finished case(s)",
+                report.results.len()
+            );
+            exit::RUN_TIMEOUT
+        } else if result.cancelled {
             eprintln!(
                 "interrupted: partial reports written for {} finished case(s)",
                 report.results.len()
