@@ -7,6 +7,7 @@ mod cli;
 mod compare;
 mod core_areas;
 mod embeddings;
+mod faults;
 mod html;
 mod images;
 mod media;
