@@ -322,32 +322,40 @@ fn write_step_summary(report: &report::RunReport) {
     }
 }
 
-/// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once.
-async fn watch_signals(cancel: CancellationToken) {
+/// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once. The handlers are installed
+/// before this returns (not when the task is first polled), so a signal arriving as the run
+/// starts is never left to the default action, which would kill the process without reports.
+fn watch_signals(cancel: CancellationToken) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let streams = {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
+        (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (Ok(mut int), Ok(mut term)) = streams else {
+                return;
+            };
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            eprintln!(
+                "\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)"
+            );
+            cancel.cancel();
+            int.recv().await;
+            std::process::exit(exit::INTERRUPTED as i32);
         }
-        eprintln!(
-            "\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)"
-        );
-        cancel.cancel();
-        int.recv().await;
-        std::process::exit(exit::INTERRUPTED as i32);
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        cancel.cancel();
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            cancel.cancel();
+        }
     }
 }
 

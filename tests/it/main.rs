@@ -10,6 +10,7 @@ mod embeddings;
 mod faults;
 mod html;
 mod images;
+mod interrupt;
 mod media;
 mod reasoning;
 mod replay;
