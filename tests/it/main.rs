@@ -3,6 +3,7 @@
 mod support;
 
 mod batch;
+mod canary;
 mod cli;
 mod compare;
 mod core_areas;
