@@ -9,6 +9,7 @@ mod compare;
 mod core_areas;
 mod embeddings;
 mod faults;
+mod hostile_input;
 mod html;
 mod images;
 mod interrupt;
