@@ -19,6 +19,14 @@ trap 'rm -f "$log"' EXIT
 
 bash scripts/browser/install.sh  # headless chromium for the HTML report test (tests/it/html.rs)
 
+# llama-cpp-python and the LiteLLM proxy for tests/it/servers.rs (cached in ~/.cache/llm-parity;
+# the first install compiles llama.cpp, 10-25 min on 2 cores). Locally, LLM_PARITY_SKIP_SERVERS=1
+# skips them (the test then says so); CI always installs and runs them.
+if [[ -n "${CI:-}" || -z "${LLM_PARITY_SKIP_SERVERS:-}" ]]; then
+  step "third-party servers (scripts/servers/install.sh)"
+  bash scripts/servers/install.sh
+fi
+
 step "cargo test (unit + integration against wiremock and the built-in reference endpoint)"
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

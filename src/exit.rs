@@ -1,10 +1,14 @@
 //! The exit-code table — the CI contract, in one place (also in README and CONTRIBUTING).
 
-/// Every gated case passed.
+/// Every gated case passed (with `--baseline`: nothing that `--fail-on` names).
 pub const OK: u8 = 0;
-/// At least one gated case failed or errored.
+/// At least one gated case failed or errored; with `--baseline`, a regression against it (a
+/// feature × target that passed and now does not) or an expired accepted deviation, plus new
+/// failing cases under `--fail-on new` and any failing case under `--fail-on any`. `run` and
+/// `merge`.
 pub const FAILED: u8 = 1;
-/// Usage or configuration error: bad flags, bad YAML, unknown target, missing key variable.
+/// Usage or configuration error: bad flags, bad YAML, unknown target, missing key variable, an
+/// unreadable baseline, a bad `--shard`, reports that cannot be merged.
 pub const CONFIG: u8 = 2;
 /// `--snapshots pending` in CI left snapshots for review (`llm-parity snapshots review`); every
 /// gated case passed. A failure takes precedence (exit 1).
@@ -19,4 +23,4 @@ pub const RUN_TIMEOUT: u8 = 124;
 pub const INTERRUPTED: u8 = 130;
 
 /// The table, for `--help` and docs.
-pub const TABLE: &str = "exit codes: 0 all gated cases passed; 1 a gated case failed or errored; 2 usage or configuration error; 3 snapshots pending review (--snapshots pending in CI); 4 runbook GO WITH CAVEATS; 124 run deadline reached (--run-timeout; partial reports written); 130 interrupted (partial reports written)";
+pub const TABLE: &str = "exit codes: 0 all gated cases passed (or nothing --fail-on names against --baseline); 1 a gated case failed or errored (with --baseline: a regression); 2 usage or configuration error; 3 snapshots pending review (--snapshots pending in CI); 4 runbook GO WITH CAVEATS; 124 run deadline reached (--run-timeout; partial reports written); 130 interrupted (partial reports written)";

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod execute;
 pub mod exit;
+pub mod gate;
 pub mod judge;
 pub mod load;
 pub mod plan;

@@ -26,8 +26,10 @@ while (($#)); do
 done
 ENVFILE="$RUNDIR/servers.env"
 [[ -f "$ENVFILE" ]] || { echo "probe.sh: $ENVFILE not found: run servers.sh start first" >&2; exit 1; }
+set -a
 # shellcheck disable=SC1090
-set -a; source "$ENVFILE"; set +a
+source "$ENVFILE"
+set +a
 OUT="${OUT:-$RUNDIR/probe}"
 mkdir -p "$OUT"
 SUMMARY="$OUT/summary.md"
@@ -70,6 +72,7 @@ req() {
   fi
   [[ -s "$dir/$case.err" ]] && excerpt="$excerpt [curl: $(tr '\n' ' ' <"$dir/$case.err")]"
   # double-backtick code span: single backticks in bodies stay verbatim
+  # shellcheck disable=SC2016
   printf '| %s | %s | %s | %s | %ss | `` %s `` |\n' "$target" "$case" "$status" "${ctype:--}" "$secs" \
     "$(printf '%s' "$excerpt" | sed 's/|/\\|/g')" | tee -a "$SUMMARY"
 }

@@ -29,7 +29,7 @@ LITELLM_PKGS=("litellm[proxy]==${LITELLM_VERSION}" "prisma==${PRISMA_VERSION}")
 
 # ---- fixed test credentials (deliberately NOT shaped like real keys) ----------
 LLAMA_API_KEY="llama-test-key"
-LITELLM_MASTER_KEY="sk-litellm-master"   # LiteLLM requires the sk- prefix
+LITELLM_MASTER_KEY="sk-litellm-master"   # sk- prefix as LiteLLM keys use; too short to look real
 
 LLAMA_READY_TIMEOUT="${LLM_PARITY_LLAMA_READY_TIMEOUT:-60}"
 LITELLM_READY_TIMEOUT="${LLM_PARITY_LITELLM_READY_TIMEOUT:-120}"
@@ -215,6 +215,7 @@ PY
 spawn() {
   local pidfile="$1" logfile="$2"; shift 2
   rm -f -- "$pidfile"
+  # shellcheck disable=SC2016  # $$ and $@ expand in the child shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >"$logfile" 2>&1 </dev/null &
   local i
   for ((i = 0; i < 100; i++)); do
@@ -295,6 +296,9 @@ cfg = {
     "host": "127.0.0.1",
     "port": port,
     "api_key": key,
+    # By default llama-cpp-python aborts an in-flight stream whenever another request arrives
+    # ("interrupt_requests"); a conformance run sends requests concurrently, so queue them.
+    "interrupt_requests": False,
     "models": [
         dict(model=f"{models}/tiny-llama.gguf", model_alias="tiny-llama",
              chat_format="chatml-function-calling", seed=1, **common),

@@ -31,6 +31,10 @@ pub enum Command {
     Snapshots(SnapshotsArgs),
     /// Migration smoke test: OLD vs NEW endpoint, ending in GO / GO WITH CAVEATS / NO-GO.
     Runbook(Box<super::runbook::RunbookArgs>),
+    /// Save a baseline file from a report, or prune it of cases that no longer exist.
+    Baseline(super::gate::BaselineArgs),
+    /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
+    Merge(Box<super::gate::MergeArgs>),
 }
 
 /// Where the project's inputs are.
@@ -158,6 +162,17 @@ pub struct RunArgs {
     /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`).
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots_dir: PathBuf,
+    /// Gate against a baseline: a baseline file (`llm-parity baseline save`) or a previous
+    /// report.json. Fails only for what --fail-on names.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: regression (default; a feature × target that passed and now does not),
+    /// new (also failing cases the baseline does not know), any (any failing case).
+    #[arg(long, value_enum, value_name = "WHAT", requires = "baseline")]
+    pub fail_on: Option<super::gate::FailOnFlag>,
+    /// Run a deterministic 1/N of the cases (I from 1 to N); combine with `llm-parity merge`.
+    #[arg(long, value_name = "I/N", value_parser = crate::plan::shard::parse)]
+    pub shard: Option<crate::plan::shard::Shard>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

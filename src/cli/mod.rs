@@ -1,6 +1,7 @@
 //! The command line: parse flags, dispatch, map every outcome to the documented exit code.
 
 pub mod args;
+pub mod gate;
 mod run;
 pub mod runbook;
 mod snapshots;
@@ -36,6 +37,8 @@ pub fn main() -> ExitCode {
         Command::Serve(a) => serve(a),
         Command::Snapshots(a) => snapshots::run(&a),
         Command::Runbook(a) => runbook::run(*a),
+        Command::Baseline(a) => gate::baseline(&a),
+        Command::Merge(a) => gate::merge(&a),
     };
     ExitCode::from(code)
 }

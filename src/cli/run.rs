@@ -73,6 +73,10 @@ pub fn run(args: RunArgs) -> u8 {
     if let Err(e) = selection.compile() {
         return super::usage_error(&e);
     }
+    let baseline = match super::gate::load_baseline(&args) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
     let opts = RunOptions {
         concurrency: args.concurrency.max(1),
         per_target: args.concurrency.max(1),
@@ -136,6 +140,10 @@ pub fn run(args: RunArgs) -> u8 {
                 "no case matches the selection (check --suite and --filter)",
             );
         }
+        let planned = match args.shard {
+            Some(s) => plan::shard::select(planned, s),
+            None => planned,
+        };
         let started_at = now_rfc3339();
         let start = Instant::now();
         let cancel = CancellationToken::new();
@@ -195,6 +203,8 @@ pub fn run(args: RunArgs) -> u8 {
             hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
         let report = report::model::build(&result.records, &meta, &redactor);
+        let report =
+            super::gate::finish(report, &project.suites, &args, baseline.as_ref(), &redactor);
         let written = write_reports(&report, &args.report_dir, &args.format);
         print!(
             "{}",
@@ -235,7 +245,7 @@ pub fn run(args: RunArgs) -> u8 {
                 report.results.len()
             );
             exit::INTERRUPTED
-        } else if report.gate_passes(args.allow_flaky) {
+        } else if super::gate::verdict(&report, args.allow_flaky, &redactor) {
             if snapshot_options.ci && !snapshots.pending.is_empty() {
                 exit::SNAPSHOTS_PENDING
             } else {
@@ -304,7 +314,7 @@ pub fn write_reports(
 }
 
 /// In GitHub Actions, append the Markdown report to the job's step summary.
-fn write_step_summary(report: &report::RunReport) {
+pub(super) fn write_step_summary(report: &report::RunReport) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return;
     };

@@ -109,7 +109,9 @@ impl TargetClient {
             .connect_timeout(opts.connect_timeout)
             .redirect(policy)
             .user_agent(concat!("llm-parity/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(30));
+            // Shorter than the common server keep-alives (uvicorn and Node close idle connections
+            // after 5 s): reusing a connection the server is closing makes a spurious reset.
+            .pool_idle_timeout(Duration::from_secs(4));
         if let Some(pem) = &opts.ca_cert {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| format!("invalid --ca-cert: {e}"))?;
@@ -155,6 +157,24 @@ impl TargetClient {
             l.wait().await;
         }
         let mut ex = self.send_once(req, false).await;
+        // A pooled keep-alive connection the server closed (or reset) just as we reused it
+        // fails before any response byte: the request never reached the application. Re-send
+        // once on a new connection, as browsers and Go's transport do. Recorded as an attempt.
+        if is_stale_connection(&ex) {
+            let first = ex
+                .error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            if let Some(l) = &self.limiter {
+                l.wait().await;
+            }
+            ex = self.send_once(req, false).await;
+            ex.attempts = 2;
+            if let Some(e) = ex.error.as_mut() {
+                e.message = format!("{} (re-sent once after: {first})", e.message);
+            }
+        }
         // A short-lived token may have expired: refresh once and retry on 401.
         if matches!(self.target.auth, Auth::Command { .. })
             && req.auth == AuthOverride::Default
@@ -458,6 +478,20 @@ impl TargetClient {
         };
         Ok(Some(render_header(header, &value)))
     }
+}
+
+/// A connection-level failure before any response byte (no status), other than a refused
+/// connection or a timeout: the signature of a stale pooled connection.
+fn is_stale_connection(ex: &Exchange) -> bool {
+    ex.response.is_none()
+        && ex.error.as_ref().is_some_and(|e| {
+            e.kind == TransportErrorKind::Body
+                && (e
+                    .message
+                    .contains("connection closed before message completed")
+                    || e.message.contains("Connection reset by peer")
+                    || e.message.contains("connection error"))
+        })
 }
 
 fn render_header(h: &AuthHeader, key: &str) -> (String, String) {

@@ -33,16 +33,17 @@ pub fn schema(store: &SchemaStore, id: &str, body: &Value) -> Vec<CheckResult> {
         Some(violations) => violations
             .into_iter()
             .map(|v| {
-                let at = if v.instance_path.is_empty() {
-                    "/".to_string()
-                } else {
-                    v.instance_path
-                };
-                CheckResult::fail(
-                    &check,
-                    format!("does not match {id}: {}", shorten(&v.message)),
-                )
-                .at(at)
+                let at = if v.instance_path.is_empty() { "/".to_string() } else { v.instance_path.clone() };
+                match &v.missing_property {
+                    // A required but nullable field that is absent reads as null in every
+                    // OpenAI SDK: worth knowing, not a deviation clients break on.
+                    Some(p) if v.absent_nullable => CheckResult::warn(
+                        &check,
+                        format!("`{p}` is absent; {id} requires it (null when unused) — clients read absent as null"),
+                    )
+                    .at(at),
+                    _ => CheckResult::fail(&check, format!("does not match {id}: {}", shorten(&v.message))).at(at),
+                }
             })
             .collect(),
     }

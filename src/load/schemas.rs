@@ -40,6 +40,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
 pub struct SchemaViolation {
     pub instance_path: String,
     pub message: String,
+    /// For a `required` violation: the missing property's name.
+    pub missing_property: Option<String>,
+    /// A required property that the schema allows to be null is absent. Every OpenAI SDK reads
+    /// an absent nullable field as null, so callers report this as a warning, not a deviation.
+    pub absent_nullable: bool,
 }
 
 pub struct SchemaStore {
@@ -59,6 +64,16 @@ impl SchemaStore {
 
     /// Every violation (capped, so a hostile body cannot produce megabytes of reasons).
     pub fn validate(&self, id: &str, instance: &Value) -> Option<Vec<SchemaViolation>> {
+        let mut out = self.violations(id, instance)?;
+        for v in &mut out {
+            if let Some(p) = &v.missing_property {
+                v.absent_nullable = self.absent_means_null(id, instance, &v.instance_path, p);
+            }
+        }
+        Some(out)
+    }
+
+    fn violations(&self, id: &str, instance: &Value) -> Option<Vec<SchemaViolation>> {
         let v = self.validators.get(id)?;
         Some(
             v.iter_errors(instance)
@@ -66,9 +81,38 @@ impl SchemaStore {
                 .map(|e| SchemaViolation {
                     instance_path: e.instance_path().to_string(),
                     message: e.to_string(),
+                    missing_property: match e.kind() {
+                        jsonschema::error::ValidationErrorKind::Required { property } => {
+                            property.as_str().map(str::to_string)
+                        }
+                        _ => None,
+                    },
+                    absent_nullable: false,
                 })
                 .collect(),
         )
+    }
+
+    /// Whether inserting `property: null` into the object at `parent` satisfies the schema
+    /// for that property — i.e. the property is required but nullable. (The schema path goes
+    /// through `$ref`s, so asking the validator is simpler and exact.)
+    fn absent_means_null(&self, id: &str, instance: &Value, parent: &str, property: &str) -> bool {
+        let mut patched = instance.clone();
+        let Some(Value::Object(obj)) = patched.pointer_mut(parent) else {
+            return false;
+        };
+        obj.insert(property.to_string(), Value::Null);
+        let child = format!(
+            "{parent}/{}",
+            property.replace('~', "~0").replace('/', "~1")
+        );
+        self.violations(id, &patched).is_some_and(|vs| {
+            !vs.iter().any(|v| {
+                v.instance_path == child
+                    || (v.instance_path == parent
+                        && v.missing_property.as_deref() == Some(property))
+            })
+        })
     }
 
     /// Compile the shipped schemas and the ones in `extra_dir`.
@@ -98,8 +142,8 @@ impl SchemaStore {
                         let Some(id) = name.strip_suffix(".json") else {
                             continue;
                         };
-                        if id == "report.schema" {
-                            continue; // the report contract, not a response schema
+                        if id == "report.schema" || id == "baseline.schema" {
+                            continue; // the report and baseline contracts, not response schemas
                         }
                         match std::fs::read_to_string(&p) {
                             Ok(text) => sources.push((id.to_string(), p.clone(), text)),

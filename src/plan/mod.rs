@@ -1,6 +1,8 @@
 //! plan: which case runs on which target, and which are decided without sending anything
 //! (declared unsupported, no model for a role, opt-in). Deterministic order: target, suite, case.
 
+pub mod shard;
+
 use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};

@@ -48,6 +48,9 @@ pub fn render(r: &RunReport) -> String {
         let _ = write!(h, "<span class=\"o-fail\">{flaky} flaky</span>");
     }
     let _ = writeln!(h, "</p></header>");
+    if let Some(b) = &r.baseline {
+        h.push_str(&crate::gate::render::html(b));
+    }
 
     // Targets (the `via` column only when some target routes through another).
     let any_via = r.targets.iter().any(|t| t.via.is_some());

@@ -8,6 +8,9 @@ use crate::judge::Outcome;
 pub fn render(r: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# llm-parity report\n");
+    if let Some(b) = &r.baseline {
+        s.push_str(&crate::gate::render::markdown(b));
+    }
     let _ = writeln!(
         s,
         "{} case result(s) on {} target(s): {} pass, {} fail, {} error, {} unsupported, {} skip{}\n",
@@ -59,7 +62,7 @@ pub fn render(r: &RunReport) -> String {
             let cells: Vec<String> = d
                 .outcomes
                 .iter()
-                .map(|(t, o)| format!("`{}` {} {o}", md_escape(t), o.symbol()))
+                .map(|(t, o)| format!("`{}` {} {o}", md_code(t), o.symbol()))
                 .collect();
             let _ = writeln!(
                 s,
@@ -75,9 +78,9 @@ pub fn render(r: &RunReport) -> String {
                     s,
                     "\n  shape of the {} (`{}` vs `{}`):\n\n  ```diff\n{}\n  ```\n",
                     sd.subject,
-                    md_escape(&sd.pass),
-                    md_escape(&sd.other),
-                    fence_safe(&diff)
+                    md_code(&sd.pass),
+                    md_code(&sd.other),
+                    indent(&fence_safe(&diff), "  ")
                 );
             }
         }
@@ -92,7 +95,7 @@ pub fn render(r: &RunReport) -> String {
             let _ = writeln!(
                 s,
                 "| `{}` | {} | {} | {:.1} | {:.1} | {:.1} |",
-                md_escape(&l.target),
+                md_code(&l.target),
                 l.metric,
                 l.count,
                 l.p50_ms,
@@ -104,8 +107,8 @@ pub fn render(r: &RunReport) -> String {
             let _ = writeln!(
                 s,
                 "\nRouter hop `{}` → `{}` adds {:+.1} ms p50, {:+.1} ms p95 ({}).",
-                md_escape(&h.router),
-                md_escape(&h.upstream),
+                md_code(&h.router),
+                md_code(&h.upstream),
                 h.p50_delta_ms,
                 h.p95_delta_ms,
                 h.metric
@@ -127,7 +130,7 @@ pub fn render(r: &RunReport) -> String {
                 f.outcome,
                 f.suite,
                 f.case,
-                md_escape(&f.target),
+                md_code(&f.target),
                 md_escape(f.reason.as_deref().unwrap_or(""))
             );
             if let Some(n) = &f.notes {
@@ -149,7 +152,7 @@ pub fn render(r: &RunReport) -> String {
                     "- `{}/{}` on `{}`: {}",
                     w.suite,
                     w.case,
-                    md_escape(&w.target),
+                    md_code(&w.target),
                     md_escape(msg)
                 );
             }
@@ -181,6 +184,30 @@ fn fence_safe(s: &str) -> String {
     s.replace("```", "ʼʼʼ")
 }
 
+/// Indent every line (a fenced block inside a list item must be indented as a whole).
+fn indent(s: &str, by: &str) -> String {
+    s.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Text inside a code span: no entities (they would show literally), no backticks or pipes
+/// that would end the span or split a table cell, control characters made visible.
+pub fn md_code(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '`' => out.push('\''),
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Endpoint text in a table cell must not break the table or inject markup.
 pub fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -191,6 +218,7 @@ pub fn md_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '\n' | '\r' => out.push(' '),
             '`' => out.push('\''),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
             _ => out.push(c),
         }
     }

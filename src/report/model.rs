@@ -42,6 +42,15 @@ pub struct RunReport {
     /// Latency a router adds over the target it routes to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hops: Vec<HopLatency>,
+    /// The suites the run loaded, every case listed (for `baseline prune` and `merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<crate::gate::SuiteInfo>,
+    /// `--shard I/N`: which part of the run this report holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::gate::ShardInfo>,
+    /// `--baseline`: the run compared with the baseline (rendered first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::gate::BaselineSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -214,6 +223,9 @@ pub fn build(
         differences: compare::differences(records),
         latency,
         hops,
+        suites: vec![],
+        shard: None,
+        baseline: None,
     };
     redact_report(report, redactor)
 }
@@ -244,7 +256,8 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             *cell = r.outcome;
         }
     }
-    // Group by area, keeping first-seen order inside an area.
+    // Group by area in the catalogue's order (unknown areas after, first-seen), keeping
+    // first-seen order inside an area.
     let mut areas: Vec<String> = Vec::new();
     for r in &rows {
         let a = area_of(&r.feature).to_string();
@@ -252,9 +265,32 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             areas.push(a);
         }
     }
-    rows.sort_by_key(|r| areas.iter().position(|a| a == area_of(&r.feature)));
+    let rank = |a: &str| {
+        AREA_ORDER
+            .iter()
+            .position(|x| *x == a)
+            .unwrap_or(AREA_ORDER.len() + areas.iter().position(|x| x == a).unwrap_or(0))
+    };
+    rows.sort_by_key(|r| rank(area_of(&r.feature)));
     rows
 }
+
+/// The feature catalogue's order of areas (SPEC.md), used for the matrix.
+pub const AREA_ORDER: &[&str] = &[
+    "chat",
+    "streaming",
+    "tools",
+    "vision",
+    "audio",
+    "structured_output",
+    "embeddings",
+    "errors",
+    "models",
+    "reasoning",
+    "images",
+    "batch",
+    "extensions",
+];
 
 pub fn area_of(feature: &str) -> &str {
     feature.split('.').next().unwrap_or(feature)

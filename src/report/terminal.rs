@@ -14,6 +14,9 @@ const WIDTH: usize = 80;
 
 pub fn render(r: &RunReport, wide: bool) -> String {
     let mut s = String::new();
+    if let Some(b) = &r.baseline {
+        s.push_str(&crate::gate::render::terminal(b));
+    }
     let full = matrix(r, false);
     let table = if wide || max_line_width(&full) <= WIDTH {
         full

@@ -278,6 +278,9 @@ fn report() -> RunReport {
         differences,
         latency,
         hops,
+        suites: vec![],
+        shard: None,
+        baseline: None,
     }
 }
 
@@ -326,13 +329,22 @@ fn html_escapes_every_endpoint_string() {
 #[test]
 fn markdown_keeps_endpoint_text_out_of_the_structure() {
     let md = markdown::render(&report());
-    // Raw markup only inside fenced code blocks (the shape diff), where it is shown as text.
+    // Raw markup only inside fenced code blocks (the shape diff) or code spans, where
+    // CommonMark shows it as text.
     let mut fenced = false;
     for line in md.lines() {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
         } else if !fenced {
-            assert!(!line.contains("<script>"), "raw markup in Markdown: {line}");
+            let outside_spans: String = line.split('`').step_by(2).collect();
+            assert!(
+                !outside_spans.contains("<script>"),
+                "raw markup in Markdown: {line}"
+            );
+            assert!(
+                !line.contains('\u{1b}'),
+                "control character in Markdown: {line:?}"
+            );
         }
     }
     // Every table row keeps its column count despite `|` in the hostile target name.
@@ -371,4 +383,91 @@ fn terminal_output_has_no_escape_sequences() {
             "ESC byte in terminal output (wide={wide})"
         );
     }
+}
+
+/// The hand-built report compared with a baseline: one of each kind, hostile text in a reason,
+/// a note and a target name.
+fn report_with_baseline() -> RunReport {
+    use crate::gate::model::{BaselineSection, CellChange, FailOn, NewFailure};
+    let cell = |target: &str, feature: &str, baseline: Outcome, now: Outcome| CellChange {
+        target: target.into(),
+        feature: feature.into(),
+        baseline,
+        now,
+        cases: vec![],
+        reason: None,
+        note: None,
+        expires: None,
+    };
+    let mut regression = cell(GW, "chat.stop", Outcome::Pass, Outcome::Fail);
+    regression.cases = vec!["chat/stop".into()];
+    regression.reason = Some(format!("stop ignored: {HOSTILE}"));
+    let mut expired = cell("reference", "chat.seed", Outcome::Fail, Outcome::Fail);
+    expired.note = Some("flaky upstream".into());
+    expired.expires = Some("2024-12-31".into());
+    let mut known = cell(GW, "errors.bad_model", Outcome::Fail, Outcome::Error);
+    known.note = Some(format!(
+        "known Gemini deviation, tracked upstream {HOSTILE}"
+    ));
+    known.expires = Some("2099-12-31".into());
+    RunReport {
+        baseline: Some(BaselineSection {
+            source: "baseline.yaml".into(),
+            fail_on: FailOn::Regression,
+            passed: false,
+            regressions: vec![regression],
+            expired: vec![expired],
+            new_failures: vec![NewFailure {
+                target: GW.into(),
+                suite: "chat".into(),
+                case: "new-case".into(),
+                feature: "chat.basic".into(),
+                outcome: Outcome::Fail,
+                reason: Some(HOSTILE.into()),
+            }],
+            improvements: vec![cell(
+                "reference",
+                "chat.basic",
+                Outcome::Fail,
+                Outcome::Pass,
+            )],
+            known: vec![known],
+        }),
+        ..report()
+    }
+}
+
+#[test]
+fn baseline_blocks_snapshot() {
+    let b = report_with_baseline().baseline.unwrap();
+    insta::assert_snapshot!("baseline_terminal", crate::gate::render::terminal(&b));
+    insta::assert_snapshot!("baseline_markdown", crate::gate::render::markdown(&b));
+    insta::assert_snapshot!("baseline_html", crate::gate::render::html(&b));
+}
+
+#[test]
+fn baseline_comes_first_in_every_format() {
+    let r = report_with_baseline();
+    let t = terminal::render(&r, false);
+    assert!(t.starts_with("against baseline baseline.yaml"), "{t}");
+    assert!(!t.contains('\u{1b}'));
+    let md = markdown::render(&r);
+    let first_h2 = md.find("\n## ").unwrap();
+    assert_eq!(
+        &md[first_h2..first_h2 + 27],
+        "\n## Against the baseline\n\n*"
+    );
+    assert!(md.find("## Against the baseline").unwrap() < md.find("| feature |").unwrap());
+    let h = html::render(&r);
+    assert!(h.find("id=\"baseline\"").unwrap() < h.find("<h2>Targets</h2>").unwrap());
+    assert!(!h.contains("<script>alert"), "unescaped hostile markup");
+    assert_eq!(h.matches("<script").count(), 1);
+    // Without a baseline nothing changes.
+    assert_eq!(
+        markdown::render(&report()),
+        markdown::render(&RunReport {
+            baseline: None,
+            ..r
+        })
+    );
 }

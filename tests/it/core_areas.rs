@@ -368,3 +368,26 @@ async fn models_list_and_configured_ids() {
     let out = run_case(&format!("{}/v1", server.uri()), "models/list", &["chat=m"]).await;
     assert_outcome(out.outcome("adhoc", "models/list"), "fail", "created");
 }
+
+#[tokio::test]
+async fn absent_required_nullable_field_is_a_warning_not_a_failure() {
+    // OpenAI's spec requires `choices[].logprobs` (null when unused); LiteLLM leaves it out.
+    // Every SDK reads absent as null: a warning. A required, non-nullable field stays a failure.
+    let mut body = chat_completion("Hello");
+    body["choices"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("logprobs");
+    let server = server_with(200, body).await;
+    let out = run_case(&format!("{}/v1", server.uri()), "chat/basic", &["chat=m"]).await;
+    assert_outcome(out.outcome("adhoc", "chat/basic"), "pass", "");
+    let warnings = out.report()["results"][0]["warnings"].to_string();
+    assert!(warnings.contains("`logprobs` is absent"), "{warnings}");
+
+    let mut body = chat_completion("Hello");
+    body["choices"][0]["message"]
+        .as_object_mut()
+        .unwrap()
+        .remove("role");
+    assert_outcome(chat_case("chat/basic", 200, body).await, "fail", "role");
+}

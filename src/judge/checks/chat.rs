@@ -419,6 +419,11 @@ fn logprobs(i: &CheckInput<'_>) -> Vec<CheckResult> {
             match e.get("bytes") {
                 Some(Value::Array(b)) if b.iter().all(|x| x.as_u64().is_some_and(|x| x < 256)) => {}
                 Some(Value::Null) => {}
+                // Required but nullable: clients read an absent `bytes` as null.
+                None => out.push(
+                    CheckResult::warn(C, "`bytes` is absent (OpenAI sends an array or null)")
+                        .at(at(".bytes")),
+                ),
                 _ => out.push(
                     CheckResult::fail(C, "`bytes` is not an array of byte values or null")
                         .at(at(".bytes")),

@@ -363,9 +363,16 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
                             } else {
                                 viol.instance_path
                             };
+                            // A required but nullable field left out reads as null in clients.
+                            let status = if viol.absent_nullable {
+                                CheckStatus::Warn
+                            } else {
+                                CheckStatus::Fail
+                            };
                             findings.push(
-                                CheckResult::fail(
+                                CheckResult::new(
                                     C,
+                                    status,
                                     format!(
                                         "event #{} does not match chat.completion.chunk: {}",
                                         ev.n,
@@ -397,8 +404,11 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 }
             }
         }
-        if findings.is_empty() {
+        // Warnings (an absent nullable field) do not make an event invalid.
+        if findings.iter().all(|f| f.status == CheckStatus::Warn) {
             valid += 1;
+            let room = MAX_FINDINGS.saturating_sub(out.len());
+            out.extend(findings.into_iter().take(room.min(1)));
         } else {
             bad_events += 1;
             let room = MAX_FINDINGS.saturating_sub(out.len());
@@ -1046,9 +1056,15 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 } else {
                     v.instance_path
                 };
+                let status = if v.absent_nullable {
+                    CheckStatus::Warn
+                } else {
+                    CheckStatus::Fail
+                };
                 out.push(
-                    CheckResult::fail(
+                    CheckResult::new(
                         C,
+                        status,
                         format!(
                             "the reassembled completion does not match chat.completion: {}",
                             excerpt(&v.message, 200)

@@ -158,15 +158,27 @@ fn parsed_content(check: &str, choice: &Value, n: usize) -> Result<Value, CheckR
         Ok(v) => Ok(v),
         Err(e) => {
             let trimmed = text.trim_start();
+            // RFC 8259 sets no limit on numbers; serde_json cannot hold one beyond f64. That is
+            // our parser's limit, not a deviation (JavaScript parses it as Infinity).
+            if e.to_string().contains("number out of range") {
+                return Err(CheckResult::warn(check, format!("content holds a number beyond double precision ({e}); valid JSON, but it could not be checked against the schema")).at(at_choice(n, ".message.content")));
+            }
             let reason = if trimmed.starts_with("```") || text.contains("\n```") {
                 format!(
                     "content is JSON fenced in a ``` code block, not bare JSON (JSON.parse / json.loads fail on it): {:?}",
                     excerpt(text, 60)
                 )
             } else if choice.get("finish_reason").and_then(Value::as_str) == Some("length") {
-                format!(
+                // Running out of tokens is the request's limit, not a deviation: a well-formed
+                // JSON prefix cut at the end is only a warning (the schema cannot be verified).
+                let prefix = e.is_eof() && trimmed.starts_with(['{', '[']);
+                let msg = format!(
                     "content is not valid JSON ({e}): cut off at the token limit (finish_reason \"length\")"
-                )
+                );
+                if prefix {
+                    return Err(CheckResult::warn(check, format!("{msg}; the JSON before the cut is well-formed, so the output could not be verified against the schema")).at(at_choice(n, ".message.content")));
+                }
+                msg
             } else if trimmed.starts_with(['{', '[']) {
                 format!("content is malformed JSON ({e}): {:?}", excerpt(text, 60))
             } else {
