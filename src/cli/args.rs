@@ -112,6 +112,20 @@ pub struct RunArgs {
     /// A PEM root certificate to trust (endpoints behind a private CA).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Retry HTTP 429, 5xx and connection failures up to N times (default 0: a conformance run
+    /// shows flakiness instead of hiding it). Every attempt is recorded in the report.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// First retry backoff, in seconds (doubling, with jitter); `Retry-After` takes precedence.
+    #[arg(long, value_name = "SECS", default_value_t = 0.5)]
+    pub retry_delay: f64,
+    /// Longest wait before a retry, in seconds (caps `Retry-After` too).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub retry_max_delay: f64,
+    /// Deadline for the whole run, in seconds: when reached, the run stops as on Ctrl-C
+    /// (partial reports) and exits 124.
+    #[arg(long, value_name = "SECS")]
+    pub run_timeout: Option<f64>,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{ReportFormat, RunArgs};
 use super::targets;
 use crate::execute::http::ClientOptions;
+use crate::execute::retry::RetryPolicy;
 use crate::execute::{Event, RunOptions};
 use crate::exit;
 use crate::plan::{self, Selection};
@@ -38,6 +39,23 @@ pub fn run(args: RunArgs) -> u8 {
     if !(args.timeout > 0.0 && args.idle_timeout > 0.0) {
         return super::usage_error("--timeout and --idle-timeout must be positive");
     }
+    let secs = |v: f64| (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v));
+    let (Some(retry_delay), Some(retry_max_delay)) =
+        (secs(args.retry_delay), secs(args.retry_max_delay))
+    else {
+        return super::usage_error(
+            "--retry-delay and --retry-max-delay must be zero or more seconds",
+        );
+    };
+    let run_timeout = match args.run_timeout {
+        None => None,
+        Some(v) if v > 0.0 && v.is_finite() => Some(Duration::from_secs_f64(v)),
+        Some(v) => {
+            return super::usage_error(&format!(
+                "invalid --run-timeout `{v}` (expected a positive number of seconds)"
+            ));
+        }
+    };
     let ca_cert = match &args.ca_cert {
         None => None,
         Some(p) => match std::fs::read(p) {
@@ -67,6 +85,11 @@ pub fn run(args: RunArgs) -> u8 {
             idle_timeout: Duration::from_secs_f64(args.idle_timeout),
             max_body,
             ca_cert,
+            retry: RetryPolicy {
+                retries: args.retries,
+                base_delay: retry_delay,
+                max_delay: retry_max_delay,
+            },
             ..ClientOptions::default()
         },
     };
@@ -125,6 +148,16 @@ pub fn run(args: RunArgs) -> u8 {
         let start = Instant::now();
         let cancel = CancellationToken::new();
         let signals = tokio::spawn(watch_signals(cancel.clone()));
+        // `--run-timeout`: the run's own deadline stops it the way an interrupt does.
+        let deadline_hit = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let run_deadline = run_timeout.map(|d| {
+            let (cancel, hit) = (cancel.clone(), deadline_hit.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                hit.store(true, std::sync::atomic::Ordering::SeqCst);
+                cancel.cancel();
+            })
+        });
         let (tx, rx) = mpsc::unbounded_channel();
         let progress = tokio::spawn(consume_events(
             rx,
@@ -141,6 +174,9 @@ pub fn run(args: RunArgs) -> u8 {
         .await;
         let _ = progress.await;
         signals.abort();
+        if let Some(t) = run_deadline {
+            t.abort();
+        }
         let mut result = match result {
             Ok(r) => r,
             Err(e) => return super::usage_error(&e),
@@ -197,7 +233,13 @@ pub fn run(args: RunArgs) -> u8 {
                 }
             }
         }
-        if result.cancelled {
+        if result.cancelled && deadline_hit.load(std::sync::atomic::Ordering::SeqCst) {
+            eprintln!(
+                "run deadline reached (--run-timeout): partial reports written for {} finished case(s)",
+                report.results.len()
+            );
+            exit::RUN_TIMEOUT
+        } else if result.cancelled {
             eprintln!(
                 "interrupted: partial reports written for {} finished case(s)",
                 report.results.len()
@@ -290,32 +332,40 @@ pub(super) fn write_step_summary(report: &report::RunReport) {
     }
 }
 
-/// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once.
-async fn watch_signals(cancel: CancellationToken) {
+/// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once. The handlers are installed
+/// before this returns (not when the task is first polled), so a signal arriving as the run
+/// starts is never left to the default action, which would kill the process without reports.
+fn watch_signals(cancel: CancellationToken) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let streams = {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
+        (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (Ok(mut int), Ok(mut term)) = streams else {
+                return;
+            };
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            eprintln!(
+                "\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)"
+            );
+            cancel.cancel();
+            int.recv().await;
+            std::process::exit(exit::INTERRUPTED as i32);
         }
-        eprintln!(
-            "\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)"
-        );
-        cancel.cancel();
-        int.recv().await;
-        std::process::exit(exit::INTERRUPTED as i32);
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        cancel.cancel();
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            cancel.cancel();
+        }
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Exchange {
     pub timings: Timings,
     /// Every attempt when retries are on (the last one is `response`/`error`).
     pub attempts: u32,
+    /// Each attempt's status or error and the wait after it, when the exchange was retried
+    /// (`--retries`); empty for a single attempt.
+    pub attempt_log: Vec<super::retry::Attempt>,
 }
 
 #[derive(Debug, Clone)]

@@ -11,6 +11,8 @@ use serde_json::Value;
 use super::exchange::{
     Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind,
 };
+use super::rate::RateLimiter;
+use super::retry::{self, RetryPolicy};
 use super::sse::{SseItem, SseParser};
 use crate::load::suite::AuthOverride;
 use crate::load::{Auth, AuthHeader, Secret, Target};
@@ -30,6 +32,8 @@ pub struct ClientOptions {
     pub max_body: usize,
     /// Extra root certificate (PEM) to trust, for endpoints behind a private CA.
     pub ca_cert: Option<Vec<u8>>,
+    /// Retries of 429, 5xx and connection failures (`--retries`; none by default).
+    pub retry: RetryPolicy,
 }
 
 impl Default for ClientOptions {
@@ -40,6 +44,7 @@ impl Default for ClientOptions {
             idle_timeout: Duration::from_secs(30),
             max_body: 8 * 1024 * 1024,
             ca_cert: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct TargetClient {
     opts: ClientOptions,
     token: tokio::sync::Mutex<Option<(Secret, Instant)>>,
     secrets: SecretRegistry,
+    /// The target's `rpm` limit, applied to every attempt.
+    limiter: Option<RateLimiter>,
 }
 
 impl TargetClient {
@@ -114,8 +121,10 @@ impl TargetClient {
             .build()
             .map_err(|e| format!("failed to build HTTP client: {e}"))?;
         let timeout = target.timeout.unwrap_or(opts.timeout);
+        let limiter = RateLimiter::per_minute(target.rpm);
         Ok(Self {
             http,
+            limiter,
             target,
             opts: ClientOptions { timeout, ..opts },
             token: tokio::sync::Mutex::new(None),
@@ -131,8 +140,22 @@ impl TargetClient {
             .map_err(|e| format!("cannot join `{path}` to the base URL: {e}"))
     }
 
-    /// Send a request; never fails: every problem becomes part of the `Exchange`.
+    /// Send a request; never fails: every problem becomes part of the `Exchange`. With
+    /// `--retries`, 429, 5xx and connection failures are tried again (see `retry`).
     pub async fn send(&self, req: &PreparedRequest) -> Exchange {
+        retry::with_retries(
+            &self.opts.retry,
+            || self.send_paced(req),
+            tokio::time::sleep,
+        )
+        .await
+    }
+
+    /// One attempt, after waiting for the target's `rpm` slot.
+    async fn send_paced(&self, req: &PreparedRequest) -> Exchange {
+        if let Some(l) = &self.limiter {
+            l.wait().await;
+        }
         let mut ex = self.send_once(req, false).await;
         // A pooled keep-alive connection the server closed (or reset) just as we reused it
         // fails before any response byte: the request never reached the application. Re-send
@@ -143,6 +166,9 @@ impl TargetClient {
                 .as_ref()
                 .map(|e| e.message.clone())
                 .unwrap_or_default();
+            if let Some(l) = &self.limiter {
+                l.wait().await;
+            }
             ex = self.send_once(req, false).await;
             ex.attempts = 2;
             if let Some(e) = ex.error.as_mut() {
@@ -154,6 +180,9 @@ impl TargetClient {
             && req.auth == AuthOverride::Default
             && ex.response.as_ref().is_some_and(|r| r.status == 401)
         {
+            if let Some(l) = &self.limiter {
+                l.wait().await;
+            }
             ex = self.send_once(req, true).await;
             ex.attempts = 2;
         }
@@ -177,6 +206,7 @@ impl TargetClient {
             error: Some(TransportError { kind, message }),
             timings,
             attempts: 1,
+            attempt_log: vec![],
         };
         let url = match self.url_for(&req.path) {
             Ok(u) => u,
@@ -402,6 +432,7 @@ impl TargetClient {
             error: error.map(|(kind, message)| TransportError { kind, message }),
             timings,
             attempts: 1,
+            attempt_log: vec![],
         }
     }
 

@@ -3,6 +3,8 @@
 
 pub mod exchange;
 pub mod http;
+pub mod rate;
+pub mod retry;
 pub mod run;
 pub mod sse;
 

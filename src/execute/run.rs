@@ -217,7 +217,11 @@ pub async fn run_case(
             capture(step, &exchange, &mut captures, &mut verdict);
         }
         let outcome = verdict.outcome;
-        let reason = verdict.reason.clone();
+        let mut reason = verdict.reason.clone();
+        // Retries must not hide flakiness: a result reached after retries says so.
+        if exchange.attempt_log.len() > 1 {
+            reason = reason.map(|r| format!("{r} (after {} attempts)", exchange.attempts));
+        }
         record.steps.push(StepRecord {
             name: step.name.clone(),
             exchange,

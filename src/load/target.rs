@@ -407,6 +407,14 @@ pub fn load_targets_keyless(
                 None,
             );
         }
+        if t.rpm == Some(0) {
+            problem(
+                "rpm must be at least 1".into(),
+                "rpm:",
+                Some("a positive number of requests per minute".into()),
+                None,
+            );
+        }
         if let Some(base_url) = base_url {
             out.push(Target {
                 name,

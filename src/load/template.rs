@@ -100,6 +100,16 @@ impl FixtureResolver<'_> {
             ));
         }
         let full = self.root.join(p);
+        // A symbolic link inside the fixtures directory must not lead out of it either.
+        if !self.allow_escape
+            && let (Ok(root), Ok(real)) = (self.root.canonicalize(), full.canonicalize())
+            && !real.starts_with(&root)
+        {
+            return Err(format!(
+                "fixture path `{rel}` resolves outside the fixtures directory through a symbolic link (to {}); pass --allow-fixture-escape to allow it",
+                real.display()
+            ));
+        }
         std::fs::read(&full).map_err(|e| format!("cannot read fixture {}: {e}", full.display()))
     }
 }
@@ -362,6 +372,35 @@ mod tests {
         let mut p = vec![];
         let t = TValue::compile(&v, &r, &mut p);
         (t, p)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_out_of_the_fixtures_directory_is_refused_unless_allowed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "outside").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        let v = json!("{{fixture:link/secret.txt|text}}");
+        let mut p = vec![];
+        let strict = FixtureResolver {
+            root: dir.path(),
+            allow_escape: false,
+        };
+        TValue::compile(&v, &strict, &mut p);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message.contains("through a symbolic link"),
+            "{}",
+            p[0].message
+        );
+        let mut p = vec![];
+        let allowed = FixtureResolver {
+            root: dir.path(),
+            allow_escape: true,
+        };
+        TValue::compile(&v, &allowed, &mut p);
+        assert!(p.is_empty(), "{p:?}");
     }
 
     #[test]

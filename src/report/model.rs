@@ -125,6 +125,30 @@ pub struct ExchangeSummary {
     pub response_body: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_error: Option<String>,
+    /// Every attempt, when the exchange was retried (`--retries`); the last one is the exchange.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<AttemptSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptSummary {
+    /// 1-based.
+    pub attempt: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// `HTTP 429`, `HTTP 503`, `connection failed`; absent for the last attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retried_because: Option<String>,
+    /// The wait before the next attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// `retry_after` (the endpoint's `Retry-After`, capped) or `backoff` (jittered exponential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -392,6 +416,26 @@ fn summarize(step: &str, ex: &Exchange) -> ExchangeSummary {
             }
         }),
         transport_error: ex.error.as_ref().map(|e| e.message.clone()),
+        attempts: ex
+            .attempt_log
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AttemptSummary {
+                attempt: i as u32 + 1,
+                status: a.status,
+                error: a.error.clone(),
+                duration_ms: a.duration_ms.max(0.0) as u64,
+                retried_because: a.retried_because.clone(),
+                delay_ms: a.delay.map(|d| d.as_millis() as u64),
+                delay_source: a.delay.map(|_| {
+                    if a.delay_from_retry_after {
+                        "retry_after".into()
+                    } else {
+                        "backoff".into()
+                    }
+                }),
+            })
+            .collect(),
     }
 }
 

@@ -69,6 +69,7 @@ fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
         ]),
         response_body: Some(response_body),
         transport_error: None,
+        attempts: vec![],
     }
 }
 

@@ -3,13 +3,17 @@
 mod support;
 
 mod batch;
+mod canary;
 mod cli;
 mod compare;
 mod core_areas;
 mod embeddings;
+mod faults;
 mod gate;
+mod hostile_input;
 mod html;
 mod images;
+mod interrupt;
 mod media;
 mod reasoning;
 mod replay;
