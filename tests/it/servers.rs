@@ -95,16 +95,20 @@ async fn comparison_matches_the_pinned_parity_table() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            "fixtures/servers/targets.yaml",
-            "--all-targets",
-        ],
-        &env,
-    )
-    .await;
+    // Generous deadlines: on a loaded 2-core CI machine LiteLLM's first requests take seconds.
+    let args = [
+        "run",
+        "--targets",
+        "fixtures/servers/targets.yaml",
+        "--all-targets",
+        "--timeout",
+        "180",
+        "--idle-timeout",
+        "90",
+        "--concurrency",
+        "4",
+    ];
+    let out = run_cli(&args, &env).await;
     assert!(
         out.code == 0 || out.code == 1,
         "exit {}:\n{}\n{}",
@@ -159,6 +163,44 @@ async fn comparison_matches_the_pinned_parity_table() {
                 mismatches.push(format!("{feature} on {target}: pinned but not run"));
             }
         }
+    }
+    // These are real servers with a random-weight model: before failing, re-run only the cases
+    // behind the moved cells once. A cell that moves again is a real change.
+    if !mismatches.is_empty() {
+        eprintln!("re-checking moved cells once:\n{}", mismatches.join("\n"));
+        let moved: Vec<String> = mismatches
+            .iter()
+            .filter_map(|m| m.split(' ').next().map(str::to_string))
+            .collect();
+        let mut again: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        for r in report["results"].as_array().unwrap() {
+            if moved.iter().any(|f| r["feature"] == f.as_str()) {
+                again.push("--filter".into());
+                again.push(format!(
+                    "{}/{}",
+                    r["suite"].as_str().unwrap(),
+                    r["case"].as_str().unwrap()
+                ));
+            }
+        }
+        let again: Vec<&str> = again.iter().map(String::as_str).collect();
+        let retry = run_cli(&again, &env).await.report();
+        mismatches.retain(|m| {
+            let (feature, rest) = m.split_once(" on ").unwrap_or((m, ""));
+            let target = rest.split(':').next().unwrap_or("");
+            let now = retry["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["feature"] == feature)
+                .and_then(|f| f["outcomes"].get(target))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            !pinned
+                .get(feature)
+                .and_then(|c| c.get(target))
+                .is_some_and(|p| accepts(p, now))
+        });
     }
     assert!(
         mismatches.is_empty(),
