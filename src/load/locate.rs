@@ -72,4 +72,15 @@ mod tests {
         assert_eq!(l.find(b, "x"), Some((5, 14)));
         assert_eq!(l.find(l.nth_case_offset("a", 0), "x"), Some((3, 14)));
     }
+
+    #[test]
+    fn nth_occurrence_of_a_duplicate_id() {
+        let src = "cases:\n  - id: a\n  - id: \"b\"\n  - id: a\n";
+        let l = Locator::new(src);
+        assert_eq!(l.nth_case_offset("a", 0), 9);
+        assert_eq!(l.nth_case_offset("b", 0), 19);
+        assert_eq!(l.nth_case_offset("a", 1), 31);
+        assert_eq!(l.nth_case_offset("a", 2), 0, "missing falls back to the start");
+        assert_eq!(l.nth_case_offset("zz", 0), 0);
+    }
 }
