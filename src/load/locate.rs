@@ -80,7 +80,11 @@ mod tests {
         assert_eq!(l.nth_case_offset("a", 0), 9);
         assert_eq!(l.nth_case_offset("b", 0), 19);
         assert_eq!(l.nth_case_offset("a", 1), 31);
-        assert_eq!(l.nth_case_offset("a", 2), 0, "missing falls back to the start");
+        assert_eq!(
+            l.nth_case_offset("a", 2),
+            0,
+            "missing falls back to the start"
+        );
         assert_eq!(l.nth_case_offset("zz", 0), 0);
     }
 }
