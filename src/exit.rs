@@ -23,4 +23,11 @@ pub const RUN_TIMEOUT: u8 = 124;
 pub const INTERRUPTED: u8 = 130;
 
 /// The table, for `--help` and docs.
-pub const TABLE: &str = "exit codes: 0 all gated cases passed (or nothing --fail-on names against --baseline); 1 a gated case failed or errored (with --baseline: a regression); 2 usage or configuration error; 3 snapshots pending review (--snapshots pending in CI); 4 runbook GO WITH CAVEATS; 124 run deadline reached (--run-timeout; partial reports written); 130 interrupted (partial reports written)";
+pub const TABLE: &str = "exit codes:
+  0 all gated cases passed (or nothing --fail-on names against --baseline)
+  1 a gated case failed or errored (with --baseline: a regression)
+  2 usage or configuration error
+  3 snapshots pending review (--snapshots pending in CI)
+  4 runbook GO WITH CAVEATS
+  124 run deadline reached (--run-timeout; partial reports written)
+  130 interrupted (partial reports written)";

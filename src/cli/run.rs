@@ -205,6 +205,10 @@ pub fn run(args: RunArgs) -> u8 {
         let report = report::model::build(&result.records, &meta, &redactor);
         let report =
             super::gate::finish(report, &project.suites, &args, baseline.as_ref(), &redactor);
+        // Past the report only recording needs the exchanges: free them before rendering.
+        if args.record.is_none() {
+            result.records = Vec::new();
+        }
         let written = write_reports(&report, &args.report_dir, &args.format);
         print!(
             "{}",
@@ -289,25 +293,32 @@ pub fn write_reports(
     dir: &std::path::Path,
     formats: &[ReportFormat],
 ) -> Result<Vec<String>, String> {
-    let mut files: Vec<(&str, String)> = Vec::new();
-    for f in formats {
-        let file = match f {
-            ReportFormat::Json => (
-                "report.json",
-                serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n",
-            ),
-            ReportFormat::Md => ("report.md", report::markdown::render(report)),
-            ReportFormat::Html => ("report.html", report::html::render(report)),
-            ReportFormat::Junit => ("junit.xml", report::junit::render(report)),
-        };
-        if !files.iter().any(|(n, _)| *n == file.0) {
-            files.push(file);
-        }
-    }
+    // Each file is rendered and written before the next (JSON streamed), so at most one
+    // rendering is in memory at a time.
     let mut out = Vec::new();
-    for (name, contents) in files {
+    let mut written: Vec<&str> = Vec::new();
+    for f in formats {
+        let name = match f {
+            ReportFormat::Json => "report.json",
+            ReportFormat::Md => "report.md",
+            ReportFormat::Html => "report.html",
+            ReportFormat::Junit => "junit.xml",
+        };
+        if written.contains(&name) {
+            continue;
+        }
+        written.push(name);
         let p = dir.join(name);
-        atomic_write(&p, contents.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))?;
+        let res = match f {
+            ReportFormat::Json => report::write::atomic_write_with(&p, |w| {
+                serde_json::to_writer_pretty(&mut *w, report)?;
+                w.write_all(b"\n")
+            }),
+            ReportFormat::Md => atomic_write(&p, report::markdown::render(report).as_bytes()),
+            ReportFormat::Html => atomic_write(&p, report::html::render(report).as_bytes()),
+            ReportFormat::Junit => atomic_write(&p, report::junit::render(report).as_bytes()),
+        };
+        res.map_err(|e| format!("{}: {e}", p.display()))?;
         out.push(p.display().to_string());
     }
     Ok(out)

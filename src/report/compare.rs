@@ -73,13 +73,18 @@ type CaseKey = (String, String);
 pub fn differences(records: &[Arc<CaseRecord>]) -> Vec<Difference> {
     // (suite, case) → target → last record (the last repeat stands for the case)
     let mut by_case: Vec<(CaseKey, BTreeMap<String, &Arc<CaseRecord>>)> = Vec::new();
+    // Position of each case in `by_case` (first-seen order kept; no linear search per record).
+    let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for r in records {
-        let key = (r.case.suite.clone(), r.case.id.clone());
-        match by_case.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, m)) => {
-                m.insert(r.target.name.clone(), r);
+        match index.get(&(r.case.suite.as_str(), r.case.id.as_str())) {
+            Some(&i) => {
+                by_case[i].1.insert(r.target.name.clone(), r);
             }
-            None => by_case.push((key, BTreeMap::from([(r.target.name.clone(), r)]))),
+            None => {
+                index.insert((&r.case.suite, &r.case.id), by_case.len());
+                let key = (r.case.suite.clone(), r.case.id.clone());
+                by_case.push((key, BTreeMap::from([(r.target.name.clone(), r)])));
+            }
         }
     }
     let mut out = Vec::new();

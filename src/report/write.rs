@@ -1,17 +1,27 @@
 //! Writing output files atomically: a temporary file in the same directory, then a rename, so
 //! an interrupted or crashing run never leaves a half-written report.
 
-use std::io::Write as _;
 use std::path::Path;
 
 pub fn atomic_write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    atomic_write_with(path, |w| w.write_all(contents))
+}
+
+/// Like `atomic_write`, with the contents streamed by `write` (buffered), so a large report
+/// is never held in memory as one string.
+pub fn atomic_write_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut buf = std::io::BufWriter::with_capacity(64 * 1024, tmp);
+    write(&mut buf)?;
+    let tmp = buf.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
