@@ -167,7 +167,7 @@ mod tests {
         let r = redactor();
         let s = format!(
             "key {CANARY}; Authorization: Bearer abcdefghijklmnop; sk-proj-ABCDEFGHIJKLMNOPQRST; \
-             https://x/v1?key=AIzaSyA1234567890123456789012345678901&alt=sse"
+             https://x/v1?key=AIzaSyFAKE-not-a-real-key-0123456789&alt=sse"
         );
         let out = r.text(&s);
         assert!(!out.contains(CANARY), "{out}");
