@@ -77,6 +77,11 @@ pub async fn start(dir: &Path, targets: &[Arc<Target>]) -> Result<Replay, String
     });
     let app = axum::Router::new().fallback(serve).with_state(state);
     tokio::spawn(async move {
+        use axum::serve::ListenerExt as _;
+        // Replayed events keep their recorded offsets only if Nagle does not hold them back.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, app).await;
     });
     let targets = targets

@@ -160,6 +160,12 @@ pub fn router(config: Config) -> Router {
 
 /// Serves the endpoint on an already-bound listener until the task is dropped or fails.
 pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    // Streamed chunks go out as written: with Nagle's algorithm a small SSE event can wait for
+    // the client's delayed ACK, which skews the time-to-first-token clients measure.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(config)).await
 }
 
