@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::outcome::CheckResult;
 use crate::execute::exchange::Response;
 use crate::load::SchemaStore;
+use crate::load::schemas::SchemaViolation;
 use crate::load::suite::{CompareOp, JsonPathAssert, JsonPathOp, JsonType};
 
 pub fn content_type(resp: &Response, expected: &str) -> CheckResult {
@@ -32,20 +33,40 @@ pub fn schema(store: &SchemaStore, id: &str, body: &Value) -> Vec<CheckResult> {
         Some(v) if v.is_empty() => vec![CheckResult::pass(&check, format!("valid {id}"))],
         Some(violations) => violations
             .into_iter()
-            .map(|v| {
-                let at = if v.instance_path.is_empty() { "/".to_string() } else { v.instance_path.clone() };
-                match &v.missing_property {
-                    // A required but nullable field that is absent reads as null in every
-                    // OpenAI SDK: worth knowing, not a deviation clients break on.
-                    Some(p) if v.absent_nullable => CheckResult::warn(
-                        &check,
-                        format!("`{p}` is absent; {id} requires it (null when unused) — clients read absent as null"),
-                    )
-                    .at(at),
-                    _ => CheckResult::fail(&check, format!("does not match {id}: {}", shorten(&v.message))).at(at),
-                }
-            })
+            .map(|v| violation(&check, id, v, "", ""))
             .collect(),
+    }
+}
+
+/// One schema violation as a check result. `subject` names what was validated when it is not
+/// the response body (`event #3`, `the reassembled completion`); `at_prefix` prefixes the JSON
+/// Pointer (`event #3 `, `reassembled `). A required but nullable field that is absent reads as
+/// null in every OpenAI SDK: a warning, not a deviation clients break on.
+pub fn violation(
+    check: &str,
+    id: &str,
+    v: SchemaViolation,
+    subject: &str,
+    at_prefix: &str,
+) -> CheckResult {
+    let pointer = if v.instance_path.is_empty() {
+        "/"
+    } else {
+        v.instance_path.as_str()
+    };
+    let at = format!("{at_prefix}{pointer}");
+    let lead = if subject.is_empty() {
+        String::new()
+    } else {
+        format!("{subject} ")
+    };
+    match &v.missing_property {
+        Some(p) if v.absent_nullable => CheckResult::warn(
+            check,
+            format!("{lead}`{p}` is absent; {id} requires it (null when unused) — clients read absent as null"),
+        )
+        .at(at),
+        _ => CheckResult::fail(check, format!("{lead}does not match {id}: {}", shorten(&v.message))).at(at),
     }
 }
 

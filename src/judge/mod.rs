@@ -1,7 +1,7 @@
 //! judge: pure functions from (case step, exchange) to check results and an outcome.
 //! No I/O here: everything the judge needs is in its input.
 
-mod assert;
+pub(crate) mod assert;
 pub mod checks;
 pub mod errors;
 pub mod outcome;

@@ -358,29 +358,13 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
                     }
                     Some(violations) => {
                         for viol in violations.into_iter().take(3) {
-                            let path = if viol.instance_path.is_empty() {
-                                "/".to_string()
-                            } else {
-                                viol.instance_path
-                            };
-                            // A required but nullable field left out reads as null in clients.
-                            let status = if viol.absent_nullable {
-                                CheckStatus::Warn
-                            } else {
-                                CheckStatus::Fail
-                            };
-                            findings.push(
-                                CheckResult::new(
-                                    C,
-                                    status,
-                                    format!(
-                                        "event #{} does not match chat.completion.chunk: {}",
-                                        ev.n,
-                                        excerpt(&viol.message, 200)
-                                    ),
-                                )
-                                .at(format!("{} {path}", ev.at())),
-                            );
+                            findings.push(crate::judge::assert::violation(
+                                C,
+                                "chat.completion.chunk",
+                                viol,
+                                &format!("event #{}", ev.n),
+                                &format!("{} ", ev.at()),
+                            ));
                         }
                     }
                 }
@@ -1051,27 +1035,13 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
         )),
         Some(violations) => {
             for v in violations.into_iter().take(MAX_FINDINGS) {
-                let path = if v.instance_path.is_empty() {
-                    "/".to_string()
-                } else {
-                    v.instance_path
-                };
-                let status = if v.absent_nullable {
-                    CheckStatus::Warn
-                } else {
-                    CheckStatus::Fail
-                };
-                out.push(
-                    CheckResult::new(
-                        C,
-                        status,
-                        format!(
-                            "the reassembled completion does not match chat.completion: {}",
-                            excerpt(&v.message, 200)
-                        ),
-                    )
-                    .at(format!("reassembled {path}")),
-                );
+                out.push(crate::judge::assert::violation(
+                    C,
+                    "chat.completion",
+                    v,
+                    "the reassembled completion",
+                    "reassembled ",
+                ));
             }
         }
     }
