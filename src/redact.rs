@@ -133,6 +133,16 @@ impl Redactor {
         }
     }
 
+    /// Redact every string of a serialisable value (a report, a runbook): one pass over its
+    /// JSON form, so no field can be forgotten.
+    pub fn value<T: serde::Serialize + serde::de::DeserializeOwned>(&self, item: T) -> T {
+        let Ok(mut v) = serde_json::to_value(&item) else {
+            return item;
+        };
+        self.json(&mut v);
+        serde_json::from_value(v).unwrap_or(item)
+    }
+
     /// Redact a header list (names kept, credential values masked, other values scanned).
     pub fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         headers

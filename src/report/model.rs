@@ -237,22 +237,10 @@ pub fn build(
 pub fn redact_report(mut report: RunReport, redactor: &Redactor) -> RunReport {
     let results = std::mem::take(&mut report.results);
     let differences = std::mem::take(&mut report.differences);
-    let mut report = redact_one(report, redactor);
-    report.results = results
-        .into_iter()
-        .map(|r| redact_one(r, redactor))
-        .collect();
-    report.differences = differences
-        .into_iter()
-        .map(|d| redact_one(d, redactor))
-        .collect();
+    let mut report = redactor.value(report);
+    report.results = results.into_iter().map(|r| redactor.value(r)).collect();
+    report.differences = differences.into_iter().map(|d| redactor.value(d)).collect();
     report
-}
-
-fn redact_one<T: Serialize + serde::de::DeserializeOwned>(item: T, redactor: &Redactor) -> T {
-    let mut v = serde_json::to_value(&item).expect("report serialises");
-    redactor.json(&mut v);
-    serde_json::from_value(v).unwrap_or(item)
 }
 
 /// Features in first-seen order; each cell the most severe outcome of its cases.

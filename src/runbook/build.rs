@@ -48,7 +48,5 @@ pub fn build(input: &Input<'_>, redactor: &Redactor) -> Runbook {
 /// Every string of the runbook through the redactor (configuration and rollback come from the
 /// targets, not from the already-redacted report).
 pub fn redact(runbook: Runbook, redactor: &Redactor) -> Runbook {
-    let mut v = serde_json::to_value(&runbook).expect("runbook serialises");
-    redactor.json(&mut v);
-    serde_json::from_value(v).unwrap_or(runbook)
+    redactor.value(runbook)
 }
