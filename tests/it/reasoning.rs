@@ -3,57 +3,10 @@
 //! a refused effort level is `unsupported`, whatever the shape of the refusal's body.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
 
-/// Run one case (opt-in cases included) against a server answering every chat request with
-/// `status` and `body`; `(outcome, reason, warnings)`.
-async fn case(case: &str, status: u16, body: Value) -> (String, String, Vec<String>) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    let base = format!("{}/v1", server.uri());
-    let suite = case.split('/').next().unwrap();
-    let args = [
-        "run",
-        "--suite",
-        suite,
-        "--filter",
-        case,
-        "--opt-in",
-        "--base-url",
-        &base,
-        "--model",
-        "reasoning=m-think",
-        "--model",
-        "chat=m-chat",
-    ];
-    let out = run_cli(&args, &[]).await;
-    let (outcome, reason) = out.outcome("adhoc", case);
-    let warnings = out.report()["results"][0]["warnings"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|w| w.as_str().map(str::to_string))
-        .collect();
-    (outcome, reason, warnings)
-}
-
-fn assert_outcome(got: &(String, String, Vec<String>), outcome: &str, reason_part: &str) {
-    assert_eq!(got.0, outcome, "reason: {} warnings: {:?}", got.1, got.2);
-    assert!(
-        got.1.contains(reason_part),
-        "reason {:?} lacks {:?}",
-        got.1,
-        reason_part
-    );
-}
+const REASONING_MODELS: &[&str] = &["reasoning=m-think", "chat=m-chat"];
 
 fn assert_warned(got: &(String, String, Vec<String>), part: &str) {
     assert!(
@@ -76,17 +29,24 @@ fn reasoned(content: &str, p: u64, c: u64, t: u64, r: u64) -> Value {
 #[tokio::test]
 async fn every_level_passes_when_accepted() {
     for level in ["low", "medium", "high"] {
-        let got = case(
+        let got = case_with_warnings(
+            REASONING_MODELS,
             &format!("reasoning/effort-{level}"),
             200,
             reasoned("42", 15, 40, 55, 38),
         )
         .await;
-        assert_outcome(&got, "pass", "");
+        assert_outcome_of(&got, "pass", "");
         assert!(got.2.is_empty(), "{level}: {:?}", got.2);
     }
-    assert_outcome(
-        &case("reasoning/effort-none", 200, reasoned("42", 15, 2, 17, 0)).await,
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
+            "reasoning/effort-none",
+            200,
+            reasoned("42", 15, 2, 17, 0),
+        )
+        .await,
         "pass",
         "",
     );
@@ -96,23 +56,23 @@ async fn every_level_passes_when_accepted() {
 async fn refused_level_is_unsupported_with_the_message() {
     // OpenAI on a non-reasoning model (QUIRKS R2).
     let openai = json!({"error": {"message": "Unrecognized request argument supplied: reasoning_effort", "type": "invalid_request_error", "param": null, "code": null}});
-    assert_outcome(
-        &case("reasoning/effort-low", 400, openai).await,
+    assert_outcome_of(
+        &case_with_warnings(REASONING_MODELS, "reasoning/effort-low", 400, openai).await,
         "unsupported",
         "Unrecognized request argument supplied: reasoning_effort",
     );
     // Gemini's refusal arrives list-wrapped (E1). The row records the refusal; the body shape
     // is the errors.* rows' finding, so it does not turn this row into a failure.
     let gemini = json!([{"error": {"code": 400, "message": "Thinking level MEDIUM is not supported for this model.", "status": "INVALID_ARGUMENT"}}]);
-    assert_outcome(
-        &case("reasoning/effort-medium", 400, gemini).await,
+    assert_outcome_of(
+        &case_with_warnings(REASONING_MODELS, "reasoning/effort-medium", 400, gemini).await,
         "unsupported",
         "Thinking level MEDIUM is not supported",
     );
     // A 400 that is not about reasoning_effort is not a refusal of it.
     let other = json!({"error": {"message": "messages: too short", "type": "invalid_request_error", "param": "messages", "code": null}});
-    assert_outcome(
-        &case("reasoning/effort-high", 400, other).await,
+    assert_outcome_of(
+        &case_with_warnings(REASONING_MODELS, "reasoning/effort-high", 400, other).await,
         "fail",
         "HTTP 400, expected 200",
     );
@@ -123,20 +83,22 @@ async fn refused_level_is_unsupported_with_the_message() {
 #[tokio::test]
 async fn reasoning_tokens_outside_completion_tokens_fail_as_u1() {
     // The numbers Clarifai#978 shows for Gemini through a gateway.
-    let got = case(
+    let got = case_with_warnings(
+        REASONING_MODELS,
         "reasoning/token-accounting",
         200,
         reasoned("42", 20, 198, 623, 405),
     )
     .await;
-    assert_outcome(
+    assert_outcome_of(
         &got,
         "fail",
         "reasoning.usage: total_tokens 623 = prompt 20 + completion 198 + reasoning 405: completion_tokens excludes the reasoning tokens (QUIRKS U1",
     );
     // Totals that add up, but more reasoning than completion tokens.
-    assert_outcome(
-        &case(
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
             "reasoning/token-accounting",
             200,
             reasoned("42", 10, 5, 15, 8),
@@ -146,8 +108,14 @@ async fn reasoning_tokens_outside_completion_tokens_fail_as_u1() {
         "reasoning_tokens 8 > completion_tokens 5",
     );
     // No breakdown at all is fine: reasoning accounting is checked when present.
-    assert_outcome(
-        &case("reasoning/token-accounting", 200, chat_completion("42")).await,
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
+            "reasoning/token-accounting",
+            200,
+            chat_completion("42"),
+        )
+        .await,
         "pass",
         "",
     );
@@ -157,8 +125,9 @@ async fn reasoning_tokens_outside_completion_tokens_fail_as_u1() {
 
 #[tokio::test]
 async fn effort_none_spending_reasoning_tokens_fails() {
-    assert_outcome(
-        &case(
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
             "reasoning/effort-none",
             200,
             reasoned("42", 15, 300, 315, 290),
@@ -171,20 +140,27 @@ async fn effort_none_spending_reasoning_tokens_fails() {
 
 #[tokio::test]
 async fn effort_level_without_reasoning_or_budget_overflow_warns() {
-    let got = case("reasoning/effort-high", 200, reasoned("42", 15, 2, 17, 0)).await;
-    assert_outcome(&got, "pass", "");
+    let got = case_with_warnings(
+        REASONING_MODELS,
+        "reasoning/effort-high",
+        200,
+        reasoned("42", 15, 2, 17, 0),
+    )
+    .await;
+    assert_outcome_of(&got, "pass", "");
     assert_warned(
         &got,
         "reasoning_effort \"high\" accepted but 0 reasoning tokens",
     );
     // Gemini documents that the budget may be overflowed (the case asks for 256).
-    let got = case(
+    let got = case_with_warnings(
+        REASONING_MODELS,
         "reasoning/gemini-thinking-config",
         200,
         reasoned("42", 15, 402, 417, 400),
     )
     .await;
-    assert_outcome(&got, "pass", "");
+    assert_outcome_of(&got, "pass", "");
     assert_warned(&got, "400 reasoning tokens exceed thinking_budget 256");
 }
 
@@ -194,15 +170,15 @@ async fn effort_level_without_reasoning_or_budget_overflow_warns() {
 async fn chain_of_thought_field_is_recorded_not_failed() {
     let mut body = reasoned("42", 15, 40, 55, 38);
     body["choices"][0]["message"]["reasoning_content"] = json!("17 + 25 = 42.");
-    let got = case("reasoning/effort-low", 200, body).await;
-    assert_outcome(&got, "pass", "");
+    let got = case_with_warnings(REASONING_MODELS, "reasoning/effort-low", 200, body).await;
+    assert_outcome_of(&got, "pass", "");
     assert_warned(&got, "chain of thought in `reasoning_content`");
     let mut body = reasoned("42", 15, 40, 55, 38);
     body["choices"][0]["message"]["reasoning"] = json!("Add them.");
     body["choices"][0]["message"]["reasoning_details"] =
         json!([{"type": "reasoning.encrypted", "data": "…"}]);
-    let got = case("reasoning/token-accounting", 200, body).await;
-    assert_outcome(&got, "pass", "");
+    let got = case_with_warnings(REASONING_MODELS, "reasoning/token-accounting", 200, body).await;
+    assert_outcome_of(&got, "pass", "");
     assert_warned(&got, "`reasoning` (");
     assert_warned(&got, "`reasoning_details` (OpenRouter)");
 }
@@ -211,26 +187,44 @@ async fn chain_of_thought_field_is_recorded_not_failed() {
 async fn inline_think_tags_fail_unless_thoughts_were_requested() {
     // vLLM without a reasoning parser, DeepSeek-R1 behind a plain template.
     let leaked = reasoned("<think>17 + 25 is 42.</think>\n42", 15, 40, 55, 0);
-    assert_outcome(
-        &case("reasoning/token-accounting", 200, leaked.clone()).await,
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
+            "reasoning/token-accounting",
+            200,
+            leaked.clone(),
+        )
+        .await,
         "fail",
         "reasoning.thoughts: `content` carries the chain of thought inline (<think> tag)",
     );
     let half = reasoned("17 + 25 is 42.</think>42", 15, 40, 55, 0);
-    assert_outcome(
-        &case("reasoning/effort-low", 200, half).await,
+    assert_outcome_of(
+        &case_with_warnings(REASONING_MODELS, "reasoning/effort-low", 200, half).await,
         "fail",
         "(</think> tag)",
     );
     // With include_thoughts the inline thoughts were asked for (R3's guessed display).
     let asked = reasoned("<thought>Add.</thought> 42", 15, 40, 55, 30);
-    let got = case("reasoning/gemini-thinking-config", 200, asked).await;
-    assert_outcome(&got, "pass", "");
+    let got = case_with_warnings(
+        REASONING_MODELS,
+        "reasoning/gemini-thinking-config",
+        200,
+        asked,
+    )
+    .await;
+    assert_outcome_of(&got, "pass", "");
     assert_warned(&got, "thoughts are inline in `content`");
     // ...and thoughts that never appear are worth a warning.
     let hidden = reasoned("42", 15, 40, 55, 30);
-    let got = case("reasoning/gemini-thinking-config", 200, hidden).await;
-    assert_outcome(&got, "pass", "");
+    let got = case_with_warnings(
+        REASONING_MODELS,
+        "reasoning/gemini-thinking-config",
+        200,
+        hidden,
+    )
+    .await;
+    assert_outcome_of(&got, "pass", "");
     assert_warned(&got, "no thoughts are visible");
 }
 
@@ -245,16 +239,18 @@ fn cached(p: u64, cached: Value) -> Value {
 
 #[tokio::test]
 async fn cached_tokens_must_be_part_of_the_prompt() {
-    let got = case(
+    let got = case_with_warnings(
+        REASONING_MODELS,
         "extensions/gemini-cached-content",
         200,
         cached(900, json!(850)),
     )
     .await;
-    assert_outcome(&got, "pass", "");
+    assert_outcome_of(&got, "pass", "");
     assert!(got.2.is_empty(), "{:?}", got.2);
-    assert_outcome(
-        &case(
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
             "extensions/gemini-cached-content",
             200,
             cached(50, json!(850)),
@@ -263,13 +259,25 @@ async fn cached_tokens_must_be_part_of_the_prompt() {
         "fail",
         "extensions.cached_content: cached_tokens 850 > prompt_tokens 50: cached tokens must be counted inside the prompt (QUIRKS U3",
     );
-    let got = case("extensions/gemini-cached-content", 200, cached(9, json!(0))).await;
-    assert_outcome(&got, "pass", "");
+    let got = case_with_warnings(
+        REASONING_MODELS,
+        "extensions/gemini-cached-content",
+        200,
+        cached(9, json!(0)),
+    )
+    .await;
+    assert_outcome_of(&got, "pass", "");
     assert_warned(&got, "cached_tokens is 0: the cache was not used");
     // An endpoint that does not know the extension refuses it: unsupported.
     let refused = json!({"error": {"message": "Unrecognized request argument supplied: google", "type": "invalid_request_error", "param": null, "code": null}});
-    assert_outcome(
-        &case("extensions/gemini-cached-content", 400, refused).await,
+    assert_outcome_of(
+        &case_with_warnings(
+            REASONING_MODELS,
+            "extensions/gemini-cached-content",
+            400,
+            refused,
+        )
+        .await,
         "unsupported",
         "Unrecognized request argument supplied: google",
     );

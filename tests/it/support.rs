@@ -206,3 +206,49 @@ pub fn assert_outcome(got: (String, String), outcome: &str, reason_part: &str) {
         reason_part
     );
 }
+
+/// Run one case (opt-in cases included) against a server answering every chat request with
+/// `status` and `body`, with the given `ROLE=ID` models; `(outcome, reason, warnings)`.
+pub async fn case_with_warnings(
+    models: &[&str],
+    case: &str,
+    status: u16,
+    body: Value,
+) -> (String, String, Vec<String>) {
+    let server = chat_server(status, body).await;
+    let base = format!("{}/v1", server.uri());
+    let suite = case.split('/').next().unwrap();
+    let mut args = vec![
+        "run",
+        "--suite",
+        suite,
+        "--filter",
+        case,
+        "--opt-in",
+        "--base-url",
+        &base,
+    ];
+    for m in models {
+        args.extend(["--model", m]);
+    }
+    let out = run_cli(&args, &[]).await;
+    let (outcome, reason) = out.outcome("adhoc", case);
+    let warnings = out.report()["results"][0]["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str().map(str::to_string))
+        .collect();
+    (outcome, reason, warnings)
+}
+
+/// [`assert_outcome`] for a `(outcome, reason, warnings)` triple.
+pub fn assert_outcome_of(got: &(String, String, Vec<String>), outcome: &str, reason_part: &str) {
+    assert_eq!(got.0, outcome, "reason: {} warnings: {:?}", got.1, got.2);
+    assert!(
+        got.1.contains(reason_part),
+        "reason {:?} lacks {:?}",
+        got.1,
+        reason_part
+    );
+}
