@@ -2,14 +2,31 @@
 //! from disk). Everything is rendered here, server-side, and every string that could have come
 //! from an endpoint goes through `esc`; the small script only filters rows and columns.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::compare::Difference;
 use super::model::{CaseResult, RunReport, area_of};
 use crate::judge::Outcome;
 
 pub fn render(r: &RunReport) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let names = r.target_names();
+    // Indexed once: a cell's cases and a case's shape diffs, instead of a scan per cell.
+    let mut cells: BTreeMap<(&str, &str), Vec<&CaseResult>> = BTreeMap::new();
+    for res in &r.results {
+        cells
+            .entry((res.target.as_str(), res.feature.as_str()))
+            .or_default()
+            .push(res);
+    }
+    let mut diffs: BTreeMap<(&str, &str), Vec<&Difference>> = BTreeMap::new();
+    for d in &r.differences {
+        diffs
+            .entry((d.suite.as_str(), d.case.as_str()))
+            .or_default()
+            .push(d);
+    }
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -179,12 +196,9 @@ pub fn render(r: &RunReport) -> String {
                         o.symbol(),
                         o.as_str()
                     );
-                    for res in r
-                        .results
-                        .iter()
-                        .filter(|x| x.target == *t && x.feature == row.feature)
-                    {
-                        case_detail(&mut h, r, res);
+                    for res in cells.get(&(*t, row.feature.as_str())).into_iter().flatten() {
+                        let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
+                        case_detail(&mut h, res, case_diffs.map_or(&[][..], Vec::as_slice));
                     }
                     let _ = write!(h, "</details></td>");
                 }
@@ -267,7 +281,7 @@ pub fn render(r: &RunReport) -> String {
     h
 }
 
-fn case_detail(h: &mut String, r: &RunReport, res: &CaseResult) {
+fn case_detail(h: &mut String, res: &CaseResult, differences: &[&Difference]) {
     let _ = write!(
         h,
         "<div class=\"case\"><p><code>{}/{}</code> <span class=\"o-{}\">{} {}</span>{}</p>",
@@ -329,11 +343,7 @@ fn case_detail(h: &mut String, r: &RunReport, res: &CaseResult) {
             t.chunk_count
         );
     }
-    for d in r
-        .differences
-        .iter()
-        .filter(|d| d.suite == res.suite && d.case == res.case)
-    {
+    for d in differences {
         for sd in d.shape_diffs.iter().filter(|sd| sd.other == res.target) {
             let _ = write!(
                 h,
