@@ -149,6 +149,10 @@ pub struct RunArgs {
         default_value = "json,md,html,junit"
     )]
     pub format: Vec<ReportFormat>,
+    /// Which exchanges keep their headers and bodies in the reports: all, failures (cases
+    /// that did not pass), none. Method, URL, status, timings and attempts are always kept.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
+    pub report_bodies: crate::report::model::BodyPolicy,
     /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
     pub record: Option<PathBuf>,

@@ -163,6 +163,21 @@ pub fn run(args: RunArgs) -> u8 {
             rx,
             !args.no_progress && std::io::stderr().is_terminal(),
         ));
+        let snapshot_options = crate::snapshot::Options {
+            action: args.snapshots.into(),
+            dir: args.snapshots_dir.clone(),
+            ci: crate::snapshot::is_ci(),
+        };
+        // Each case goes through every per-case stage as it finishes (replay markers,
+        // snapshot, recording, report entry) and is then dropped: the run holds the cases in
+        // flight and one compact report entry per finished case, never all the exchanges.
+        let mut snapshots =
+            crate::snapshot::Verifier::new(&project.suites, &snapshot_options, &redactor);
+        let mut recorder = args
+            .record
+            .as_deref()
+            .map(|dir| crate::record::Recorder::new(dir, &redactor));
+        let mut cases = report::model::Collector::new(&redactor, args.report_bodies);
         let result = crate::execute::run::run(
             planned,
             project.schemas.clone(),
@@ -170,6 +185,16 @@ pub fn run(args: RunArgs) -> u8 {
             secrets.clone(),
             tx,
             cancel.clone(),
+            &mut |idx, mut rec| {
+                if let Some(r) = &replay {
+                    r.apply(&mut rec, &project.schemas);
+                }
+                snapshots.check(&mut rec);
+                if let Some(r) = recorder.as_mut() {
+                    r.add(idx, &rec);
+                }
+                cases.add(idx, rec);
+            },
         )
         .await;
         let _ = progress.await;
@@ -177,24 +202,11 @@ pub fn run(args: RunArgs) -> u8 {
         if let Some(t) = run_deadline {
             t.abort();
         }
-        let mut result = match result {
+        let result = match result {
             Ok(r) => r,
             Err(e) => return super::usage_error(&e),
         };
-        if let Some(r) = &replay {
-            r.apply(&mut result.records, &project.schemas);
-        }
-        let snapshot_options = crate::snapshot::Options {
-            action: args.snapshots.into(),
-            dir: args.snapshots_dir.clone(),
-            ci: crate::snapshot::is_ci(),
-        };
-        let snapshots = crate::snapshot::apply(
-            &mut result.records,
-            &project.suites,
-            &snapshot_options,
-            &redactor,
-        );
+        let snapshots = snapshots.finish();
         let meta = RunMeta {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
@@ -202,13 +214,9 @@ pub fn run(args: RunArgs) -> u8 {
             targets: &targets,
             hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
-        let report = report::model::build(&result.records, &meta, &redactor);
+        let report = cases.finish(&meta);
         let report =
             super::gate::finish(report, &project.suites, &args, baseline.as_ref(), &redactor);
-        // Past the report only recording needs the exchanges: free them before rendering.
-        if args.record.is_none() {
-            result.records = Vec::new();
-        }
         let written = write_reports(&report, &args.report_dir, &args.format);
         print!(
             "{}",
@@ -228,8 +236,8 @@ pub fn run(args: RunArgs) -> u8 {
                 return exit::CONFIG;
             }
         }
-        if let Some(dir) = &args.record {
-            match crate::record::write_recordings(dir, &result.records, &redactor) {
+        if let (Some(dir), Some(recorder)) = (&args.record, recorder) {
+            match recorder.finish() {
                 Ok(n) => eprintln!("recordings: {n} exchange(s) in {}", dir.display()),
                 Err(e) => {
                     eprintln!("error: failed to write recordings: {e}");
@@ -398,17 +406,12 @@ async fn consume_events(mut rx: mpsc::UnboundedReceiver<Event>, show: bool) {
                 );
                 bar = Some(b);
             }
-            Event::CaseFinished(rec) => {
+            Event::CaseFinished { target, case } => {
                 done += 1;
                 if let Some(b) = &bar {
                     b.inc(1);
                     let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-3);
-                    b.set_message(format!(
-                        "{:.1} cases/s  {} {}",
-                        rate,
-                        rec.target.name,
-                        rec.case.full_id()
-                    ));
+                    b.set_message(format!("{rate:.1} cases/s  {target} {case}"));
                 }
             }
             _ => {}

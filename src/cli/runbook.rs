@@ -248,6 +248,9 @@ pub fn run(args: RunbookArgs) -> u8 {
         // Nobody needs progress events here: drain them.
         let (tx, mut rx) = mpsc::unbounded_channel();
         let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        // Each case feeds the report and the usage totals as it finishes, then is dropped.
+        let mut cases = report::model::Collector::new(&redactor, report::model::BodyPolicy::All);
+        let mut usage = std::collections::BTreeMap::new();
         let result = crate::execute::run::run(
             planned,
             project.schemas.clone(),
@@ -255,6 +258,10 @@ pub fn run(args: RunbookArgs) -> u8 {
             secrets.clone(),
             tx,
             cancel.clone(),
+            &mut |idx, rec| {
+                runbook::steps::tally_usage(&mut usage, &rec);
+                cases.add(idx, rec);
+            },
         )
         .await;
         let _ = drain.await;
@@ -270,10 +277,10 @@ pub fn run(args: RunbookArgs) -> u8 {
             targets: &sides,
             hop_pairs: vec![(sides[1].name.clone(), sides[0].name.clone())],
         };
-        let report = report::model::build(&result.records, &meta, &redactor);
+        let report = cases.finish(&meta);
         let input = Input {
             report: &report,
-            records: &result.records,
+            usage: &usage,
             old: &sides[0],
             new: &sides[1],
             uses: &uses,

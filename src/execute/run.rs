@@ -1,14 +1,18 @@
-//! Running a plan: bounded concurrency per target and overall, targets interleaved so a slow
-//! one cannot hold the overall permits, every case judged as soon as its exchange ends, and
-//! events sent to one consumer (the terminal). Cancellation stops scheduling and drops the
+//! Running a plan: bounded concurrency per target and overall, targets served round-robin so a
+//! slow one cannot hold the overall slots, every case judged as soon as its exchange ends and
+//! handed to the caller's sink at once (so a run of any size holds only the cases in flight),
+//! and events sent to one consumer (the terminal). Cancellation stops scheduling and drops the
 //! in-flight exchanges; finished cases are kept.
+//!
+//! Cases are spawned only when a slot is free: one scheduler loop owns every count, so no task
+//! waits on a semaphore and none exists before it can run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::exchange::Exchange;
@@ -61,16 +65,16 @@ impl CaseRecord {
 pub enum Event {
     Started { total: usize },
     CaseStarted { target: String, case: String },
-    CaseFinished(Arc<CaseRecord>),
+    CaseFinished { target: String, case: String },
 }
 
 pub struct RunResult {
-    /// In plan order; cases not finished when the run was cancelled are absent.
-    pub records: Vec<Arc<CaseRecord>>,
+    /// Whether the run was cancelled: only the cases handed to the sink finished.
     pub cancelled: bool,
 }
 
-/// Run every planned case. Clients are built per target once (connection reuse).
+/// Run every planned case, handing each finished one to `sink` with its index in the plan (in
+/// the order they finish). Clients are built per target once (connection reuse).
 pub async fn run(
     plan: Vec<PlannedCase>,
     schemas: Arc<SchemaStore>,
@@ -78,95 +82,99 @@ pub async fn run(
     secrets: SecretRegistry,
     events: mpsc::UnboundedSender<Event>,
     cancel: CancellationToken,
+    sink: &mut dyn FnMut(usize, CaseRecord),
 ) -> Result<RunResult, String> {
     let _ = events.send(Event::Started { total: plan.len() });
-    let mut clients: BTreeMap<String, (Arc<TargetClient>, Arc<Semaphore>)> = BTreeMap::new();
-    for pc in &plan {
-        if !clients.contains_key(&pc.target.name) {
-            let client =
-                TargetClient::new(pc.target.clone(), opts.client.clone(), secrets.clone())?;
-            let limit = pc.target.concurrency.unwrap_or(opts.per_target).max(1);
-            clients.insert(
-                pc.target.name.clone(),
-                (Arc::new(client), Arc::new(Semaphore::new(limit))),
-            );
-        }
+    // One queue per target, in first-seen order, each keeping its cases in plan order.
+    let mut lanes: Vec<Lane> = Vec::new();
+    for (idx, pc) in plan.into_iter().enumerate() {
+        let lane = match lanes.iter().position(|l| l.target == pc.target.name) {
+            Some(i) => i,
+            None => {
+                let client =
+                    TargetClient::new(pc.target.clone(), opts.client.clone(), secrets.clone())?;
+                lanes.push(Lane {
+                    target: pc.target.name.clone(),
+                    client: Arc::new(client),
+                    limit: pc.target.concurrency.unwrap_or(opts.per_target).max(1),
+                    in_flight: 0,
+                    queue: VecDeque::new(),
+                });
+                lanes.len() - 1
+            }
+        };
+        lanes[lane].queue.push_back((idx, pc));
     }
-    let global = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let global = opts.concurrency.max(1);
+    let mut in_flight = 0usize;
+    let mut next_lane = 0usize;
     let mut tasks = tokio::task::JoinSet::new();
-    for (idx, pc) in interleave(plan) {
-        let (client, per_target) = clients[&pc.target.name].clone();
-        let (global, schemas, events, cancel) = (
-            global.clone(),
-            schemas.clone(),
-            events.clone(),
-            cancel.clone(),
-        );
-        tasks.spawn(async move {
-            let work = async {
-                // Per-target first: a target at its limit waits without holding a global permit.
-                let _t = per_target.acquire_owned().await.ok()?;
-                let _g = global.acquire_owned().await.ok()?;
+    loop {
+        if !cancel.is_cancelled() {
+            // Fill free slots round-robin: one case per target per turn, so targets share the
+            // overall cap fairly and a target at its own cap leaves the slot to the others.
+            while in_flight < global {
+                let Some(lane) = (0..lanes.len())
+                    .map(|k| (next_lane + k) % lanes.len())
+                    .find(|&i| lanes[i].in_flight < lanes[i].limit && !lanes[i].queue.is_empty())
+                else {
+                    break;
+                };
+                next_lane = (lane + 1) % lanes.len();
+                let l = &mut lanes[lane];
+                let (idx, pc) = l.queue.pop_front().expect("checked non-empty");
+                l.in_flight += 1;
+                in_flight += 1;
                 let _ = events.send(Event::CaseStarted {
                     target: pc.target.name.clone(),
                     case: pc.case.full_id(),
                 });
-                let rec = Arc::new(run_case(&client, &pc, &schemas).await);
-                let _ = events.send(Event::CaseFinished(rec.clone()));
-                Some(rec)
-            };
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => (idx, None),
-                r = work => (idx, r),
+                let (client, schemas, cancel) = (l.client.clone(), schemas.clone(), cancel.clone());
+                tasks.spawn(async move {
+                    tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => (idx, lane, None),
+                        rec = run_case(&client, &pc, &schemas) => (idx, lane, Some(rec)),
+                    }
+                });
             }
-        });
-    }
-    let mut done: Vec<(usize, Arc<CaseRecord>)> = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
+        }
+        let joined = tokio::select! {
+            j = tasks.join_next() => j,
+            // Wake the loop to stop scheduling; the in-flight tasks end on their own.
+            _ = cancel.cancelled(), if !cancel.is_cancelled() => continue,
+        };
+        let Some(joined) = joined else { break };
         match joined {
-            Ok((idx, Some(rec))) => done.push((idx, rec)),
-            Ok((_, None)) => {}
+            Ok((idx, lane, rec)) => {
+                lanes[lane].in_flight -= 1;
+                in_flight -= 1;
+                if let Some(rec) = rec {
+                    let _ = events.send(Event::CaseFinished {
+                        target: rec.target.name.clone(),
+                        case: rec.case.full_id(),
+                    });
+                    sink(idx, rec);
+                }
+            }
             Err(e) if e.is_panic() => {
                 return Err(format!("internal error: a case task panicked: {e}"));
             }
-            Err(_) => {}
+            Err(e) => return Err(format!("internal error: a case task failed: {e}")),
         }
     }
-    done.sort_by_key(|(i, _)| *i);
     Ok(RunResult {
-        records: done.into_iter().map(|(_, r)| r).collect(),
         cancelled: cancel.is_cancelled(),
     })
 }
 
-/// Round-robin over targets, keeping each target's cases in plan order.
-fn interleave(plan: Vec<PlannedCase>) -> Vec<(usize, PlannedCase)> {
-    let mut queues: BTreeMap<String, std::collections::VecDeque<(usize, PlannedCase)>> =
-        BTreeMap::new();
-    let mut order = Vec::new();
-    for (i, pc) in plan.into_iter().enumerate() {
-        if !queues.contains_key(&pc.target.name) {
-            order.push(pc.target.name.clone());
-        }
-        queues
-            .entry(pc.target.name.clone())
-            .or_default()
-            .push_back((i, pc));
-    }
-    let mut out = Vec::new();
-    loop {
-        let mut any = false;
-        for name in &order {
-            if let Some(x) = queues.get_mut(name).and_then(|q| q.pop_front()) {
-                out.push(x);
-                any = true;
-            }
-        }
-        if !any {
-            return out;
-        }
-    }
+/// One target's share of the run: its client, its cap and its waiting cases.
+struct Lane {
+    target: String,
+    client: Arc<TargetClient>,
+    limit: usize,
+    in_flight: usize,
+    queue: VecDeque<(usize, PlannedCase)>,
 }
 
 /// Run one case: its steps in order, captures flowing forward, stopping at the first non-pass.

@@ -32,8 +32,13 @@ pub fn shape(v: &Value) -> Value {
 
 /// A unified diff of two shapes (pretty JSON, sorted keys), empty when they are identical.
 pub fn shape_diff(left_name: &str, left: &Value, right_name: &str, right: &Value) -> String {
-    let a = serde_json::to_string_pretty(&shape(left)).unwrap_or_default() + "\n";
-    let b = serde_json::to_string_pretty(&shape(right)).unwrap_or_default() + "\n";
+    diff_shapes(left_name, &shape(left), right_name, &shape(right))
+}
+
+/// A unified diff of two values that already are shapes (see [`shape`]).
+pub fn diff_shapes(left_name: &str, left: &Value, right_name: &str, right: &Value) -> String {
+    let a = serde_json::to_string_pretty(left).unwrap_or_default() + "\n";
+    let b = serde_json::to_string_pretty(right).unwrap_or_default() + "\n";
     if a == b {
         return String::new();
     }

@@ -316,11 +316,9 @@ impl Replay {
     /// `error` naming the missing key; a step whose recording carries a transport error gets
     /// that error back and is judged again. Steps after such a step are dropped (the live run
     /// stopped there too).
-    pub fn apply(&self, records: &mut [Arc<CaseRecord>], schemas: &SchemaStore) {
-        for slot in records.iter_mut() {
-            if let Some(patched) = self.patch(slot, schemas) {
-                *slot = Arc::new(patched);
-            }
+    pub fn apply(&self, rec: &mut CaseRecord, schemas: &SchemaStore) {
+        if let Some(patched) = self.patch(rec, schemas) {
+            *rec = patched;
         }
     }
 

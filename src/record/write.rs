@@ -1,4 +1,4 @@
-//! `--record DIR`: after a run, turn every exchange of every finished case into a redacted
+//! `--record DIR`: as each case finishes, turn every exchange it made into a redacted
 //! recording file `DIR/<target>/<key>.json`, written atomically.
 //!
 //! Recording works from the `CaseRecord`s the run produced, so the executor needs no recording
@@ -20,15 +20,30 @@ use crate::load::suite::AuthOverride;
 use crate::redact::{Redactor, is_sensitive_header};
 use crate::report::write::atomic_write;
 
-/// Write a recording for every distinct request of `records` (the first in plan order wins when
-/// several cases send the same request). Returns how many files were written.
-pub fn write_recordings(
-    dir: &Path,
-    records: &[std::sync::Arc<CaseRecord>],
-    redactor: &Redactor,
-) -> Result<usize, String> {
-    let mut files: BTreeMap<(String, String), Recording> = BTreeMap::new();
-    for rec in records {
+/// Writes a recording for every distinct request of the cases it is handed, as they finish.
+/// When several cases send the same request, the one earliest in the plan wins whatever order
+/// they finish in (a later-planned recording is replaced).
+pub struct Recorder<'a> {
+    dir: &'a Path,
+    redactor: &'a Redactor,
+    /// (target directory, key) → plan index of the case whose recording is on disk.
+    written: BTreeMap<(String, String), usize>,
+    /// The first failure to write; the rest of the run is still recorded.
+    error: Option<String>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(dir: &'a Path, redactor: &'a Redactor) -> Self {
+        Recorder {
+            dir,
+            redactor,
+            written: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    /// Record every sent exchange of one finished case (`idx`: its place in the plan).
+    pub fn add(&mut self, idx: usize, rec: &CaseRecord) {
         for (i, step) in rec.steps.iter().enumerate() {
             let Some(def) = rec.case.steps.get(i) else {
                 continue;
@@ -45,22 +60,53 @@ pub fn write_recordings(
             let path = relative_path(&ex.request.url, rec.target.base_url.as_str());
             let auth = auth_mode(def.request.auth);
             let key = format::key(&ex.request.method, &path, auth, &key_body(ex));
-            let dir_name = format::target_dir(&rec.target.name);
-            files
-                .entry((dir_name, key.clone()))
-                .or_insert_with(|| recording(&key, rec, &step.name, &path, auth, ex, redactor));
+            let slot = (format::target_dir(&rec.target.name), key);
+            if self.written.get(&slot).is_some_and(|&first| first <= idx) {
+                continue;
+            }
+            let recording = recording(&slot.1, rec, &step.name, &path, auth, ex, self.redactor);
+            let p = self.dir.join(&slot.0).join(format!("{}.json", slot.1));
+            match self.write(&p, &recording) {
+                Ok(()) => {
+                    self.written.insert(slot, idx);
+                }
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
         }
     }
-    for ((target, key), rec) in &files {
+
+    fn write(&self, p: &Path, rec: &Recording) -> Result<(), String> {
         let mut v = serde_json::to_value(rec).map_err(|e| e.to_string())?;
         // Belt and braces: every string once more through the redactor.
-        redactor.json(&mut v);
+        self.redactor.json(&mut v);
         let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n";
-        let text = redactor.text(&text);
-        let p = dir.join(target).join(format!("{key}.json"));
-        atomic_write(&p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))?;
+        let text = self.redactor.text(&text);
+        atomic_write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))
     }
-    Ok(files.len())
+
+    /// How many files were written, or the first error.
+    pub fn finish(self) -> Result<usize, String> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.written.len()),
+        }
+    }
+}
+
+/// Write a recording for every distinct request of `records` (the first wins when several
+/// cases send the same request). Returns how many files were written.
+pub fn write_recordings(
+    dir: &Path,
+    records: &[CaseRecord],
+    redactor: &Redactor,
+) -> Result<usize, String> {
+    let mut r = Recorder::new(dir, redactor);
+    for (i, rec) in records.iter().enumerate() {
+        r.add(i, rec);
+    }
+    r.finish()
 }
 
 /// The credential mode a step used, as the replay server sees it on the wire.

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::area_of;
+use super::model::{JsonText, area_of};
 use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
-use crate::judge::shape::shape_diff;
+use crate::judge::shape::{diff_shapes, shape};
+use crate::load::{Case, Target};
 
 /// A case whose outcome differs between targets.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -66,16 +67,50 @@ pub struct HopLatency {
     pub samples_upstream: usize,
 }
 
+/// What comparing targets needs of one finished case, kept after its raw exchanges are dropped.
+#[derive(Debug, Clone)]
+pub struct CaseDigest {
+    pub target: Arc<Target>,
+    pub case: Arc<Case>,
+    pub outcome: Outcome,
+    /// What the response's shape was taken from (`response body`, `first stream chunk`), and
+    /// that shape (see [`shape`]), as compact JSON.
+    pub shape: Option<(&'static str, JsonText)>,
+    /// Time to headers, to the first content event and in total, of each step that got a
+    /// response.
+    pub samples: Vec<[Option<f64>; 3]>,
+}
+
+impl CaseDigest {
+    pub fn of(r: &CaseRecord) -> Self {
+        CaseDigest {
+            target: r.target.clone(),
+            case: r.case.clone(),
+            outcome: r.outcome,
+            shape: shape_subject(r).map(|(subject, v)| (subject, JsonText::new(&shape(&v)))),
+            samples: r
+                .steps
+                .iter()
+                .filter(|s| s.exchange.response.is_some())
+                .map(|s| {
+                    let t = &s.exchange.timings;
+                    [t.headers_ms, t.ttft_ms, Some(t.total_ms)]
+                })
+                .collect(),
+        }
+    }
+}
+
 /// (suite, case)
 type CaseKey = (String, String);
 
 /// Cases whose outcomes disagree across targets, disagreeing features first.
-pub fn differences(records: &[Arc<CaseRecord>]) -> Vec<Difference> {
-    // (suite, case) → target → last record (the last repeat stands for the case)
-    let mut by_case: Vec<(CaseKey, BTreeMap<String, &Arc<CaseRecord>>)> = Vec::new();
-    // Position of each case in `by_case` (first-seen order kept; no linear search per record).
+pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
+    // (suite, case) → target → last digest (the last repeat stands for the case)
+    let mut by_case: Vec<(CaseKey, BTreeMap<String, &CaseDigest>)> = Vec::new();
+    // Position of each case in `by_case` (first-seen order kept; no linear search per case).
     let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for r in records {
+    for r in digests {
         match index.get(&(r.case.suite.as_str(), r.case.id.as_str())) {
             Some(&i) => {
                 by_case[i].1.insert(r.target.name.clone(), r);
@@ -101,25 +136,19 @@ pub fn differences(records: &[Arc<CaseRecord>]) -> Vec<Difference> {
             continue;
         }
         let mut shape_diffs = Vec::new();
-        let passing: Vec<_> = per_target
-            .iter()
-            .filter(|(_, r)| r.outcome == Outcome::Pass)
-            .collect();
-        let others: Vec<_> = per_target
-            .iter()
-            .filter(|(_, r)| r.outcome != Outcome::Pass)
-            .collect();
-        if let Some((pass_name, pass_rec)) = passing.first() {
-            for (other_name, other_rec) in &others {
-                if let (Some((subject, a)), Some((_, b))) =
-                    (shape_subject(pass_rec), shape_subject(other_rec))
-                {
-                    let diff = shape_diff(pass_name, &a, other_name, &b);
+        let passing = per_target.iter().find(|(_, r)| r.outcome == Outcome::Pass);
+        if let Some((pass_name, pass)) = passing {
+            for (other_name, other) in per_target
+                .iter()
+                .filter(|(_, r)| r.outcome != Outcome::Pass)
+            {
+                if let (Some((subject, a)), Some((_, b))) = (&pass.shape, &other.shape) {
+                    let diff = diff_shapes(pass_name, &a.value(), other_name, &b.value());
                     if !diff.is_empty() {
                         shape_diffs.push(ShapeDiff {
                             pass: pass_name.to_string(),
                             other: other_name.to_string(),
-                            subject,
+                            subject: subject.to_string(),
                             diff,
                         });
                     }
@@ -144,38 +173,30 @@ pub fn differences(records: &[Arc<CaseRecord>]) -> Vec<Difference> {
 
 /// The JSON whose shape stands for a case's response: the body of its last exchange, or the
 /// first data chunk of a stream.
-fn shape_subject(r: &CaseRecord) -> Option<(String, Value)> {
+fn shape_subject(r: &CaseRecord) -> Option<(&'static str, Value)> {
     let resp = r.steps.last()?.exchange.response.as_ref()?;
     if let Some(j) = &resp.json {
-        return Some(("response body".into(), j.clone()));
+        return Some(("response body", j.clone()));
     }
     resp.sse.iter().flatten().find_map(|i| match i {
         SseItem::Event(e) if e.data.trim() != "[DONE]" => serde_json::from_str::<Value>(&e.data)
             .ok()
-            .map(|v| ("first stream chunk".into(), v)),
+            .map(|v| ("first stream chunk", v)),
         _ => None,
     })
 }
 
 /// p50/p95/max of headers, TTFT and total per target and area (and `all`).
-pub fn latency(records: &[Arc<CaseRecord>]) -> Vec<LatencyRow> {
+pub fn latency(digests: &[CaseDigest]) -> Vec<LatencyRow> {
     let mut samples: BTreeMap<(String, String, &'static str), Vec<f64>> = BTreeMap::new();
-    for r in records {
-        for s in &r.steps {
-            let t = &s.exchange.timings;
-            if s.exchange.response.is_none() {
-                continue;
-            }
-            let area = area_of(&r.case.feature).to_string();
-            for (metric, value) in [
-                ("headers", t.headers_ms),
-                ("ttft", t.ttft_ms),
-                ("total", Some(t.total_ms)),
-            ] {
-                if let Some(v) = value {
-                    for a in [area.clone(), "all".to_string()] {
+    for r in digests {
+        let area = area_of(&r.case.feature);
+        for step in &r.samples {
+            for (metric, value) in ["headers", "ttft", "total"].into_iter().zip(step) {
+                if let Some(v) = *value {
+                    for a in [area, "all"] {
                         samples
-                            .entry((r.target.name.clone(), a, metric))
+                            .entry((r.target.name.clone(), a.to_string(), metric))
                             .or_default()
                             .push(v);
                     }

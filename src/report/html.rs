@@ -375,7 +375,11 @@ fn case_detail(h: &mut String, res: &CaseResult, differences: &[&Difference]) {
             esc(&headers.join("\n"))
         );
         if let Some(b) = &ex.request_body {
-            let _ = write!(h, "<p>request body</p><pre>{}</pre>", esc(&pretty(b)));
+            let _ = write!(
+                h,
+                "<p>request body</p><pre>{}</pre>",
+                esc(&pretty(&b.value()))
+            );
         }
         if let Some(e) = &ex.transport_error {
             let _ = write!(h, "<p class=\"reason\">transport: {}</p>", esc(e));
@@ -393,7 +397,11 @@ fn case_detail(h: &mut String, res: &CaseResult, differences: &[&Difference]) {
             );
         }
         if let Some(b) = &ex.response_body {
-            let _ = write!(h, "<p>response body</p><pre>{}</pre>", esc(&pretty(b)));
+            let _ = write!(
+                h,
+                "<p>response body</p><pre>{}</pre>",
+                esc(&pretty(&b.value()))
+            );
         }
         let _ = write!(h, "</details>");
     }

@@ -115,14 +115,14 @@ pub struct ExchangeSummary {
     pub url: String,
     pub request_headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_body: Option<Value>,
+    pub request_body: Option<JsonText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub response_headers: BTreeMap<String, String>,
     /// The response body (JSON when it parsed, otherwise text, cut at 16 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_body: Option<Value>,
+    pub response_body: Option<JsonText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_error: Option<String>,
     /// Every attempt, when the exchange was retried (`--retries`); the last one is the exchange.
@@ -180,7 +180,7 @@ impl RunReport {
     }
 }
 
-/// Everything the report needs besides the records.
+/// Everything the report needs besides the cases.
 pub struct RunMeta<'a> {
     pub started_at: String,
     pub duration_ms: u64,
@@ -190,44 +190,118 @@ pub struct RunMeta<'a> {
     pub hop_pairs: Vec<(String, String)>,
 }
 
+/// How much of each exchange the report keeps (`--report-bodies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BodyPolicy {
+    /// Headers and bodies of every exchange.
+    #[default]
+    All,
+    /// Headers and bodies only for cases that did not pass; passing ones keep method, URL,
+    /// status, timings and attempts.
+    Failures,
+    /// No headers or bodies at all.
+    None,
+}
+
+impl BodyPolicy {
+    fn keeps(self, outcome: Outcome) -> bool {
+        match self {
+            BodyPolicy::All => true,
+            BodyPolicy::Failures => outcome != Outcome::Pass,
+            BodyPolicy::None => false,
+        }
+    }
+}
+
+/// Builds the report case by case, as the run hands finished cases over: each case's entry is
+/// made (and redacted) at once and its raw exchanges dropped, so a run holds one compact copy
+/// of each case, not the exchanges and their summaries side by side.
+pub struct Collector<'r> {
+    redactor: &'r Redactor,
+    bodies: BodyPolicy,
+    /// (plan index, entry, what comparing targets needs)
+    cases: Vec<(usize, CaseResult, compare::CaseDigest)>,
+}
+
+impl<'r> Collector<'r> {
+    pub fn new(redactor: &'r Redactor, bodies: BodyPolicy) -> Self {
+        Collector {
+            redactor,
+            bodies,
+            cases: Vec::new(),
+        }
+    }
+
+    /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order).
+    pub fn add(&mut self, idx: usize, rec: CaseRecord) {
+        let digest = compare::CaseDigest::of(&rec);
+        let entry = self
+            .redactor
+            .value(case_result(&rec, self.bodies.keeps(rec.outcome)));
+        self.cases.push((idx, entry, digest));
+    }
+
+    /// The report of every case taken, in plan order.
+    pub fn finish(mut self, meta: &RunMeta<'_>) -> RunReport {
+        self.cases.sort_by_key(|(idx, ..)| *idx);
+        let (results, digests): (Vec<CaseResult>, Vec<compare::CaseDigest>) =
+            self.cases.into_iter().map(|(_, r, d)| (r, d)).unzip();
+        let latency = compare::latency(&digests);
+        let hops = compare::hops(&latency, &meta.hop_pairs);
+        let differences = compare::differences(&digests);
+        drop(digests);
+        let results = merge_repeats(results);
+        let report = RunReport {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "llm-parity".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            started_at: meta.started_at.clone(),
+            duration_ms: meta.duration_ms,
+            partial: meta.partial,
+            targets: meta
+                .targets
+                .iter()
+                .map(|t| TargetInfo {
+                    name: t.name.clone(),
+                    base_url: t.base_url.to_string(),
+                    models: t.models.clone(),
+                    api_key_env: t.auth.key_env().map(str::to_string),
+                    via: t.via.clone(),
+                })
+                .collect(),
+            features: feature_rows(&results),
+            results: vec![],
+            differences: vec![],
+            latency,
+            hops,
+            suites: vec![],
+            shard: None,
+            baseline: None,
+        };
+        // Results were redacted as they came in; the rest is redacted here.
+        let mut report = redact_report(report, self.redactor);
+        report.results = results;
+        report.differences = differences
+            .into_iter()
+            .map(|d| self.redactor.value(d))
+            .collect();
+        report
+    }
+}
+
+/// The report of a set of finished cases (plan order), all bodies kept.
 pub fn build(
-    records: &[std::sync::Arc<CaseRecord>],
+    records: impl IntoIterator<Item = CaseRecord>,
     meta: &RunMeta<'_>,
     redactor: &Redactor,
 ) -> RunReport {
-    let results = merge_repeats(records);
-    let latency = compare::latency(records);
-    let hops = compare::hops(&latency, &meta.hop_pairs);
-    let report = RunReport {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "llm-parity".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        started_at: meta.started_at.clone(),
-        duration_ms: meta.duration_ms,
-        partial: meta.partial,
-        targets: meta
-            .targets
-            .iter()
-            .map(|t| TargetInfo {
-                name: t.name.clone(),
-                base_url: t.base_url.to_string(),
-                models: t.models.clone(),
-                api_key_env: t.auth.key_env().map(str::to_string),
-                via: t.via.clone(),
-            })
-            .collect(),
-        features: feature_rows(&results),
-        results,
-        differences: compare::differences(records),
-        latency,
-        hops,
-        suites: vec![],
-        shard: None,
-        baseline: None,
-    };
-    redact_report(report, redactor)
+    let mut c = Collector::new(redactor, BodyPolicy::All);
+    for (i, r) in records.into_iter().enumerate() {
+        c.add(i, r);
+    }
+    c.finish(meta)
 }
 
 /// The one redaction point: every string of the report, wherever it came from.
@@ -303,15 +377,11 @@ pub fn area_of(feature: &str) -> &str {
 }
 
 /// One result per (target, suite, case): repeats merged, the most severe repeat standing for it.
-fn merge_repeats(records: &[std::sync::Arc<CaseRecord>]) -> Vec<CaseResult> {
-    let mut groups: Vec<Vec<&CaseRecord>> = Vec::new();
+fn merge_repeats(results: Vec<CaseResult>) -> Vec<CaseResult> {
+    let mut groups: Vec<Vec<CaseResult>> = Vec::new();
     let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    for r in records {
-        let key = (
-            r.target.name.clone(),
-            r.case.suite.clone(),
-            r.case.id.clone(),
-        );
+    for r in results {
+        let key = (r.target.clone(), r.suite.clone(), r.case.clone());
         match index.get(&key) {
             Some(&i) => groups[i].push(r),
             None => {
@@ -323,32 +393,29 @@ fn merge_repeats(records: &[std::sync::Arc<CaseRecord>]) -> Vec<CaseResult> {
     groups
         .into_iter()
         .map(|g| {
-            let worst = g
-                .iter()
-                .copied()
-                .max_by_key(|r| r.outcome.severity())
+            let repeats: Vec<Outcome> = g.iter().map(|r| r.outcome).collect();
+            // The last of the most severe repeats stands for the case.
+            let worst = (0..g.len())
+                .max_by_key(|&i| g[i].outcome.severity())
                 .expect("non-empty group");
-            let mut res = case_result(worst);
-            if g.len() > 1 {
-                res.repeats = g.iter().map(|r| r.outcome).collect();
-                res.flaky = res.repeats.contains(&Outcome::Pass)
-                    && res.repeats.iter().any(|o| o.is_failure());
+            let mut res = g.into_iter().nth(worst).expect("index in range");
+            if repeats.len() > 1 {
+                res.flaky =
+                    repeats.contains(&Outcome::Pass) && repeats.iter().any(|o| o.is_failure());
                 if res.flaky {
-                    let fails = res.repeats.iter().filter(|o| o.is_failure()).count();
+                    let fails = repeats.iter().filter(|o| o.is_failure()).count();
                     res.reason = res.reason.map(|r| {
-                        format!(
-                            "flaky ({fails}/{} repeats not passing): {r}",
-                            res.repeats.len()
-                        )
+                        format!("flaky ({fails}/{} repeats not passing): {r}", repeats.len())
                     });
                 }
+                res.repeats = repeats;
             }
             res
         })
         .collect()
 }
 
-fn case_result(r: &CaseRecord) -> CaseResult {
+fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
     let mut checks = Vec::new();
     let mut passed = 0;
     for s in &r.steps {
@@ -385,42 +452,49 @@ fn case_result(r: &CaseRecord) -> CaseResult {
         exchanges: r
             .steps
             .iter()
-            .map(|s| summarize(&s.name, &s.exchange))
+            .map(|s| summarize(&s.name, &s.exchange, keep_bodies))
             .collect(),
         repeats: vec![],
         flaky: false,
     }
 }
 
-fn summarize(step: &str, ex: &Exchange) -> ExchangeSummary {
+/// One exchange as the report shows it; headers and bodies only when `keep_bodies`.
+fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
     let resp = ex.response.as_ref();
+    let text = |s: &str| JsonText::new(&Value::String(excerpt(s, BODY_LIMIT)));
+    let (request_headers, request_body, response_headers, response_body) = if keep_bodies {
+        (
+            ex.request.headers.iter().cloned().collect(),
+            ex.request
+                .body
+                .as_ref()
+                .map(JsonText::capped)
+                .or_else(|| ex.request.raw_body.as_deref().map(text)),
+            resp.map(|r| r.headers.iter().cloned().collect())
+                .unwrap_or_default(),
+            resp.and_then(|r| {
+                if r.body.is_empty() {
+                    None
+                } else if let Some(j) = &r.json {
+                    Some(JsonText::capped(j))
+                } else {
+                    Some(text(&String::from_utf8_lossy(&r.body)))
+                }
+            }),
+        )
+    } else {
+        Default::default()
+    };
     ExchangeSummary {
         step: step.to_string(),
         method: ex.request.method.clone(),
         url: ex.request.url.clone(),
-        request_headers: ex.request.headers.iter().cloned().collect(),
-        request_body: ex.request.body.clone().map(cap_value).or_else(|| {
-            ex.request
-                .raw_body
-                .clone()
-                .map(|s| Value::String(excerpt(&s, BODY_LIMIT)))
-        }),
+        request_headers,
+        request_body,
         status: resp.map(|r| r.status),
-        response_headers: resp
-            .map(|r| r.headers.iter().cloned().collect())
-            .unwrap_or_default(),
-        response_body: resp.and_then(|r| {
-            if r.body.is_empty() {
-                None
-            } else if let Some(j) = &r.json {
-                Some(cap_value(j.clone()))
-            } else {
-                Some(Value::String(excerpt(
-                    &String::from_utf8_lossy(&r.body),
-                    BODY_LIMIT,
-                )))
-            }
-        }),
+        response_headers,
+        response_body,
         transport_error: ex.error.as_ref().map(|e| e.message.clone()),
         attempts: ex
             .attempt_log
@@ -445,12 +519,54 @@ fn summarize(step: &str, ex: &Exchange) -> ExchangeSummary {
     }
 }
 
-/// Keep a JSON value when small; otherwise its text, cut (base64 images and long vectors).
-fn cap_value(v: Value) -> Value {
-    let text = v.to_string();
-    if text.len() <= BODY_LIMIT {
-        v
-    } else {
-        Value::String(excerpt(&text, BODY_LIMIT))
+/// A JSON value kept as its compact text. A parsed `Value` costs ~600 B per object (B-tree
+/// nodes) however few keys it holds, and the report keeps two bodies per exchange; as text a
+/// chat completion takes its own length. It serialises as the value it holds, so `report.json`
+/// reads exactly as if it were a `Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonText(Box<str>);
+
+impl JsonText {
+    pub fn new(v: &Value) -> Self {
+        JsonText(v.to_string().into_boxed_str())
+    }
+
+    /// The value when its text is at most 16 KiB; otherwise the text cut, as a JSON string
+    /// (base64 images and long vectors).
+    pub fn capped(v: &Value) -> Self {
+        let text = v.to_string();
+        if text.len() <= BODY_LIMIT {
+            JsonText(text.into_boxed_str())
+        } else {
+            JsonText::new(&Value::String(excerpt(&text, BODY_LIMIT)))
+        }
+    }
+
+    /// The value (parsed again; the text was written by `serde_json`, so it always parses).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+
+    /// The compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Value> for JsonText {
+    fn from(v: Value) -> Self {
+        JsonText::new(&v)
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(|v| JsonText::new(&v))
     }
 }

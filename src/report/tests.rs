@@ -61,13 +61,15 @@ fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
             ("authorization".into(), "Bearer ***".into()),
             ("content-type".into(), "application/json".into()),
         ]),
-        request_body: Some(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]})),
+        request_body: Some(
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).into(),
+        ),
         status: Some(status),
         response_headers: BTreeMap::from([
             ("content-type".into(), "application/json".into()),
             ("x-evil".into(), HOSTILE.into()),
         ]),
-        response_body: Some(response_body),
+        response_body: Some(response_body.into()),
         transport_error: None,
         attempts: vec![],
     }

@@ -3,7 +3,7 @@
 //! verdict. Displayed values come from the redacted report; raw records are read only for
 //! token counts.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -15,13 +15,14 @@ use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
 use crate::load::{Suite, Target};
 use crate::report::RunReport;
-use crate::report::model::{CaseResult, area_of};
+use crate::report::model::{CaseResult, JsonText, area_of};
 
 /// Everything the steps read.
 pub struct Input<'a> {
     /// The redacted report of the run (both sides).
     pub report: &'a RunReport,
-    pub records: &'a [Arc<CaseRecord>],
+    /// Token usage per target name, tallied from the raw responses as the cases finished.
+    pub usage: &'a BTreeMap<String, UsageTotals>,
     pub old: &'a Target,
     pub new: &'a Target,
     pub uses: &'a Uses,
@@ -100,8 +101,8 @@ fn brief(r: Option<&CaseResult>) -> Option<CaseBrief> {
 }
 
 /// The last response body of a case, as reported (redacted).
-fn last_body(r: Option<&CaseResult>) -> Option<&Value> {
-    r?.exchanges.last()?.response_body.as_ref()
+fn last_body(r: Option<&CaseResult>) -> Option<Value> {
+    Some(r?.exchanges.last()?.response_body.as_ref()?.value())
 }
 
 fn step_verdict(items: &[Found], step: &str, ran: bool) -> StepVerdict {
@@ -183,7 +184,9 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
         })
         .collect();
     let listing = input.result(&input.new.name, "models/list");
-    let catalog: Vec<String> = last_body(listing)
+    let listing_body = last_body(listing);
+    let catalog: Vec<String> = listing_body
+        .as_ref()
         .and_then(|b| b.get("data"))
         .and_then(Value::as_array)
         .map(|a| {
@@ -315,6 +318,7 @@ pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatStep {
     let new = input.result(&input.new.name, "chat/basic");
     let (ob, nb) = (last_body(old), last_body(new));
     let mut paths: Vec<String> = READ_PATHS.iter().map(|p| p.to_string()).collect();
+    let (ob, nb) = (ob.as_ref(), nb.as_ref());
     for body in [ob, nb].into_iter().flatten() {
         if let Some(u) = body.get("usage").and_then(Value::as_object) {
             for (k, v) in u {
@@ -429,8 +433,8 @@ pub fn type_at(body: Option<&Value>, path: &str) -> &'static str {
 pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageStep {
     let old_case = input.result(&input.old.name, "chat/usage");
     let new_case = input.result(&input.new.name, "chat/usage");
-    let old = totals(input.records, input.old);
-    let new = totals(input.records, input.new);
+    let old = priced(input.usage.get(&input.old.name).cloned(), input.old);
+    let new = priced(input.usage.get(&input.new.name).cloned(), input.new);
     let mut notes = Vec::new();
     if new.with_usage < new.responses {
         notes.push(format!(
@@ -462,40 +466,44 @@ pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageStep {
     }
 }
 
-fn totals(records: &[Arc<CaseRecord>], t: &Target) -> UsageTotals {
-    let mut out = UsageTotals::default();
-    for r in records.iter().filter(|r| r.target.name == t.name) {
-        for s in &r.steps {
-            let Some(resp) = &s.exchange.response else {
-                continue;
-            };
-            if !(200..300).contains(&resp.status) || !expects_usage(&s.exchange.request) {
-                continue;
-            }
-            out.responses += 1;
-            let usage = resp
-                .json
-                .as_ref()
-                .and_then(|j| j.get("usage"))
-                .cloned()
-                .or_else(|| {
-                    resp.sse.iter().flatten().rev().find_map(|i| match i {
-                        SseItem::Event(e) => serde_json::from_str::<Value>(&e.data)
-                            .ok()
-                            .and_then(|v| v.get("usage").cloned())
-                            .filter(Value::is_object),
-                        _ => None,
-                    })
-                });
-            if let Some(u) = usage.filter(Value::is_object) {
-                out.with_usage += 1;
-                let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
-                // Embeddings report only prompt tokens.
-                out.prompt_tokens += n("prompt_tokens");
-                out.completion_tokens += n("completion_tokens");
-            }
+/// Add one finished case's successful responses to its target's usage totals.
+pub fn tally_usage(usage: &mut BTreeMap<String, UsageTotals>, r: &CaseRecord) {
+    let out = usage.entry(r.target.name.clone()).or_default();
+    for s in &r.steps {
+        let Some(resp) = &s.exchange.response else {
+            continue;
+        };
+        if !(200..300).contains(&resp.status) || !expects_usage(&s.exchange.request) {
+            continue;
+        }
+        out.responses += 1;
+        let usage = resp
+            .json
+            .as_ref()
+            .and_then(|j| j.get("usage"))
+            .cloned()
+            .or_else(|| {
+                resp.sse.iter().flatten().rev().find_map(|i| match i {
+                    SseItem::Event(e) => serde_json::from_str::<Value>(&e.data)
+                        .ok()
+                        .and_then(|v| v.get("usage").cloned())
+                        .filter(Value::is_object),
+                    _ => None,
+                })
+            });
+        if let Some(u) = usage.filter(Value::is_object) {
+            out.with_usage += 1;
+            let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+            // Embeddings report only prompt tokens.
+            out.prompt_tokens += n("prompt_tokens");
+            out.completion_tokens += n("completion_tokens");
         }
     }
+}
+
+/// A target's totals with their estimated cost, from its `pricing`.
+fn priced(totals: Option<UsageTotals>, t: &Target) -> UsageTotals {
+    let mut out = totals.unwrap_or_default();
     out.estimated_cost = t.pricing.map(|p| {
         round(
             out.prompt_tokens as f64 / 1e6 * p.input_per_mtok
@@ -547,7 +555,9 @@ pub fn bad_model(input: &Input<'_>, items: &[Found]) -> ErrorStep {
 fn error_shape(r: &CaseResult) -> ErrorShape {
     let ex = r.exchanges.last();
     let status = ex.and_then(|e| e.status);
-    let body = ex.and_then(|e| e.response_body.clone());
+    let body = ex
+        .and_then(|e| e.response_body.as_ref())
+        .map(JsonText::value);
     let message = body
         .as_ref()
         .and_then(|b| b.get("error"))

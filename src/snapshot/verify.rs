@@ -7,11 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::canonical::{self, Mode, Selector};
 use super::store::{self, Header, SnapshotFile};
-use crate::execute::{CaseRecord, StepRecord};
+use crate::execute::CaseRecord;
 use crate::judge::{CheckResult, CheckStatus, Outcome};
 use crate::load::Suite;
 use crate::redact::Redactor;
@@ -92,49 +91,82 @@ impl Summary {
     }
 }
 
-/// Compare (and per the action, write) the snapshot of every record whose case has a
-/// `snapshot:` mode. Only cases that ran and passed or failed are snapshotted; only passing
-/// ones are written (a snapshot pins what a conforming response looks like).
-pub fn apply(
-    records: &mut [Arc<CaseRecord>],
-    suites: &[Suite],
-    opts: &Options,
-    redactor: &Redactor,
-) -> Summary {
-    let mut summary = Summary::default();
-    // With `--repeat`, a snapshot is written once per run; later repeats compare against it.
-    let mut written: BTreeMap<PathBuf, String> = BTreeMap::new();
-    for rec in records.iter_mut() {
+/// Compares (and per the action, writes) the snapshot of each finished case whose case has a
+/// `snapshot:` mode, as the run hands it over. Only cases that ran and passed or failed are
+/// snapshotted; only passing ones are written (a snapshot pins what a conforming response
+/// looks like).
+pub struct Verifier<'a> {
+    suites: &'a [Suite],
+    opts: &'a Options,
+    redactor: &'a Redactor,
+    summary: Summary,
+    /// With `--repeat`, a snapshot is written once per run; later repeats compare against it.
+    written: BTreeMap<PathBuf, String>,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(suites: &'a [Suite], opts: &'a Options, redactor: &'a Redactor) -> Self {
+        Verifier {
+            suites,
+            opts,
+            redactor,
+            summary: Summary::default(),
+            written: BTreeMap::new(),
+        }
+    }
+
+    /// Check one finished case, adding the snapshot's check (and a failure) to its record.
+    pub fn check(&mut self, rec: &mut CaseRecord) {
         let Some(mode) = rec.case.snapshot else {
-            continue;
+            return;
         };
         if !matches!(rec.outcome, Outcome::Pass | Outcome::Fail) || rec.steps.is_empty() {
-            continue;
+            return;
         }
-        let selectors = suites
+        let selectors = self
+            .suites
             .iter()
             .find(|s| s.id == rec.case.suite)
             .map(|s| s.redact.as_slice())
             .unwrap_or(&[]);
-        let current = current_snapshot(rec, mode, selectors, redactor);
-        let path = store::path_for(&opts.dir, &rec.target.name, &rec.case.suite, &rec.case.id);
+        let current = current_snapshot(rec, mode, selectors, self.redactor);
+        let path = store::path_for(
+            &self.opts.dir,
+            &rec.target.name,
+            &rec.case.suite,
+            &rec.case.id,
+        );
         let checks = compare_one(
             &path,
             &current,
             rec.outcome,
-            opts,
-            &mut summary,
-            &mut written,
+            self.opts,
+            &mut self.summary,
+            &mut self.written,
         );
-        if !checks.is_empty() {
-            update_record(rec, |r| {
-                for c in checks {
-                    add_check(r, c);
-                }
-            });
+        for c in checks {
+            add_check(rec, c);
         }
     }
-    summary
+
+    /// What happened to the run's snapshots.
+    pub fn finish(self) -> Summary {
+        self.summary
+    }
+}
+
+/// Check the snapshots of a set of finished cases, in order.
+pub fn apply(
+    records: &mut [CaseRecord],
+    suites: &[Suite],
+    opts: &Options,
+    redactor: &Redactor,
+) -> Summary {
+    let mut v = Verifier::new(suites, opts, redactor);
+    for rec in records.iter_mut() {
+        v.check(rec);
+    }
+    v.finish()
 }
 
 /// The snapshot this run produced for a record.
@@ -361,33 +393,6 @@ fn add_check(r: &mut CaseRecord, c: CheckResult) {
     if let Some(last) = r.steps.last_mut() {
         last.verdict.checks.push(c);
     }
-}
-
-/// Mutate a shared record: in place when this is the only reference (the usual case once the
-/// run ended), otherwise on a copy.
-fn update_record(rec: &mut Arc<CaseRecord>, f: impl FnOnce(&mut CaseRecord)) {
-    if let Some(r) = Arc::get_mut(rec) {
-        f(r);
-        return;
-    }
-    let mut copy = CaseRecord {
-        target: rec.target.clone(),
-        case: rec.case.clone(),
-        outcome: rec.outcome,
-        reason: rec.reason.clone(),
-        steps: rec
-            .steps
-            .iter()
-            .map(|s| StepRecord {
-                name: s.name.clone(),
-                exchange: s.exchange.clone(),
-                verdict: s.verdict.clone(),
-            })
-            .collect(),
-        duration: rec.duration,
-    };
-    f(&mut copy);
-    *rec = Arc::new(copy);
 }
 
 #[cfg(test)]
