@@ -323,7 +323,9 @@ pub fn write_reports(
                 w.write_all(b"\n")
             }),
             ReportFormat::Md => atomic_write(&p, report::markdown::render(report).as_bytes()),
-            ReportFormat::Html => atomic_write(&p, report::html::render(report).as_bytes()),
+            ReportFormat::Html => {
+                report::write::atomic_write_with(&p, |w| report::html::write(report, w))
+            }
             ReportFormat::Junit => atomic_write(&p, report::junit::render(report).as_bytes()),
         };
         res.map_err(|e| format!("{}: {e}", p.display()))?;

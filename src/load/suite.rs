@@ -409,7 +409,8 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             ),
         }
 
-        let mut steps = Vec::new();
+        // Sized exactly: cases live for the whole run, and a Vec grown by `push` keeps 4 slots.
+        let mut steps = Vec::with_capacity(step_defs.len());
         let mut captured: Vec<String> = Vec::new();
         let mut roles: Vec<String> = Vec::new();
         for (i, sdef) in step_defs.into_iter().enumerate() {
@@ -467,7 +468,10 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             tags: cdef.tags,
             notes: cdef.notes,
             steps,
-            roles,
+            roles: {
+                roles.shrink_to_fit();
+                roles
+            },
             snapshot: cdef.snapshot,
         }));
     }
@@ -636,7 +640,7 @@ fn compile_expect(def: ExpectDef, env: &SuiteEnv<'_>, report: &mut Report<'_>) -
             );
         }
     }
-    let mut jsonpath = Vec::new();
+    let mut jsonpath = Vec::with_capacity(def.jsonpath.len());
     for jp in def.jsonpath {
         let path = match JsonPath::parse(&jp.path) {
             Ok(p) => Some(p),

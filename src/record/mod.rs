@@ -7,4 +7,4 @@ pub mod replay;
 pub mod write;
 
 pub use replay::{Replay, start as start_replay};
-pub use write::{Recorder, write_recordings};
+pub use write::Recorder;

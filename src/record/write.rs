@@ -95,20 +95,6 @@ impl<'a> Recorder<'a> {
     }
 }
 
-/// Write a recording for every distinct request of `records` (the first wins when several
-/// cases send the same request). Returns how many files were written.
-pub fn write_recordings(
-    dir: &Path,
-    records: &[CaseRecord],
-    redactor: &Redactor,
-) -> Result<usize, String> {
-    let mut r = Recorder::new(dir, redactor);
-    for (i, rec) in records.iter().enumerate() {
-        r.add(i, rec);
-    }
-    r.finish()
-}
-
 /// The credential mode a step used, as the replay server sees it on the wire.
 pub fn auth_mode(a: AuthOverride) -> &'static str {
     match a {

@@ -1,13 +1,13 @@
 //! Comparing targets: where they disagree (with the structural diff of their responses'
 //! shapes), what each costs in latency, and what a router hop adds over the target it routes to.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{JsonText, area_of};
+use super::model::area_of;
 use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
@@ -74,20 +74,30 @@ pub struct CaseDigest {
     pub case: Arc<Case>,
     pub outcome: Outcome,
     /// What the response's shape was taken from (`response body`, `first stream chunk`), and
-    /// that shape (see [`shape`]), as compact JSON.
-    pub shape: Option<(&'static str, JsonText)>,
+    /// that shape (see [`shape`]) as compact JSON, shared by every case of the same shape.
+    pub shape: Option<(&'static str, Arc<str>)>,
     /// Time to headers, to the first content event and in total, of each step that got a
     /// response.
     pub samples: Vec<[Option<f64>; 3]>,
 }
 
 impl CaseDigest {
-    pub fn of(r: &CaseRecord) -> Self {
+    /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
+    /// one copy of it.
+    pub fn of(r: &CaseRecord, shapes: &mut HashSet<Arc<str>>) -> Self {
+        let mut intern = |text: String| match shapes.get(text.as_str()) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = text.into();
+                shapes.insert(s.clone());
+                s
+            }
+        };
         CaseDigest {
             target: r.target.clone(),
             case: r.case.clone(),
             outcome: r.outcome,
-            shape: shape_subject(r).map(|(subject, v)| (subject, JsonText::new(&shape(&v)))),
+            shape: shape_subject(r).map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
             samples: r
                 .steps
                 .iter()
@@ -143,7 +153,8 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
                 .filter(|(_, r)| r.outcome != Outcome::Pass)
             {
                 if let (Some((subject, a)), Some((_, b))) = (&pass.shape, &other.shape) {
-                    let diff = diff_shapes(pass_name, &a.value(), other_name, &b.value());
+                    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+                    let diff = diff_shapes(pass_name, &parse(a), other_name, &parse(b));
                     if !diff.is_empty() {
                         shape_diffs.push(ShapeDiff {
                             pass: pass_name.to_string(),

@@ -11,6 +11,39 @@ use crate::judge::Outcome;
 
 pub fn render(r: &RunReport) -> String {
     let mut h = String::with_capacity(64 * 1024);
+    render_to(r, &mut h);
+    h
+}
+
+/// Stream the report into `w` (a report of 10,000 cases is ~20 MB of HTML, never held whole).
+pub fn write(r: &RunReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut out = IoWriter {
+        inner: w,
+        error: None,
+    };
+    render_to(r, &mut out);
+    out.error.map_or(Ok(()), Err)
+}
+
+/// `fmt::Write` over an `io::Write`, keeping the first I/O error (later writes are skipped).
+struct IoWriter<'a> {
+    inner: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl std::fmt::Write for IoWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.inner.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
+fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     let names = r.target_names();
     // Indexed once: a cell's cases and a case's shape diffs, instead of a scan per cell.
     let mut cells: BTreeMap<(&str, &str), Vec<&CaseResult>> = BTreeMap::new();
@@ -66,7 +99,7 @@ pub fn render(r: &RunReport) -> String {
     }
     let _ = writeln!(h, "</p></header>");
     if let Some(b) = &r.baseline {
-        h.push_str(&crate::gate::render::html(b));
+        let _ = h.write_str(&crate::gate::render::html(b));
     }
 
     // Targets (the `via` column only when some target routes through another).
@@ -198,7 +231,7 @@ pub fn render(r: &RunReport) -> String {
                     );
                     for res in cells.get(&(*t, row.feature.as_str())).into_iter().flatten() {
                         let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
-                        case_detail(&mut h, res, case_diffs.map_or(&[][..], Vec::as_slice));
+                        case_detail(h, res, case_diffs.map_or(&[][..], Vec::as_slice));
                     }
                     let _ = write!(h, "</details></td>");
                 }
@@ -253,7 +286,7 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(h, "</ul></section>");
     }
 
-    latency_section(&mut h, r);
+    latency_section(h, r);
 
     let not_pass: Vec<&CaseResult> = r
         .results
@@ -278,10 +311,9 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(h, "</ul></section>");
     }
     let _ = writeln!(h, "<script>{JS}</script></body></html>");
-    h
 }
 
-fn case_detail(h: &mut String, res: &CaseResult, differences: &[&Difference]) {
+fn case_detail(h: &mut dyn std::fmt::Write, res: &CaseResult, differences: &[&Difference]) {
     let _ = write!(
         h,
         "<div class=\"case\"><p><code>{}/{}</code> <span class=\"o-{}\">{} {}</span>{}</p>",
@@ -430,7 +462,7 @@ fn diff_block(diff: &str) -> String {
 }
 
 /// Bars of p50 and p95 per target for each metric, scaled to the largest value.
-fn latency_section(h: &mut String, r: &RunReport) {
+fn latency_section(h: &mut dyn std::fmt::Write, r: &RunReport) {
     let rows: Vec<_> = r.latency.iter().filter(|l| l.area == "all").collect();
     if rows.is_empty() {
         return;

@@ -113,13 +113,13 @@ pub struct ExchangeSummary {
     pub step: String,
     pub method: String,
     pub url: String,
-    pub request_headers: BTreeMap<String, String>,
+    pub request_headers: HeaderList,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_body: Option<JsonText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "HeaderList::is_empty")]
+    pub response_headers: HeaderList,
     /// The response body (JSON when it parsed, otherwise text, cut at 16 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_body: Option<JsonText>,
@@ -219,8 +219,12 @@ impl BodyPolicy {
 pub struct Collector<'r> {
     redactor: &'r Redactor,
     bodies: BodyPolicy,
-    /// (plan index, entry, what comparing targets needs)
-    cases: Vec<(usize, CaseResult, compare::CaseDigest)>,
+    /// (plan index, entry)
+    results: Vec<(usize, CaseResult)>,
+    /// (plan index, what comparing targets needs)
+    digests: Vec<(usize, compare::CaseDigest)>,
+    /// Response shapes seen so far (see [`compare::CaseDigest::of`]).
+    shapes: std::collections::HashSet<std::sync::Arc<str>>,
 }
 
 impl<'r> Collector<'r> {
@@ -228,24 +232,34 @@ impl<'r> Collector<'r> {
         Collector {
             redactor,
             bodies,
-            cases: Vec::new(),
+            results: Vec::new(),
+            digests: Vec::new(),
+            shapes: Default::default(),
         }
     }
 
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order).
     pub fn add(&mut self, idx: usize, rec: CaseRecord) {
-        let digest = compare::CaseDigest::of(&rec);
-        let entry = self
-            .redactor
-            .value(case_result(&rec, self.bodies.keeps(rec.outcome)));
-        self.cases.push((idx, entry, digest));
+        let digest = compare::CaseDigest::of(&rec, &mut self.shapes);
+        let entry = case_result(&rec, self.bodies.keeps(rec.outcome));
+        drop(rec);
+        self.results.push((idx, self.redactor.value(entry)));
+        self.digests.push((idx, digest));
     }
 
     /// The report of every case taken, in plan order.
-    pub fn finish(mut self, meta: &RunMeta<'_>) -> RunReport {
-        self.cases.sort_by_key(|(idx, ..)| *idx);
-        let (results, digests): (Vec<CaseResult>, Vec<compare::CaseDigest>) =
-            self.cases.into_iter().map(|(_, r, d)| (r, d)).unzip();
+    pub fn finish(self, meta: &RunMeta<'_>) -> RunReport {
+        let Collector {
+            redactor,
+            mut results,
+            mut digests,
+            ..
+        } = self;
+        results.sort_by_key(|(idx, _)| *idx);
+        digests.sort_by_key(|(idx, _)| *idx);
+        // Collected in place (same allocation): no second copy of the entries.
+        let results: Vec<CaseResult> = results.into_iter().map(|(_, r)| r).collect();
+        let digests: Vec<compare::CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
         let latency = compare::latency(&digests);
         let hops = compare::hops(&latency, &meta.hop_pairs);
         let differences = compare::differences(&digests);
@@ -281,27 +295,11 @@ impl<'r> Collector<'r> {
             baseline: None,
         };
         // Results were redacted as they came in; the rest is redacted here.
-        let mut report = redact_report(report, self.redactor);
+        let mut report = redact_report(report, redactor);
         report.results = results;
-        report.differences = differences
-            .into_iter()
-            .map(|d| self.redactor.value(d))
-            .collect();
+        report.differences = differences.into_iter().map(|d| redactor.value(d)).collect();
         report
     }
-}
-
-/// The report of a set of finished cases (plan order), all bodies kept.
-pub fn build(
-    records: impl IntoIterator<Item = CaseRecord>,
-    meta: &RunMeta<'_>,
-    redactor: &Redactor,
-) -> RunReport {
-    let mut c = Collector::new(redactor, BodyPolicy::All);
-    for (i, r) in records.into_iter().enumerate() {
-        c.add(i, r);
-    }
-    c.finish(meta)
 }
 
 /// The one redaction point: every string of the report, wherever it came from.
@@ -378,6 +376,15 @@ pub fn area_of(feature: &str) -> &str {
 
 /// One result per (target, suite, case): repeats merged, the most severe repeat standing for it.
 fn merge_repeats(results: Vec<CaseResult>) -> Vec<CaseResult> {
+    // Without `--repeat` every key is distinct: nothing to merge, nothing to copy.
+    let mut seen = std::collections::HashSet::with_capacity(results.len());
+    if results
+        .iter()
+        .all(|r| seen.insert((r.target.as_str(), r.suite.as_str(), r.case.as_str())))
+    {
+        return results;
+    }
+    drop(seen);
     let mut groups: Vec<Vec<CaseResult>> = Vec::new();
     let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for r in results {
@@ -568,5 +575,40 @@ impl Serialize for JsonText {
 impl<'de> Deserialize<'de> for JsonText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Value::deserialize(d).map(|v| JsonText::new(&v))
+    }
+}
+
+/// Headers as the report shows them: sorted by name, one value per name (the last), written
+/// as a JSON object. A sorted list rather than a map: a B-tree node costs ~600 B however few
+/// headers it holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HeaderList(Vec<(String, String)>);
+
+impl HeaderList {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl FromIterator<(String, String)> for HeaderList {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let map: BTreeMap<String, String> = iter.into_iter().collect();
+        HeaderList(map.into_iter().collect())
+    }
+}
+
+impl Serialize for HeaderList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, String>::deserialize(d).map(|m| HeaderList(m.into_iter().collect()))
     }
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::compare::{Difference, HopLatency, LatencyRow, ShapeDiff};
-use super::model::{CaseResult, ExchangeSummary, FeatureRow, RunReport, TargetInfo, Tool};
+use super::model::{
+    CaseResult, ExchangeSummary, FeatureRow, HeaderList, RunReport, TargetInfo, Tool,
+};
 use super::{html, junit, markdown, terminal};
 use crate::execute::exchange::Timings;
 use crate::judge::{CheckResult, CheckStatus, Outcome};
@@ -57,7 +59,7 @@ fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
         step: "main".into(),
         method: "POST".into(),
         url: "http://127.0.0.1:4000/v1/chat/completions".into(),
-        request_headers: BTreeMap::from([
+        request_headers: HeaderList::from_iter([
             ("authorization".into(), "Bearer ***".into()),
             ("content-type".into(), "application/json".into()),
         ]),
@@ -65,7 +67,7 @@ fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
             json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).into(),
         ),
         status: Some(status),
-        response_headers: BTreeMap::from([
+        response_headers: HeaderList::from_iter([
             ("content-type".into(), "application/json".into()),
             ("x-evil".into(), HOSTILE.into()),
         ]),
@@ -148,7 +150,7 @@ fn report() -> RunReport {
     r.timings = None;
     r.exchanges = vec![ExchangeSummary {
         status: None,
-        response_headers: BTreeMap::new(),
+        response_headers: HeaderList::default(),
         response_body: None,
         transport_error: Some(HOSTILE.into()),
         ..exchange(0, json!(null))

@@ -13,4 +13,4 @@ pub mod stream;
 pub mod verify;
 
 pub use canonical::{Mode, Selector};
-pub use verify::{Action, Options, Summary, Verifier, apply, is_ci};
+pub use verify::{Action, Options, Summary, Verifier, is_ci};

@@ -155,20 +155,6 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// Check the snapshots of a set of finished cases, in order.
-pub fn apply(
-    records: &mut [CaseRecord],
-    suites: &[Suite],
-    opts: &Options,
-    redactor: &Redactor,
-) -> Summary {
-    let mut v = Verifier::new(suites, opts, redactor);
-    for rec in records.iter_mut() {
-        v.check(rec);
-    }
-    v.finish()
-}
-
 /// The snapshot this run produced for a record.
 fn current_snapshot(
     rec: &CaseRecord,
