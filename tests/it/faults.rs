@@ -552,14 +552,7 @@ async fn retries_recover_from_5xx_and_connection_failures_and_record_every_attem
         assert_eq!(x["attempt"], i + 1);
     }
     // The report stays valid against its schema with the attempts in it.
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let report = out.report();
-    let errors: Vec<String> = v.iter_errors(&report).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    validate_report(&out.report());
 }
 
 #[tokio::test]

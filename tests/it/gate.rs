@@ -130,19 +130,6 @@ fn keep_report(out: &RunOutput, dir: &Dir, name: &str) -> String {
     dest.display().to_string()
 }
 
-fn validate_report(report: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("report schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-}
-
 fn validate_baseline_file(path: &Path) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("schemas/baseline.schema.json")).unwrap(),

@@ -18,6 +18,7 @@ mod media;
 mod reasoning;
 mod replay;
 mod runbook;
+mod scheduling;
 mod servers;
 mod snapshots_store;
 mod streaming;

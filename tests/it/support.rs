@@ -252,3 +252,17 @@ pub fn assert_outcome_of(got: &(String, String, Vec<String>), outcome: &str, rea
         reason_part
     );
 }
+
+/// The report validates against its own published contract (`schemas/report.schema.json`).
+pub fn validate_report(report: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("report schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
