@@ -1,8 +1,9 @@
-//! Running a plan: bounded concurrency per target and overall, targets served round-robin so a
-//! slow one cannot hold the overall slots, every case judged as soon as its exchange ends and
-//! handed to the caller's sink at once (so a run of any size holds only the cases in flight),
-//! and events sent to one consumer (the terminal). Cancellation stops scheduling and drops the
-//! in-flight exchanges; finished cases are kept.
+//! Running a plan: bounded concurrency per target and overall, the overall slots shared out
+//! between targets (a free slot goes to the target with the fewest cases in flight) so a slow
+//! one cannot hold them, every case judged as soon as its exchange ends and handed to the
+//! caller's sink at once (so a run of any size holds only the cases in flight), and events sent
+//! to one consumer (the terminal). Cancellation stops scheduling and drops the in-flight
+//! exchanges; finished cases are kept.
 //!
 //! Cases are spawned only when a slot is free: one scheduler loop owns every count, so no task
 //! waits on a semaphore and none exists before it can run.
@@ -105,67 +106,107 @@ pub async fn run(
         };
         lanes[lane].queue.push_back((idx, pc));
     }
-    let global = opts.concurrency.max(1);
-    let mut in_flight = 0usize;
-    let mut next_lane = 0usize;
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut slots = Slots {
+        lanes,
+        global: opts.concurrency.max(1),
+        in_flight: 0,
+        next_lane: 0,
+        tasks: tokio::task::JoinSet::new(),
+    };
+    slots.fill(&schemas, &events, &cancel);
+    let mut finished = Vec::new();
     loop {
-        if !cancel.is_cancelled() {
-            // Fill free slots round-robin: one case per target per turn, so targets share the
-            // overall cap fairly and a target at its own cap leaves the slot to the others.
-            while in_flight < global {
-                let Some(lane) = (0..lanes.len())
-                    .map(|k| (next_lane + k) % lanes.len())
-                    .find(|&i| lanes[i].in_flight < lanes[i].limit && !lanes[i].queue.is_empty())
-                else {
-                    break;
-                };
-                next_lane = (lane + 1) % lanes.len();
-                let l = &mut lanes[lane];
-                let (idx, pc) = l.queue.pop_front().expect("checked non-empty");
-                l.in_flight += 1;
-                in_flight += 1;
-                let _ = events.send(Event::CaseStarted {
-                    target: pc.target.name.clone(),
-                    case: pc.case.full_id(),
-                });
-                let (client, schemas, cancel) = (l.client.clone(), schemas.clone(), cancel.clone());
-                tasks.spawn(async move {
-                    tokio::select! {
-                        biased;
-                        _ = cancel.cancelled() => (idx, lane, None),
-                        rec = run_case(&client, &pc, &schemas) => (idx, lane, Some(rec)),
-                    }
-                });
-            }
-        }
         let joined = tokio::select! {
-            j = tasks.join_next() => j,
+            j = slots.tasks.join_next() => j,
             // Wake the loop to stop scheduling; the in-flight tasks end on their own.
             _ = cancel.cancelled(), if !cancel.is_cancelled() => continue,
         };
         let Some(joined) = joined else { break };
-        match joined {
-            Ok((idx, lane, rec)) => {
-                lanes[lane].in_flight -= 1;
-                in_flight -= 1;
-                if let Some(rec) = rec {
-                    let _ = events.send(Event::CaseFinished {
-                        target: rec.target.name.clone(),
-                        case: rec.case.full_id(),
-                    });
-                    sink(idx, rec);
+        // Take every case that has ended, refill their slots, and only then hand them over:
+        // the sink's work (report entry, snapshot, recording) must not delay the next request.
+        let mut next = Some(joined);
+        while let Some(joined) = next {
+            match joined {
+                Ok((idx, lane, rec)) => {
+                    slots.lanes[lane].in_flight -= 1;
+                    slots.in_flight -= 1;
+                    finished.extend(rec.map(|r| (idx, r)));
                 }
+                Err(e) if e.is_panic() => {
+                    return Err(format!("internal error: a case task panicked: {e}"));
+                }
+                Err(e) => return Err(format!("internal error: a case task failed: {e}")),
             }
-            Err(e) if e.is_panic() => {
-                return Err(format!("internal error: a case task panicked: {e}"));
-            }
-            Err(e) => return Err(format!("internal error: a case task failed: {e}")),
+            next = slots.tasks.try_join_next();
+        }
+        slots.fill(&schemas, &events, &cancel);
+        for (idx, rec) in finished.drain(..) {
+            let _ = events.send(Event::CaseFinished {
+                target: rec.target.name.clone(),
+                case: rec.case.full_id(),
+            });
+            sink(idx, rec);
         }
     }
     Ok(RunResult {
         cancelled: cancel.is_cancelled(),
     })
+}
+
+/// The run's slots: every target's queue and count, the overall count, the running tasks.
+struct Slots {
+    lanes: Vec<Lane>,
+    global: usize,
+    in_flight: usize,
+    /// Where the next round-robin turn starts.
+    next_lane: usize,
+    /// Each task yields (plan index, lane, the record unless cancelled).
+    tasks: tokio::task::JoinSet<(usize, usize, Option<CaseRecord>)>,
+}
+
+impl Slots {
+    /// Start cases while both limits have room. Each free slot goes to the target with the
+    /// fewest cases in flight among those with work and room under their own cap (ties: in
+    /// turn), so a slow target's cases cannot pile up in the overall slots while another
+    /// target waits: the slots are shared out, not just the turns.
+    fn fill(
+        &mut self,
+        schemas: &Arc<SchemaStore>,
+        events: &mpsc::UnboundedSender<Event>,
+        cancel: &CancellationToken,
+    ) {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let n = self.lanes.len();
+        while self.in_flight < self.global {
+            let lanes = &self.lanes;
+            let Some(lane) = (0..n)
+                .map(|k| (self.next_lane + k) % n)
+                .filter(|&i| lanes[i].in_flight < lanes[i].limit && !lanes[i].queue.is_empty())
+                .min_by_key(|&i| lanes[i].in_flight)
+            else {
+                return;
+            };
+            self.next_lane = (lane + 1) % n;
+            let l = &mut self.lanes[lane];
+            let (idx, pc) = l.queue.pop_front().expect("checked non-empty");
+            l.in_flight += 1;
+            self.in_flight += 1;
+            let _ = events.send(Event::CaseStarted {
+                target: pc.target.name.clone(),
+                case: pc.case.full_id(),
+            });
+            let (client, schemas, cancel) = (l.client.clone(), schemas.clone(), cancel.clone());
+            self.tasks.spawn(async move {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => (idx, lane, None),
+                    rec = run_case(&client, &pc, &schemas) => (idx, lane, Some(rec)),
+                }
+            });
+        }
+    }
 }
 
 /// One target's share of the run: its client, its cap and its waiting cases.

@@ -242,37 +242,49 @@ async fn a_targets_own_cap_holds_under_a_larger_overall_cap() {
     assert_eq!(seen.by_fallback.load(Ordering::SeqCst), 0);
 }
 
-#[tokio::test]
-async fn a_stalled_target_does_not_starve_the_others() {
-    // `slow` answers nothing until `fast` has answered all its cases. Sharing two overall
-    // slots, `slow` (cap 1) must leave the other slot to `fast`; a scheduler whose waiting
-    // `slow` cases held overall slots would stall until the fallback.
-    const N: usize = 6;
+/// `slow` answers nothing until `fast` has answered all its `n` cases; both share `overall`
+/// slots. A scheduler that let `slow`'s waiting cases fill the overall slots would stall until
+/// the fallback. Returns the most `slow` cases in flight at once.
+async fn assert_fast_not_starved(slow_cap: Option<usize>, overall: usize, n: usize) -> usize {
     let (fast_url, fast) = gate_server(|_| true).await;
     let fast_seen = fast.clone();
     let (slow_url, slow) =
-        gate_server(move |_| fast_seen.answered.load(Ordering::SeqCst) >= N).await;
-    let suites = suite_dir(N);
+        gate_server(move |_| fast_seen.answered.load(Ordering::SeqCst) >= n).await;
+    let suites = suite_dir(n);
     let targets = targets_file(
         suites.path(),
-        &[("slow", &slow_url, Some(1)), ("fast", &fast_url, None)],
+        &[("slow", &slow_url, slow_cap), ("fast", &fast_url, None)],
     );
+    let overall = overall.to_string();
     let out = run_targets(
         suites.path(),
         &targets,
         &["slow", "fast"],
-        &["--concurrency", "2"],
+        &["--concurrency", &overall],
     )
     .await;
     assert_eq!(out.code, 0, "{}", out.all_output());
-    assert_eq!(fast.answered.load(Ordering::SeqCst), N);
-    assert_eq!(slow.answered.load(Ordering::SeqCst), N);
+    assert_eq!(fast.answered.load(Ordering::SeqCst), n);
+    assert_eq!(slow.answered.load(Ordering::SeqCst), n);
     assert_eq!(
         slow.by_fallback.load(Ordering::SeqCst),
         0,
         "fast was starved"
     );
-    assert_eq!(slow.max_in_flight.load(Ordering::SeqCst), 1);
+    slow.max_in_flight.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn a_stalled_target_at_its_own_cap_leaves_the_other_slots() {
+    assert_eq!(assert_fast_not_starved(Some(1), 2, 6).await, 1);
+}
+
+#[tokio::test]
+async fn a_stalled_target_without_a_cap_gets_only_its_share_of_the_slots() {
+    // Both targets may use every slot; the stalled one must still not take them all: a free
+    // slot goes to the target with fewer cases in flight.
+    let most = assert_fast_not_starved(None, 4, 8).await;
+    assert!(most <= 2, "slow held {most} of 4 slots while fast had work");
 }
 
 #[tokio::test]
