@@ -14,3 +14,5 @@ pub mod redact;
 pub mod report;
 pub mod runbook;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod testing;

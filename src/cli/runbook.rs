@@ -249,7 +249,8 @@ pub fn run(args: RunbookArgs) -> u8 {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
         // Each case feeds the report and the usage totals as it finishes, then is dropped.
-        let mut cases = report::model::Collector::new(&redactor, report::model::BodyPolicy::All);
+        let mut cases =
+            report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len());
         let mut usage = std::collections::BTreeMap::new();
         let result = crate::execute::run::run(
             planned,

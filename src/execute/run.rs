@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt as _;
 use serde_json::Value;
+use std::panic::AssertUnwindSafe;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -87,6 +89,7 @@ pub async fn run(
 ) -> Result<RunResult, String> {
     let _ = events.send(Event::Started { total: plan.len() });
     // One queue per target, in first-seen order, each keeping its cases in plan order.
+    let mut order = RepeatOrder::new(&plan);
     let mut lanes: Vec<Lane> = Vec::new();
     for (idx, pc) in plan.into_iter().enumerate() {
         let lane = match lanes.iter().position(|l| l.target == pc.target.name) {
@@ -130,11 +133,9 @@ pub async fn run(
                 Ok((idx, lane, rec)) => {
                     slots.lanes[lane].in_flight -= 1;
                     slots.in_flight -= 1;
-                    finished.extend(rec.map(|r| (idx, r)));
+                    finished.extend(order.arrive(idx, rec));
                 }
-                Err(e) if e.is_panic() => {
-                    return Err(format!("internal error: a case task panicked: {e}"));
-                }
+                // Panics are caught inside the task; this is the runtime failing the task.
                 Err(e) => return Err(format!("internal error: a case task failed: {e}")),
             }
             next = slots.tasks.try_join_next();
@@ -148,9 +149,76 @@ pub async fn run(
             sink(idx, rec);
         }
     }
+    // Cancelled: repeats held behind one that never finished.
+    for (idx, rec) in order.rest() {
+        sink(idx, rec);
+    }
     Ok(RunResult {
         cancelled: cancel.is_cancelled(),
     })
+}
+
+/// Finished cases are handed over as they finish, except that the repeats of one case
+/// (`--repeat`, consecutive in the plan) are handed over in plan order: the first repeat is the
+/// one a snapshot is written from and later ones are compared with, whichever finishes first.
+struct RepeatOrder {
+    /// Whether a plan entry repeats the one before it (same target and case).
+    repeats_previous: Vec<bool>,
+    /// Whether a plan entry was handed over (or will never be: cancelled).
+    done: Vec<bool>,
+    /// Repeats waiting for an earlier one.
+    held: BTreeMap<usize, CaseRecord>,
+}
+
+impl RepeatOrder {
+    fn new(plan: &[PlannedCase]) -> Self {
+        let repeats_previous = (0..plan.len())
+            .map(|i| {
+                i > 0
+                    && Arc::ptr_eq(&plan[i].case, &plan[i - 1].case)
+                    && plan[i].target.name == plan[i - 1].target.name
+            })
+            .collect();
+        RepeatOrder {
+            repeats_previous,
+            done: vec![false; plan.len()],
+            held: BTreeMap::new(),
+        }
+    }
+
+    /// Plan entry `idx` ended (`None`: cancelled); what can be handed over now, in order.
+    fn arrive(&mut self, idx: usize, rec: Option<CaseRecord>) -> Vec<(usize, CaseRecord)> {
+        let mut out = Vec::new();
+        if self.repeats_previous[idx] && !self.done[idx - 1] {
+            if let Some(rec) = rec {
+                self.held.insert(idx, rec);
+            } else {
+                self.done[idx] = true;
+            }
+            return out;
+        }
+        self.done[idx] = true;
+        out.extend(rec.map(|r| (idx, r)));
+        // Later repeats that were waiting for this one.
+        let mut next = idx + 1;
+        while next < self.done.len() && self.repeats_previous[next] {
+            match self.held.remove(&next) {
+                Some(r) => {
+                    self.done[next] = true;
+                    out.push((next, r));
+                }
+                None if self.done[next] => {}
+                None => break,
+            }
+            next += 1;
+        }
+        out
+    }
+
+    /// Whatever is still held (a run cancelled before an earlier repeat finished), in order.
+    fn rest(self) -> impl Iterator<Item = (usize, CaseRecord)> {
+        self.held.into_iter()
+    }
 }
 
 /// The run's slots: every target's queue and count, the overall count, the running tasks.
@@ -199,10 +267,11 @@ impl Slots {
             });
             let (client, schemas, cancel) = (l.client.clone(), schemas.clone(), cancel.clone());
             self.tasks.spawn(async move {
+                let case = guarded(&pc, run_case(&client, &pc, &schemas));
                 tokio::select! {
                     biased;
                     _ = cancel.cancelled() => (idx, lane, None),
-                    rec = run_case(&client, &pc, &schemas) => (idx, lane, Some(rec)),
+                    rec = case => (idx, lane, Some(rec)),
                 }
             });
         }
@@ -216,6 +285,34 @@ struct Lane {
     limit: usize,
     in_flight: usize,
     queue: VecDeque<(usize, PlannedCase)>,
+}
+
+/// Run a case; a bug that panics inside becomes that case's `error`, and the run and its
+/// reports go on.
+async fn guarded(pc: &PlannedCase, case: impl Future<Output = CaseRecord>) -> CaseRecord {
+    AssertUnwindSafe(case)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|p| panicked(pc, &*p))
+}
+
+/// The record of a case whose run panicked (a bug in llm-parity, reported as the case's error).
+fn panicked(pc: &PlannedCase, payload: &(dyn std::any::Any + Send)) -> CaseRecord {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    CaseRecord {
+        target: pc.target.clone(),
+        case: pc.case.clone(),
+        outcome: Outcome::Error,
+        reason: Some(format!(
+            "internal error in llm-parity (please report it): {what}"
+        )),
+        steps: Vec::new(),
+        duration: Duration::ZERO,
+    }
 }
 
 /// Run one case: its steps in order, captures flowing forward, stopping at the first non-pass.
@@ -380,4 +477,76 @@ pub fn prepare(
         auth: r.auth,
         stream: r.stream,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    fn plan(entries: &[(&Arc<Target>, &Arc<Case>)]) -> Vec<PlannedCase> {
+        entries
+            .iter()
+            .map(|(t, c)| PlannedCase {
+                target: (*t).clone(),
+                case: (*c).clone(),
+                decided: None,
+            })
+            .collect()
+    }
+
+    fn rec(t: &Arc<Target>, c: &Arc<Case>) -> Option<CaseRecord> {
+        Some(testing::record(t, c, Outcome::Pass, serde_json::json!({})))
+    }
+
+    fn indices(v: Vec<(usize, CaseRecord)>) -> Vec<usize> {
+        v.into_iter().map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn repeats_are_handed_over_in_plan_order_other_cases_at_once() {
+        let (t, u) = (testing::target("t"), testing::target("u"));
+        let (a, b) = (testing::case("a"), testing::case("b"));
+        // t/a ×3, t/b, u/a ×2
+        let p = plan(&[(&t, &a), (&t, &a), (&t, &a), (&t, &b), (&u, &a), (&u, &a)]);
+        let mut o = RepeatOrder::new(&p);
+        assert_eq!(indices(o.arrive(2, rec(&t, &a))), Vec::<usize>::new());
+        assert_eq!(indices(o.arrive(3, rec(&t, &b))), [3]);
+        assert_eq!(indices(o.arrive(5, rec(&u, &a))), Vec::<usize>::new());
+        assert_eq!(indices(o.arrive(4, rec(&u, &a))), [4, 5]);
+        assert_eq!(indices(o.arrive(1, rec(&t, &a))), Vec::<usize>::new());
+        assert_eq!(indices(o.arrive(0, rec(&t, &a))), [0, 1, 2]);
+        assert_eq!(o.rest().count(), 0);
+    }
+
+    #[test]
+    fn a_cancelled_repeat_does_not_hold_the_others_forever() {
+        let t = testing::target("t");
+        let a = testing::case("a");
+        let p = plan(&[(&t, &a), (&t, &a), (&t, &a)]);
+        let mut o = RepeatOrder::new(&p);
+        assert!(o.arrive(2, rec(&t, &a)).is_empty());
+        // The second was cancelled; the first's arrival releases the third.
+        assert!(o.arrive(1, None).is_empty());
+        assert_eq!(indices(o.arrive(0, rec(&t, &a))), [0, 2]);
+        // Cancelled before the first finished: what is held comes out at the end, in order.
+        let mut o = RepeatOrder::new(&p);
+        assert!(o.arrive(2, rec(&t, &a)).is_empty());
+        assert!(o.arrive(1, rec(&t, &a)).is_empty());
+        assert_eq!(o.rest().map(|(i, _)| i).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_case_becomes_its_error_and_the_run_goes_on() {
+        let t = testing::target("t");
+        let a = testing::case("a");
+        let pc = &plan(&[(&t, &a)])[0];
+        let rec = guarded(pc, async { panic!("boom at step 2") }).await;
+        assert_eq!(rec.outcome, Outcome::Error);
+        let reason = rec.reason.unwrap();
+        assert!(
+            reason.contains("internal error") && reason.contains("boom at step 2"),
+            "{reason}"
+        );
+    }
 }

@@ -181,6 +181,7 @@ mod tests {
             started_at: String::new(),
             duration_ms: 0,
             partial: false,
+            report_bodies: crate::report::model::BodyPolicy::All,
             targets: targets
                 .into_iter()
                 .map(|name| crate::report::model::TargetInfo {

@@ -357,6 +357,30 @@ mod tests {
     use crate::execute::sse::SseParser;
 
     #[test]
+    fn the_case_earliest_in_the_plan_wins_whatever_order_cases_finish_in() {
+        use crate::judge::Outcome;
+        use crate::testing;
+        let dir = tempfile::tempdir().unwrap();
+        let redactor = Redactor::new(Default::default());
+        let t = testing::target("t");
+        // Two cases sending the same request: one recording, from the case planned first.
+        let (first, second) = (testing::case("first"), testing::case("second"));
+        let body = serde_json::json!({"ok": true});
+        let mut r = Recorder::new(dir.path(), &redactor);
+        r.add(
+            7,
+            &testing::record(&t, &second, Outcome::Pass, body.clone()),
+        );
+        r.add(3, &testing::record(&t, &first, Outcome::Pass, body.clone()));
+        r.add(9, &testing::record(&t, &second, Outcome::Pass, body));
+        assert_eq!(r.finish(), Ok(1));
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("t")).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+        assert!(text.contains("\"s/first\""), "{text}");
+    }
+
+    #[test]
     fn relative_paths() {
         assert_eq!(
             relative_path("http://h/v1/chat/completions?alt=sse", "http://h/v1/?key=k"),

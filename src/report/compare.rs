@@ -1,6 +1,7 @@
 //! Comparing targets: where they disagree (with the structural diff of their responses'
 //! shapes), what each costs in latency, and what a router hop adds over the target it routes to.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -83,8 +84,9 @@ pub struct CaseDigest {
 
 impl CaseDigest {
     /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
-    /// one copy of it.
-    pub fn of(r: &CaseRecord, shapes: &mut HashSet<Arc<str>>) -> Self {
+    /// one copy of it. Without `with_shape` (a run of one target: nothing to compare) no shape
+    /// is taken.
+    pub fn of(r: &CaseRecord, with_shape: bool, shapes: &mut HashSet<Arc<str>>) -> Self {
         let mut intern = |text: String| match shapes.get(text.as_str()) {
             Some(s) => s.clone(),
             None => {
@@ -97,7 +99,10 @@ impl CaseDigest {
             target: r.target.clone(),
             case: r.case.clone(),
             outcome: r.outcome,
-            shape: shape_subject(r).map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
+            shape: with_shape
+                .then(|| shape_subject(r))
+                .flatten()
+                .map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
             samples: r
                 .steps
                 .iter()
@@ -184,15 +189,15 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
 
 /// The JSON whose shape stands for a case's response: the body of its last exchange, or the
 /// first data chunk of a stream.
-fn shape_subject(r: &CaseRecord) -> Option<(&'static str, Value)> {
+fn shape_subject(r: &CaseRecord) -> Option<(&'static str, Cow<'_, Value>)> {
     let resp = r.steps.last()?.exchange.response.as_ref()?;
     if let Some(j) = &resp.json {
-        return Some(("response body", j.clone()));
+        return Some(("response body", Cow::Borrowed(j)));
     }
     resp.sse.iter().flatten().find_map(|i| match i {
         SseItem::Event(e) if e.data.trim() != "[DONE]" => serde_json::from_str::<Value>(&e.data)
             .ok()
-            .map(|v| ("first stream chunk", v)),
+            .map(|v| ("first stream chunk", Cow::Owned(v))),
         _ => None,
     })
 }

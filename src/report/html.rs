@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::compare::Difference;
-use super::model::{CaseResult, RunReport, area_of};
+use super::model::{BodyPolicy, CaseResult, RunReport, area_of};
 use crate::judge::Outcome;
 
 pub fn render(r: &RunReport) -> String {
@@ -231,7 +231,12 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                     );
                     for res in cells.get(&(*t, row.feature.as_str())).into_iter().flatten() {
                         let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
-                        case_detail(h, res, case_diffs.map_or(&[][..], Vec::as_slice));
+                        case_detail(
+                            h,
+                            res,
+                            case_diffs.map_or(&[][..], Vec::as_slice),
+                            r.report_bodies,
+                        );
                     }
                     let _ = write!(h, "</details></td>");
                 }
@@ -313,7 +318,12 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     let _ = writeln!(h, "<script>{JS}</script></body></html>");
 }
 
-fn case_detail(h: &mut dyn std::fmt::Write, res: &CaseResult, differences: &[&Difference]) {
+fn case_detail(
+    h: &mut dyn std::fmt::Write,
+    res: &CaseResult,
+    differences: &[&Difference],
+    bodies: BodyPolicy,
+) {
     let _ = write!(
         h,
         "<div class=\"case\"><p><code>{}/{}</code> <span class=\"o-{}\">{} {}</span>{}</p>",
@@ -396,16 +406,28 @@ fn case_detail(h: &mut dyn std::fmt::Write, res: &CaseResult, differences: &[&Di
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "no response".into())
         );
-        let headers: Vec<String> = ex
-            .request_headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
-        let _ = write!(
-            h,
-            "<p>request headers</p><pre>{}</pre>",
-            esc(&headers.join("\n"))
-        );
+        if !bodies.keeps(res.outcome) {
+            let _ = write!(
+                h,
+                "<p class=\"meta\">headers and bodies not kept (--report-bodies {})</p>",
+                if bodies == BodyPolicy::None {
+                    "none"
+                } else {
+                    "failures"
+                }
+            );
+        } else {
+            let headers: Vec<String> = ex
+                .request_headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = write!(
+                h,
+                "<p>request headers</p><pre>{}</pre>",
+                esc(&headers.join("\n"))
+            );
+        }
         if let Some(b) = &ex.request_body {
             let _ = write!(
                 h,

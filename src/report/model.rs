@@ -30,6 +30,9 @@ pub struct RunReport {
     /// True when the run was interrupted: `results` holds only the cases that finished.
     #[serde(default)]
     pub partial: bool,
+    /// `--report-bodies`: which exchanges kept their headers and bodies (absent: all).
+    #[serde(default, skip_serializing_if = "BodyPolicy::is_all")]
+    pub report_bodies: BodyPolicy,
     pub targets: Vec<TargetInfo>,
     pub results: Vec<CaseResult>,
     pub features: Vec<FeatureRow>,
@@ -191,7 +194,8 @@ pub struct RunMeta<'a> {
 }
 
 /// How much of each exchange the report keeps (`--report-bodies`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BodyPolicy {
     /// Headers and bodies of every exchange.
     #[default]
@@ -204,7 +208,12 @@ pub enum BodyPolicy {
 }
 
 impl BodyPolicy {
-    fn keeps(self, outcome: Outcome) -> bool {
+    pub fn is_all(&self) -> bool {
+        *self == BodyPolicy::All
+    }
+
+    /// Whether a case with this outcome keeps its headers and bodies.
+    pub fn keeps(self, outcome: Outcome) -> bool {
         match self {
             BodyPolicy::All => true,
             BodyPolicy::Failures => outcome != Outcome::Pass,
@@ -219,6 +228,8 @@ impl BodyPolicy {
 pub struct Collector<'r> {
     redactor: &'r Redactor,
     bodies: BodyPolicy,
+    /// More than one target: keep what the difference view compares.
+    compare: bool,
     /// (plan index, entry)
     results: Vec<(usize, CaseResult)>,
     /// (plan index, what comparing targets needs)
@@ -228,10 +239,12 @@ pub struct Collector<'r> {
 }
 
 impl<'r> Collector<'r> {
-    pub fn new(redactor: &'r Redactor, bodies: BodyPolicy) -> Self {
+    /// `targets`: how many targets the run has.
+    pub fn new(redactor: &'r Redactor, bodies: BodyPolicy, targets: usize) -> Self {
         Collector {
             redactor,
             bodies,
+            compare: targets > 1,
             results: Vec::new(),
             digests: Vec::new(),
             shapes: Default::default(),
@@ -240,7 +253,7 @@ impl<'r> Collector<'r> {
 
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order).
     pub fn add(&mut self, idx: usize, rec: CaseRecord) {
-        let digest = compare::CaseDigest::of(&rec, &mut self.shapes);
+        let digest = compare::CaseDigest::of(&rec, self.compare, &mut self.shapes);
         let entry = case_result(&rec, self.bodies.keeps(rec.outcome));
         drop(rec);
         self.results.push((idx, self.redactor.value(entry)));
@@ -251,6 +264,7 @@ impl<'r> Collector<'r> {
     pub fn finish(self, meta: &RunMeta<'_>) -> RunReport {
         let Collector {
             redactor,
+            bodies: self_bodies,
             mut results,
             mut digests,
             ..
@@ -274,6 +288,7 @@ impl<'r> Collector<'r> {
             started_at: meta.started_at.clone(),
             duration_ms: meta.duration_ms,
             partial: meta.partial,
+            report_bodies: self_bodies,
             targets: meta
                 .targets
                 .iter()
@@ -549,9 +564,10 @@ impl JsonText {
         }
     }
 
-    /// The value (parsed again; the text was written by `serde_json`, so it always parses).
+    /// The value, parsed again. The text was written by `serde_json`, but its parser stops
+    /// at 128 levels of nesting where the writer does not: such a value comes back as its text.
     pub fn value(&self) -> Value {
-        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+        serde_json::from_str(&self.0).unwrap_or_else(|_| Value::String(self.0.to_string()))
     }
 
     /// The compact JSON text.

@@ -261,6 +261,7 @@ fn report() -> RunReport {
         started_at: "2025-01-01T00:00:00Z".into(),
         duration_ms: 1234,
         partial: false,
+        report_bodies: crate::report::model::BodyPolicy::All,
         targets: vec![
             TargetInfo {
                 name: "reference".into(),
@@ -473,5 +474,68 @@ fn baseline_comes_first_in_every_format() {
             baseline: None,
             ..r
         })
+    );
+}
+
+/// The collector takes cases in the order they finish and reports them in plan order, with
+/// the body policy applied per case, repeats merged and the difference view intact.
+#[test]
+fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
+    use super::model::{BodyPolicy, Collector, RunMeta};
+    use crate::testing;
+    let secrets = crate::redact::SecretRegistry::default();
+    secrets.add("sk-canary-collector-0000");
+    let redactor = crate::redact::Redactor::new(secrets);
+    let (a, b) = (testing::target("a"), testing::target("b"));
+    let (c1, c2) = (testing::case("c1"), testing::case("c2"));
+    let ok = json!({"object": "chat.completion", "note": "sk-canary-collector-0000"});
+    let listy = json!([{"error": {"message": "no"}}]);
+    // Plan: a/c1 ×2 (repeats), a/c2, b/c1, b/c2.
+    let records = [
+        (0, testing::record(&a, &c1, Outcome::Pass, ok.clone())),
+        (1, testing::record(&a, &c1, Outcome::Fail, ok.clone())),
+        (2, testing::record(&a, &c2, Outcome::Pass, ok.clone())),
+        (3, testing::record(&b, &c1, Outcome::Pass, ok.clone())),
+        (4, testing::record(&b, &c2, Outcome::Fail, listy)),
+    ];
+    let mut c = Collector::new(&redactor, BodyPolicy::Failures, 2);
+    for (idx, rec) in records.into_iter().rev() {
+        c.add(idx, rec);
+    }
+    let targets = [a.clone(), b.clone()];
+    let r = c.finish(&RunMeta {
+        started_at: String::new(),
+        duration_ms: 0,
+        partial: false,
+        targets: &targets,
+        hop_pairs: vec![],
+    });
+    let order: Vec<(&str, &str)> = r
+        .results
+        .iter()
+        .map(|x| (x.target.as_str(), x.case.as_str()))
+        .collect();
+    assert_eq!(order, [("a", "c1"), ("a", "c2"), ("b", "c1"), ("b", "c2")]);
+    // Repeats: the failing one stands for the case, flaky.
+    assert_eq!(r.results[0].repeats, [Outcome::Pass, Outcome::Fail]);
+    assert!(r.results[0].flaky);
+    // `failures`: the failing cases keep their bodies (redacted), the passing ones do not.
+    let body = |i: usize| r.results[i].exchanges[0].response_body.clone();
+    let kept = body(0).expect("a failing repeat keeps its body").value();
+    assert_eq!(kept["note"], "***");
+    assert!(body(1).is_none() && r.results[1].exchanges[0].request_headers.is_empty());
+    assert_eq!(
+        body(3).unwrap().value(),
+        json!([{"error": {"message": "no"}}])
+    );
+    assert_eq!(r.report_bodies, BodyPolicy::Failures);
+    // The difference view: c2 passes on a and fails on b, with its shape diff.
+    let diffs: Vec<&str> = r.differences.iter().map(|d| d.case.as_str()).collect();
+    assert!(diffs.contains(&"c2"), "{diffs:?}");
+    let c2 = r.differences.iter().find(|d| d.case == "c2").unwrap();
+    assert!(
+        c2.shape_diffs[0].diff.contains("+["),
+        "{}",
+        c2.shape_diffs[0].diff
     );
 }

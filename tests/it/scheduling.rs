@@ -23,6 +23,8 @@ use crate::support::*;
 struct Seen {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The most requests in flight at once while one was being held (not released at once).
+    max_held: AtomicUsize,
     answered: AtomicUsize,
     /// Requests answered because a wait ran into its fallback deadline.
     by_fallback: AtomicUsize,
@@ -86,6 +88,9 @@ async fn handle(
     }
     let now = seen.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     seen.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    if !release(seen) {
+        seen.max_held.fetch_max(now, Ordering::SeqCst);
+    }
     seen.changed.notify_waiters();
     if !seen.wait(Duration::from_secs(20), || release(seen)).await {
         seen.by_fallback.fetch_add(1, Ordering::SeqCst);
@@ -244,7 +249,7 @@ async fn a_targets_own_cap_holds_under_a_larger_overall_cap() {
 
 /// `slow` answers nothing until `fast` has answered all its `n` cases; both share `overall`
 /// slots. A scheduler that let `slow`'s waiting cases fill the overall slots would stall until
-/// the fallback. Returns the most `slow` cases in flight at once.
+/// the fallback. Returns the most `slow` cases in flight at once while `fast` still had work.
 async fn assert_fast_not_starved(slow_cap: Option<usize>, overall: usize, n: usize) -> usize {
     let (fast_url, fast) = gate_server(|_| true).await;
     let fast_seen = fast.clone();
@@ -271,7 +276,7 @@ async fn assert_fast_not_starved(slow_cap: Option<usize>, overall: usize, n: usi
         0,
         "fast was starved"
     );
-    slow.max_in_flight.load(Ordering::SeqCst)
+    slow.max_held.load(Ordering::SeqCst)
 }
 
 #[tokio::test]
@@ -366,7 +371,17 @@ async fn report_bodies_keeps_all_failures_or_none() {
                     .ends_with("/v1/chat/completions")
             );
         }
+        // The report says which policy shaped it.
+        match policy {
+            None | Some("all") => assert!(report.get("report_bodies").is_none()),
+            Some(p) => assert_eq!(report["report_bodies"], p),
+        }
         let html = std::fs::read_to_string(out.report_dir.join("report.html")).unwrap();
+        assert_eq!(
+            html.matches("headers and bodies not kept").count(),
+            usize::from(!pass_kept) + usize::from(!fail_kept),
+            "{policy:?}: dropped exchanges say so in the HTML report"
+        );
         assert_eq!(
             html.matches("<p>response body</p>").count(),
             usize::from(pass_kept) + usize::from(fail_kept),

@@ -1,0 +1,83 @@
+//! Fixtures for unit tests: a target, a case and a finished case's record, built through the
+//! real loaders so they are what a run would produce.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::execute::exchange::{Exchange, Response, SentRequest, Timings};
+use crate::execute::{CaseRecord, StepRecord};
+use crate::judge::{CheckResult, Outcome, Verdict};
+use crate::load::suite::{SuiteEnv, load_suite};
+use crate::load::target::load_targets;
+use crate::load::{Case, Target};
+
+/// A target named `name` on 127.0.0.1 with a `chat` model.
+pub fn target(name: &str) -> Arc<Target> {
+    let text = format!(
+        "targets:\n  {name}:\n    base_url: http://127.0.0.1:9/v1\n    models: {{ chat: m }}\n"
+    );
+    let mut t = load_targets(Path::new("targets.yaml"), &text, &|_| None).expect("target loads");
+    Arc::new(t.remove(0))
+}
+
+/// Case `id` of suite `s`: one chat request.
+pub fn case(id: &str) -> Arc<Case> {
+    let text = format!(
+        "suite: s\ndescription: test\ncases:\n  - id: {id}\n    feature: chat.basic\n    request:\n      path: /chat/completions\n      body: {{ model: \"{{{{model.chat}}}}\", messages: [] }}\n"
+    );
+    let env = SuiteEnv {
+        fixtures_root: Path::new("fixtures"),
+        allow_fixture_escape: false,
+        schema_ids: &[],
+    };
+    let suite = load_suite(Path::new("s.yaml"), &text, &env).expect("suite loads");
+    suite.cases[0].clone()
+}
+
+/// A finished case: one exchange answered 200 with `body` (JSON), judged `outcome`.
+pub fn record(target: &Arc<Target>, case: &Arc<Case>, outcome: Outcome, body: Value) -> CaseRecord {
+    let text = body.to_string();
+    let check = match outcome {
+        Outcome::Pass => CheckResult::pass("status", "200"),
+        _ => CheckResult::fail("status", "not what was expected"),
+    };
+    CaseRecord {
+        target: target.clone(),
+        case: case.clone(),
+        outcome,
+        reason: (outcome != Outcome::Pass).then(|| "status: not what was expected".into()),
+        steps: vec![StepRecord {
+            name: "main".into(),
+            exchange: Exchange {
+                request: SentRequest {
+                    method: "POST".into(),
+                    url: format!("{}chat/completions", target.base_url),
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: Some(serde_json::json!({"model": "m", "messages": []})),
+                    raw_body: None,
+                },
+                response: Some(Response {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: text.into(),
+                    sse: None,
+                    json: Some(body),
+                    json_error: None,
+                }),
+                error: None,
+                timings: Timings {
+                    headers_ms: Some(1.0),
+                    total_ms: 2.0,
+                    ..Timings::default()
+                },
+                attempts: 1,
+                attempt_log: vec![],
+            },
+            verdict: Verdict::from_checks(vec![check]),
+        }],
+        duration: Duration::from_millis(2),
+    }
+}
