@@ -543,14 +543,17 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
 
 /// A JSON value kept as its compact text. A parsed `Value` costs ~600 B per object (B-tree
 /// nodes) however few keys it holds, and the report keeps two bodies per exchange; as text a
-/// chat completion takes its own length. It serialises as the value it holds, so `report.json`
-/// reads exactly as if it were a `Value`.
+/// chat completion takes its own length. It serialises as the value it holds (transcoded from
+/// the text, no `Value` built), so `report.json` reads exactly as if it were a `Value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonText(Box<str>);
 
+/// serde_json's parser stops at this depth; text nested deeper is kept as a JSON string.
+const MAX_DEPTH: usize = 127;
+
 impl JsonText {
     pub fn new(v: &Value) -> Self {
-        JsonText(v.to_string().into_boxed_str())
+        Self::from_json(v.to_string())
     }
 
     /// The value when its text is at most 16 KiB; otherwise the text cut, as a JSON string
@@ -558,14 +561,23 @@ impl JsonText {
     pub fn capped(v: &Value) -> Self {
         let text = v.to_string();
         if text.len() <= BODY_LIMIT {
-            JsonText(text.into_boxed_str())
+            Self::from_json(text)
         } else {
             JsonText::new(&Value::String(excerpt(&text, BODY_LIMIT)))
         }
     }
 
-    /// The value, parsed again. The text was written by `serde_json`, but its parser stops
-    /// at 128 levels of nesting where the writer does not: such a value comes back as its text.
+    /// Compact JSON text written by serde_json. Nested deeper than serde_json reads back, it
+    /// is kept as a string holding that text, so it always parses and transcodes.
+    fn from_json(text: String) -> Self {
+        if nesting(&text) > MAX_DEPTH {
+            JsonText(Value::String(text).to_string().into_boxed_str())
+        } else {
+            JsonText(text.into_boxed_str())
+        }
+    }
+
+    /// The value, parsed again.
     pub fn value(&self) -> Value {
         serde_json::from_str(&self.0).unwrap_or_else(|_| Value::String(self.0.to_string()))
     }
@@ -576,6 +588,32 @@ impl JsonText {
     }
 }
 
+/// The deepest nesting of arrays and objects in JSON text.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 impl From<Value> for JsonText {
     fn from(v: Value) -> Self {
         JsonText::new(&v)
@@ -584,13 +622,18 @@ impl From<Value> for JsonText {
 
 impl Serialize for JsonText {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.value().serialize(s)
+        serde_transcode::transcode(&mut serde_json::Deserializer::from_str(&self.0), s)
     }
 }
 
 impl<'de> Deserialize<'de> for JsonText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Value::deserialize(d).map(|v| JsonText::new(&v))
+        use serde::de::Error as _;
+        let mut out = Vec::new();
+        serde_transcode::transcode(d, &mut serde_json::Serializer::new(&mut out))
+            .map_err(D::Error::custom)?;
+        let text = String::from_utf8(out).map_err(D::Error::custom)?;
+        Ok(Self::from_json(text))
     }
 }
 

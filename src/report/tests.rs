@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::compare::{Difference, HopLatency, LatencyRow, ShapeDiff};
 use super::model::{
@@ -538,4 +538,34 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
         "{}",
         c2.shape_diffs[0].diff
     );
+}
+
+/// Bodies are kept as text and written as the JSON they hold, through serde_json::Value too
+/// (redaction), whatever they contain.
+#[test]
+fn json_text_reads_and_writes_as_the_value_it_holds() {
+    use super::model::JsonText;
+    let v =
+        json!({"b": [1, -2, 18446744073709551615u64, 0.1, 1e300], "a": "x\"]}\\\\{[", "n": null});
+    let t = JsonText::new(&v);
+    assert_eq!(serde_json::to_value(&t).unwrap(), v);
+    assert_eq!(
+        serde_json::to_string_pretty(&t).unwrap(),
+        serde_json::to_string_pretty(&v).unwrap()
+    );
+    let back: JsonText = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(back, t);
+    let back: JsonText = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+    assert_eq!(back.value(), v);
+    // Nested deeper than serde_json reads back: kept as its text, still valid JSON output.
+    let mut deep = json!(1);
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    let t = JsonText::new(&deep);
+    let out = serde_json::to_value(&t).unwrap();
+    assert_eq!(out, Value::String(deep.to_string()));
+    // Brackets inside strings are not nesting.
+    let t = JsonText::new(&json!({"s": "[".repeat(300)}));
+    assert_eq!(t.value(), json!({"s": "[".repeat(300)}));
 }
