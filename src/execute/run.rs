@@ -88,8 +88,8 @@ pub async fn run(
     sink: &mut dyn FnMut(usize, CaseRecord),
 ) -> Result<RunResult, String> {
     let _ = events.send(Event::Started { total: plan.len() });
-    // One queue per target, in first-seen order, each keeping its cases in plan order.
     let mut order = RepeatOrder::new(&plan);
+    // One queue per target, in first-seen order, each keeping its cases in plan order.
     let mut lanes: Vec<Lane> = Vec::new();
     for (idx, pc) in plan.into_iter().enumerate() {
         let lane = match lanes.iter().position(|l| l.target == pc.target.name) {
