@@ -32,9 +32,11 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// Secrets learnt while running (auth command tokens), shared with the redactor.
+/// Secrets learnt while running (auth command tokens), shared with the redactor. Kept longest
+/// first (a secret containing another is masked whole) and handed out as a shared list, so
+/// redacting a string does not copy them.
 #[derive(Debug, Clone, Default)]
-pub struct SecretRegistry(Arc<Mutex<Vec<String>>>);
+pub struct SecretRegistry(Arc<Mutex<Arc<Vec<String>>>>);
 
 impl SecretRegistry {
     pub fn add(&self, secret: &str) {
@@ -42,11 +44,16 @@ impl SecretRegistry {
         if secret.len() >= 4 {
             let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
             if !v.iter().any(|s| s == secret) {
-                v.push(secret.to_string());
+                let mut next = Vec::clone(&v);
+                next.push(secret.to_string());
+                next.sort_by_key(|s| std::cmp::Reverse(s.len()));
+                *v = Arc::new(next);
             }
         }
     }
-    pub fn snapshot(&self) -> Vec<String> {
+
+    /// Every secret registered so far, longest first.
+    pub fn snapshot(&self) -> Arc<Vec<String>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -96,9 +103,7 @@ impl Redactor {
     pub fn text<'a>(&self, s: &'a str) -> Cow<'a, str> {
         let mut out: Cow<'a, str> = Cow::Borrowed(s);
         // Longest first, so a secret containing another is masked whole.
-        let mut secrets = self.registry.snapshot();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        for secret in &secrets {
+        for secret in self.registry.snapshot().iter() {
             if out.contains(secret.as_str()) {
                 out = Cow::Owned(out.replace(secret.as_str(), MASK));
             }

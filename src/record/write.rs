@@ -243,7 +243,7 @@ fn text_or_base64(bytes: &[u8], redactor: &Redactor) -> (Option<String>, Option<
         Ok(s) => (Some(redactor.text(s).into_owned()), None),
         Err(_) => {
             let mut b = bytes.to_vec();
-            for secret in redactor.registry().snapshot() {
+            for secret in redactor.registry().snapshot().iter() {
                 b = replace_bytes(&b, secret.as_bytes(), crate::redact::MASK.as_bytes());
             }
             (
