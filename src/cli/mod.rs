@@ -71,6 +71,14 @@ pub fn report_diagnostics(d: &Diagnostics) -> u8 {
     exit::CONFIG
 }
 
+/// The async runtime every networked command runs on; a failure to start it is reported.
+fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage_error(&format!("cannot start the async runtime: {e}")))
+}
+
 pub fn usage_error(msg: &str) -> u8 {
     eprintln!("error: {msg}");
     exit::CONFIG
@@ -187,12 +195,9 @@ fn serve(a: args::ServeArgs) -> u8 {
             }
         },
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(r) => r,
-        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     rt.block_on(async move {
         let listener = match tokio::net::TcpListener::bind((a.host.as_str(), a.port)).await {

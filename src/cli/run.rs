@@ -93,12 +93,9 @@ pub fn run(args: RunArgs) -> u8 {
             ..ClientOptions::default()
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return super::usage_error(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let secrets = SecretRegistry::default();
@@ -356,7 +353,7 @@ pub(super) fn write_step_summary(report: &report::RunReport) {
 /// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once. The handlers are installed
 /// before this returns (not when the task is first polled), so a signal arriving as the run
 /// starts is never left to the default action, which would kill the process without reports.
-fn watch_signals(cancel: CancellationToken) -> impl std::future::Future<Output = ()> {
+pub(super) fn watch_signals(cancel: CancellationToken) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     let streams = {
         use tokio::signal::unix::{SignalKind, signal};
@@ -440,7 +437,7 @@ pub fn parse_size(s: &str) -> Option<usize> {
         .filter(|n| *n > 0)
 }
 
-fn now_rfc3339() -> String {
+pub(super) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

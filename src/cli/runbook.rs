@@ -189,12 +189,9 @@ pub fn run(args: RunbookArgs) -> u8 {
             ..ClientOptions::default()
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => return super::usage_error(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let secrets = SecretRegistry::default();
@@ -231,20 +228,11 @@ pub fn run(args: RunbookArgs) -> u8 {
             sides[1].name,
             uses.label()
         );
-        let started_at = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let started_at = super::run::now_rfc3339();
         let start = Instant::now();
         let cancel = CancellationToken::new();
-        let watch = {
-            let cancel = cancel.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("\ninterrupt received: writing the runbook for finished cases");
-                    cancel.cancel();
-                }
-            })
-        };
+        // SIGINT and SIGTERM as in `run`: stop, write the runbook of the finished cases.
+        let watch = tokio::spawn(super::run::watch_signals(cancel.clone()));
         // Nobody needs progress events here: drain them.
         let (tx, mut rx) = mpsc::unbounded_channel();
         let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
