@@ -264,7 +264,7 @@ impl<'r> Collector<'r> {
     pub fn finish(self, meta: &RunMeta<'_>) -> RunReport {
         let Collector {
             redactor,
-            bodies: self_bodies,
+            bodies,
             mut results,
             mut digests,
             ..
@@ -279,7 +279,8 @@ impl<'r> Collector<'r> {
         let differences = compare::differences(&digests);
         drop(digests);
         let results = merge_repeats(results);
-        let report = RunReport {
+        // Results were redacted as they came in: everything else is redacted here.
+        let mut report = redactor.value(RunReport {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: "llm-parity".into(),
@@ -288,7 +289,7 @@ impl<'r> Collector<'r> {
             started_at: meta.started_at.clone(),
             duration_ms: meta.duration_ms,
             partial: meta.partial,
-            report_bodies: self_bodies,
+            report_bodies: bodies,
             targets: meta
                 .targets
                 .iter()
@@ -308,9 +309,7 @@ impl<'r> Collector<'r> {
             suites: vec![],
             shard: None,
             baseline: None,
-        };
-        // Results were redacted as they came in; the rest is redacted here.
-        let mut report = redact_report(report, redactor);
+        });
         report.results = results;
         report.differences = differences.into_iter().map(|d| redactor.value(d)).collect();
         report
