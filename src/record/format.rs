@@ -201,12 +201,10 @@ pub fn strip_credential_params(path: &str) -> String {
     }
 }
 
-/// A target's directory (and replay URL segment): its name with anything outside
-/// `[A-Za-z0-9._-]` replaced by `_` (`reference:gemini-compat` → `reference_gemini-compat`),
-/// never starting with a dot.
-pub fn target_dir(name: &str) -> String {
-    let mut s: String = name
-        .chars()
+/// `name` with every character outside `[A-Za-z0-9._-]` replaced by `_`: safe as one path
+/// component except for the dot rules, which each caller decides.
+pub fn safe_chars(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -214,7 +212,14 @@ pub fn target_dir(name: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A target's directory (and replay URL segment): its name with anything outside
+/// `[A-Za-z0-9._-]` replaced by `_` (`reference:gemini-compat` → `reference_gemini-compat`),
+/// never starting with a dot.
+pub fn target_dir(name: &str) -> String {
+    let mut s = safe_chars(name);
     if s.is_empty() || s.starts_with('.') {
         s.insert(0, '_');
     }

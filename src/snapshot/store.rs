@@ -32,16 +32,7 @@ pub struct SnapshotFile {
 /// `_` (`reference:gemini-compat` → `reference_gemini-compat`), so no name can leave the
 /// snapshot directory.
 pub fn dir_name(target: &str) -> String {
-    let s: String = target
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let s = crate::record::format::safe_chars(target);
     if s.is_empty() || s.chars().all(|c| c == '.') {
         "_".into()
     } else {
