@@ -41,12 +41,12 @@ pub fn attach(
         allow_flaky,
         today: baseline::today(),
     };
-    let section = compare::compare(&report, baseline, &opts);
-    let report = RunReport {
+    // The report itself is redacted already; only the new section needs it.
+    let section = redactor.value(compare::compare(&report, baseline, &opts));
+    RunReport {
         baseline: Some(section),
         ..report
-    };
-    crate::report::model::redact_report(report, redactor)
+    }
 }
 
 /// The gate's decision: against the baseline when there is one, else no failing case.

@@ -316,19 +316,6 @@ impl<'r> Collector<'r> {
     }
 }
 
-/// The one redaction point: every string of the report, wherever it came from.
-///
-/// Results and differences are redacted one at a time: a JSON copy of the whole report at
-/// once was the run's peak memory (hundreds of MB at 10,000 cases).
-pub fn redact_report(mut report: RunReport, redactor: &Redactor) -> RunReport {
-    let results = std::mem::take(&mut report.results);
-    let differences = std::mem::take(&mut report.differences);
-    let mut report = redactor.value(report);
-    report.results = results.into_iter().map(|r| redactor.value(r)).collect();
-    report.differences = differences.into_iter().map(|d| redactor.value(d)).collect();
-    report
-}
-
 /// Features in first-seen order; each cell the most severe outcome of its cases.
 pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
     let mut rows: Vec<FeatureRow> = Vec::new();
