@@ -174,7 +174,8 @@ pub fn run(args: RunArgs) -> u8 {
             .record
             .as_deref()
             .map(|dir| crate::record::Recorder::new(dir, &redactor));
-        let mut cases = report::model::Collector::new(&redactor, args.report_bodies, run_targets.len());
+        let mut cases =
+            report::model::Collector::new(&redactor, args.report_bodies, run_targets.len());
         let result = crate::execute::run::run(
             planned,
             project.schemas.clone(),
