@@ -1,9 +1,9 @@
 //! Comparing a run's cases with their stored snapshots, as each case finishes and before its
 //! report entry is built: a mismatch turns a passing case into a `fail` (reason `snapshot
 //! mismatch: <first differing line>`, the whole unified diff in the case's checks). What is
-//! written depends on the action (`--snapshots`), as in insta: `verify` writes nothing, `new` writes missing
-//! snapshots, `update` also overwrites changed ones, `pending` writes `.snap.new` files for
-//! review. In CI (`CI` set) a missing snapshot fails the case.
+//! written depends on the action (`--snapshots`), as in insta: `verify` writes nothing, `new`
+//! writes missing snapshots, `update` also overwrites changed ones, `pending` writes
+//! `.snap.new` files for review. In CI (`CI` set) a missing snapshot fails the case.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
