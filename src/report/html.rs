@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::compare::Difference;
-use super::model::{BodyPolicy, CaseResult, RunReport, area_of};
+use super::model::{CaseResult, HeaderList, RunReport, area_of};
 use crate::judge::Outcome;
 
 pub fn render(r: &RunReport) -> String {
@@ -322,7 +322,7 @@ fn case_detail(
     h: &mut dyn std::fmt::Write,
     res: &CaseResult,
     differences: &[&Difference],
-    bodies: BodyPolicy,
+    bodies: super::model::BodyPolicy,
 ) {
     let _ = write!(
         h,
@@ -410,63 +410,36 @@ fn case_detail(
             let _ = write!(
                 h,
                 "<p class=\"meta\">headers and bodies not kept (--report-bodies {})</p>",
-                if bodies == BodyPolicy::None {
-                    "none"
-                } else {
-                    "failures"
-                }
+                bodies.as_str()
             );
         } else {
-            let headers: Vec<String> = ex
-                .request_headers
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            let _ = write!(
-                h,
-                "<p>request headers</p><pre>{}</pre>",
-                esc(&headers.join("\n"))
-            );
+            block(h, "request headers", &headers_text(&ex.request_headers));
         }
         if let Some(b) = &ex.request_body {
-            let _ = write!(
-                h,
-                "<p>request body</p><pre>{}</pre>",
-                esc(&pretty(&b.value()))
-            );
+            block(h, "request body", &b.pretty());
         }
         if let Some(e) = &ex.transport_error {
             let _ = write!(h, "<p class=\"reason\">transport: {}</p>", esc(e));
         }
         if !ex.response_headers.is_empty() {
-            let headers: Vec<String> = ex
-                .response_headers
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            let _ = write!(
-                h,
-                "<p>response headers</p><pre>{}</pre>",
-                esc(&headers.join("\n"))
-            );
+            block(h, "response headers", &headers_text(&ex.response_headers));
         }
         if let Some(b) = &ex.response_body {
-            let _ = write!(
-                h,
-                "<p>response body</p><pre>{}</pre>",
-                esc(&pretty(&b.value()))
-            );
+            block(h, "response body", &b.pretty());
         }
         let _ = write!(h, "</details>");
     }
     let _ = write!(h, "</div>");
 }
 
-fn pretty(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
-    }
+/// A labelled, preformatted block of escaped text.
+fn block(h: &mut dyn std::fmt::Write, label: &str, text: &str) {
+    let _ = write!(h, "<p>{label}</p><pre>{}</pre>", esc(text));
+}
+
+fn headers_text(headers: &HeaderList) -> String {
+    let lines: Vec<String> = headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    lines.join("\n")
 }
 
 fn diff_block(diff: &str) -> String {

@@ -212,6 +212,15 @@ impl BodyPolicy {
         *self == BodyPolicy::All
     }
 
+    /// The flag's value (`all`, `failures`, `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyPolicy::All => "all",
+            BodyPolicy::Failures => "failures",
+            BodyPolicy::None => "none",
+        }
+    }
+
     /// Whether a case with this outcome keeps its headers and bodies.
     pub fn keeps(self, outcome: Outcome) -> bool {
         match self {
@@ -571,6 +580,17 @@ impl JsonText {
     /// The compact JSON text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// For people: a string as its text, anything else as pretty JSON (transcoded from the
+    /// text, no `Value` built).
+    pub fn pretty(&self) -> String {
+        if self.0.starts_with('"')
+            && let Ok(s) = serde_json::from_str::<String>(&self.0)
+        {
+            return s;
+        }
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| self.0.to_string())
     }
 }
 
