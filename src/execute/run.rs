@@ -67,7 +67,6 @@ impl CaseRecord {
 #[derive(Debug)]
 pub enum Event {
     Started { total: usize },
-    CaseStarted { target: String, case: String },
     CaseFinished { target: String, case: String },
 }
 
@@ -116,7 +115,7 @@ pub async fn run(
         next_lane: 0,
         tasks: tokio::task::JoinSet::new(),
     };
-    slots.fill(&schemas, &events, &cancel);
+    slots.fill(&schemas, &cancel);
     let mut finished = Vec::new();
     loop {
         let joined = tokio::select! {
@@ -140,7 +139,7 @@ pub async fn run(
             }
             next = slots.tasks.try_join_next();
         }
-        slots.fill(&schemas, &events, &cancel);
+        slots.fill(&schemas, &cancel);
         for (idx, rec) in finished.drain(..) {
             let _ = events.send(Event::CaseFinished {
                 target: rec.target.name.clone(),
@@ -237,12 +236,7 @@ impl Slots {
     /// fewest cases in flight among those with work and room under their own cap (ties: in
     /// turn), so a slow target's cases cannot pile up in the overall slots while another
     /// target waits: the slots are shared out, not just the turns.
-    fn fill(
-        &mut self,
-        schemas: &Arc<SchemaStore>,
-        events: &mpsc::UnboundedSender<Event>,
-        cancel: &CancellationToken,
-    ) {
+    fn fill(&mut self, schemas: &Arc<SchemaStore>, cancel: &CancellationToken) {
         if cancel.is_cancelled() {
             return;
         }
@@ -261,10 +255,6 @@ impl Slots {
             let (idx, pc) = l.queue.pop_front().expect("checked non-empty");
             l.in_flight += 1;
             self.in_flight += 1;
-            let _ = events.send(Event::CaseStarted {
-                target: pc.target.name.clone(),
-                case: pc.case.full_id(),
-            });
             let (client, schemas, cancel) = (l.client.clone(), schemas.clone(), cancel.clone());
             self.tasks.spawn(async move {
                 let case = guarded(&pc, run_case(&client, &pc, &schemas));
