@@ -261,19 +261,8 @@ async fn a_recorded_transport_error_replays_as_the_same_error() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("rec").display().to_string();
     let url = format!("{}/v1", server.uri());
-    let args = [
-        "run",
-        "--suite",
-        "chat",
-        "--filter",
-        "chat/basic",
-        "--base-url",
-        &url,
-        "--model",
-        "chat=m",
-        "--timeout",
-        "1",
-    ];
+    let mut args = case_args("chat", "chat/basic", &url, &["chat=m"]);
+    args.extend(["--timeout", "1"]);
     let recorded = run_cli(&[&args[..], &["--record", &rec]].concat(), &[]).await;
     let (o, reason) = recorded.outcome("adhoc", "chat/basic");
     assert_eq!(o, "error", "{reason}");

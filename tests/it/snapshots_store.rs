@@ -55,19 +55,8 @@ async fn run_snap(
 ) -> RunOutput {
     let url = ep.url();
     let dir = dir.display().to_string();
-    let mut args = vec![
-        "run",
-        "--suite",
-        suite,
-        "--filter",
-        case,
-        "--base-url",
-        &url,
-        "--model",
-        "chat=m",
-        "--snapshots-dir",
-        &dir,
-    ];
+    let mut args = case_args(suite, case, &url, &["chat=m"]);
+    args.extend(["--snapshots-dir", &dir]);
     args.extend_from_slice(extra);
     run_cli(&args, env).await
 }
