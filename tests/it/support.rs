@@ -155,6 +155,38 @@ pub async fn run_case(base_url: &str, case: &str, models: &[&str]) -> RunOutput 
     run_cli(&case_args(suite, case, base_url, models), &[]).await
 }
 
+/// Start the built-in reference endpoint (OpenAI profile, no delays) requiring `api_key`; its
+/// address and the serving task.
+pub async fn reference_endpoint(
+    api_key: &str,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(llm_parity_reference::serve(
+        listener,
+        llm_parity_reference::Config {
+            profile: llm_parity_reference::Profile::OpenAi,
+            api_key: Some(api_key.into()),
+            delay_ms: 0,
+            stream_delay_ms: 0,
+        },
+    ));
+    (addr, server)
+}
+
+/// The reference endpoint's (OpenAI profile) models as a targets file's `models` map body:
+/// `chat: …, embedding: …`.
+pub fn reference_models() -> String {
+    llm_parity_reference::models(llm_parity_reference::Profile::OpenAi)
+        .into_iter()
+        .map(|(r, id)| format!("{r}: {id}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A conformant chat.completion as OpenAI documents it, for tests to break one field at a time.
 pub fn chat_completion(content: &str) -> Value {
     json!({
