@@ -94,23 +94,9 @@ async fn hostile() -> MockServer {
 #[tokio::test]
 async fn the_canary_appears_in_no_byte_written_anywhere() {
     // The reference endpoint, requiring the canary as its key.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(llm_parity_reference::serve(
-        listener,
-        llm_parity_reference::Config {
-            profile: llm_parity_reference::Profile::OpenAi,
-            api_key: Some(CANARY.into()),
-            delay_ms: 0,
-            stream_delay_ms: 0,
-        },
-    ));
+    let (addr, _server) = reference_endpoint(CANARY).await;
     let server = hostile().await;
-    let models = llm_parity_reference::models(llm_parity_reference::Profile::OpenAi)
-        .into_iter()
-        .map(|(r, id)| format!("{r}: {id}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let models = reference_models();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let targets = d.join("targets.yaml");

@@ -75,21 +75,8 @@ async fn flaky_case_is_marked_and_gated_unless_allowed() {
         .mount(&server)
         .await;
     let url = format!("{}/v1", server.uri());
-    let args = [
-        "run",
-        "--suite",
-        "chat",
-        "--filter",
-        "chat/basic",
-        "--base-url",
-        &url,
-        "--model",
-        "chat=m",
-        "--repeat",
-        "3",
-        "--concurrency",
-        "1",
-    ];
+    let mut args = case_args("chat", "chat/basic", &url, &["chat=m"]);
+    args.extend(["--repeat", "3", "--concurrency", "1"]);
     let out = run_cli(&args, &[]).await;
     assert_eq!(out.code, 1);
     let r = &out.report()["results"][0];

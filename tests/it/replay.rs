@@ -38,11 +38,7 @@ fn outcomes(out: &RunOutput) -> BTreeMap<String, (String, String)> {
 
 fn targets_file(dir: &Path, base_url: &str, extra_auth: &str) -> String {
     let p = dir.join("targets.yaml");
-    let models = llm_parity_reference::models(llm_parity_reference::Profile::OpenAi)
-        .into_iter()
-        .map(|(r, id)| format!("{r}: {id}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let models = reference_models();
     std::fs::write(
         &p,
         format!(
@@ -64,17 +60,7 @@ fn all_files(dir: &Path) -> String {
 #[tokio::test]
 async fn record_against_a_live_server_then_replay_it_stopped_gives_identical_outcomes() {
     // A live reference endpoint that requires the (canary) key.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(llm_parity_reference::serve(
-        listener,
-        llm_parity_reference::Config {
-            profile: llm_parity_reference::Profile::OpenAi,
-            api_key: Some(CANARY.into()),
-            delay_ms: 0,
-            stream_delay_ms: 0,
-        },
-    ));
+    let (addr, server) = reference_endpoint(CANARY).await;
     let dir = tempfile::tempdir().unwrap();
     let targets = targets_file(dir.path(), &format!("http://{addr}/v1"), "");
     let rec_dir = dir.path().join("recordings");
@@ -261,19 +247,8 @@ async fn a_recorded_transport_error_replays_as_the_same_error() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("rec").display().to_string();
     let url = format!("{}/v1", server.uri());
-    let args = [
-        "run",
-        "--suite",
-        "chat",
-        "--filter",
-        "chat/basic",
-        "--base-url",
-        &url,
-        "--model",
-        "chat=m",
-        "--timeout",
-        "1",
-    ];
+    let mut args = case_args("chat", "chat/basic", &url, &["chat=m"]);
+    args.extend(["--timeout", "1"]);
     let recorded = run_cli(&[&args[..], &["--record", &rec]].concat(), &[]).await;
     let (o, reason) = recorded.outcome("adhoc", "chat/basic");
     assert_eq!(o, "error", "{reason}");

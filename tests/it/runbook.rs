@@ -70,6 +70,22 @@ async fn runbook(args: &[&str], env: &[(&str, &str)]) -> Runbook {
     Runbook { out, dir }
 }
 
+/// The runbook from the reference endpoint to its gemini-compat profile, using `uses`.
+async fn reference_to_gemini_compat(uses: &str) -> Runbook {
+    runbook(
+        &[
+            "--from",
+            "reference",
+            "--to",
+            "reference:gemini-compat",
+            "--uses",
+            uses,
+        ],
+        &[],
+    )
+    .await
+}
+
 /// Ports and latencies change with every run.
 fn snapshot_md(name: &str, md: &str) {
     insta::with_settings!({filters => vec![
@@ -125,18 +141,7 @@ async fn go_when_new_passes_every_used_feature() {
 
 #[tokio::test]
 async fn caveats_when_deviations_are_outside_the_used_areas() {
-    let rb = runbook(
-        &[
-            "--from",
-            "reference",
-            "--to",
-            "reference:gemini-compat",
-            "--uses",
-            "vision,structured_output",
-        ],
-        &[],
-    )
-    .await;
+    let rb = reference_to_gemini_compat("vision,structured_output").await;
     assert_eq!(rb.out.code, 4, "{}\n{}", rb.out.stdout, rb.out.stderr);
     let j = rb.json();
     assert_eq!(j["verdict"]["decision"], "go_with_caveats");
@@ -178,18 +183,7 @@ async fn caveats_when_deviations_are_outside_the_used_areas() {
 
 #[tokio::test]
 async fn no_go_names_the_used_area_that_deviates() {
-    let rb = runbook(
-        &[
-            "--from",
-            "reference",
-            "--to",
-            "reference:gemini-compat",
-            "--uses",
-            "streaming,tools",
-        ],
-        &[],
-    )
-    .await;
+    let rb = reference_to_gemini_compat("streaming,tools").await;
     assert_eq!(rb.out.code, 1, "{}\n{}", rb.out.stdout, rb.out.stderr);
     let j = rb.json();
     assert_eq!(j["verdict"]["decision"], "no_go");
@@ -482,18 +476,7 @@ async fn bad_flags_are_usage_errors() {
             rb.out.stderr
         );
     }
-    let rb = runbook(
-        &[
-            "--from",
-            "reference",
-            "--to",
-            "reference:gemini-compat",
-            "--uses",
-            "streamng",
-        ],
-        &[],
-    )
-    .await;
+    let rb = reference_to_gemini_compat("streamng").await;
     assert!(
         rb.out.stderr.contains("did you mean `streaming`"),
         "{}",

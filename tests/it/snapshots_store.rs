@@ -55,21 +55,31 @@ async fn run_snap(
 ) -> RunOutput {
     let url = ep.url();
     let dir = dir.display().to_string();
-    let mut args = vec![
-        "run",
-        "--suite",
-        suite,
-        "--filter",
-        case,
-        "--base-url",
-        &url,
-        "--model",
-        "chat=m",
-        "--snapshots-dir",
-        &dir,
-    ];
+    let mut args = case_args(suite, case, &url, &["chat=m"]);
+    args.extend(["--snapshots-dir", &dir]);
     args.extend_from_slice(extra);
     run_cli(&args, env).await
+}
+
+/// A fresh endpoint answering `chat_completion("Hello there.")`, and an empty snapshot dir.
+async fn hello_endpoint() -> (Endpoint, tempfile::TempDir) {
+    let ep = Endpoint::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    ep.json(200, chat_completion("Hello there.")).await;
+    (ep, dir)
+}
+
+/// Store the snapshot of one case: [`run_snap`] with `--snapshots new`.
+async fn record(ep: &Endpoint, suite: &str, case: &str, dir: &Path) -> RunOutput {
+    run_snap(ep, suite, case, dir, &["--snapshots", "new"], &[]).await
+}
+
+/// `llm-parity snapshots <args…> --snapshots-dir <dir>`.
+async fn snapshots_cmd(args: &[&str], dir: &str) -> RunOutput {
+    let mut full = vec!["snapshots"];
+    full.extend_from_slice(args);
+    full.extend(["--snapshots-dir", dir]);
+    run_cli(&full, &[]).await
 }
 
 fn snap_file(dir: &Path, case: &str) -> PathBuf {
@@ -99,6 +109,14 @@ fn other_wording() -> Value {
     b["created"] = json!(1_800_000_000);
     b["system_fingerprint"] = json!("fp_other");
     b["usage"] = json!({"prompt_tokens": 20, "completion_tokens": 9, "total_tokens": 29});
+    b
+}
+
+/// `chat_completion("Hello there.")` plus an extension field: it passes every check but changes
+/// the wire structure.
+fn with_extension_field() -> Value {
+    let mut b = chat_completion("Hello there.");
+    b["x_provider"] = json!("router");
     b
 }
 
@@ -180,18 +198,8 @@ cases:
 
 #[tokio::test]
 async fn shape_is_stable_across_wording_and_volatile_fields() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    ep.json(200, chat_completion("Hello there.")).await;
-    let out = run_snap(
-        &ep,
-        "chat",
-        "chat/basic",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    let (ep, dir) = hello_endpoint().await;
+    let out = record(&ep, "chat", "chat/basic", dir.path()).await;
     assert_pass(&out);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let snap = read(&snap_file(dir.path(), "chat/basic"));
@@ -230,24 +238,12 @@ async fn shape_is_stable_across_wording_and_volatile_fields() {
 
 #[tokio::test]
 async fn a_shape_mismatch_fails_with_a_diff() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    ep.json(200, chat_completion("Hello there.")).await;
-    run_snap(
-        &ep,
-        "chat",
-        "chat/basic",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    let (ep, dir) = hello_endpoint().await;
+    record(&ep, "chat", "chat/basic", dir.path()).await;
     let stored = read(&snap_file(dir.path(), "chat/basic"));
 
     // An extension field passes every check but changes the wire structure.
-    let mut b = chat_completion("Hello there.");
-    b["x_provider"] = json!("router");
-    ep.json(200, b).await;
+    ep.json(200, with_extension_field()).await;
     let out = run_snap(&ep, "chat", "chat/basic", dir.path(), &[], &[]).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let r = result(&out);
@@ -275,35 +271,17 @@ async fn a_shape_mismatch_fails_with_a_diff() {
     assert!(out.stdout.contains("snapshot mismatch"), "{}", out.stdout);
     assert!(read(&out.report_dir.join("junit.xml")).contains("x_provider"));
     // `new` does not overwrite a changed snapshot either.
-    let out = run_snap(
-        &ep,
-        "chat",
-        "chat/basic",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    let out = record(&ep, "chat", "chat/basic", dir.path()).await;
     assert_eq!(result(&out)["outcome"], "fail");
     assert_eq!(read(&snap_file(dir.path(), "chat/basic")), stored);
 }
 
 #[tokio::test]
 async fn exact_mode_pins_values_but_not_volatile_fields() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
+    let (ep, dir) = hello_endpoint().await;
     let (_sdir, suite) = temp_suite(EXACT_SUITE);
     let suite = suite.display().to_string();
-    ep.json(200, chat_completion("Hello there.")).await;
-    let out = run_snap(
-        &ep,
-        &suite,
-        "snapx/exact",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    let out = record(&ep, &suite, "snapx/exact", dir.path()).await;
     assert_pass(&out);
     let snap = read(&snap_file(dir.path(), "snapx/exact"));
     assert!(snap.contains("\"content\": \"Hello there.\""), "{snap}");
@@ -335,20 +313,10 @@ async fn exact_mode_pins_values_but_not_volatile_fields() {
 
 #[tokio::test]
 async fn redaction_selectors_hide_chosen_values() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
+    let (ep, dir) = hello_endpoint().await;
     let (_sdir, suite) = temp_suite(MASKED_SUITE);
     let suite = suite.display().to_string();
-    ep.json(200, chat_completion("Hello there.")).await;
-    run_snap(
-        &ep,
-        &suite,
-        "snapm/masked",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    record(&ep, &suite, "snapm/masked", dir.path()).await;
     ep.json(200, other_wording()).await;
     assert_pass(&run_snap(&ep, &suite, "snapm/masked", dir.path(), &[], &[]).await);
 }
@@ -359,15 +327,7 @@ async fn stream_mode_is_stable_across_rechunking() {
     let dir = tempfile::tempdir().unwrap();
     ep.sse(sse("chatcmpl-a", &["Hel", "lo", " the", "re."], true))
         .await;
-    let out = run_snap(
-        &ep,
-        "streaming",
-        "streaming/basic",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    let out = record(&ep, "streaming", "streaming/basic", dir.path()).await;
     assert_pass(&out);
     let snap = read(&snap_file(dir.path(), "streaming/basic"));
     assert!(snap.contains("mode: stream"), "{snap}");
@@ -393,21 +353,9 @@ async fn stream_mode_is_stable_across_rechunking() {
 
 #[tokio::test]
 async fn update_overwrites_a_changed_snapshot() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    ep.json(200, chat_completion("Hello there.")).await;
-    run_snap(
-        &ep,
-        "chat",
-        "chat/basic",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
-    let mut b = chat_completion("Hello there.");
-    b["x_provider"] = json!("router");
-    ep.json(200, b).await;
+    let (ep, dir) = hello_endpoint().await;
+    record(&ep, "chat", "chat/basic", dir.path()).await;
+    ep.json(200, with_extension_field()).await;
     let out = run_snap(
         &ep,
         "chat",
@@ -433,26 +381,14 @@ async fn update_overwrites_a_changed_snapshot() {
 
 #[tokio::test]
 async fn pending_review_accept_and_reject() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
+    let (ep, dir) = hello_endpoint().await;
     let d = dir.path().display().to_string();
-    ep.json(200, chat_completion("Hello there.")).await;
-    run_snap(
-        &ep,
-        "chat",
-        "chat/basic",
-        dir.path(),
-        &["--snapshots", "new"],
-        &[],
-    )
-    .await;
+    record(&ep, "chat", "chat/basic", dir.path()).await;
     let snap = snap_file(dir.path(), "chat/basic");
     let new = dir.path().join("adhoc/chat/basic.snap.new");
     let stored = read(&snap);
 
-    let mut b = chat_completion("Hello there.");
-    b["x_provider"] = json!("router");
-    ep.json(200, b).await;
+    ep.json(200, with_extension_field()).await;
     let pending = |extra: &'static [&'static str]| {
         let ep = &ep;
         let dir = dir.path().to_path_buf();
@@ -470,7 +406,7 @@ async fn pending_review_accept_and_reject() {
         "pending leaves the stored snapshot alone"
     );
 
-    let out = run_cli(&["snapshots", "review", "--snapshots-dir", &d], &[]).await;
+    let out = snapshots_cmd(&["review"], &d).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("adhoc/chat/basic"), "{}", out.stdout);
     assert!(
@@ -484,11 +420,7 @@ async fn pending_review_accept_and_reject() {
         out.stdout
     );
 
-    let out = run_cli(
-        &["snapshots", "accept", "other/*", "--snapshots-dir", &d],
-        &[],
-    )
-    .await;
+    let out = snapshots_cmd(&["accept", "other/*"], &d).await;
     assert!(
         out.stdout
             .contains("no pending snapshots matching `other/*`"),
@@ -497,11 +429,7 @@ async fn pending_review_accept_and_reject() {
     );
     assert!(new.is_file());
 
-    let out = run_cli(
-        &["snapshots", "reject", "adhoc/chat/*", "--snapshots-dir", &d],
-        &[],
-    )
-    .await;
+    let out = snapshots_cmd(&["reject", "adhoc/chat/*"], &d).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         !new.exists() && read(&snap) == stored,
@@ -509,11 +437,7 @@ async fn pending_review_accept_and_reject() {
     );
 
     pending(&["--snapshots", "pending"]).await;
-    let out = run_cli(
-        &["snapshots", "accept", "adhoc/*", "--snapshots-dir", &d],
-        &[],
-    )
-    .await;
+    let out = snapshots_cmd(&["accept", "adhoc/*"], &d).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout.contains("accepted adhoc/chat/basic"),
@@ -523,7 +447,7 @@ async fn pending_review_accept_and_reject() {
     assert!(!new.exists() && read(&snap).contains("x_provider"));
     assert_pass(&pending(&[]).await);
 
-    let out = run_cli(&["snapshots", "review", "[", "--snapshots-dir", &d], &[]).await;
+    let out = snapshots_cmd(&["review", "["], &d).await;
     assert_eq!(out.code, 2);
     assert!(
         out.stderr.contains("invalid snapshot glob `[`"),
@@ -534,9 +458,7 @@ async fn pending_review_accept_and_reject() {
 
 #[tokio::test]
 async fn a_missing_snapshot_fails_only_in_ci() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    ep.json(200, chat_completion("Hello there.")).await;
+    let (ep, dir) = hello_endpoint().await;
     let out = run_snap(&ep, "chat", "chat/basic", dir.path(), &[], &[]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let r = result(&out);
@@ -582,9 +504,7 @@ fn support_walk_empty(dir: &Path) -> bool {
 
 #[tokio::test]
 async fn pending_in_ci_has_its_own_exit_code() {
-    let ep = Endpoint::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    ep.json(200, chat_completion("Hello there.")).await;
+    let (ep, dir) = hello_endpoint().await;
     let ci = [("CI", "true")];
     let out = run_snap(
         &ep,
@@ -646,7 +566,7 @@ async fn the_canary_never_reaches_a_snapshot() {
         .collect();
     let out2 = run_snap(&ep, &suite, "snapx/exact", dir.path(), &pending, &env).await;
     let d = dir.path().display().to_string();
-    let review = run_cli(&["snapshots", "review", "--snapshots-dir", &d], &[]).await;
+    let review = snapshots_cmd(&["review"], &d).await;
 
     let files = walk(dir.path());
     assert_eq!(files.len(), 2, "{files:?}");
@@ -658,20 +578,25 @@ async fn the_canary_never_reaches_a_snapshot() {
     assert!(read(&snap_file(dir.path(), "snapx/exact")).contains("your key is ***"));
 }
 
-#[tokio::test]
-async fn bad_snapshot_settings_are_load_errors() {
-    let (_d, p) = temp_suite(
+/// `llm-parity validate` of a suite with a bad redaction selector and snapshot mode `mode`.
+async fn validate_bad_suite(mode: &str) -> RunOutput {
+    let (_d, p) = temp_suite(&format!(
         r#"suite: bad
 description: bad snapshot settings
 redact: ["$.ok", "$.choices[", "$..fine"]
 cases:
   - id: one
     feature: chat.basic
-    snapshot: shap
-    request: { path: /models }
-"#,
-    );
-    let out = run_cli(&["validate", "--suite", &p.display().to_string()], &[]).await;
+    snapshot: {mode}
+    request: {{ path: /models }}
+"#
+    ));
+    run_cli(&["validate", "--suite", &p.display().to_string()], &[]).await
+}
+
+#[tokio::test]
+async fn bad_snapshot_settings_are_load_errors() {
+    let out = validate_bad_suite("shap").await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains("unknown variant `shap`"),
@@ -684,18 +609,7 @@ cases:
         out.stderr
     );
 
-    let (_d, p) = temp_suite(
-        r#"suite: bad
-description: bad snapshot settings
-redact: ["$.ok", "$.choices[", "$..fine"]
-cases:
-  - id: one
-    feature: chat.basic
-    snapshot: shape
-    request: { path: /models }
-"#,
-    );
-    let out = run_cli(&["validate", "--suite", &p.display().to_string()], &[]).await;
+    let out = validate_bad_suite("shape").await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr

@@ -320,23 +320,9 @@ async fn unknown_field_is_a_warning_not_a_failure() {
 async fn stalled_stream_is_an_error_outcome_not_a_hang() {
     let first = frames(&openai_chunks(&["Hel"])[..2]).into_bytes();
     let url = raw_server(SSE_HEAD, vec![first], true).await;
-    let out = run_cli(
-        &[
-            "run",
-            "--suite",
-            "streaming",
-            "--filter",
-            "streaming/basic",
-            "--base-url",
-            &url,
-            "--model",
-            "chat=m",
-            "--idle-timeout",
-            "1",
-        ],
-        &[],
-    )
-    .await;
+    let mut args = case_args("streaming", "streaming/basic", &url, &["chat=m"]);
+    args.extend(["--idle-timeout", "1"]);
+    let out = run_cli(&args, &[]).await;
     let (outcome, reason) = out.outcome("adhoc", "streaming/basic");
     assert_eq!(outcome, "error", "{reason}");
     assert!(reason.contains("stream stalled after 2 events"), "{reason}");

@@ -126,9 +126,14 @@ pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> RunOutput {
     }
 }
 
-/// Run one case of the shipped suites against an ad-hoc target at `base_url` (named `adhoc`).
-pub async fn run_case(base_url: &str, case: &str, models: &[&str]) -> RunOutput {
-    let suite = case.split('/').next().unwrap();
+/// The arguments of a `run` of `case` from `suite` (a shipped suite's name or a suite file)
+/// against an ad-hoc target at `base_url` (named `adhoc`) with the given `ROLE=ID` models.
+pub fn case_args<'a>(
+    suite: &'a str,
+    case: &'a str,
+    base_url: &'a str,
+    models: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "run",
         "--suite",
@@ -139,10 +144,47 @@ pub async fn run_case(base_url: &str, case: &str, models: &[&str]) -> RunOutput 
         base_url,
     ];
     for m in models {
-        args.push("--model");
-        args.push(m);
+        args.extend(["--model", m]);
     }
-    run_cli(&args, &[]).await
+    args
+}
+
+/// Run one case of the shipped suites against an ad-hoc target at `base_url` (named `adhoc`).
+pub async fn run_case(base_url: &str, case: &str, models: &[&str]) -> RunOutput {
+    let suite = case.split('/').next().unwrap();
+    run_cli(&case_args(suite, case, base_url, models), &[]).await
+}
+
+/// Start the built-in reference endpoint (OpenAI profile, no delays) requiring `api_key`; its
+/// address and the serving task.
+pub async fn reference_endpoint(
+    api_key: &str,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(llm_parity_reference::serve(
+        listener,
+        llm_parity_reference::Config {
+            profile: llm_parity_reference::Profile::OpenAi,
+            api_key: Some(api_key.into()),
+            delay_ms: 0,
+            stream_delay_ms: 0,
+        },
+    ));
+    (addr, server)
+}
+
+/// The reference endpoint's (OpenAI profile) models as a targets file's `models` map body:
+/// `chat: …, embedding: …`.
+pub fn reference_models() -> String {
+    llm_parity_reference::models(llm_parity_reference::Profile::OpenAi)
+        .into_iter()
+        .map(|(r, id)| format!("{r}: {id}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A conformant chat.completion as OpenAI documents it, for tests to break one field at a time.
@@ -218,19 +260,8 @@ pub async fn case_with_warnings(
     let server = chat_server(status, body).await;
     let base = format!("{}/v1", server.uri());
     let suite = case.split('/').next().unwrap();
-    let mut args = vec![
-        "run",
-        "--suite",
-        suite,
-        "--filter",
-        case,
-        "--opt-in",
-        "--base-url",
-        &base,
-    ];
-    for m in models {
-        args.extend(["--model", m]);
-    }
+    let mut args = case_args(suite, case, &base, models);
+    args.push("--opt-in");
     let out = run_cli(&args, &[]).await;
     let (outcome, reason) = out.outcome("adhoc", case);
     let warnings = out.report()["results"][0]["warnings"]
