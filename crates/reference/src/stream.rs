@@ -38,7 +38,7 @@ pub(crate) fn respond(c: &Completion, req: &ChatRequest, config: &Config) -> Res
     let body = futures_util::stream::iter(frames.into_iter().enumerate()).then(
         move |(i, frame)| async move {
             if i > 0 && !delay.is_zero() {
-                tokio::time::sleep(delay).await;
+                crate::headers::sleep_precisely(delay).await;
             }
             Ok::<Bytes, Infallible>(frame)
         },
