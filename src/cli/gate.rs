@@ -121,7 +121,7 @@ pub fn finish(
     baseline: Option<&Baseline>,
     redactor: &Redactor,
 ) -> RunReport {
-    report.suites = gate::catalogue(suites);
+    report.suites = redactor.value(gate::catalogue(suites));
     report.shard = args.shard.map(|s| ShardInfo {
         index: s.index,
         count: s.count,

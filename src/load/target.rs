@@ -279,8 +279,14 @@ pub fn load_targets_keyless(
             match parse_base_url(&base_text) {
                 Ok(u) => Some(u),
                 Err(e) => {
+                    // What the environment filled in is not printed: it may hold a key.
+                    let shown = if base_text == t.base_url {
+                        format!("`{base_text}`")
+                    } else {
+                        format!("`{}` (with its ${{env:…}} values filled in)", t.base_url)
+                    };
                     problem(
-                        format!("invalid base_url `{base_text}`: {e}"),
+                        format!("invalid base_url {shown}: {e}"),
                         &t.base_url,
                         Some("an absolute http(s) URL such as `https://api.openai.com/v1`".into()),
                         None,
@@ -544,6 +550,28 @@ mod tests {
         assert!(msgs.iter().any(|m| m.contains("scheme `ftp`")));
         assert!(msgs.iter().any(|m| m.contains("`NOPE_KEY`")));
         assert!(msgs.iter().any(|m| m.contains("unknown target `c`")));
+    }
+
+    #[test]
+    fn a_bad_base_url_from_the_environment_is_named_without_its_values() {
+        let canary = "sk-canary-5e1d0a9f";
+        let text = "targets:\n  g:\n    base_url: \"ht tp://x/v1?key=${env:K}\"\n    auth: { api_key_env: K }\n";
+        let d = load_targets(Path::new("t.yaml"), text, &env_of(&[("K", canary)])).unwrap_err();
+        assert!(!d.render().contains(canary), "{}", d.render());
+        let msg = d.0[0].to_string();
+        assert!(
+            msg.contains(
+                "invalid base_url `ht tp://x/v1?key=${env:K}` (with its ${env:…} values filled in)"
+            ),
+            "{msg}"
+        );
+        let plain = "targets:\n  g:\n    base_url: \"ht tp://x\"\n";
+        let d = load_targets(Path::new("t.yaml"), plain, &env_of(&[])).unwrap_err();
+        assert!(
+            d.render().contains("invalid base_url `ht tp://x`:"),
+            "{}",
+            d.render()
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ fn leaks_in(dir: &Path) -> Vec<String> {
     for p in files {
         let bytes = std::fs::read(&p).unwrap();
         for s in [CANARY, CMD_TOKEN] {
-            if contains(&bytes, s) {
+            if contains(&bytes, tell(s)) {
                 out.push(format!("{}: {s}", p.display()));
             }
         }
@@ -44,7 +44,7 @@ fn leaks_in(dir: &Path) -> Vec<String> {
 fn leaks_in_text(what: &str, text: &str) -> Vec<String> {
     [CANARY, CMD_TOKEN]
         .iter()
-        .filter(|s| text.contains(*s))
+        .filter(|s| text.contains(tell(s)))
         .map(|s| format!("{what}: {s}"))
         .collect()
 }
@@ -229,4 +229,32 @@ async fn the_canary_appears_in_no_byte_written_anywhere() {
     leaks.extend(leaks_in(&snaps));
     leaks.extend(leaks_in(&summary));
     assert!(leaks.is_empty(), "the canary leaked:\n{}", leaks.join("\n"));
+}
+
+#[tokio::test]
+async fn a_config_error_does_not_print_the_canary_it_was_built_from() {
+    // A base_url that the environment fills with the key, and that is invalid once filled:
+    // the error names the field as written, not its value.
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets.yaml");
+    std::fs::write(
+        &targets,
+        "targets:\n  g:\n    base_url: \"ht tp://x/v1?key=${env:CANARY_KEY}\"\n    auth: { api_key_env: CANARY_KEY }\n    models: { chat: m }\n",
+    )
+    .unwrap();
+    let t = targets.to_str().unwrap();
+    for args in [
+        &["validate", "--targets", t][..],
+        &["run", "--targets", t, "--target", "g"][..],
+    ] {
+        let out = run_cli(args, &[("CANARY_KEY", CANARY)]).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.all_output());
+        assert!(
+            out.all_output().contains("invalid base_url"),
+            "{args:?}: {}",
+            out.all_output()
+        );
+        let leaks = leaks_in_text(args[0], &out.all_output());
+        assert!(leaks.is_empty(), "the canary leaked:\n{}", leaks.join("\n"));
+    }
 }

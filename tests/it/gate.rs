@@ -224,7 +224,7 @@ async fn a_regression_fails_the_run_naming_exactly_the_feature() {
     assert!(md.contains("### Regressions\n\n- `chat.basic` on `adhoc`: ✓ pass → ✗ fail"));
     let html = std::fs::read_to_string(after.report_dir.join("report.html")).unwrap();
     assert!(html.find("id=\"baseline\"").unwrap() < html.find("Parity matrix").unwrap());
-    assert!(!after.all_output().contains(CANARY));
+    assert!(!shows_canary(&after.all_output()));
 
     // Back to conformant: nothing regressed against the same baseline.
     ep.conformant().await;

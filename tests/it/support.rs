@@ -20,6 +20,17 @@ pub fn bin() -> PathBuf {
 /// A planted key: no output byte may ever contain it.
 pub const CANARY: &str = "canary-Zq9xLmP2vT8wRk4Qy7Ns";
 
+/// What gives a secret away: its part after the last `-`. A terminal renderer may wrap a line
+/// at a hyphen, which splits the whole string but never this part.
+pub fn tell(secret: &str) -> &str {
+    secret.rsplit('-').next().unwrap_or(secret)
+}
+
+/// Whether `text` holds the canary, whole or wrapped at its hyphen.
+pub fn shows_canary(text: &str) -> bool {
+    text.contains(tell(CANARY))
+}
+
 pub struct RunOutput {
     pub code: i32,
     pub stdout: String,
