@@ -228,7 +228,8 @@ const REFUSAL_WORDS: &[&str] = &[
 ///   parameter's name in the message) or uses refusal wording ("not supported", "Unknown name",
 ///   "Unrecognized request argument", …).
 ///
-/// A 5xx is never a refusal: a server error for a client choice is itself a deviation.
+/// A 5xx is never a refusal: a server error for a client choice is itself a deviation. (Nor,
+/// decided by `judge_step`, is a 404 for a path that names what an earlier step returned.)
 pub fn classify_refusal(resp: &Response, request: Option<&Value>) -> Option<CheckResult> {
     let msg = error_message(resp).unwrap_or_default();
     let lower = msg.to_ascii_lowercase();

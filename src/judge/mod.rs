@@ -55,7 +55,11 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
 
     if let Some(status) = &expect.status {
         if !status.accepts(resp.status) {
+            // A 404 for what an earlier step of the case returned (the batch it just created)
+            // is not a missing route: the endpoint lost or never kept the resource.
+            let lost = resp.status == 404 && input.step.path_uses_capture();
             if status.expects_success()
+                && !lost
                 && let Some(refusal) = errors::classify_refusal(resp, input.request)
             {
                 return Verdict::from_checks(vec![refusal]);
@@ -64,9 +68,14 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
                 CheckResult::fail(
                     "status",
                     format!(
-                        "HTTP {}, expected {}{}",
+                        "HTTP {}, expected {}{}{}",
                         resp.status,
                         status.describe(),
+                        if lost {
+                            " (not found, though an earlier step of this case returned it)"
+                        } else {
+                            ""
+                        },
                         errors::status_detail(resp)
                     ),
                 )

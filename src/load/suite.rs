@@ -67,6 +67,18 @@ pub struct Step {
     pub capture: Vec<(String, JsonPath)>,
 }
 
+impl Step {
+    /// Whether the request path names something an earlier step returned
+    /// (`/batches/{{capture.batch_id}}`).
+    pub fn path_uses_capture(&self) -> bool {
+        let mut uses = false;
+        self.request
+            .path
+            .visit_exprs(&mut |e| uses |= matches!(e, Expr::Capture(_)));
+        uses
+    }
+}
+
 #[derive(Debug)]
 pub struct RequestTemplate {
     pub method: reqwest::Method,

@@ -1,6 +1,6 @@
 //! The `batch` suite against a scripted Files + Batch API: the conformant flow passes, each
 //! shape deviation fails the check that names it, and a refused route (404/405/501) is
-//! `unsupported`, not a crash or a failure.
+//! `unsupported`, not a crash or a failure — except a 404 for the batch the case just created.
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
@@ -127,6 +127,35 @@ async fn refused_files_or_batches_routes_are_unsupported() {
     s.create = (
         501,
         json!({"error": {"message": "Batch API is not implemented", "type": "not_implemented", "param": null, "code": null}}),
+    );
+    let (outcome, reason) = run(s).await.outcome("adhoc", CASE);
+    assert_eq!(outcome, "unsupported", "{reason}");
+}
+
+#[tokio::test]
+async fn a_batch_that_cannot_be_retrieved_after_create_is_a_failure() {
+    // POST /batches worked, so the route family exists; a 404 for the id it just returned is
+    // the endpoint losing the batch, not a route it does not implement. A 405 or 501 on the
+    // retrieve route is still a refusal.
+    let mut s = Script::conformant();
+    s.retrieve = (
+        404,
+        error_envelope(
+            "No batch found with id 'batch_abc123'",
+            "invalid_request_error",
+            None,
+        ),
+    );
+    let (outcome, reason) = run(s).await.outcome("adhoc", CASE);
+    assert_eq!(outcome, "fail", "{reason}");
+    assert!(
+        reason.starts_with("retrieve batch: status: HTTP 404, expected 200 (not found, though an earlier step of this case returned it)"),
+        "{reason}"
+    );
+    let mut s = Script::conformant();
+    s.retrieve = (
+        405,
+        error_envelope("Method Not Allowed", "invalid_request_error", None),
     );
     let (outcome, reason) = run(s).await.outcome("adhoc", CASE);
     assert_eq!(outcome, "unsupported", "{reason}");
