@@ -95,6 +95,10 @@ pub fn excerpt(s: &str, max: usize) -> String {
 pub enum TransportErrorKind {
     /// DNS, refused, TLS handshake.
     Connect,
+    /// The connection was closed or reset before any response byte: the request may never
+    /// have reached the application (a pooled keep-alive connection the server had just
+    /// closed looks like this).
+    Closed,
     /// No response headers within the request deadline.
     HeadersTimeout,
     /// The body stopped arriving for longer than the idle timeout.
@@ -111,6 +115,21 @@ pub enum TransportErrorKind {
     Request,
     /// The run was interrupted.
     Cancelled,
+}
+
+impl TransportErrorKind {
+    pub const ALL: [TransportErrorKind; 10] = [
+        Self::Connect,
+        Self::Closed,
+        Self::HeadersTimeout,
+        Self::IdleTimeout,
+        Self::Deadline,
+        Self::Body,
+        Self::TooLarge,
+        Self::Redirect,
+        Self::Request,
+        Self::Cancelled,
+    ];
 }
 
 #[derive(Debug, Clone)]

@@ -157,24 +157,6 @@ impl TargetClient {
             l.wait().await;
         }
         let mut ex = self.send_once(req, false).await;
-        // A pooled keep-alive connection the server closed (or reset) just as we reused it
-        // fails before any response byte: the request never reached the application. Re-send
-        // once on a new connection, as browsers and Go's transport do. Recorded as an attempt.
-        if is_stale_connection(&ex) {
-            let first = ex
-                .error
-                .as_ref()
-                .map(|e| e.message.clone())
-                .unwrap_or_default();
-            if let Some(l) = &self.limiter {
-                l.wait().await;
-            }
-            ex = self.send_once(req, false).await;
-            ex.attempts = 2;
-            if let Some(e) = ex.error.as_mut() {
-                e.message = format!("{} (re-sent once after: {first})", e.message);
-            }
-        }
         // A short-lived token may have expired: refresh once and retry on 401.
         if matches!(self.target.auth, Auth::Command { .. })
             && req.auth == AuthOverride::Default
@@ -480,20 +462,6 @@ impl TargetClient {
     }
 }
 
-/// A connection-level failure before any response byte (no status), other than a refused
-/// connection or a timeout: the signature of a stale pooled connection.
-fn is_stale_connection(ex: &Exchange) -> bool {
-    ex.response.is_none()
-        && ex.error.as_ref().is_some_and(|e| {
-            e.kind == TransportErrorKind::Body
-                && (e
-                    .message
-                    .contains("connection closed before message completed")
-                    || e.message.contains("Connection reset by peer")
-                    || e.message.contains("connection error"))
-        })
-}
-
 fn render_header(h: &AuthHeader, key: &str) -> (String, String) {
     match h {
         AuthHeader::Bearer => ("authorization".into(), format!("Bearer {key}")),
@@ -584,6 +552,8 @@ fn classify(e: &reqwest::Error) -> (TransportErrorKind, String) {
         TransportErrorKind::Connect
     } else if e.is_builder() {
         TransportErrorKind::Request
+    } else if closed_before_response(e) {
+        TransportErrorKind::Closed
     } else {
         TransportErrorKind::Body
     };
@@ -593,6 +563,32 @@ fn classify(e: &reqwest::Error) -> (TransportErrorKind, String) {
         ""
     };
     (kind, format!("{chain}{hint}"))
+}
+
+/// Whether a send failed because the connection was closed or reset before any response byte
+/// (hyper's "connection closed before message completed", or a reset, abort or broken pipe
+/// underneath), as opposed to, say, a response head that is not HTTP.
+fn closed_before_response(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as Io;
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message() || h.is_closed())
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// An error with its whole cause chain, as one line.

@@ -3,6 +3,11 @@
 //! (HTTP 429, any 5xx) or the connection failed before a response arrived; `Retry-After` (seconds
 //! or an HTTP-date) is honoured up to the cap, otherwise the wait is a jittered exponential
 //! backoff. Every attempt is kept, so the report shows what retrying hid.
+//!
+//! One re-send holds without `--retries`: a connection closed or reset before any response
+//! byte is tried once more at once, on a new connection (a pooled keep-alive connection the
+//! server had just closed never reached the application; browsers and Go's transport do the
+//! same). It is recorded like any other attempt and does not count against `--retries`.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -58,7 +63,7 @@ pub fn retry_reason(ex: &Exchange) -> Option<String> {
         (None, Some(e))
             if matches!(
                 e.kind,
-                TransportErrorKind::Connect | TransportErrorKind::Body
+                TransportErrorKind::Connect | TransportErrorKind::Closed | TransportErrorKind::Body
             ) =>
         {
             Some("connection failed".into())
@@ -66,6 +71,9 @@ pub fn retry_reason(ex: &Exchange) -> Option<String> {
         (None, _) => None,
     }
 }
+
+/// Why the one free re-send happened, as the attempt log says.
+pub const RESENT: &str = "connection closed before any response byte; re-sent at once";
 
 /// `Retry-After` as a wait from `now`: delta-seconds or an HTTP-date (a date in the past is 0).
 pub fn retry_after(ex: &Exchange, now: SystemTime) -> Option<Duration> {
@@ -93,12 +101,21 @@ where
         .with_max_times(policy.retries as usize)
         .build();
     let mut log: Vec<Attempt> = Vec::new();
+    let (mut retried, mut resent) = (0u32, false);
     loop {
         let mut ex = send().await;
-        let retry = if (log.len() as u32) < policy.retries {
-            retry_reason(&ex)
+        let closed = ex.response.is_none()
+            && ex
+                .error
+                .as_ref()
+                .is_some_and(|e| e.kind == TransportErrorKind::Closed);
+        let (retry, free) = if closed && !resent {
+            resent = true;
+            (Some(RESENT.to_string()), true)
+        } else if retried < policy.retries {
+            (retry_reason(&ex), false)
         } else {
-            None
+            (None, false)
         };
         let mut attempt = Attempt {
             status: ex.response.as_ref().map(|r| r.status),
@@ -116,6 +133,12 @@ where
             }
             return ex;
         };
+        if free {
+            attempt.retried_because = Some(why);
+            log.push(attempt);
+            continue;
+        }
+        retried += 1;
         let backoff_delay = backoff.next().unwrap_or(policy.max_delay);
         let (delay, from_header) = match retry_after(&ex, SystemTime::now()) {
             Some(d) => (d.min(policy.max_delay), true),
@@ -184,6 +207,7 @@ mod tests {
         }
         assert!(retry_reason(&exchange(None, &[], Some(K::Connect))).is_some());
         assert!(retry_reason(&exchange(None, &[], Some(K::Body))).is_some());
+        assert!(retry_reason(&exchange(None, &[], Some(K::Closed))).is_some());
         for k in [K::HeadersTimeout, K::Redirect, K::Request, K::Cancelled] {
             assert_eq!(retry_reason(&exchange(None, &[], Some(k))), None, "{k:?}");
         }
@@ -282,6 +306,46 @@ mod tests {
         assert_eq!((sent, ex.attempts), (3, 3));
         assert_eq!(waits, vec![Duration::from_secs(3); 2]);
         assert_eq!(ex.response.unwrap().status, 503);
+    }
+
+    #[test]
+    fn a_connection_closed_before_any_response_is_re_sent_once_even_without_retries() {
+        let closed = || exchange(None, &[], Some(TransportErrorKind::Closed));
+        let (ex, sent, waits) = run(
+            &RetryPolicy::default(),
+            vec![closed(), exchange(Some(200), &[], None)],
+        );
+        assert_eq!((sent, ex.attempts), (2, 2));
+        assert!(waits.is_empty(), "re-sent at once: {waits:?}");
+        assert_eq!(ex.attempt_log[0].retried_because.as_deref(), Some(RESENT));
+        assert_eq!(ex.attempt_log[0].delay, None);
+        assert_eq!(ex.response.unwrap().status, 200);
+
+        // Once: a second close ends the exchange.
+        let (ex, sent, _) = run(&RetryPolicy::default(), vec![closed(), closed()]);
+        assert_eq!((sent, ex.attempts, ex.attempt_log.len()), (2, 2, 2));
+        assert_eq!(ex.error.unwrap().kind, TransportErrorKind::Closed);
+
+        // It does not count against --retries: one re-send plus one retry.
+        let policy = RetryPolicy {
+            retries: 1,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_secs(1),
+        };
+        let script = vec![closed(), closed(), exchange(Some(200), &[], None)];
+        let (ex, sent, waits) = run(&policy, script);
+        assert_eq!((sent, ex.attempts, waits.len()), (3, 3, 1));
+        assert_eq!(
+            ex.attempt_log[1].retried_because.as_deref(),
+            Some("connection failed")
+        );
+
+        // Other failures get no free re-send.
+        let (ex, sent, _) = run(
+            &RetryPolicy::default(),
+            vec![exchange(None, &[], Some(TransportErrorKind::Connect))],
+        );
+        assert_eq!((sent, ex.attempts), (1, 1));
     }
 
     #[test]

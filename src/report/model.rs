@@ -143,7 +143,8 @@ pub struct AttemptSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub duration_ms: u64,
-    /// `HTTP 429`, `HTTP 503`, `connection failed`; absent for the last attempt.
+    /// `HTTP 429`, `HTTP 503`, `connection failed`, or `retry::RESENT` (the one re-send of a
+    /// connection closed before any response byte); absent for the last attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retried_because: Option<String>,
     /// The wait before the next attempt.

@@ -350,8 +350,24 @@ async fn stall_mid_stream_hits_the_idle_timeout() {
 
 #[tokio::test]
 async fn reset_before_the_response_is_a_connection_error() {
+    // Re-sent once at once without --retries (it may be a stale keep-alive connection), and
+    // both attempts are in the report.
     let out = fault_run(Fault::ResetBeforeHeaders, &[]).await;
-    assert_fault(&out, "error", &["error sending request for url", "reset"]);
+    assert_fault(
+        &out,
+        "error",
+        &[
+            "error sending request for url",
+            "reset",
+            "(after 2 attempts)",
+        ],
+    );
+    let a = attempts(&out);
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert_eq!(
+        a[0]["retried_because"],
+        "connection closed before any response byte; re-sent at once"
+    );
 }
 
 #[tokio::test]
@@ -534,20 +550,27 @@ async fn retries_recover_from_5xx_and_connection_failures_and_record_every_attem
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(out.outcome("adhoc", "faults/fault").0, "pass");
     assert_eq!(seen.count("/fault"), 5);
+    // The re-send is an attempt of its own, at once, and does not use up one of the three.
     let a = attempts(&out);
-    assert_eq!(a.len(), 4, "{a:#?}");
+    assert_eq!(a.len(), 5, "{a:#?}");
     assert_eq!(a[0]["status"], 503);
     assert_eq!(a[0]["retried_because"], "HTTP 503");
     assert_eq!(a[0]["delay_source"], "backoff");
-    assert!(
-        a[1].get("status").is_none() && a[1]["error"].is_string(),
-        "{:#}",
-        a[1]
+    for x in &a[1..3] {
+        assert!(
+            x.get("status").is_none() && x["error"].as_str().unwrap().contains("reset"),
+            "{x:#}"
+        );
+    }
+    assert_eq!(
+        a[1]["retried_because"],
+        "connection closed before any response byte; re-sent at once"
     );
-    assert_eq!(a[1]["retried_because"], "connection failed");
-    assert_eq!(a[2]["status"], 502);
-    assert_eq!(a[3]["status"], 200);
-    assert!(a[3].get("delay_ms").is_none());
+    assert!(a[1].get("delay_ms").is_none());
+    assert_eq!(a[2]["retried_because"], "connection failed");
+    assert_eq!(a[3]["status"], 502);
+    assert_eq!(a[4]["status"], 200);
+    assert!(a[4].get("delay_ms").is_none());
     for (i, x) in a.iter().enumerate() {
         assert_eq!(x["attempt"], i + 1);
     }
