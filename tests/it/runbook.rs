@@ -67,7 +67,12 @@ async fn runbook(args: &[&str], env: &[(&str, &str)]) -> Runbook {
     let mut full = vec!["runbook", "--report-dir", &report_dir];
     full.extend_from_slice(args);
     let out = run_cli(&full, env).await;
-    Runbook { out, dir }
+    let rb = Runbook { out, dir };
+    // Every runbook.json a test produces holds to the published contract.
+    if rb.dir.path().join("runbook.json").exists() {
+        validate_runbook(&rb.json());
+    }
+    rb
 }
 
 /// The runbook from the reference endpoint to its gemini-compat profile, using `uses`.
