@@ -35,6 +35,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("batch", include_str!("../../schemas/batch.json")),
 ];
 
+/// The file stems under `schemas/` that are llm-parity's own file contracts (report, baseline,
+/// runbook), not response schemas: skipped when `--schemas-dir` points at such a folder.
+pub const CONTRACTS: &[&str] = &["report.schema", "baseline.schema", "runbook.schema"];
+
 /// One schema violation, with the JSON Pointer of the offending instance value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaViolation {
@@ -142,8 +146,8 @@ impl SchemaStore {
                         let Some(id) = name.strip_suffix(".json") else {
                             continue;
                         };
-                        if id == "report.schema" || id == "baseline.schema" {
-                            continue; // the report and baseline contracts, not response schemas
+                        if CONTRACTS.contains(&id) {
+                            continue; // the report, baseline and runbook contracts
                         }
                         match std::fs::read_to_string(&p) {
                             Ok(text) => sources.push((id.to_string(), p.clone(), text)),
@@ -183,5 +187,26 @@ impl SchemaStore {
         } else {
             Err(diags)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--schemas-dir schemas` loads the response schemas and leaves the contracts out.
+    #[test]
+    fn the_schemas_folder_as_extra_dir_skips_the_contracts() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        for c in CONTRACTS {
+            assert!(
+                dir.join(format!("{c}.json")).is_file(),
+                "{c}.json is shipped"
+            );
+        }
+        let store = SchemaStore::load(Some(&dir)).expect("the shipped folder loads");
+        let mut builtin: Vec<String> = BUILTIN.iter().map(|(id, _)| id.to_string()).collect();
+        builtin.sort();
+        assert_eq!(store.ids(), builtin);
     }
 }

@@ -326,3 +326,251 @@ pub struct Rollback {
     /// A `targets:` entry for a targets file.
     pub targets_snippet: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::compare::ShapeDiff;
+    use serde_json::json;
+
+    /// `schemas/runbook.schema.json`'s violations of the model as serialized.
+    fn schema_errors(rb: &Runbook) -> Vec<String> {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schemas/runbook.schema.json")).unwrap();
+        let validator = jsonschema::validator_for(&schema).expect("runbook schema compiles");
+        let value = serde_json::to_value(rb).unwrap();
+        validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect()
+    }
+
+    fn item(step: &str, full: bool) -> Item {
+        Item {
+            step: step.into(),
+            feature: full.then(|| "chat.basic".into()),
+            case: full.then(|| "chat/basic".into()),
+            what: "fail on NEW (OLD: pass)".into(),
+            workaround: full.then(|| "retry".into()),
+        }
+    }
+
+    fn side(full: bool) -> SideConfig {
+        SideConfig {
+            target: "old".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            auth: if full { "command" } else { "none" }.into(),
+            api_key_env: full.then(|| "OLD_KEY".into()),
+            auth_header: full.then(|| "x-api-key".into()),
+            auth_command: full.then(|| "get-token".into()),
+            models: BTreeMap::from([("chat".into(), "m".into())]),
+            pricing: full.then_some(Price {
+                input_per_mtok: 0.15,
+                output_per_mtok: 0.6,
+            }),
+        }
+    }
+
+    /// Every optional field set and every list filled (`full`), or every `Option` `None` and
+    /// every list empty: the integration runs never produce some of these.
+    fn runbook(full: bool) -> Runbook {
+        let brief = |outcome| CaseBrief {
+            outcome,
+            reason: full.then(|| "why".into()),
+            http_status: full.then_some(400),
+            warnings: if full { vec!["w".into()] } else { vec![] },
+        };
+        let error_shape = ErrorShape {
+            outcome: Outcome::Fail,
+            reason: full.then(|| "why".into()),
+            status: full.then_some(404),
+            body: full.then(|| json!([{"error": {"code": 404}}])),
+            sdk_message_readable: false,
+            sdk_view: "NotFoundError (HTTP 404)".into(),
+        };
+        let totals = UsageTotals {
+            responses: 2,
+            with_usage: 1,
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            estimated_cost: full.then_some(0.000_004_5),
+        };
+        let items = |step| if full { vec![item(step, true)] } else { vec![] };
+        Runbook {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "llm-parity".into(),
+                version: "0.1.0".into(),
+            },
+            started_at: "2025-01-01T00:00:00Z".into(),
+            duration_ms: 12,
+            partial: full,
+            uses: "all areas".into(),
+            from: side(full),
+            to: side(full),
+            configuration: ConfigurationStep {
+                verdict: StepVerdict::Caveat,
+                roles: vec![RoleModels {
+                    role: "chat".into(),
+                    old: Some("m".into()),
+                    new: None,
+                }],
+                new_catalog: if full { vec!["m".into()] } else { vec![] },
+                warnings: vec![],
+            },
+            chat: ChatStep {
+                verdict: StepVerdict::Pass,
+                old: full.then(|| brief(Outcome::Pass)),
+                new: full.then(|| brief(Outcome::Error)),
+                shape: vec![ShapePath {
+                    path: "choices[0].message.content".into(),
+                    old: "string".into(),
+                    new: "absent".into(),
+                }],
+                differences: vec![
+                    "`choices[0].message.content`: string on OLD, absent on NEW".into(),
+                ],
+            },
+            usage: UsageStep {
+                verdict: StepVerdict::NotRun,
+                old_case: full.then(|| brief(Outcome::Skip)),
+                new_case: Some(brief(Outcome::Pass)),
+                old: totals.clone(),
+                new: totals,
+                cost_ratio: full.then_some(3.238),
+                notes: if full { vec!["n".into()] } else { vec![] },
+            },
+            bad_model: ErrorStep {
+                verdict: StepVerdict::NoGo,
+                old: full.then(|| error_shape.clone()),
+                new: Some(error_shape),
+            },
+            areas: vec![AreaStep {
+                area: "chat".into(),
+                verdict: StepVerdict::NoGo,
+                features: vec![FeatureParity {
+                    feature: "chat.n".into(),
+                    old: Some(Outcome::Pass),
+                    new: full.then_some(Outcome::Unsupported),
+                }],
+                differences: if full {
+                    vec![Difference {
+                        feature: "chat.n".into(),
+                        suite: "chat".into(),
+                        case: "n-two".into(),
+                        outcomes: BTreeMap::from([
+                            ("old".into(), Outcome::Pass),
+                            ("new".into(), Outcome::Unsupported),
+                        ]),
+                        shape_diffs: vec![ShapeDiff {
+                            pass: "old".into(),
+                            other: "new".into(),
+                            subject: "response body".into(),
+                            diff: "--- old\n+++ new\n".into(),
+                        }],
+                    }]
+                } else {
+                    vec![]
+                },
+            }],
+            latency: LatencyStep {
+                verdict: StepVerdict::Info,
+                metrics: vec![LatencyCompare {
+                    metric: "ttft".into(),
+                    old_p50_ms: Some(8.2),
+                    new_p50_ms: full.then_some(6.0),
+                    delta_ms: full.then_some(-2.2),
+                }],
+            },
+            verdict: VerdictStep {
+                decision: if full {
+                    Decision::GoWithCaveats
+                } else {
+                    Decision::Go
+                },
+                blockers: items("chat"),
+                caveats: vec![item("configuration", false)],
+                not_run: items("usage"),
+            },
+            rollback: Rollback {
+                target: "old".into(),
+                base_url: "http://127.0.0.1:1/v1".into(),
+                api_key_env: full.then(|| "OLD_KEY".into()),
+                models: BTreeMap::from([("chat".into(), "m".into())]),
+                env_block: "export OPENAI_BASE_URL='http://127.0.0.1:1/v1'\n".into(),
+                targets_snippet: "targets:\n".into(),
+            },
+            manual_checks: vec!["check".into()],
+        }
+    }
+
+    /// The published schema keeps up with the model: every field serde writes (optional ones
+    /// included) is declared, and every field it requires is always written.
+    #[test]
+    fn every_field_is_in_the_published_schema() {
+        for full in [true, false] {
+            let rb = runbook(full);
+            assert_eq!(schema_errors(&rb), Vec::<String>::new(), "full: {full}");
+            // And the JSON reads back as the same model.
+            let back: Runbook = serde_json::from_value(serde_json::to_value(&rb).unwrap()).unwrap();
+            assert_eq!(back, rb);
+        }
+        // Every skip_serializing_if field is really written in the full one and absent in the
+        // other, so both shapes were checked.
+        let (full, bare) = (
+            serde_json::to_value(runbook(true)).unwrap(),
+            serde_json::to_value(runbook(false)).unwrap(),
+        );
+        for pointer in [
+            "/from/api_key_env",
+            "/from/auth_header",
+            "/from/auth_command",
+            "/from/pricing",
+            "/configuration/new_catalog",
+            "/usage/new_case/reason",
+            "/usage/new_case/http_status",
+            "/usage/new_case/warnings",
+            "/usage/cost_ratio",
+            "/usage/notes",
+            "/usage/old/estimated_cost",
+            "/bad_model/new/reason",
+            "/bad_model/new/body",
+            "/areas/0/differences",
+            "/verdict/not_run",
+            "/verdict/blockers/0/feature",
+            "/verdict/blockers/0/case",
+            "/verdict/blockers/0/workaround",
+            "/rollback/api_key_env",
+        ] {
+            assert!(full.pointer(pointer).is_some(), "{pointer} in the full one");
+            assert!(
+                bare.pointer(pointer).is_none(),
+                "{pointer} absent in the bare one"
+            );
+        }
+    }
+
+    /// Each enum's serde spelling is the schema's, and so is the schema version.
+    #[test]
+    fn enum_spellings_match_the_schema() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schemas/runbook.schema.json")).unwrap();
+        fn spelled<T: Serialize>(values: &[T]) -> Value {
+            serde_json::to_value(values).unwrap()
+        }
+        use StepVerdict as V;
+        assert_eq!(
+            schema["$defs"]["step_verdict"]["enum"],
+            spelled(&[V::Pass, V::Info, V::NotRun, V::Caveat, V::NoGo])
+        );
+        assert_eq!(
+            schema["properties"]["verdict"]["properties"]["decision"]["enum"],
+            spelled(&[Decision::Go, Decision::GoWithCaveats, Decision::NoGo])
+        );
+        assert_eq!(schema["$defs"]["outcome"]["enum"], spelled(&Outcome::ALL));
+        assert_eq!(
+            schema["properties"]["schema_version"]["const"],
+            SCHEMA_VERSION
+        );
+    }
+}

@@ -67,7 +67,12 @@ async fn runbook(args: &[&str], env: &[(&str, &str)]) -> Runbook {
     let mut full = vec!["runbook", "--report-dir", &report_dir];
     full.extend_from_slice(args);
     let out = run_cli(&full, env).await;
-    Runbook { out, dir }
+    let rb = Runbook { out, dir };
+    // Every runbook.json a test produces holds to the published contract.
+    if rb.dir.path().join("runbook.json").exists() {
+        validate_runbook(&rb.json());
+    }
+    rb
 }
 
 /// The runbook from the reference endpoint to its gemini-compat profile, using `uses`.
@@ -482,4 +487,110 @@ async fn bad_flags_are_usage_errors() {
         "{}",
         rb.out.stderr
     );
+}
+
+/// The schema has teeth: a real runbook.json validates, and each kind of drift from the model
+/// (an unknown field, a value outside an enum, a missing required field, null where the model
+/// never writes it) is rejected with exactly one error, at the value that drifted.
+#[tokio::test]
+async fn runbook_schema_rejects_drift() {
+    let rb = reference_to_gemini_compat("streaming,tools").await;
+    let real = rb.json();
+    assert_eq!(
+        schema_errors("runbook.schema.json", &real),
+        Vec::<String>::new()
+    );
+    assert!(
+        !real["verdict"]["blockers"].as_array().unwrap().is_empty()
+            && real["chat"]["new"].is_object(),
+        "the mutations below need a blocker and NEW's chat case: {real}"
+    );
+    type Mutation = fn(&mut Value);
+    // (what, mutation, expected error: message part, instance path)
+    let mutations: &[(&str, Mutation, &str, &str)] = &[
+        (
+            "unknown top-level field",
+            |j| j["surprise"] = json!(true),
+            "'surprise' was unexpected",
+            "",
+        ),
+        (
+            "unknown field in a verdict item",
+            |j| j["verdict"]["blockers"][0]["severity"] = json!("high"),
+            "'severity' was unexpected",
+            "/verdict/blockers/0",
+        ),
+        (
+            "step verdict outside the enum",
+            |j| j["chat"]["verdict"] = json!("ok"),
+            "\"ok\" is not one of",
+            "/chat/verdict",
+        ),
+        (
+            "area verdict in another spelling",
+            |j| j["areas"][0]["verdict"] = json!("no-go"),
+            "\"no-go\" is not one of",
+            "/areas/0/verdict",
+        ),
+        (
+            "decision outside the enum",
+            |j| j["verdict"]["decision"] = json!("GO"),
+            "\"GO\" is not one of",
+            "/verdict/decision",
+        ),
+        (
+            "outcome outside the enum",
+            |j| j["chat"]["new"]["outcome"] = json!("passed"),
+            "\"passed\" is not one of",
+            "/chat/new/outcome",
+        ),
+        (
+            "missing required top-level field",
+            |j| {
+                j.as_object_mut().unwrap().remove("rollback");
+            },
+            "\"rollback\" is a required property",
+            "",
+        ),
+        (
+            "missing required nested field",
+            |j| {
+                j["verdict"].as_object_mut().unwrap().remove("caveats");
+            },
+            "\"caveats\" is a required property",
+            "/verdict",
+        ),
+        (
+            "missing nullable field (serde writes null, never omits it)",
+            |j| {
+                j["chat"].as_object_mut().unwrap().remove("old");
+            },
+            "\"old\" is a required property",
+            "/chat",
+        ),
+        (
+            "null where the model has no Option",
+            |j| j["to"]["base_url"] = Value::Null,
+            "null is not of type \"string\"",
+            "/to/base_url",
+        ),
+        (
+            "another schema_version",
+            |j| j["schema_version"] = json!(2),
+            "1 was expected",
+            "/schema_version",
+        ),
+    ];
+    for (what, mutate, message, at) in mutations {
+        let mut j = real.clone();
+        mutate(&mut j);
+        assert_ne!(j, real, "{what}: the mutation changed nothing");
+        let errors = schema_errors("runbook.schema.json", &j);
+        assert!(
+            errors.len() == 1
+                && errors[0].contains(message)
+                && errors[0].ends_with(&format!(" at {at}")),
+            "{what}: expected one error with {message:?} at {at:?}, got {errors:#?}"
+        );
+    }
 }

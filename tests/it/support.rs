@@ -295,16 +295,28 @@ pub fn assert_outcome_of(got: &(String, String, Vec<String>), outcome: &str, rea
     );
 }
 
+/// Every violation of `value` against the published schema `schemas/<file>` (empty when it
+/// validates), each as "message at /json/pointer".
+pub fn schema_errors(file: &str, value: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("schemas").join(file)).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("schemas/{file} does not compile: {e}"));
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 /// The report validates against its own published contract (`schemas/report.schema.json`).
 pub fn validate_report(report: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas/report.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("report schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = schema_errors("report.schema.json", report);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// The runbook validates against its own published contract (`schemas/runbook.schema.json`).
+pub fn validate_runbook(runbook: &Value) {
+    let errors = schema_errors("runbook.schema.json", runbook);
     assert!(errors.is_empty(), "{errors:#?}");
 }
