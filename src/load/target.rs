@@ -413,6 +413,21 @@ pub fn load_targets_keyless(
                 None,
             );
         }
+        if let Some(p) = &t.pricing {
+            for (field, price) in [
+                ("input_per_mtok", p.input_per_mtok),
+                ("output_per_mtok", p.output_per_mtok),
+            ] {
+                if !(price.is_finite() && price >= 0.0) {
+                    problem(
+                        format!("pricing `{field}` of target `{name}` is {price}"),
+                        &format!("{field}:"),
+                        Some("a non-negative number (dollars per million tokens)".into()),
+                        None,
+                    );
+                }
+            }
+        }
         if t.rpm == Some(0) {
             problem(
                 "rpm must be at least 1".into(),
@@ -572,6 +587,24 @@ mod tests {
             "{}",
             d.render()
         );
+    }
+
+    #[test]
+    fn prices_must_be_finite_and_not_negative() {
+        for bad in ["-1", ".nan", ".inf"] {
+            let text = format!(
+                "targets:\n  g:\n    base_url: http://x/v1\n    pricing: {{ input_per_mtok: 0.3, output_per_mtok: {bad} }}\n"
+            );
+            let d = load_targets(Path::new("t.yaml"), &text, &env_of(&[])).unwrap_err();
+            let msg = d.0[0].to_string();
+            assert!(
+                msg.starts_with("t.yaml:4:")
+                    && msg.contains("pricing `output_per_mtok` of target `g`"),
+                "{bad}: {msg}"
+            );
+        }
+        let ok = "targets:\n  g:\n    base_url: http://x/v1\n    pricing: { input_per_mtok: 0, output_per_mtok: 2.5 }\n";
+        assert!(load_targets(Path::new("t.yaml"), ok, &env_of(&[])).is_ok());
     }
 
     #[test]
