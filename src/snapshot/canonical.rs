@@ -184,7 +184,8 @@ fn exchange_document(mode: Mode, ex: &Exchange, selectors: &[Selector]) -> Map<S
                         .collect(),
                 ),
             );
-            let mut message = stream::reassemble(resp.sse_events());
+            let mut message =
+                crate::judge::checks::streaming::reassemble(resp.sse_events()).completion;
             redact_volatile(&mut message);
             redact_selected(&mut message, selectors);
             doc.insert("message".into(), message);

@@ -1,10 +1,9 @@
 //! The `stream` snapshot mode: a streamed chat completion reduced to what does not depend on
-//! how the endpoint cut it into chunks — the message the deltas reassemble to, and the sequence
-//! of event kinds with runs collapsed (`role`, `content×N`, `finish`, `usage`, `[DONE]`).
+//! how the endpoint cut it into chunks — the message the deltas reassemble to (the judge's one
+//! fold, `judge::checks::streaming::reassemble`), and the sequence of event kinds with runs
+//! collapsed (`role`, `content×N`, `finish`, `usage`, `[DONE]`).
 
-use std::collections::BTreeMap;
-
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::execute::sse::SseEvent;
 
@@ -91,149 +90,14 @@ pub fn event_kinds<'a>(events: impl Iterator<Item = &'a SseEvent>) -> Vec<String
         .collect()
 }
 
-#[derive(Default)]
-struct ToolCallAcc {
-    fields: Map<String, Value>,
-    name: Option<String>,
-    arguments: String,
-}
-
-#[derive(Default)]
-struct ChoiceAcc {
-    role: Option<Value>,
-    content: Option<String>,
-    reasoning: Option<String>,
-    refusal: Option<String>,
-    tool_calls: BTreeMap<u64, ToolCallAcc>,
-    finish_reason: Option<Value>,
-}
-
-fn append(slot: &mut Option<String>, v: Option<&Value>) {
-    if let Some(s) = v.and_then(Value::as_str) {
-        slot.get_or_insert_with(String::new).push_str(s);
-    }
-}
-
-/// The message the stream's deltas reassemble to: the first chunk's top-level fields, the
-/// choices with their concatenated content, reasoning, refusal and tool-call arguments, and the
-/// usage chunk's usage.
-pub fn reassemble<'a>(events: impl Iterator<Item = &'a SseEvent>) -> Value {
-    let mut top = Map::new();
-    let mut choices: BTreeMap<u64, ChoiceAcc> = BTreeMap::new();
-    let mut usage = None;
-    for e in events {
-        let Ok(Value::Object(chunk)) = serde_json::from_str::<Value>(&e.data) else {
-            continue;
-        };
-        if top.is_empty() {
-            for (k, v) in &chunk {
-                if k != "choices" && k != "usage" {
-                    top.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        if let Some(u) = chunk.get("usage").filter(|u| u.is_object()) {
-            usage = Some(u.clone());
-        }
-        for c in chunk
-            .get("choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let idx = c.get("index").and_then(Value::as_u64).unwrap_or(0);
-            let acc = choices.entry(idx).or_default();
-            if let Some(d) = c.get("delta") {
-                if let Some(r) = d.get("role").filter(|r| !r.is_null()) {
-                    acc.role = Some(r.clone());
-                }
-                append(&mut acc.content, d.get("content"));
-                append(&mut acc.reasoning, d.get("reasoning_content"));
-                append(&mut acc.reasoning, d.get("reasoning"));
-                append(&mut acc.refusal, d.get("refusal"));
-                for tc in d
-                    .get("tool_calls")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let i = tc.get("index").and_then(Value::as_u64).unwrap_or(0);
-                    let t = acc.tool_calls.entry(i).or_default();
-                    for k in ["id", "type"] {
-                        if let Some(v) = tc.get(k).filter(|v| !v.is_null()) {
-                            t.fields.insert(k.into(), v.clone());
-                        }
-                    }
-                    if let Some(f) = tc.get("function") {
-                        if let Some(n) = f.get("name").and_then(Value::as_str) {
-                            t.name.get_or_insert_with(String::new).push_str(n);
-                        }
-                        if let Some(a) = f.get("arguments").and_then(Value::as_str) {
-                            t.arguments.push_str(a);
-                        }
-                    }
-                }
-            }
-            if let Some(f) = c.get("finish_reason").filter(|f| !f.is_null()) {
-                acc.finish_reason = Some(f.clone());
-            }
-        }
-    }
-    let choices: Vec<Value> = choices
-        .into_iter()
-        .map(|(idx, c)| {
-            let mut msg = Map::new();
-            msg.insert("role".into(), c.role.unwrap_or(Value::Null));
-            msg.insert(
-                "content".into(),
-                c.content.map(Value::String).unwrap_or(Value::Null),
-            );
-            if let Some(r) = c.reasoning {
-                msg.insert("reasoning_content".into(), Value::String(r));
-            }
-            if let Some(r) = c.refusal {
-                msg.insert("refusal".into(), Value::String(r));
-            }
-            if !c.tool_calls.is_empty() {
-                let calls = c
-                    .tool_calls
-                    .into_iter()
-                    .map(|(i, t)| {
-                        let mut call = t.fields;
-                        call.insert("index".into(), Value::from(i));
-                        let mut f = Map::new();
-                        f.insert(
-                            "name".into(),
-                            t.name.map(Value::String).unwrap_or(Value::Null),
-                        );
-                        f.insert("arguments".into(), Value::String(t.arguments));
-                        call.insert("function".into(), Value::Object(f));
-                        Value::Object(call)
-                    })
-                    .collect();
-                msg.insert("tool_calls".into(), Value::Array(calls));
-            }
-            let mut choice = Map::new();
-            choice.insert("index".into(), Value::from(idx));
-            choice.insert("message".into(), Value::Object(msg));
-            choice.insert(
-                "finish_reason".into(),
-                c.finish_reason.unwrap_or(Value::Null),
-            );
-            Value::Object(choice)
-        })
-        .collect();
-    top.insert("choices".into(), Value::Array(choices));
-    if let Some(u) = usage {
-        top.insert("usage".into(), u);
-    }
-    Value::Object(top)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn reassemble(events: &[SseEvent]) -> Value {
+        crate::judge::checks::streaming::reassemble(events.iter()).completion
+    }
 
     fn ev(v: Value) -> SseEvent {
         SseEvent {
@@ -274,9 +138,9 @@ mod tests {
         let k = event_kinds(split.iter());
         assert_eq!(k, ["role", "content×N", "finish", "[DONE]"]);
         assert_eq!(k, event_kinds(whole.iter()));
-        assert_eq!(reassemble(split.iter()), reassemble(whole.iter()));
+        assert_eq!(reassemble(&split), reassemble(&whole));
         assert_eq!(
-            reassemble(split.iter())["choices"][0]["message"]["content"],
+            reassemble(&split)["choices"][0]["message"]["content"],
             "Hello"
         );
     }
@@ -298,7 +162,7 @@ mod tests {
             ),
             chunk(json!({}), Some("tool_calls")),
         ];
-        let m = reassemble(evs.iter());
+        let m = reassemble(&evs);
         let call = &m["choices"][0]["message"]["tool_calls"][0];
         assert_eq!(call["function"]["arguments"], "{\"a\":1}");
         assert_eq!(call["function"]["name"], "get");

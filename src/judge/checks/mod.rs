@@ -10,7 +10,7 @@ mod images;
 mod media;
 mod models;
 mod reasoning;
-mod streaming;
+pub mod streaming;
 mod structured_output;
 mod tools;
 

@@ -160,30 +160,35 @@ fn stream<'a>(check: &str, resp: &'a Response) -> Result<Stream<'a>, CheckResult
     let Some(items) = &resp.sse else {
         return Err(not_a_stream(check, resp));
     };
-    let events = items
-        .iter()
-        .filter_map(|i| match i {
-            SseItem::Event(e) => Some(e),
-            _ => None,
-        })
-        .enumerate()
-        .map(|(k, raw)| {
-            let kind = if is_done(&raw.data) {
-                Kind::Done
-            } else {
-                match serde_json::from_str::<Value>(&raw.data) {
-                    Ok(v) => Kind::Json(v),
-                    Err(e) => Kind::NotJson(e.to_string()),
+    Ok(Stream::of(items.iter().filter_map(|i| match i {
+        SseItem::Event(e) => Some(e),
+        _ => None,
+    })))
+}
+
+impl<'a> Stream<'a> {
+    /// Events numbered from 1 as they came (comments and other non-events do not count).
+    fn of(events: impl Iterator<Item = &'a SseEvent>) -> Self {
+        let events = events
+            .enumerate()
+            .map(|(k, raw)| {
+                let kind = if is_done(&raw.data) {
+                    Kind::Done
+                } else {
+                    match serde_json::from_str::<Value>(&raw.data) {
+                        Ok(v) => Kind::Json(v),
+                        Err(e) => Kind::NotJson(e.to_string()),
+                    }
+                };
+                Ev {
+                    n: k + 1,
+                    raw,
+                    kind,
                 }
-            };
-            Ev {
-                n: k + 1,
-                raw,
-                kind,
-            }
-        })
-        .collect();
-    Ok(Stream { events })
+            })
+            .collect();
+        Stream { events }
+    }
 }
 
 fn is_done(data: &str) -> bool {
@@ -975,27 +980,21 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let groups = s.by_choice();
-    if groups.is_empty() {
+    let r = fold(&s);
+    if r.chunks_per_choice.is_empty() {
         return vec![CheckResult::fail(
             C,
             "no chunk carried a choice: nothing to reassemble",
         )];
     }
-    let mut out = Vec::new();
-    let first_field = |k: &str| {
-        s.chunks()
-            .find_map(|(_, c)| c.get(k).filter(|v| !v.is_null()).cloned())
-    };
-    let mut choices = Vec::new();
+    let mut out: Vec<CheckResult> = r
+        .notes
+        .iter()
+        .map(|(msg, n)| CheckResult::fail(C, msg.clone()).at(format!("event #{n}")))
+        .collect();
     let mut summary = Vec::new();
-    for (idx, entries) in &groups {
-        let (choice, notes) = reassemble_choice(*idx, entries);
-        out.extend(
-            notes
-                .into_iter()
-                .map(|(msg, n)| CheckResult::fail(C, msg).at(format!("event #{n}"))),
-        );
+    let choices = r.completion["choices"].as_array().into_iter().flatten();
+    for (choice, (idx, chunks)) in choices.zip(&r.chunks_per_choice) {
         let content = &choice["message"]["content"];
         let has_tools = choice["message"].get("tool_calls").is_some();
         if content.is_null() && !has_tools {
@@ -1005,30 +1004,11 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
             ));
         }
         summary.push(format!(
-            "choice {idx}: {} chars from {} chunk(s)",
+            "choice {idx}: {} chars from {chunks} chunk(s)",
             content.as_str().map(|c| c.chars().count()).unwrap_or(0),
-            entries.len()
         ));
-        choices.push(choice);
     }
-    let mut completion = json!({ "object": "chat.completion", "choices": choices });
-    // The identity fields as a client would take them: from the first chunk carrying them. A
-    // stream without an id reassembles into a completion without one — as it does in clients.
-    for k in [
-        "id",
-        "created",
-        "model",
-        "system_fingerprint",
-        "service_tier",
-    ] {
-        if let Some(v) = first_field(k) {
-            completion[k] = v;
-        }
-    }
-    if let Some(u) = first_field("usage") {
-        completion["usage"] = u;
-    }
-    match i.schemas.validate("chat.completion", &completion) {
+    match i.schemas.validate("chat.completion", &r.completion) {
         None => out.push(CheckResult::fail(
             C,
             "schema `chat.completion` is not loaded",
@@ -1048,14 +1028,74 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
     finish_results(C, out, summary.join("; "))
 }
 
+/// A chat stream folded into the `chat.completion` a client's accumulator builds from it.
+pub struct Reassembled {
+    /// `object: chat.completion`, the identity fields from the first chunk carrying each, the
+    /// choices in index order, and the last usage object sent.
+    pub completion: Value,
+    /// Fragments that could not be folded: (what, event number).
+    pub notes: Vec<(String, usize)>,
+    /// Each choice index with the number of chunk entries that carried it.
+    pub chunks_per_choice: Vec<(u64, usize)>,
+}
+
+/// The one fold of a chat stream's deltas: the judge's `streaming.reassembled` check validates
+/// it, and `stream` snapshots record it.
+pub fn reassemble<'a>(events: impl Iterator<Item = &'a SseEvent>) -> Reassembled {
+    fold(&Stream::of(events))
+}
+
+fn fold(s: &Stream<'_>) -> Reassembled {
+    let mut notes = Vec::new();
+    let mut choices = Vec::new();
+    let mut chunks_per_choice = Vec::new();
+    for (idx, entries) in &s.by_choice() {
+        let (choice, n) = reassemble_choice(*idx, entries);
+        notes.extend(n);
+        chunks_per_choice.push((*idx, entries.len()));
+        choices.push(choice);
+    }
+    let mut completion = json!({ "object": "chat.completion", "choices": choices });
+    // The identity fields as a client takes them: from the first chunk carrying them. A
+    // stream without an id reassembles into a completion without one — as it does in clients.
+    for k in [
+        "id",
+        "created",
+        "model",
+        "system_fingerprint",
+        "service_tier",
+    ] {
+        if let Some(v) = s
+            .chunks()
+            .find_map(|(_, c)| c.get(k).filter(|v| !v.is_null()))
+        {
+            completion[k] = v.clone();
+        }
+    }
+    // Usage as a client keeps it: the last one sent (servers that report running totals send
+    // one per chunk; the last is the whole).
+    if let Some(u) = s
+        .chunks()
+        .filter_map(|(_, c)| c.get("usage").filter(|u| !u.is_null()))
+        .last()
+    {
+        completion["usage"] = u.clone();
+    }
+    Reassembled {
+        completion,
+        notes,
+        chunks_per_choice,
+    }
+}
+
 /// One choice's deltas folded into a `chat.completion` choice the way SDK accumulators do:
 /// strings concatenate, the role is taken once, tool calls are keyed by their `index`.
 /// Returns the choice and the fragments that could not be folded (message, event number).
 fn reassemble_choice(idx: u64, entries: &[(&Ev<'_>, &Value)]) -> (Value, Vec<(String, usize)>) {
     let mut notes = Vec::new();
     let mut role: Option<Value> = None;
-    let mut content: Option<String> = None;
-    let mut refusal: Option<String> = None;
+    // content, refusal, reasoning (`reasoning_content` or `reasoning`, as providers name it).
+    let mut text: [Option<String>; 3] = [None, None, None];
     // Tool calls by index, in order of first appearance.
     let mut calls: Vec<(u64, Map<String, Value>)> = Vec::new();
     let mut logprobs: Option<Vec<Value>> = None;
@@ -1065,10 +1105,15 @@ fn reassemble_choice(idx: u64, entries: &[(&Ev<'_>, &Value)]) -> (Value, Vec<(St
         if role.is_none() {
             role = delta.get("role").filter(|r| !r.is_null()).cloned();
         }
-        for (key, acc) in [("content", &mut content), ("refusal", &mut refusal)] {
+        for (key, slot) in [
+            ("content", 0),
+            ("refusal", 1),
+            ("reasoning_content", 2),
+            ("reasoning", 2),
+        ] {
             match delta.get(key) {
                 None | Some(Value::Null) => {}
-                Some(Value::String(s)) => acc.get_or_insert_with(String::new).push_str(s),
+                Some(Value::String(s)) => text[slot].get_or_insert_with(String::new).push_str(s),
                 Some(other) => notes.push((
                     format!(
                         "choice {idx}: a `{key}` fragment is {}, not a string, so it cannot be concatenated",
@@ -1127,12 +1172,16 @@ fn reassemble_choice(idx: u64, entries: &[(&Ev<'_>, &Value)]) -> (Value, Vec<(St
             finish = f.clone();
         }
     }
+    let [content, refusal, reasoning] = text;
     let mut message = json!({
         "role": role.unwrap_or(Value::Null),
         "content": content.map(Value::String).unwrap_or(Value::Null),
     });
     if let Some(r) = refusal {
         message["refusal"] = Value::String(r);
+    }
+    if let Some(r) = reasoning {
+        message["reasoning_content"] = Value::String(r);
     }
     if !calls.is_empty() {
         message["tool_calls"] =
@@ -1227,5 +1276,34 @@ mod tests {
         let (c, _) = reassemble_choice(0, &[(&e1, &d1), (&e2, &d2)]);
         assert_eq!(c["message"]["role"], "assistant");
         assert_eq!(c["message"]["content"], "Héllo");
+    }
+
+    #[test]
+    fn the_fold_keeps_reasoning_identity_and_the_last_usage() {
+        let body = [
+            r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"Think"},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning":"ing.","content":"Hi"},"finish_reason":null}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":7},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
+            "[DONE]",
+        ]
+        .map(|d| format!("data: {d}\n\n"))
+        .concat();
+        let r = response(&body);
+        let folded = reassemble(r.sse_events());
+        let c = &folded.completion;
+        assert_eq!(c["object"], "chat.completion");
+        assert_eq!(
+            (c["id"].clone(), c["model"].clone()),
+            (json!("c1"), json!("m"))
+        );
+        let m = &c["choices"][0]["message"];
+        assert_eq!(m["reasoning_content"], "Thinking.");
+        assert_eq!(m["content"], "Hi");
+        assert_eq!(c["choices"][0]["finish_reason"], "stop");
+        assert_eq!(c["usage"]["completion_tokens"], 2, "the last usage sent");
+        assert_eq!(folded.chunks_per_choice, [(0, 3)]);
+        assert_eq!(folded.notes.len(), 1, "{:?}", folded.notes);
+        assert!(folded.notes[0].0.contains("a `content` fragment is an integer, not a string"));
+        assert_eq!(folded.notes[0].1, 3);
     }
 }
