@@ -8,7 +8,25 @@
 #   cargo bench --bench hot            # the hot pure parts (divan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 2; }
+
+# The measuring tools, installed from Debian when missing: /usr/bin/time (peak RSS, CPU) is
+# required; wrk, hyperfine and curl give the server-latency ideal and the side-by-side rows.
+missing=()
+for tool in time:/usr/bin/time wrk:wrk hyperfine:hyperfine curl:curl; do
+    command -v "${tool#*:}" >/dev/null 2>&1 || missing+=("${tool%%:*}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    echo "bench: apt-get install ${missing[*]}" >&2
+    if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+        $SUDO apt-get update -qq >/dev/null 2>&1 || true
+        $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+            echo "bench: could not install ${missing[*]}; rows that need them are skipped" >&2
+    fi
+fi
+command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 cargo build --release --quiet
 exec python3 scripts/bench/run.py target/release/llm-parity target/bench "$@"
