@@ -131,17 +131,9 @@ fn keep_report(out: &RunOutput, dir: &Dir, name: &str) -> String {
 }
 
 fn validate_baseline_file(path: &Path) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas/baseline.schema.json")).unwrap(),
-    )
-    .unwrap();
     let text = std::fs::read_to_string(path).unwrap();
     let value: Value = serde_yaml::from_str(&text).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("baseline schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| e.to_string())
-        .collect();
+    let errors = schema_errors("baseline.schema.json", &value);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
 }
 
