@@ -155,6 +155,17 @@ impl<'a> Stream<'a> {
     }
 }
 
+/// In a check: the response's events, or return the check's failure when no event stream
+/// came.
+macro_rules! stream_or_fail {
+    ($check:expr, $i:expr) => {
+        match stream($check, $i.response) {
+            Ok(s) => s,
+            Err(e) => return vec![e],
+        }
+    };
+}
+
 /// The events of the response, or the reason there are none to judge.
 fn stream<'a>(check: &str, resp: &'a Response) -> Result<Stream<'a>, CheckResult> {
     let Some(items) = &resp.sse else {
@@ -212,11 +223,6 @@ fn not_a_stream(check: &str, resp: &Response) -> CheckResult {
         ),
     };
     CheckResult::fail(check, format!("{what} ({ct})")).expected("text/event-stream")
-}
-
-/// `Err` wrapped for a check that returns a list.
-fn or_fail<T>(r: Result<T, CheckResult>) -> Result<T, Vec<CheckResult>> {
-    r.map_err(|e| vec![e])
 }
 
 fn event_list(ns: &[usize]) -> String {
@@ -314,10 +320,7 @@ fn framing(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.chunks";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let mut out = Vec::new();
     let mut bad_events = 0usize;
     let mut valid = 0usize;
@@ -421,10 +424,7 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn identity(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.identity";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let mut out = Vec::new();
     let mut total = 0usize;
     let mut missing_id = Vec::new();
@@ -543,10 +543,7 @@ fn identity(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn role(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.role";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let groups = s.by_choice();
     if groups.is_empty() {
         return vec![CheckResult::fail(C, "no chunk carried a choice")];
@@ -611,10 +608,7 @@ fn role(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn finish(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.finish";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let groups = s.by_choice();
     if groups.is_empty() {
         return vec![CheckResult::fail(C, "no chunk carried a choice")];
@@ -682,10 +676,7 @@ fn finish(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn done(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.done";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let dones: Vec<usize> = s
         .events
         .iter()
@@ -748,10 +739,7 @@ fn done(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.usage";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let want = request_flag(i, "/stream_options/include_usage");
     let carrying: Vec<(&Ev<'_>, &Map<String, Value>)> = s
         .chunks()
@@ -864,10 +852,7 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.n";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let want = i
         .request
         .and_then(|r| r.get("n"))
@@ -931,10 +916,7 @@ fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn error_event(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.error_event";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let status = i.response.status;
     let mut out = Vec::new();
     for ev in &s.events {
@@ -976,10 +958,7 @@ fn error_event(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.reassembled";
-    let s = match or_fail(stream(C, i.response)) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let s = stream_or_fail!(C, i);
     let r = fold(&s);
     if r.chunks_per_choice.is_empty() {
         return vec![CheckResult::fail(
@@ -1303,7 +1282,11 @@ mod tests {
         assert_eq!(c["usage"]["completion_tokens"], 2, "the last usage sent");
         assert_eq!(folded.chunks_per_choice, [(0, 3)]);
         assert_eq!(folded.notes.len(), 1, "{:?}", folded.notes);
-        assert!(folded.notes[0].0.contains("a `content` fragment is an integer, not a string"));
+        assert!(
+            folded.notes[0]
+                .0
+                .contains("a `content` fragment is an integer, not a string")
+        );
         assert_eq!(folded.notes[0].1, 3);
     }
 }
