@@ -5,7 +5,9 @@
 //! mode: what is written is exactly what the judge saw.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -23,22 +25,41 @@ use crate::report::write::atomic_write;
 /// Writes a recording for every distinct request of the cases it is handed, as they finish.
 /// When several cases send the same request, the one earliest in the plan wins whatever order
 /// they finish in (a later-planned recording is replaced).
+///
+/// The files are written (atomically, each synced to disk) by a thread of their own, in the
+/// order they were handed over: the run's scheduler loop only renders the redacted text, and
+/// never waits on the disk.
 pub struct Recorder<'a> {
     dir: &'a Path,
     redactor: &'a Redactor,
     /// (target directory, key) → plan index of the case whose recording is on disk.
     written: BTreeMap<(String, String), usize>,
-    /// The first failure to write; the rest of the run is still recorded.
+    /// The first failure to render a recording; the rest of the run is still recorded.
     error: Option<String>,
+    files: Option<Sender<(PathBuf, String)>>,
+    /// The writer thread; it returns the first failure to write.
+    writer: Option<JoinHandle<Option<String>>>,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(dir: &'a Path, redactor: &'a Redactor) -> Self {
+        let (files, queue) = std::sync::mpsc::channel::<(PathBuf, String)>();
+        let writer = std::thread::spawn(move || {
+            let mut first = None;
+            for (p, text) in queue {
+                if let Err(e) = atomic_write(&p, text.as_bytes()) {
+                    first.get_or_insert(format!("{}: {e}", p.display()));
+                }
+            }
+            first
+        });
         Recorder {
             dir,
             redactor,
             written: BTreeMap::new(),
             error: None,
+            files: Some(files),
+            writer: Some(writer),
         }
     }
 
@@ -66,7 +87,7 @@ impl<'a> Recorder<'a> {
             }
             let recording = recording(&slot.1, rec, &step.name, &path, auth, ex, self.redactor);
             let p = self.dir.join(&slot.0).join(format!("{}.json", slot.1));
-            match self.write(&p, &recording) {
+            match self.write(p, &recording) {
                 Ok(()) => {
                     self.written.insert(slot, idx);
                 }
@@ -77,21 +98,42 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    fn write(&self, p: &Path, rec: &Recording) -> Result<(), String> {
+    /// Render the redacted file and hand it to the writer thread.
+    fn write(&self, p: PathBuf, rec: &Recording) -> Result<(), String> {
         let mut v = serde_json::to_value(rec).map_err(|e| e.to_string())?;
         // Belt and braces: every string once more through the redactor.
         self.redactor.json(&mut v);
         let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n";
-        let text = self.redactor.text(&text);
-        atomic_write(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))
+        let text = self.redactor.text(&text).into_owned();
+        let files = self.files.as_ref().expect("open until finish");
+        files
+            .send((p, text))
+            .map_err(|_| "the recording writer stopped".to_string())
+    }
+
+    /// Wait until every file is on disk; the first error, if any.
+    fn flush(&mut self) -> Option<String> {
+        drop(self.files.take());
+        let writer = self.writer.take()?;
+        writer
+            .join()
+            .unwrap_or_else(|_| Some("the recording writer panicked".into()))
     }
 
     /// How many files were written, or the first error.
-    pub fn finish(self) -> Result<usize, String> {
-        match self.error {
+    pub fn finish(mut self) -> Result<usize, String> {
+        let failed = self.flush();
+        match self.error.take().or(failed) {
             Some(e) => Err(e),
             None => Ok(self.written.len()),
         }
+    }
+}
+
+impl Drop for Recorder<'_> {
+    /// A run that ends without `finish` (an early error) still leaves whole files behind.
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -378,6 +420,38 @@ mod tests {
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(text.contains("\"s/first\""), "{text}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_reported_by_finish_and_by_drop_nothing_is_lost() {
+        use crate::judge::Outcome;
+        use crate::testing;
+        let dir = tempfile::tempdir().unwrap();
+        let redactor = Redactor::new(Default::default());
+        let t = testing::target("t");
+        let body = serde_json::json!({"ok": true});
+        // `DIR/t` is a file, so `DIR/t/<key>.json` cannot be created.
+        std::fs::write(dir.path().join("t"), "in the way").unwrap();
+        let mut r = Recorder::new(dir.path(), &redactor);
+        r.add(
+            0,
+            &testing::record(&t, &testing::case("c"), Outcome::Pass, body.clone()),
+        );
+        let err = r.finish().unwrap_err();
+        assert!(
+            err.starts_with(&dir.path().join("t").display().to_string()),
+            "{err}"
+        );
+
+        // Dropped without finish (a run that ends early): the queued file is still written.
+        let ok = tempfile::tempdir().unwrap();
+        let mut r = Recorder::new(ok.path(), &redactor);
+        r.add(
+            0,
+            &testing::record(&t, &testing::case("c"), Outcome::Pass, body),
+        );
+        drop(r);
+        assert_eq!(std::fs::read_dir(ok.path().join("t")).unwrap().count(), 1);
     }
 
     #[test]
