@@ -111,7 +111,6 @@ pub async fn run(
     let mut slots = Slots {
         lanes,
         global: opts.concurrency.max(1),
-        in_flight: 0,
         next_lane: 0,
         tasks: tokio::task::JoinSet::new(),
     };
@@ -131,7 +130,6 @@ pub async fn run(
             match joined {
                 Ok((idx, lane, rec)) => {
                     slots.lanes[lane].in_flight -= 1;
-                    slots.in_flight -= 1;
                     finished.extend(order.arrive(idx, rec));
                 }
                 // Panics are caught inside the task; this is the runtime failing the task.
@@ -224,10 +222,10 @@ impl RepeatOrder {
 struct Slots {
     lanes: Vec<Lane>,
     global: usize,
-    in_flight: usize,
     /// Where the next round-robin turn starts.
     next_lane: usize,
-    /// Each task yields (plan index, lane, the record unless cancelled).
+    /// The cases in flight (their number is the overall count); each yields (plan index,
+    /// lane, the record unless cancelled).
     tasks: tokio::task::JoinSet<(usize, usize, Option<CaseRecord>)>,
 }
 
@@ -241,7 +239,7 @@ impl Slots {
             return;
         }
         let n = self.lanes.len();
-        while self.in_flight < self.global {
+        while self.tasks.len() < self.global {
             let lanes = &self.lanes;
             let Some(lane) = (0..n)
                 .map(|k| (self.next_lane + k) % n)
@@ -254,7 +252,6 @@ impl Slots {
             let l = &mut self.lanes[lane];
             let (idx, pc) = l.queue.pop_front().expect("checked non-empty");
             l.in_flight += 1;
-            self.in_flight += 1;
             let (client, schemas, cancel) = (l.client.clone(), schemas.clone(), cancel.clone());
             self.tasks.spawn(async move {
                 let case = guarded(&pc, run_case(&client, &pc, &schemas));
