@@ -26,29 +26,28 @@ use crate::report::write::atomic_write;
 /// When several cases send the same request, the one earliest in the plan wins whatever order
 /// they finish in (a later-planned recording is replaced).
 ///
-/// The files are written (atomically, each synced to disk) by a thread of their own, in the
-/// order they were handed over: the run's scheduler loop only renders the redacted text, and
-/// never waits on the disk.
+/// The files are rendered (redacted once more, pretty-printed) and written (atomically, each
+/// synced to disk) by a thread of their own, in the order they were handed over: the run's
+/// scheduler loop only builds each `Recording`, and never waits on the disk.
 pub struct Recorder<'a> {
     dir: &'a Path,
     redactor: &'a Redactor,
     /// (target directory, key) → plan index of the case whose recording is on disk.
     written: BTreeMap<(String, String), usize>,
-    /// The first failure to render a recording; the rest of the run is still recorded.
-    error: Option<String>,
-    files: Option<Sender<(PathBuf, String)>>,
-    /// The writer thread; it returns the first failure to write.
+    files: Option<Sender<(PathBuf, Recording)>>,
+    /// The writer thread; it returns the first failure to render or write a file.
     writer: Option<JoinHandle<Option<String>>>,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(dir: &'a Path, redactor: &'a Redactor) -> Self {
-        let (files, queue) = std::sync::mpsc::channel::<(PathBuf, String)>();
+        let (files, queue) = std::sync::mpsc::channel::<(PathBuf, Recording)>();
+        let thread_redactor = redactor.clone();
         let writer = std::thread::spawn(move || {
             let mut first = None;
-            for (p, text) in queue {
-                if let Err(e) = atomic_write(&p, text.as_bytes()) {
-                    first.get_or_insert(format!("{}: {e}", p.display()));
+            for (p, rec) in queue {
+                if let Err(e) = write_file(&p, &rec, &thread_redactor) {
+                    first.get_or_insert(e);
                 }
             }
             first
@@ -57,7 +56,6 @@ impl<'a> Recorder<'a> {
             dir,
             redactor,
             written: BTreeMap::new(),
-            error: None,
             files: Some(files),
             writer: Some(writer),
         }
@@ -87,28 +85,11 @@ impl<'a> Recorder<'a> {
             }
             let recording = recording(&slot.1, rec, &step.name, &path, auth, ex, self.redactor);
             let p = self.dir.join(&slot.0).join(format!("{}.json", slot.1));
-            match self.write(p, &recording) {
-                Ok(()) => {
-                    self.written.insert(slot, idx);
-                }
-                Err(e) => {
-                    self.error.get_or_insert(e);
-                }
-            }
+            let files = self.files.as_ref().expect("open until finish");
+            // The writer only stops when it is told to (`flush`), so the send cannot fail.
+            let _ = files.send((p, recording));
+            self.written.insert(slot, idx);
         }
-    }
-
-    /// Render the redacted file and hand it to the writer thread.
-    fn write(&self, p: PathBuf, rec: &Recording) -> Result<(), String> {
-        let mut v = serde_json::to_value(rec).map_err(|e| e.to_string())?;
-        // Belt and braces: every string once more through the redactor.
-        self.redactor.json(&mut v);
-        let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n";
-        let text = self.redactor.text(&text).into_owned();
-        let files = self.files.as_ref().expect("open until finish");
-        files
-            .send((p, text))
-            .map_err(|_| "the recording writer stopped".to_string())
     }
 
     /// Wait until every file is on disk; the first error, if any.
@@ -122,12 +103,20 @@ impl<'a> Recorder<'a> {
 
     /// How many files were written, or the first error.
     pub fn finish(mut self) -> Result<usize, String> {
-        let failed = self.flush();
-        match self.error.take().or(failed) {
+        match self.flush() {
             Some(e) => Err(e),
             None => Ok(self.written.len()),
         }
     }
+}
+
+/// One recording file: redacted once more (belt and braces: every string of it), pretty JSON.
+fn write_file(p: &Path, rec: &Recording, redactor: &Redactor) -> Result<(), String> {
+    let mut v = serde_json::to_value(rec).map_err(|e| format!("{}: {e}", p.display()))?;
+    redactor.json(&mut v);
+    let text = serde_json::to_string_pretty(&v).map_err(|e| format!("{}: {e}", p.display()))?;
+    let text = redactor.text(&text);
+    atomic_write(p, format!("{text}\n").as_bytes()).map_err(|e| format!("{}: {e}", p.display()))
 }
 
 impl Drop for Recorder<'_> {
