@@ -90,7 +90,7 @@ pub fn excerpt(s: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportErrorKind {
     /// DNS, refused, TLS handshake.
@@ -115,21 +115,6 @@ pub enum TransportErrorKind {
     Request,
     /// The run was interrupted.
     Cancelled,
-}
-
-impl TransportErrorKind {
-    pub const ALL: [TransportErrorKind; 10] = [
-        Self::Connect,
-        Self::Closed,
-        Self::HeadersTimeout,
-        Self::IdleTimeout,
-        Self::Deadline,
-        Self::Body,
-        Self::TooLarge,
-        Self::Redirect,
-        Self::Request,
-        Self::Cancelled,
-    ];
 }
 
 #[derive(Debug, Clone)]

@@ -416,16 +416,8 @@ impl Replay {
 
 /// A recorded `TransportErrorKind` name back to the kind (an unknown name is a body error).
 fn error_kind(name: &str) -> TransportErrorKind {
-    use TransportErrorKind as K;
-    K::ALL
-        .into_iter()
-        .find(|k| {
-            serde_json::to_value(k)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                == Some(name.to_string())
-        })
-        .unwrap_or(K::Body)
+    serde_json::from_value(serde_json::Value::String(name.into()))
+        .unwrap_or(TransportErrorKind::Body)
 }
 
 #[cfg(test)]
@@ -449,9 +441,6 @@ mod tests {
         assert_eq!(error_kind("idle_timeout"), TransportErrorKind::IdleTimeout);
         assert_eq!(error_kind("too_large"), TransportErrorKind::TooLarge);
         assert_eq!(error_kind("what"), TransportErrorKind::Body);
-        for k in TransportErrorKind::ALL {
-            let name = serde_json::to_value(k).unwrap();
-            assert_eq!(error_kind(name.as_str().unwrap()), k);
-        }
+        assert_eq!(error_kind("closed"), TransportErrorKind::Closed);
     }
 }
