@@ -235,13 +235,10 @@ async fn the_canary_appears_in_no_byte_written_anywhere() {
 async fn a_config_error_does_not_print_the_canary_it_was_built_from() {
     // A base_url that the environment fills with the key, and that is invalid once filled:
     // the error names the field as written, not its value.
-    let dir = tempfile::tempdir().unwrap();
-    let targets = dir.path().join("targets.yaml");
-    std::fs::write(
-        &targets,
+    let (_dir, targets) = temp_file(
+        "targets.yaml",
         "targets:\n  g:\n    base_url: \"ht tp://x/v1?key=${env:CANARY_KEY}\"\n    auth: { api_key_env: CANARY_KEY }\n    models: { chat: m }\n",
-    )
-    .unwrap();
+    );
     let t = targets.to_str().unwrap();
     for args in [
         &["validate", "--targets", t][..],

@@ -126,17 +126,14 @@ async fn router_hop_latency_is_reported() {
     let router = MockServer::start().await;
     models_and_chat(&direct, Duration::ZERO).await;
     models_and_chat(&router, Duration::from_millis(300)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let targets = dir.path().join("targets.yaml");
-    std::fs::write(
-        &targets,
-        format!(
+    let (_dir, targets) = temp_file(
+        "targets.yaml",
+        &format!(
             "targets:\n  direct:\n    base_url: {}/v1\n    models: {{ chat: m }}\n  router:\n    base_url: {}/v1\n    models: {{ chat: m }}\n    via: direct\n",
             direct.uri(),
             router.uri()
         ),
-    )
-    .unwrap();
+    );
     let t = targets.to_str().unwrap();
     let out = run_cli(
         &[
@@ -272,9 +269,13 @@ async fn named_header_auth_sends_the_key_there() {
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({})))
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let targets = dir.path().join("targets.yaml");
-    std::fs::write(&targets, format!("targets:\n  g:\n    base_url: {}/v1beta/openai/\n    auth: {{ api_key_env: LLM_PARITY_CANARY, header: x-goog-api-key }}\n    models: {{ chat: m }}\n", server.uri())).unwrap();
+    let (_dir, targets) = temp_file(
+        "targets.yaml",
+        &format!(
+            "targets:\n  g:\n    base_url: {}/v1beta/openai/\n    auth: {{ api_key_env: LLM_PARITY_CANARY, header: x-goog-api-key }}\n    models: {{ chat: m }}\n",
+            server.uri()
+        ),
+    );
     let out = run_cli(
         &[
             "run",
@@ -319,9 +320,7 @@ async fn example_targets_file_is_valid_when_uncommented() {
         .collect::<Vec<_>>()
         .join("\n");
     let uncommented = format!("{head}\n{uncommented}\n");
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("targets.yaml");
-    std::fs::write(&p, uncommented).unwrap();
+    let (_dir, p) = temp_file("targets.yaml", &uncommented);
     let vars = [
         "OPENAI_API_KEY",
         "GEMINI_API_KEY",

@@ -256,13 +256,10 @@ async fn report_html_renders_offline_in_a_real_browser() {
 #[tokio::test]
 async fn network_detector_catches_an_external_image() {
     let Some(browser) = chromium() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("leaky.html");
-    std::fs::write(
-        &page,
+    let (_dir, page) = temp_file(
+        "leaky.html",
         "<!DOCTYPE html><html><body><p>leaky</p><img src=\"http://example.invalid/x.png\"></body></html>",
-    )
-    .unwrap();
+    );
     let proxy = ProxyTrap::start();
     let dom = open_in_chromium(&browser, &page, &proxy, &["--dump-dom".to_string()]);
     assert!(dom.stdout.contains("leaky"), "page did not render");

@@ -191,13 +191,10 @@ async fn the_run_deadline_stops_the_run_like_an_interrupt_and_rpm_is_respected()
     // 3-second run deadline falls in between. (No stall here: the limiter alone holds them.)
     let stalled = Arc::new(Notify::new());
     let (addr, seen) = first_then_stall(stalled).await;
-    let dir = tempfile::tempdir().unwrap();
-    let targets = dir.path().join("targets.yaml");
-    std::fs::write(
-        &targets,
-        format!("targets:\n  limited:\n    base_url: http://{addr}/v1\n    rpm: 1\n"),
-    )
-    .unwrap();
+    let (_dir, targets) = temp_file(
+        "targets.yaml",
+        &format!("targets:\n  limited:\n    base_url: http://{addr}/v1\n    rpm: 1\n"),
+    );
     let (_sdir, suite) = temp_suite(SUITE);
     let out = run_cli(
         &[
@@ -232,13 +229,10 @@ async fn the_run_deadline_stops_the_run_like_an_interrupt_and_rpm_is_respected()
 
 #[tokio::test]
 async fn a_zero_rpm_is_a_configuration_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let targets = dir.path().join("targets.yaml");
-    std::fs::write(
-        &targets,
+    let (_dir, targets) = temp_file(
+        "targets.yaml",
         "targets:\n  t:\n    base_url: http://127.0.0.1:9/v1\n    rpm: 0\n",
-    )
-    .unwrap();
+    );
     let out = run_cli(&["validate", "--targets", targets.to_str().unwrap()], &[]).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(

@@ -221,12 +221,17 @@ pub fn error_envelope(message: &str, kind: &str, code: Option<&str>) -> Value {
     json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }
 
+/// Write `text` to a file `name` in a temporary directory and return (dir, path).
+pub fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    (dir, p)
+}
+
 /// Write a suite file into a temporary directory and return (dir, path).
 pub fn temp_suite(yaml: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("suite.yaml");
-    std::fs::write(&p, yaml).unwrap();
-    (dir, p)
+    temp_file("suite.yaml", yaml)
 }
 
 /// A wiremock server answering `POST /v1/chat/completions` with `body`.
