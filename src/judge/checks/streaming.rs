@@ -168,13 +168,10 @@ macro_rules! stream_or_fail {
 
 /// The events of the response, or the reason there are none to judge.
 fn stream<'a>(check: &str, resp: &'a Response) -> Result<Stream<'a>, CheckResult> {
-    let Some(items) = &resp.sse else {
+    if resp.sse.is_none() {
         return Err(not_a_stream(check, resp));
-    };
-    Ok(Stream::of(items.iter().filter_map(|i| match i {
-        SseItem::Event(e) => Some(e),
-        _ => None,
-    })))
+    }
+    Ok(Stream::of(resp.sse_events()))
 }
 
 impl<'a> Stream<'a> {
