@@ -484,11 +484,11 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
     use super::model::{BodyPolicy, Collector, RunMeta};
     use crate::testing;
     let secrets = crate::redact::SecretRegistry::default();
-    secrets.add("sk-canary-collector-0000");
+    secrets.add("canary-collector-0000");
     let redactor = crate::redact::Redactor::new(secrets);
     let (a, b) = (testing::target("a"), testing::target("b"));
     let (c1, c2) = (testing::case("c1"), testing::case("c2"));
-    let ok = json!({"object": "chat.completion", "note": "sk-canary-collector-0000"});
+    let ok = json!({"object": "chat.completion", "note": "canary-collector-0000"});
     let listy = json!([{"error": {"message": "no"}}]);
     // Plan: a/c1 ×2 (repeats), a/c2, b/c1, b/c2.
     let records = [
