@@ -18,3 +18,4 @@ pub mod runbook;
 pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod util;

@@ -11,9 +11,9 @@ use serde_json::Value;
 use super::model::area_of;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
-use crate::judge::shape::{diff_shapes, shape};
 use crate::load::{Case, Target};
 use crate::run::CaseRecord;
+use crate::util::json::{diff_shapes, shape};
 
 /// A case whose outcome differs between targets.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

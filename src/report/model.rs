@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
-use crate::execute::exchange::{Exchange, Timings, excerpt};
+use crate::execute::exchange::{Exchange, Timings};
 use crate::judge::{CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, case_outcome};
 use crate::load::Target;
 use crate::redact::Redactor;
 use crate::run::CaseRecord;
+use crate::util::text::excerpt;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
