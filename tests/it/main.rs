@@ -15,6 +15,7 @@ mod html;
 mod images;
 mod interrupt;
 mod media;
+mod quirks;
 mod reasoning;
 mod replay;
 mod runbook;

@@ -1,7 +1,7 @@
 //! The `gemini-compat` profile: an **emulation** of the documented deviations of Google's
 //! Gemini OpenAI-compatibility endpoint (`v1beta/openai`), so the harness's deviation
 //! reporting can be exercised offline. It is not Google's behaviour verified on the wire:
-//! each deviation reproduces one row of `QUIRKS.md` as reported there, and lives in exactly
+//! each deviation reproduces one row of llm-parity's `docs/quirks.md` as reported there, and lives in exactly
 //! one marked place in this file (search for the row id).
 
 use std::collections::HashMap;
@@ -94,7 +94,7 @@ pub(crate) fn validate_chat(
 }
 
 /// R3: with `include_thoughts`, a reasoning model's thoughts are returned in the content,
-/// wrapped in `<thought>` tags. The real display format is unverified (QUIRKS §14); this is
+/// wrapped in `<thought>` tags. The real display format is unverified (QUIRKS §13); this is
 /// one plausible rendering, so the harness has something to record.
 pub(crate) fn r3_thoughts(ext: &GoogleExtension, reasoning_tokens: u64) -> Option<&'static str> {
     (ext.include_thoughts && reasoning_tokens > 0)

@@ -60,7 +60,7 @@ pub enum Profile {
     /// OpenAI's documented behaviour (the baseline).
     OpenAi,
     /// An emulation of the documented deviations of Gemini's OpenAI-compatibility endpoint
-    /// (QUIRKS.md rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2). Not Google's code.
+    /// (rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2 of `docs/quirks.md`). Not Google's code.
     GeminiCompat,
 }
 
