@@ -7,6 +7,7 @@ mod canary;
 mod cli;
 mod compare;
 mod core_areas;
+mod deviations;
 mod embeddings;
 mod faults;
 mod gate;
