@@ -327,9 +327,9 @@ mod tests {
             Deviations::parse_list("E1,E2").unwrap().to_string(),
             "E1+E2"
         );
-        let e = Deviations::parse_id("S99").unwrap_err();
+        let e = Deviations::parse_id("X9").unwrap_err();
         assert!(
-            e.contains("unknown deviation `S99`") && e.contains("S4-no-id"),
+            e.contains("unknown deviation `X9`") && e.contains("S4-no-id"),
             "{e}"
         );
         assert!(Deviations::parse_list("S1+").is_err());
