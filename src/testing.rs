@@ -32,6 +32,7 @@ pub fn case(id: &str) -> Arc<Case> {
         fixtures_root: Path::new("fixtures"),
         allow_fixture_escape: false,
         schema_ids: &[],
+        check_names: &[],
     };
     let suite = load_suite(Path::new("s.yaml"), &text, &env).expect("suite loads");
     suite.cases[0].clone()

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::area_of;
 use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 use crate::load::{Case, Target};
 use crate::util::json::{diff_shapes, shape};
 

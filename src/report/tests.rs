@@ -393,7 +393,7 @@ fn terminal_output_has_no_escape_sequences() {
 /// The hand-built report compared with a baseline: one of each kind, hostile text in a reason,
 /// a note and a target name.
 fn report_with_baseline() -> RunReport {
-    use crate::gate::model::{BaselineSection, CellChange, FailOn, NewFailure};
+    use crate::report::model::{BaselineSection, CellChange, FailOn, NewFailure};
     let cell = |target: &str, feature: &str, baseline: Outcome, now: Outcome| CellChange {
         target: target.into(),
         feature: feature.into(),
@@ -445,9 +445,9 @@ fn report_with_baseline() -> RunReport {
 #[test]
 fn baseline_blocks_snapshot() {
     let b = report_with_baseline().baseline.unwrap();
-    insta::assert_snapshot!("baseline_terminal", crate::gate::render::terminal(&b));
-    insta::assert_snapshot!("baseline_markdown", crate::gate::render::markdown(&b));
-    insta::assert_snapshot!("baseline_html", crate::gate::render::html(&b));
+    insta::assert_snapshot!("baseline_terminal", super::baseline::terminal(&b));
+    insta::assert_snapshot!("baseline_markdown", super::baseline::markdown(&b));
+    insta::assert_snapshot!("baseline_html", super::baseline::html(&b));
 }
 
 #[test]

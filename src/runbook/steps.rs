@@ -13,9 +13,10 @@ use super::verdict::{Severity, classify, worst};
 use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 use crate::load::{Suite, Target};
 use crate::report::RunReport;
-use crate::report::model::{CaseResult, JsonText, area_of};
+use crate::report::model::{CaseResult, JsonText};
 
 /// Everything the steps read.
 pub struct Input<'a> {

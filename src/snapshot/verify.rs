@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::canonical::{self, Mode, Selector};
+use super::canonical;
 use super::store::{self, Header, SnapshotFile};
 use crate::execute::CaseRecord;
 use crate::judge::{CheckResult, CheckStatus, Outcome};
 use crate::load::Suite;
+use crate::load::suite::{ScrubSelector, SnapshotMode};
 use crate::redact::Redactor;
 
 /// What `--snapshots` asks for.
@@ -127,7 +128,7 @@ impl<'a> Verifier<'a> {
             .suites
             .iter()
             .find(|s| s.id == rec.case.suite)
-            .map(|s| s.redact.as_slice())
+            .map(|s| s.scrub.as_slice())
             .unwrap_or(&[]);
         let current = current_snapshot(rec, mode, selectors, self.redactor);
         let path = store::path_for(
@@ -158,8 +159,8 @@ impl<'a> Verifier<'a> {
 /// The snapshot this run produced for a record.
 fn current_snapshot(
     rec: &CaseRecord,
-    mode: Mode,
-    selectors: &[Selector],
+    mode: SnapshotMode,
+    selectors: &[ScrubSelector],
     redactor: &Redactor,
 ) -> SnapshotFile {
     let steps: Vec<(&str, &crate::execute::exchange::Exchange)> = rec
