@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
 use crate::execute::exchange::{Exchange, Timings};
+use crate::judge::FinishedCase;
 use crate::judge::{CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, case_outcome};
 use crate::load::Target;
 use crate::load::feature::{area_of, sort_by_area};
 use crate::redact::Redactor;
-use crate::run::CaseRecord;
 use crate::util::text::excerpt;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -381,7 +381,7 @@ impl<'r> Collector<'r> {
 
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
     /// with how it ended and the outcome derived from that.
-    pub fn add(&mut self, idx: usize, rec: &CaseRecord, ending: &Ending, outcome: &CaseOutcome) {
+    pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
         let digest = compare::CaseDigest::of(rec, outcome.outcome, self.compare, &mut self.shapes);
         let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
         // An ending with text (a reason from the endpoint) is redacted like the entry.
@@ -529,7 +529,7 @@ fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
     r.flaky = o.flaky;
 }
 
-fn case_result(r: &CaseRecord, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
+fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
     let mut checks = Vec::new();
     let mut passed = 0;
     for c in r.checks() {

@@ -492,11 +492,11 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
     let listy = json!([{"error": {"message": "no"}}]);
     // Plan: a/c1 ×2 (repeats), a/c2, b/c1, b/c2.
     let records = [
-        (0, testing::record(&a, &c1, Outcome::Pass, ok.clone())),
-        (1, testing::record(&a, &c1, Outcome::Fail, ok.clone())),
-        (2, testing::record(&a, &c2, Outcome::Pass, ok.clone())),
-        (3, testing::record(&b, &c1, Outcome::Pass, ok.clone())),
-        (4, testing::record(&b, &c2, Outcome::Fail, listy)),
+        (0, testing::finished(&a, &c1, Outcome::Pass, ok.clone())),
+        (1, testing::finished(&a, &c1, Outcome::Fail, ok.clone())),
+        (2, testing::finished(&a, &c2, Outcome::Pass, ok.clone())),
+        (3, testing::finished(&b, &c1, Outcome::Pass, ok.clone())),
+        (4, testing::finished(&b, &c2, Outcome::Fail, listy)),
     ];
     let mut c = Collector::new(&redactor, BodyPolicy::Failures, 2);
     for (idx, rec) in records.into_iter().rev() {

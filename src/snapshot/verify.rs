@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use super::canonical;
 use super::store::{self, Header, SnapshotFile};
+use crate::judge::FinishedCase;
 use crate::judge::{CheckResult, Outcome};
 use crate::load::Suite;
 use crate::load::suite::{ScrubSelector, SnapshotMode};
 use crate::redact::Redactor;
-use crate::run::CaseRecord;
 
 /// What `--snapshots` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,7 +118,7 @@ impl<'a> Verifier<'a> {
     }
 
     /// Check one finished case, adding the snapshot's checks to its record's case checks.
-    pub fn check(&mut self, rec: &mut CaseRecord) {
+    pub fn check(&mut self, rec: &mut FinishedCase) {
         let Some(mode) = rec.case.snapshot else {
             return;
         };
@@ -158,7 +158,7 @@ impl<'a> Verifier<'a> {
 
 /// The snapshot this run produced for a record.
 fn current_snapshot(
-    rec: &CaseRecord,
+    rec: &FinishedCase,
     mode: SnapshotMode,
     selectors: &[ScrubSelector],
     redactor: &Redactor,
