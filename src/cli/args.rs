@@ -385,7 +385,7 @@ pub enum FailOnFlag {
     Any,
 }
 
-impl From<FailOnFlag> for crate::gate::FailOn {
+impl From<FailOnFlag> for crate::report::model::FailOn {
     fn from(f: FailOnFlag) -> Self {
         match f {
             FailOnFlag::Regression => Self::Regression,

@@ -8,10 +8,9 @@ use super::config::{ExecConfig, GateConfig, OutputConfig};
 use super::error::CliError;
 use super::targets;
 use crate::exit;
-use crate::gate::{self, ShardInfo};
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta};
+use crate::report::{self, model::RunMeta, model::ShardInfo};
 use crate::run::progress::Progress;
 use crate::run::{Cause, Session};
 
@@ -118,7 +117,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
         let mut report = cases.finish(&meta);
-        report.suites = redactor.value(gate::catalogue(&project.suites));
+        report.suites = redactor.value(report::build::loaded_suites(&project.suites));
         report.shard = args.shard.map(|s| ShardInfo {
             index: s.index,
             count: s.count,
