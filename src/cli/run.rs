@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::args::{ReportFormat, RunArgs};
+use super::out::out;
 use super::targets;
 use crate::execute::http::ClientOptions;
 use crate::execute::retry::RetryPolicy;
@@ -224,7 +225,7 @@ pub fn run(args: RunArgs) -> u8 {
         let report =
             super::gate::finish(report, &project.suites, &args, baseline.as_ref(), &redactor);
         let written = write_reports(&report, &args.report_dir, &args.format);
-        print!(
+        out!(
             "{}",
             redactor.text(&report::terminal::render(&report, args.wide))
         );

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::args::{ProjectArgs, TargetArgs};
+use super::out::out;
 use super::targets::{self, BuiltinNeeded};
 use crate::execute::RunOptions;
 use crate::execute::http::ClientOptions;
@@ -277,7 +278,7 @@ pub fn run(args: RunbookArgs) -> u8 {
             suites: &project.suites,
         };
         let rb = runbook::build(&input, &redactor);
-        print!("{}", redactor.text(&runbook::terminal::render(&rb)));
+        out!("{}", redactor.text(&runbook::terminal::render(&rb)));
         match write(&rb, &args.report_dir, &redactor) {
             Ok(paths) => eprintln!("runbook: {}", paths.join(", ")),
             Err(e) => {
