@@ -129,7 +129,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
     }
     if let ListWhat::Deviations = what {
         for d in llm_parity_reference::DEVIATIONS {
-            println!("{:<22} {}", d.id, d.summary);
+            outln!("{:<22} {}", d.id, d.summary);
         }
         return exit::OK;
     }
@@ -141,7 +141,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
         for (name, profile) in targets::BUILTIN {
             outln!("{name:<28} built-in reference endpoint (profile {profile})");
         }
-        println!(
+        outln!(
             "{:<28} built-in reference endpoint with chosen deviations (list deviations)",
             format!("{}ID[+ID…]", targets::DEVIATION_TARGET)
         );
