@@ -1,6 +1,7 @@
 //! llm-parity: a conformance and smoke-test harness for OpenAI-compatible LLM HTTP APIs.
 //!
-//! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`.
+//! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`, with
+//! `run` driving each case through `execute` and `judge` and telling one session about it.
 
 // Standard output goes through `cli::out`, where a closed pipe ends the output quietly;
 // `println!` would panic on it (exit 101).
@@ -16,6 +17,7 @@ pub mod plan;
 pub mod record;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod runbook;
 pub mod snapshot;
 #[cfg(test)]
