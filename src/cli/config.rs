@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::args::{ExecArgs, GateArgs, OutputArgs, ReportFormat};
 use super::error::CliError;
+use super::out::out;
 use crate::execute::ScheduleOptions;
 use crate::execute::http::ClientOptions;
 use crate::execute::retry::RetryPolicy;
@@ -177,7 +178,7 @@ impl OutputConfig {
         redactor: &Redactor,
     ) -> Result<Vec<String>, CliError> {
         let written = write_reports(report, &self.report_dir, &self.formats);
-        print!(
+        out!(
             "{}",
             redactor.text(&report::terminal::render(report, self.wide))
         );

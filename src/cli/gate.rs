@@ -6,6 +6,7 @@ use std::path::Path;
 use super::args::{BaselineAction, BaselineArgs, MergeArgs};
 use super::config::{GateConfig, OutputConfig};
 use super::error::CliError;
+use super::out::outln;
 use crate::exit;
 use crate::gate;
 use crate::redact::{Redactor, SecretRegistry};
@@ -67,7 +68,7 @@ fn save(from: &Path, output: &Path) -> Result<u8, CliError> {
         .iter()
         .filter(|e| e.outcome != crate::judge::Outcome::Pass)
         .count();
-    println!(
+    outln!(
         "baseline: {} entr{} ({} not passing) from {} written to {}",
         file.entries.len(),
         if file.entries.len() == 1 { "y" } else { "ies" },
@@ -104,12 +105,12 @@ fn prune(
     let report = gate::baseline::read_report(report).map_err(CliError::Usage)?;
     let pruned = gate::prune::prune(&mut file, &report);
     for e in &pruned.entries {
-        println!("removed entry {e} (its cases no longer exist)");
+        outln!("removed entry {e} (its cases no longer exist)");
     }
     for c in &pruned.cases {
-        println!("removed case {c} (no longer exists)");
+        outln!("removed case {c} (no longer exists)");
     }
-    println!(
+    outln!(
         "pruned {} entr{} and {} case reference(s); suites judged: {}",
         pruned.entries.len(),
         if pruned.entries.len() == 1 {

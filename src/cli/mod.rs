@@ -1,9 +1,11 @@
 //! The command line: parse flags, dispatch, map every outcome to the documented exit code.
 
 pub mod args;
+mod completions;
 pub mod config;
 pub mod error;
 pub mod gate;
+mod out;
 mod run;
 pub mod runbook;
 mod snapshots;
@@ -17,6 +19,7 @@ use crate::exit;
 use crate::load::{self, Diagnostics, LoadOptions, Project};
 use args::{Cli, Command, ListWhat, ProjectArgs};
 use error::CliError;
+use out::outln;
 
 pub use args::parse_size;
 
@@ -42,6 +45,8 @@ pub fn main() -> ExitCode {
         Command::Runbook(a) => runbook::run(*a),
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
+        Command::Completions(a) => completions::completions(&a),
+        Command::Man(a) => completions::man(&a),
     };
     // The one place a command's failure becomes its exit code.
     ExitCode::from(result.unwrap_or_else(|e| {
@@ -103,7 +108,7 @@ fn validate(p: &ProjectArgs) -> Result<u8, CliError> {
     }
     let project = project.expect("loaded");
     let cases: usize = project.suites.iter().map(|s| s.cases.len()).sum();
-    println!(
+    outln!(
         "ok: {} suite(s), {} case(s), {} schema(s), {} target(s) in the targets file",
         project.suites.len(),
         cases,
@@ -116,28 +121,28 @@ fn validate(p: &ProjectArgs) -> Result<u8, CliError> {
 fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
     if let ListWhat::Checks = what {
         for c in crate::judge::checks::all() {
-            println!("{:<32} {}", c.name, c.description);
+            outln!("{:<32} {}", c.name, c.description);
         }
         return Ok(exit::OK);
     }
     if let ListWhat::Deviations = what {
         for d in llm_parity_reference::DEVIATIONS {
-            println!("{:<22} {}", d.id, d.summary);
+            outln!("{:<22} {}", d.id, d.summary);
         }
         return Ok(exit::OK);
     }
     if let ListWhat::Targets = what {
         let file = targets::load_file_targets(p)?;
         for (name, profile) in targets::BUILTIN {
-            println!("{name:<28} built-in reference endpoint (profile {profile})");
+            outln!("{name:<28} built-in reference endpoint (profile {profile})");
         }
-        println!(
+        outln!(
             "{:<28} built-in reference endpoint with chosen deviations (list deviations)",
             format!("{}ID[+ID…]", targets::DEVIATION_TARGET)
         );
         for t in file {
             let roles: Vec<String> = t.models.iter().map(|(r, m)| format!("{r}={m}")).collect();
-            println!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
+            outln!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
         }
         return Ok(exit::OK);
     }
@@ -145,7 +150,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
     match what {
         ListWhat::Suites => {
             for s in &project.suites {
-                println!(
+                outln!(
                     "{:<20} {:>3} case(s)  {}",
                     s.id,
                     s.cases.len(),
@@ -161,7 +166,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
                     } else {
                         format!(" [{}]", c.tags.join(", "))
                     };
-                    println!("{:<40} {}{tags}", c.full_id(), c.feature);
+                    outln!("{:<40} {}{tags}", c.full_id(), c.feature);
                 }
             }
         }
@@ -170,7 +175,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
             for c in project.suites.iter().flat_map(|s| s.cases.iter()) {
                 if !seen.contains(&c.feature.as_str()) {
                     seen.push(&c.feature);
-                    println!("{}", c.feature);
+                    outln!("{}", c.feature);
                 }
             }
         }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::args::{ProjectArgs, RunbookArgs, TargetArgs};
 use super::config::ExecConfig;
 use super::error::CliError;
+use super::out::out;
 use super::targets::{self, BuiltinNeeded};
 use crate::exit;
 use crate::load::Target;
@@ -198,7 +199,7 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
             suites: &project.suites,
         };
         let rb = runbook::build(&input, &redactor);
-        print!("{}", redactor.text(&runbook::terminal::render(&rb)));
+        out!("{}", redactor.text(&runbook::terminal::render(&rb)));
         let paths = write(&rb, &args.report_dir, &redactor)?;
         eprintln!("runbook: {}", paths.join(", "));
         Ok(match cancelled {
