@@ -152,7 +152,7 @@ pub struct RunArgs {
     /// Which exchanges keep their headers and bodies in the reports: all, failures (cases
     /// that did not pass), none. Method, URL, status, timings and attempts are always kept.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
-    pub report_bodies: crate::report::model::BodyPolicy,
+    pub report_bodies: ReportBodiesFlag,
     /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
     pub record: Option<PathBuf>,
@@ -277,5 +277,27 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+}
+
+/// `--report-bodies` (the engine's `report::model::BodyPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportBodiesFlag {
+    /// Headers and bodies of every exchange.
+    All,
+    /// Headers and bodies only for cases that did not pass; passing ones keep method, URL,
+    /// status, timings and attempts.
+    Failures,
+    /// No headers or bodies at all.
+    None,
+}
+
+impl From<ReportBodiesFlag> for crate::report::model::BodyPolicy {
+    fn from(f: ReportBodiesFlag) -> Self {
+        match f {
+            ReportBodiesFlag::All => Self::All,
+            ReportBodiesFlag::Failures => Self::Failures,
+            ReportBodiesFlag::None => Self::None,
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::execute::retry::RetryPolicy;
 use crate::exit;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta};
+use crate::report::{self, RunMeta};
 use crate::run::progress::Progress;
 use crate::run::{Cause, Session, Stopper};
 use crate::util::fs::{MIB, atomic_write, atomic_write_with, read_bounded};
@@ -169,7 +169,7 @@ pub fn run(args: RunArgs) -> u8 {
             crate::snapshot::Verifier::new(&project.suites, &snapshot_options, &redactor);
         let mut session = Session::new(
             Progress::new(!args.no_progress && std::io::stderr().is_terminal()),
-            report::model::Collector::new(&redactor, args.report_bodies, run_targets.len()),
+            report::Collector::new(&redactor, args.report_bodies.into(), run_targets.len()),
         );
         session.recorder = args
             .record

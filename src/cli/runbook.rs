@@ -16,7 +16,7 @@ use crate::exit;
 use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta};
+use crate::report::{self, RunMeta};
 use crate::run::progress::Progress;
 use crate::run::{Session, Stopper};
 use crate::runbook::{self, Uses, steps::Input};
@@ -238,7 +238,7 @@ pub fn run(args: RunbookArgs) -> u8 {
         // Each case feeds the report and the usage totals as it finishes, then is dropped.
         let mut session = Session::new(
             Progress::new(false),
-            report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
+            report::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
         );
         session.usage = Some(Default::default());
         let result = crate::run::runner::run(

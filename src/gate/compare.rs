@@ -141,7 +141,8 @@ mod tests {
 
     use super::*;
     use crate::gate::baseline::{self, Entry};
-    use crate::report::model::{Tool, feature_rows};
+    use crate::report::feature_rows;
+    use crate::report::model::Tool;
 
     fn result(target: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
         let (suite, id) = case.split_once('/').unwrap();

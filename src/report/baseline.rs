@@ -249,3 +249,17 @@ pub fn html(b: &BaselineSection) -> String {
     let _ = writeln!(h, "</section>");
     h
 }
+
+impl BaselineSection {
+    /// One line for the terminal and logs: what changed, counted.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} regression(s), {} expired, {} new failure(s), {} improvement(s), {} known deviation(s)",
+            self.regressions.len(),
+            self.expired.len(),
+            self.new_failures.len(),
+            self.improvements.len(),
+            self.known.len()
+        )
+    }
+}

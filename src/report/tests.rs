@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::compare::{Difference, HopLatency, LatencyRow, ShapeDiff};
 use super::model::{
-    CaseResult, ExchangeSummary, FeatureRow, HeaderList, RunReport, TargetInfo, Tool,
+    CaseResult, Difference, ExchangeSummary, FeatureRow, HeaderList, HopLatency, LatencyRow,
+    RunReport, ShapeDiff, TargetInfo, Tool,
 };
 use super::{html, junit, markdown, terminal};
 use crate::execute::exchange::Timings;
@@ -178,7 +178,7 @@ fn report() -> RunReport {
     r.timings = None;
     results.push(r);
 
-    let features = super::model::feature_rows(&results);
+    let features = super::feature_rows(&results);
     // The builder derives rows from results; pin them here so the model is fully by hand.
     assert_eq!(
         features
@@ -481,7 +481,8 @@ fn baseline_comes_first_in_every_format() {
 /// the body policy applied per case, repeats merged and the difference view intact.
 #[test]
 fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
-    use super::model::{BodyPolicy, Collector, RunMeta};
+    use super::model::BodyPolicy;
+    use super::{Collector, RunMeta};
     use crate::testing;
     let secrets = crate::redact::SecretRegistry::default();
     secrets.add("canary-collector-0000");

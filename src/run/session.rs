@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::events::{Cause, Consumer, Event};
 use super::progress::Progress;
 use crate::record::Recorder;
-use crate::report::model::Collector;
+use crate::report::Collector;
 use crate::runbook::model::UsageTotals;
 
 pub struct Session<'r> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::judge::Outcome;
-use crate::report::compare::Difference;
+use crate::report::model::Difference;
 use crate::report::model::Tool;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -330,7 +330,7 @@ pub struct Rollback {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::compare::ShapeDiff;
+    use crate::report::model::ShapeDiff;
     use serde_json::json;
 
     /// `schemas/runbook.schema.json`'s violations of the model as serialized.
