@@ -141,7 +141,7 @@ pub fn finish(
 }
 
 /// The gate's decision; when a baseline failed it, one line naming what did.
-pub fn verdict(report: &RunReport, allow_flaky: bool, redactor: &Redactor) -> bool {
+pub fn decide(report: &RunReport, allow_flaky: bool, redactor: &Redactor) -> bool {
     if let Some(line) = report.baseline.as_ref().and_then(gate::failure_line) {
         eprintln!("{}", redactor.text(&line));
     }
@@ -370,7 +370,7 @@ pub fn merge(a: &MergeArgs) -> u8 {
             return exit::CONFIG;
         }
     }
-    if verdict(&report, a.allow_flaky, &redactor) {
+    if decide(&report, a.allow_flaky, &redactor) {
         exit::OK
     } else {
         exit::FAILED

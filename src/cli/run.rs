@@ -249,7 +249,7 @@ pub fn run(args: RunArgs) -> u8 {
                 report.results.len()
             );
             exit::INTERRUPTED
-        } else if super::gate::verdict(&report, args.allow_flaky, &redactor) {
+        } else if super::gate::decide(&report, args.allow_flaky, &redactor) {
             if snapshot_options.ci && !snapshots.pending.is_empty() {
                 exit::SNAPSHOTS_PENDING
             } else {

@@ -19,7 +19,7 @@ use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, RunMeta};
 use crate::run::progress::Progress;
 use crate::run::{Session, Stopper};
-use crate::runbook::{self, Uses, steps::Input};
+use crate::runbook::{self, Uses, sections::Input};
 use crate::util::fs::atomic_write;
 
 #[derive(Debug, Args)]
@@ -290,7 +290,7 @@ pub fn run(args: RunbookArgs) -> u8 {
         if cancelled.is_some() {
             exit::INTERRUPTED
         } else {
-            rb.verdict.decision.exit_code()
+            rb.decision.decision.exit_code()
         }
     })
 }

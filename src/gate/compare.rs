@@ -130,7 +130,7 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
     s.passed = match opts.fail_on {
         FailOn::Regression => !regressed,
         FailOn::New => !regressed && s.new_failures.is_empty(),
-        FailOn::Any => !regressed && report.gate_passes(opts.allow_flaky),
+        FailOn::Any => !regressed && report.no_failures(opts.allow_flaky),
     };
     s
 }

@@ -120,7 +120,7 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
         })
         .zip(out.results.iter().cloned())
         .collect();
-    keyed.sort_by_key(|a| a.0); // stable: reports without a catalogue keep their order
+    keyed.sort_by_key(|a| a.0); // stable: reports without their loaded suites keep their order
     out.results = keyed.into_iter().map(|(_, r)| r).collect();
     let mut diffs: Vec<(CasePos, Difference)> = out
         .differences

@@ -26,7 +26,7 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             *cell = r.outcome;
         }
     }
-    // Grouped by area in the catalogue's order, first-seen order inside an area.
+    // Grouped by area in the order of `load::feature::AREAS`, first-seen order inside an area.
     sort_by_area(&mut rows, |r| area_of(&r.feature));
     rows
 }

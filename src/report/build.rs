@@ -46,8 +46,8 @@ pub struct RunMeta<'a> {
 pub struct Collector<'r> {
     redactor: &'r Redactor,
     bodies: BodyPolicy,
-    /// More than one target: keep what the difference view compares.
-    compare: bool,
+    /// More than one target: keep the shapes the differences across targets need.
+    across_targets: bool,
     /// (plan index, entry, how the run ended: repeats are merged from these)
     results: Vec<(usize, CaseResult, Ending)>,
     /// (plan index, what comparing targets needs)
@@ -62,7 +62,7 @@ impl<'r> Collector<'r> {
         Collector {
             redactor,
             bodies,
-            compare: targets > 1,
+            across_targets: targets > 1,
             results: Vec::new(),
             digests: Vec::new(),
             shapes: Default::default(),
@@ -72,7 +72,7 @@ impl<'r> Collector<'r> {
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
     /// with how it ended and the outcome derived from that.
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
-        let digest = CaseDigest::of(rec, outcome.outcome, self.compare, &mut self.shapes);
+        let digest = CaseDigest::of(rec, outcome.outcome, self.across_targets, &mut self.shapes);
         let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
         // An ending with text (a reason from the endpoint) is redacted like the entry.
         let ending = match ending {

@@ -264,17 +264,13 @@ impl RunReport {
     pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
         self.results.iter().filter(|r| r.outcome.is_failure())
     }
-    /// Whether the run passes the gate: no fail or error outcome (flaky ones excused when
-    /// `allow_flaky`).
-    pub fn gate_passes(&self, allow_flaky: bool) -> bool {
+    /// Whether no case failed or errored (flaky ones excused when `allow_flaky`): the fact the
+    /// gate decides on without a baseline (`gate::passes` is the decision).
+    pub fn no_failures(&self, allow_flaky: bool) -> bool {
         self.failures().all(|r| allow_flaky && r.flaky)
     }
     pub fn count(&self, o: Outcome) -> usize {
         self.results.iter().filter(|r| r.outcome == o).count()
-    }
-    /// Whether the run passes the gate with no exemptions.
-    pub fn passed(&self) -> bool {
-        self.gate_passes(false)
     }
 }
 

@@ -32,7 +32,7 @@ pub struct CaseDigest {
 
 impl CaseDigest {
     /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
-    /// one copy of it. Without `with_shape` (a run of one target: nothing to compare) no shape
+    /// one copy of it. Without `with_shape` (a run of one target: nothing differs across targets) no shape
     /// is taken.
     pub fn of(
         r: &FinishedCase,

@@ -47,7 +47,7 @@ impl Consumer for Session<'_> {
                     r.add(*index, finished);
                 }
                 if let Some(u) = self.usage.as_mut() {
-                    crate::runbook::steps::tally_usage(u, finished);
+                    crate::runbook::sections::tally_usage(u, finished);
                 }
                 self.report.add(*index, finished, ending, outcome);
             }
