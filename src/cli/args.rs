@@ -35,6 +35,10 @@ pub enum Command {
     Baseline(super::gate::BaselineArgs),
     /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
     Merge(Box<super::gate::MergeArgs>),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(super::completions::CompletionsArgs),
+    /// Print the manual page (roff), or write every command's page into a directory.
+    Man(super::completions::ManArgs),
 }
 
 /// Where the project's inputs are.
