@@ -147,22 +147,9 @@ mod tests {
     fn result(target: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
         let (suite, id) = case.split_once('/').unwrap();
         CaseResult {
-            target: target.into(),
-            suite: suite.into(),
-            case: id.into(),
-            feature: feature.into(),
-            outcome,
             reason: (outcome != Outcome::Pass).then(|| format!("{case} is {outcome}")),
             duration_ms: 1,
-            http_status: None,
-            warnings: vec![],
-            notes: None,
-            timings: None,
-            checks: vec![],
-            checks_passed: 0,
-            exchanges: vec![],
-            repeats: vec![],
-            flaky: false,
+            ..crate::testing::entry(target, suite, id, feature, outcome)
         }
     }
 

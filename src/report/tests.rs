@@ -35,22 +35,11 @@ fn timings(headers: f64, ttft: Option<f64>, total: f64, chunks: usize) -> Timing
 
 fn result(target: &str, suite: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
     CaseResult {
-        target: target.into(),
-        suite: suite.into(),
-        case: case.into(),
-        feature: feature.into(),
-        outcome,
-        reason: None,
         duration_ms: 12,
         http_status: Some(200),
-        warnings: vec![],
-        notes: None,
         timings: Some(timings(5.0, None, 12.0, 0)),
-        checks: vec![],
         checks_passed: 3,
-        exchanges: vec![],
-        repeats: vec![],
-        flaky: false,
+        ..crate::testing::entry(target, suite, case, feature, outcome)
     }
 }
 

@@ -233,22 +233,8 @@ mod tests {
 
     fn result(outcome: Outcome) -> CaseResult {
         CaseResult {
-            target: "t".into(),
-            suite: "s".into(),
-            case: "c".into(),
-            feature: "s.c".into(),
-            outcome,
             reason: Some("why".into()),
-            duration_ms: 0,
-            http_status: None,
-            warnings: vec![],
-            notes: None,
-            timings: None,
-            checks: vec![],
-            checks_passed: 0,
-            exchanges: vec![],
-            repeats: vec![],
-            flaky: false,
+            ..crate::testing::entry("t", "s", "c", "s.c", outcome)
         }
     }
 
