@@ -7,6 +7,7 @@ pub mod rate;
 pub mod retry;
 pub mod run;
 pub mod sse;
+pub mod stream;
 
 pub use exchange::{Exchange, Response, Timings, TransportError, TransportErrorKind};
 pub use run::{CaseRecord, Event, RunOptions, RunResult, StepRecord};
