@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::compare::{self, Difference, HopLatency, LatencyRow};
 use crate::execute::CaseRecord;
 use crate::execute::exchange::{Exchange, Timings, excerpt};
+use crate::execute::stream::StreamCut;
 use crate::judge::{CheckResult, CheckStatus, Outcome};
 use crate::load::Target;
 use crate::redact::Redactor;
@@ -128,6 +129,9 @@ pub struct ExchangeSummary {
     pub response_body: Option<JsonText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_error: Option<String>,
+    /// What a stream sent beyond what one exchange keeps: counted, not kept or judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_cut: Option<StreamCut>,
     /// Every attempt, when the exchange was retried (`--retries`); the last one is the exchange.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<AttemptSummary>,
@@ -497,7 +501,7 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
                 } else if let Some(j) = &r.json {
                     Some(JsonText::capped(j))
                 } else {
-                    Some(text(&String::from_utf8_lossy(&r.body)))
+                    Some(JsonText::new(&Value::String(r.body_excerpt(BODY_LIMIT))))
                 }
             }),
         )
@@ -514,6 +518,7 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
         response_headers,
         response_body,
         transport_error: ex.error.as_ref().map(|e| e.message.clone()),
+        stream_cut: resp.and_then(|r| r.stream.as_ref()?.cut().cloned()),
         attempts: ex
             .attempt_log
             .iter()
