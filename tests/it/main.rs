@@ -9,6 +9,7 @@ mod compare;
 mod core_areas;
 mod embeddings;
 mod faults;
+mod floods;
 mod gate;
 mod hostile_input;
 mod html;
