@@ -1,10 +1,13 @@
 //! What one HTTP exchange produced: the request as sent, the response (or why there is none),
 //! SSE events with their arrival times, and the timings. Plain data; the judge reads it.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::stream::ChatStream;
+use crate::util::text::excerpt;
 
 #[derive(Debug, Clone)]
 pub struct SentRequest {
@@ -29,7 +32,22 @@ pub struct Exchange {
     pub attempts: u32,
     /// Each attempt's status or error and the wait after it, when the exchange was retried
     /// (`--retries`); empty for a single attempt.
-    pub attempt_log: Vec<super::retry::Attempt>,
+    pub attempt_log: Vec<Attempt>,
+}
+
+/// One attempt of an exchange, as the report lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub status: Option<u16>,
+    /// The transport error's message, when there was one.
+    pub error: Option<String>,
+    pub duration_ms: f64,
+    /// Why it was retried (`HTTP 429`, `connection failed`); `None` for the last attempt.
+    pub retried_because: Option<String>,
+    /// How long the client waited before the next attempt.
+    pub delay: Option<Duration>,
+    /// Where the delay came from: `Retry-After` (capped) or the backoff.
+    pub delay_from_retry_after: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -129,16 +147,6 @@ impl Arrivals {
     }
 }
 
-/// Shorten text to `max` characters on a char boundary, marking the cut.
-pub fn excerpt(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max).collect();
-    format!("{cut}…")
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportErrorKind {
@@ -164,6 +172,8 @@ pub enum TransportErrorKind {
     Request,
     /// The run was interrupted.
     Cancelled,
+    /// `--replay`: the replay server has no usable recording of the request.
+    Replay,
 }
 
 #[derive(Debug, Clone)]

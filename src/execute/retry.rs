@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use backon::BackoffBuilder as _;
 
-use super::exchange::{Exchange, TransportErrorKind};
+use super::exchange::{Attempt, Exchange, TransportErrorKind};
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -34,21 +34,6 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
         }
     }
-}
-
-/// One attempt of an exchange, as the report lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
-    pub status: Option<u16>,
-    /// The transport error's message, when there was one.
-    pub error: Option<String>,
-    pub duration_ms: f64,
-    /// Why it was retried (`HTTP 429`, `connection failed`); `None` for the last attempt.
-    pub retried_because: Option<String>,
-    /// How long the client waited before the next attempt.
-    pub delay: Option<Duration>,
-    /// Where the delay came from: `Retry-After` (capped) or the backoff.
-    pub delay_from_retry_after: bool,
 }
 
 /// Why an exchange may be retried, or `None` when it may not (any response that is not 429 or
@@ -85,8 +70,15 @@ pub fn retry_after(ex: &Exchange, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Send with the policy: `send` makes one attempt; `sleep` waits (injected for tests).
-pub async fn with_retries<S, SF, W, WF>(policy: &RetryPolicy, mut send: S, mut sleep: W) -> Exchange
+/// Send with the policy: `send` makes one attempt; `sleep` waits (injected for tests);
+/// `on_retry` hears of each attempt that is retried (its 1-based number and the attempt),
+/// before the wait.
+pub async fn with_retries<S, SF, W, WF>(
+    policy: &RetryPolicy,
+    mut send: S,
+    mut sleep: W,
+    on_retry: &mut (dyn FnMut(usize, &Attempt) + Send),
+) -> Exchange
 where
     S: FnMut() -> SF,
     SF: Future<Output = Exchange>,
@@ -135,6 +127,7 @@ where
         };
         if free {
             attempt.retried_because = Some(why);
+            on_retry(log.len() + 1, &attempt);
             log.push(attempt);
             continue;
         }
@@ -147,6 +140,7 @@ where
         attempt.retried_because = Some(why);
         attempt.delay = Some(delay);
         attempt.delay_from_retry_after = from_header;
+        on_retry(log.len() + 1, &attempt);
         log.push(attempt);
         sleep(delay).await;
     }
@@ -236,6 +230,7 @@ mod tests {
         let script = RefCell::new(script.into_iter());
         let sent = RefCell::new(0);
         let waits = RefCell::new(vec![]);
+        let mut retried = vec![];
         let ex = futures_util::FutureExt::now_or_never(with_retries(
             policy,
             || {
@@ -247,8 +242,17 @@ mod tests {
                 waits.borrow_mut().push(d);
                 async {}
             },
+            &mut |_, a| retried.push(a.retried_because.clone()),
         ))
         .expect("no real waiting");
+        // Every retried attempt was told, as the log has it.
+        let logged: Vec<_> = ex
+            .attempt_log
+            .iter()
+            .filter(|a| a.retried_because.is_some())
+            .map(|a| a.retried_because.clone())
+            .collect();
+        assert_eq!(retried, logged);
         (ex, sent.into_inner(), waits.into_inner())
     }
 

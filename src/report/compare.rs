@@ -8,11 +8,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::area_of;
-use crate::execute::CaseRecord;
+use crate::judge::FinishedCase;
 use crate::judge::Outcome;
-use crate::judge::shape::{diff_shapes, shape};
+use crate::load::feature::area_of;
 use crate::load::{Case, Target};
+use crate::util::json::{diff_shapes, shape};
 
 /// A case whose outcome differs between targets.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -85,7 +85,12 @@ impl CaseDigest {
     /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
     /// one copy of it. Without `with_shape` (a run of one target: nothing to compare) no shape
     /// is taken.
-    pub fn of(r: &CaseRecord, with_shape: bool, shapes: &mut HashSet<Arc<str>>) -> Self {
+    pub fn of(
+        r: &FinishedCase,
+        outcome: Outcome,
+        with_shape: bool,
+        shapes: &mut HashSet<Arc<str>>,
+    ) -> Self {
         let mut intern = |text: String| match shapes.get(text.as_str()) {
             Some(s) => s.clone(),
             None => {
@@ -97,7 +102,7 @@ impl CaseDigest {
         CaseDigest {
             target: r.target.clone(),
             case: r.case.clone(),
-            outcome: r.outcome,
+            outcome,
             shape: with_shape
                 .then(|| shape_subject(r))
                 .flatten()
@@ -188,7 +193,7 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
 
 /// The JSON whose shape stands for a case's response: the body of its last exchange, or the
 /// first data chunk of a stream.
-fn shape_subject(r: &CaseRecord) -> Option<(&'static str, Cow<'_, Value>)> {
+fn shape_subject(r: &FinishedCase) -> Option<(&'static str, Cow<'_, Value>)> {
     let resp = r.steps.last()?.exchange.response.as_ref()?;
     if let Some(j) = &resp.json {
         return Some(("response body", Cow::Borrowed(j)));

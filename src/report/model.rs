@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
-use crate::execute::CaseRecord;
-use crate::execute::exchange::{Exchange, Timings, excerpt};
+use crate::execute::exchange::{Exchange, Timings};
 use crate::execute::stream::StreamCut;
-use crate::judge::{CheckResult, CheckStatus, Outcome};
+use crate::judge::FinishedCase;
+use crate::judge::{CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, case_outcome};
 use crate::load::Target;
+use crate::load::feature::{area_of, sort_by_area};
 use crate::redact::Redactor;
+use crate::util::text::excerpt;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -48,13 +50,13 @@ pub struct RunReport {
     pub hops: Vec<HopLatency>,
     /// The suites the run loaded, every case listed (for `baseline prune` and `merge`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub suites: Vec<crate::gate::SuiteInfo>,
+    pub suites: Vec<SuiteInfo>,
     /// `--shard I/N`: which part of the run this report holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::gate::ShardInfo>,
+    pub shard: Option<ShardInfo>,
     /// `--baseline`: the run compared with the baseline (rendered first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::gate::BaselineSection>,
+    pub baseline: Option<BaselineSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -167,6 +169,122 @@ pub struct FeatureRow {
     pub outcomes: BTreeMap<String, Outcome>,
 }
 
+/// A suite the run loaded, with every case id in declaration order (whether or not a filter or
+/// a shard selected it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteInfo {
+    pub id: String,
+    pub cases: Vec<String>,
+}
+
+/// `--shard I/N`: this run holds shard `index` of `count`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ShardInfo {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// `--fail-on`: what fails a run that has a baseline.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOn {
+    /// A feature × target that passed in the baseline and now does not (and expired entries).
+    #[default]
+    Regression,
+    /// A regression, or a case not in the baseline that fails.
+    New,
+    /// Any failing case, as without a baseline (the comparison is still reported).
+    Any,
+}
+
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Regression => "regression",
+            FailOn::New => "new",
+            FailOn::Any => "any",
+        }
+    }
+}
+
+/// The run compared with a baseline: rendered first by every report format.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSection {
+    /// The baseline file (or report) compared against.
+    pub source: String,
+    pub fail_on: FailOn,
+    /// The gate's decision under `fail_on`.
+    pub passed: bool,
+    /// Passed in the baseline, does not pass now: these fail the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regressions: Vec<CellChange>,
+    /// Accepted deviations whose `expires` date has passed and that still do not pass: these
+    /// fail the run again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired: Vec<CellChange>,
+    /// Failing cases the baseline does not know (a new case, feature or target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_failures: Vec<NewFailure>,
+    /// Did not pass in the baseline, passes now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub improvements: Vec<CellChange>,
+    /// Did not pass in the baseline and still does not: known deviations, listed, not failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known: Vec<CellChange>,
+}
+
+/// One feature × target cell of the matrix, then and now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CellChange {
+    pub target: String,
+    pub feature: String,
+    pub baseline: Outcome,
+    pub now: Outcome,
+    /// The cell's cases that do not pass now (`suite/case`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<String>,
+    /// The reason of the first case that does not pass now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The baseline entry's note (e.g. "known Gemini deviation, tracked upstream").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The baseline entry's expiry date (`YYYY-MM-DD`, accepted through that day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// A failing case the baseline does not know.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewFailure {
+    pub target: String,
+    pub suite: String,
+    pub case: String,
+    pub feature: String,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl BaselineSection {
+    /// One line for the terminal and logs: what changed, counted.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} regression(s), {} expired, {} new failure(s), {} improvement(s), {} known deviation(s)",
+            self.regressions.len(),
+            self.expired.len(),
+            self.new_failures.len(),
+            self.improvements.len(),
+            self.known.len()
+        )
+    }
+}
+
 impl RunReport {
     pub fn target_names(&self) -> Vec<&str> {
         self.targets.iter().map(|t| t.name.as_str()).collect()
@@ -244,8 +362,8 @@ pub struct Collector<'r> {
     bodies: BodyPolicy,
     /// More than one target: keep what the difference view compares.
     compare: bool,
-    /// (plan index, entry)
-    results: Vec<(usize, CaseResult)>,
+    /// (plan index, entry, how the run ended: repeats are merged from these)
+    results: Vec<(usize, CaseResult, Ending)>,
     /// (plan index, what comparing targets needs)
     digests: Vec<(usize, compare::CaseDigest)>,
     /// Response shapes seen so far (see [`compare::CaseDigest::of`]).
@@ -265,12 +383,21 @@ impl<'r> Collector<'r> {
         }
     }
 
-    /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order).
-    pub fn add(&mut self, idx: usize, rec: CaseRecord) {
-        let digest = compare::CaseDigest::of(&rec, self.compare, &mut self.shapes);
-        let entry = case_result(&rec, self.bodies.keeps(rec.outcome));
-        drop(rec);
-        self.results.push((idx, self.redactor.value(entry)));
+    /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
+    /// with how it ended and the outcome derived from that.
+    pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
+        let digest = compare::CaseDigest::of(rec, outcome.outcome, self.compare, &mut self.shapes);
+        let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
+        // An ending with text (a reason from the endpoint) is redacted like the entry.
+        let ending = match ending {
+            Ending::Ran {
+                stopped: None,
+                failed_after: None,
+                ..
+            } => ending.clone(),
+            _ => self.redactor.value(ending.clone()),
+        };
+        self.results.push((idx, self.redactor.value(entry), ending));
         self.digests.push((idx, digest));
     }
 
@@ -283,10 +410,11 @@ impl<'r> Collector<'r> {
             mut digests,
             ..
         } = self;
-        results.sort_by_key(|(idx, _)| *idx);
+        results.sort_by_key(|(idx, ..)| *idx);
         digests.sort_by_key(|(idx, _)| *idx);
         // Collected in place (same allocation): no second copy of the entries.
-        let results: Vec<CaseResult> = results.into_iter().map(|(_, r)| r).collect();
+        let results: Vec<(CaseResult, Ending)> =
+            results.into_iter().map(|(_, r, e)| (r, e)).collect();
         let digests: Vec<compare::CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
         let latency = compare::latency(&digests);
         let hops = compare::hops(&latency, &meta.hop_pairs);
@@ -349,114 +477,80 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             *cell = r.outcome;
         }
     }
-    // Group by area in the catalogue's order (unknown areas after, first-seen), keeping
-    // first-seen order inside an area.
-    let mut areas: Vec<String> = Vec::new();
-    for r in &rows {
-        let a = area_of(&r.feature).to_string();
-        if !areas.contains(&a) {
-            areas.push(a);
-        }
-    }
-    let rank = |a: &str| {
-        AREA_ORDER
-            .iter()
-            .position(|x| *x == a)
-            .unwrap_or(AREA_ORDER.len() + areas.iter().position(|x| x == a).unwrap_or(0))
-    };
-    rows.sort_by_key(|r| rank(area_of(&r.feature)));
+    // Grouped by area in the catalogue's order, first-seen order inside an area.
+    sort_by_area(&mut rows, |r| area_of(&r.feature));
     rows
 }
 
-/// The feature catalogue's order of areas (SPEC.md), used for the matrix.
-pub const AREA_ORDER: &[&str] = &[
-    "chat",
-    "streaming",
-    "tools",
-    "vision",
-    "audio",
-    "structured_output",
-    "embeddings",
-    "errors",
-    "models",
-    "reasoning",
-    "images",
-    "batch",
-    "extensions",
-];
-
-pub fn area_of(feature: &str) -> &str {
-    feature.split('.').next().unwrap_or(feature)
-}
-
-/// One result per (target, suite, case): repeats merged, the most severe repeat standing for it.
-fn merge_repeats(results: Vec<CaseResult>) -> Vec<CaseResult> {
+/// One result per (target, suite, case): the repeats of a case merged into the entry of the
+/// run that stands for it, with the outcome and reason `judge::case_outcome` derives from all
+/// of them.
+fn merge_repeats(results: Vec<(CaseResult, Ending)>) -> Vec<CaseResult> {
     // Without `--repeat` every key is distinct: nothing to merge, nothing to copy.
     let mut seen = std::collections::HashSet::with_capacity(results.len());
     if results
         .iter()
-        .all(|r| seen.insert((r.target.as_str(), r.suite.as_str(), r.case.as_str())))
+        .all(|(r, _)| seen.insert((r.target.as_str(), r.suite.as_str(), r.case.as_str())))
     {
-        return results;
+        return results.into_iter().map(|(r, _)| r).collect();
     }
     drop(seen);
-    let mut groups: Vec<Vec<CaseResult>> = Vec::new();
+    let mut groups: Vec<Vec<(CaseResult, Ending)>> = Vec::new();
     let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    for r in results {
+    for (r, e) in results {
         let key = (r.target.clone(), r.suite.clone(), r.case.clone());
         match index.get(&key) {
-            Some(&i) => groups[i].push(r),
+            Some(&i) => groups[i].push((r, e)),
             None => {
                 index.insert(key, groups.len());
-                groups.push(vec![r]);
+                groups.push(vec![(r, e)]);
             }
         }
     }
     groups
         .into_iter()
         .map(|g| {
-            let repeats: Vec<Outcome> = g.iter().map(|r| r.outcome).collect();
-            // The last of the most severe repeats stands for the case.
-            let worst = (0..g.len())
-                .max_by_key(|&i| g[i].outcome.severity())
-                .expect("non-empty group");
-            let mut res = g.into_iter().nth(worst).expect("index in range");
-            if repeats.len() > 1 {
-                res.flaky =
-                    repeats.contains(&Outcome::Pass) && repeats.iter().any(|o| o.is_failure());
-                if res.flaky {
-                    let fails = repeats.iter().filter(|o| o.is_failure()).count();
-                    res.reason = res.reason.map(|r| {
-                        format!("flaky ({fails}/{} repeats not passing): {r}", repeats.len())
-                    });
-                }
-                res.repeats = repeats;
+            if g.len() == 1 {
+                return g.into_iter().next().expect("one").0;
             }
+            let (entries, endings): (Vec<CaseResult>, Vec<Ending>) = g.into_iter().unzip();
+            let outcome = case_outcome(&endings);
+            let mut res = entries
+                .into_iter()
+                .nth(outcome.stands_for)
+                .expect("index in range");
+            set_outcome(&mut res, outcome);
             res
         })
         .collect()
 }
 
-fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
+/// A report entry's outcome, reason and repeat fields, as `judge::case_outcome` derived them.
+fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
+    r.outcome = o.outcome;
+    r.reason = o.reason;
+    r.repeats = o.repeats;
+    r.flaky = o.flaky;
+}
+
+fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
     let mut checks = Vec::new();
     let mut passed = 0;
-    for s in &r.steps {
-        for c in &s.verdict.checks {
-            if c.status == CheckStatus::Pass {
-                passed += 1;
-            } else {
-                checks.push(c.clone());
-            }
+    for c in r.checks() {
+        if c.status == CheckStatus::Pass {
+            passed += 1;
+        } else {
+            checks.push(c.clone());
         }
     }
     let last = r.steps.last();
-    CaseResult {
+    let mut entry = CaseResult {
         target: r.target.name.clone(),
         suite: r.case.suite.clone(),
         case: r.case.id.clone(),
         feature: r.case.feature.clone(),
-        outcome: r.outcome,
-        reason: r.reason.clone(),
+        outcome: Outcome::Pass,
+        reason: None,
         duration_ms: r.duration.as_millis() as u64,
         http_status: last
             .and_then(|s| s.exchange.response.as_ref())
@@ -465,7 +559,7 @@ fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
             .warnings()
             .map(|w| format!("{}: {}", w.check, w.reason()))
             .collect(),
-        notes: (r.outcome != Outcome::Pass)
+        notes: (outcome.outcome != Outcome::Pass)
             .then(|| r.case.notes.clone())
             .flatten(),
         timings: last.map(|s| s.exchange.timings.clone()),
@@ -478,7 +572,9 @@ fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
             .collect(),
         repeats: vec![],
         flaky: false,
-    }
+    };
+    set_outcome(&mut entry, outcome.clone());
+    entry
 }
 
 /// One exchange as the report shows it; headers and bodies only when `keep_bodies`.

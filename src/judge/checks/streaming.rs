@@ -10,13 +10,14 @@
 use serde_json::Value;
 
 use super::{CheckDef, CheckInput};
-use crate::execute::exchange::{Response, excerpt};
+use crate::execute::exchange::Response;
 use crate::execute::sse::SseProblemKind;
 #[cfg(test)]
 use crate::execute::stream::ChatStream;
 use crate::execute::stream::{Chunk, EventKind, HeldAfterDone, Json, JsonType};
 use crate::judge::CheckStatus;
 use crate::judge::outcome::CheckResult;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {

@@ -1,0 +1,161 @@
+//! Judging one step: its exchange against the step's expectations and named checks.
+
+use serde_json::Value;
+
+use super::outcome::{CheckResult, Verdict};
+use super::{assert, checks, errors};
+use crate::execute::exchange::{Exchange, TransportErrorKind};
+use crate::load::suite::Step;
+use crate::load::{SchemaStore, Target};
+
+/// Everything one step's judgement depends on.
+pub struct StepInput<'a> {
+    pub step: &'a Step,
+    /// The request body as sent (rendered), when it was JSON.
+    pub request: Option<&'a Value>,
+    /// The request path as sent (rendered), relative to the base URL.
+    pub request_path: &'a str,
+    pub exchange: &'a Exchange,
+    pub schemas: &'a SchemaStore,
+    pub target: &'a Target,
+}
+
+/// Judge one step.
+pub fn judge_step(input: &StepInput<'_>) -> Verdict {
+    let ex = input.exchange;
+    let Some(resp) = &ex.response else {
+        let e = ex.error.as_ref();
+        // A replay without a recording names the replay, not the network.
+        let check = match e.map(|e| e.kind) {
+            Some(TransportErrorKind::Replay) => "replay",
+            _ => "transport",
+        };
+        return Verdict::error(
+            check,
+            e.map(|e| e.message.clone())
+                .unwrap_or_else(|| "no response".into()),
+        );
+    };
+    // A body that could not be read completely cannot be judged; say why.
+    if let Some(e) = &ex.error {
+        let what = match (e.kind, &resp.stream) {
+            (TransportErrorKind::IdleTimeout, Some(s)) => {
+                format!(
+                    "stream stalled after {} events: {}",
+                    s.event_count(),
+                    e.message
+                )
+            }
+            _ => e.message.clone(),
+        };
+        return Verdict::error("transport", format!("HTTP {}: {what}", resp.status));
+    }
+    // Nor can a stream of which only the first part was kept.
+    if let Some(cut) = resp.stream.as_ref().and_then(|s| s.cut()) {
+        return Verdict::error("stream", stream_cut_reason(cut));
+    }
+
+    let expect = &input.step.expect;
+    let mut results = Vec::new();
+
+    if let Some(status) = &expect.status {
+        if !status.accepts(resp.status) {
+            // A 404 for what an earlier step of the case returned (the batch it just created)
+            // is not a missing route: the endpoint lost or never kept the resource.
+            let lost = resp.status == 404 && input.step.path_uses_capture();
+            if status.expects_success()
+                && !lost
+                && let Some(refusal) = errors::classify_refusal(resp, input.request)
+            {
+                return Verdict::from_checks(vec![refusal]);
+            }
+            results.push(
+                CheckResult::fail(
+                    "status",
+                    format!(
+                        "HTTP {}, expected {}{}{}",
+                        resp.status,
+                        status.describe(),
+                        if lost {
+                            " (not found, though an earlier step of this case returned it)"
+                        } else {
+                            ""
+                        },
+                        errors::status_detail(resp)
+                    ),
+                )
+                .expected(status.describe())
+                .actual(resp.status.to_string()),
+            );
+            // Nothing else about the body is meaningful against the wrong status.
+            return Verdict::from_checks(results);
+        }
+        results.push(CheckResult::pass("status", format!("HTTP {}", resp.status)));
+    }
+
+    if let Some(ct) = &expect.content_type {
+        results.push(assert::content_type(resp, ct));
+    }
+
+    let needs_json = expect.schema.is_some() || !expect.jsonpath.is_empty();
+    if needs_json && resp.json.is_none() && resp.stream.is_none() {
+        results.push(
+            CheckResult::fail(
+                "json",
+                format!(
+                    "body is not JSON ({}): {:?}",
+                    resp.json_error.as_deref().unwrap_or("empty body"),
+                    resp.body_excerpt(120)
+                ),
+            )
+            .expected("a JSON body"),
+        );
+        return Verdict::from_checks(results);
+    }
+
+    if let (Some(id), Some(body)) = (&expect.schema, resp.json.as_ref()) {
+        results.extend(assert::schema(input.schemas, id, body));
+    }
+    if let Some(body) = resp.json.as_ref() {
+        for a in &expect.jsonpath {
+            results.push(assert::jsonpath(a, body));
+        }
+    }
+    // The connection held open after `[DONE]` is a finding whatever the case checks.
+    if let Some(s) = &resp.stream
+        && let (Some(h), Some(&first)) = (s.held_after_done(), s.dones().events.first())
+        && !expect.checks.iter().any(|c| c == "streaming.done")
+    {
+        results.push(CheckResult::fail(
+            "stream",
+            checks::streaming::held_reason(h, first),
+        ));
+    }
+    let ctx = checks::CheckInput {
+        request: input.request,
+        request_path: input.request_path,
+        response: resp,
+        json: resp.json.as_ref(),
+        target: input.target,
+        schemas: input.schemas,
+    };
+    for name in &expect.checks {
+        match checks::lookup(name) {
+            Some(def) => results.extend((def.run)(&ctx)),
+            None => results.push(CheckResult::fail(
+                name,
+                "unknown check (should have been caught at load)",
+            )),
+        }
+    }
+    Verdict::from_checks(results)
+}
+
+/// Why a stream that outgrew what one exchange keeps is not judged.
+fn stream_cut_reason(cut: &crate::execute::stream::StreamCut) -> String {
+    let mib = cut.limit_bytes as f64 / (1024.0 * 1024.0);
+    format!(
+        "the stream is too large to judge: after {} data events it passed the {mib:.0} MiB one exchange may keep (3 × --max-body), and {} more events ({} bytes of data) were only counted",
+        cut.events_kept, cut.events_dropped, cut.bytes_dropped
+    )
+}
