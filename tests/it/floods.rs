@@ -111,16 +111,6 @@ async fn run_streams(base_url: &str, extra: &[&str]) -> RunOutput {
     run_cli(&args, &[]).await
 }
 
-fn exchange<'a>(report: &'a Value, case: &str) -> &'a Value {
-    let r = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["case"] == case)
-        .unwrap_or_else(|| panic!("no {case}: {report:#}"));
-    &r["exchanges"][0]
-}
-
 /// 0.9 MiB of flood, under `--max-body 1 MiB`.
 const FLOOD: usize = 900 * 1024;
 

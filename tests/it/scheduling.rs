@@ -312,17 +312,6 @@ async fn results_are_in_plan_order_whatever_order_cases_finish_in() {
     assert_eq!(got, ["c0", "c1", "c2", "c3"]);
 }
 
-/// The first exchange of a case in the report.
-fn exchange<'a>(report: &'a Value, case: &str) -> &'a Value {
-    let r = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["case"] == case)
-        .unwrap_or_else(|| panic!("no result for {case}"));
-    &r["exchanges"][0]
-}
-
 #[tokio::test]
 async fn report_bodies_keeps_all_failures_or_none() {
     // c0 passes; c1 expects a status the server never sends, so it fails.

@@ -360,3 +360,14 @@ pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) -> Opti
     }
     Some(head)
 }
+
+/// The first exchange of case `id` (its id within its suite) in a report.
+pub fn exchange<'a>(report: &'a Value, id: &str) -> &'a Value {
+    let r = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["case"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}: {report:#}"));
+    &r["exchanges"][0]
+}
