@@ -208,7 +208,7 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
                 } else if let Some(j) = &r.json {
                     Some(JsonText::capped(j))
                 } else {
-                    Some(text(&String::from_utf8_lossy(&r.body)))
+                    Some(JsonText::new(&Value::String(r.body_excerpt(BODY_LIMIT))))
                 }
             }),
         )
@@ -225,6 +225,7 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
         response_headers,
         response_body,
         transport_error: ex.error.as_ref().map(|e| e.message.clone()),
+        stream_cut: resp.and_then(|r| r.stream.as_ref()?.cut().cloned()),
         attempts: ex
             .attempt_log
             .iter()

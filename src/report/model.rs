@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::body::{HeaderList, JsonText};
 use crate::execute::exchange::Timings;
+use crate::execute::stream::StreamCut;
 use crate::judge::{CheckResult, Outcome};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -120,6 +121,9 @@ pub struct ExchangeSummary {
     pub response_body: Option<JsonText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_error: Option<String>,
+    /// What a stream sent beyond what one exchange keeps: counted, not kept or judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_cut: Option<StreamCut>,
     /// Every attempt, when the exchange was retried (`--retries`); the last one is the exchange.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<AttemptSummary>,
