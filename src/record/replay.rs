@@ -26,6 +26,11 @@ use crate::execute::exchange::{Exchange, TransportError, TransportErrorKind};
 use crate::execute::http::{ExchangeFinisher, INVALID_KEY};
 use crate::load::target::parse_base_url;
 use crate::load::{Auth, AuthHeader, Secret, Target};
+use crate::util::fs::{MIB, ReadError, ReadErrorKind, read_bounded_string};
+
+/// The largest recording read: one exchange, its body at most `--max-body` (8 MiB by default),
+/// as JSON text (base64 for a body that is not text).
+const RECORDING_FILE_LIMIT: u64 = 64 * MIB;
 
 /// The header replay targets send their placeholder credential in.
 pub const AUTH_HEADER: &str = "x-llm-parity-replay-auth";
@@ -61,11 +66,8 @@ pub enum ReplayError {
     NotADirectory(PathBuf),
     #[error("cannot start the replay server: {0}")]
     Listen(#[source] std::io::Error),
-    #[error("cannot read recording {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read recording {}: {}", .0.path.display(), .0.kind)]
+    Read(ReadError),
     #[error("recording {} is not a valid recording: {source}", path.display())]
     Invalid {
         path: PathBuf,
@@ -211,14 +213,14 @@ async fn serve(State(st): State<Arc<ServerState>>, req: Request) -> Response {
 }
 
 fn read_recording(file: &Path) -> Result<Option<Recording>, ReplayError> {
-    let text = match std::fs::read_to_string(file) {
+    let text = match read_bounded_string(file, RECORDING_FILE_LIMIT) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(ReplayError::Read {
-                path: file.to_path_buf(),
-                source,
-            });
+        Err(ReadError {
+            kind: ReadErrorKind::Io(e),
+            ..
+        }) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(ReplayError::Read(e));
         }
     };
     serde_json::from_str(&text)
@@ -260,6 +262,14 @@ fn build_body(resp: &RecordedResponse, t0: tokio::time::Instant) -> Result<Body,
             tokio::time::sleep_until(t0 + at).await;
             Some((Ok::<_, std::convert::Infallible>(bytes), it))
         });
+        // The live endpoint kept the connection open after [DONE]: so does replay, until the
+        // client gives up as it did.
+        if resp.held_open {
+            use futures_util::StreamExt as _;
+            return Ok(Body::from_stream(
+                stream.chain(futures_util::stream::pending()),
+            ));
+        }
         return Ok(Body::from_stream(stream));
     }
     let bytes = if let Some(v) = &resp.body_json {
