@@ -16,7 +16,7 @@ pub const CORE_CASES: &[&str] = &[
     "errors/bad-model",
 ];
 
-/// Core cases that gate the verdict even when their area is not in `--uses`: an app moving
+/// Core cases that count in the decision even when their area is not in `--uses`: an app moving
 /// traffic makes at least a plain chat call and reads its message and usage.
 pub const GATING_CORE: &[&str] = &["chat/basic", "chat/usage"];
 
@@ -154,7 +154,7 @@ impl Uses {
             .collect()
     }
 
-    /// Whether a case's result decides the verdict (used, or a gating core case).
+    /// Whether a case's result counts in the decision (used, or a gating core case).
     pub fn gates(&self, case_id: &str, feature: &str) -> bool {
         GATING_CORE.contains(&case_id) || self.includes(feature)
     }

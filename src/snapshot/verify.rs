@@ -117,7 +117,7 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Check one finished case, adding the snapshot's checks to its record's case checks.
+    /// Check one finished case, adding the snapshot's checks to its case checks.
     pub fn check(&mut self, rec: &mut FinishedCase) {
         let Some(mode) = rec.case.snapshot else {
             return;
@@ -156,7 +156,7 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// The snapshot this run produced for a record.
+/// The snapshot this run produced for a finished case.
 fn current_snapshot(
     rec: &FinishedCase,
     mode: SnapshotMode,
