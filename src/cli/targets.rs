@@ -276,6 +276,7 @@ pub fn plain_target(
         opt_in: vec![],
         via: None,
         pricing: None,
+        env_secrets: vec![],
     }
 }
 
