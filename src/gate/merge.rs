@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 
 use crate::report::RunReport;
-use crate::report::compare::{self, Difference, LatencyRow};
+use crate::report::feature_rows;
 use crate::report::model::SuiteInfo;
-use crate::report::model::feature_rows;
+use crate::report::model::{Difference, LatencyRow};
+use crate::report::targets;
 
 /// A case's place in the suites' declaration order (suite index, case index), when known.
 type CasePos = Option<(usize, Option<usize>)>;
@@ -24,9 +25,28 @@ pub struct Merged {
     pub warnings: Vec<String>,
 }
 
-pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
+/// Why shard reports cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("merge needs at least one report")]
+    Nothing,
+    #[error(
+        "{report}: duplicate result for target `{target}`, case `{case}` (also in {other}): \
+         the reports overlap (the same shard twice, or not shards of one run)"
+    )]
+    Overlap {
+        /// The report holding the second copy.
+        report: String,
+        target: String,
+        /// `suite/case`.
+        case: String,
+        other: String,
+    },
+}
+
+pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
     let Some((_, first)) = reports.first() else {
-        return Err("merge needs at least one report".into());
+        return Err(MergeError::Nothing);
     };
     let mut out = first.clone();
     out.results.clear();
@@ -64,11 +84,12 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
         for res in &r.results {
             let key = (res.target.clone(), res.suite.clone(), res.case.clone());
             if let Some(other) = seen.insert(key, source.clone()) {
-                return Err(format!(
-                    "{source}: duplicate result for target `{}`, case `{}/{}` (also in {other}): \
-                     the reports overlap (the same shard twice, or not shards of one run)",
-                    res.target, res.suite, res.case
-                ));
+                return Err(MergeError::Overlap {
+                    report: source.clone(),
+                    target: res.target.clone(),
+                    case: format!("{}/{}", res.suite, res.case),
+                    other,
+                });
             }
             out.results.push(res.clone());
         }
@@ -119,7 +140,7 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
         })
         .zip(out.results.iter().cloned())
         .collect();
-    keyed.sort_by_key(|a| a.0); // stable: reports without a catalogue keep their order
+    keyed.sort_by_key(|a| a.0); // stable: reports without their loaded suites keep their order
     out.results = keyed.into_iter().map(|(_, r)| r).collect();
     let mut diffs: Vec<(CasePos, Difference)> = out
         .differences
@@ -130,7 +151,7 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
     out.differences = diffs.into_iter().map(|(_, d)| d).collect();
     out.features = feature_rows(&out.results);
     out.latency = latency.into_values().collect();
-    out.hops = compare::hops(&out.latency, &pairs);
+    out.hops = targets::hops(&out.latency, &pairs);
     Ok(Merged {
         warnings: shard_warnings(&reports),
         report: out,

@@ -38,7 +38,24 @@ pub struct Recorder<'a> {
     /// Bytes of the recordings handed over and not yet written.
     queued: Arc<(Mutex<usize>, Condvar)>,
     /// The writer thread; it returns the first failure to render or write a file.
-    writer: Option<JoinHandle<Option<String>>>,
+    writer: Option<JoinHandle<Option<RecordingError>>>,
+}
+
+/// Why a recording could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("{}: {source}", path.display())]
+    Render {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the recording writer panicked")]
+    WriterPanicked,
 }
 
 /// Recordings waiting for the writer hold at most this many bytes (one larger recording is
@@ -124,16 +141,16 @@ impl<'a> Recorder<'a> {
     }
 
     /// Wait until every file is on disk; the first error, if any.
-    fn flush(&mut self) -> Option<String> {
+    fn flush(&mut self) -> Option<RecordingError> {
         drop(self.files.take());
         let writer = self.writer.take()?;
         writer
             .join()
-            .unwrap_or_else(|_| Some("the recording writer panicked".into()))
+            .unwrap_or(Some(RecordingError::WriterPanicked))
     }
 
     /// How many files were written, or the first error.
-    pub fn finish(mut self) -> Result<usize, String> {
+    pub fn finish(mut self) -> Result<usize, RecordingError> {
         match self.flush() {
             Some(e) => Err(e),
             None => Ok(self.written.len()),
@@ -152,11 +169,16 @@ fn queued_size(ex: &Exchange) -> usize {
 /// One recording file: pretty JSON, redacted once more as text (belt and braces: every string
 /// of it was redacted when the recording was built). Rendered straight from the recording, so
 /// a large stream costs its text, not a `Value` of it as well.
-fn write_file(p: &Path, rec: &Recording, redactor: &Redactor) -> Result<(), String> {
-    let mut text =
-        serde_json::to_string_pretty(rec).map_err(|e| format!("{}: {e}", p.display()))?;
+fn write_file(p: &Path, rec: &Recording, redactor: &Redactor) -> Result<(), RecordingError> {
+    let mut text = serde_json::to_string_pretty(rec).map_err(|source| RecordingError::Render {
+        path: p.to_path_buf(),
+        source,
+    })?;
     text.push('\n');
-    atomic_write(p, redactor.text(&text).as_bytes()).map_err(|e| format!("{}: {e}", p.display()))
+    atomic_write(p, redactor.text(&text).as_bytes()).map_err(|source| RecordingError::Write {
+        path: p.to_path_buf(),
+        source,
+    })
 }
 
 impl Drop for Recorder<'_> {
@@ -433,7 +455,7 @@ mod tests {
             &testing::finished(&t, &first, Outcome::Pass, body.clone()),
         );
         r.add(9, &testing::finished(&t, &second, Outcome::Pass, body));
-        assert_eq!(r.finish(), Ok(1));
+        assert_eq!(r.finish().unwrap(), 1);
         let files: Vec<_> = std::fs::read_dir(dir.path().join("t")).unwrap().collect();
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
@@ -457,7 +479,7 @@ mod tests {
         );
         let err = r.finish().unwrap_err();
         assert!(
-            err.starts_with(&dir.path().join("t").display().to_string()),
+            matches!(&err, RecordingError::Write { path, .. } if path.starts_with(dir.path().join("t"))),
             "{err}"
         );
 
