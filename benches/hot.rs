@@ -81,14 +81,19 @@ fn sse_parse(bencher: Bencher, read_size: usize) {
         .counter(BytesCount::new(stream.len()))
         .counter(ItemsCount::new(STREAM_CHUNKS + 3))
         .bench(|| {
-            let mut parser = SseParser::new();
             let mut items: Vec<SseItem> = Vec::new();
-            for (i, piece) in stream.chunks(read_size).enumerate() {
-                parser.feed_into(piece, Duration::from_micros(i as u64), &mut items);
-            }
-            items.extend(parser.finish(Duration::from_secs(1)));
+            parse(&stream, read_size, &mut |item| items.push(item));
             black_box(items)
         });
+}
+
+/// Feed `stream` to a parser in reads of `read_size` bytes, as the executor does.
+fn parse(stream: &[u8], read_size: usize, sink: &mut dyn FnMut(SseItem)) {
+    let mut parser = SseParser::new();
+    for (i, piece) in stream.chunks(read_size).enumerate() {
+        parser.feed_with(piece, Duration::from_micros(i as u64), sink);
+    }
+    parser.finish_with(Duration::from_secs(1), sink);
 }
 
 /// Reading the same stream into the one chat-stream model as the executor does (parse every
@@ -101,14 +106,8 @@ fn chat_stream_build_and_fold(bencher: Bencher) {
         .counter(BytesCount::new(stream.len()))
         .counter(ItemsCount::new(STREAM_CHUNKS + 3))
         .bench(|| {
-            let mut parser = SseParser::new();
             let mut model = StreamBuilder::new(StreamLimits::default());
-            for (i, piece) in stream.chunks(16 * 1024).enumerate() {
-                parser.feed_with(piece, Duration::from_micros(i as u64), &mut |item| {
-                    model.push(item)
-                });
-            }
-            parser.finish_with(Duration::from_secs(1), &mut |item| model.push(item));
+            parse(&stream, 16 * 1024, &mut |item| model.push(item));
             let model = model.finish(None);
             black_box(model.reassembled())
         });
