@@ -94,7 +94,7 @@ fn decide(target: &Target, case: &Case, sel: &Selection) -> Option<(Outcome, Str
     if let Some(role) = case
         .roles
         .iter()
-        .find(|r| !target.models.contains_key(r.as_str()))
+        .find(|r| target.model(r).is_none())
     {
         return Some((
             Outcome::Skip,

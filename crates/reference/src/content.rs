@@ -270,7 +270,7 @@ fn image_part(p: &Map<String, Value>, path: &str, msg: &mut Message) -> Result<(
 }
 
 /// `<mime>;base64,<data>` whose bytes must be the declared image format.
-fn check_image_data_uri(rest: &str, param: &str) -> Result<(), ApiError> {
+pub(crate) fn check_image_data_uri(rest: &str, param: &str) -> Result<(), ApiError> {
     const SUPPORTED: &str = "['image/jpeg', 'image/png', 'image/gif', 'image/webp']";
     let invalid = |why: &str| {
         ApiError::bad_request(

@@ -125,15 +125,7 @@ fn parse_tool(item: &Value, path: &str) -> Result<Tool, ApiError> {
     let f = opt_object(field(t, "function"), &fp)?.ok_or_else(|| ApiError::missing(&fp))?;
     let name_path = format!("{fp}.name");
     let name = req_str(field(f, "name"), &name_path)?;
-    let valid_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if name.is_empty() || name.len() > 64 || !valid_chars {
-        return Err(ApiError::invalid_value(
-            &name_path,
-            format!("Invalid '{name_path}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{{1,64}}$'."),
-        ));
-    }
+    check_name(name, &name_path)?;
     opt_str(field(f, "description"), &format!("{fp}.description"))?;
     opt_bool(field(f, "strict"), &format!("{fp}.strict"))?;
     let parameters = opt_object(field(f, "parameters"), &format!("{fp}.parameters"))?
@@ -142,6 +134,20 @@ fn parse_tool(item: &Value, path: &str) -> Result<Tool, ApiError> {
         name: name.to_string(),
         parameters,
     })
+}
+
+/// A function (or schema) name must match `^[a-zA-Z0-9_-]{1,64}$`.
+pub(crate) fn check_name(name: &str, path: &str) -> Result<(), ApiError> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if name.is_empty() || name.len() > 64 || !valid_chars {
+        return Err(ApiError::invalid_value(
+            path,
+            format!("Invalid '{path}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{{1,64}}$'."),
+        ));
+    }
+    Ok(())
 }
 
 /// The calls a choice makes, or `None` when it answers in text.

@@ -10,6 +10,8 @@ mod images;
 mod media;
 mod models;
 mod reasoning;
+mod responses;
+mod responses_stream;
 pub mod streaming;
 mod structured_output;
 mod tools;
@@ -53,6 +55,8 @@ const AREAS: &[&[CheckDef]] = &[
     reasoning::CHECKS,
     images::CHECKS,
     batch::CHECKS,
+    responses::CHECKS,
+    responses_stream::CHECKS,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static CheckDef> {
