@@ -26,6 +26,7 @@ const AREA_ORDER: &[&str] = &[
     "chat",
     "streaming",
     "tools",
+    "responses",
     "vision",
     "audio",
     "structured_output",

@@ -17,6 +17,7 @@ mod interrupt;
 mod media;
 mod reasoning;
 mod replay;
+mod responses;
 mod runbook;
 mod scheduling;
 mod servers;

@@ -146,7 +146,9 @@ pub(crate) async fn delete(
     if !store.remove_response(&id) {
         return Err(not_found(&id));
     }
-    Ok(Json(json!({ "id": id, "object": "response", "deleted": true })))
+    Ok(Json(
+        json!({ "id": id, "object": "response", "deleted": true }),
+    ))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -226,7 +228,14 @@ fn parse(
     models::require(profile, &model, Kind::Chat)?;
 
     let mut echo = Map::new();
-    for key in ["tools", "tool_choice", "text", "metadata", "temperature", "top_p"] {
+    for key in [
+        "tools",
+        "tool_choice",
+        "text",
+        "metadata",
+        "temperature",
+        "top_p",
+    ] {
         if let Some(v) = field(req, key) {
             echo.insert(key.into(), v.clone());
         }
@@ -247,7 +256,9 @@ fn parse(
 }
 
 fn instructions_message(instructions: &Option<String>) -> Option<Message> {
-    instructions.as_ref().map(|t| message(Role::Developer, t.clone()))
+    instructions
+        .as_ref()
+        .map(|t| message(Role::Developer, t.clone()))
 }
 
 fn message(role: Role, text: String) -> Message {
@@ -312,7 +323,9 @@ fn parse_input(
                 let call_id = req_str(field(o, "call_id"), &id_path)?;
                 if !call_ids.iter().any(|c| c == call_id) {
                     return Err(ApiError::bad_request(
-                        format!("No tool call found for function call output with call_id {call_id}."),
+                        format!(
+                            "No tool call found for function call output with call_id {call_id}."
+                        ),
                         Some(&id_path),
                         Some("invalid_value"),
                     ));
@@ -588,7 +601,9 @@ pub(crate) fn generate(req: &ResponsesRequest, raw: &[u8], seq: u64) -> Generate
     let (text, cut, output_tokens) = if calls.is_empty() {
         let full = match &req.format {
             Format::Text => reply::reply_text(&conversation),
-            Format::JsonObject => spaced_json(&json!({ "reply": reply::reply_text(&conversation) })),
+            Format::JsonObject => {
+                spaced_json(&json!({ "reply": reply::reply_text(&conversation) }))
+            }
             Format::JsonSchema(schema) => spaced_json(&schema_gen::generate(schema)),
         };
         let (pieces, finish) = reply::limit(reply::tokenize(&full), &[], req.max_output_tokens);
@@ -753,14 +768,18 @@ mod tests {
 
     #[test]
     fn an_unknown_previous_response_is_a_400() {
-        let e = parse_err(json!({"model": "ref-chat", "input": "x", "previous_response_id": "resp_nope"}));
+        let e = parse_err(
+            json!({"model": "ref-chat", "input": "x", "previous_response_id": "resp_nope"}),
+        );
         assert_eq!(e.code, Some("previous_response_not_found"));
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }
 
     #[test]
     fn a_limit_cuts_the_text_and_marks_it_incomplete() {
-        let r = parse_ok(json!({"model": "ref-chat", "input": "Write a long story.", "max_output_tokens": 16}));
+        let r = parse_ok(
+            json!({"model": "ref-chat", "input": "Write a long story.", "max_output_tokens": 16}),
+        );
         let g = generate(&r, b"x", 1);
         assert!(g.cut);
         assert_eq!(g.text.as_ref().unwrap().len(), 16);

@@ -64,12 +64,16 @@ pub(crate) fn events(g: &Generated, in_progress: Value, done: Value) -> Vec<Valu
         added["status"] = json!("in_progress");
         if item["type"] == "message" {
             added["content"] = json!([]);
-            out.push(json!({ "type": "response.output_item.added", "output_index": k, "item": added }));
+            out.push(
+                json!({ "type": "response.output_item.added", "output_index": k, "item": added }),
+            );
             let part = &item["content"][0];
             let mut empty = part.clone();
             empty["text"] = json!("");
-            out.push(json!({ "type": "response.content_part.added", "item_id": id,
-                "output_index": k, "content_index": 0, "part": empty }));
+            out.push(
+                json!({ "type": "response.content_part.added", "item_id": id,
+                "output_index": k, "content_index": 0, "part": empty }),
+            );
             for piece in g.text.iter().flatten() {
                 out.push(json!({ "type": "response.output_text.delta", "item_id": id,
                     "output_index": k, "content_index": 0, "delta": piece, "logprobs": [] }));
@@ -80,15 +84,19 @@ pub(crate) fn events(g: &Generated, in_progress: Value, done: Value) -> Vec<Valu
                 "output_index": k, "content_index": 0, "part": part }));
         } else {
             added["arguments"] = json!("");
-            out.push(json!({ "type": "response.output_item.added", "output_index": k, "item": added }));
+            out.push(
+                json!({ "type": "response.output_item.added", "output_index": k, "item": added }),
+            );
             let call = &g.calls[k];
             debug_assert_eq!(id, json!(call_item_id(call)));
             for fragment in fragments(&call.arguments) {
                 out.push(json!({ "type": "response.function_call_arguments.delta",
                     "item_id": id, "output_index": k, "delta": fragment }));
             }
-            out.push(json!({ "type": "response.function_call_arguments.done", "item_id": id,
-                "name": call.name, "output_index": k, "arguments": call.arguments }));
+            out.push(
+                json!({ "type": "response.function_call_arguments.done", "item_id": id,
+                "name": call.name, "output_index": k, "arguments": call.arguments }),
+            );
         }
         out.push(json!({ "type": "response.output_item.done", "output_index": k, "item": item }));
     }

@@ -22,7 +22,7 @@ use crate::judge::outcome::CheckResult;
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         name: "responses.object",
-        description: "a response object: `object: response`, a non-empty `id`, `created_at` in seconds, a final `status` consistent with `incomplete_details` and `error`, assistant `message` items of `output_text`/`refusal` parts, `output_text` (when sent) equal to the parts' text, and `instructions` and `previous_response_id` echoed as sent",
+        description: "a response object: `object: response`, a non-empty `id`, `created_at` in seconds, a final `status` (not `failed`) consistent with `incomplete_details` and `error`, assistant `message` items of `output_text`/`refusal` parts, `output_text` (when sent) equal to the parts' text, and `instructions` and `previous_response_id` echoed as sent",
         run: object,
     },
     CheckDef {
@@ -93,12 +93,14 @@ fn response<'a>(check: &str, i: &'a CheckInput<'_>) -> Result<Cow<'a, Value>, Ch
         return Ok(Cow::Borrowed(b));
     }
     if i.response.sse.is_some() {
-        return terminal_response(i.response).map(Cow::Owned).ok_or_else(|| {
-            CheckResult::fail(
-                check,
-                "the stream has no terminal event carrying the final response",
-            )
-        });
+        return terminal_response(i.response)
+            .map(Cow::Owned)
+            .ok_or_else(|| {
+                CheckResult::fail(
+                    check,
+                    "the stream has no terminal event carrying the final response",
+                )
+            });
     }
     Err(CheckResult::fail(
         check,
@@ -134,7 +136,12 @@ fn output_text(items: &[Value]) -> String {
     items
         .iter()
         .filter(|it| str_at(it, "type") == Some("message"))
-        .flat_map(|it| it.get("content").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|it| {
+            it.get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .filter(|p| str_at(p, "type") == Some("output_text"))
         .filter_map(|p| str_at(p, "text"))
         .collect()
@@ -157,26 +164,44 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
         out.push(
             CheckResult::fail(
                 C,
-                format!("`object` is {}, expected \"response\"", shown(r.get("object"))),
+                format!(
+                    "`object` is {}, expected \"response\"",
+                    shown(r.get("object"))
+                ),
             )
             .at("$.object"),
         );
     }
     if str_at(r, "id").is_none_or(|s| s.trim().is_empty()) {
         out.push(
-            CheckResult::fail(C, format!("`id` is {}, expected a non-empty string", shown(r.get("id"))))
-                .at("$.id"),
+            CheckResult::fail(
+                C,
+                format!(
+                    "`id` is {}, expected a non-empty string",
+                    shown(r.get("id"))
+                ),
+            )
+            .at("$.id"),
         );
     }
     match r.get("created_at").and_then(Value::as_f64) {
         Some(t) if PLAUSIBLE_SECONDS.contains(&t) => {}
         Some(t) => out.push(
-            CheckResult::fail(C, format!("`created_at` is {t}, not a plausible Unix time in seconds"))
-                .at("$.created_at"),
+            CheckResult::fail(
+                C,
+                format!("`created_at` is {t}, not a plausible Unix time in seconds"),
+            )
+            .at("$.created_at"),
         ),
         None => out.push(
-            CheckResult::fail(C, format!("`created_at` is {}, expected a number", shown(r.get("created_at"))))
-                .at("$.created_at"),
+            CheckResult::fail(
+                C,
+                format!(
+                    "`created_at` is {}, expected a number",
+                    shown(r.get("created_at"))
+                ),
+            )
+            .at("$.created_at"),
         ),
     }
     let status = str_at(r, "status");
@@ -210,8 +235,22 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
             )
             .at("$.incomplete_details"),
         ),
-        Some("failed") if error.is_none() => out.push(
-            CheckResult::fail(C, "status `failed` without an `error` object").at("$.error"),
+        Some("failed") => out.push(
+            CheckResult::fail(
+                C,
+                match error {
+                    Some(e) => format!(
+                        "the response failed: {}{}",
+                        str_at(e, "code").map(|c| format!("{c}: ")).unwrap_or_default(),
+                        excerpt(str_at(e, "message").unwrap_or("(no message)"), 160)
+                    ),
+                    None => "status `failed` without an `error` object".into(),
+                },
+            )
+            .at("$.status"),
+        ),
+        Some("cancelled") => out.push(
+            CheckResult::fail(C, "status `cancelled` for a request nobody cancelled").at("$.status"),
         ),
         _ => {}
     }
@@ -219,8 +258,15 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
         && let Some(e) = error
     {
         out.push(
-            CheckResult::fail(C, format!("status `{}` with an `error`: {}", status.unwrap_or(""), show(e)))
-                .at("$.error"),
+            CheckResult::fail(
+                C,
+                format!(
+                    "status `{}` with an `error`: {}",
+                    status.unwrap_or(""),
+                    show(e)
+                ),
+            )
+            .at("$.error"),
         );
     }
     let items = match output_items(C, r) {
@@ -241,12 +287,21 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
             out.push(
                 CheckResult::fail(
                     C,
-                    format!("output message {k} has role {}, expected \"assistant\"", shown(it.get("role"))),
+                    format!(
+                        "output message {k} has role {}, expected \"assistant\"",
+                        shown(it.get("role"))
+                    ),
                 )
                 .at(format!("$.output[{k}].role")),
             );
         }
-        for (c, part) in it.get("content").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (c, part) in it
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let ok = match str_at(part, "type") {
                 Some("output_text") => part.get("text").is_some_and(Value::is_string),
                 Some("refusal") => part.get("refusal").is_some_and(Value::is_string),
@@ -290,7 +345,11 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
             out.push(
                 CheckResult::fail(
                     C,
-                    format!("`{key}` is {}, the request sent {}", shown(r.get(key)), show(sent)),
+                    format!(
+                        "`{key}` is {}, the request sent {}",
+                        shown(r.get(key)),
+                        show(sent)
+                    ),
                 )
                 .at(format!("$.{key}"))
                 .expected(show(sent))
@@ -314,8 +373,11 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let r = response_or_fail!(C, i);
     let Some(u) = r.get("usage").filter(|u| u.is_object()) else {
         return vec![
-            CheckResult::fail(C, format!("`usage` is {}, expected an object", shown(r.get("usage"))))
-                .at("$.usage"),
+            CheckResult::fail(
+                C,
+                format!("`usage` is {}, expected an object", shown(r.get("usage"))),
+            )
+            .at("$.usage"),
         ];
     };
     let mut out = Vec::new();
@@ -343,10 +405,13 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
         && a + b != t
     {
         out.push(
-            CheckResult::fail(C, format!("total_tokens {t} ≠ input_tokens {a} + output_tokens {b}"))
-                .at("$.usage.total_tokens")
-                .expected((a + b).to_string())
-                .actual(t.to_string()),
+            CheckResult::fail(
+                C,
+                format!("total_tokens {t} ≠ input_tokens {a} + output_tokens {b}"),
+            )
+            .at("$.usage.total_tokens")
+            .expected((a + b).to_string())
+            .actual(t.to_string()),
         );
     }
     let detail = |p: &str| u.pointer(p).and_then(Value::as_u64);
@@ -362,20 +427,27 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
         && reasoning > b
     {
         out.push(
-            CheckResult::fail(C, format!("reasoning_tokens {reasoning} > output_tokens {b}"))
-                .at("$.usage.output_tokens_details.reasoning_tokens"),
+            CheckResult::fail(
+                C,
+                format!("reasoning_tokens {reasoning} > output_tokens {b}"),
+            )
+            .at("$.usage.output_tokens_details.reasoning_tokens"),
         );
     }
-    if output == Some(0)
-        && output_items(C, &r).is_ok_and(|items| !output_text(items).is_empty())
-    {
+    if output == Some(0) && output_items(C, &r).is_ok_and(|items| !output_text(items).is_empty()) {
         out.push(
-            CheckResult::fail(C, "output_tokens is 0 although the response has output text")
-                .at("$.usage.output_tokens"),
+            CheckResult::fail(
+                C,
+                "output_tokens is 0 although the response has output text",
+            )
+            .at("$.usage.output_tokens"),
         );
     }
     if input == Some(0) {
-        out.push(CheckResult::warn(C, "input_tokens is 0 for a non-empty input").at("$.usage.input_tokens"));
+        out.push(
+            CheckResult::warn(C, "input_tokens is 0 for a non-empty input")
+                .at("$.usage.input_tokens"),
+        );
     }
     finish(
         C,
@@ -396,24 +468,37 @@ fn max_output_tokens(i: &CheckInput<'_>) -> Vec<CheckResult> {
         .and_then(|q| q.get("max_output_tokens"))
         .and_then(Value::as_u64)
     else {
-        return vec![CheckResult::fail(C, "the request sets no `max_output_tokens` (suite error)")];
+        return vec![CheckResult::fail(
+            C,
+            "the request sets no `max_output_tokens` (suite error)",
+        )];
     };
     let r = response_or_fail!(C, i);
     let status = str_at(&r, "status").unwrap_or("");
-    let reason = r.pointer("/incomplete_details/reason").and_then(Value::as_str);
+    let reason = r
+        .pointer("/incomplete_details/reason")
+        .and_then(Value::as_str);
     let Some(used) = r.pointer("/usage/output_tokens").and_then(Value::as_u64) else {
         return vec![
-            CheckResult::fail(C, format!("no usage.output_tokens: cannot verify the limit of {limit}"))
-                .at("$.usage.output_tokens"),
+            CheckResult::fail(
+                C,
+                format!("no usage.output_tokens: cannot verify the limit of {limit}"),
+            )
+            .at("$.usage.output_tokens"),
         ];
     };
     let mut out = Vec::new();
     if used > limit {
         out.push(
-            CheckResult::fail(C, format!("output_tokens {used} exceeds max_output_tokens {limit} (the limit was ignored)"))
-                .at("$.usage.output_tokens")
-                .expected(format!("≤ {limit}"))
-                .actual(used.to_string()),
+            CheckResult::fail(
+                C,
+                format!(
+                    "output_tokens {used} exceeds max_output_tokens {limit} (the limit was ignored)"
+                ),
+            )
+            .at("$.usage.output_tokens")
+            .expected(format!("≤ {limit}"))
+            .actual(used.to_string()),
         );
     } else if used == limit && status != "incomplete" {
         out.push(
@@ -465,7 +550,8 @@ fn declared_functions(request: Option<&Value>) -> BTreeMap<String, Option<Value>
         .flatten()
         .filter(|t| str_at(t, "type") == Some("function"))
         .filter_map(|t| {
-            let name = str_at(t, "name").or_else(|| t.pointer("/function/name").and_then(Value::as_str))?;
+            let name = str_at(t, "name")
+                .or_else(|| t.pointer("/function/name").and_then(Value::as_str))?;
             let params = t
                 .get("parameters")
                 .or_else(|| t.pointer("/function/parameters"))
@@ -480,7 +566,10 @@ fn function_calls(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "responses.function_calls";
     let tools = declared_functions(i.request);
     if tools.is_empty() {
-        return vec![CheckResult::fail(C, "the request declares no function tools (suite error)")];
+        return vec![CheckResult::fail(
+            C,
+            "the request declares no function tools (suite error)",
+        )];
     }
     let r = response_or_fail!(C, i);
     let items = match output_items(C, &r) {
@@ -497,18 +586,28 @@ fn function_calls(i: &CheckInput<'_>) -> Vec<CheckResult> {
         (Some("none"), _) => {
             if let Some((k, _)) = calls.first() {
                 out.push(
-                    CheckResult::fail(C, format!("tool_choice `none`, but output item {k} is a function call"))
-                        .at(format!("$.output[{k}]")),
+                    CheckResult::fail(
+                        C,
+                        format!("tool_choice `none`, but output item {k} is a function call"),
+                    )
+                    .at(format!("$.output[{k}]")),
                 );
             }
-            return finish(C, out, "no function call, as `tool_choice: none` asks".into());
+            return finish(
+                C,
+                out,
+                "no function call, as `tool_choice: none` asks".into(),
+            );
         }
         (_, Some(name)) => {
             if let Some((k, c)) = calls.iter().find(|(_, c)| str_at(c, "name") != Some(name)) {
                 out.push(
                     CheckResult::fail(
                         C,
-                        format!("tool_choice names `{name}`, but output item {k} calls {}", shown(c.get("name"))),
+                        format!(
+                            "tool_choice names `{name}`, but output item {k} calls {}",
+                            shown(c.get("name"))
+                        ),
                     )
                     .at(format!("$.output[{k}].name")),
                 );
@@ -539,10 +638,18 @@ fn function_calls(i: &CheckInput<'_>) -> Vec<CheckResult> {
         );
         return out;
     }
-    if i.request.and_then(|q| q.get("parallel_tool_calls")) == Some(&Value::Bool(false)) && calls.len() > 1 {
+    if i.request.and_then(|q| q.get("parallel_tool_calls")) == Some(&Value::Bool(false))
+        && calls.len() > 1
+    {
         out.push(
-            CheckResult::fail(C, format!("{} function calls although `parallel_tool_calls` is false", calls.len()))
-                .at("$.output"),
+            CheckResult::fail(
+                C,
+                format!(
+                    "{} function calls although `parallel_tool_calls` is false",
+                    calls.len()
+                ),
+            )
+            .at("$.output"),
         );
     }
     let mut seen: Vec<&str> = Vec::new();
@@ -584,10 +691,26 @@ fn function_calls(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 None
             }
         };
-        out.extend(arguments(C, call.get("arguments"), schema, &format!("{at}.arguments")));
+        out.extend(arguments(
+            C,
+            call.get("arguments"),
+            schema,
+            &format!("{at}.arguments"),
+        ));
     }
-    let names: Vec<&str> = calls.iter().filter_map(|(_, c)| str_at(c, "name")).collect();
-    finish(C, out, format!("{} valid function call(s): {}", calls.len(), names.join(", ")))
+    let names: Vec<&str> = calls
+        .iter()
+        .filter_map(|(_, c)| str_at(c, "name"))
+        .collect();
+    finish(
+        C,
+        out,
+        format!(
+            "{} valid function call(s): {}",
+            calls.len(),
+            names.join(", ")
+        ),
+    )
 }
 
 fn final_answer(i: &CheckInput<'_>) -> Vec<CheckResult> {
@@ -599,7 +722,10 @@ fn final_answer(i: &CheckInput<'_>) -> Vec<CheckResult> {
     };
     let text = output_text(items);
     if !text.trim().is_empty() {
-        return vec![CheckResult::pass(C, format!("answered: {:?}", excerpt(&text, 60)))];
+        return vec![CheckResult::pass(
+            C,
+            format!("answered: {:?}", excerpt(&text, 60)),
+        )];
     }
     let why = match function_call_items(items).first() {
         Some((k, c)) => format!(
@@ -614,7 +740,10 @@ fn final_answer(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn structured_output(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "responses.structured_output";
     let Some(schema) = i.request.and_then(|q| q.pointer("/text/format/schema")) else {
-        return vec![CheckResult::fail(C, "the request has no `text.format.schema` (suite error)")];
+        return vec![CheckResult::fail(
+            C,
+            "the request has no `text.format.schema` (suite error)",
+        )];
     };
     let r = response_or_fail!(C, i);
     let items = match output_items(C, &r) {
@@ -623,12 +752,19 @@ fn structured_output(i: &CheckInput<'_>) -> Vec<CheckResult> {
     };
     let text = output_text(items);
     if text.is_empty() {
-        return vec![CheckResult::fail(C, "the response has no output text to parse").at("$.output")];
+        return vec![
+            CheckResult::fail(C, "the response has no output text to parse").at("$.output"),
+        ];
     }
     let value: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(e) if str_at(&r, "status") == Some("incomplete") => {
-            return vec![CheckResult::warn(C, format!("the output is not valid JSON ({e}), but the response is incomplete (cut at its limit)"))];
+            return vec![CheckResult::warn(
+                C,
+                format!(
+                    "the output is not valid JSON ({e}), but the response is incomplete (cut at its limit)"
+                ),
+            )];
         }
         Err(e) => {
             let what = if text.trim_start().starts_with("```") {
@@ -639,8 +775,11 @@ fn structured_output(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 "prose, not JSON (text.format was silently ignored)"
             };
             return vec![
-                CheckResult::fail(C, format!("the output text is {what} ({e}): {:?}", excerpt(&text, 60)))
-                    .at("$.output"),
+                CheckResult::fail(
+                    C,
+                    format!("the output text is {what} ({e}): {:?}", excerpt(&text, 60)),
+                )
+                .at("$.output"),
             ];
         }
     };
@@ -663,7 +802,11 @@ fn structured_output(i: &CheckInput<'_>) -> Vec<CheckResult> {
             format!("the requested schema does not compile (suite error): {e}"),
         )],
     };
-    finish(C, out, "output text is valid JSON matching the requested schema".into())
+    finish(
+        C,
+        out,
+        "output text is valid JSON matching the requested schema".into(),
+    )
 }
 
 /// The id in `/responses/{id}` of the request path, when it is one.
@@ -686,10 +829,16 @@ fn retrieved(i: &CheckInput<'_>) -> Vec<CheckResult> {
         && got != Some(asked.as_str())
     {
         out.push(
-            CheckResult::fail(C, format!("retrieved response {asked:?} but got id {}", shown(r.get("id"))))
-                .at("$.id")
-                .expected(asked)
-                .actual(shown(r.get("id"))),
+            CheckResult::fail(
+                C,
+                format!(
+                    "retrieved response {asked:?} but got id {}",
+                    shown(r.get("id"))
+                ),
+            )
+            .at("$.id")
+            .expected(asked)
+            .actual(shown(r.get("id"))),
         );
     }
     match str_at(&r, "status") {
@@ -697,7 +846,10 @@ fn retrieved(i: &CheckInput<'_>) -> Vec<CheckResult> {
         other => out.push(
             CheckResult::fail(
                 C,
-                format!("the stored response has status {}, expected a final one", other.map_or("missing".to_string(), |s| format!("`{s}`"))),
+                format!(
+                    "the stored response has status {}, expected a final one",
+                    other.map_or("missing".to_string(), |s| format!("`{s}`"))
+                ),
             )
             .at("$.status"),
         ),
@@ -708,24 +860,48 @@ fn retrieved(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn deleted(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "responses.deleted";
     let Some(b) = i.json.filter(|b| b.is_object()) else {
-        return vec![CheckResult::fail(C, format!("the body is not a JSON object: {:?}", i.response.body_excerpt(80)))];
+        return vec![CheckResult::fail(
+            C,
+            format!(
+                "the body is not a JSON object: {:?}",
+                i.response.body_excerpt(80)
+            ),
+        )];
     };
     let mut out = Vec::new();
     if b.get("deleted") != Some(&Value::Bool(true)) {
         out.push(
-            CheckResult::fail(C, format!("`deleted` is {}, expected true", shown(b.get("deleted")))).at("$.deleted"),
+            CheckResult::fail(
+                C,
+                format!("`deleted` is {}, expected true", shown(b.get("deleted"))),
+            )
+            .at("$.deleted"),
         );
     }
     if str_at(b, "object") != Some("response") {
         out.push(
-            CheckResult::fail(C, format!("`object` is {}, expected \"response\"", shown(b.get("object")))).at("$.object"),
+            CheckResult::fail(
+                C,
+                format!(
+                    "`object` is {}, expected \"response\"",
+                    shown(b.get("object"))
+                ),
+            )
+            .at("$.object"),
         );
     }
     if let Some(asked) = path_id(i)
         && str_at(b, "id") != Some(asked.as_str())
     {
         out.push(
-            CheckResult::fail(C, format!("deleted {asked:?} but the body names {}", shown(b.get("id")))).at("$.id"),
+            CheckResult::fail(
+                C,
+                format!(
+                    "deleted {asked:?} but the body names {}",
+                    shown(b.get("id"))
+                ),
+            )
+            .at("$.id"),
         );
     }
     finish(C, out, "deleted".into())
@@ -739,13 +915,25 @@ fn media_not_echoed(i: &CheckInput<'_>) -> Vec<CheckResult> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .flat_map(|m| m.get("content").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|m| {
+            m.get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .filter(|p| str_at(p, "type") == Some("input_image"))
         .filter_map(|p| str_at(p, "image_url"))
-        .filter_map(|u| u.strip_prefix("data:")?.split_once(";base64,").map(|(_, d)| d))
+        .filter_map(|u| {
+            u.strip_prefix("data:")?
+                .split_once(";base64,")
+                .map(|(_, d)| d)
+        })
         .collect();
     if payloads.is_empty() {
-        return vec![CheckResult::fail(C, "the request sends no inline `input_image` to look for (suite error)")];
+        return vec![CheckResult::fail(
+            C,
+            "the request sends no inline `input_image` to look for (suite error)",
+        )];
     }
     let r = response_or_fail!(C, i);
     let text = output_items(C, &r).map(output_text).unwrap_or_default();

@@ -127,16 +127,19 @@ pub(super) fn parse(check: &str, resp: &Response) -> Result<Vec<Ev>, CheckResult
 /// The `response` object of the stream's (first) terminal event: what a client's final
 /// `response.completed` handler sees, judged like a non-streamed body.
 pub(super) fn terminal_response(resp: &Response) -> Option<Value> {
-    parse("", resp).ok()?.into_iter().find_map(|e| match e.kind {
-        Kind::Json(Value::Object(mut o))
-            if o.get("type")
-                .and_then(Value::as_str)
-                .is_some_and(|t| TERMINAL.contains(&t)) =>
-        {
-            o.remove("response")
-        }
-        _ => None,
-    })
+    parse("", resp)
+        .ok()?
+        .into_iter()
+        .find_map(|e| match e.kind {
+            Kind::Json(Value::Object(mut o))
+                if o.get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| TERMINAL.contains(&t)) =>
+            {
+                o.remove("response")
+            }
+            _ => None,
+        })
 }
 
 macro_rules! events_or_fail {
@@ -355,9 +358,11 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .actual(*first_ty),
         );
     }
-    let first_output = typed
-        .iter()
-        .position(|(_, t)| t.starts_with("response.output_") || t.starts_with("response.content_") || t.starts_with("response.function_call"));
+    let first_output = typed.iter().position(|(_, t)| {
+        t.starts_with("response.output_")
+            || t.starts_with("response.content_")
+            || t.starts_with("response.function_call")
+    });
     match typed.iter().position(|(_, t)| *t == "response.in_progress") {
         None => push(
             &mut out,
@@ -388,7 +393,12 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
                         .and_then(Value::as_str)
                         .map(|c| format!("{c}: "))
                         .unwrap_or_default(),
-                    excerpt(o.get("message").and_then(Value::as_str).unwrap_or("(no message)"), 160)
+                    excerpt(
+                        o.get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("(no message)"),
+                        160
+                    )
                 ),
             )
             .at(ev.at()),
@@ -406,7 +416,9 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
                         &mut out,
                         CheckResult::fail(
                             C,
-                            format!("`{ty}` while output item {k} has no `response.output_item.done`"),
+                            format!(
+                                "`{ty}` while output item {k} has no `response.output_item.done`"
+                            ),
                         )
                         .at(ev.at()),
                     );
@@ -429,7 +441,13 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 .and_then(|o| o.get("item"))
                 .and_then(|it| str_at(it, "id"))
                 .map(str::to_string);
-            items.insert(k, ItemState { id, ..Default::default() });
+            items.insert(
+                k,
+                ItemState {
+                    id,
+                    ..Default::default()
+                },
+            );
             continue;
         }
         let Some(st) = items.get_mut(&k) else {
@@ -439,12 +457,16 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
             continue;
         };
         if st.done {
-            finding(format!("`{ty}` for output item {k} after its `response.output_item.done`"));
+            finding(format!(
+                "`{ty}` for output item {k} after its `response.output_item.done`"
+            ));
             continue;
         }
         if let (Some(want), Some(got)) = (
             st.id.as_deref(),
-            ev.object().and_then(|o| o.get("item_id")).and_then(Value::as_str),
+            ev.object()
+                .and_then(|o| o.get("item_id"))
+                .and_then(Value::as_str),
         ) && want != got
         {
             finding(format!(
@@ -455,7 +477,9 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
         match (*ty, c) {
             ("response.content_part.added", Some(c)) => {
                 if st.parts.insert(c, (true, false, false)).is_some() {
-                    finding(format!("content part {c} of output item {k} is added twice"));
+                    finding(format!(
+                        "content part {c} of output item {k} is added twice"
+                    ));
                 }
             }
             (
@@ -557,7 +581,10 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
     finish(
         C,
         out,
-        format!("{} events in the documented order, ending with `{end}`", evs.len()),
+        format!(
+            "{} events in the documented order, ending with `{end}`",
+            evs.len()
+        ),
     )
 }
 
@@ -618,12 +645,20 @@ fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
             }
             "response.output_text.done" => {
                 if let (Some(c), Some(t)) = (c, text("text")) {
-                    pieces.entry((k, c)).or_default().finals.push((format!("{} ({ty})", ev.at()), t));
+                    pieces
+                        .entry((k, c))
+                        .or_default()
+                        .finals
+                        .push((format!("{} ({ty})", ev.at()), t));
                 }
             }
             "response.refusal.done" => {
                 if let (Some(c), Some(t)) = (c, text("refusal")) {
-                    pieces.entry((k, c)).or_default().finals.push((format!("{} ({ty})", ev.at()), t));
+                    pieces
+                        .entry((k, c))
+                        .or_default()
+                        .finals
+                        .push((format!("{} ({ty})", ev.at()), t));
                 }
             }
             "response.content_part.done" => {
@@ -646,7 +681,11 @@ fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
             }
             "response.function_call_arguments.done" => {
                 if let Some(t) = text("arguments") {
-                    pieces.entry((k, CALL)).or_default().finals.push((format!("{} ({ty})", ev.at()), t));
+                    pieces
+                        .entry((k, CALL))
+                        .or_default()
+                        .finals
+                        .push((format!("{} ({ty})", ev.at()), t));
                 }
             }
             "response.output_item.done" => {
@@ -663,7 +702,13 @@ fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
             for v in violations {
                 push(
                     &mut out,
-                    assert::violation(C, "response", v, &subject, &format!("{} $.response", ev.at())),
+                    assert::violation(
+                        C,
+                        "response",
+                        v,
+                        &subject,
+                        &format!("{} $.response", ev.at()),
+                    ),
                 );
             }
         }
@@ -716,35 +761,47 @@ fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
         if p.delta_count == 0 {
             continue;
         }
-        for (at, fin) in &p.finals {
-            if *fin != p.deltas {
-                push(
-                    &mut out,
-                    CheckResult::fail(
-                        C,
-                        format!(
-                            "{what}: {} deltas concatenate to {:?}, but {at} says {:?}",
-                            p.delta_count,
-                            excerpt(&p.deltas, 60),
-                            excerpt(fin, 60)
-                        ),
-                    )
-                    .expected(excerpt(&p.deltas, 80))
-                    .actual(excerpt(fin, 80)),
-                );
-            }
+        let differing: Vec<&(String, String)> = p
+            .finals
+            .iter()
+            .filter(|(_, fin)| *fin != p.deltas)
+            .collect();
+        if let Some((at, fin)) = differing.first() {
+            let more = match differing.len() {
+                1 => String::new(),
+                n => format!(" (as do {} later statements of it)", n - 1),
+            };
+            push(
+                &mut out,
+                CheckResult::fail(
+                    C,
+                    format!(
+                        "{what}: {} deltas concatenate to {:?}, but {at} says {:?}{more}",
+                        p.delta_count,
+                        excerpt(&p.deltas, 60),
+                        excerpt(fin, 60)
+                    ),
+                )
+                .expected(excerpt(&p.deltas, 80))
+                .actual(excerpt(fin, 80)),
+            );
         }
     }
     if terminal.is_none() {
         push(
             &mut out,
-            CheckResult::warn(C, "no terminal event: the deltas could not be compared with the final response"),
+            CheckResult::warn(
+                C,
+                "no terminal event: the deltas could not be compared with the final response",
+            ),
         );
     }
     finish(
         C,
         out,
-        format!("{texts} text part(s) and {calls} call(s) reassemble to what the stream reports as final"),
+        format!(
+            "{texts} text part(s) and {calls} call(s) reassemble to what the stream reports as final"
+        ),
     )
 }
 

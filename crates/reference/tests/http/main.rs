@@ -5,6 +5,7 @@ mod chat;
 mod embeddings_images;
 mod files_batches;
 mod gemini;
+mod responses;
 mod stream;
 mod support;
 mod tools;
