@@ -9,10 +9,10 @@ use std::time::Duration;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use llm_parity::execute::sse::{SseItem, SseParser};
-use llm_parity::judge::shape::{shape, shape_diff};
 use llm_parity::load::SchemaStore;
 use llm_parity::redact::{Redactor, SecretRegistry};
 use llm_parity::report::RunReport;
+use llm_parity::util::json::{shape, shape_diff};
 use serde_json::{Value, json};
 
 fn main() {

@@ -16,3 +16,4 @@ pub mod runbook;
 pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod util;

@@ -10,7 +10,8 @@ use crate::exit;
 use crate::gate::{self, Baseline, FailOn, ShardInfo};
 use crate::load::Suite;
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, RunReport, write::atomic_write};
+use crate::report::{self, RunReport};
+use crate::util::fs::{atomic_write, read_bounded_string};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOnFlag {
@@ -222,12 +223,13 @@ fn save(from: &Path, output: &Path) -> u8 {
 }
 
 fn prune(baseline: &Path, report: &Path, output: Option<&Path>, dry_run: bool) -> u8 {
-    let text = match std::fs::read_to_string(baseline) {
+    let text = match read_bounded_string(baseline, gate::baseline::REPORT_FILE_LIMIT) {
         Ok(t) => t,
         Err(e) => {
             return super::usage_error(&format!(
-                "cannot read baseline {}: {e}",
-                baseline.display()
+                "cannot read baseline {}: {}",
+                baseline.display(),
+                e.kind
             ));
         }
     };
@@ -288,10 +290,14 @@ fn prune(baseline: &Path, report: &Path, output: Option<&Path>, dry_run: bool) -
 pub fn merge(a: &MergeArgs) -> u8 {
     let mut raw = Vec::new();
     for p in &a.reports {
-        let text = match std::fs::read_to_string(p) {
+        let text = match read_bounded_string(p, gate::baseline::REPORT_FILE_LIMIT) {
             Ok(t) => t,
             Err(e) => {
-                return super::usage_error(&format!("cannot read report {}: {e}", p.display()));
+                return super::usage_error(&format!(
+                    "cannot read report {}: {}",
+                    p.display(),
+                    e.kind
+                ));
             }
         };
         let value: serde_json::Value = match serde_json::from_str(&text) {

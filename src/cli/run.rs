@@ -15,7 +15,11 @@ use crate::execute::{Event, RunOptions};
 use crate::exit;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta, write::atomic_write};
+use crate::report::{self, model::RunMeta};
+use crate::util::fs::{MIB, atomic_write, atomic_write_with, read_bounded};
+
+/// The largest `--ca-cert` file read (a PEM bundle of every public root is about 200 KiB).
+const CA_CERT_LIMIT: u64 = MIB;
 
 pub fn run(args: RunArgs) -> u8 {
     let project = match super::load(&args.project) {
@@ -58,10 +62,14 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let ca_cert = match &args.ca_cert {
         None => None,
-        Some(p) => match std::fs::read(p) {
+        Some(p) => match read_bounded(p, CA_CERT_LIMIT) {
             Ok(b) => Some(b),
             Err(e) => {
-                return super::usage_error(&format!("cannot read --ca-cert {}: {e}", p.display()));
+                return super::usage_error(&format!(
+                    "cannot read --ca-cert {}: {}",
+                    p.display(),
+                    e.kind
+                ));
             }
         },
     };
@@ -316,14 +324,12 @@ pub fn write_reports(
         written.push(name);
         let p = dir.join(name);
         let res = match f {
-            ReportFormat::Json => report::write::atomic_write_with(&p, |w| {
+            ReportFormat::Json => atomic_write_with(&p, |w| {
                 serde_json::to_writer_pretty(&mut *w, report)?;
                 w.write_all(b"\n")
             }),
             ReportFormat::Md => atomic_write(&p, report::markdown::render(report).as_bytes()),
-            ReportFormat::Html => {
-                report::write::atomic_write_with(&p, |w| report::html::write(report, w))
-            }
+            ReportFormat::Html => atomic_write_with(&p, |w| report::html::write(report, w)),
             ReportFormat::Junit => atomic_write(&p, report::junit::render(report).as_bytes()),
         };
         res.map_err(|e| format!("{}: {e}", p.display()))?;

@@ -18,8 +18,9 @@ use crate::exit;
 use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta, write::atomic_write};
+use crate::report::{self, model::RunMeta};
 use crate::runbook::{self, Uses, steps::Input};
+use crate::util::fs::atomic_write;
 
 #[derive(Debug, Args)]
 pub struct RunbookArgs {

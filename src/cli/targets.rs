@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::args::{ProjectArgs, TargetArgs};
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::target::{AuthHeader, load_targets_keyless, parse_base_url};
+use crate::load::yaml::MAX_INPUT_BYTES;
 use crate::load::{Auth, Secret, Target};
+use crate::util::fs::read_bounded_string;
 
 /// Built-in target names and the reference profile each starts.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -53,11 +55,11 @@ pub fn load_file_targets_keyless(
 ) -> Result<Vec<Target>, Diagnostics> {
     match targets_file(p) {
         None => Ok(vec![]),
-        Some(path) => match std::fs::read_to_string(&path) {
+        Some(path) => match read_bounded_string(&path, MAX_INPUT_BYTES as u64) {
             Ok(text) => load_targets_keyless(&path, &text, &env_lookup, keyless),
             Err(e) => Err(Diagnostics(vec![Diagnostic::new(
                 &path,
-                format!("failed to read targets file: {e}"),
+                format!("failed to read targets file: {}", e.kind),
             )])),
         },
     }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::sse::{SseItem, SseProblemKind};
+use crate::util::text::excerpt;
 
 #[derive(Debug, Clone)]
 pub struct SentRequest {
@@ -78,16 +79,6 @@ impl Response {
             _ => None,
         })
     }
-}
-
-/// Shorten text to `max` characters on a char boundary, marking the cut.
-pub fn excerpt(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max).collect();
-    format!("{cut}…")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

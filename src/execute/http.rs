@@ -484,7 +484,7 @@ async fn run_token_command(command: &str) -> Result<String, String> {
         return Err(format!(
             "auth command `{command}` failed ({}): {}",
             out.status,
-            super::exchange::excerpt(&String::from_utf8_lossy(&out.stderr), 200)
+            crate::util::text::excerpt(&String::from_utf8_lossy(&out.stderr), 200)
         ));
     }
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();

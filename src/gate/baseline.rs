@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::judge::Outcome;
 use crate::report::RunReport;
 use crate::report::model::SCHEMA_VERSION as REPORT_SCHEMA_VERSION;
+use crate::util::fs::{MIB, read_bounded_string};
+
+/// The largest baseline file or `report.json` read (`--baseline`, `baseline save|prune`,
+/// `merge`): a report keeps at most 16 KiB of each body, so even a run of many thousand cases
+/// stays well below it.
+pub const REPORT_FILE_LIMIT: u64 = 512 * MIB;
 
 /// The baseline file format's version (`schema_version`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -67,8 +73,8 @@ impl Baseline {
 
 /// Read `--baseline FILE`: a baseline file or a `report.json`.
 pub fn load(path: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    let text = read_bounded_string(path, REPORT_FILE_LIMIT)
+        .map_err(|e| format!("cannot read baseline {}: {}", path.display(), e.kind))?;
     parse(&text, &path.display().to_string())
 }
 
@@ -127,8 +133,8 @@ pub fn read_report_value(value: serde_json::Value, source: &str) -> Result<RunRe
 
 /// Read a `report.json` file.
 pub fn read_report(path: &Path) -> Result<RunReport, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read report {}: {e}", path.display()))?;
+    let text = read_bounded_string(path, REPORT_FILE_LIMIT)
+        .map_err(|e| format!("cannot read report {}: {}", path.display(), e.kind))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     read_report_value(value, &path.display().to_string())

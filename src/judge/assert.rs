@@ -7,6 +7,8 @@ use crate::execute::exchange::Response;
 use crate::load::SchemaStore;
 use crate::load::schemas::SchemaViolation;
 use crate::load::suite::{CompareOp, JsonPathAssert, JsonPathOp, JsonType};
+use crate::util::json::{show, type_name};
+use crate::util::text::excerpt;
 
 pub fn content_type(resp: &Response, expected: &str) -> CheckResult {
     let actual = resp.content_type().unwrap_or("");
@@ -71,7 +73,7 @@ pub fn violation(
 }
 
 fn shorten(s: &str) -> String {
-    crate::execute::exchange::excerpt(s, 200)
+    excerpt(s, 200)
 }
 
 pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
@@ -124,7 +126,7 @@ fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
             Some(s) if re.is_match(s) => Ok(()),
             Some(s) => Err(format!(
                 "{:?} does not match /{}/",
-                crate::execute::exchange::excerpt(s, 80),
+                excerpt(s, 80),
                 re.as_str()
             )),
             None => Err(format!(
@@ -179,20 +181,4 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }
-}
-
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-pub fn show(v: &Value) -> String {
-    crate::execute::exchange::excerpt(&v.to_string(), 80)
 }

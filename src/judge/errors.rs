@@ -4,7 +4,9 @@
 use serde_json::Value;
 
 use super::outcome::CheckResult;
-use crate::execute::exchange::{Response, excerpt};
+use crate::execute::exchange::Response;
+use crate::util::json::{show, type_name};
+use crate::util::text::excerpt;
 
 /// The recognised shapes of an error body.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +94,7 @@ pub fn describe_deviation(shape: &ErrorShape<'_>, resp: &Response) -> Option<Str
             let keys: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
             format!("error body has no `error` object (keys: {})", keys.join(", "))
         }
-        ErrorShape::OtherJson(v) => format!("error body is {}, not an object", super::assert::type_name(v)),
+        ErrorShape::OtherJson(v) => format!("error body is {}, not an object", type_name(v)),
         ErrorShape::NotJson => format!(
             "error body is not JSON (Content-Type {}): {:?}",
             resp.content_type().unwrap_or("missing"),
@@ -193,11 +195,7 @@ pub fn envelope_fields(check: &str, e: &serde_json::Map<String, Value>) -> Vec<C
 fn shown(v: Option<&Value>) -> String {
     match v {
         None => "missing".into(),
-        Some(v) => format!(
-            "{} ({})",
-            super::assert::type_name(v),
-            super::assert::show(v)
-        ),
+        Some(v) => format!("{} ({})", type_name(v), show(v)),
     }
 }
 

@@ -5,7 +5,6 @@ pub(crate) mod assert;
 pub mod checks;
 pub mod errors;
 pub mod outcome;
-pub mod shape;
 
 use serde_json::Value;
 

@@ -17,6 +17,8 @@ pub use schemas::SchemaStore;
 pub use suite::{Case, Step, Suite};
 pub use target::{Auth, AuthHeader, Secret, Target};
 
+use crate::util::fs::read_bounded_string;
+
 /// Where suites come from and what they may refer to.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -46,12 +48,15 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut suites = Vec::new();
     for path in suite_paths(opts, &mut diags) {
-        match std::fs::read_to_string(&path) {
+        match read_bounded_string(&path, yaml::MAX_INPUT_BYTES as u64) {
             Ok(text) => match suite::load_suite(&path, &text, &env) {
                 Ok(s) => suites.push(s),
                 Err(d) => diags.extend(d),
             },
-            Err(e) => diags.push(Diagnostic::new(&path, format!("failed to read suite: {e}"))),
+            Err(e) => diags.push(Diagnostic::new(
+                &path,
+                format!("failed to read suite: {}", e.kind),
+            )),
         }
     }
     let mut seen = std::collections::BTreeMap::new();

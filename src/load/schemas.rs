@@ -9,6 +9,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::diag::{Diagnostic, Diagnostics};
+use crate::util::fs::{MIB, read_bounded_string};
+
+/// The largest schema file read from `--schemas-dir` (the OpenAPI document's own schemas are a
+/// few kilobytes each).
+const SCHEMA_FILE_LIMIT: u64 = 16 * MIB;
 
 /// The shipped schemas, by id (the file stem under `schemas/`).
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -158,10 +163,12 @@ impl SchemaStore {
                         if CONTRACTS.contains(&id) {
                             continue; // the report, baseline and runbook contracts
                         }
-                        match std::fs::read_to_string(&p) {
+                        match read_bounded_string(&p, SCHEMA_FILE_LIMIT) {
                             Ok(text) => sources.push((id.to_string(), p.clone(), text)),
-                            Err(e) => diags
-                                .push(Diagnostic::new(&p, format!("failed to read schema: {e}"))),
+                            Err(e) => diags.push(Diagnostic::new(
+                                &p,
+                                format!("failed to read schema: {}", e.kind),
+                            )),
                         }
                     }
                 }

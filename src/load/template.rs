@@ -10,6 +10,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::Value;
 
+use crate::util::fs::{MIB, read_bounded};
+
+/// The largest fixture read (an image or audio clip sent inline as base64).
+const FIXTURE_LIMIT: u64 = 64 * MIB;
+
 /// The roles a target maps to model ids. Kept closed so a typo in a suite is a load error.
 pub const ROLES: &[&str] = &[
     "chat",
@@ -137,7 +142,8 @@ impl FixtureResolver<'_> {
                 real.display()
             ));
         }
-        std::fs::read(&full).map_err(|e| format!("cannot read fixture {}: {e}", full.display()))
+        read_bounded(&full, FIXTURE_LIMIT)
+            .map_err(|e| format!("cannot read fixture {}: {}", full.display(), e.kind))
     }
 }
 

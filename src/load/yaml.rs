@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 
 use super::diag::{Diagnostic, Diagnostics, did_you_mean};
 
-/// Input files larger than this are refused before parsing (a suite is a few KB).
+/// Input files larger than this are refused before parsing (a suite is a few KB); the files
+/// are read with this limit too, so a larger one is never read whole.
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result<T, Diagnostics> {

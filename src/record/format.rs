@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::util::fs::safe_chars;
+
 /// The `format` field of every recording file.
 pub const FORMAT: &str = "llm-parity-recording/1";
 
@@ -199,20 +201,6 @@ pub fn strip_credential_params(path: &str) -> String {
     } else {
         format!("{p}?{}", kept.join("&"))
     }
-}
-
-/// `name` with every character outside `[A-Za-z0-9._-]` replaced by `_`: safe as one path
-/// component except for the dot rules, which each caller decides.
-pub fn safe_chars(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// A target's directory (and replay URL segment): its name with anything outside

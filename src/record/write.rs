@@ -20,7 +20,7 @@ use crate::execute::exchange::{Exchange, Response, TransportErrorKind};
 use crate::execute::sse::{SseItem, SseParser};
 use crate::load::suite::AuthOverride;
 use crate::redact::{Redactor, is_sensitive_header};
-use crate::report::write::atomic_write;
+use crate::util::fs::atomic_write;
 
 /// Writes a recording for every distinct request of the cases it is handed, as they finish.
 /// When several cases send the same request, the one earliest in the plan wins whatever order

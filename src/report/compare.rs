@@ -12,8 +12,8 @@ use super::model::area_of;
 use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
-use crate::judge::shape::{diff_shapes, shape};
 use crate::load::{Case, Target};
+use crate::util::json::{diff_shapes, shape};
 
 /// A case whose outcome differs between targets.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -6,7 +6,6 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 pub mod terminal;
-pub mod write;
 
 pub use model::{CaseResult, FeatureRow, RunReport};
 

@@ -9,10 +9,11 @@ use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
 use crate::execute::CaseRecord;
-use crate::execute::exchange::{Exchange, Timings, excerpt};
+use crate::execute::exchange::{Exchange, Timings};
 use crate::judge::{CheckResult, CheckStatus, Outcome};
 use crate::load::Target;
 use crate::redact::Redactor;
+use crate::util::text::excerpt;
 
 pub const SCHEMA_VERSION: u32 = 1;
 

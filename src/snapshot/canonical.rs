@@ -2,7 +2,7 @@
 //! parts are gone, in one of three modes. Pure: no I/O, so it is unit-tested like the judge.
 //!
 //! - `shape`: every value replaced by its type, arrays of one shape collapsed
-//!   ([`crate::judge::shape::shape`]) — it pins the wire structure, not the wording;
+//!   ([`crate::util::json::shape`]) — it pins the wire structure, not the wording;
 //! - `exact`: the body as received — for deterministic requests;
 //! - `stream`: the reassembled message plus the collapsed sequence of event kinds
 //!   ([`super::stream`]) — stable however the endpoint chunks its stream.
@@ -17,7 +17,7 @@ use serde_json_path::JsonPath;
 use super::stream;
 use crate::execute::exchange::Exchange;
 use crate::execute::sse::SseItem;
-use crate::judge::shape::shape;
+use crate::util::json::shape;
 
 /// What a redacted value becomes.
 pub const REDACTED: &str = "[redacted]";

@@ -4,7 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::report::write::atomic_write;
+use crate::util::fs::{
+    MIB, ReadError, ReadErrorKind, atomic_write, read_bounded_string, safe_chars,
+};
+
+/// The largest snapshot file read: an `exact` snapshot holds a whole body (at most
+/// `--max-body`, 8 MiB by default), pretty-printed.
+const SNAPSHOT_FILE_LIMIT: u64 = 64 * MIB;
 
 /// Suffix of a stored snapshot, and of a pending one.
 pub const EXT: &str = "snap";
@@ -32,7 +38,7 @@ pub struct SnapshotFile {
 /// `_` (`reference:gemini-compat` → `reference_gemini-compat`), so no name can leave the
 /// snapshot directory.
 pub fn dir_name(target: &str) -> String {
-    let s = crate::record::format::safe_chars(target);
+    let s = safe_chars(target);
     if s.is_empty() || s.chars().all(|c| c == '.') {
         "_".into()
     } else {
@@ -122,12 +128,15 @@ pub fn parse(text: &str) -> Result<SnapshotFile, String> {
 
 /// Read a snapshot: `Ok(None)` when there is none.
 pub fn read(path: &Path) -> Result<Option<SnapshotFile>, String> {
-    match std::fs::read_to_string(path) {
+    match read_bounded_string(path, SNAPSHOT_FILE_LIMIT) {
         Ok(t) => parse(&t)
             .map(Some)
             .map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(ReadError {
+            kind: ReadErrorKind::Io(e),
+            ..
+        }) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {}", path.display(), e.kind)),
     }
 }
 

@@ -298,3 +298,83 @@ async fn fixture_paths_leaving_the_fixtures_directory_are_refused_unless_allowed
     let out = run_cli(&[&args[..], &["--allow-fixture-escape"]].concat(), &[]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+/// A FIFO at `dir/name` (no writer: reading it with a plain open would block forever).
+#[cfg(unix)]
+fn fifo(dir: &Path, name: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&p)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", p.display());
+    p
+}
+
+/// Every file a user names is read bounded: a FIFO, `/dev/zero` or a directory is refused at
+/// once, naming the path — never a hang or unbounded memory (`run_cli` fails a hang after 120 s).
+#[cfg(unix)]
+#[tokio::test]
+async fn files_that_are_not_regular_files_are_refused_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo_path = fifo(dir.path(), "fifo");
+    let f = fifo_path.to_str().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let one_case = ["--target", "reference", "--filter", "chat/basic"];
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["validate", "--targets", "/dev/zero"],
+            "failed to read targets file: not a regular file (a character device)".into(),
+        ),
+        (
+            vec!["validate", "--targets", f],
+            "failed to read targets file: not a regular file (a FIFO)".into(),
+        ),
+        (
+            [&["run", "--baseline", f][..], &one_case].concat(),
+            format!("cannot read baseline {f}: not a regular file (a FIFO)"),
+        ),
+        (
+            [&["run", "--ca-cert", "/dev/zero"][..], &one_case].concat(),
+            "cannot read --ca-cert /dev/zero: not a regular file (a character device)".into(),
+        ),
+        (
+            vec!["merge", d],
+            format!("cannot read report {d}: not a regular file (a directory)"),
+        ),
+        (
+            vec!["baseline", "prune", "--baseline", "/dev/zero"],
+            "cannot read baseline /dev/zero: not a regular file (a character device)".into(),
+        ),
+    ];
+    for (args, want) in cases {
+        let out = run_cli(&args, &[]).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(&want), "{args:?}: {}", out.stderr);
+    }
+}
+
+/// A fixture that is a FIFO is a load error with the suite's diagnostics, not a hang.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fixture_that_is_a_fifo_is_a_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("fixtures");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    fifo(&fixtures, "pipe.txt");
+    let suite = dir.path().join("pipe.yaml");
+    std::fs::write(
+        &suite,
+        "suite: pipe\ndescription: d\ncases:\n  - id: c\n    feature: chat.basic\n    request:\n      path: /chat/completions\n      body: { text: \"{{fixture:pipe.txt|text}}\" }\n    expect: { status: 200 }\n",
+    )
+    .unwrap();
+    let (s, f) = (suite.to_str().unwrap(), fixtures.to_str().unwrap());
+    let out = run_cli(&["validate", "--suite", s, "--fixtures-dir", f], &[]).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        // (miette wraps the message: match its parts.)
+        out.stderr.contains("cannot read fixture") && out.stderr.contains("(a FIFO)"),
+        "{}",
+        out.stderr
+    );
+}

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::{CheckDef, CheckInput};
-use crate::judge::assert::show;
 use crate::judge::outcome::{CheckResult, CheckStatus};
+use crate::util::json::show;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {

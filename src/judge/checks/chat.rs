@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{CheckDef, CheckInput, at_choice};
 use crate::judge::outcome::CheckResult;
+use crate::util::json::type_name;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
@@ -144,10 +145,7 @@ fn response(i: &CheckInput<'_>) -> Vec<CheckResult> {
             Some(other) => out.push(
                 CheckResult::fail(
                     C,
-                    format!(
-                        "message.content is {}, expected a string",
-                        crate::judge::assert::type_name(other)
-                    ),
+                    format!("message.content is {}, expected a string", type_name(other)),
                 )
                 .at(at_choice(n, ".message.content")),
             ),

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use serde_json::Value;
 
 use super::{CheckDef, CheckInput};
-use crate::judge::assert::type_name;
 use crate::judge::outcome::{CheckResult, CheckStatus};
+use crate::util::json::{show, type_name};
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
@@ -312,7 +312,7 @@ fn float_array(v: &Value) -> Result<Vec<f64>, String> {
             _ => {
                 return Err(format!(
                     "component {j} is {}, expected a finite number",
-                    crate::judge::assert::show(x)
+                    show(x)
                 ));
             }
         }
@@ -653,7 +653,7 @@ fn deterministic(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn shown(v: Option<&Value>) -> String {
     match v {
         None => "missing".into(),
-        Some(v) => crate::judge::assert::show(v),
+        Some(v) => show(v),
     }
 }
 

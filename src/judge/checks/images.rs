@@ -8,8 +8,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use serde_json::Value;
 
 use super::{CheckDef, CheckInput};
-use crate::judge::assert::{show, type_name};
 use crate::judge::outcome::CheckResult;
+use crate::util::json::{show, type_name};
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::{CheckDef, CheckInput, at_choice};
 use crate::judge::outcome::CheckResult;
+use crate::util::json::type_name;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
@@ -266,7 +267,7 @@ fn thoughts(i: &CheckInput<'_>) -> Vec<CheckResult> {
                                 C,
                                 format!(
                                     "message.{name} is {}, not the {} its convention uses",
-                                    crate::judge::assert::type_name(v),
+                                    type_name(v),
                                     if *name == "reasoning_details" {
                                         "array"
                                     } else {

@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{CheckDef, CheckInput};
-use crate::execute::exchange::{Response, excerpt};
+use crate::execute::exchange::Response;
 use crate::execute::sse::{SseEvent, SseItem, SseProblemKind};
 use crate::judge::CheckStatus;
 use crate::judge::outcome::CheckResult;
+use crate::util::json::type_name;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
@@ -1093,7 +1095,7 @@ fn reassemble_choice(idx: u64, entries: &[(&Ev<'_>, &Value)]) -> (Value, Vec<(St
                 Some(other) => notes.push((
                     format!(
                         "choice {idx}: a `{key}` fragment is {}, not a string, so it cannot be concatenated",
-                        crate::judge::assert::type_name(other)
+                        type_name(other)
                     ),
                     ev.n,
                 )),

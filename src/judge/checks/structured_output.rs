@@ -9,9 +9,9 @@ use serde_json::Value;
 
 use super::tools::schema_violations;
 use super::{CheckDef, CheckInput, at_choice};
-use crate::execute::exchange::excerpt;
-use crate::judge::assert::type_name;
 use crate::judge::outcome::CheckResult;
+use crate::util::json::type_name;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {

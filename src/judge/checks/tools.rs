@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{CheckDef, CheckInput, at_choice};
-use crate::execute::exchange::excerpt;
-use crate::judge::assert::type_name;
 use crate::judge::outcome::{CheckResult, CheckStatus};
+use crate::util::json::type_name;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {

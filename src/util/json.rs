@@ -1,8 +1,29 @@
-//! The *shape* of a JSON value: keys and types, values replaced by their type names, arrays of
-//! one shape collapsed. Used to show how two endpoints' responses differ structurally without
-//! showing (or caring about) the text a model produced.
+//! JSON value helpers shared by the judge, the report and the snapshots: how a value is named
+//! and quoted in a message, and its *shape* — keys and types, values replaced by their type
+//! names, arrays of one shape collapsed — which shows how two responses differ structurally
+//! without showing (or caring about) the text a model produced.
 
 use serde_json::{Map, Value};
+
+use super::text::excerpt;
+
+/// The JSON type of a value with its article, for messages ("expected a string, got an array").
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value as compact JSON, cut to 80 characters: how a message quotes what it found.
+pub fn show(v: &Value) -> String {
+    excerpt(&v.to_string(), 80)
+}
 
 /// Replace every value by its type; collapse arrays whose items share one shape.
 pub fn shape(v: &Value) -> Value {
@@ -30,7 +51,8 @@ pub fn shape(v: &Value) -> Value {
     }
 }
 
-/// A unified diff of two shapes (pretty JSON, sorted keys), empty when they are identical.
+/// A unified diff of two values' shapes (pretty JSON, sorted keys), empty when they are
+/// identical.
 pub fn shape_diff(left_name: &str, left: &Value, right_name: &str, right: &Value) -> String {
     diff_shapes(left_name, &shape(left), right_name, &shape(right))
 }
@@ -70,5 +92,18 @@ mod tests {
         let d = shape_diff("reference", &a, "gemini", &b);
         assert!(d.contains("-{") && d.contains("+["), "{d}");
         assert!(shape_diff("a", &a, "b", &a).is_empty());
+    }
+
+    #[test]
+    fn type_names_and_quotes() {
+        assert_eq!(type_name(&json!(1)), "an integer");
+        assert_eq!(type_name(&json!(1.5)), "a number");
+        assert_eq!(type_name(&json!(null)), "null");
+        let long = json!("x".repeat(100));
+        assert_eq!(
+            show(&long).chars().count(),
+            81,
+            "80 characters and the cut mark"
+        );
     }
 }
