@@ -14,10 +14,10 @@ use serde_json::Value;
 use super::responses_stream::terminal_response;
 use super::tools::{arguments, schema_violations};
 use super::{CheckDef, CheckInput};
-use crate::execute::exchange::excerpt;
 use crate::judge::CheckStatus;
-use crate::judge::assert::show;
 use crate::judge::outcome::CheckResult;
+use crate::util::json::show;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {

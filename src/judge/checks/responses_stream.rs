@@ -14,9 +14,10 @@ use serde_json::{Map, Value};
 
 use super::responses::{finish, str_at};
 use super::{CheckDef, CheckInput};
-use crate::execute::exchange::{Response, excerpt};
+use crate::execute::exchange::Response;
 use crate::judge::assert;
 use crate::judge::outcome::CheckResult;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
@@ -282,7 +283,7 @@ fn sequence(i: &CheckInput<'_>) -> Vec<CheckResult> {
             let got = ev
                 .object()
                 .and_then(|o| o.get("sequence_number"))
-                .map_or_else(|| "missing".to_string(), assert::show);
+                .map_or_else(|| "missing".to_string(), crate::util::json::show);
             push(
                 &mut out,
                 CheckResult::fail(
