@@ -476,12 +476,13 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
         }
         let c = ev.int("content_index");
         match (*ty, c) {
-            ("response.content_part.added", Some(c)) => {
-                if st.parts.insert(c, (true, false, false)).is_some() {
-                    finding(format!(
-                        "content part {c} of output item {k} is added twice"
-                    ));
-                }
+            // The guard records the part; only a repeat is a finding.
+            ("response.content_part.added", Some(c))
+                if st.parts.insert(c, (true, false, false)).is_some() =>
+            {
+                finding(format!(
+                    "content part {c} of output item {k} is added twice"
+                ));
             }
             (
                 "response.output_text.delta"
@@ -663,14 +664,14 @@ fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 }
             }
             "response.content_part.done" => {
-                if let (Some(c), Some(part)) = (c, o.get("part")) {
-                    if let Some(t) = str_at(part, "text").or_else(|| str_at(part, "refusal")) {
-                        pieces
-                            .entry((k, c))
-                            .or_default()
-                            .finals
-                            .push((format!("{} ({ty})", ev.at()), t.to_string()));
-                    }
+                if let (Some(c), Some(part)) = (c, o.get("part"))
+                    && let Some(t) = str_at(part, "text").or_else(|| str_at(part, "refusal"))
+                {
+                    pieces
+                        .entry((k, c))
+                        .or_default()
+                        .finals
+                        .push((format!("{} ({ty})", ev.at()), t.to_string()));
                 }
             }
             "response.function_call_arguments.delta" => {
