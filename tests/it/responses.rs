@@ -884,28 +884,30 @@ async fn store_server(deviate: &'static str) -> MockServer {
 
 #[tokio::test]
 async fn stored_responses_are_retrieved_and_deleted() {
-    const CASE: &str = "responses/store-retrieve-delete";
-    assert_pass(&run_on(&store_server("none").await, CASE).await, CASE);
-    let out = run_on(&store_server("other-id").await, CASE).await;
+    const STORE: &str = "responses/store-retrieve";
+    const DELETE: &str = "responses/delete";
+    assert_pass(&run_on(&store_server("none").await, STORE).await, STORE);
+    assert_pass(&run_on(&store_server("none").await, DELETE).await, DELETE);
+    let out = run_on(&store_server("other-id").await, STORE).await;
     assert_check(
         &out,
-        CASE,
+        STORE,
         "fail",
         "responses.retrieved",
         "fail",
         "retrieved response \"resp_67ccd2bed1ec8190\" but got id",
     );
-    let out = run_on(&store_server("not-deleted").await, CASE).await;
+    let out = run_on(&store_server("not-deleted").await, DELETE).await;
     assert_check(
         &out,
-        CASE,
+        DELETE,
         "fail",
         "responses.deleted",
         "fail",
         "`deleted` is false",
     );
-    let out = run_on(&store_server("still-there").await, CASE).await;
-    let (outcome, reason) = out.outcome("adhoc", CASE);
+    let out = run_on(&store_server("still-there").await, DELETE).await;
+    let (outcome, reason) = out.outcome("adhoc", DELETE);
     assert_eq!(outcome, "fail", "{reason}");
     assert!(
         reason.contains("retrieve deleted") && reason.contains("HTTP 200, expected 404"),
@@ -913,8 +915,8 @@ async fn stored_responses_are_retrieved_and_deleted() {
     );
     // A stateless server (no GET route): the created response cannot be found again.
     let stateless = serve(ResponseTemplate::new(200).set_body_json(text_response("OK."))).await;
-    let out = run_on(&stateless, CASE).await;
-    let (outcome, reason) = out.outcome("adhoc", CASE);
+    let out = run_on(&stateless, STORE).await;
+    let (outcome, reason) = out.outcome("adhoc", STORE);
     assert_eq!(outcome, "fail", "{reason}");
     assert!(reason.contains("earlier step"), "{reason}");
 }
