@@ -235,6 +235,8 @@ pub enum ListWhat {
     Features,
     Checks,
     Targets,
+    /// The deviations the built-in reference endpoint can switch on.
+    Deviations,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +256,10 @@ pub struct ServeArgs {
     /// `openai` (conformant) or `gemini-compat` (an emulation of documented Gemini deviations).
     #[arg(long, default_value = "openai")]
     pub profile: String,
+    /// Switch on one deviation on top of the profile (repeatable): an id from
+    /// `llm-parity list deviations` (`S1`, `S4-no-id`), or a row id for all its variants (`S4`).
+    #[arg(long = "deviation", value_name = "ID")]
+    pub deviations: Vec<String>,
     /// Require this key (`Authorization: Bearer …`), read from the named variable.
     #[arg(long, value_name = "VAR")]
     pub api_key_env: Option<String>,

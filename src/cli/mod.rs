@@ -122,6 +122,12 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
         }
         return exit::OK;
     }
+    if let ListWhat::Deviations = what {
+        for d in llm_parity_reference::DEVIATIONS {
+            println!("{:<22} {}", d.id, d.summary);
+        }
+        return exit::OK;
+    }
     if let ListWhat::Targets = what {
         let file = match targets::load_file_targets(p) {
             Ok(t) => t,
@@ -130,6 +136,10 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
         for (name, profile) in targets::BUILTIN {
             println!("{name:<28} built-in reference endpoint (profile {profile})");
         }
+        println!(
+            "{:<28} built-in reference endpoint with chosen deviations (list deviations)",
+            format!("{}ID[+ID…]", targets::DEVIATION_TARGET)
+        );
         for t in file {
             let roles: Vec<String> = t.models.iter().map(|(r, m)| format!("{r}={m}")).collect();
             println!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
@@ -172,7 +182,9 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
                 }
             }
         }
-        ListWhat::Checks | ListWhat::Targets => unreachable!("handled above"),
+        ListWhat::Checks | ListWhat::Targets | ListWhat::Deviations => {
+            unreachable!("handled above")
+        }
     }
     exit::OK
 }
@@ -184,6 +196,13 @@ fn serve(a: args::ServeArgs) -> u8 {
             a.profile
         ));
     };
+    let mut deviations = profile.deviations();
+    for id in &a.deviations {
+        match llm_parity_reference::Deviations::parse_id(id) {
+            Ok(d) => deviations = deviations.union(d),
+            Err(e) => return usage_error(&format!("--deviation: {e}")),
+        }
+    }
     let api_key = match &a.api_key_env {
         None => None,
         Some(var) => match std::env::var(var) {
@@ -209,14 +228,14 @@ fn serve(a: args::ServeArgs) -> u8 {
             .map(|x| x.to_string())
             .unwrap_or_default();
         eprintln!(
-            "llm-parity reference endpoint (profile {}) on http://{addr}/v1",
+            "llm-parity reference endpoint (profile {}, deviations {deviations}) on http://{addr}/v1",
             profile.name()
         );
-        for (role, id) in llm_parity_reference::models(profile) {
+        for (role, id) in llm_parity_reference::models() {
             eprintln!("  {role:<10} {id}");
         }
         let config = llm_parity_reference::Config {
-            profile,
+            deviations,
             api_key,
             delay_ms: a.delay_ms,
             stream_delay_ms: a.stream_delay_ms,

@@ -12,17 +12,51 @@ use crate::load::yaml::MAX_INPUT_BYTES;
 use crate::load::{Auth, Secret, Target};
 use crate::util::fs::read_bounded_string;
 
-/// Built-in target names and the reference profile each starts.
+/// Built-in target names and the reference profile each starts. Besides these,
+/// `reference:deviation=ID[+ID…]` starts the reference endpoint with the named deviations
+/// switched on (`llm-parity list deviations`).
 pub const BUILTIN: &[(&str, &str)] = &[
     ("reference", "openai"),
     ("reference:gemini-compat", "gemini-compat"),
 ];
 
+/// The prefix of a built-in target with chosen deviations.
+pub const DEVIATION_TARGET: &str = "reference:deviation=";
+
 /// A target the run must start itself before sending anything.
 #[derive(Debug, Clone)]
 pub struct BuiltinNeeded {
     pub name: String,
-    pub profile: llm_parity_reference::Profile,
+    pub deviations: llm_parity_reference::Deviations,
+    /// What the target is, for the report (`built-in reference endpoint, profile openai`).
+    pub description: String,
+}
+
+impl BuiltinNeeded {
+    /// The built-in target called `name`: `None` when no built-in has that name, an error
+    /// when it names a deviation the reference endpoint does not know.
+    pub fn named(name: &str) -> Option<Result<BuiltinNeeded, String>> {
+        if let Some(ids) = name.strip_prefix(DEVIATION_TARGET) {
+            return Some(
+                llm_parity_reference::Deviations::parse_list(ids)
+                    .map(|deviations| BuiltinNeeded {
+                        name: name.to_string(),
+                        deviations,
+                        description: format!(
+                            "built-in reference endpoint, deviations {deviations}"
+                        ),
+                    })
+                    .map_err(|e| format!("target `{name}`: {e}")),
+            );
+        }
+        let (_, profile) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        let profile = llm_parity_reference::Profile::parse(profile).expect("known profile");
+        Some(Ok(BuiltinNeeded {
+            name: name.to_string(),
+            deviations: profile.deviations(),
+            description: format!("built-in reference endpoint, profile {}", profile.name()),
+        }))
+    }
 }
 
 pub struct Resolved {
@@ -106,11 +140,13 @@ pub fn resolve_keyless(
         }
         if let Some(found) = file_targets.iter().find(|x| &x.name == name) {
             out.targets.push(found.clone());
-        } else if let Some((_, profile)) = BUILTIN.iter().find(|(n, _)| n == name) {
-            out.builtins.push(BuiltinNeeded {
-                name: name.clone(),
-                profile: llm_parity_reference::Profile::parse(profile).expect("known profile"),
-            });
+        } else if let Some(builtin) = BuiltinNeeded::named(name) {
+            match builtin {
+                Ok(b) => out.builtins.push(b),
+                Err(m) => diags.push(flag(m).expected(format!(
+                    "{DEVIATION_TARGET}ID[+ID…] with ids from `llm-parity list deviations`"
+                ))),
+            }
         } else {
             let mut known: Vec<String> = file_targets.iter().map(|x| x.name.clone()).collect();
             known.extend(BUILTIN.iter().map(|(n, _)| n.to_string()));
@@ -149,10 +185,9 @@ pub fn resolve_keyless(
             };
             out.targets.push(plain_target("env", base_url, auth, m));
         } else {
-            out.builtins.push(BuiltinNeeded {
-                name: "reference".into(),
-                profile: llm_parity_reference::Profile::OpenAi,
-            });
+            let reference = BuiltinNeeded::named("reference").and_then(Result::ok);
+            out.builtins
+                .push(reference.expect("the plain reference is built in"));
         }
     }
     Ok(out)
@@ -242,7 +277,7 @@ pub async fn start_builtin(b: &BuiltinNeeded) -> Result<Arc<Target>, String> {
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let key = format!("ref-{}", random_hex(16));
     let config = llm_parity_reference::Config {
-        profile: b.profile,
+        deviations: b.deviations,
         api_key: Some(key.clone()),
         delay_ms: 0,
         stream_delay_ms: 0,
@@ -251,7 +286,7 @@ pub async fn start_builtin(b: &BuiltinNeeded) -> Result<Arc<Target>, String> {
         let _ = llm_parity_reference::serve(listener, config).await;
     });
     let base_url = parse_base_url(&format!("http://127.0.0.1:{port}/v1")).expect("valid local URL");
-    let models = llm_parity_reference::models(b.profile)
+    let models = llm_parity_reference::models()
         .into_iter()
         .map(|(r, id)| (r.to_string(), id))
         .collect();
@@ -261,10 +296,7 @@ pub async fn start_builtin(b: &BuiltinNeeded) -> Result<Arc<Target>, String> {
         key: Secret::new(key),
     };
     let mut t = plain_target(&b.name, base_url, auth, models);
-    t.description = Some(format!(
-        "built-in reference endpoint, profile {}",
-        b.profile.name()
-    ));
+    t.description = Some(b.description.clone());
     Ok(Arc::new(t))
 }
 

@@ -179,7 +179,7 @@ pub async fn reference_endpoint(
     let server = tokio::spawn(llm_parity_reference::serve(
         listener,
         llm_parity_reference::Config {
-            profile: llm_parity_reference::Profile::OpenAi,
+            deviations: llm_parity_reference::Deviations::NONE,
             api_key: Some(api_key.into()),
             delay_ms: 0,
             stream_delay_ms: 0,
@@ -191,7 +191,7 @@ pub async fn reference_endpoint(
 /// The reference endpoint's (OpenAI profile) models as a targets file's `models` map body:
 /// `chat: …, embedding: …`.
 pub fn reference_models() -> String {
-    llm_parity_reference::models(llm_parity_reference::Profile::OpenAi)
+    llm_parity_reference::models()
         .into_iter()
         .map(|(r, id)| format!("{r}: {id}"))
         .collect::<Vec<_>>()

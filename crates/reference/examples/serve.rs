@@ -20,7 +20,7 @@ async fn main() -> std::io::Result<()> {
     serve(
         listener,
         Config {
-            profile,
+            deviations: profile.deviations(),
             ..Config::default()
         },
     )

@@ -11,12 +11,13 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use crate::body::JsonObject;
+use crate::deviation::Deviations;
 use crate::errors::ApiError;
 use crate::files::add_file;
 use crate::store::{Store, StoredBatch};
 use crate::util::{alnum_id, hex, now_unix, sha256};
 use crate::validate::{field, metadata, opt_object, req_str};
-use crate::{chat, request, AppState, Profile};
+use crate::{chat, request, AppState};
 
 const ENDPOINTS: &[&str] = &[
     "/v1/responses",
@@ -92,14 +93,14 @@ pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let profile = state.config.profile;
+    let dev = state.config.deviations;
     let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     let batch = store.batch_mut(&id).ok_or_else(|| not_found(&id))?;
     batch.retrievals += 1;
     let status = batch.object["status"].as_str().unwrap_or("").to_string();
     match status.as_str() {
         "validating" => start(&mut store, &id),
-        "in_progress" => finish(&mut store, &id, profile),
+        "in_progress" => finish(&mut store, &id, dev),
         "cancelling" => {
             let batch = store.batch_mut(&id).ok_or_else(|| not_found(&id))?;
             batch.object["status"] = json!("cancelled");
@@ -227,7 +228,7 @@ fn start(store: &mut Store, id: &str) {
 }
 
 /// `in_progress` → `completed`: executes every line and writes the output/error files.
-fn finish(store: &mut Store, id: &str, profile: Profile) {
+fn finish(store: &mut Store, id: &str, dev: Deviations) {
     let Some(batch) = store.batch_mut(id) else {
         return;
     };
@@ -251,7 +252,7 @@ fn finish(store: &mut Store, id: &str, profile: Profile) {
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        let (status, response_body) = execute(profile, &endpoint, &body);
+        let (status, response_body) = execute(dev, &endpoint, &body);
         let record = json!({
             "id": format!("batch_req_{}", alnum_id(&[id.as_bytes(), &line.to_le_bytes()], 24)),
             "custom_id": custom_id,
@@ -311,7 +312,7 @@ fn finish(store: &mut Store, id: &str, profile: Profile) {
 }
 
 /// Runs one batch line; only chat completions are executed by the reference endpoint.
-fn execute(profile: Profile, endpoint: &str, body: &Map<String, Value>) -> (u16, Value) {
+fn execute(dev: Deviations, endpoint: &str, body: &Map<String, Value>) -> (u16, Value) {
     if endpoint != "/v1/chat/completions" {
         let e = ApiError::bad_request(
             format!("The reference endpoint does not execute '{endpoint}' batch requests."),
@@ -320,7 +321,7 @@ fn execute(profile: Profile, endpoint: &str, body: &Map<String, Value>) -> (u16,
         );
         return (e.status.as_u16(), e.openai_body());
     }
-    match request::parse(profile, body) {
+    match request::parse(dev, body) {
         Ok(req) => {
             let raw = Value::Object(body.clone()).to_string();
             (200, chat::render(&chat::complete(&req, raw.as_bytes())))

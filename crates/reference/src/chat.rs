@@ -7,6 +7,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::body::JsonObject;
+use crate::deviation::{self, google};
 use crate::errors::ApiError;
 use crate::logprobs;
 use crate::reply::{self, spaced_json, Finish};
@@ -14,7 +15,7 @@ use crate::request::{self, ChatRequest, ResponseFormat};
 use crate::schema_gen;
 use crate::tools::{self, ToolCall, ToolChoice};
 use crate::util::{hex, now_unix, sha256};
-use crate::{gemini, stream, AppState, Profile};
+use crate::{stream, AppState};
 
 /// One generated choice, before rendering.
 #[derive(Debug, Clone)]
@@ -45,16 +46,14 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let profile = state.config.profile;
-    let req = request::parse(profile, &body.map)?;
+    let dev = state.config.deviations;
+    let req = request::parse(dev, &body.map)?;
     let completion = complete(&req, &body.raw);
     if req.stream {
         return Ok(stream::respond(&completion, &req, &state.config));
     }
     let mut rendered = render(&completion);
-    if profile == Profile::GeminiCompat {
-        gemini::adjust_completion(&mut rendered);
-    }
+    deviation::chat::completion(dev, &mut rendered);
     Ok(Json(rendered).into_response())
 }
 
@@ -123,7 +122,7 @@ pub(crate) fn complete(req: &ChatRequest, raw: &[u8]) -> Completion {
                     Some(0) => (Vec::new(), Finish::Length),
                     limit => {
                         let mut text = content_text(req);
-                        if let Some(thoughts) = gemini::r3_thoughts(&req.google, reasoning) {
+                        if let Some(thoughts) = google::thoughts(&req.google, reasoning) {
                             text.insert_str(0, thoughts);
                         }
                         reply::limit(reply::tokenize(&text), &req.stop, limit)

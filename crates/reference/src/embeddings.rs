@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::body::JsonObject;
 use crate::content::words;
+use crate::deviation::Deviation;
 use crate::errors::ApiError;
 use crate::models::{self, Kind};
 use crate::util::sha256;
@@ -40,6 +41,13 @@ pub(crate) async fn create(
         Some(DIMENSIONS as i64),
     )?
     .map_or(DIMENSIONS, |d| d as usize);
+    let dev = state.config.deviations;
+    // B3: `dimensions` is validated, then not followed.
+    let dims = if dev.has(Deviation::DimensionsIgnored) {
+        DIMENSIONS
+    } else {
+        dims
+    };
     let base64 = match opt_str(field(req, "encoding_format"), "encoding_format")? {
         None | Some("float") => false,
         Some("base64") => true,
@@ -51,8 +59,10 @@ pub(crate) async fn create(
             ))
         }
     };
+    // B1: `base64` is accepted, and floats come back anyway.
+    let base64 = base64 && !dev.has(Deviation::Base64Ignored);
     opt_str(field(req, "user"), "user")?;
-    models::require(state.config.profile, model, Kind::Embedding)?;
+    models::require(dev, model, Kind::Embedding)?;
 
     let data: Vec<Value> = inputs
         .iter()

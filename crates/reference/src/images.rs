@@ -75,7 +75,7 @@ pub(crate) async fn generate(
         opt_str(field(req, key), key)?;
     }
     if let Some(model) = opt_str(field(req, "model"), "model")? {
-        models::require(state.config.profile, model, Kind::Image)?;
+        models::require(state.config.deviations, model, Kind::Image)?;
     }
 
     let host = headers

@@ -17,10 +17,11 @@
 //! * Tool-call arguments and `json_schema` content are generated to satisfy the declared
 //!   JSON Schema (see the `schema_gen` module).
 //!
-//! Two profiles exist: [`Profile::OpenAi`] follows OpenAI's documented behaviour, and
-//! [`Profile::GeminiCompat`] is an **emulation** of the documented deviations of Google's
-//! Gemini OpenAI-compatibility endpoint (see the `gemini` module), for testing the harness's
-//! deviation reporting offline.
+//! By default it follows OpenAI's documented behaviour. Each documented deviation of real
+//! endpoints can be switched on by itself ([`Deviation`], [`Config::deviations`]); a
+//! [`Profile`] is a named bundle of them (`gemini-compat` emulates Google's Gemini
+//! OpenAI-compatibility endpoint), for testing deviation reporting and client libraries
+//! offline.
 
 use std::sync::{Arc, Mutex};
 
@@ -34,10 +35,10 @@ mod batches;
 mod body;
 mod chat;
 mod content;
+mod deviation;
 mod embeddings;
 mod errors;
 mod files;
-mod gemini;
 mod headers;
 mod images;
 mod logprobs;
@@ -56,40 +57,13 @@ mod validate;
 /// Request bodies above this size get a 413 error envelope.
 pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
-/// Which provider's wire behaviour the endpoint reproduces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// OpenAI's documented behaviour (the baseline).
-    OpenAi,
-    /// An emulation of the documented deviations of Gemini's OpenAI-compatibility endpoint
-    /// (QUIRKS.md rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2). Not Google's code.
-    GeminiCompat,
-}
-
-impl Profile {
-    /// The profile's name as used on the command line: `openai` or `gemini-compat`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Profile::OpenAi => "openai",
-            Profile::GeminiCompat => "gemini-compat",
-        }
-    }
-
-    /// Parses a profile name (as produced by [`Profile::name`]); `None` for unknown names.
-    pub fn parse(s: &str) -> Option<Profile> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "openai" => Some(Profile::OpenAi),
-            "gemini-compat" | "gemini_compat" | "gemini" => Some(Profile::GeminiCompat),
-            _ => None,
-        }
-    }
-}
+pub use deviation::{Deviation, DeviationInfo, Deviations, Profile, DEVIATIONS};
 
 /// How the reference endpoint behaves.
 #[derive(Clone)]
 pub struct Config {
-    /// Which provider's wire behaviour to reproduce.
-    pub profile: Profile,
+    /// The deviations from OpenAI's behaviour that are switched on (none by default).
+    pub deviations: Deviations,
     /// `None`: no authentication. `Some(key)`: every `/v1` route requires
     /// `Authorization: Bearer <key>` (or `x-goog-api-key` / `api-key` headers).
     pub api_key: Option<String>,
@@ -103,7 +77,7 @@ impl std::fmt::Debug for Config {
     /// Redacts the key: configurations may end up in logs, keys must not.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("profile", &self.profile)
+            .field("deviations", &self.deviations)
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("delay_ms", &self.delay_ms)
             .field("stream_delay_ms", &self.stream_delay_ms)
@@ -114,7 +88,7 @@ impl std::fmt::Debug for Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            profile: Profile::OpenAi,
+            deviations: Deviations::NONE,
             api_key: None,
             delay_ms: 0,
             stream_delay_ms: 0,
@@ -157,10 +131,13 @@ pub fn router(config: Config) -> Router {
         .fallback(errors::unknown_route)
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Layers run outermost-last: headers (delay, request id) wrap the Gemini error
+        // Layers run outermost-last: headers (delay, request id) wrap the error deviations'
         // rewrite, which wraps authentication, so auth failures get rewritten too.
         .layer(from_fn_with_state(state.clone(), auth::require_key))
-        .layer(from_fn_with_state(state.clone(), gemini::rewrite_errors))
+        .layer(from_fn_with_state(
+            state.clone(),
+            deviation::errors::rewrite,
+        ))
         .layer(from_fn_with_state(state.clone(), headers::stamp))
         .with_state(state)
 }
@@ -179,11 +156,9 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io
 /// The model ids this endpoint serves for each logical role (`chat`, `vision`, `audio`,
 /// `embedding`, `image`, `reasoning`), as requests should send them.
 ///
-/// Under [`Profile::GeminiCompat`] the `/v1/models` listing shows `models/`-prefixed ids
-/// (QUIRKS L1), but requests accept the bare ids returned here.
-pub fn models(profile: Profile) -> Vec<(&'static str, String)> {
-    // Both profiles accept the bare ids in requests; only the listing differs.
-    let _ = profile;
+/// With [`Deviation::PrefixedModelIds`] the `/v1/models` listing shows `models/`-prefixed ids
+/// (QUIRKS L1), but requests accept the bare ids returned here, whatever the deviations.
+pub fn models() -> Vec<(&'static str, String)> {
     models::CATALOGUE
         .iter()
         .map(|m| (m.role, m.id.to_string()))
@@ -193,14 +168,6 @@ pub fn models(profile: Profile) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn profile_names_round_trip() {
-        for p in [Profile::OpenAi, Profile::GeminiCompat] {
-            assert_eq!(Profile::parse(p.name()), Some(p));
-        }
-        assert_eq!(Profile::parse("vllm"), None);
-    }
 
     #[test]
     fn debug_output_redacts_the_key() {

@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::deviation::{self, Deviations};
 use crate::errors::ApiError;
-use crate::{gemini, AppState, Profile};
+use crate::AppState;
 
 /// `created` of every model object (a fixed time keeps listings byte-stable).
 const CREATED: u64 = 1_700_000_000;
@@ -73,21 +74,18 @@ pub(crate) const CATALOGUE: &[ModelEntry] = &[
 ];
 
 /// The catalogue entry for a requested id, if any.
-pub(crate) fn lookup(profile: Profile, requested: &str) -> Option<&'static ModelEntry> {
-    let id = match profile {
-        Profile::OpenAi => requested,
-        Profile::GeminiCompat => gemini::l1_request_model_id(requested),
-    };
+pub(crate) fn lookup(dev: Deviations, requested: &str) -> Option<&'static ModelEntry> {
+    let id = deviation::request::model_id(dev, requested);
     CATALOGUE.iter().find(|m| m.id == id)
 }
 
 /// The entry for the request's `model`, which must exist (404) and be of `kind` (400).
 pub(crate) fn require(
-    profile: Profile,
+    dev: Deviations,
     requested: &str,
     kind: Kind,
 ) -> Result<&'static ModelEntry, ApiError> {
-    let entry = lookup(profile, requested).ok_or_else(|| ApiError::model_not_found(requested))?;
+    let entry = lookup(dev, requested).ok_or_else(|| ApiError::model_not_found(requested))?;
     if entry.kind != kind {
         let what = match kind {
             Kind::Chat => "chat completions",
@@ -103,18 +101,15 @@ pub(crate) fn require(
     Ok(entry)
 }
 
-fn model_object(profile: Profile, entry: &ModelEntry) -> Value {
-    let id = match profile {
-        Profile::OpenAi => entry.id.to_string(),
-        Profile::GeminiCompat => gemini::l1_listed_model_id(entry.id),
-    };
+fn model_object(dev: Deviations, entry: &ModelEntry) -> Value {
+    let id = deviation::request::listed_model_id(dev, entry.id);
     json!({ "id": id, "object": "model", "created": CREATED, "owned_by": "llm-parity" })
 }
 
 /// `GET /v1/models`.
 pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
-    let profile = state.config.profile;
-    let data: Vec<Value> = CATALOGUE.iter().map(|m| model_object(profile, m)).collect();
+    let dev = state.config.deviations;
+    let data: Vec<Value> = CATALOGUE.iter().map(|m| model_object(dev, m)).collect();
     Json(json!({ "object": "list", "data": data }))
 }
 
@@ -123,7 +118,7 @@ pub(crate) async fn retrieve(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let profile = state.config.profile;
-    let entry = lookup(profile, &id).ok_or_else(|| ApiError::model_not_found(&id))?;
-    Ok((StatusCode::OK, Json(model_object(profile, entry))))
+    let dev = state.config.deviations;
+    let entry = lookup(dev, &id).ok_or_else(|| ApiError::model_not_found(&id))?;
+    Ok((StatusCode::OK, Json(model_object(dev, entry))))
 }

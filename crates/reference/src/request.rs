@@ -3,14 +3,14 @@
 use serde_json::{Map, Value};
 
 use crate::content::{parse_messages, Message};
+use crate::deviation::google::GoogleExtension;
+use crate::deviation::{self, Deviation, Deviations};
 use crate::errors::ApiError;
-use crate::gemini::{self, GoogleExtension};
 use crate::models::{self, Kind, ModelEntry};
 use crate::tools::{self, ToolSettings};
 use crate::validate::{
     field, metadata, opt_bool, opt_int, opt_number, opt_object, opt_str, req_str,
 };
-use crate::Profile;
 
 /// The accepted `reasoning_effort` values.
 pub(crate) const EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high"];
@@ -47,7 +47,7 @@ pub(crate) struct ChatRequest {
 
 /// Validates the body. Schema problems are 400s naming the parameter; an unknown model is
 /// a 404, checked after the body is known to be well-formed (as OpenAI orders them).
-pub(crate) fn parse(profile: Profile, req: &Map<String, Value>) -> Result<ChatRequest, ApiError> {
+pub(crate) fn parse(dev: Deviations, req: &Map<String, Value>) -> Result<ChatRequest, ApiError> {
     let model = req_str(field(req, "model"), "model")?.to_string();
     let messages = parse_messages(field(req, "messages"))?;
 
@@ -131,13 +131,15 @@ pub(crate) fn parse(profile: Profile, req: &Map<String, Value>) -> Result<ChatRe
         }
     }
 
-    let google = match profile {
-        // An unknown top-level `google` key is accepted silently, like other unknown keys.
-        Profile::OpenAi => GoogleExtension::default(),
-        Profile::GeminiCompat => gemini::validate_chat(req, n, reasoning_effort)?,
+    let google = deviation::request::check_chat(dev, req, n, reasoning_effort)?;
+    // O2: the requested format is read (and validated) but not followed.
+    let response_format = if dev.has(Deviation::ResponseFormatIgnored) {
+        ResponseFormat::Text
+    } else {
+        response_format
     };
 
-    let entry = models::require(profile, &model, Kind::Chat)?;
+    let entry = models::require(dev, &model, Kind::Chat)?;
     Ok(ChatRequest {
         model,
         entry,

@@ -16,23 +16,20 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::chat::{Choice, Completion};
+use crate::deviation;
 use crate::request::ChatRequest;
-use crate::{gemini, Config, Profile};
+use crate::Config;
 
 /// Argument strings are sent in about this many fragments.
 const ARGUMENT_FRAGMENTS: usize = 3;
 
 /// The SSE response for a completion.
 pub(crate) fn respond(c: &Completion, req: &ChatRequest, config: &Config) -> Response {
-    let mut events = chunks(c, req.include_usage);
-    if config.profile == Profile::GeminiCompat {
-        events = gemini::adjust_stream(events);
-    }
-    let mut frames: Vec<Bytes> = events
+    let events = deviation::chat::stream_events(config.deviations, chunks(c, req.include_usage));
+    let frames: Vec<Bytes> = events
         .iter()
         .map(|e| Bytes::from(format!("data: {e}\n\n")))
         .collect();
-    frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
 
     let delay = Duration::from_millis(config.stream_delay_ms);
     let body = futures_util::stream::iter(frames.into_iter().enumerate()).then(

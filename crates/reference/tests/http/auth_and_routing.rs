@@ -1,7 +1,7 @@
 //! Authentication, unknown routes, wrong methods, oversized bodies, the real listener.
 
 use axum::body::Body;
-use llm_parity_reference::{models, router, serve, Config, Profile, MAX_BODY_BYTES};
+use llm_parity_reference::{models, router, serve, Config, Deviations, Profile, MAX_BODY_BYTES};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -9,7 +9,7 @@ use crate::support::*;
 
 fn keyed() -> axum::Router {
     router(Config {
-        profile: Profile::OpenAi,
+        deviations: Deviations::NONE,
         api_key: Some("sk-test-secret-key".into()),
         delay_ms: 0,
         stream_delay_ms: 0,
@@ -58,7 +58,7 @@ async fn models_list_and_retrieve() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    for (_, id) in models(Profile::OpenAi) {
+    for (_, id) in models() {
         assert!(ids.contains(&id.as_str()));
     }
     let m = get(&app, "/v1/models/ref-chat").await.json();
@@ -69,7 +69,7 @@ async fn models_list_and_retrieve() {
     let r = get(&app, "/v1/models/gpt-nope").await;
     let v = assert_openai_error(&r, 404, None);
     assert_eq!(v["error"]["code"], "model_not_found");
-    let roles: Vec<&str> = models(Profile::OpenAi).iter().map(|(r, _)| *r).collect();
+    let roles: Vec<&str> = models().iter().map(|(r, _)| *r).collect();
     assert_eq!(
         roles,
         ["chat", "vision", "audio", "embedding", "image", "reasoning"]
@@ -113,7 +113,7 @@ async fn serves_on_a_real_listener_with_delays() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Config {
-        profile: Profile::OpenAi,
+        deviations: Deviations::NONE,
         api_key: None,
         delay_ms: 50,
         stream_delay_ms: 5,

@@ -40,7 +40,7 @@ async fn e1_errors_are_arrays() {
 #[tokio::test]
 async fn e2_bad_key_is_400_invalid_argument() {
     let app = router(Config {
-        profile: Profile::GeminiCompat,
+        deviations: Profile::GeminiCompat.deviations(),
         api_key: Some("AIza-test-key-123".into()),
         delay_ms: 0,
         stream_delay_ms: 0,
@@ -87,10 +87,7 @@ async fn l1_models_are_prefixed_and_both_forms_work() {
         get(&app, "/v1/models/ref-chat").await.json()["id"],
         "models/ref-chat"
     );
-    let (_, chat) = models(Profile::GeminiCompat)
-        .into_iter()
-        .find(|(r, _)| *r == "chat")
-        .unwrap();
+    let (_, chat) = models().into_iter().find(|(r, _)| *r == "chat").unwrap();
     assert_eq!(chat, "ref-chat");
     for model in ["ref-chat", "models/ref-chat"] {
         let mut body = chat_body("hi");

@@ -2,6 +2,7 @@
 
 mod auth_and_routing;
 mod chat;
+mod deviations;
 mod embeddings_images;
 mod files_batches;
 mod gemini;

@@ -10,7 +10,7 @@ use tower::ServiceExt;
 /// A router with default configuration for `profile`.
 pub fn app(profile: Profile) -> Router {
     router(Config {
-        profile,
+        deviations: profile.deviations(),
         api_key: None,
         delay_ms: 0,
         stream_delay_ms: 0,

@@ -1,0 +1,254 @@
+//! Each deviation switched on by itself: it changes what it names and nothing else.
+
+use axum::body::Body;
+use llm_parity_reference::{router, Config, Deviations, DEVIATIONS};
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+fn with(ids: &str) -> axum::Router {
+    router(Config {
+        deviations: Deviations::parse_list(ids).expect("known ids"),
+        ..Config::default()
+    })
+}
+
+fn tool_body(stream: bool) -> Value {
+    json!({
+        "model": "ref-chat",
+        "messages": [{"role": "user", "content": "Weather in Paris?"}],
+        "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {
+            "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}],
+        "tool_choice": "required",
+        "stream": stream
+    })
+}
+
+fn usage_body() -> Value {
+    let mut b = chat_body("Say hello");
+    b["stream"] = json!(true);
+    b["stream_options"] = json!({"include_usage": true});
+    b
+}
+
+/// The parsed chunks of a stream (`[DONE]` and error events kept as they are) and whether it
+/// ended with `[DONE]`.
+async fn stream(app: &axum::Router, body: &Value) -> (Vec<Value>, bool) {
+    let r = post(app, "/v1/chat/completions", body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let data = sse_data(&r.text());
+    let done = data.last().map(String::as_str) == Some("[DONE]");
+    let chunks = data
+        .iter()
+        .filter(|d| d.as_str() != "[DONE]")
+        .map(|d| serde_json::from_str(d).expect("JSON chunk"))
+        .collect();
+    (chunks, done)
+}
+
+async fn bad_model(app: &axum::Router) -> Reply {
+    post(
+        app,
+        "/v1/chat/completions",
+        &json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn no_deviation_is_openai_and_every_id_switches_something_on() {
+    let (chunks, done) = stream(&router(Config::default()), &usage_body()).await;
+    assert!(done && chunks.iter().all(|c| c["id"].is_string()));
+    for i in DEVIATIONS {
+        let set = Deviations::parse_id(i.id).unwrap();
+        assert!(set.has(i.deviation), "{}", i.id);
+        assert!(!i.summary.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn e2_alone_is_a_400_in_openai_shape() {
+    let app = router(Config {
+        deviations: Deviations::parse_id("E2").unwrap(),
+        api_key: Some("the-right-key-value".into()),
+        ..Config::default()
+    });
+    let r = send(
+        &app,
+        "GET",
+        "/v1/models",
+        Body::empty(),
+        &[("authorization", "Bearer wrong-key-value")],
+    )
+    .await;
+    let v = assert_openai_error(&r, 400, None);
+    let e = &v["error"];
+    assert_eq!(
+        e["message"],
+        "API key not valid. Please pass a valid API key."
+    );
+    assert_eq!(e["code"], "invalid_api_key");
+}
+
+#[tokio::test]
+async fn e4_errors_are_flat() {
+    let r = bad_model(&with("E4")).await;
+    assert_eq!(r.status, 404);
+    let v = r.json();
+    assert_eq!(v["object"], "error");
+    assert_eq!(v["type"], "NotFoundError");
+    assert_eq!(v["code"], 404);
+    assert!(v.get("error").is_none() && v["message"].as_str().unwrap().contains("nope"));
+}
+
+#[tokio::test]
+async fn e12_errors_have_no_param() {
+    let r = bad_model(&with("E12")).await;
+    assert_eq!(r.status, 404);
+    let v = r.json();
+    assert!(v["error"].get("param").is_none(), "{v}");
+    assert_eq!(v["error"]["code"], "model_not_found");
+}
+
+#[tokio::test]
+async fn e13_list_wrapped_errors_are_reshaped_into_an_object() {
+    let v = bad_model(&with("E13")).await.json();
+    assert_eq!(v["0"]["error"]["code"], 404, "{v}");
+    assert_eq!(v["0"]["error"]["status"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn e8_the_stream_breaks_off_with_an_error_event() {
+    let (chunks, done) = stream(&with("E8"), &chat_body_stream()).await;
+    assert!(done);
+    assert_eq!(chunks.len(), 3, "{chunks:?}");
+    assert!(chunks[2]["error"]["message"].is_string());
+    assert!(chunks[1]["choices"][0]["delta"]["content"].is_string());
+}
+
+fn chat_body_stream() -> Value {
+    let mut b = chat_body("Tell me a story");
+    b["stream"] = json!(true);
+    b
+}
+
+#[tokio::test]
+async fn s4_variants_switch_on_alone() {
+    let (chunks, _) = stream(&with("S4-no-id"), &chat_body_stream()).await;
+    assert!(chunks.iter().all(|c| c.get("id").is_none()));
+    assert_eq!(
+        chunks
+            .iter()
+            .filter(|c| c["choices"][0]["delta"].get("role").is_some())
+            .count(),
+        1
+    );
+    let (chunks, _) = stream(&with("S4-role"), &chat_body_stream()).await;
+    assert!(chunks.iter().all(|c| c["id"].is_string()));
+    assert!(chunks
+        .iter()
+        .all(|c| c["choices"][0]["delta"]["role"] == "assistant"));
+}
+
+#[tokio::test]
+async fn s5_usage_ignored_or_on_the_finish_chunk() {
+    let (chunks, _) = stream(&with("S5-ignored"), &usage_body()).await;
+    assert!(chunks.iter().all(|c| c.get("usage").is_none()));
+    let (chunks, _) = stream(&with("S5-on-finish"), &usage_body()).await;
+    let last = chunks.last().unwrap();
+    assert!(last["usage"]["total_tokens"].is_u64(), "{last}");
+    assert!(!last["choices"].as_array().unwrap().is_empty());
+    assert_eq!(last["choices"][0]["finish_reason"], "stop");
+    assert!(chunks[..chunks.len() - 1]
+        .iter()
+        .all(|c| c["usage"].is_null()));
+}
+
+#[tokio::test]
+async fn s7_variants_switch_on_alone() {
+    let (chunks, done) = stream(&with("S7-no-done"), &chat_body_stream()).await;
+    assert!(!done);
+    assert!(chunks.last().unwrap()["choices"][0]["delta"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+    let (chunks, done) = stream(&with("S7-finish-on-content"), &chat_body_stream()).await;
+    assert!(done);
+    let last = &chunks.last().unwrap()["choices"][0];
+    assert_eq!(last["finish_reason"], "stop");
+    assert!(last["delta"]["content"].is_string());
+}
+
+#[tokio::test]
+async fn s10_created_changes_per_chunk() {
+    let (chunks, _) = stream(&with("S10"), &chat_body_stream()).await;
+    let created: Vec<u64> = chunks
+        .iter()
+        .map(|c| c["created"].as_u64().unwrap())
+        .collect();
+    assert!(created.windows(2).all(|w| w[1] == w[0] + 1), "{created:?}");
+}
+
+#[tokio::test]
+async fn s1_and_t2_in_a_stream() {
+    let (chunks, _) = stream(&with("S1"), &tool_body(true)).await;
+    let calls: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .collect();
+    assert_eq!(calls.len(), 1, "whole call in one delta");
+    assert!(
+        calls[0].get("index").is_none() && calls[0]["id"].as_str().unwrap().starts_with("call_")
+    );
+    let (chunks, _) = stream(&with("T2"), &tool_body(true)).await;
+    let calls: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .collect();
+    assert!(calls.len() > 1 && calls.iter().all(|c| c["index"] == 0));
+    assert_eq!(calls[0]["id"], "");
+    assert!(
+        calls[1..].iter().all(|c| c.get("id").is_none()),
+        "fragments gain no id"
+    );
+}
+
+#[tokio::test]
+async fn t1_t3_non_streamed_tool_calls() {
+    let v = post(&with("T3"), "/v1/chat/completions", &tool_body(false))
+        .await
+        .json();
+    let choice = &v["choices"][0];
+    assert!(choice["message"]["tool_calls"][0]["function"]["arguments"].is_object());
+    assert_eq!(choice["finish_reason"], "tool_calls");
+    let v = post(&with("T1"), "/v1/chat/completions", &tool_body(false))
+        .await
+        .json();
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    assert!(v["choices"][0]["message"]["tool_calls"][0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("call_"));
+}
+
+#[tokio::test]
+async fn o2_response_format_is_ignored() {
+    let mut body = chat_body("Give me JSON");
+    body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "x", "schema": {
+        "type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}}});
+    let v = post(&with("O2"), "/v1/chat/completions", &body)
+        .await
+        .json();
+    let content = v["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(serde_json::from_str::<Value>(content).is_err(), "{content}");
+}
+
+#[tokio::test]
+async fn b1_b3_embedding_parameters_are_ignored() {
+    let body = json!({"model": "ref-embed", "input": "hello", "encoding_format": "base64", "dimensions": 8});
+    let v = post(&with("B1"), "/v1/embeddings", &body).await.json();
+    assert_eq!(v["data"][0]["embedding"].as_array().unwrap().len(), 8);
+    let v = post(&with("B3"), "/v1/embeddings", &body).await.json();
+    let b64 = v["data"][0]["embedding"].as_str().unwrap();
+    assert!(b64.len() > 8 * 4, "the native length, base64-encoded");
+}
