@@ -25,7 +25,7 @@ use crate::util::{hex, now_unix, sha256};
 use crate::validate::{
     field, metadata, opt_bool, opt_int, opt_number, opt_object, opt_str, req_str,
 };
-use crate::{responses_stream, AppState, Profile};
+use crate::{responses_stream, AppState, Deviation, Deviations};
 
 /// OpenAI's lower bound on `max_output_tokens`.
 const MIN_OUTPUT_TOKENS: i64 = 16;
@@ -79,14 +79,13 @@ pub(crate) async fn create(
     uri: Uri,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let profile = state.config.profile;
-    if profile == Profile::GeminiCompat {
-        // Google documents no Responses API on its OpenAI-compatible endpoint.
+    let dev = state.config.deviations;
+    if dev.has(Deviation::NoResponsesApi) {
         return Err(errors::unknown_route(method, uri).await);
     }
     let (req, seq) = {
         let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-        let req = parse(profile, &body.map, |id| store.response(id).cloned())?;
+        let req = parse(dev, &body.map, |id| store.response(id).cloned())?;
         (req, store.next())
     };
     let generated = generate(&req, &body.raw, seq);
@@ -122,7 +121,7 @@ pub(crate) async fn retrieve(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if state.config.profile == Profile::GeminiCompat {
+    if state.config.deviations.has(Deviation::NoResponsesApi) {
         return Err(errors::unknown_route(method, uri).await);
     }
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -139,7 +138,7 @@ pub(crate) async fn delete(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if state.config.profile == Profile::GeminiCompat {
+    if state.config.deviations.has(Deviation::NoResponsesApi) {
         return Err(errors::unknown_route(method, uri).await);
     }
     let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -163,7 +162,7 @@ fn not_found(id: &str) -> ApiError {
 
 /// Validates the body; `previous` looks up a stored response by id.
 fn parse(
-    profile: Profile,
+    dev: Deviations,
     req: &Map<String, Value>,
     previous: impl Fn(&str) -> Option<StoredResponse>,
 ) -> Result<ResponsesRequest, ApiError> {
@@ -225,7 +224,7 @@ fn parse(
             "Response input messages must contain the word 'json' in some form to use 'text.format' of type 'json_object'.",
         ));
     }
-    models::require(profile, &model, Kind::Chat)?;
+    models::require(dev, &model, Kind::Chat)?;
 
     let mut echo = Map::new();
     for key in [
@@ -726,11 +725,11 @@ mod tests {
     use super::*;
 
     fn parse_ok(v: Value) -> ResponsesRequest {
-        parse(Profile::OpenAi, v.as_object().unwrap(), |_| None).unwrap()
+        parse(Deviations::NONE, v.as_object().unwrap(), |_| None).unwrap()
     }
 
     fn parse_err(v: Value) -> ApiError {
-        parse(Profile::OpenAi, v.as_object().unwrap(), |_| None).unwrap_err()
+        parse(Deviations::NONE, v.as_object().unwrap(), |_| None).unwrap_err()
     }
 
     #[test]
