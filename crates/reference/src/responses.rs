@@ -14,13 +14,13 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use crate::body::JsonObject;
-use crate::content::{self, words, Message, Role, IMAGE_TOKENS_HIGH, IMAGE_TOKENS_LOW};
+use crate::content::{self, words, Message, Role};
 use crate::errors::{self, ApiError};
 use crate::models::{self, Kind};
 use crate::reply::{self, spaced_json, Finish};
 use crate::schema_gen;
 use crate::store::StoredResponse;
-use crate::tools::{self, Tool, ToolCall, ToolChoice, ToolSettings};
+use crate::tools::{self, ToolCall, ToolSettings};
 use crate::util::{hex, now_unix, sha256};
 use crate::validate::{
     field, metadata, opt_bool, opt_int, opt_number, opt_object, opt_str, req_str,
@@ -79,10 +79,8 @@ pub(crate) async fn create(
     uri: Uri,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
+    refuse_without_api(&state, method, uri).await?;
     let dev = state.config.deviations;
-    if dev.has(Deviation::NoResponsesApi) {
-        return Err(errors::unknown_route(method, uri).await);
-    }
     let (req, seq) = {
         let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
         let req = parse(dev, &body.map, |id| store.response(id).cloned())?;
@@ -121,9 +119,7 @@ pub(crate) async fn retrieve(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if state.config.deviations.has(Deviation::NoResponsesApi) {
-        return Err(errors::unknown_route(method, uri).await);
-    }
+    refuse_without_api(&state, method, uri).await?;
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     store
         .response(&id)
@@ -138,9 +134,7 @@ pub(crate) async fn delete(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if state.config.deviations.has(Deviation::NoResponsesApi) {
-        return Err(errors::unknown_route(method, uri).await);
-    }
+    refuse_without_api(&state, method, uri).await?;
     let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     if !store.remove_response(&id) {
         return Err(not_found(&id));
@@ -148,6 +142,14 @@ pub(crate) async fn delete(
     Ok(Json(
         json!({ "id": id, "object": "response", "deleted": true }),
     ))
+}
+
+/// A1: an endpoint without the Responses API answers every route as unknown.
+async fn refuse_without_api(state: &AppState, method: Method, uri: Uri) -> Result<(), ApiError> {
+    if state.config.deviations.has(Deviation::NoResponsesApi) {
+        return Err(errors::unknown_route(method, uri).await);
+    }
+    Ok(())
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -211,7 +213,7 @@ fn parse(
         None => (Vec::new(), Vec::new()),
     };
     parse_input(field(req, "input"), &mut history, &mut call_ids)?;
-    let tools = parse_tools(req)?;
+    let tools = tools::parse_shaped(req, tools::Shape::Responses)?;
     let format = parse_format(req)?;
     if matches!(format, Format::JsonObject)
         && !history
@@ -422,39 +424,17 @@ fn input_part(part: &Value, path: &str, allowed: &[&str], m: &mut Message) -> Re
             req_str(field(p, "refusal"), &format!("{path}.refusal"))?;
         }
         "input_image" => {
-            let detail_path = format!("{path}.detail");
-            let detail = opt_str(field(p, "detail"), &detail_path)?.unwrap_or("auto");
-            if !["auto", "low", "high"].contains(&detail) {
-                return Err(ApiError::invalid_enum(
-                    &detail_path,
-                    detail,
-                    &["auto", "low", "high"],
-                ));
-            }
+            let tokens = content::image_tokens(field(p, "detail"), &format!("{path}.detail"))?;
             let url_path = format!("{path}.image_url");
-            let url = opt_str(field(p, "image_url"), &url_path)?;
-            let file = opt_str(field(p, "file_id"), &format!("{path}.file_id"))?;
-            match (url, file) {
-                (Some(url), _) => {
-                    if let Some(rest) = url.strip_prefix("data:") {
-                        content::check_image_data_uri(rest, &url_path)?;
-                    } else if !(url.starts_with("https://") || url.starts_with("http://")) {
-                        return Err(ApiError::bad_request(
-                            format!("Invalid '{url_path}': expected a URL (http or https) or a base64-encoded data URL."),
-                            Some(&url_path),
-                            Some("invalid_image_url"),
-                        ));
-                    }
+            match opt_str(field(p, "image_url"), &url_path)? {
+                Some(url) => content::check_image_url(url, &url_path, &url_path)?,
+                None if field(p, "file_id").is_some() => {
+                    opt_str(field(p, "file_id"), &format!("{path}.file_id"))?;
                 }
-                (None, Some(_)) => {}
-                (None, None) => return Err(ApiError::missing(&url_path)),
+                None => return Err(ApiError::missing(&url_path)),
             }
             m.images += 1;
-            m.image_tokens += if detail == "low" {
-                IMAGE_TOKENS_LOW
-            } else {
-                IMAGE_TOKENS_HIGH
-            };
+            m.image_tokens += tokens;
         }
         _ => {
             // input_file: a file id, URL or inline data, accepted without reading it.
@@ -467,96 +447,6 @@ fn input_part(part: &Value, path: &str, allowed: &[&str], m: &mut Message) -> Re
         }
     }
     Ok(())
-}
-
-/// `tools` in the Responses shape: `{type: function, name, parameters, strict}` (flat, not
-/// chat's `{type: function, function: {…}}`), plus `tool_choice` and `parallel_tool_calls`.
-fn parse_tools(req: &Map<String, Value>) -> Result<ToolSettings, ApiError> {
-    let mut declared = Vec::new();
-    if let Some(v) = field(req, "tools") {
-        let items = v
-            .as_array()
-            .ok_or_else(|| ApiError::invalid_type("tools", "an array of objects", v))?;
-        for (k, item) in items.iter().enumerate() {
-            let path = format!("tools[{k}]");
-            let t = item
-                .as_object()
-                .ok_or_else(|| ApiError::invalid_type(&path, "an object", item))?;
-            let ty = req_str(field(t, "type"), &format!("{path}.type"))?;
-            if ty != "function" {
-                return Err(ApiError::invalid_enum(
-                    &format!("{path}.type"),
-                    ty,
-                    &["function"],
-                ));
-            }
-            // The chat shape nests the function: OpenAI answers it with the missing flat name.
-            let name = req_str(field(t, "name"), &format!("{path}.name"))?;
-            tools::check_name(name, &format!("{path}.name"))?;
-            opt_str(field(t, "description"), &format!("{path}.description"))?;
-            opt_bool(field(t, "strict"), &format!("{path}.strict"))?;
-            let parameters = opt_object(field(t, "parameters"), &format!("{path}.parameters"))?
-                .map(|p| Value::Object(p.clone()));
-            declared.push(Tool {
-                name: name.to_string(),
-                parameters,
-            });
-        }
-    }
-    let parallel =
-        opt_bool(field(req, "parallel_tool_calls"), "parallel_tool_calls")?.unwrap_or(true);
-    let choice = match field(req, "tool_choice") {
-        None if declared.is_empty() => ToolChoice::None,
-        None => ToolChoice::Auto,
-        Some(Value::String(s)) => match s.as_str() {
-            "none" => ToolChoice::None,
-            "auto" => ToolChoice::Auto,
-            "required" => ToolChoice::Required,
-            other => {
-                return Err(ApiError::invalid_enum(
-                    "tool_choice",
-                    other,
-                    &["none", "auto", "required"],
-                ))
-            }
-        },
-        Some(Value::Object(o)) => {
-            let ty = req_str(field(o, "type"), "tool_choice.type")?;
-            if ty != "function" {
-                return Err(ApiError::invalid_enum(
-                    "tool_choice.type",
-                    ty,
-                    &["function"],
-                ));
-            }
-            let name = req_str(field(o, "name"), "tool_choice.name")?;
-            if !declared.iter().any(|t| t.name == name) {
-                return Err(ApiError::invalid_value(
-                    "tool_choice",
-                    format!("Tool choice '{name}' not found in 'tools' parameter."),
-                ));
-            }
-            ToolChoice::Named(name.to_string())
-        }
-        Some(other) => {
-            return Err(ApiError::invalid_type(
-                "tool_choice",
-                "a string or an object",
-                other,
-            ))
-        }
-    };
-    if declared.is_empty() && matches!(choice, ToolChoice::Required | ToolChoice::Named(_)) {
-        return Err(ApiError::invalid_value(
-            "tool_choice",
-            "Tool choice 'required' must be specified with 'tools' parameter.",
-        ));
-    }
-    Ok(ToolSettings {
-        tools: declared,
-        choice,
-        parallel,
-    })
 }
 
 /// `text: {format: {type: text | json_object | json_schema}}`.

@@ -7,20 +7,12 @@
 //! fragments and `.done` → `response.output_item.done`, and finally `response.completed` (or
 //! `response.incomplete` when the output-token limit cut the text). No `[DONE]`.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::responses::{call_item_id, output_items, Generated};
-use crate::Config;
-
-/// Argument strings are sent in about this many fragments.
-const ARGUMENT_FRAGMENTS: usize = 3;
+use crate::{stream, Config};
 
 /// The SSE response: `in_progress` is the response object before any output, `done` the final
 /// one (also what `GET /responses/{id}` returns).
@@ -32,24 +24,7 @@ pub(crate) fn respond(g: &Generated, in_progress: Value, done: Value, config: &C
             Bytes::from(format!("event: {ty}\ndata: {e}\n\n"))
         })
         .collect();
-    let delay = Duration::from_millis(config.stream_delay_ms);
-    let body = futures_util::stream::iter(frames.into_iter().enumerate()).then(
-        move |(i, frame)| async move {
-            if i > 0 && !delay.is_zero() {
-                crate::headers::sleep_precisely(delay).await;
-            }
-            Ok::<Bytes, Infallible>(frame)
-        },
-    );
-    let mut response = Response::new(Body::from_stream(body));
-    *response.status_mut() = StatusCode::OK;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+    stream::sse_response(frames, config)
 }
 
 /// Every event of the stream, in order, each with its `sequence_number`.
@@ -89,7 +64,7 @@ pub(crate) fn events(g: &Generated, in_progress: Value, done: Value) -> Vec<Valu
             );
             let call = &g.calls[k];
             debug_assert_eq!(id, json!(call_item_id(call)));
-            for fragment in fragments(&call.arguments) {
+            for fragment in stream::fragments(&call.arguments, stream::ARGUMENT_FRAGMENTS) {
                 out.push(json!({ "type": "response.function_call_arguments.delta",
                     "item_id": id, "output_index": k, "delta": fragment }));
             }
@@ -110,23 +85,4 @@ pub(crate) fn events(g: &Generated, in_progress: Value, done: Value) -> Vec<Valu
         e["sequence_number"] = json!(n);
     }
     out
-}
-
-/// `s` cut into about [`ARGUMENT_FRAGMENTS`] pieces on character boundaries.
-fn fragments(s: &str) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
-    let size = chars.len().div_ceil(ARGUMENT_FRAGMENTS).max(1);
-    chars.chunks(size).map(|c| c.iter().collect()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fragments_concatenate() {
-        for s in ["", "{}", "{\"city\": \"Zürich\"}"] {
-            assert_eq!(fragments(s).concat(), s);
-        }
-    }
 }
