@@ -1,7 +1,11 @@
 //! The command line: parse flags, dispatch, map every outcome to the documented exit code.
 
 pub mod args;
+mod completions;
+pub mod config;
+pub mod error;
 pub mod gate;
+mod out;
 mod run;
 pub mod runbook;
 mod snapshots;
@@ -14,8 +18,10 @@ use clap::Parser as _;
 use crate::exit;
 use crate::load::{self, Diagnostics, LoadOptions, Project};
 use args::{Cli, Command, ListWhat, ProjectArgs};
+use error::CliError;
+use out::outln;
 
-pub use run::parse_size;
+pub use args::parse_size;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -30,7 +36,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Run(a) => run::run(*a),
         Command::List(a) => list(a.what, &a.project),
         Command::Validate(p) => validate(&p),
@@ -39,8 +45,14 @@ pub fn main() -> ExitCode {
         Command::Runbook(a) => runbook::run(*a),
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
+        Command::Completions(a) => completions::completions(&a),
+        Command::Man(a) => completions::man(&a),
     };
-    ExitCode::from(code)
+    // The one place a command's failure becomes its exit code.
+    ExitCode::from(result.unwrap_or_else(|e| {
+        e.print();
+        e.exit_code()
+    }))
 }
 
 pub fn load_options(p: &ProjectArgs) -> LoadOptions {
@@ -62,30 +74,20 @@ pub fn load_options(p: &ProjectArgs) -> LoadOptions {
     }
 }
 
-/// Load the project or print every problem and return exit code 2.
-pub fn load(p: &ProjectArgs) -> Result<Project, u8> {
-    load::load_project(&load_options(p)).map_err(|d| report_diagnostics(&d))
+/// Load the project, or every problem in it.
+pub fn load(p: &ProjectArgs) -> Result<Project, CliError> {
+    Ok(load::load_project(&load_options(p))?)
 }
 
-pub fn report_diagnostics(d: &Diagnostics) -> u8 {
-    eprint!("{}", d.render());
-    exit::CONFIG
-}
-
-/// The async runtime every networked command runs on; a failure to start it is reported.
-fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+/// The async runtime every networked command runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| usage_error(&format!("cannot start the async runtime: {e}")))
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))
 }
 
-pub fn usage_error(msg: &str) -> u8 {
-    eprintln!("error: {msg}");
-    exit::CONFIG
-}
-
-fn validate(p: &ProjectArgs) -> u8 {
+fn validate(p: &ProjectArgs) -> Result<u8, CliError> {
     let mut diags = Diagnostics::default();
     let project = match load::load_project(&load_options(p)) {
         Ok(pr) => Some(pr),
@@ -102,59 +104,53 @@ fn validate(p: &ProjectArgs) -> u8 {
         }
     };
     if !diags.is_empty() {
-        return report_diagnostics(&diags);
+        return Err(diags.into());
     }
     let project = project.expect("loaded");
     let cases: usize = project.suites.iter().map(|s| s.cases.len()).sum();
-    println!(
+    outln!(
         "ok: {} suite(s), {} case(s), {} schema(s), {} target(s) in the targets file",
         project.suites.len(),
         cases,
         project.schemas.ids().len(),
         targets.len()
     );
-    exit::OK
+    Ok(exit::OK)
 }
 
-fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
+fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
     if let ListWhat::Checks = what {
         for c in crate::judge::checks::all() {
-            println!("{:<32} {}", c.name, c.description);
+            outln!("{:<32} {}", c.name, c.description);
         }
-        return exit::OK;
+        return Ok(exit::OK);
     }
     if let ListWhat::Deviations = what {
         for d in llm_parity_reference::DEVIATIONS {
-            println!("{:<22} {}", d.id, d.summary);
+            outln!("{:<22} {}", d.id, d.summary);
         }
-        return exit::OK;
+        return Ok(exit::OK);
     }
     if let ListWhat::Targets = what {
-        let file = match targets::load_file_targets(p) {
-            Ok(t) => t,
-            Err(d) => return report_diagnostics(&d),
-        };
+        let file = targets::load_file_targets(p)?;
         for (name, profile) in targets::BUILTIN {
-            println!("{name:<28} built-in reference endpoint (profile {profile})");
+            outln!("{name:<28} built-in reference endpoint (profile {profile})");
         }
-        println!(
+        outln!(
             "{:<28} built-in reference endpoint with chosen deviations (list deviations)",
             format!("{}ID[+ID…]", targets::DEVIATION_TARGET)
         );
         for t in file {
             let roles: Vec<String> = t.models.iter().map(|(r, m)| format!("{r}={m}")).collect();
-            println!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
+            outln!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
         }
-        return exit::OK;
+        return Ok(exit::OK);
     }
-    let project = match load(p) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = load(p)?;
     match what {
         ListWhat::Suites => {
             for s in &project.suites {
-                println!(
+                outln!(
                     "{:<20} {:>3} case(s)  {}",
                     s.id,
                     s.cases.len(),
@@ -170,7 +166,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
                     } else {
                         format!(" [{}]", c.tags.join(", "))
                     };
-                    println!("{:<40} {}{tags}", c.full_id(), c.feature);
+                    outln!("{:<40} {}{tags}", c.full_id(), c.feature);
                 }
             }
         }
@@ -179,7 +175,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
             for c in project.suites.iter().flat_map(|s| s.cases.iter()) {
                 if !seen.contains(&c.feature.as_str()) {
                     seen.push(&c.feature);
-                    println!("{}", c.feature);
+                    outln!("{}", c.feature);
                 }
             }
         }
@@ -187,21 +183,21 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
             unreachable!("handled above")
         }
     }
-    exit::OK
+    Ok(exit::OK)
 }
 
-fn serve(a: args::ServeArgs) -> u8 {
+fn serve(a: args::ServeArgs) -> Result<u8, CliError> {
     let Some(profile) = llm_parity_reference::Profile::parse(&a.profile) else {
-        return usage_error(&format!(
+        return Err(CliError::usage(format!(
             "unknown --profile `{}` (expected `openai` or `gemini-compat`)",
             a.profile
-        ));
+        )));
     };
     let mut deviations = profile.deviations();
     for id in &a.deviations {
         match llm_parity_reference::Deviations::parse_id(id) {
             Ok(d) => deviations = deviations.union(d),
-            Err(e) => return usage_error(&format!("--deviation: {e}")),
+            Err(e) => return Err(CliError::usage(format!("--deviation: {e}"))),
         }
     }
     let api_key = match &a.api_key_env {
@@ -209,20 +205,21 @@ fn serve(a: args::ServeArgs) -> u8 {
         Some(var) => match std::env::var(var) {
             Ok(k) if !k.is_empty() => Some(k),
             _ => {
-                return usage_error(&format!(
+                return Err(CliError::usage(format!(
                     "API key variable `{var}` (--api-key-env) is not set"
-                ));
+                )));
             }
         },
     };
-    let rt = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    rt.block_on(async move {
+    runtime()?.block_on(async move {
         let listener = match tokio::net::TcpListener::bind((a.host.as_str(), a.port)).await {
             Ok(l) => l,
-            Err(e) => return usage_error(&format!("cannot listen on {}:{}: {e}", a.host, a.port)),
+            Err(e) => {
+                return Err(CliError::usage(format!(
+                    "cannot listen on {}:{}: {e}",
+                    a.host, a.port
+                )));
+            }
         };
         let addr = listener
             .local_addr()
@@ -243,10 +240,10 @@ fn serve(a: args::ServeArgs) -> u8 {
         };
         tokio::select! {
             r = llm_parity_reference::serve(listener, config) => match r {
-                Ok(()) => exit::OK,
-                Err(e) => usage_error(&format!("server error: {e}")),
+                Ok(()) => Ok(exit::OK),
+                Err(e) => Err(CliError::usage(format!("server error: {e}"))),
             },
-            _ = tokio::signal::ctrl_c() => exit::OK,
+            _ = tokio::signal::ctrl_c() => Ok(exit::OK),
         }
     })
 }

@@ -1,35 +1,34 @@
 //! `llm-parity snapshots review|accept|reject [GLOB]`: print, accept or reject pending snapshots.
 
 use super::args::{SnapshotsAction, SnapshotsArgs};
+use super::error::CliError;
+use super::out::{out, outln};
 use crate::exit;
 use crate::snapshot::review;
 
-pub fn run(a: &SnapshotsArgs) -> u8 {
-    let pending = match review::select(&a.snapshots_dir, a.glob.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return super::usage_error(&e),
-    };
+pub fn run(a: &SnapshotsArgs) -> Result<u8, CliError> {
+    let pending = review::select(&a.snapshots_dir, a.glob.as_deref()).map_err(CliError::Usage)?;
     if pending.is_empty() {
         let scope = a
             .glob
             .as_deref()
             .map(|g| format!(" matching `{g}`"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "no pending snapshots{scope} in {}",
             a.snapshots_dir.display()
         );
-        return exit::OK;
+        return Ok(exit::OK);
     }
     let mut failed = false;
     for p in &pending {
         let res = match a.action {
-            SnapshotsAction::Review => review::render_review(p).map(|text| print!("{text}")),
+            SnapshotsAction::Review => review::render_review(p).map(|text| out!("{text}")),
             SnapshotsAction::Accept => {
-                review::accept(p).map(|()| println!("accepted {} → {}", p.id, p.snap.display()))
+                review::accept(p).map(|()| outln!("accepted {} → {}", p.id, p.snap.display()))
             }
             SnapshotsAction::Reject => review::reject(p)
-                .map(|()| println!("rejected {} (deleted {})", p.id, p.new.display())),
+                .map(|()| outln!("rejected {} (deleted {})", p.id, p.new.display())),
         };
         if let Err(e) = res {
             eprintln!("error: {e}");
@@ -37,10 +36,11 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
         }
     }
     if a.action == SnapshotsAction::Review {
-        println!(
+        outln!(
             "{} pending snapshot(s): `llm-parity snapshots accept [GLOB]` or `llm-parity snapshots reject [GLOB]`",
             pending.len()
         );
     }
-    if failed { exit::CONFIG } else { exit::OK }
+    // Some pending snapshots could not be shown, accepted or rejected (each said why).
+    Ok(if failed { exit::CONFIG } else { exit::OK })
 }
