@@ -92,7 +92,7 @@ fn response<'a>(check: &str, i: &'a CheckInput<'_>) -> Result<Cow<'a, Value>, Ch
     if let Some(b) = i.json.filter(|b| b.is_object()) {
         return Ok(Cow::Borrowed(b));
     }
-    if i.response.sse.is_some() {
+    if i.response.stream.is_some() {
         return terminal_response(i.response)
             .map(Cow::Owned)
             .ok_or_else(|| {

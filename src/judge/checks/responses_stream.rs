@@ -88,7 +88,7 @@ impl Ev {
 
 /// The events of a streamed response, or why there are none.
 pub(super) fn parse(check: &str, resp: &Response) -> Result<Vec<Ev>, CheckResult> {
-    if resp.sse.is_none() {
+    let Some(stream) = &resp.stream else {
         let what = match &resp.json {
             Some(v) if v.get("object").and_then(Value::as_str) == Some("response") => {
                 "a whole response JSON body: `stream: true` was ignored".to_string()
@@ -106,17 +106,16 @@ pub(super) fn parse(check: &str, resp: &Response) -> Result<Vec<Ev>, CheckResult
             ),
         )
         .expected("text/event-stream"));
-    }
-    Ok(resp
-        .sse_events()
-        .enumerate()
-        .map(|(k, raw)| Ev {
-            n: k + 1,
-            name: raw.event.clone(),
-            kind: if raw.data.trim() == "[DONE]" {
+    };
+    Ok(stream
+        .events()
+        .map(|e| Ev {
+            n: e.n() as usize,
+            name: e.event_type().to_string(),
+            kind: if e.data().trim() == "[DONE]" {
                 Kind::Done
             } else {
-                match serde_json::from_str(&raw.data) {
+                match serde_json::from_str(e.data()) {
                     Ok(v) => Kind::Json(v),
                     Err(e) => Kind::NotJson(e.to_string()),
                 }
@@ -530,6 +529,17 @@ fn order(i: &CheckInput<'_>) -> Vec<CheckResult> {
     }
     let last_json = evs.iter().rev().find(|e| e.object().is_some());
     match terminals.as_slice() {
+        // A stream longer than one exchange may keep was judged on its first events only.
+        [] if let Some(cut) = i.response.stream.as_ref().and_then(|s| s.cut()) => push(
+            &mut out,
+            CheckResult::warn(
+                C,
+                format!(
+                    "the terminal event was not seen: only the first {} events were kept ({} more, {} bytes, beyond the memory budget)",
+                    cut.events_kept, cut.events_dropped, cut.bytes_dropped
+                ),
+            ),
+        ),
         [] => push(
             &mut out,
             CheckResult::fail(
