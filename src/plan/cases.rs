@@ -89,11 +89,7 @@ fn decide(target: &Target, case: &Case, sel: &Selection) -> Option<(Outcome, Str
                 .into(),
         ));
     }
-    if let Some(role) = case
-        .roles
-        .iter()
-        .find(|r| target.model(r).is_none())
-    {
+    if let Some(role) = case.roles.iter().find(|r| target.model(r).is_none()) {
         return Some((
             Outcome::Skip,
             format!("target has no model for role `{role}`"),

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    batch, chat, embeddings, errors, images, media, models, reasoning, responses,
-    responses_stream, streaming, structured_output, tools,
+    batch, chat, embeddings, errors, images, media, models, reasoning, responses, responses_stream,
+    streaming, structured_output, tools,
 };
 use crate::execute::exchange::Response;
 use crate::judge::outcome::CheckResult;
