@@ -122,6 +122,10 @@ impl Target {
     pub fn opts_in(&self, feature: &str) -> bool {
         self.opt_in.iter().any(|(_, g)| g.is_match(feature))
     }
+    /// The model id for `role`, falling back as templates do (`responses` → `chat`).
+    pub fn model(&self, role: &str) -> Option<&str> {
+        super::template::model_for(&self.models, role)
+    }
     /// Every secret value this target holds, for the redactor: its key, every value
     /// `${env:…}` filled in (unless marked `|public`), and the user-info of its base URL.
     pub fn secrets(&self) -> Vec<String> {
