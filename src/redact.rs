@@ -33,14 +33,18 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// The shortest piece of a secret that is masked on its own. A secret cut by an excerpt or
-/// split across stream deltas still has pieces of this length, and every one of them is masked;
-/// a shorter secret is masked whole.
+/// The shortest cut of a secret that is masked on its own. A secret cut by an excerpt (its
+/// first characters) or split across stream deltas (its first and last characters) leaves cuts
+/// of this length or more, and each is masked; a shorter secret is masked whole.
 pub const FRAGMENT_CHARS: usize = 8;
 
+/// The longest cut the matcher knows; a longer one is found by its first or last
+/// `MAX_PIECE_CHARS` characters and followed from there, so a long token costs no more.
+const MAX_PIECE_CHARS: usize = 64;
+
 /// Secrets learnt while running (keys, `${env:…}` values, auth command tokens), shared with the
-/// redactor. Each registration rebuilds one matcher of every secret's fragments; redacting a
-/// string shares it and copies nothing.
+/// redactor. Each registration rebuilds one matcher of every secret's cuts; redacting a string
+/// shares it and copies nothing.
 #[derive(Debug, Clone, Default)]
 pub struct SecretRegistry(Arc<Mutex<Arc<Secrets>>>);
 
@@ -48,47 +52,77 @@ pub struct SecretRegistry(Arc<Mutex<Arc<Secrets>>>);
 #[derive(Debug, Default)]
 pub struct Secrets {
     values: Vec<String>,
-    /// Every piece of [`FRAGMENT_CHARS`] characters of every secret (a shorter secret whole),
-    /// matched ASCII-case-insensitively: an endpoint that echoes a key lower-cased in a header
-    /// name, or an excerpt that cut it, still leaves only pieces this matcher finds.
+    /// Each secret's cuts — its first and its last k characters, for every k from
+    /// [`FRAGMENT_CHARS`] on — matched ASCII-case-insensitively: an endpoint that echoes a key
+    /// lower-cased in a header name, an excerpt that cut it, or a stream that split it across
+    /// deltas leaves only cuts this matcher finds. Only cuts: a key `sk-litellm-master` does not
+    /// mask the word `litellm-` in the middle of a target's name.
     matcher: Option<AhoCorasick>,
+    /// For each pattern of the matcher: (secret, first byte, end byte) of the piece.
+    pieces: Vec<(usize, usize, usize)>,
 }
 
 impl Secrets {
     fn new(values: Vec<String>) -> Self {
-        let mut pieces: Vec<&str> = Vec::new();
-        for v in &values {
+        let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+        for (n, v) in values.iter().enumerate() {
             let starts: Vec<usize> = v.char_indices().map(|(i, _)| i).collect();
             if starts.len() <= FRAGMENT_CHARS {
-                pieces.push(v);
+                pieces.push((n, 0, v.len()));
                 continue;
             }
-            for (k, &from) in starts.iter().enumerate() {
-                let to = starts.get(k + FRAGMENT_CHARS).copied();
-                match to {
-                    Some(to) => pieces.push(&v[from..to]),
-                    None if k + FRAGMENT_CHARS == starts.len() => pieces.push(&v[from..]),
-                    None => break,
-                }
+            for k in FRAGMENT_CHARS..=starts.len().min(MAX_PIECE_CHARS) {
+                let end = starts.get(k).copied().unwrap_or(v.len());
+                pieces.push((n, 0, end));
+                pieces.push((n, starts[starts.len() - k], v.len()));
             }
         }
         let matcher = (!pieces.is_empty()).then(|| {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(&pieces)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(pieces.iter().map(|&(n, a, b)| &values[n].as_bytes()[a..b]))
                 .expect("a matcher of literal strings builds")
         });
-        Self { values, matcher }
+        Self {
+            values,
+            matcher,
+            pieces,
+        }
     }
 
-    /// The byte ranges of `hay` that hold a secret or a piece of one, merged and in order.
+    /// The byte ranges of `hay` that hold a secret or a cut of one, merged and in order.
     fn ranges(&self, hay: &[u8]) -> Vec<(usize, usize)> {
         let Some(m) = &self.matcher else {
             return vec![];
         };
         let mut found: Vec<(usize, usize)> = m
-            .find_overlapping_iter(hay)
-            .map(|f| (f.start(), f.end()))
+            .find_iter(hay)
+            .map(|f| {
+                // Follow the secret beyond the piece, both ways (a cut longer than the
+                // longest piece, or a whole secret found by one of its ends).
+                let (n, a, b) = self.pieces[f.pattern().as_usize()];
+                let secret = self.values[n].as_bytes();
+                let (mut start, mut end) = (f.start(), f.end());
+                let (mut a, mut b) = (a, b);
+                while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
+                    (a, start) = (a - 1, start - 1);
+                }
+                while b < secret.len()
+                    && end < hay.len()
+                    && hay[end].eq_ignore_ascii_case(&secret[b])
+                {
+                    (b, end) = (b + 1, end + 1);
+                }
+                // Whole characters only: the secret is UTF-8, so is the text it sits in.
+                while start > 0 && (hay[start] & 0xC0) == 0x80 {
+                    start -= 1;
+                }
+                while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
+                    end += 1;
+                }
+                (start, end)
+            })
             .collect();
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
@@ -435,6 +469,27 @@ mod tests {
             assert!(!holds_a_piece(&out, CANARY), "{out}");
         }
         assert_eq!(r.text("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn cuts_of_long_secrets_are_followed_and_a_middle_word_is_left_alone() {
+        let reg = SecretRegistry::default();
+        let long: String = (0..300)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        reg.add(&long);
+        reg.add("sk-litellm-master");
+        let r = Redactor::new(reg);
+        for cut in [8, 63, 64, 65, 200, 299] {
+            let out = r.text(&format!("x {}… y", &long[..cut])).into_owned();
+            assert_eq!(out, "x ***… y", "cut {cut}");
+            let out = r.text(&format!("{} y", &long[300 - cut..])).into_owned();
+            assert_eq!(out, "*** y", "tail {cut}");
+        }
+        assert_eq!(r.text(&long.to_ascii_uppercase()), "***");
+        // A word inside a low-entropy key is not a cut of it.
+        assert_eq!(r.text("target litellm-mock"), "target litellm-mock");
+        assert_eq!(r.text("SK-LITELLM-MASTER!"), "***!");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod auth_command;
 mod batch;
 mod canary;
 mod cli;
