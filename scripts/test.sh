@@ -27,6 +27,12 @@ if [[ -n "${CI:-}" || -z "${LLM_PARITY_SKIP_SERVERS:-}" ]]; then
   bash scripts/servers/install.sh
 fi
 
+# The pinned client libraries for the client catalogue (tests/it/clients.rs; cached in
+# ~/.cache/llm-parity/clients, a few minutes the first time). Always installed: the catalogue
+# test fails in CI without them and says so locally.
+step "client libraries (scripts/clients/install.sh)"
+bash scripts/clients/install.sh
+
 step "cargo test (unit + integration against wiremock and the built-in reference endpoint)"
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -3,6 +3,7 @@
 //! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`.
 
 pub mod cli;
+pub mod clients;
 pub mod execute;
 pub mod exit;
 pub mod gate;
