@@ -10,8 +10,12 @@
 class Wrong extends Error {}
 class NotApplicable extends Error {}
 
+// The key, masked in every text before it is cut (a cut key would no longer match).
+let KEY = '';
+
 function job() {
   const env = process.env;
+  KEY = env.LLM_PARITY_PROBE_KEY || '';
   return {
     targets: JSON.parse(env.LLM_PARITY_PROBE_TARGETS),
     models: JSON.parse(env.LLM_PARITY_PROBE_MODELS || '{}'),
@@ -28,7 +32,9 @@ function emit(obj) {
 
 function normalise(text, key) {
   let t = String(text);
-  if (key) t = t.split(key).join('***');
+  for (const secret of [key, KEY]) {
+    if (secret) t = t.split(secret).join('***');
+  }
   t = t.replace(/(127\.0\.0\.1|localhost|\[::1\]):\d+/g, '$1:PORT').replace(/\s+/g, ' ').trim();
   return t.slice(0, 240);
 }

@@ -26,11 +26,17 @@ class NotApplicable(Exception):
     """The client has no API for this call."""
 
 
+# The key, masked in every text before it is cut (a cut key would no longer match).
+_KEY = ""
+
+
 def job():
     """The targets, key, models and selected calls, from the environment."""
+    global _KEY
     targets = json.loads(os.environ["LLM_PARITY_PROBE_TARGETS"])
     models = json.loads(os.environ.get("LLM_PARITY_PROBE_MODELS", "{}"))
     key = os.environ.get("LLM_PARITY_PROBE_KEY", "")
+    _KEY = key
     calls = [c for c in os.environ.get("LLM_PARITY_PROBE_CALLS", "").split(",") if c]
     return targets, key, models, calls
 
@@ -42,8 +48,9 @@ def emit(obj):
 
 def normalise(text, key):
     text = str(text)
-    if key:
-        text = text.replace(key, "***")
+    for secret in (key, _KEY):
+        if secret:
+            text = text.replace(secret, "***")
     text = re.sub(r"(127\.0\.0\.1|localhost|\[::1\]):\d+", r"\1:PORT", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text[:240]

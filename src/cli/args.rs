@@ -35,6 +35,9 @@ pub enum Command {
     Baseline(super::gate::BaselineArgs),
     /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
     Merge(Box<super::gate::MergeArgs>),
+    /// Run the client-library probes (openai-python, openai-node, Vercel AI SDK, LangChain)
+    /// against one target: per call, whether it works and what it raises.
+    Clients(Box<super::clients::ClientsArgs>),
 }
 
 /// Where the project's inputs are.

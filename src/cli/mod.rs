@@ -1,6 +1,7 @@
 //! The command line: parse flags, dispatch, map every outcome to the documented exit code.
 
 pub mod args;
+mod clients;
 pub mod gate;
 mod run;
 pub mod runbook;
@@ -39,6 +40,7 @@ pub fn main() -> ExitCode {
         Command::Runbook(a) => runbook::run(*a),
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
+        Command::Clients(a) => clients::run(&a),
     };
     ExitCode::from(code)
 }

@@ -14,10 +14,22 @@ pub const CATALOGUE_YAML: &str = include_str!("../../clients/catalogue.yaml");
 pub struct Catalogue {
     /// The client libraries, with the exact versions the results were verified with.
     pub clients: Vec<Client>,
-    /// Every call a probe makes, by id, with what it checks.
-    pub calls: BTreeMap<String, String>,
+    /// Every call a probe makes, by id.
+    pub calls: BTreeMap<String, Call>,
     /// One entry per deviation.
     pub deviations: Vec<DeviationEntry>,
+}
+
+/// One kind of call a probe makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// What the probe checks in the result.
+    pub checks: String,
+    /// How many HTTP requests it sends at most.
+    pub requests: u32,
+    /// The model role it needs (`chat`, `embedding`, `reasoning`); without one it is `n/a`.
+    pub role: String,
 }
 
 /// A client library and its probe.

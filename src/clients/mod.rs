@@ -11,6 +11,7 @@
 
 pub mod catalogue;
 pub mod probe;
+pub mod render;
 pub mod verify;
 
 pub use catalogue::{Catalogue, Impact};

@@ -469,7 +469,7 @@ fn render_header(h: &AuthHeader, key: &str) -> (String, String) {
     }
 }
 
-async fn run_token_command(command: &str) -> Result<String, String> {
+pub(crate) async fn run_token_command(command: &str) -> Result<String, String> {
     let fut = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)

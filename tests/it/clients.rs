@@ -221,3 +221,312 @@ async fn the_detecting_checks_are_the_ones_that_fail_on_each_deviation() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Runs `llm-parity clients ARGS` from an empty temporary directory (the command must work
+/// outside this repository) with `env`.
+async fn clients_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(bin());
+    cmd.arg("clients")
+        .args(args)
+        .current_dir(cwd.path())
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("LLM_PARITY_CLIENTS_PYTHON")
+        .env_remove("LLM_PARITY_CLIENTS_NODE_PATH")
+        .env_remove("NODE_PATH")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(600), cmd.output())
+        .await
+        .expect("llm-parity clients finished")
+        .expect("llm-parity runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The environment pointing `clients` at the pinned libraries.
+fn pinned_env(i: &Interpreters) -> Vec<(&'static str, String)> {
+    vec![
+        ("LLM_PARITY_CLIENTS_PYTHON", i.python.display().to_string()),
+        (
+            "LLM_PARITY_CLIENTS_NODE_PATH",
+            i.node_path.as_ref().unwrap().to_string_lossy().into_owned(),
+        ),
+    ]
+}
+
+fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The line of `call` in the section of `client` (`openai-python`, …) of the output.
+fn line_of<'a>(stdout: &'a str, client: &str, call: &str) -> &'a str {
+    let section = stdout
+        .split("\n\n")
+        .find(|s| s.starts_with(client))
+        .unwrap_or_else(|| panic!("no {client} section in:\n{stdout}"));
+    section
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{call} ")))
+        .unwrap_or_else(|| panic!("no {call} line for {client} in:\n{section}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
+    let Some(i) = pinned_clients() else {
+        return;
+    };
+    let env = pinned_env(&i);
+    let (code, stdout, stderr) =
+        clients_cli(&["--target", "reference:gemini-compat"], &as_refs(&env)).await;
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    // What it will send is said before any result.
+    let announce = stdout
+        .find("short requests in all")
+        .expect("the request count");
+    assert!(announce < stdout.find("✗").unwrap(), "{stdout}");
+    assert!(stdout.contains("at most 55 short requests"), "{stdout}");
+    // openai-python's stream helper raises on tool-call deltas without `index` (S1).
+    assert!(
+        line_of(&stdout, "openai-python", "tools_stream")
+            .contains("TypeError: list indices must be integers or slices, not NoneType")
+    );
+    // openai-node silently drops them, and runTools never calls the tool.
+    assert!(line_of(&stdout, "openai-node", "tools_stream").contains("0 tool calls, expected 1"));
+    assert!(line_of(&stdout, "openai-node", "run_tools").contains("the tool was never called"));
+    // A bad key answered 400 is a BadRequestError, not an AuthenticationError (E2).
+    assert!(
+        line_of(&stdout, "openai-python", "error_bad_key")
+            .contains("raised BadRequestError, not AuthenticationError")
+    );
+    assert!(
+        line_of(&stdout, "openai-node", "error_bad_key")
+            .contains("raised BadRequestError, not AuthenticationError")
+    );
+    // A list-wrapped error: openai-node reports "404 status code (no body)" (E1).
+    assert!(
+        line_of(&stdout, "openai-node", "error_bad_model").contains("404 status code (no body)")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_against_the_reference_all_work_and_one_client_can_be_chosen() {
+    let Some(i) = pinned_clients() else {
+        return;
+    };
+    let env = pinned_env(&i);
+    let (code, stdout, stderr) = clients_cli(
+        &["--target", "reference", "--client", "vercel"],
+        &as_refs(&env),
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Vercel AI SDK") && !stdout.contains("openai-python"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("at most 13 short requests"), "{stdout}");
+    assert!(!stdout.contains('✗'), "{stdout}");
+}
+
+#[tokio::test]
+async fn clients_says_which_libraries_are_not_installed() {
+    let empty = tempfile::tempdir().unwrap();
+    let env = [
+        ("LLM_PARITY_CLIENTS_PYTHON", "/nonexistent/python3"),
+        (
+            "LLM_PARITY_CLIENTS_NODE_PATH",
+            empty.path().to_str().unwrap(),
+        ),
+    ];
+    let (code, stdout, stderr) = clients_cli(&["--target", "reference"], &env).await;
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    for name in ["openai-python", "openai-node", "Vercel AI SDK", "LangChain"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {stdout}"));
+        assert!(line.contains("not installed"), "{line}");
+    }
+    assert!(
+        stderr.contains("none of the client libraries is installed"),
+        "{stderr}"
+    );
+    assert!(
+        !stdout.contains("requests in all"),
+        "nothing is sent: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn clients_refuses_several_targets_and_a_target_without_a_chat_model() {
+    let (code, _, stderr) = clients_cli(
+        &[
+            "--target",
+            "reference",
+            "--target",
+            "reference:gemini-compat",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("probes one target"), "{stderr}");
+    let (code, _, stderr) = clients_cli(&["--base-url", "http://127.0.0.1:9/v1"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no chat model"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_never_leaves_the_probes_even_when_the_endpoint_echoes_it() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let Some(i) = pinned_clients() else {
+        return;
+    };
+    let server = MockServer::start().await;
+    let echo = format!("Incorrect API key provided: {CANARY}. Bearer {CANARY}");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(error_envelope(
+            &echo,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "object": "list", "data": [{"id": CANARY, "object": "model", "created": 1, "owned_by": CANARY}]})))
+        .mount(&server)
+        .await;
+    let mut env = pinned_env(&i);
+    env.push(("CANARY_KEY", CANARY.to_string()));
+    let url = format!("{}/v1", server.uri());
+    let (code, stdout, stderr) = clients_cli(
+        &[
+            "--base-url",
+            &url,
+            "--api-key-env",
+            "CANARY_KEY",
+            "--model",
+            "chat=m",
+            "--client",
+            "python",
+            "--client",
+            "node",
+        ],
+        &as_refs(&env),
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("***"),
+        "the echoed key is shown masked: {stdout}"
+    );
+    assert!(
+        !shows_canary(&stdout) && !shows_canary(&stderr),
+        "{stdout}\n{stderr}"
+    );
+}
+
+const TABLE_START: &str = "<!-- catalogue table: generated from clients/catalogue.yaml -->\n";
+const TABLE_END: &str = "<!-- end of the catalogue table -->";
+
+/// docs/quirks.md with its "clients (verified)" column (re)set from the catalogue: the cell of
+/// a row the catalogue covers is its summary, every other row's is "—".
+fn quirks_with_clients(text: &str, catalogue: &Catalogue) -> String {
+    const COLUMN: &str = "clients (verified)";
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut cells: Vec<String> = line.split(" | ").map(str::to_string).collect();
+        let is_header = line.starts_with("| id | deviation |");
+        let is_rule = line.starts_with("|---|---|---|---|---|---|");
+        let row = line
+            .strip_prefix("| <a id=\"")
+            .and_then(|r| r.split('"').next());
+        if is_rule {
+            let n = if line.matches("---").count() == 6 {
+                7
+            } else {
+                line.matches("---").count()
+            };
+            out.push_str(&format!("|{}\n", "---|".repeat(n)));
+            continue;
+        }
+        if is_header || row.is_some() {
+            let value = if is_header {
+                COLUMN.to_string()
+            } else {
+                catalogue
+                    .quirks_cell(row.unwrap())
+                    .unwrap_or_else(|| "—".into())
+            };
+            // id | deviation | seen on | what breaks | caught by | [clients] | source
+            if cells.len() == 6 {
+                cells.insert(5, value);
+            } else {
+                cells[5] = value;
+            }
+            out.push_str(&cells.join(" | "));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// docs/clients.md with its table replaced by the catalogue's.
+fn clients_doc_with_table(text: &str, catalogue: &Catalogue) -> String {
+    let start = text
+        .find(TABLE_START)
+        .expect("docs/clients.md has the table's start marker")
+        + TABLE_START.len();
+    let end = text
+        .find(TABLE_END)
+        .expect("docs/clients.md has the table's end marker");
+    format!(
+        "{}{}{}",
+        &text[..start],
+        catalogue.markdown_table(),
+        &text[end..]
+    )
+}
+
+#[test]
+fn the_documents_show_the_verified_catalogue() {
+    let catalogue = Catalogue::shipped();
+    let quirks_path = repo().join("docs/quirks.md");
+    let clients_path = repo().join("docs/clients.md");
+    let quirks = std::fs::read_to_string(&quirks_path).unwrap();
+    let clients = std::fs::read_to_string(&clients_path).unwrap();
+    let (want_quirks, want_clients) = (
+        quirks_with_clients(&quirks, &catalogue),
+        clients_doc_with_table(&clients, &catalogue),
+    );
+    if std::env::var_os("LLM_PARITY_UPDATE_CATALOGUE").is_some() && std::env::var_os("CI").is_none()
+    {
+        std::fs::write(&quirks_path, &want_quirks).unwrap();
+        std::fs::write(&clients_path, &want_clients).unwrap();
+        return;
+    }
+    assert!(
+        want_quirks == quirks,
+        "docs/quirks.md's clients column differs from clients/catalogue.yaml (LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it clients:: rewrites it)"
+    );
+    assert!(
+        want_clients == clients,
+        "docs/clients.md's table differs from clients/catalogue.yaml (LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it clients:: rewrites it)"
+    );
+    // The check can fail: a changed claim shows.
+    let mut changed = catalogue.clone();
+    changed.deviations.retain(|d| d.id != "S1");
+    assert_ne!(quirks_with_clients(&quirks, &changed), quirks);
+}
