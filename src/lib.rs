@@ -1,6 +1,7 @@
 //! llm-parity: a conformance and smoke-test harness for OpenAI-compatible LLM HTTP APIs.
 //!
-//! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`.
+//! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`, with
+//! `run` driving each case through `execute` and `judge` and telling one session about it.
 
 pub mod cli;
 pub mod clients;
@@ -13,6 +14,7 @@ pub mod plan;
 pub mod record;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod runbook;
 pub mod snapshot;
 #[cfg(test)]

@@ -8,25 +8,29 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::execute::exchange::{Exchange, Response, SentRequest, Timings};
-use crate::execute::{CaseRecord, StepRecord};
 use crate::judge::{CheckResult, Outcome, Verdict};
 use crate::load::suite::{SuiteEnv, load_suite};
 use crate::load::target::load_targets;
 use crate::load::{Case, Target};
+use crate::run::{CaseRecord, StepRecord, Stop};
 
 /// A target named `name` on 127.0.0.1 with a `chat` model.
 pub fn target(name: &str) -> Arc<Target> {
-    let text = format!(
-        "targets:\n  {name}:\n    base_url: http://127.0.0.1:9/v1\n    models: {{ chat: m }}\n"
-    );
+    target_at(name, "http://127.0.0.1:9/v1")
+}
+
+/// A target named `name` at `base_url` with a `chat` model.
+pub fn target_at(name: &str, base_url: &str) -> Arc<Target> {
+    let text =
+        format!("targets:\n  {name}:\n    base_url: {base_url}\n    models: {{ chat: m }}\n");
     let mut t = load_targets(Path::new("targets.yaml"), &text, &|_| None).expect("target loads");
     Arc::new(t.remove(0))
 }
 
-/// Case `id` of suite `s`: one chat request.
+/// Case `id` of suite `s`: one chat request expecting HTTP 200.
 pub fn case(id: &str) -> Arc<Case> {
     let text = format!(
-        "suite: s\ndescription: test\ncases:\n  - id: {id}\n    feature: chat.basic\n    request:\n      path: /chat/completions\n      body: {{ model: \"{{{{model.chat}}}}\", messages: [] }}\n"
+        "suite: s\ndescription: test\ncases:\n  - id: {id}\n    feature: chat.basic\n    request:\n      path: /chat/completions\n      body: {{ model: \"{{{{model.chat}}}}\", messages: [] }}\n    expect: {{ status: 200 }}\n"
     );
     let env = SuiteEnv {
         fixtures_root: Path::new("fixtures"),
@@ -37,7 +41,8 @@ pub fn case(id: &str) -> Arc<Case> {
     suite.cases[0].clone()
 }
 
-/// A finished case: one exchange answered 200 with `body` (JSON), judged `outcome`.
+/// A finished case: one exchange answered 200 with `body` (JSON), its step judged `outcome`
+/// (pass, or failed by its `status` check).
 pub fn record(target: &Arc<Target>, case: &Arc<Case>, outcome: Outcome, body: Value) -> CaseRecord {
     let text = body.to_string();
     let check = match outcome {
@@ -47,8 +52,7 @@ pub fn record(target: &Arc<Target>, case: &Arc<Case>, outcome: Outcome, body: Va
     CaseRecord {
         target: target.clone(),
         case: case.clone(),
-        outcome,
-        reason: (outcome != Outcome::Pass).then(|| "status: not what was expected".into()),
+        stop: Stop::Ran,
         steps: vec![StepRecord {
             name: "main".into(),
             exchange: Exchange {
@@ -78,6 +82,7 @@ pub fn record(target: &Arc<Target>, case: &Arc<Case>, outcome: Outcome, body: Va
             },
             verdict: Verdict::from_checks(vec![check]),
         }],
+        case_checks: vec![],
         duration: Duration::from_millis(2),
     }
 }

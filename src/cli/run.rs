@@ -4,18 +4,17 @@ use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
-
 use super::args::{ReportFormat, RunArgs};
 use super::targets;
+use crate::execute::ScheduleOptions;
 use crate::execute::http::ClientOptions;
 use crate::execute::retry::RetryPolicy;
-use crate::execute::{Event, RunOptions};
 use crate::exit;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, model::RunMeta};
+use crate::run::progress::Progress;
+use crate::run::{Cause, Session, Stopper};
 use crate::util::fs::{MIB, atomic_write, atomic_write_with, read_bounded};
 
 /// The largest `--ca-cert` file read (a PEM bundle of every public root is about 200 KiB).
@@ -85,9 +84,10 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let opts = RunOptions {
+    let mut opts = ScheduleOptions {
         concurrency: args.concurrency.max(1),
         per_target: args.concurrency.max(1),
+        slow_after: Duration::from_secs_f64(args.timeout / 2.0),
         client: ClientOptions {
             timeout: Duration::from_secs_f64(args.timeout),
             idle_timeout: Duration::from_secs_f64(args.idle_timeout),
@@ -136,6 +136,7 @@ pub fn run(args: RunArgs) -> u8 {
             },
         };
         let run_targets = replay.as_ref().map_or(&targets, |r| &r.targets);
+        opts.client.finisher = replay.as_ref().map(|r| r.finisher.clone());
         let planned = match plan::plan(&project.suites, run_targets, &selection) {
             Ok(p) => p,
             Err(e) => return super::usage_error(&e),
@@ -151,72 +152,57 @@ pub fn run(args: RunArgs) -> u8 {
         };
         let started_at = now_rfc3339();
         let start = Instant::now();
-        let cancel = CancellationToken::new();
-        let signals = tokio::spawn(watch_signals(cancel.clone()));
+        let stopper = Stopper::default();
+        let signals = stopper.on_signals();
         // `--run-timeout`: the run's own deadline stops it the way an interrupt does.
-        let deadline_hit = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let run_deadline = run_timeout.map(|d| {
-            let (cancel, hit) = (cancel.clone(), deadline_hit.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(d).await;
-                hit.store(true, std::sync::atomic::Ordering::SeqCst);
-                cancel.cancel();
-            })
-        });
-        let (tx, rx) = mpsc::unbounded_channel();
-        let progress = tokio::spawn(consume_events(
-            rx,
-            !args.no_progress && std::io::stderr().is_terminal(),
-        ));
+        let run_deadline = run_timeout.map(|d| stopper.deadline(d));
         let snapshot_options = crate::snapshot::Options {
             action: args.snapshots.into(),
             dir: args.snapshots_dir.clone(),
             ci: crate::snapshot::is_ci(),
         };
-        // Each case goes through every per-case stage as it finishes (replay markers,
-        // snapshot, recording, report entry) and is then dropped: the run holds the cases in
-        // flight and one compact report entry per finished case, never all the exchanges.
+        // Each case is judged (its snapshot last) as it finishes, then goes through the
+        // session to every output (terminal, recording, report entry) and is dropped: the run
+        // holds the cases in flight and one compact report entry per finished case, never all
+        // the exchanges.
         let mut snapshots =
             crate::snapshot::Verifier::new(&project.suites, &snapshot_options, &redactor);
-        let mut recorder = args
+        let mut session = Session::new(
+            Progress::new(!args.no_progress && std::io::stderr().is_terminal()),
+            report::model::Collector::new(&redactor, args.report_bodies, run_targets.len()),
+        );
+        session.recorder = args
             .record
             .as_deref()
             .map(|dir| crate::record::Recorder::new(dir, &redactor));
-        let mut cases =
-            report::model::Collector::new(&redactor, args.report_bodies, run_targets.len());
-        let result = crate::execute::run::run(
+        let result = crate::run::runner::run(
             planned,
             project.schemas.clone(),
             &opts,
             secrets.clone(),
-            tx,
-            cancel.clone(),
-            &mut |idx, mut rec| {
-                if let Some(r) = &replay {
-                    r.apply(&mut rec, &project.schemas);
-                }
-                snapshots.check(&mut rec);
-                if let Some(r) = recorder.as_mut() {
-                    r.add(idx, &rec);
-                }
-                cases.add(idx, rec);
-            },
+            &stopper,
+            Some(&mut snapshots),
+            &mut session,
         )
         .await;
-        let _ = progress.await;
         signals.abort();
         if let Some(t) = run_deadline {
             t.abort();
         }
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => return super::usage_error(&e),
-        };
+        if let Err(e) = result {
+            return super::usage_error(&e.to_string());
+        }
+        let Session {
+            report: cases,
+            recorder,
+            cancelled,
+            ..
+        } = session;
         let snapshots = snapshots.finish();
         let meta = RunMeta {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
-            partial: result.cancelled,
+            partial: cancelled.is_some(),
             targets: &targets,
             hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
@@ -251,13 +237,13 @@ pub fn run(args: RunArgs) -> u8 {
                 }
             }
         }
-        if result.cancelled && deadline_hit.load(std::sync::atomic::Ordering::SeqCst) {
+        if let Some(Cause::RunTimeout(_)) = cancelled {
             eprintln!(
                 "run deadline reached (--run-timeout): partial reports written for {} finished case(s)",
                 report.results.len()
             );
             exit::RUN_TIMEOUT
-        } else if result.cancelled {
+        } else if cancelled.is_some() {
             eprintln!(
                 "interrupted: partial reports written for {} finished case(s)",
                 report.results.len()
@@ -354,77 +340,6 @@ pub(super) fn write_step_summary(report: &report::RunReport) {
         });
     if let Err(e) = res {
         eprintln!("warning: could not write GITHUB_STEP_SUMMARY: {e}");
-    }
-}
-
-/// SIGINT and SIGTERM cancel the run; a second SIGINT exits at once. The handlers are installed
-/// before this returns (not when the task is first polled), so a signal arriving as the run
-/// starts is never left to the default action, which would kill the process without reports.
-pub(super) fn watch_signals(cancel: CancellationToken) -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let streams = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let (Ok(mut int), Ok(mut term)) = streams else {
-                return;
-            };
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-            eprintln!(
-                "\ninterrupt received: stopping, writing reports for finished cases (press Ctrl-C again to abort)"
-            );
-            cancel.cancel();
-            int.recv().await;
-            std::process::exit(exit::INTERRUPTED as i32);
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            cancel.cancel();
-        }
-    }
-}
-
-/// The single consumer of run events: owns the progress bar.
-async fn consume_events(mut rx: mpsc::UnboundedReceiver<Event>, show: bool) {
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let start = Instant::now();
-    let mut done = 0u64;
-    while let Some(ev) = rx.recv().await {
-        match ev {
-            Event::Started { total } if show => {
-                let b = indicatif::ProgressBar::new(total as u64);
-                b.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{spinner} [{bar:30}] {pos}/{len} {msg}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                bar = Some(b);
-            }
-            Event::CaseFinished { target, case } => {
-                done += 1;
-                if let Some(b) = &bar {
-                    b.inc(1);
-                    let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-3);
-                    b.set_message(format!("{rate:.1} cases/s  {target} {case}"));
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
     }
 }
 

@@ -7,18 +7,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::args::{ProjectArgs, TargetArgs};
 use super::targets::{self, BuiltinNeeded};
-use crate::execute::RunOptions;
+use crate::execute::ScheduleOptions;
 use crate::execute::http::ClientOptions;
 use crate::exit;
 use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, model::RunMeta};
+use crate::run::progress::Progress;
+use crate::run::{Session, Stopper};
 use crate::runbook::{self, Uses, steps::Input};
 use crate::util::fs::atomic_write;
 
@@ -181,9 +181,10 @@ pub fn run(args: RunbookArgs) -> u8 {
             "no case to run: the loaded suites have neither the core cases nor the used areas",
         );
     }
-    let opts = RunOptions {
+    let opts = ScheduleOptions {
         concurrency: args.concurrency.max(1),
         per_target: args.concurrency.max(1),
+        slow_after: Duration::from_secs_f64(args.timeout / 2.0),
         client: ClientOptions {
             timeout: Duration::from_secs_f64(args.timeout),
             idle_timeout: Duration::from_secs_f64(args.idle_timeout),
@@ -231,39 +232,40 @@ pub fn run(args: RunbookArgs) -> u8 {
         );
         let started_at = super::run::now_rfc3339();
         let start = Instant::now();
-        let cancel = CancellationToken::new();
         // SIGINT and SIGTERM as in `run`: stop, write the runbook of the finished cases.
-        let watch = tokio::spawn(super::run::watch_signals(cancel.clone()));
-        // Nobody needs progress events here: drain them.
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let stopper = Stopper::default();
+        let signals = stopper.on_signals();
         // Each case feeds the report and the usage totals as it finishes, then is dropped.
-        let mut cases =
-            report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len());
-        let mut usage = std::collections::BTreeMap::new();
-        let result = crate::execute::run::run(
+        let mut session = Session::new(
+            Progress::new(false),
+            report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
+        );
+        session.usage = Some(Default::default());
+        let result = crate::run::runner::run(
             planned,
             project.schemas.clone(),
             &opts,
             secrets.clone(),
-            tx,
-            cancel.clone(),
-            &mut |idx, rec| {
-                runbook::steps::tally_usage(&mut usage, &rec);
-                cases.add(idx, rec);
-            },
+            &stopper,
+            None,
+            &mut session,
         )
         .await;
-        let _ = drain.await;
-        watch.abort();
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => return super::usage_error(&e),
-        };
+        signals.abort();
+        if let Err(e) = result {
+            return super::usage_error(&e.to_string());
+        }
+        let Session {
+            report: cases,
+            usage,
+            cancelled,
+            ..
+        } = session;
+        let usage = usage.unwrap_or_default();
         let meta = RunMeta {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
-            partial: result.cancelled,
+            partial: cancelled.is_some(),
             targets: &sides,
             hop_pairs: vec![(sides[1].name.clone(), sides[0].name.clone())],
         };
@@ -285,7 +287,7 @@ pub fn run(args: RunbookArgs) -> u8 {
                 return exit::CONFIG;
             }
         }
-        if result.cancelled {
+        if cancelled.is_some() {
             exit::INTERRUPTED
         } else {
             rb.verdict.decision.exit_code()

@@ -106,6 +106,8 @@ pub enum TransportErrorKind {
     Request,
     /// The run was interrupted.
     Cancelled,
+    /// `--replay`: the replay server has no usable recording of the request.
+    Replay,
 }
 
 #[derive(Debug, Clone)]

@@ -34,6 +34,25 @@ pub struct ClientOptions {
     pub ca_cert: Option<Vec<u8>>,
     /// Retries of 429, 5xx and connection failures (`--retries`; none by default).
     pub retry: RetryPolicy,
+    /// Completes each attempt's exchange as it is built, before anything judges it
+    /// (`--replay` applies a recorded transport error here).
+    pub finisher: Option<Arc<dyn ExchangeFinisher>>,
+}
+
+/// Completes an exchange as it is built: the transport's last word on it. `--replay` is the
+/// one user: the replay server's marks become the recorded transport error, so the judge sees
+/// the exchange as the recorded run did.
+pub trait ExchangeFinisher: Send + Sync + std::fmt::Debug {
+    fn finish(&self, target: &Target, exchange: &mut Exchange);
+}
+
+/// Why a target's HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid --ca-cert: {0}")]
+    CaCert(#[source] reqwest::Error),
+    #[error("failed to build HTTP client: {0}")]
+    Build(#[source] reqwest::Error),
 }
 
 impl Default for ClientOptions {
@@ -45,6 +64,7 @@ impl Default for ClientOptions {
             max_body: 8 * 1024 * 1024,
             ca_cert: None,
             retry: RetryPolicy::default(),
+            finisher: None,
         }
     }
 }
@@ -91,7 +111,7 @@ impl TargetClient {
         target: Arc<Target>,
         opts: ClientOptions,
         secrets: SecretRegistry,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         for s in target.secrets() {
             secrets.add(&s);
         }
@@ -113,13 +133,10 @@ impl TargetClient {
             // after 5 s): reusing a connection the server is closing makes a spurious reset.
             .pool_idle_timeout(Duration::from_secs(4));
         if let Some(pem) = &opts.ca_cert {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| format!("invalid --ca-cert: {e}"))?;
+            let cert = reqwest::Certificate::from_pem(pem).map_err(ClientError::CaCert)?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder
-            .build()
-            .map_err(|e| format!("failed to build HTTP client: {e}"))?;
+        let http = builder.build().map_err(ClientError::Build)?;
         let timeout = target.timeout.unwrap_or(opts.timeout);
         let limiter = RateLimiter::per_minute(target.rpm);
         Ok(Self {
@@ -140,13 +157,35 @@ impl TargetClient {
             .map_err(|e| format!("cannot join `{path}` to the base URL: {e}"))
     }
 
+    /// The whole-exchange deadline (`--timeout`, or the target's `timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.opts.timeout
+    }
+
     /// Send a request; never fails: every problem becomes part of the `Exchange`. With
     /// `--retries`, 429, 5xx and connection failures are tried again (see `retry`).
     pub async fn send(&self, req: &PreparedRequest) -> Exchange {
+        self.send_observed(req, &mut |_, _| {}).await
+    }
+
+    /// [`send`](Self::send), telling `on_retry` about each attempt that is retried (its 1-based
+    /// number and the attempt), as it happens.
+    pub async fn send_observed(
+        &self,
+        req: &PreparedRequest,
+        on_retry: &mut (dyn FnMut(usize, &retry::Attempt) + Send),
+    ) -> Exchange {
         retry::with_retries(
             &self.opts.retry,
-            || self.send_paced(req),
+            || async {
+                let mut ex = self.send_paced(req).await;
+                if let Some(f) = &self.opts.finisher {
+                    f.finish(&self.target, &mut ex);
+                }
+                ex
+            },
             tokio::time::sleep,
+            on_retry,
         )
         .await
     }

@@ -85,8 +85,15 @@ pub fn retry_after(ex: &Exchange, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Send with the policy: `send` makes one attempt; `sleep` waits (injected for tests).
-pub async fn with_retries<S, SF, W, WF>(policy: &RetryPolicy, mut send: S, mut sleep: W) -> Exchange
+/// Send with the policy: `send` makes one attempt; `sleep` waits (injected for tests);
+/// `on_retry` hears of each attempt that is retried (its 1-based number and the attempt),
+/// before the wait.
+pub async fn with_retries<S, SF, W, WF>(
+    policy: &RetryPolicy,
+    mut send: S,
+    mut sleep: W,
+    on_retry: &mut (dyn FnMut(usize, &Attempt) + Send),
+) -> Exchange
 where
     S: FnMut() -> SF,
     SF: Future<Output = Exchange>,
@@ -135,6 +142,7 @@ where
         };
         if free {
             attempt.retried_because = Some(why);
+            on_retry(log.len() + 1, &attempt);
             log.push(attempt);
             continue;
         }
@@ -147,6 +155,7 @@ where
         attempt.retried_because = Some(why);
         attempt.delay = Some(delay);
         attempt.delay_from_retry_after = from_header;
+        on_retry(log.len() + 1, &attempt);
         log.push(attempt);
         sleep(delay).await;
     }
@@ -235,6 +244,7 @@ mod tests {
         let script = RefCell::new(script.into_iter());
         let sent = RefCell::new(0);
         let waits = RefCell::new(vec![]);
+        let mut retried = vec![];
         let ex = futures_util::FutureExt::now_or_never(with_retries(
             policy,
             || {
@@ -246,8 +256,17 @@ mod tests {
                 waits.borrow_mut().push(d);
                 async {}
             },
+            &mut |_, a| retried.push(a.retried_because.clone()),
         ))
         .expect("no real waiting");
+        // Every retried attempt was told, as the log has it.
+        let logged: Vec<_> = ex
+            .attempt_log
+            .iter()
+            .filter(|a| a.retried_because.is_some())
+            .map(|a| a.retried_because.clone())
+            .collect();
+        assert_eq!(retried, logged);
         (ex, sent.into_inner(), waits.into_inner())
     }
 

@@ -8,7 +8,9 @@ pub mod outcome;
 
 use serde_json::Value;
 
-pub use outcome::{CheckResult, CheckStatus, Outcome, Verdict};
+pub use outcome::{
+    CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, StepEnding, Verdict, case_outcome,
+};
 
 use crate::execute::exchange::{Exchange, TransportErrorKind};
 use crate::load::suite::Step;
@@ -31,8 +33,13 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
     let ex = input.exchange;
     let Some(resp) = &ex.response else {
         let e = ex.error.as_ref();
+        // A replay without a recording names the replay, not the network.
+        let check = match e.map(|e| e.kind) {
+            Some(TransportErrorKind::Replay) => "replay",
+            _ => "transport",
+        };
         return Verdict::error(
-            "transport",
+            check,
             e.map(|e| e.message.clone())
                 .unwrap_or_else(|| "no response".into()),
         );

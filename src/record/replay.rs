@@ -5,9 +5,11 @@
 //! Every target is served under its own path prefix (`http://127.0.0.1:PORT/<target>/…`) and
 //! sends a placeholder credential in `x-llm-parity-replay-auth`, so the server can tell the
 //! step's credential mode (`default`, `none`, `invalid`) without any real key. A request with
-//! no recording gets HTTP 599 and a marker header; [`Replay::apply`] turns that step into an
-//! `error` outcome naming the missing key, and re-applies a recorded transport error (timeout,
-//! reset, oversized body) so the outcome and reason match the recorded run.
+//! no recording gets HTTP 599 and a marker header. Replay is the transport's concern: the
+//! replay targets' HTTP client finishes each exchange with [`Marks`] as it is built, turning a
+//! missing recording into a `replay` transport error naming the key and re-applying a recorded
+//! transport error (timeout, reset, oversized body), so the judge — once, like any run — gives
+//! the outcome and reason of the recorded run.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,12 +22,10 @@ use axum::response::Response;
 use base64::Engine as _;
 
 use super::format::{self, KeyBody, RecordedResponse, Recording};
-use crate::execute::exchange::{TransportError, TransportErrorKind};
-use crate::execute::http::INVALID_KEY;
-use crate::execute::{CaseRecord, StepRecord};
-use crate::judge::{self, Outcome, StepInput, Verdict};
+use crate::execute::exchange::{Exchange, TransportError, TransportErrorKind};
+use crate::execute::http::{ExchangeFinisher, INVALID_KEY};
 use crate::load::target::parse_base_url;
-use crate::load::{Auth, AuthHeader, SchemaStore, Secret, Target};
+use crate::load::{Auth, AuthHeader, Secret, Target};
 
 /// The header replay targets send their placeholder credential in.
 pub const AUTH_HEADER: &str = "x-llm-parity-replay-auth";
@@ -40,9 +40,10 @@ pub const NO_RECORDING_STATUS: u16 = 599;
 
 /// A running replay server and the targets rewritten to use it.
 pub struct Replay {
-    dir: PathBuf,
     /// The run's targets, in the same order, pointing at the replay server.
     pub targets: Vec<Arc<Target>>,
+    /// Finishes every exchange with the server's marks (for `ClientOptions::finisher`).
+    pub finisher: Arc<dyn ExchangeFinisher>,
 }
 
 struct ServerState {
@@ -102,8 +103,10 @@ pub async fn start(dir: &Path, targets: &[Arc<Target>]) -> Result<Replay, String
         })
         .collect();
     Ok(Replay {
-        dir: dir.to_path_buf(),
         targets,
+        finisher: Arc::new(Marks {
+            dir: dir.to_path_buf(),
+        }),
     })
 }
 
@@ -156,7 +159,7 @@ async fn serve(State(st): State<Arc<ServerState>>, req: Request) -> Response {
         Err(e) => return no_recording(e),
     };
     let Some(resp) = rec.response else {
-        // The live exchange had no response at all: `Replay::apply` restores its error.
+        // The live exchange had no response at all: `Marks` restores its error.
         return with_key(Response::new(Body::empty()), &key);
     };
     if let Some(ms) = resp.headers_ms {
@@ -311,106 +314,54 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-impl Replay {
-    /// Turn replay markers into outcomes: a step the server had no recording for becomes an
-    /// `error` naming the missing key; a step whose recording carries a transport error gets
-    /// that error back and is judged again. Steps after such a step are dropped (the live run
-    /// stopped there too).
-    pub fn apply(&self, rec: &mut CaseRecord, schemas: &SchemaStore) {
-        if let Some(patched) = self.patch(rec, schemas) {
-            *rec = patched;
-        }
-    }
+/// Applies the replay server's marks to each exchange as it is built, before anything judges
+/// it: a request with no recording becomes a `replay` transport error naming the missing key,
+/// and a recorded transport error (timeout, reset, oversized body) is put back — without the
+/// response when the live exchange had none — so the judge sees what the recorded run saw.
+#[derive(Debug)]
+struct Marks {
+    dir: PathBuf,
+}
 
-    fn patch(&self, rec: &CaseRecord, schemas: &SchemaStore) -> Option<CaseRecord> {
-        let many = rec.case.steps.len() > 1;
-        for (i, step) in rec.steps.iter().enumerate() {
-            let resp = step.exchange.response.as_ref();
-            let marker = |h: &str| resp.and_then(|r| r.header(h)).map(str::to_string);
-            let (exchange, verdict) = if marker(ERROR_HEADER).is_some() {
-                // The body carries the reason whole (a header value cannot hold every path).
-                let reason = resp
-                    .map(|r| String::from_utf8_lossy(&r.body).trim().to_string())
-                    .unwrap_or_default();
-                let mut ex = step.exchange.clone();
-                ex.response = None;
-                ex.error = Some(TransportError {
-                    kind: TransportErrorKind::Request,
-                    message: reason.clone(),
-                });
-                (ex, Verdict::error("replay", reason))
-            } else if let Some(key) = marker(KEY_HEADER) {
-                let file = self
-                    .dir
-                    .join(format::target_dir(&rec.target.name))
-                    .join(format!("{key}.json"));
-                let Ok(Some(Recording {
-                    response,
-                    error: Some(err),
-                    ..
-                })) = read_recording(&file)
-                else {
-                    continue;
-                };
-                let mut ex = step.exchange.clone();
-                if response.is_none() {
-                    ex.response = None;
-                }
-                ex.error = Some(TransportError {
-                    kind: error_kind(&err.kind),
-                    message: err.message,
-                });
-                let def = rec.case.steps.get(i)?;
-                let rel =
-                    super::write::relative_path(&ex.request.url, rec.target.base_url.as_str());
-                let verdict = judge::judge_step(&StepInput {
-                    step: def,
-                    request: ex.request.body.as_ref(),
-                    request_path: &rel,
-                    exchange: &ex,
-                    schemas,
-                    target: &rec.target,
-                });
-                (ex, verdict)
-            } else {
-                continue;
-            };
-            let mut steps: Vec<StepRecord> = rec.steps[..i]
-                .iter()
-                .map(|s| StepRecord {
-                    name: s.name.clone(),
-                    exchange: s.exchange.clone(),
-                    verdict: s.verdict.clone(),
-                })
-                .collect();
-            let (outcome, reason) = (verdict.outcome, verdict.reason.clone());
-            steps.push(StepRecord {
-                name: step.name.clone(),
-                exchange,
-                verdict,
+impl ExchangeFinisher for Marks {
+    fn finish(&self, target: &Target, ex: &mut Exchange) {
+        let resp = ex.response.as_ref();
+        let marker = |h: &str| resp.and_then(|r| r.header(h)).map(str::to_string);
+        if marker(ERROR_HEADER).is_some() {
+            // The body carries the reason whole (a header value cannot hold every path).
+            let reason = resp
+                .map(|r| String::from_utf8_lossy(&r.body).trim().to_string())
+                .unwrap_or_default();
+            ex.response = None;
+            ex.error = Some(TransportError {
+                kind: TransportErrorKind::Replay,
+                message: reason,
             });
-            let (outcome, reason) = if outcome == Outcome::Pass {
-                (Outcome::Pass, None)
-            } else {
-                let r = reason.map(|r| {
-                    if many {
-                        format!("{}: {r}", step.name)
-                    } else {
-                        r
-                    }
-                });
-                (outcome, r)
-            };
-            return Some(CaseRecord {
-                target: rec.target.clone(),
-                case: rec.case.clone(),
-                outcome,
-                reason,
-                steps,
-                duration: rec.duration,
-            });
+            return;
         }
-        None
+        let Some(key) = marker(KEY_HEADER) else {
+            return;
+        };
+        let file = self
+            .dir
+            .join(format::target_dir(&target.name))
+            .join(format!("{key}.json"));
+        // The server answered from this very file: an unreadable one now has nothing to add.
+        let Ok(Some(Recording {
+            response,
+            error: Some(err),
+            ..
+        })) = read_recording(&file)
+        else {
+            return;
+        };
+        if response.is_none() {
+            ex.response = None;
+        }
+        ex.error = Some(TransportError {
+            kind: error_kind(&err.kind),
+            message: err.message,
+        });
     }
 }
 

@@ -15,11 +15,11 @@ use base64::Engine as _;
 use super::format::{
     self, KeyBody, RecordedChunk, RecordedError, RecordedRequest, RecordedResponse, Recording,
 };
-use crate::execute::CaseRecord;
 use crate::execute::exchange::{Exchange, Response, TransportErrorKind};
 use crate::execute::sse::{SseItem, SseParser};
 use crate::load::suite::AuthOverride;
 use crate::redact::{Redactor, is_sensitive_header};
+use crate::run::CaseRecord;
 use crate::util::fs::atomic_write;
 
 /// Writes a recording for every distinct request of the cases it is handed, as they finish.

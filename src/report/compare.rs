@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::area_of;
-use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
 use crate::load::{Case, Target};
+use crate::run::CaseRecord;
 use crate::util::json::{diff_shapes, shape};
 
 /// A case whose outcome differs between targets.
@@ -86,7 +86,12 @@ impl CaseDigest {
     /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
     /// one copy of it. Without `with_shape` (a run of one target: nothing to compare) no shape
     /// is taken.
-    pub fn of(r: &CaseRecord, with_shape: bool, shapes: &mut HashSet<Arc<str>>) -> Self {
+    pub fn of(
+        r: &CaseRecord,
+        outcome: Outcome,
+        with_shape: bool,
+        shapes: &mut HashSet<Arc<str>>,
+    ) -> Self {
         let mut intern = |text: String| match shapes.get(text.as_str()) {
             Some(s) => s.clone(),
             None => {
@@ -98,7 +103,7 @@ impl CaseDigest {
         CaseDigest {
             target: r.target.clone(),
             case: r.case.clone(),
-            outcome: r.outcome,
+            outcome,
             shape: with_shape
                 .then(|| shape_subject(r))
                 .flatten()

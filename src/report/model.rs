@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
-use crate::execute::CaseRecord;
 use crate::execute::exchange::{Exchange, Timings};
-use crate::judge::{CheckResult, CheckStatus, Outcome};
+use crate::judge::{CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, case_outcome};
 use crate::load::Target;
 use crate::redact::Redactor;
+use crate::run::CaseRecord;
 use crate::util::text::excerpt;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -241,8 +241,8 @@ pub struct Collector<'r> {
     bodies: BodyPolicy,
     /// More than one target: keep what the difference view compares.
     compare: bool,
-    /// (plan index, entry)
-    results: Vec<(usize, CaseResult)>,
+    /// (plan index, entry, how the run ended: repeats are merged from these)
+    results: Vec<(usize, CaseResult, Ending)>,
     /// (plan index, what comparing targets needs)
     digests: Vec<(usize, compare::CaseDigest)>,
     /// Response shapes seen so far (see [`compare::CaseDigest::of`]).
@@ -262,12 +262,21 @@ impl<'r> Collector<'r> {
         }
     }
 
-    /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order).
-    pub fn add(&mut self, idx: usize, rec: CaseRecord) {
-        let digest = compare::CaseDigest::of(&rec, self.compare, &mut self.shapes);
-        let entry = case_result(&rec, self.bodies.keeps(rec.outcome));
-        drop(rec);
-        self.results.push((idx, self.redactor.value(entry)));
+    /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
+    /// with how it ended and the outcome derived from that.
+    pub fn add(&mut self, idx: usize, rec: &CaseRecord, ending: &Ending, outcome: &CaseOutcome) {
+        let digest = compare::CaseDigest::of(rec, outcome.outcome, self.compare, &mut self.shapes);
+        let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
+        // An ending with text (a reason from the endpoint) is redacted like the entry.
+        let ending = match ending {
+            Ending::Ran {
+                stopped: None,
+                failed_after: None,
+                ..
+            } => ending.clone(),
+            _ => self.redactor.value(ending.clone()),
+        };
+        self.results.push((idx, self.redactor.value(entry), ending));
         self.digests.push((idx, digest));
     }
 
@@ -280,10 +289,11 @@ impl<'r> Collector<'r> {
             mut digests,
             ..
         } = self;
-        results.sort_by_key(|(idx, _)| *idx);
+        results.sort_by_key(|(idx, ..)| *idx);
         digests.sort_by_key(|(idx, _)| *idx);
         // Collected in place (same allocation): no second copy of the entries.
-        let results: Vec<CaseResult> = results.into_iter().map(|(_, r)| r).collect();
+        let results: Vec<(CaseResult, Ending)> =
+            results.into_iter().map(|(_, r, e)| (r, e)).collect();
         let digests: Vec<compare::CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
         let latency = compare::latency(&digests);
         let hops = compare::hops(&latency, &meta.hop_pairs);
@@ -386,74 +396,75 @@ pub fn area_of(feature: &str) -> &str {
     feature.split('.').next().unwrap_or(feature)
 }
 
-/// One result per (target, suite, case): repeats merged, the most severe repeat standing for it.
-fn merge_repeats(results: Vec<CaseResult>) -> Vec<CaseResult> {
+/// One result per (target, suite, case): the repeats of a case merged into the entry of the
+/// run that stands for it, with the outcome and reason `judge::case_outcome` derives from all
+/// of them.
+fn merge_repeats(results: Vec<(CaseResult, Ending)>) -> Vec<CaseResult> {
     // Without `--repeat` every key is distinct: nothing to merge, nothing to copy.
     let mut seen = std::collections::HashSet::with_capacity(results.len());
     if results
         .iter()
-        .all(|r| seen.insert((r.target.as_str(), r.suite.as_str(), r.case.as_str())))
+        .all(|(r, _)| seen.insert((r.target.as_str(), r.suite.as_str(), r.case.as_str())))
     {
-        return results;
+        return results.into_iter().map(|(r, _)| r).collect();
     }
     drop(seen);
-    let mut groups: Vec<Vec<CaseResult>> = Vec::new();
+    let mut groups: Vec<Vec<(CaseResult, Ending)>> = Vec::new();
     let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    for r in results {
+    for (r, e) in results {
         let key = (r.target.clone(), r.suite.clone(), r.case.clone());
         match index.get(&key) {
-            Some(&i) => groups[i].push(r),
+            Some(&i) => groups[i].push((r, e)),
             None => {
                 index.insert(key, groups.len());
-                groups.push(vec![r]);
+                groups.push(vec![(r, e)]);
             }
         }
     }
     groups
         .into_iter()
         .map(|g| {
-            let repeats: Vec<Outcome> = g.iter().map(|r| r.outcome).collect();
-            // The last of the most severe repeats stands for the case.
-            let worst = (0..g.len())
-                .max_by_key(|&i| g[i].outcome.severity())
-                .expect("non-empty group");
-            let mut res = g.into_iter().nth(worst).expect("index in range");
-            if repeats.len() > 1 {
-                res.flaky =
-                    repeats.contains(&Outcome::Pass) && repeats.iter().any(|o| o.is_failure());
-                if res.flaky {
-                    let fails = repeats.iter().filter(|o| o.is_failure()).count();
-                    res.reason = res.reason.map(|r| {
-                        format!("flaky ({fails}/{} repeats not passing): {r}", repeats.len())
-                    });
-                }
-                res.repeats = repeats;
+            if g.len() == 1 {
+                return g.into_iter().next().expect("one").0;
             }
+            let (entries, endings): (Vec<CaseResult>, Vec<Ending>) = g.into_iter().unzip();
+            let outcome = case_outcome(&endings);
+            let mut res = entries
+                .into_iter()
+                .nth(outcome.stands_for)
+                .expect("index in range");
+            set_outcome(&mut res, outcome);
             res
         })
         .collect()
 }
 
-fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
+/// A report entry's outcome, reason and repeat fields, as `judge::case_outcome` derived them.
+fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
+    r.outcome = o.outcome;
+    r.reason = o.reason;
+    r.repeats = o.repeats;
+    r.flaky = o.flaky;
+}
+
+fn case_result(r: &CaseRecord, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
     let mut checks = Vec::new();
     let mut passed = 0;
-    for s in &r.steps {
-        for c in &s.verdict.checks {
-            if c.status == CheckStatus::Pass {
-                passed += 1;
-            } else {
-                checks.push(c.clone());
-            }
+    for c in r.checks() {
+        if c.status == CheckStatus::Pass {
+            passed += 1;
+        } else {
+            checks.push(c.clone());
         }
     }
     let last = r.steps.last();
-    CaseResult {
+    let mut entry = CaseResult {
         target: r.target.name.clone(),
         suite: r.case.suite.clone(),
         case: r.case.id.clone(),
         feature: r.case.feature.clone(),
-        outcome: r.outcome,
-        reason: r.reason.clone(),
+        outcome: Outcome::Pass,
+        reason: None,
         duration_ms: r.duration.as_millis() as u64,
         http_status: last
             .and_then(|s| s.exchange.response.as_ref())
@@ -462,7 +473,7 @@ fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
             .warnings()
             .map(|w| format!("{}: {}", w.check, w.reason()))
             .collect(),
-        notes: (r.outcome != Outcome::Pass)
+        notes: (outcome.outcome != Outcome::Pass)
             .then(|| r.case.notes.clone())
             .flatten(),
         timings: last.map(|s| s.exchange.timings.clone()),
@@ -475,7 +486,9 @@ fn case_result(r: &CaseRecord, keep_bodies: bool) -> CaseResult {
             .collect(),
         repeats: vec![],
         flaky: false,
-    }
+    };
+    set_outcome(&mut entry, outcome.clone());
+    entry
 }
 
 /// One exchange as the report shows it; headers and bodies only when `keep_bodies`.

@@ -500,7 +500,7 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
     ];
     let mut c = Collector::new(&redactor, BodyPolicy::Failures, 2);
     for (idx, rec) in records.into_iter().rev() {
-        c.add(idx, rec);
+        c.add(idx, &rec, &rec.ending(), &rec.outcome());
     }
     let targets = [a.clone(), b.clone()];
     let r = c.finish(&RunMeta {

@@ -10,12 +10,12 @@ use serde_json::Value;
 use super::model::*;
 use super::uses::Uses;
 use super::verdict::{Severity, classify, worst};
-use crate::execute::CaseRecord;
 use crate::execute::sse::SseItem;
 use crate::judge::Outcome;
 use crate::load::{Suite, Target};
 use crate::report::RunReport;
 use crate::report::model::{CaseResult, JsonText, area_of};
+use crate::run::CaseRecord;
 
 /// Everything the steps read.
 pub struct Input<'a> {

@@ -1,6 +1,7 @@
 //! Comparing a run's cases with their stored snapshots, as each case finishes and before its
-//! report entry is built: a mismatch turns a passing case into a `fail` (reason `snapshot
-//! mismatch: <first differing line>`, the whole unified diff in the case's checks). What is
+//! outcome is derived: the comparison is the case's last check, and a mismatch fails a passing
+//! case (reason `snapshot mismatch: <first differing line>`, the whole unified diff in the
+//! case's checks; see `judge::case_outcome`). What is
 //! written depends on the action (`--snapshots`), as in insta: `verify` writes nothing, `new`
 //! writes missing snapshots, `update` also overwrites changed ones, `pending` writes
 //! `.snap.new` files for review. In CI (`CI` set) a missing snapshot fails the case.
@@ -10,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use super::canonical::{self, Mode, Selector};
 use super::store::{self, Header, SnapshotFile};
-use crate::execute::CaseRecord;
-use crate::judge::{CheckResult, CheckStatus, Outcome};
+use crate::judge::{CheckResult, Outcome};
 use crate::load::Suite;
 use crate::redact::Redactor;
+use crate::run::CaseRecord;
 
 /// What `--snapshots` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -115,12 +116,13 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Check one finished case, adding the snapshot's check (and a failure) to its record.
+    /// Check one finished case, adding the snapshot's checks to its record's case checks.
     pub fn check(&mut self, rec: &mut CaseRecord) {
         let Some(mode) = rec.case.snapshot else {
             return;
         };
-        if !matches!(rec.outcome, Outcome::Pass | Outcome::Fail) || rec.steps.is_empty() {
+        let outcome = rec.outcome().outcome;
+        if !matches!(outcome, Outcome::Pass | Outcome::Fail) || rec.steps.is_empty() {
             return;
         }
         let selectors = self
@@ -139,14 +141,12 @@ impl<'a> Verifier<'a> {
         let checks = compare_one(
             &path,
             &current,
-            rec.outcome,
+            outcome,
             self.opts,
             &mut self.summary,
             &mut self.written,
         );
-        for c in checks {
-            add_check(rec, c);
-        }
+        rec.case_checks.extend(checks);
     }
 
     /// What happened to the run's snapshots.
@@ -362,23 +362,6 @@ pub fn diff(stored: &str, current: &str, name: &str) -> (String, String) {
         .header(name, "this run")
         .to_string();
     (first, unified)
-}
-
-/// Add a snapshot check to a record: a failure fails a passing case, with the check's first
-/// line as the reason.
-fn add_check(r: &mut CaseRecord, c: CheckResult) {
-    if c.status == CheckStatus::Fail && r.outcome == Outcome::Pass {
-        let reason = c.message.lines().next().unwrap_or_default().to_string();
-        r.outcome = Outcome::Fail;
-        r.reason = Some(reason.clone());
-        if let Some(last) = r.steps.last_mut() {
-            last.verdict.outcome = Outcome::Fail;
-            last.verdict.reason = Some(reason);
-        }
-    }
-    if let Some(last) = r.steps.last_mut() {
-        last.verdict.checks.push(c);
-    }
 }
 
 #[cfg(test)]
