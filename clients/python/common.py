@@ -7,6 +7,7 @@ gives the same text on every run.
 """
 
 import json
+import math
 import os
 import re
 import sys
@@ -114,6 +115,26 @@ def check_weather_args(raw, what="arguments"):
     if not isinstance(args, dict) or not isinstance(args.get("city"), str):
         return f"{what} {short(args)} have no string `city`"
     return None
+
+
+def vector_problems(vec, what):
+    """An embedding as an app reads it: a non-empty list of finite floats."""
+    if not isinstance(vec, list) or not vec:
+        return f"{what} is {type(vec).__name__} {short(vec)}, not a list of floats"
+    if not all(isinstance(x, float) and math.isfinite(x) for x in vec):
+        return f"{what} holds non-finite or non-float values"
+    return None
+
+
+def error_problems(e, cls, status, code, mention):
+    """An openai-python error (LangChain raises them too) as an app branches on it: its class,
+    status, `code`, and the server's message."""
+    return [
+        None if isinstance(e, cls) else f"raised {type(e).__name__}, not {cls.__name__}",
+        None if getattr(e, "status_code", None) == status else f"status {getattr(e, 'status_code', None)}",
+        None if getattr(e, "code", None) == code else f"e.code is {short(getattr(e, 'code', None))}, not {code!r}",
+        None if mention is None or mention in str(getattr(e, "message", e)) else "the message does not carry the server's message",
+    ]
 
 
 WEATHER_TOOL = {

@@ -3,13 +3,12 @@ endpoint, one call of each kind an app makes. Same contract as openai_probe.py
 (docs/clients.md).
 """
 
-import math
 import sys
 from importlib.metadata import version
 
 from common import (
     BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong,
-    check_text, expect, job, run, short,
+    check_text, error_problems, expect, job, run, short, vector_problems,
 )
 
 try:
@@ -114,22 +113,14 @@ def parse(ctx):
     expect([None if isinstance(out, Answer) else f"structured output is {short(out)}"])
 
 
-def vector_problem(vec, what):
-    if not isinstance(vec, list) or not vec:
-        return f"{what} is {type(vec).__name__}, not a list of floats"
-    if not all(isinstance(x, float) and math.isfinite(x) for x in vec):
-        return f"{what} holds non-finite or non-float values"
-    return None
-
-
 def embeddings(ctx):
     vec = ctx.embeddings().embed_query("hello world")
-    expect([vector_problem(vec, "the vector")])
+    expect([vector_problems(vec, "the vector")])
 
 
 def embeddings_dimensions(ctx):
     vec = ctx.embeddings(dimensions=64).embed_query("hello world")
-    expect([vector_problem(vec, "the vector") or (None if len(vec) == 64 else f"{len(vec)} values, 64 asked")])
+    expect([vector_problems(vec, "the vector") or (None if len(vec) == 64 else f"{len(vec)} values, 64 asked")])
 
 
 def n_choices(ctx):
@@ -141,15 +132,6 @@ def n_choices(ctx):
 def reasoning_effort(ctx):
     m = ctx.chat(model=ctx.model("reasoning"), reasoning_effort="medium").invoke(CHAT_PROMPT)
     expect([check_text(m.content)])
-
-
-def error_problems(e, cls, status, code, mention):
-    return [
-        None if isinstance(e, cls) else f"raised {type(e).__name__}, not {cls.__name__}",
-        None if getattr(e, "status_code", None) == status else f"status {getattr(e, 'status_code', None)}",
-        None if getattr(e, "code", None) == code else f"e.code is {short(getattr(e, 'code', None))}, not {code!r}",
-        None if mention is None or mention in str(e) else "the message does not carry the server's message",
-    ]
 
 
 def error_bad_model(ctx):

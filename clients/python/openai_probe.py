@@ -6,12 +6,11 @@ Each call checks the result the way an application reads it and reports `works`,
 environment (common.job).
 """
 
-import math
 import sys
 
 from common import (
     BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong, check_text,
-    check_weather_args, expect, job, run, short,
+    check_weather_args, error_problems, expect, job, run, short, vector_problems,
 )
 
 try:
@@ -145,14 +144,6 @@ def parse(ctx):
     expect([None if isinstance(parsed, Answer) else f"parsed is {short(parsed)}"])
 
 
-def vector_problems(vec, what):
-    if not isinstance(vec, list) or not vec:
-        return f"{what} is {type(vec).__name__} {short(vec)[:40]}, not a list of floats"
-    if not all(isinstance(x, float) and math.isfinite(x) for x in vec):
-        return f"{what} holds non-finite or non-float values"
-    return None
-
-
 def embeddings(ctx):
     model = ctx.model("embedding")
     default = ctx.client.embeddings.create(model=model, input="hello world").data[0].embedding
@@ -183,16 +174,6 @@ def reasoning_effort(ctx):
         model=ctx.model("reasoning"), messages=messages(CHAT_PROMPT), reasoning_effort="medium",
     )
     expect([check_text(r.choices[0].message.content)])
-
-
-def error_problems(e, cls, status, code, mention):
-    got = type(e).__name__
-    return [
-        None if isinstance(e, cls) else f"raised {got}, not {cls.__name__}",
-        None if getattr(e, "status_code", None) == status else f"status {getattr(e, 'status_code', None)}",
-        None if getattr(e, "code", None) == code else f"e.code is {short(getattr(e, 'code', None))}, not {code!r}",
-        None if mention is None or mention in str(getattr(e, "message", "")) else "the message does not carry the server's message",
-    ]
 
 
 def error_bad_model(ctx):
