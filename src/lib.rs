@@ -10,6 +10,7 @@ pub mod exit;
 pub mod gate;
 pub mod judge;
 pub mod load;
+pub mod outcome;
 pub mod plan;
 pub mod record;
 pub mod redact;

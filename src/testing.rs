@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use crate::execute::exchange::{Exchange, Response, SentRequest, Timings};
 use crate::judge::{CheckResult, Outcome, Verdict};
+use crate::judge::{FinishedCase, FinishedStep, Stop};
 use crate::load::suite::{SuiteEnv, load_suite};
 use crate::load::target::load_targets;
 use crate::load::{Case, Target};
-use crate::run::{CaseRecord, StepRecord, Stop};
 
 /// A target named `name` on 127.0.0.1 with a `chat` model.
 pub fn target(name: &str) -> Arc<Target> {
@@ -36,6 +36,7 @@ pub fn case(id: &str) -> Arc<Case> {
         fixtures_root: Path::new("fixtures"),
         allow_fixture_escape: false,
         schema_ids: &[],
+        check_names: &[],
     };
     let suite = load_suite(Path::new("s.yaml"), &text, &env).expect("suite loads");
     suite.cases[0].clone()
@@ -43,17 +44,22 @@ pub fn case(id: &str) -> Arc<Case> {
 
 /// A finished case: one exchange answered 200 with `body` (JSON), its step judged `outcome`
 /// (pass, or failed by its `status` check).
-pub fn record(target: &Arc<Target>, case: &Arc<Case>, outcome: Outcome, body: Value) -> CaseRecord {
+pub fn finished(
+    target: &Arc<Target>,
+    case: &Arc<Case>,
+    outcome: Outcome,
+    body: Value,
+) -> FinishedCase {
     let text = body.to_string();
     let check = match outcome {
         Outcome::Pass => CheckResult::pass("status", "200"),
         _ => CheckResult::fail("status", "not what was expected"),
     };
-    CaseRecord {
+    FinishedCase {
         target: target.clone(),
         case: case.clone(),
         stop: Stop::Ran,
-        steps: vec![StepRecord {
+        steps: vec![FinishedStep {
             name: "main".into(),
             exchange: Exchange {
                 request: SentRequest {

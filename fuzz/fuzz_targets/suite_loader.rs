@@ -11,10 +11,12 @@ fuzz_target!(|input: &[u8]| {
     let Ok(text) = std::str::from_utf8(input) else {
         return;
     };
+    let check_names: Vec<&str> = llm_parity::judge::checks::names().collect();
     let env = SuiteEnv {
         fixtures_root: Path::new("/nonexistent-llm-parity-fixtures"),
         allow_fixture_escape: false,
         schema_ids: &["chat.completion".to_string()],
+        check_names: &check_names,
     };
     if let Err(d) = load_suite(Path::new("fuzz.yaml"), text, &env) {
         let _ = d.to_string();

@@ -7,9 +7,10 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::args::{ReportFormat, RunArgs};
 use crate::exit;
-use crate::gate::{self, Baseline, FailOn, ShardInfo};
+use crate::gate::{self, Baseline};
 use crate::load::Suite;
 use crate::redact::{Redactor, SecretRegistry};
+use crate::report::model::{FailOn, ShardInfo};
 use crate::report::{self, RunReport};
 use crate::util::fs::{atomic_write, read_bounded_string};
 
@@ -122,7 +123,7 @@ pub fn finish(
     baseline: Option<&Baseline>,
     redactor: &Redactor,
 ) -> RunReport {
-    report.suites = redactor.value(gate::catalogue(suites));
+    report.suites = redactor.value(report::build::loaded_suites(suites));
     report.shard = args.shard.map(|s| ShardInfo {
         index: s.index,
         count: s.count,

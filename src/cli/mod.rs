@@ -60,6 +60,7 @@ pub fn load_options(p: &ProjectArgs) -> LoadOptions {
         fixtures_dir,
         schemas_dir: p.schemas_dir.clone(),
         allow_fixture_escape: p.allow_fixture_escape,
+        check_names: crate::judge::checks::names().collect(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! What one HTTP exchange produced: the request as sent, the response (or why there is none),
 //! SSE events with their arrival times, and the timings. Plain data; the judge reads it.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use serde_json::Value;
 
@@ -30,7 +32,22 @@ pub struct Exchange {
     pub attempts: u32,
     /// Each attempt's status or error and the wait after it, when the exchange was retried
     /// (`--retries`); empty for a single attempt.
-    pub attempt_log: Vec<super::retry::Attempt>,
+    pub attempt_log: Vec<Attempt>,
+}
+
+/// One attempt of an exchange, as the report lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub status: Option<u16>,
+    /// The transport error's message, when there was one.
+    pub error: Option<String>,
+    pub duration_ms: f64,
+    /// Why it was retried (`HTTP 429`, `connection failed`); `None` for the last attempt.
+    pub retried_because: Option<String>,
+    /// How long the client waited before the next attempt.
+    pub delay: Option<Duration>,
+    /// Where the delay came from: `Retry-After` (capped) or the backoff.
+    pub delay_from_retry_after: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::exchange::{
-    Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind,
+    Attempt, Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind,
 };
 use super::rate::RateLimiter;
 use super::retry::{self, RetryPolicy};
@@ -173,7 +173,7 @@ impl TargetClient {
     pub async fn send_observed(
         &self,
         req: &PreparedRequest,
-        on_retry: &mut (dyn FnMut(usize, &retry::Attempt) + Send),
+        on_retry: &mut (dyn FnMut(usize, &Attempt) + Send),
     ) -> Exchange {
         retry::with_retries(
             &self.opts.retry,

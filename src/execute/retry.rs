@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use backon::BackoffBuilder as _;
 
-use super::exchange::{Exchange, TransportErrorKind};
+use super::exchange::{Attempt, Exchange, TransportErrorKind};
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -34,21 +34,6 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
         }
     }
-}
-
-/// One attempt of an exchange, as the report lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
-    pub status: Option<u16>,
-    /// The transport error's message, when there was one.
-    pub error: Option<String>,
-    pub duration_ms: f64,
-    /// Why it was retried (`HTTP 429`, `connection failed`); `None` for the last attempt.
-    pub retried_because: Option<String>,
-    /// How long the client waited before the next attempt.
-    pub delay: Option<Duration>,
-    /// Where the delay came from: `Retry-After` (capped) or the backoff.
-    pub delay_from_retry_after: bool,
 }
 
 /// Why an exchange may be retried, or `None` when it may not (any response that is not 429 or

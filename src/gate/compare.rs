@@ -2,8 +2,8 @@
 //! case-level detail for failing cases the baseline does not know. Pure: the date is an input.
 
 use super::baseline::{Baseline, Entry, parse_date};
-use super::model::{BaselineSection, CellChange, FailOn, NewFailure};
 use crate::judge::Outcome;
+use crate::report::model::{BaselineSection, CellChange, FailOn, NewFailure};
 use crate::report::{CaseResult, RunReport};
 
 #[derive(Debug, Clone, Copy)]

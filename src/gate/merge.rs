@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::SuiteInfo;
 use crate::report::RunReport;
 use crate::report::compare::{self, Difference, LatencyRow};
+use crate::report::model::SuiteInfo;
 use crate::report::model::feature_rows;
 
 /// A case's place in the suites' declaration order (suite index, case index), when known.

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::baseline::BaselineFile;
-use super::model::SuiteInfo;
 use crate::report::RunReport;
+use crate::report::model::SuiteInfo;
 
 /// What `prune` removed, for the command's output.
 #[derive(Debug, Default, PartialEq)]

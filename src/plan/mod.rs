@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::judge::Outcome;
 use crate::load::{Case, Suite, Target};
+use crate::outcome::Outcome;
 
 #[derive(Debug, Clone)]
 pub struct PlannedCase {

@@ -1,7 +1,7 @@
 //! `--record DIR`: as each case finishes, turn every exchange it made into a redacted
 //! recording file `DIR/<target>/<key>.json`, written atomically.
 //!
-//! Recording works from the `CaseRecord`s the run produced, so the executor needs no recording
+//! Recording works from the `FinishedCase`s the run produced, so the executor needs no recording
 //! mode: what is written is exactly what the judge saw.
 
 use std::collections::BTreeMap;
@@ -17,9 +17,9 @@ use super::format::{
 };
 use crate::execute::exchange::{Exchange, Response, TransportErrorKind};
 use crate::execute::sse::{SseItem, SseParser};
+use crate::judge::FinishedCase;
 use crate::load::suite::AuthOverride;
 use crate::redact::{Redactor, is_sensitive_header};
-use crate::run::CaseRecord;
 use crate::util::fs::atomic_write;
 
 /// Writes a recording for every distinct request of the cases it is handed, as they finish.
@@ -62,7 +62,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// Record every sent exchange of one finished case (`idx`: its place in the plan).
-    pub fn add(&mut self, idx: usize, rec: &CaseRecord) {
+    pub fn add(&mut self, idx: usize, rec: &FinishedCase) {
         for (i, step) in rec.steps.iter().enumerate() {
             let Some(def) = rec.case.steps.get(i) else {
                 continue;
@@ -170,7 +170,7 @@ pub const MULTIPART_PREFIX: &str = "multipart/form-data: ";
 
 fn recording(
     key: &str,
-    rec: &CaseRecord,
+    rec: &FinishedCase,
     step: &str,
     path: &str,
     auth: &str,
@@ -400,10 +400,13 @@ mod tests {
         let mut r = Recorder::new(dir.path(), &redactor);
         r.add(
             7,
-            &testing::record(&t, &second, Outcome::Pass, body.clone()),
+            &testing::finished(&t, &second, Outcome::Pass, body.clone()),
         );
-        r.add(3, &testing::record(&t, &first, Outcome::Pass, body.clone()));
-        r.add(9, &testing::record(&t, &second, Outcome::Pass, body));
+        r.add(
+            3,
+            &testing::finished(&t, &first, Outcome::Pass, body.clone()),
+        );
+        r.add(9, &testing::finished(&t, &second, Outcome::Pass, body));
         assert_eq!(r.finish(), Ok(1));
         let files: Vec<_> = std::fs::read_dir(dir.path().join("t")).unwrap().collect();
         assert_eq!(files.len(), 1);
@@ -424,7 +427,7 @@ mod tests {
         let mut r = Recorder::new(dir.path(), &redactor);
         r.add(
             0,
-            &testing::record(&t, &testing::case("c"), Outcome::Pass, body.clone()),
+            &testing::finished(&t, &testing::case("c"), Outcome::Pass, body.clone()),
         );
         let err = r.finish().unwrap_err();
         assert!(
@@ -437,7 +440,7 @@ mod tests {
         let mut r = Recorder::new(ok.path(), &redactor);
         r.add(
             0,
-            &testing::record(&t, &testing::case("c"), Outcome::Pass, body),
+            &testing::finished(&t, &testing::case("c"), Outcome::Pass, body),
         );
         drop(r);
         assert_eq!(std::fs::read_dir(ok.path().join("t")).unwrap().count(), 1);

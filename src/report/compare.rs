@@ -8,11 +8,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::area_of;
 use crate::execute::sse::SseItem;
+use crate::judge::FinishedCase;
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 use crate::load::{Case, Target};
-use crate::run::CaseRecord;
 use crate::util::json::{diff_shapes, shape};
 
 /// A case whose outcome differs between targets.
@@ -87,7 +87,7 @@ impl CaseDigest {
     /// one copy of it. Without `with_shape` (a run of one target: nothing to compare) no shape
     /// is taken.
     pub fn of(
-        r: &CaseRecord,
+        r: &FinishedCase,
         outcome: Outcome,
         with_shape: bool,
         shapes: &mut HashSet<Arc<str>>,
@@ -194,7 +194,7 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
 
 /// The JSON whose shape stands for a case's response: the body of its last exchange, or the
 /// first data chunk of a stream.
-fn shape_subject(r: &CaseRecord) -> Option<(&'static str, Cow<'_, Value>)> {
+fn shape_subject(r: &FinishedCase) -> Option<(&'static str, Cow<'_, Value>)> {
     let resp = r.steps.last()?.exchange.response.as_ref()?;
     if let Some(j) = &resp.json {
         return Some(("response body", Cow::Borrowed(j)));

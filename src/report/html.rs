@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::compare::Difference;
-use super::model::{CaseResult, HeaderList, RunReport, area_of};
+use super::escape::esc;
+use super::model::{CaseResult, HeaderList, RunReport};
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 
 pub fn render(r: &RunReport) -> String {
     let mut h = String::with_capacity(64 * 1024);
@@ -99,7 +101,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     }
     let _ = writeln!(h, "</p></header>");
     if let Some(b) = &r.baseline {
-        let _ = h.write_str(&crate::gate::render::html(b));
+        let _ = h.write_str(&super::baseline::html(b));
     }
 
     // Targets (the `via` column only when some target routes through another).
@@ -517,28 +519,6 @@ fn latency_section(h: &mut dyn std::fmt::Write, r: &RunReport) {
         let _ = writeln!(h, "</table>");
     }
     let _ = writeln!(h, "</section>");
-}
-
-/// HTML-escape text for element content and attribute values (which are always quoted).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
-            // show them escaped (`\x1b[31m`) so they stay visible in any font.
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 const CSS: &str = r#"

@@ -2,14 +2,16 @@
 
 use std::fmt::Write as _;
 
-use super::model::{RunReport, area_of};
+use super::escape::{md_code, md_escape};
+use super::model::RunReport;
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 
 pub fn render(r: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# llm-parity report\n");
     if let Some(b) = &r.baseline {
-        s.push_str(&crate::gate::render::markdown(b));
+        s.push_str(&super::baseline::markdown(b));
     }
     let _ = writeln!(
         s,
@@ -190,37 +192,4 @@ fn indent(s: &str, by: &str) -> String {
         .map(|l| format!("{by}{l}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Text inside a code span: no entities (they would show literally), no backticks or pipes
-/// that would end the span or split a table cell, control characters made visible.
-pub fn md_code(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '`' => out.push('\''),
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Endpoint text in a table cell must not break the table or inject markup.
-pub fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            '`' => out.push('\''),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
 }

@@ -9,10 +9,11 @@ use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
 use crate::execute::exchange::{Exchange, Timings};
+use crate::judge::FinishedCase;
 use crate::judge::{CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, case_outcome};
 use crate::load::Target;
+use crate::load::feature::{area_of, sort_by_area};
 use crate::redact::Redactor;
-use crate::run::CaseRecord;
 use crate::util::text::excerpt;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -48,13 +49,13 @@ pub struct RunReport {
     pub hops: Vec<HopLatency>,
     /// The suites the run loaded, every case listed (for `baseline prune` and `merge`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub suites: Vec<crate::gate::SuiteInfo>,
+    pub suites: Vec<SuiteInfo>,
     /// `--shard I/N`: which part of the run this report holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::gate::ShardInfo>,
+    pub shard: Option<ShardInfo>,
     /// `--baseline`: the run compared with the baseline (rendered first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::gate::BaselineSection>,
+    pub baseline: Option<BaselineSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -164,6 +165,122 @@ pub struct FeatureRow {
     pub outcomes: BTreeMap<String, Outcome>,
 }
 
+/// A suite the run loaded, with every case id in declaration order (whether or not a filter or
+/// a shard selected it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteInfo {
+    pub id: String,
+    pub cases: Vec<String>,
+}
+
+/// `--shard I/N`: this run holds shard `index` of `count`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ShardInfo {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// `--fail-on`: what fails a run that has a baseline.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOn {
+    /// A feature × target that passed in the baseline and now does not (and expired entries).
+    #[default]
+    Regression,
+    /// A regression, or a case not in the baseline that fails.
+    New,
+    /// Any failing case, as without a baseline (the comparison is still reported).
+    Any,
+}
+
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Regression => "regression",
+            FailOn::New => "new",
+            FailOn::Any => "any",
+        }
+    }
+}
+
+/// The run compared with a baseline: rendered first by every report format.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSection {
+    /// The baseline file (or report) compared against.
+    pub source: String,
+    pub fail_on: FailOn,
+    /// The gate's decision under `fail_on`.
+    pub passed: bool,
+    /// Passed in the baseline, does not pass now: these fail the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regressions: Vec<CellChange>,
+    /// Accepted deviations whose `expires` date has passed and that still do not pass: these
+    /// fail the run again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired: Vec<CellChange>,
+    /// Failing cases the baseline does not know (a new case, feature or target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_failures: Vec<NewFailure>,
+    /// Did not pass in the baseline, passes now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub improvements: Vec<CellChange>,
+    /// Did not pass in the baseline and still does not: known deviations, listed, not failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known: Vec<CellChange>,
+}
+
+/// One feature × target cell of the matrix, then and now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CellChange {
+    pub target: String,
+    pub feature: String,
+    pub baseline: Outcome,
+    pub now: Outcome,
+    /// The cell's cases that do not pass now (`suite/case`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<String>,
+    /// The reason of the first case that does not pass now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The baseline entry's note (e.g. "known Gemini deviation, tracked upstream").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The baseline entry's expiry date (`YYYY-MM-DD`, accepted through that day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// A failing case the baseline does not know.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewFailure {
+    pub target: String,
+    pub suite: String,
+    pub case: String,
+    pub feature: String,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl BaselineSection {
+    /// One line for the terminal and logs: what changed, counted.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} regression(s), {} expired, {} new failure(s), {} improvement(s), {} known deviation(s)",
+            self.regressions.len(),
+            self.expired.len(),
+            self.new_failures.len(),
+            self.improvements.len(),
+            self.known.len()
+        )
+    }
+}
+
 impl RunReport {
     pub fn target_names(&self) -> Vec<&str> {
         self.targets.iter().map(|t| t.name.as_str()).collect()
@@ -264,7 +381,7 @@ impl<'r> Collector<'r> {
 
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
     /// with how it ended and the outcome derived from that.
-    pub fn add(&mut self, idx: usize, rec: &CaseRecord, ending: &Ending, outcome: &CaseOutcome) {
+    pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
         let digest = compare::CaseDigest::of(rec, outcome.outcome, self.compare, &mut self.shapes);
         let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
         // An ending with text (a reason from the endpoint) is redacted like the entry.
@@ -356,44 +473,9 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             *cell = r.outcome;
         }
     }
-    // Group by area in the catalogue's order (unknown areas after, first-seen), keeping
-    // first-seen order inside an area.
-    let mut areas: Vec<String> = Vec::new();
-    for r in &rows {
-        let a = area_of(&r.feature).to_string();
-        if !areas.contains(&a) {
-            areas.push(a);
-        }
-    }
-    let rank = |a: &str| {
-        AREA_ORDER
-            .iter()
-            .position(|x| *x == a)
-            .unwrap_or(AREA_ORDER.len() + areas.iter().position(|x| x == a).unwrap_or(0))
-    };
-    rows.sort_by_key(|r| rank(area_of(&r.feature)));
+    // Grouped by area in the catalogue's order, first-seen order inside an area.
+    sort_by_area(&mut rows, |r| area_of(&r.feature));
     rows
-}
-
-/// The feature catalogue's order of areas (SPEC.md), used for the matrix.
-pub const AREA_ORDER: &[&str] = &[
-    "chat",
-    "streaming",
-    "tools",
-    "vision",
-    "audio",
-    "structured_output",
-    "embeddings",
-    "errors",
-    "models",
-    "reasoning",
-    "images",
-    "batch",
-    "extensions",
-];
-
-pub fn area_of(feature: &str) -> &str {
-    feature.split('.').next().unwrap_or(feature)
 }
 
 /// One result per (target, suite, case): the repeats of a case merged into the entry of the
@@ -447,7 +529,7 @@ fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
     r.flaky = o.flaky;
 }
 
-fn case_result(r: &CaseRecord, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
+fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
     let mut checks = Vec::new();
     let mut passed = 0;
     for c in r.checks() {

@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::model::{FeatureRow, RunReport, area_of};
+use super::escape::one_line;
+use super::model::{FeatureRow, RunReport};
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 
 /// Matrices wider than this are abbreviated unless `--wide`.
 const WIDTH: usize = 80;
@@ -15,7 +17,7 @@ const WIDTH: usize = 80;
 pub fn render(r: &RunReport, wide: bool) -> String {
     let mut s = String::new();
     if let Some(b) = &r.baseline {
-        s.push_str(&crate::gate::render::terminal(b));
+        s.push_str(&super::baseline::terminal(b));
     }
     let full = matrix(r, false);
     let table = if wide || max_line_width(&full) <= WIDTH {
@@ -250,11 +252,4 @@ fn latency_table(r: &RunReport) -> String {
     let mut table = b.build();
     table.with(Style::sharp());
     table.to_string()
-}
-
-/// Endpoint text printed to a terminal: one line, no control characters (no escape sequences).
-pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

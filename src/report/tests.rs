@@ -393,7 +393,7 @@ fn terminal_output_has_no_escape_sequences() {
 /// The hand-built report compared with a baseline: one of each kind, hostile text in a reason,
 /// a note and a target name.
 fn report_with_baseline() -> RunReport {
-    use crate::gate::model::{BaselineSection, CellChange, FailOn, NewFailure};
+    use crate::report::model::{BaselineSection, CellChange, FailOn, NewFailure};
     let cell = |target: &str, feature: &str, baseline: Outcome, now: Outcome| CellChange {
         target: target.into(),
         feature: feature.into(),
@@ -445,9 +445,9 @@ fn report_with_baseline() -> RunReport {
 #[test]
 fn baseline_blocks_snapshot() {
     let b = report_with_baseline().baseline.unwrap();
-    insta::assert_snapshot!("baseline_terminal", crate::gate::render::terminal(&b));
-    insta::assert_snapshot!("baseline_markdown", crate::gate::render::markdown(&b));
-    insta::assert_snapshot!("baseline_html", crate::gate::render::html(&b));
+    insta::assert_snapshot!("baseline_terminal", super::baseline::terminal(&b));
+    insta::assert_snapshot!("baseline_markdown", super::baseline::markdown(&b));
+    insta::assert_snapshot!("baseline_html", super::baseline::html(&b));
 }
 
 #[test]
@@ -492,11 +492,11 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
     let listy = json!([{"error": {"message": "no"}}]);
     // Plan: a/c1 ×2 (repeats), a/c2, b/c1, b/c2.
     let records = [
-        (0, testing::record(&a, &c1, Outcome::Pass, ok.clone())),
-        (1, testing::record(&a, &c1, Outcome::Fail, ok.clone())),
-        (2, testing::record(&a, &c2, Outcome::Pass, ok.clone())),
-        (3, testing::record(&b, &c1, Outcome::Pass, ok.clone())),
-        (4, testing::record(&b, &c2, Outcome::Fail, listy)),
+        (0, testing::finished(&a, &c1, Outcome::Pass, ok.clone())),
+        (1, testing::finished(&a, &c1, Outcome::Fail, ok.clone())),
+        (2, testing::finished(&a, &c2, Outcome::Pass, ok.clone())),
+        (3, testing::finished(&b, &c1, Outcome::Pass, ok.clone())),
+        (4, testing::finished(&b, &c2, Outcome::Fail, listy)),
     ];
     let mut c = Collector::new(&redactor, BodyPolicy::Failures, 2);
     for (idx, rec) in records.into_iter().rev() {

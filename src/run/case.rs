@@ -1,8 +1,8 @@
 //! The case driver: running one case on one target — render each step's request, send it,
 //! judge the exchange, capture values for the next step — stopping at the first step that does
 //! not pass. It sits above `execute` (which sends) and `judge` (which decides), so neither
-//! knows the other. A case's record holds what happened; its outcome and reason are derived
-//! from it by `judge::case_outcome`, never set here.
+//! knows the other. A finished case (`judge::FinishedCase`) holds what happened; its outcome and
+//! reason are derived from it by `judge::case_outcome`, never set here.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -12,116 +12,16 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt as _;
 use serde_json::Value;
 
+use crate::execute::exchange::Attempt;
 use crate::execute::exchange::Exchange;
 use crate::execute::http::{Body, MultipartPart, PreparedRequest, TargetClient};
-use crate::execute::retry::Attempt;
 use crate::judge::{
-    self, CheckResult, CheckStatus, Ending, Outcome, StepEnding, StepInput, Verdict,
+    self, CheckResult, FinishedCase, FinishedStep, Outcome, StepInput, Stop, Verdict,
 };
 use crate::load::suite::{MultipartValue, Step};
 use crate::load::template::RenderContext;
-use crate::load::{Case, SchemaStore, Target};
+use crate::load::{SchemaStore, Target};
 use crate::plan::PlannedCase;
-
-/// One step as it ran: its exchange and the judge's verdict on it.
-#[derive(Debug)]
-pub struct StepRecord {
-    pub name: String,
-    pub exchange: Exchange,
-    pub verdict: Verdict,
-}
-
-/// Why a case's steps stopped (or never started).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
-    /// Decided by the plan; nothing was sent.
-    Decided { outcome: Outcome, reason: String },
-    /// A step's request could not be rendered; the steps before it ran.
-    NotPrepared { reason: String },
-    /// llm-parity panicked while running the case (a bug).
-    Crashed { message: String },
-    /// The steps ran: all of them, or up to the first that did not pass.
-    Ran,
-}
-
-/// Everything known about one case on one target once it ended.
-#[derive(Debug)]
-pub struct CaseRecord {
-    pub target: Arc<Target>,
-    pub case: Arc<Case>,
-    pub stop: Stop,
-    pub steps: Vec<StepRecord>,
-    /// Checks on the case as a whole, after its steps: the snapshot comparison.
-    pub case_checks: Vec<CheckResult>,
-    pub duration: Duration,
-}
-
-impl CaseRecord {
-    fn new(pc: &PlannedCase, stop: Stop) -> Self {
-        CaseRecord {
-            target: pc.target.clone(),
-            case: pc.case.clone(),
-            stop,
-            // Sized exactly: an empty Vec grows to 4 slots, which for large records stays wasted.
-            steps: Vec::with_capacity(pc.case.steps.len()),
-            case_checks: Vec::new(),
-            duration: Duration::ZERO,
-        }
-    }
-
-    /// Every check, the steps' in order and then the case's own.
-    pub fn checks(&self) -> impl Iterator<Item = &CheckResult> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.verdict.checks.iter())
-            .chain(&self.case_checks)
-    }
-
-    pub fn warnings(&self) -> impl Iterator<Item = &CheckResult> {
-        self.checks().filter(|c| c.status == CheckStatus::Warn)
-    }
-
-    /// How this run ended, in the terms its outcome is derived from
-    /// ([`judge::case_outcome`]).
-    pub fn ending(&self) -> Ending {
-        match &self.stop {
-            Stop::Decided { outcome, reason } => Ending::Decided {
-                outcome: *outcome,
-                reason: reason.clone(),
-            },
-            Stop::NotPrepared { reason } => Ending::NotPrepared {
-                reason: reason.clone(),
-            },
-            Stop::Crashed { message } => Ending::Crashed {
-                message: message.clone(),
-            },
-            Stop::Ran => Ending::Ran {
-                many_steps: self.case.steps.len() > 1,
-                // The steps stop at the first that does not pass: it is the last one.
-                stopped: self
-                    .steps
-                    .last()
-                    .filter(|s| s.verdict.outcome != Outcome::Pass)
-                    .map(|s| StepEnding {
-                        name: s.name.clone(),
-                        outcome: s.verdict.outcome,
-                        reason: s.verdict.reason.clone(),
-                        attempts: s.exchange.attempt_log.len().max(1),
-                    }),
-                failed_after: self
-                    .case_checks
-                    .iter()
-                    .find(|c| c.status == CheckStatus::Fail)
-                    .map(|c| c.message.lines().next().unwrap_or_default().to_string()),
-            },
-        }
-    }
-
-    /// The outcome of this run alone (no repeats merged).
-    pub fn outcome(&self) -> judge::CaseOutcome {
-        judge::case_outcome(std::slice::from_ref(&self.ending()))
-    }
-}
 
 /// A retried attempt of one of a case's steps, as it happens.
 #[derive(Debug, Clone)]
@@ -142,21 +42,21 @@ pub async fn run(
     pc: PlannedCase,
     schemas: Arc<SchemaStore>,
     mut on_retry: impl FnMut(RetryNote) + Send,
-) -> CaseRecord {
+) -> FinishedCase {
     AssertUnwindSafe(run_case(&client, &pc, &schemas, &mut on_retry))
         .catch_unwind()
         .await
         .unwrap_or_else(|p| crashed(&pc, &*p))
 }
 
-/// The record of a case whose run panicked.
-fn crashed(pc: &PlannedCase, payload: &(dyn std::any::Any + Send)) -> CaseRecord {
+/// A case whose run panicked, finished.
+fn crashed(pc: &PlannedCase, payload: &(dyn std::any::Any + Send)) -> FinishedCase {
     let message = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    CaseRecord::new(pc, Stop::Crashed { message })
+    FinishedCase::new(pc, Stop::Crashed { message })
 }
 
 /// Run one case: its steps in order, captures flowing forward, stopping at the first non-pass.
@@ -165,22 +65,22 @@ pub async fn run_case(
     pc: &PlannedCase,
     schemas: &SchemaStore,
     on_retry: &mut (dyn FnMut(RetryNote) + Send),
-) -> CaseRecord {
+) -> FinishedCase {
     let start = Instant::now();
     if let Some((outcome, reason)) = &pc.decided {
         let stop = Stop::Decided {
             outcome: *outcome,
             reason: reason.clone(),
         };
-        return CaseRecord::new(pc, stop);
+        return FinishedCase::new(pc, stop);
     }
-    let mut record = CaseRecord::new(pc, Stop::Ran);
+    let mut finished = FinishedCase::new(pc, Stop::Ran);
     let mut captures: BTreeMap<String, Value> = BTreeMap::new();
     for step in &pc.case.steps {
         let prepared = match prepare(step, &pc.target, &captures) {
             Ok(p) => p,
             Err(e) => {
-                record.stop = Stop::NotPrepared { reason: e };
+                finished.stop = Stop::NotPrepared { reason: e };
                 break;
             }
         };
@@ -210,7 +110,7 @@ pub async fn run_case(
             capture(step, &exchange, &mut captures, &mut verdict);
         }
         let passed = verdict.outcome == Outcome::Pass;
-        record.steps.push(StepRecord {
+        finished.steps.push(FinishedStep {
             name: step.name.clone(),
             exchange,
             verdict,
@@ -219,8 +119,8 @@ pub async fn run_case(
             break;
         }
     }
-    record.duration = start.elapsed();
-    record
+    finished.duration = start.elapsed();
+    finished
 }
 
 /// Take the step's captures from its response; a capture that cannot be taken fails the step.
@@ -341,7 +241,7 @@ mod tests {
     #[test]
     fn a_record_ends_where_its_last_step_stopped_and_its_snapshot_comes_after() {
         let (t, c) = (testing::target("t"), testing::case("a"));
-        let mut rec = testing::record(&t, &c, Outcome::Pass, serde_json::json!({}));
+        let mut rec = testing::finished(&t, &c, Outcome::Pass, serde_json::json!({}));
         assert_eq!(rec.outcome().outcome, Outcome::Pass);
         rec.case_checks.push(CheckResult::fail(
             "snapshot",
@@ -355,7 +255,7 @@ mod tests {
                 Some("snapshot mismatch: line 1: `a` became `b`")
             )
         );
-        let failed = testing::record(&t, &c, Outcome::Fail, serde_json::json!({}));
+        let failed = testing::finished(&t, &c, Outcome::Fail, serde_json::json!({}));
         let o = failed.outcome();
         assert_eq!(
             (o.outcome, o.reason.as_deref()),

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::case::{CaseRecord, RetryNote};
+use super::case::RetryNote;
+use crate::judge::FinishedCase;
 use crate::judge::{CaseOutcome, Ending};
 use crate::load::{Case, Target};
 
@@ -43,11 +44,11 @@ pub enum Event<'a> {
         case: &'a Case,
         elapsed: Duration,
     },
-    /// The case ended, judged (snapshot included): its record, how it ended, and its outcome
-    /// and reason as every output shows them.
+    /// The case ended, judged (snapshot included): the finished case, how it ended, and its
+    /// outcome and reason as every output shows them.
     CaseFinished {
         index: usize,
-        record: &'a CaseRecord,
+        finished: &'a FinishedCase,
         ending: &'a Ending,
         outcome: &'a CaseOutcome,
     },

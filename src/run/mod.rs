@@ -10,7 +10,7 @@ pub mod runner;
 pub mod session;
 pub mod stop;
 
-pub use case::{CaseRecord, RetryNote, StepRecord, Stop};
+pub use case::RetryNote;
 pub use events::{Cause, Consumer, Event};
 pub use session::Session;
 pub use stop::Stopper;

@@ -115,7 +115,7 @@ impl Consumer for Progress {
             }
             Event::CaseFinished {
                 index,
-                record,
+                finished,
                 outcome,
                 ..
             } => {
@@ -132,8 +132,8 @@ impl Consumer for Progress {
                     b.inc(1);
                     b.set_message(self.message(&format!(
                         "{} {}",
-                        record.target.name,
-                        record.case.full_id()
+                        finished.target.name,
+                        finished.case.full_id()
                     )));
                 }
             }

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::case::{self, CaseRecord, RetryNote};
+use super::case::{self, RetryNote};
 use super::events::{Cause, Consumer, Event};
 use super::stop::Stopper;
 use crate::execute::schedule::{self, CaseSlot, ScheduleError, ScheduleOptions, Scheduled};
 use crate::judge;
+use crate::judge::FinishedCase;
 use crate::load::{Case, SchemaStore, Target};
 use crate::plan::PlannedCase;
 use crate::redact::SecretRegistry;
@@ -47,7 +48,7 @@ pub async fn run(
         secrets,
         stopper.token(),
         start,
-        &mut |s: Scheduled<CaseRecord, RetryNote>| {
+        &mut |s: Scheduled<FinishedCase, RetryNote>| {
             let named = |index: usize| (&*cases[index].0, &*cases[index].1);
             match s {
                 Scheduled::Started { index } => {
@@ -78,16 +79,16 @@ pub async fn run(
                 }
                 Scheduled::Finished {
                     index,
-                    output: mut record,
+                    output: mut finished,
                 } => {
                     if let Some(v) = snapshots.as_deref_mut() {
-                        v.check(&mut record);
+                        v.check(&mut finished);
                     }
-                    let ending = record.ending();
+                    let ending = finished.ending();
                     let outcome = judge::case_outcome(std::slice::from_ref(&ending));
                     session.event(&Event::CaseFinished {
                         index,
-                        record: &record,
+                        finished: &finished,
                         ending: &ending,
                         outcome: &outcome,
                     });

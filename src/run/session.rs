@@ -39,17 +39,17 @@ impl Consumer for Session<'_> {
         match event {
             Event::CaseFinished {
                 index,
-                record,
+                finished,
                 ending,
                 outcome,
             } => {
                 if let Some(r) = self.recorder.as_mut() {
-                    r.add(*index, record);
+                    r.add(*index, finished);
                 }
                 if let Some(u) = self.usage.as_mut() {
-                    crate::runbook::steps::tally_usage(u, record);
+                    crate::runbook::steps::tally_usage(u, finished);
                 }
-                self.report.add(*index, record, ending, outcome);
+                self.report.add(*index, finished, ending, outcome);
             }
             Event::Cancelled { cause } => self.cancelled = Some(*cause),
             _ => {}

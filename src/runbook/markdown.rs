@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::model::*;
 use crate::judge::Outcome;
-use crate::report::markdown::md_escape;
+use crate::report::escape::md_escape;
 
 pub fn render(rb: &Runbook) -> String {
     let mut s = String::new();

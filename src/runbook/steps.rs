@@ -11,11 +11,12 @@ use super::model::*;
 use super::uses::Uses;
 use super::verdict::{Severity, classify, worst};
 use crate::execute::sse::SseItem;
+use crate::judge::FinishedCase;
 use crate::judge::Outcome;
+use crate::load::feature::area_of;
 use crate::load::{Suite, Target};
 use crate::report::RunReport;
-use crate::report::model::{CaseResult, JsonText, area_of};
-use crate::run::CaseRecord;
+use crate::report::model::{CaseResult, JsonText};
 
 /// Everything the steps read.
 pub struct Input<'a> {
@@ -467,7 +468,7 @@ pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageStep {
 }
 
 /// Add one finished case's successful responses to its target's usage totals.
-pub fn tally_usage(usage: &mut BTreeMap<String, UsageTotals>, r: &CaseRecord) {
+pub fn tally_usage(usage: &mut BTreeMap<String, UsageTotals>, r: &FinishedCase) {
     let out = usage.entry(r.target.name.clone()).or_default();
     for s in &r.steps {
         let Some(resp) = &s.exchange.response else {

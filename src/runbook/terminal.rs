@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::markdown::step_list;
 use super::model::*;
-use crate::report::terminal::one_line;
+use crate::report::escape::one_line;
 
 pub fn render(rb: &Runbook) -> String {
     let mut s = String::new();

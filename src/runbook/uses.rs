@@ -5,7 +5,7 @@ use globset::{Glob, GlobMatcher};
 
 use crate::load::Suite;
 use crate::load::diag::did_you_mean;
-use crate::report::model::area_of;
+use crate::load::feature::{area_of, sort_by_area};
 
 /// The runbook's own exchanges, always run on both sides whatever `--uses` says: the model
 /// list (configuration), a plain chat call, usage, and the bad-model error shape.
@@ -19,24 +19,6 @@ pub const CORE_CASES: &[&str] = &[
 /// Core cases that gate the verdict even when their area is not in `--uses`: an app moving
 /// traffic makes at least a plain chat call and reads its message and usage.
 pub const GATING_CORE: &[&str] = &["chat/basic", "chat/usage"];
-
-/// Areas in the order the runbook presents them (the order migrations usually check them);
-/// areas not listed here follow alphabetically.
-const AREA_ORDER: &[&str] = &[
-    "chat",
-    "streaming",
-    "tools",
-    "vision",
-    "audio",
-    "structured_output",
-    "embeddings",
-    "reasoning",
-    "images",
-    "batch",
-    "extensions",
-    "errors",
-    "models",
-];
 
 #[derive(Debug, Clone)]
 pub struct Uses {
@@ -124,7 +106,7 @@ impl Uses {
                         .any(|c| area_of(&c.feature) == a && self.includes(&c.feature))
             })
             .collect();
-        sort_areas(&mut areas);
+        sort_by_area(&mut areas, |a| a.as_str());
         areas
     }
 
@@ -161,18 +143,6 @@ fn known_areas(suites: &[Suite]) -> Vec<String> {
             areas.push(a);
         }
     }
-    sort_areas(&mut areas);
+    sort_by_area(&mut areas, |a| a.as_str());
     areas
-}
-
-pub fn sort_areas(areas: &mut [String]) {
-    areas.sort_by_key(|a| {
-        (
-            AREA_ORDER
-                .iter()
-                .position(|x| x == a)
-                .unwrap_or(AREA_ORDER.len()),
-            a.clone(),
-        )
-    });
 }

@@ -7,81 +7,37 @@
 //! - `stream`: the reassembled message plus the collapsed sequence of event kinds
 //!   ([`super::stream`]) — stable however the endpoint chunks its stream.
 //!
-//! In every mode volatile fields are redacted afterwards (the built-in rules below plus the
-//! suite's JSONPath selectors), and object keys are sorted, so the document is canonical.
+//! In every mode volatile fields are scrubbed afterwards (the built-in rules below plus the
+//! suite's JSONPath selectors, its `redact:` key), and object keys are sorted, so the document is
+//! canonical. (Scrubbing is not secret redaction: secrets are masked by `crate::redact` in every
+//! output, snapshots included.)
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
-use serde_json_path::JsonPath;
 
 use super::stream;
 use crate::execute::exchange::Exchange;
 use crate::execute::sse::SseItem;
+use crate::load::suite::{ScrubSelector, SnapshotMode};
 use crate::util::json::shape;
 
-/// What a redacted value becomes.
-pub const REDACTED: &str = "[redacted]";
-
-/// How a case's responses are snapshotted (the case-level `snapshot:` key of a suite).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Shape,
-    Exact,
-    Stream,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Shape => "shape",
-            Mode::Exact => "exact",
-            Mode::Stream => "stream",
-        }
-    }
-}
-
-impl std::fmt::Display for Mode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One redaction selector of a suite (`redact: ["$.choices[*].message.content"]`), compiled at
-/// load time. It applies to the document's response body — or, in `stream` mode, to the
-/// reassembled message, which has the shape of a `chat.completion`.
-#[derive(Debug, Clone)]
-pub struct Selector {
-    pub source: String,
-    pub path: JsonPath,
-}
-
-impl Selector {
-    pub fn parse(source: &str) -> Result<Self, String> {
-        JsonPath::parse(source)
-            .map(|path| Selector {
-                source: source.to_string(),
-                path,
-            })
-            .map_err(|e| e.to_string())
-    }
-}
+/// What a scrubbed value becomes (the marker keeps insta's word: stored snapshots hold it).
+pub const SCRUBBED: &str = "[redacted]";
 
 /// Keys whose scalar values change on every call: ids, timestamps, fingerprints.
 fn volatile_key(key: &str) -> bool {
     matches!(key, "id" | "created" | "system_fingerprint") || key.ends_with("_at")
 }
 
-/// The built-in redactions: scalar values of volatile keys anywhere, and every scalar inside a
+/// The built-in scrubbing: scalar values of volatile keys anywhere, and every scalar inside a
 /// `usage` object (token counts differ between calls even for the same answer).
-pub fn redact_volatile(v: &mut Value) {
+pub fn scrub_volatile(v: &mut Value) {
     fn walk(v: &mut Value, in_usage: bool) {
         match v {
             Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
                     let scalar = !child.is_object() && !child.is_array();
                     if scalar && (in_usage || volatile_key(k)) {
-                        *child = Value::String(REDACTED.into());
+                        *child = Value::String(SCRUBBED.into());
                     } else {
                         walk(child, in_usage || (k == "usage" && child.is_object()));
                     }
@@ -94,8 +50,8 @@ pub fn redact_volatile(v: &mut Value) {
     walk(v, false);
 }
 
-/// Replace every node a selector matches by [`REDACTED`].
-pub fn redact_selected(v: &mut Value, selectors: &[Selector]) {
+/// Replace every node a selector matches by [`SCRUBBED`].
+pub fn scrub_selected(v: &mut Value, selectors: &[ScrubSelector]) {
     for s in selectors {
         let pointers: Vec<String> = s
             .path
@@ -105,7 +61,7 @@ pub fn redact_selected(v: &mut Value, selectors: &[Selector]) {
             .collect();
         for p in pointers {
             if let Some(node) = v.pointer_mut(&p) {
-                *node = Value::String(REDACTED.into());
+                *node = Value::String(SCRUBBED.into());
             }
         }
     }
@@ -124,15 +80,15 @@ pub fn sorted(v: Value) -> Value {
     }
 }
 
-/// The redacted, canonical view of a value in `shape` or `exact` mode.
-fn canonical_value(mode: Mode, v: &Value, selectors: &[Selector]) -> Value {
-    let mut out = if mode == Mode::Shape {
+/// The scrubbed, canonical view of a value in `shape` or `exact` mode.
+fn canonical_value(mode: SnapshotMode, v: &Value, selectors: &[ScrubSelector]) -> Value {
+    let mut out = if mode == SnapshotMode::Shape {
         shape(v)
     } else {
         v.clone()
     };
-    redact_volatile(&mut out);
-    redact_selected(&mut out, selectors);
+    scrub_volatile(&mut out);
+    scrub_selected(&mut out, selectors);
     out
 }
 
@@ -166,7 +122,11 @@ fn body_value(ex: &Exchange) -> Value {
 }
 
 /// The document of one exchange.
-fn exchange_document(mode: Mode, ex: &Exchange, selectors: &[Selector]) -> Map<String, Value> {
+fn exchange_document(
+    mode: SnapshotMode,
+    ex: &Exchange,
+    selectors: &[ScrubSelector],
+) -> Map<String, Value> {
     let mut doc = Map::new();
     let Some(resp) = &ex.response else {
         doc.insert("status".into(), Value::Null);
@@ -174,7 +134,7 @@ fn exchange_document(mode: Mode, ex: &Exchange, selectors: &[Selector]) -> Map<S
     };
     doc.insert("status".into(), Value::from(resp.status));
     match (mode, &resp.sse) {
-        (Mode::Stream, Some(_)) => {
+        (SnapshotMode::Stream, Some(_)) => {
             doc.insert(
                 "events".into(),
                 Value::Array(
@@ -186,16 +146,16 @@ fn exchange_document(mode: Mode, ex: &Exchange, selectors: &[Selector]) -> Map<S
             );
             let mut message =
                 crate::judge::checks::streaming::reassemble(resp.sse_events()).completion;
-            redact_volatile(&mut message);
-            redact_selected(&mut message, selectors);
+            scrub_volatile(&mut message);
+            scrub_selected(&mut message, selectors);
             doc.insert("message".into(), message);
         }
         // A `stream` case answered without a stream: the body shows what came instead.
-        (Mode::Stream, None) => {
+        (SnapshotMode::Stream, None) => {
             doc.insert("events".into(), Value::Array(vec![]));
             doc.insert(
                 "body".into(),
-                canonical_value(Mode::Exact, &body_value(ex), selectors),
+                canonical_value(SnapshotMode::Exact, &body_value(ex), selectors),
             );
         }
         (m, _) => {
@@ -210,7 +170,11 @@ fn exchange_document(mode: Mode, ex: &Exchange, selectors: &[Selector]) -> Map<S
 
 /// The canonical document of a case: one exchange's document, or `{"steps": [...]}` (each with
 /// its `step` name) for a multi-step case.
-pub fn document(mode: Mode, steps: &[(&str, &Exchange)], selectors: &[Selector]) -> Value {
+pub fn document(
+    mode: SnapshotMode,
+    steps: &[(&str, &Exchange)],
+    selectors: &[ScrubSelector],
+) -> Value {
     let doc = match steps {
         [(_, ex)] => Value::Object(exchange_document(mode, ex, selectors)),
         many => Value::Object(Map::from_iter([(
@@ -240,34 +204,34 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn volatile_fields_and_usage_numbers_are_redacted() {
+    fn volatile_fields_and_usage_numbers_are_scrubbed() {
         let mut v = json!({
             "id": "chatcmpl-1", "created": 17, "model": "m", "system_fingerprint": null,
             "choices": [{"message": {"tool_calls": [{"id": "call_1", "function": {"name": "f"}}]}}],
             "usage": {"prompt_tokens": 3, "details": {"cached_tokens": 0}},
             "batch": {"created_at": 5, "status": "done"}
         });
-        redact_volatile(&mut v);
-        assert_eq!(v["id"], REDACTED);
-        assert_eq!(v["created"], REDACTED);
-        assert_eq!(v["system_fingerprint"], REDACTED);
+        scrub_volatile(&mut v);
+        assert_eq!(v["id"], SCRUBBED);
+        assert_eq!(v["created"], SCRUBBED);
+        assert_eq!(v["system_fingerprint"], SCRUBBED);
         assert_eq!(v["model"], "m");
-        assert_eq!(v["choices"][0]["message"]["tool_calls"][0]["id"], REDACTED);
-        assert_eq!(v["usage"]["prompt_tokens"], REDACTED);
-        assert_eq!(v["usage"]["details"]["cached_tokens"], REDACTED);
-        assert_eq!(v["batch"]["created_at"], REDACTED);
+        assert_eq!(v["choices"][0]["message"]["tool_calls"][0]["id"], SCRUBBED);
+        assert_eq!(v["usage"]["prompt_tokens"], SCRUBBED);
+        assert_eq!(v["usage"]["details"]["cached_tokens"], SCRUBBED);
+        assert_eq!(v["batch"]["created_at"], SCRUBBED);
         assert_eq!(v["batch"]["status"], "done");
     }
 
     #[test]
-    fn selectors_redact_every_match() {
+    fn selectors_scrub_every_match() {
         let mut v =
             json!({"choices": [{"message": {"content": "a"}}, {"message": {"content": "b"}}]});
-        let s = Selector::parse("$.choices[*].message.content").unwrap();
-        redact_selected(&mut v, &[s]);
-        assert_eq!(v["choices"][0]["message"]["content"], REDACTED);
-        assert_eq!(v["choices"][1]["message"]["content"], REDACTED);
-        assert!(Selector::parse("$.[").is_err());
+        let s = ScrubSelector::parse("$.choices[*].message.content").unwrap();
+        scrub_selected(&mut v, &[s]);
+        assert_eq!(v["choices"][0]["message"]["content"], SCRUBBED);
+        assert_eq!(v["choices"][1]["message"]["content"], SCRUBBED);
+        assert!(ScrubSelector::parse("$.[").is_err());
     }
 
     #[test]

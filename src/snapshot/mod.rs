@@ -1,4 +1,4 @@
-//! snapshot: the runtime snapshot store — per target and case, a canonical, redacted document
+//! snapshot: the runtime snapshot store — per target and case, a canonical, scrubbed document
 //! of the response (`shape`, `exact` or `stream` mode) in `snapshots/<target>/<suite>/<case>.snap`,
 //! compared after each run, written only on request (`--snapshots new|update|pending`), and
 //! reviewed with `llm-parity snapshots review|accept|reject`. Insta's semantics, our own files.
@@ -12,5 +12,4 @@ pub mod store;
 pub mod stream;
 pub mod verify;
 
-pub use canonical::{Mode, Selector};
 pub use verify::{Action, Options, Summary, Verifier, is_ci};

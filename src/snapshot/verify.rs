@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::canonical::{self, Mode, Selector};
+use super::canonical;
 use super::store::{self, Header, SnapshotFile};
+use crate::judge::FinishedCase;
 use crate::judge::{CheckResult, Outcome};
 use crate::load::Suite;
+use crate::load::suite::{ScrubSelector, SnapshotMode};
 use crate::redact::Redactor;
-use crate::run::CaseRecord;
 
 /// What `--snapshots` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,7 +118,7 @@ impl<'a> Verifier<'a> {
     }
 
     /// Check one finished case, adding the snapshot's checks to its record's case checks.
-    pub fn check(&mut self, rec: &mut CaseRecord) {
+    pub fn check(&mut self, rec: &mut FinishedCase) {
         let Some(mode) = rec.case.snapshot else {
             return;
         };
@@ -129,7 +130,7 @@ impl<'a> Verifier<'a> {
             .suites
             .iter()
             .find(|s| s.id == rec.case.suite)
-            .map(|s| s.redact.as_slice())
+            .map(|s| s.scrub.as_slice())
             .unwrap_or(&[]);
         let current = current_snapshot(rec, mode, selectors, self.redactor);
         let path = store::path_for(
@@ -157,9 +158,9 @@ impl<'a> Verifier<'a> {
 
 /// The snapshot this run produced for a record.
 fn current_snapshot(
-    rec: &CaseRecord,
-    mode: Mode,
-    selectors: &[Selector],
+    rec: &FinishedCase,
+    mode: SnapshotMode,
+    selectors: &[ScrubSelector],
     redactor: &Redactor,
 ) -> SnapshotFile {
     let steps: Vec<(&str, &crate::execute::exchange::Exchange)> = rec

@@ -14,10 +14,12 @@ use crate::support::*;
 
 /// Load `text` as a suite and as a targets file; render any diagnostics. Must never panic.
 fn load_both(text: &str) {
+    let check_names: Vec<&str> = llm_parity::judge::checks::names().collect();
     let env = SuiteEnv {
         fixtures_root: Path::new("/nonexistent-llm-parity-fixtures"),
         allow_fixture_escape: false,
         schema_ids: &["chat.completion".to_string()],
+        check_names: &check_names,
     };
     if let Err(d) = load_suite(Path::new("fuzz.yaml"), text, &env) {
         let _ = d.to_string();
@@ -237,6 +239,7 @@ fn yaml_bombs_and_deep_nesting_are_refused_with_a_clear_error() {
         fixtures_root: Path::new("fixtures"),
         allow_fixture_escape: false,
         schema_ids: &[],
+        check_names: &[],
     };
     for (name, text, limit) in [
         ("laughs", bomb_suite(), "repetition limit"),

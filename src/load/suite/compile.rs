@@ -1,309 +1,28 @@
-//! Suite files: the YAML format (private `*Def` structs, `deny_unknown_fields`) and the compiled
-//! model the rest of the pipeline uses (`Suite`, `Case`, `Step`, `Expect`).
+//! Compiling a suite file: every problem of the file reported at once, with file:line:col.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use super::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
-use super::locate::Locator;
-use super::template::{Expr, FixtureResolver, TValue, TemplateProblem, compile_string};
-use super::yaml::parse_yaml;
-use crate::judge::checks;
-
-// ---------------------------------------------------------------------------------------------
-// The compiled model.
-
-#[derive(Debug)]
-pub struct Suite {
-    pub id: String,
-    pub description: String,
-    pub file: std::path::PathBuf,
-    pub cases: Vec<Arc<Case>>,
-    /// Snapshot redaction selectors (`redact:`), applied to every snapshotted case.
-    pub redact: Vec<crate::snapshot::Selector>,
-}
-
-#[derive(Debug)]
-pub struct Case {
-    pub suite: String,
-    pub id: String,
-    pub feature: String,
-    pub description: Option<String>,
-    pub tags: Vec<String>,
-    /// Free text shown with a failure: what the deviation means and how apps work around it.
-    pub notes: Option<String>,
-    pub steps: Vec<Step>,
-    /// Model roles the request templates need; a target missing one skips the case.
-    pub roles: Vec<String>,
-    /// How the case's responses are snapshotted (`snapshot:`); `None`: not snapshotted.
-    pub snapshot: Option<crate::snapshot::Mode>,
-}
-
-impl Case {
-    /// `suite/case`, the id `--filter` globs match.
-    pub fn full_id(&self) -> String {
-        format!("{}/{}", self.suite, self.id)
-    }
-    /// The area of the feature (`chat` for `chat.basic`).
-    pub fn area(&self) -> &str {
-        self.feature.split('.').next().unwrap_or(&self.feature)
-    }
-    pub fn is_opt_in(&self) -> bool {
-        self.tags.iter().any(|t| t == "opt-in")
-    }
-}
-
-#[derive(Debug)]
-pub struct Step {
-    pub name: String,
-    pub request: RequestTemplate,
-    pub expect: Expect,
-    /// name → JSONPath into the response body; available as `{{capture.name}}` afterwards.
-    pub capture: Vec<(String, JsonPath)>,
-}
-
-impl Step {
-    /// Whether the request path names something an earlier step returned
-    /// (`/batches/{{capture.batch_id}}`).
-    pub fn path_uses_capture(&self) -> bool {
-        let mut uses = false;
-        self.request
-            .path
-            .visit_exprs(&mut |e| uses |= matches!(e, Expr::Capture(_)));
-        uses
-    }
-}
-
-#[derive(Debug)]
-pub struct RequestTemplate {
-    pub method: reqwest::Method,
-    pub path: TValue,
-    pub body: Option<TValue>,
-    /// Sent verbatim (e.g. deliberately malformed JSON).
-    pub raw_body: Option<String>,
-    pub headers: Vec<(String, TValue)>,
-    pub auth: AuthOverride,
-    /// `multipart/form-data` fields: name → text value or fixture file.
-    pub multipart: Vec<(String, MultipartValue)>,
-    /// Whether the body asks for a stream (`"stream": true`), decided at load time.
-    pub stream: bool,
-}
-
-#[derive(Debug, Clone)]
-pub enum MultipartValue {
-    Text(String),
-    File { filename: String, content: TValue },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthOverride {
-    /// The target's configured credentials.
-    #[default]
-    Default,
-    /// No credentials at all.
-    None,
-    /// A syntactically plausible but wrong key, in the target's auth header.
-    Invalid,
-}
-
-#[derive(Debug, Default)]
-pub struct Expect {
-    pub status: Option<StatusExpect>,
-    pub content_type: Option<String>,
-    pub schema: Option<String>,
-    pub jsonpath: Vec<JsonPathAssert>,
-    pub checks: Vec<String>,
-}
-
-/// Accepted statuses: exact codes and/or classes (`2xx`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusExpect {
-    pub codes: Vec<u16>,
-    pub classes: Vec<u16>,
-}
-
-impl StatusExpect {
-    pub fn accepts(&self, status: u16) -> bool {
-        self.codes.contains(&status) || self.classes.contains(&(status / 100))
-    }
-    pub fn expects_success(&self) -> bool {
-        self.classes.contains(&2) || self.codes.iter().any(|c| (200..300).contains(c))
-    }
-    pub fn describe(&self) -> String {
-        let mut parts: Vec<String> = self.codes.iter().map(|c| c.to_string()).collect();
-        parts.extend(self.classes.iter().map(|c| format!("{c}xx")));
-        parts.join(" or ")
-    }
-}
-
-#[derive(Debug)]
-pub struct JsonPathAssert {
-    pub source: String,
-    pub path: JsonPath,
-    pub op: JsonPathOp,
-}
-
-#[derive(Debug, Clone)]
-pub enum JsonPathOp {
-    Exists(bool),
-    Equals(Value),
-    Type(JsonType),
-    Matches(regex::Regex),
-    OneOf(Vec<Value>),
-    Length(usize),
-    Compare(CompareOp, f64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JsonType {
-    String,
-    Number,
-    Integer,
-    Boolean,
-    Array,
-    Object,
-    Null,
-}
-
-// ---------------------------------------------------------------------------------------------
-// The YAML format.
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SuiteDef {
-    suite: String,
-    description: String,
-    cases: Vec<CaseDef>,
-    #[serde(default)]
-    redact: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseDef {
-    id: String,
-    feature: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    notes: Option<String>,
-    #[serde(default)]
-    request: Option<RequestDef>,
-    #[serde(default)]
-    expect: Option<ExpectDef>,
-    #[serde(default)]
-    steps: Vec<StepDef>,
-    #[serde(default)]
-    snapshot: Option<crate::snapshot::Mode>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StepDef {
-    #[serde(default)]
-    name: Option<String>,
-    request: RequestDef,
-    #[serde(default)]
-    expect: Option<ExpectDef>,
-    #[serde(default)]
-    capture: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequestDef {
-    #[serde(default)]
-    method: Option<String>,
-    path: String,
-    #[serde(default)]
-    body: Option<serde_yaml::Value>,
-    #[serde(default)]
-    raw_body: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-    #[serde(default)]
-    auth: AuthOverride,
-    #[serde(default)]
-    multipart: BTreeMap<String, MultipartDef>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MultipartDef {
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    filename: Option<String>,
-    #[serde(default)]
-    content: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ExpectDef {
-    #[serde(default)]
-    status: Option<serde_yaml::Value>,
-    #[serde(default)]
-    content_type: Option<String>,
-    #[serde(default)]
-    schema: Option<String>,
-    #[serde(default)]
-    jsonpath: Vec<JsonPathDef>,
-    #[serde(default)]
-    checks: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonPathDef {
-    path: String,
-    #[serde(default)]
-    exists: Option<bool>,
-    #[serde(default)]
-    equals: Option<serde_yaml::Value>,
-    #[serde(default, rename = "type")]
-    type_: Option<JsonType>,
-    #[serde(default)]
-    matches: Option<String>,
-    #[serde(default)]
-    one_of: Option<Vec<serde_yaml::Value>>,
-    #[serde(default)]
-    length: Option<usize>,
-    #[serde(default)]
-    gt: Option<f64>,
-    #[serde(default)]
-    gte: Option<f64>,
-    #[serde(default)]
-    lt: Option<f64>,
-    #[serde(default)]
-    lte: Option<f64>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Loading.
+use super::format::*;
+use super::model::*;
+use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
+use crate::load::feature::is_feature_id;
+use crate::load::locate::Locator;
+use crate::load::template::{Expr, FixtureResolver, TValue, TemplateProblem, compile_string};
+use crate::load::yaml::parse_yaml;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
     pub fixtures_root: &'a Path,
     pub allow_fixture_escape: bool,
     pub schema_ids: &'a [String],
+    /// The built-in checks a suite may name under `expect.checks` (the judge's, handed over
+    /// like the schema ids: load does not know the judge).
+    pub check_names: &'a [&'a str],
 }
 
 /// Load one suite file, reporting every problem found in it.
@@ -328,10 +47,10 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
         );
     }
 
-    let mut redact = Vec::new();
+    let mut scrub = Vec::new();
     for p in &def.redact {
-        match crate::snapshot::Selector::parse(p) {
-            Ok(s) => redact.push(s),
+        match ScrubSelector::parse(p) {
+            Ok(s) => scrub.push(s),
             Err(e) => diags.push(
                 diag(
                     format!("invalid redaction selector `{p}`: {e}"),
@@ -493,7 +212,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             description: def.description,
             file: path.to_path_buf(),
             cases,
-            redact,
+            scrub,
         })
     } else {
         Err(diags)
@@ -643,12 +362,12 @@ fn compile_expect(def: ExpectDef, env: &SuiteEnv<'_>, report: &mut Report<'_>) -
         );
     }
     for name in &def.checks {
-        if checks::lookup(name).is_none() {
+        if !env.check_names.contains(&name.as_str()) {
             report(
                 format!("unknown check `{name}`"),
                 name,
                 "a built-in check (see `llm-parity list checks`)".into(),
-                did_you_mean(name, checks::names()),
+                did_you_mean(name, env.check_names.iter().copied()),
             );
         }
     }
@@ -824,10 +543,4 @@ fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-}
-
-fn is_feature_id(s: &str) -> bool {
-    let mut parts = s.split('.');
-
-    parts.clone().count() >= 2 && parts.all(|p| is_identifier(p) && !p.contains('-'))
 }

@@ -3,10 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::escape::{esc, md_code, md_escape, one_line};
 use super::model::{BaselineSection, CellChange, NewFailure};
-use crate::report::html::esc;
-use crate::report::markdown::{md_code, md_escape};
-use crate::report::terminal::one_line;
 
 fn verdict(b: &BaselineSection) -> &'static str {
     if b.passed { "passed" } else { "FAILED" }

@@ -1,0 +1,12 @@
+//! Suite files: the compiled model the rest of the pipeline uses (`model`), the YAML format
+//! (`format`), and the compilation from one to the other with every problem reported (`compile`).
+
+mod compile;
+mod format;
+pub mod model;
+
+pub use compile::{SuiteEnv, load_suite, yaml_to_json};
+pub use model::{
+    AuthOverride, Case, CompareOp, Expect, JsonPathAssert, JsonPathOp, JsonType, MultipartValue,
+    RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect, Step, Suite,
+};

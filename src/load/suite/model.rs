@@ -1,0 +1,216 @@
+//! The compiled suite model the rest of the pipeline uses: `Suite`, `Case`, `Step`, `Expect`,
+//! and the suite syntax they carry (assertions, snapshot mode and scrub selectors), all checked
+//! and compiled at load time.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::load::template::{Expr, TValue};
+
+#[derive(Debug)]
+pub struct Suite {
+    pub id: String,
+    pub description: String,
+    pub file: std::path::PathBuf,
+    pub cases: Vec<Arc<Case>>,
+    /// Snapshot scrub selectors (the suite's `redact:` key), applied to every snapshotted case.
+    pub scrub: Vec<ScrubSelector>,
+}
+
+#[derive(Debug)]
+pub struct Case {
+    pub suite: String,
+    pub id: String,
+    pub feature: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    /// Free text shown with a failure: what the deviation means and how apps work around it.
+    pub notes: Option<String>,
+    pub steps: Vec<Step>,
+    /// Model roles the request templates need; a target missing one skips the case.
+    pub roles: Vec<String>,
+    /// How the case's responses are snapshotted (`snapshot:`); `None`: not snapshotted.
+    pub snapshot: Option<SnapshotMode>,
+}
+
+impl Case {
+    /// `suite/case`, the id `--filter` globs match.
+    pub fn full_id(&self) -> String {
+        format!("{}/{}", self.suite, self.id)
+    }
+    pub fn is_opt_in(&self) -> bool {
+        self.tags.iter().any(|t| t == "opt-in")
+    }
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub name: String,
+    pub request: RequestTemplate,
+    pub expect: Expect,
+    /// name → JSONPath into the response body; available as `{{capture.name}}` afterwards.
+    pub capture: Vec<(String, JsonPath)>,
+}
+
+impl Step {
+    /// Whether the request path names something an earlier step returned
+    /// (`/batches/{{capture.batch_id}}`).
+    pub fn path_uses_capture(&self) -> bool {
+        let mut uses = false;
+        self.request
+            .path
+            .visit_exprs(&mut |e| uses |= matches!(e, Expr::Capture(_)));
+        uses
+    }
+}
+
+#[derive(Debug)]
+pub struct RequestTemplate {
+    pub method: reqwest::Method,
+    pub path: TValue,
+    pub body: Option<TValue>,
+    /// Sent verbatim (e.g. deliberately malformed JSON).
+    pub raw_body: Option<String>,
+    pub headers: Vec<(String, TValue)>,
+    pub auth: AuthOverride,
+    /// `multipart/form-data` fields: name → text value or fixture file.
+    pub multipart: Vec<(String, MultipartValue)>,
+    /// Whether the body asks for a stream (`"stream": true`), decided at load time.
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum MultipartValue {
+    Text(String),
+    File { filename: String, content: TValue },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthOverride {
+    /// The target's configured credentials.
+    #[default]
+    Default,
+    /// No credentials at all.
+    None,
+    /// A syntactically plausible but wrong key, in the target's auth header.
+    Invalid,
+}
+
+#[derive(Debug, Default)]
+pub struct Expect {
+    pub status: Option<StatusExpect>,
+    pub content_type: Option<String>,
+    pub schema: Option<String>,
+    pub jsonpath: Vec<JsonPathAssert>,
+    pub checks: Vec<String>,
+}
+
+/// Accepted statuses: exact codes and/or classes (`2xx`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusExpect {
+    pub codes: Vec<u16>,
+    pub classes: Vec<u16>,
+}
+
+impl StatusExpect {
+    pub fn accepts(&self, status: u16) -> bool {
+        self.codes.contains(&status) || self.classes.contains(&(status / 100))
+    }
+    pub fn expects_success(&self) -> bool {
+        self.classes.contains(&2) || self.codes.iter().any(|c| (200..300).contains(c))
+    }
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.codes.iter().map(|c| c.to_string()).collect();
+        parts.extend(self.classes.iter().map(|c| format!("{c}xx")));
+        parts.join(" or ")
+    }
+}
+
+#[derive(Debug)]
+pub struct JsonPathAssert {
+    pub source: String,
+    pub path: JsonPath,
+    pub op: JsonPathOp,
+}
+
+#[derive(Debug, Clone)]
+pub enum JsonPathOp {
+    Exists(bool),
+    Equals(Value),
+    Type(JsonType),
+    Matches(regex::Regex),
+    OneOf(Vec<Value>),
+    Length(usize),
+    Compare(CompareOp, f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}
+
+/// How a case's responses are snapshotted (the case-level `snapshot:` key of a suite; the
+/// documents themselves are made by `snapshot::canonical`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotMode {
+    Shape,
+    Exact,
+    Stream,
+}
+
+impl SnapshotMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotMode::Shape => "shape",
+            SnapshotMode::Exact => "exact",
+            SnapshotMode::Stream => "stream",
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One scrub selector of a suite (`redact: ["$.choices[*].message.content"]`), compiled at
+/// load time: the values it selects are replaced in the snapshot document. It applies to the
+/// document's response body — or, in `stream` mode, to the reassembled message, which has the
+/// shape of a `chat.completion`.
+#[derive(Debug, Clone)]
+pub struct ScrubSelector {
+    pub source: String,
+    pub path: JsonPath,
+}
+
+impl ScrubSelector {
+    pub fn parse(source: &str) -> Result<Self, String> {
+        JsonPath::parse(source)
+            .map(|path| ScrubSelector {
+                source: source.to_string(),
+                path,
+            })
+            .map_err(|e| e.to_string())
+    }
+}
