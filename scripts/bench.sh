@@ -6,6 +6,10 @@
 #
 #   scripts/bench.sh [--quick]         # results also in target/bench/results.md
 #   cargo bench --bench hot            # the hot pure parts (divan)
+#
+# The release binary is stripped (Cargo.toml, [profile.release]); to profile a run, build the
+# same code with line tables, `cargo build --profile profiling`, and point perf or valgrind at
+# target/profiling/llm-parity (docs/performance.md, "What profiling found").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 2; }

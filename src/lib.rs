@@ -3,6 +3,10 @@
 //! The pipeline is the architecture: `load` → `plan` → `execute` → `judge` → `report`, with
 //! `run` driving each case through `execute` and `judge` and telling one session about it.
 
+// Standard output goes through `cli::out`, where a closed pipe ends the output quietly;
+// `println!` would panic on it (exit 101).
+#![deny(clippy::print_stdout)]
+
 pub mod cli;
 pub mod clients;
 pub mod execute;

@@ -38,6 +38,10 @@ pub enum Command {
     /// Run the client-library probes (openai-python, openai-node, Vercel AI SDK, LangChain)
     /// against one target: per call, whether it works and what it raises.
     Clients(Box<super::clients::ClientsArgs>),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(super::completions::CompletionsArgs),
+    /// Print the manual page (roff), or write every command's page into a directory.
+    Man(super::completions::ManArgs),
 }
 
 /// Where the project's inputs are.

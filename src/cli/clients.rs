@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::args::{ProjectArgs, TargetArgs};
+use super::out::outln;
 use super::targets;
 use crate::clients::catalogue::{Catalogue, Client, Status};
 use crate::clients::probe::{self, Interpreters, Job, ProbeRun};
@@ -132,8 +133,8 @@ pub fn run(a: &ClientsArgs) -> u8 {
         for c in &chosen {
             match probe::run(c, &interpreters, &empty, dir.path(), PROBE_TIMEOUT).await {
                 ProbeRun::Ran { versions, .. } => installed.push((c, versions)),
-                ProbeRun::Missing { reason } => println!("{:<30} not installed ({reason})", c.name),
-                ProbeRun::Failed { reason } => println!("{:<30} cannot run its probe: {reason}", c.name),
+                ProbeRun::Missing { reason } => outln!("{:<30} not installed ({reason})", c.name),
+                ProbeRun::Failed { reason } => outln!("{:<30} cannot run its probe: {reason}", c.name),
             }
         }
         if installed.is_empty() {
@@ -144,7 +145,7 @@ pub fn run(a: &ClientsArgs) -> u8 {
             .iter()
             .map(|(c, _)| planned_requests(&catalogue, c, &job.models))
             .sum();
-        println!(
+        outln!(
             "probing `{}` with {}: at most {requests} short requests in all (one-sentence prompts, one tool call, one small embedding; a wrong key and an unknown model for the error classes)",
             target.name,
             installed
@@ -155,7 +156,7 @@ pub fn run(a: &ClientsArgs) -> u8 {
         );
         let mut any_breaks = false;
         for (c, _) in &installed {
-            println!("\n{}", c.name);
+            outln!("\n{}", c.name);
             match probe::run(c, &interpreters, &job, dir.path(), PROBE_TIMEOUT).await {
                 ProbeRun::Ran { observations, .. } => {
                     for o in &observations {
@@ -167,13 +168,13 @@ pub fn run(a: &ClientsArgs) -> u8 {
                             Status::NotApplicable => "· n/a",
                         };
                         let symptom = if o.symptom.is_empty() { String::new() } else { format!("  {}", o.symptom) };
-                        println!("  {:<22} {status}{symptom}", o.call);
+                        outln!("  {:<22} {status}{symptom}", o.call);
                     }
                 }
-                ProbeRun::Missing { reason } => println!("  not installed ({reason})"),
+                ProbeRun::Missing { reason } => outln!("  not installed ({reason})"),
                 ProbeRun::Failed { reason } => {
                     any_breaks = true;
-                    println!("  the probe failed: {reason}");
+                    outln!("  the probe failed: {reason}");
                 }
             }
         }

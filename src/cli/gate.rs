@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::args::{ReportFormat, RunArgs};
+use super::out::{out, outln};
 use crate::exit;
 use crate::gate::{self, Baseline};
 use crate::load::Suite;
@@ -212,7 +213,7 @@ fn save(from: &Path, output: &Path) -> u8 {
         .iter()
         .filter(|e| e.outcome != crate::judge::Outcome::Pass)
         .count();
-    println!(
+    outln!(
         "baseline: {} entr{} ({} not passing) from {} written to {}",
         file.entries.len(),
         if file.entries.len() == 1 { "y" } else { "ies" },
@@ -254,12 +255,12 @@ fn prune(baseline: &Path, report: &Path, output: Option<&Path>, dry_run: bool) -
     };
     let pruned = gate::prune::prune(&mut file, &report);
     for e in &pruned.entries {
-        println!("removed entry {e} (its cases no longer exist)");
+        outln!("removed entry {e} (its cases no longer exist)");
     }
     for c in &pruned.cases {
-        println!("removed case {c} (no longer exists)");
+        outln!("removed case {c} (no longer exists)");
     }
-    println!(
+    outln!(
         "pruned {} entr{} and {} case reference(s); suites judged: {}",
         pruned.entries.len(),
         if pruned.entries.len() == 1 {
@@ -358,7 +359,7 @@ pub fn merge(a: &MergeArgs) -> u8 {
         );
     }
     let written = super::run::write_reports(&report, &a.report_dir, &a.format);
-    print!(
+    out!(
         "{}",
         redactor.text(&report::terminal::render(&report, a.wide))
     );

@@ -2,7 +2,9 @@
 
 pub mod args;
 mod clients;
+mod completions;
 pub mod gate;
+mod out;
 mod run;
 pub mod runbook;
 mod snapshots;
@@ -15,6 +17,7 @@ use clap::Parser as _;
 use crate::exit;
 use crate::load::{self, Diagnostics, LoadOptions, Project};
 use args::{Cli, Command, ListWhat, ProjectArgs};
+use out::outln;
 
 pub use run::parse_size;
 
@@ -41,6 +44,8 @@ pub fn main() -> ExitCode {
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
         Command::Clients(a) => clients::run(&a),
+        Command::Completions(a) => completions::completions(&a),
+        Command::Man(a) => completions::man(&a),
     };
     ExitCode::from(code)
 }
@@ -108,7 +113,7 @@ fn validate(p: &ProjectArgs) -> u8 {
     }
     let project = project.expect("loaded");
     let cases: usize = project.suites.iter().map(|s| s.cases.len()).sum();
-    println!(
+    outln!(
         "ok: {} suite(s), {} case(s), {} schema(s), {} target(s) in the targets file",
         project.suites.len(),
         cases,
@@ -121,13 +126,13 @@ fn validate(p: &ProjectArgs) -> u8 {
 fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
     if let ListWhat::Checks = what {
         for c in crate::judge::checks::all() {
-            println!("{:<32} {}", c.name, c.description);
+            outln!("{:<32} {}", c.name, c.description);
         }
         return exit::OK;
     }
     if let ListWhat::Deviations = what {
         for d in llm_parity_reference::DEVIATIONS {
-            println!("{:<22} {}", d.id, d.summary);
+            outln!("{:<22} {}", d.id, d.summary);
         }
         return exit::OK;
     }
@@ -137,15 +142,15 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
             Err(d) => return report_diagnostics(&d),
         };
         for (name, profile) in targets::BUILTIN {
-            println!("{name:<28} built-in reference endpoint (profile {profile})");
+            outln!("{name:<28} built-in reference endpoint (profile {profile})");
         }
-        println!(
+        outln!(
             "{:<28} built-in reference endpoint with chosen deviations (list deviations)",
             format!("{}ID[+ID…]", targets::DEVIATION_TARGET)
         );
         for t in file {
             let roles: Vec<String> = t.models.iter().map(|(r, m)| format!("{r}={m}")).collect();
-            println!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
+            outln!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
         }
         return exit::OK;
     }
@@ -156,7 +161,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
     match what {
         ListWhat::Suites => {
             for s in &project.suites {
-                println!(
+                outln!(
                     "{:<20} {:>3} case(s)  {}",
                     s.id,
                     s.cases.len(),
@@ -172,7 +177,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
                     } else {
                         format!(" [{}]", c.tags.join(", "))
                     };
-                    println!("{:<40} {}{tags}", c.full_id(), c.feature);
+                    outln!("{:<40} {}{tags}", c.full_id(), c.feature);
                 }
             }
         }
@@ -181,7 +186,7 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
             for c in project.suites.iter().flat_map(|s| s.cases.iter()) {
                 if !seen.contains(&c.feature.as_str()) {
                     seen.push(&c.feature);
-                    println!("{}", c.feature);
+                    outln!("{}", c.feature);
                 }
             }
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::args::{ReportFormat, RunArgs};
+use super::out::out;
 use super::targets;
 use crate::execute::ScheduleOptions;
 use crate::execute::http::ClientOptions;
@@ -210,7 +211,7 @@ pub fn run(args: RunArgs) -> u8 {
         let report =
             super::gate::finish(report, &project.suites, &args, baseline.as_ref(), &redactor);
         let written = write_reports(&report, &args.report_dir, &args.format);
-        print!(
+        out!(
             "{}",
             redactor.text(&report::terminal::render(&report, args.wide))
         );

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::args::{ProjectArgs, TargetArgs};
+use super::out::out;
 use super::targets::{self, BuiltinNeeded};
 use crate::execute::ScheduleOptions;
 use crate::execute::http::ClientOptions;
@@ -279,7 +280,7 @@ pub fn run(args: RunbookArgs) -> u8 {
             suites: &project.suites,
         };
         let rb = runbook::build(&input, &redactor);
-        print!("{}", redactor.text(&runbook::terminal::render(&rb)));
+        out!("{}", redactor.text(&runbook::terminal::render(&rb)));
         match write(&rb, &args.report_dir, &redactor) {
             Ok(paths) => eprintln!("runbook: {}", paths.join(", ")),
             Err(e) => {

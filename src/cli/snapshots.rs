@@ -1,6 +1,7 @@
 //! `llm-parity snapshots review|accept|reject [GLOB]`: print, accept or reject pending snapshots.
 
 use super::args::{SnapshotsAction, SnapshotsArgs};
+use super::out::{out, outln};
 use crate::exit;
 use crate::snapshot::review;
 
@@ -15,7 +16,7 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
             .as_deref()
             .map(|g| format!(" matching `{g}`"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "no pending snapshots{scope} in {}",
             a.snapshots_dir.display()
         );
@@ -24,12 +25,12 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
     let mut failed = false;
     for p in &pending {
         let res = match a.action {
-            SnapshotsAction::Review => review::render_review(p).map(|text| print!("{text}")),
+            SnapshotsAction::Review => review::render_review(p).map(|text| out!("{text}")),
             SnapshotsAction::Accept => {
-                review::accept(p).map(|()| println!("accepted {} → {}", p.id, p.snap.display()))
+                review::accept(p).map(|()| outln!("accepted {} → {}", p.id, p.snap.display()))
             }
             SnapshotsAction::Reject => review::reject(p)
-                .map(|()| println!("rejected {} (deleted {})", p.id, p.new.display())),
+                .map(|()| outln!("rejected {} (deleted {})", p.id, p.new.display())),
         };
         if let Err(e) = res {
             eprintln!("error: {e}");
@@ -37,7 +38,7 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
         }
     }
     if a.action == SnapshotsAction::Review {
-        println!(
+        outln!(
             "{} pending snapshot(s): `llm-parity snapshots accept [GLOB]` or `llm-parity snapshots reject [GLOB]`",
             pending.len()
         );

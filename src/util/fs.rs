@@ -144,13 +144,27 @@ pub fn atomic_write_with(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let tmp = temp_file_in(dir)?;
     let mut buf = std::io::BufWriter::with_capacity(64 * 1024, tmp);
     write(&mut buf)?;
     let tmp = buf.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A temporary file in `dir` whose mode is what any new file would get: asked for as `0o666`,
+/// so the kernel applies the umask (`-rw-r--r--` under the usual `022`). tempfile's own default
+/// is `0o600`, which would leave reports, baselines and recordings unreadable to a web server or
+/// a teammate's CI step after the rename.
+fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
 }
 
 /// `name` with every character outside `[A-Za-z0-9._-]` replaced by `_`: safe as one path

@@ -23,6 +23,7 @@ mod replay;
 mod runbook;
 mod scheduling;
 mod servers;
+mod shell;
 mod snapshots_store;
 mod streaming;
 mod structured_output;
