@@ -3,9 +3,12 @@
 //! each deviation switched on, and every claim must be exactly what happens. The checks named
 //! as detecting a deviation must be the ones that fail on it.
 //!
+//! The tests that run the libraries are `#[ignore]`d in a plain `cargo test`; `scripts/test.sh`
+//! installs them and runs them with `--include-ignored`.
+//!
 //! Re-verifying after a library upgrade: bump the pins in clients/, run
 //! `scripts/clients/install.sh`, then `LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it
-//! clients::` rewrites the results (never in CI), and review the diff.
+//! clients:: -- --include-ignored` rewrites the results (never in CI), and review the diff.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,9 +23,11 @@ use crate::support::*;
 
 const KEY: &str = "probe-key-for-the-catalogue";
 
-/// The pinned clients installed by scripts/clients/install.sh, or `None` (outside CI: the test
-/// says so and does nothing; in CI a missing install is a failure).
-fn pinned_clients() -> Option<Interpreters> {
+/// The pinned clients installed by scripts/clients/install.sh. The tests that need them are
+/// `#[ignore]`d (a plain `cargo test` lists them as ignored); `scripts/test.sh` installs the
+/// clients and runs them with `--include-ignored`, and when they run, a missing install is a
+/// failure.
+fn pinned_clients() -> Interpreters {
     let cache = std::env::var_os("LLM_PARITY_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -30,21 +35,16 @@ fn pinned_clients() -> Option<Interpreters> {
         });
     let python = cache.join("clients/venv/bin/python");
     let node_modules = cache.join("clients/node/node_modules");
-    if python.is_file() && node_modules.is_dir() {
-        return Some(Interpreters {
-            python,
-            node: PathBuf::from("node"),
-            node_path: Some(node_modules.into_os_string()),
-        });
-    }
     assert!(
-        std::env::var_os("CI").is_none(),
-        "the pinned client libraries are not installed: run scripts/clients/install.sh"
+        python.is_file() && node_modules.is_dir(),
+        "the pinned client libraries are not installed in {}: run scripts/clients/install.sh (scripts/test.sh does)",
+        cache.join("clients").display()
     );
-    eprintln!(
-        "skipped: the pinned client libraries are not installed (scripts/clients/install.sh)"
-    );
-    None
+    Interpreters {
+        python,
+        node: PathBuf::from("node"),
+        node_path: Some(node_modules.into_os_string()),
+    }
 }
 
 /// Starts the reference endpoint with `deviations` on an ephemeral port; returns its base URL.
@@ -61,10 +61,9 @@ async fn reference(deviations: Deviations) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the pinned client libraries (scripts/clients/install.sh; scripts/test.sh runs it)"]
 async fn the_catalogue_is_what_the_pinned_clients_do() {
-    let Some(interpreters) = pinned_clients() else {
-        return;
-    };
+    let interpreters = pinned_clients();
     let catalogue = Catalogue::shipped();
     let mut targets = vec![(CONTROL.to_string(), reference(Deviations::NONE).await)];
     for d in &catalogue.deviations {
@@ -279,10 +278,9 @@ fn line_of<'a>(stdout: &'a str, client: &str, call: &str) -> &'a str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the pinned client libraries (scripts/clients/install.sh; scripts/test.sh runs it)"]
 async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
-    let Some(i) = pinned_clients() else {
-        return;
-    };
+    let i = pinned_clients();
     let env = pinned_env(&i);
     let (code, stdout, stderr) =
         clients_cli(&["--target", "reference:gemini-compat"], &as_refs(&env)).await;
@@ -317,10 +315,9 @@ async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the pinned client libraries (scripts/clients/install.sh; scripts/test.sh runs it)"]
 async fn clients_against_the_reference_all_work_and_one_client_can_be_chosen() {
-    let Some(i) = pinned_clients() else {
-        return;
-    };
+    let i = pinned_clients();
     let env = pinned_env(&i);
     let (code, stdout, stderr) = clients_cli(
         &["--target", "reference", "--client", "vercel"],
@@ -385,12 +382,11 @@ async fn clients_refuses_several_targets_and_a_target_without_a_chat_model() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the pinned client libraries (scripts/clients/install.sh; scripts/test.sh runs it)"]
 async fn the_key_never_leaves_the_probes_even_when_the_endpoint_echoes_it() {
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};
-    let Some(i) = pinned_clients() else {
-        return;
-    };
+    let i = pinned_clients();
     let server = MockServer::start().await;
     let echo = format!("Incorrect API key provided: {CANARY}. Bearer {CANARY}");
     Mock::given(method("POST"))
@@ -519,11 +515,11 @@ fn the_documents_show_the_verified_catalogue() {
     }
     assert!(
         want_quirks == quirks,
-        "docs/quirks.md's clients column differs from clients/catalogue.yaml (LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it clients:: rewrites it)"
+        "docs/quirks.md's clients column differs from clients/catalogue.yaml (LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it clients:: -- --include-ignored rewrites it)"
     );
     assert!(
         want_clients == clients,
-        "docs/clients.md's table differs from clients/catalogue.yaml (LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it clients:: rewrites it)"
+        "docs/clients.md's table differs from clients/catalogue.yaml (LLM_PARITY_UPDATE_CATALOGUE=1 cargo test --test it clients:: -- --include-ignored rewrites it)"
     );
     // The check can fail: a changed claim shows.
     let mut changed = catalogue.clone();
