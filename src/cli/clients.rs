@@ -3,12 +3,10 @@
 //! per call whether it works and what it raises.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
-
-use super::args::{ProjectArgs, TargetArgs};
+use super::args::ClientsArgs;
+use super::error::CliError;
 use super::out::outln;
 use super::targets;
 use crate::clients::catalogue::{Catalogue, Client, Status};
@@ -16,62 +14,16 @@ use crate::clients::probe::{self, Interpreters, Job, ProbeRun};
 use crate::exit;
 use crate::load::Auth;
 
-#[derive(Debug, Args)]
-pub struct ClientsArgs {
-    #[command(flatten)]
-    pub project: ProjectArgs,
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Only these clients (repeatable; default: every one that is installed).
-    #[arg(long = "client", value_enum, value_name = "CLIENT")]
-    pub clients: Vec<ClientFlag>,
-    /// The Python that has openai / langchain-openai installed (default: `python3` on PATH, so
-    /// an active virtualenv is used; or LLM_PARITY_CLIENTS_PYTHON).
-    #[arg(long, value_name = "PATH")]
-    pub python: Option<PathBuf>,
-    /// Where the Node packages are (default: ./node_modules, NODE_PATH and npm's global root;
-    /// or LLM_PARITY_CLIENTS_NODE_PATH).
-    #[arg(long, value_name = "DIR")]
-    pub node_modules: Option<PathBuf>,
-}
-
-/// The clients of the catalogue, by their `--client` name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ClientFlag {
-    /// openai-python
-    Python,
-    /// openai-node
-    Node,
-    /// the Vercel AI SDK (`ai` + `@ai-sdk/openai-compatible`)
-    Vercel,
-    /// LangChain (`langchain-openai`)
-    Langchain,
-}
-
-impl ClientFlag {
-    fn id(self) -> &'static str {
-        match self {
-            ClientFlag::Python => "python",
-            ClientFlag::Node => "node",
-            ClientFlag::Vercel => "vercel",
-            ClientFlag::Langchain => "langchain",
-        }
-    }
-}
-
 /// A whole probe run may take this long (each call has its own 30 s limit in the probe).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-pub fn run(a: &ClientsArgs) -> u8 {
+pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
     if a.target.all_targets || a.target.names.len() + usize::from(a.target.base_url.is_some()) > 1 {
-        return super::usage_error(
+        return Err(CliError::usage(
             "`clients` probes one target: give one --target NAME or --base-url URL",
-        );
+        ));
     }
-    let resolved = match targets::resolve(&a.project, &a.target) {
-        Ok(r) => r,
-        Err(d) => return super::report_diagnostics(&d),
-    };
+    let resolved = targets::resolve(&a.project, &a.target)?;
     let catalogue = Catalogue::shipped();
     let chosen: Vec<&Client> = catalogue
         .clients
@@ -85,39 +37,35 @@ pub fn run(a: &ClientsArgs) -> u8 {
     if let Some(d) = &a.node_modules {
         interpreters.node_path = Some(d.clone().into_os_string());
     }
-    let rt = match super::runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
+    super::runtime()?.block_on(async {
         let target = match (resolved.targets.into_iter().next(), resolved.builtins.first()) {
             (Some(t), _) => std::sync::Arc::new(t),
             (None, Some(b)) => match targets::start_builtin(b).await {
                 Ok(t) => t,
-                Err(e) => return super::usage_error(&e),
+                Err(e) => return Err(CliError::usage(e)),
             },
-            (None, None) => return super::usage_error("no target to probe"),
+            (None, None) => return Err(CliError::usage("no target to probe")),
         };
         let key = match &target.auth {
             Auth::None => None,
             Auth::Key { key, .. } => Some(key.expose().to_string()),
             Auth::Command { command, .. } => match crate::execute::http::run_token_command(command).await {
                 Ok(t) => Some(t),
-                Err(e) => return super::usage_error(&e),
+                Err(e) => return Err(CliError::usage(e)),
             },
         };
         if !target.models.contains_key("chat") {
-            return super::usage_error(&format!(
+            return Err(CliError::usage(format!(
                 "target `{}` has no chat model: give --model chat=ID (or `models:` in the targets file)",
                 target.name
-            ));
+            )));
         }
         let dir = match tempfile::tempdir() {
             Ok(d) => d,
-            Err(e) => return super::usage_error(&format!("cannot create a temporary directory: {e}")),
+            Err(e) => return Err(CliError::usage(format!("cannot create a temporary directory: {e}"))),
         };
         if let Err(e) = probe::write_scripts(dir.path()) {
-            return super::usage_error(&format!("cannot write the probe scripts: {e}"));
+            return Err(CliError::usage(format!("cannot write the probe scripts: {e}")));
         }
         let base_url = target.base_url.as_str().trim_end_matches('/').to_string();
         let job = Job {
@@ -138,8 +86,9 @@ pub fn run(a: &ClientsArgs) -> u8 {
             }
         }
         if installed.is_empty() {
-            eprintln!("error: none of the client libraries is installed; see docs/clients.md (pip install openai langchain-openai; npm install openai ai @ai-sdk/openai-compatible zod)");
-            return exit::CONFIG;
+            return Err(CliError::usage(
+                "none of the client libraries is installed; see docs/clients.md (pip install openai langchain-openai; npm install openai ai @ai-sdk/openai-compatible zod)",
+            ));
         }
         let requests: u32 = installed
             .iter()
@@ -178,7 +127,7 @@ pub fn run(a: &ClientsArgs) -> u8 {
                 }
             }
         }
-        if any_breaks { exit::FAILED } else { exit::OK }
+        Ok(if any_breaks { exit::FAILED } else { exit::OK })
     })
 }
 

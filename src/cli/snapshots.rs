@@ -1,15 +1,13 @@
 //! `llm-parity snapshots review|accept|reject [GLOB]`: print, accept or reject pending snapshots.
 
 use super::args::{SnapshotsAction, SnapshotsArgs};
+use super::error::CliError;
 use super::out::{out, outln};
 use crate::exit;
 use crate::snapshot::review;
 
-pub fn run(a: &SnapshotsArgs) -> u8 {
-    let pending = match review::select(&a.snapshots_dir, a.glob.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return super::usage_error(&e),
-    };
+pub fn run(a: &SnapshotsArgs) -> Result<u8, CliError> {
+    let pending = review::select(&a.snapshots_dir, a.glob.as_deref()).map_err(CliError::Usage)?;
     if pending.is_empty() {
         let scope = a
             .glob
@@ -20,7 +18,7 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
             "no pending snapshots{scope} in {}",
             a.snapshots_dir.display()
         );
-        return exit::OK;
+        return Ok(exit::OK);
     }
     let mut failed = false;
     for p in &pending {
@@ -43,5 +41,6 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
             pending.len()
         );
     }
-    if failed { exit::CONFIG } else { exit::OK }
+    // Some pending snapshots could not be shown, accepted or rejected (each said why).
+    Ok(if failed { exit::CONFIG } else { exit::OK })
 }
