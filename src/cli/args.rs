@@ -44,9 +44,9 @@ pub enum Command {
     /// against one target: per call, whether it works and what it raises.
     Clients(Box<ClientsArgs>),
     /// Print the shell completion script for bash, zsh, fish or PowerShell.
-    Completions(super::completions::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print the manual page (roff), or write every command's page into a directory.
-    Man(super::completions::ManArgs),
+    Man(ManArgs),
 }
 
 /// Where the project's inputs are.
@@ -527,4 +527,47 @@ mod tests {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+impl From<Shell> for clap_complete::Shell {
+    fn from(s: Shell) -> Self {
+        match s {
+            Shell::Bash => Self::Bash,
+            Shell::Zsh => Self::Zsh,
+            Shell::Fish => Self::Fish,
+            Shell::Powershell => Self::PowerShell,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Install, for example:
+  bash: llm-parity completions bash > ~/.local/share/bash-completion/completions/llm-parity
+  zsh:  llm-parity completions zsh > ~/.zfunc/_llm-parity   (with fpath+=(~/.zfunc) before compinit)
+  fish: llm-parity completions fish > ~/.config/fish/completions/llm-parity.fish
+  powershell: llm-parity completions powershell >> $PROFILE")]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Read it with `llm-parity man | man -l -`, or install the pages:
+  llm-parity man --dir ~/.local/share/man/man1"
+)]
+pub struct ManArgs {
+    /// Write one page per command (`llm-parity.1`, `llm-parity-run.1`, …) into DIR instead of
+    /// printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

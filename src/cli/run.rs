@@ -10,7 +10,7 @@ use super::targets;
 use crate::exit;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta, model::ShardInfo};
+use crate::report::{self, RunMeta, model::ShardInfo};
 use crate::run::progress::Progress;
 use crate::run::{Cause, Session};
 
@@ -84,7 +84,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             crate::snapshot::Verifier::new(&project.suites, &snapshot_options, &redactor);
         let mut session = Session::new(
             Progress::new(exec.progress),
-            report::model::Collector::new(
+            report::Collector::new(
                 &redactor,
                 args.report_bodies.into(),
                 run_targets.len(),
