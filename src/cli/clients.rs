@@ -40,10 +40,7 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
     super::runtime()?.block_on(async {
         let target = match (resolved.targets.into_iter().next(), resolved.builtins.first()) {
             (Some(t), _) => std::sync::Arc::new(t),
-            (None, Some(b)) => match targets::start_builtin(b).await {
-                Ok(t) => t,
-                Err(e) => return Err(CliError::usage(e)),
-            },
+            (None, Some(b)) => targets::start_builtin(b).await?,
             (None, None) => return Err(CliError::usage("no target to probe")),
         };
         let key = match &target.auth {
@@ -51,7 +48,7 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
             Auth::Key { key, .. } => Some(key.expose().to_string()),
             Auth::Command { command, .. } => match crate::execute::http::run_token_command(command).await {
                 Ok(t) => Some(t),
-                Err(e) => return Err(CliError::usage(e)),
+                Err(e) => return Err(CliError::usage(e.to_string())),
             },
         };
         if !target.models.contains_key("chat") {

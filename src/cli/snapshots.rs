@@ -7,7 +7,7 @@ use crate::exit;
 use crate::snapshot::review;
 
 pub fn run(a: &SnapshotsArgs) -> Result<u8, CliError> {
-    let pending = review::select(&a.snapshots_dir, a.glob.as_deref()).map_err(CliError::Usage)?;
+    let pending = review::select(&a.snapshots_dir, a.glob.as_deref())?;
     if pending.is_empty() {
         let scope = a
             .glob

@@ -86,6 +86,26 @@ pub struct TemplateProblem {
     pub help: Option<String>,
 }
 
+/// Why a fixture cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("fixture path `{rel}` leaves the fixtures directory (use a path inside {})", root.display())]
+    Escapes {
+        rel: String,
+        root: std::path::PathBuf,
+    },
+    #[error(
+        "fixture path `{rel}` resolves outside the fixtures directory through a symbolic link (to {}); pass --allow-fixture-escape to allow it",
+        real.display()
+    )]
+    Link {
+        rel: String,
+        real: std::path::PathBuf,
+    },
+    #[error("cannot read fixture {}: {}", .0.path.display(), .0.kind)]
+    Read(crate::util::fs::ReadError),
+}
+
 /// Resolves fixture paths; refuses paths that leave the fixtures directory.
 pub struct FixtureResolver<'a> {
     pub root: &'a std::path::Path,
@@ -93,16 +113,16 @@ pub struct FixtureResolver<'a> {
 }
 
 impl FixtureResolver<'_> {
-    fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
+    fn read(&self, rel: &str) -> Result<Vec<u8>, FixtureError> {
         let p = std::path::Path::new(rel);
         let escapes = p.is_absolute()
             || p.components()
                 .any(|c| matches!(c, std::path::Component::ParentDir));
         if escapes && !self.allow_escape {
-            return Err(format!(
-                "fixture path `{rel}` leaves the fixtures directory (use a path inside {})",
-                self.root.display()
-            ));
+            return Err(FixtureError::Escapes {
+                rel: rel.to_string(),
+                root: self.root.to_path_buf(),
+            });
         }
         let full = self.root.join(p);
         // A symbolic link inside the fixtures directory must not lead out of it either.
@@ -110,13 +130,12 @@ impl FixtureResolver<'_> {
             && let (Ok(root), Ok(real)) = (self.root.canonicalize(), full.canonicalize())
             && !real.starts_with(&root)
         {
-            return Err(format!(
-                "fixture path `{rel}` resolves outside the fixtures directory through a symbolic link (to {}); pass --allow-fixture-escape to allow it",
-                real.display()
-            ));
+            return Err(FixtureError::Link {
+                rel: rel.to_string(),
+                real,
+            });
         }
-        read_bounded(&full, FIXTURE_LIMIT)
-            .map_err(|e| format!("cannot read fixture {}: {}", full.display(), e.kind))
+        read_bounded(&full, FIXTURE_LIMIT).map_err(FixtureError::Read)
     }
 }
 
@@ -286,7 +305,9 @@ fn parse_expr(inner: &str, fixtures: &FixtureResolver<'_>) -> Result<Expr, ExprE
             }
         };
         let path = path.trim();
-        let bytes = fixtures.read(path).map_err(|m| (m, None, None))?;
+        let bytes = fixtures
+            .read(path)
+            .map_err(|m| (m.to_string(), None, None))?;
         if encoding == FixtureEncoding::DataUri && mime_for(path).is_none() {
             return Err((
                 format!("no known media type for fixture `{path}`"),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::canonical;
-use super::store::{self, Header, SnapshotFile};
+use super::store::{self, Header, SnapshotError, SnapshotFile};
 use crate::judge::FinishedCase;
 use crate::judge::{CheckResult, Outcome};
 use crate::load::Suite;
@@ -117,7 +117,7 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Check one finished case, adding the snapshot's checks to its record's case checks.
+    /// Check one finished case, adding the snapshot's checks to its case checks.
     pub fn check(&mut self, rec: &mut FinishedCase) {
         let Some(mode) = rec.case.snapshot else {
             return;
@@ -156,7 +156,7 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// The snapshot this run produced for a record.
+/// The snapshot this run produced for a finished case.
 fn current_snapshot(
     rec: &FinishedCase,
     mode: SnapshotMode,
@@ -212,7 +212,7 @@ fn compare_one(
 ) -> Vec<CheckResult> {
     let shown = path.display().to_string();
     let repeat = written.contains_key(path);
-    let stored: Result<Option<String>, String> = match written.get(path) {
+    let stored: Result<Option<String>, SnapshotError> = match written.get(path) {
         Some(body) => Ok(Some(body.clone())),
         None => store::read(path).map(|o| o.map(|s| s.body)),
     };
@@ -288,7 +288,7 @@ fn compare_one(
 
 /// What is wrong with the stored snapshot, when nothing was written.
 fn problem(
-    stored: &Result<Option<String>, String>,
+    stored: &Result<Option<String>, SnapshotError>,
     current: &SnapshotFile,
     shown: &str,
     opts: &Options,
