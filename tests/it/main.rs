@@ -21,6 +21,7 @@ mod media;
 mod quirks;
 mod reasoning;
 mod replay;
+mod responses;
 mod runbook;
 mod scheduling;
 mod servers;
