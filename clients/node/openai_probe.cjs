@@ -165,6 +165,10 @@ const calls = [
     });
     c.expect([c.checkText(r.choices[0].message.content)]);
   }],
+  ['responses', async (ctx) => {
+    const r = await ctx.client.responses.create({ model: ctx.models.chat, input: c.CHAT_PROMPT });
+    c.expect([c.checkText(r.output_text)]);
+  }],
   ['error_bad_model', async (ctx) => {
     try {
       await ctx.client.chat.completions.create({ model: c.BAD_MODEL, messages: messages(c.CHAT_PROMPT) });

@@ -176,6 +176,11 @@ def reasoning_effort(ctx):
     expect([check_text(r.choices[0].message.content)])
 
 
+def responses(ctx):
+    r = ctx.client.responses.create(model=ctx.chat_model, input=CHAT_PROMPT)
+    expect([check_text(r.output_text)])
+
+
 def error_bad_model(ctx):
     try:
         ctx.client.chat.completions.create(model=BAD_MODEL, messages=messages(CHAT_PROMPT))
@@ -206,6 +211,7 @@ CALLS = [
     ("models", models),
     ("n_choices", n_choices),
     ("reasoning_effort", reasoning_effort),
+    ("responses", responses),
     ("error_bad_model", error_bad_model),
     ("error_bad_key", error_bad_key),
 ]
