@@ -80,7 +80,9 @@ impl TokenSource {
         deadline: tokio::time::Instant,
         learnt: &(dyn Fn(&str) + Sync),
     ) -> Result<Secret, TokenError> {
-        let limit = deadline.saturating_duration_since(tokio::time::Instant::now());
+        // As people read it: the exchange deadline less the moments spent before this call.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let limit = Duration::from_millis((left.as_millis() as u64).div_ceil(100) * 100);
         let timeout = || TokenError::Timeout {
             command: self.command.clone(),
             limit,
@@ -111,6 +113,11 @@ impl TokenSource {
         self.runs.fetch_add(1, Ordering::Release);
         result
     }
+}
+
+/// One run of `command` outside a run of cases (`llm-parity clients`), within `limit`.
+pub async fn run_once(command: &str, limit: Duration) -> Result<Secret, TokenError> {
+    run(command, tokio::time::Instant::now() + limit, limit).await
 }
 
 /// Run `command` with `sh -c` in its own process group, reading at most [`OUTPUT_LIMIT`] of

@@ -104,7 +104,7 @@ async fn a_hanging_helper_runs_once_ends_at_the_deadline_and_leaves_no_orphan() 
     assert!(errors.len() >= 2, "{results:?}");
     for (_, reason) in &errors {
         assert!(
-            reason.contains("did not finish within") && reason.contains("--timeout"),
+            reason.contains("did not finish within") && reason.contains("exchange deadline"),
             "{reason}"
         );
     }
