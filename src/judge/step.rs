@@ -199,8 +199,9 @@ pub enum PollState {
     Again,
 }
 
-/// Whether a polled step is done: it is while the endpoint answers anything but a success
-/// (an error is judged at once), and once the condition holds on the JSON body.
+/// Whether a polled step is done: a success whose JSON body satisfies the `while` condition is
+/// still pending; anything else (an error, a finished job, a state the condition does not name)
+/// ends the polling and is judged.
 pub fn poll_state(
     poll: &Poll,
     ex: &Exchange,
@@ -221,26 +222,26 @@ pub fn poll_state(
         models: &target.models,
         captures,
     };
-    if assert::jsonpath(&poll.until, body, &ctx).status == CheckStatus::Pass {
-        PollState::Done
-    } else {
+    if assert::jsonpath(&poll.pending, body, &ctx).status == CheckStatus::Pass {
         PollState::Again
+    } else {
+        PollState::Done
     }
 }
 
-/// The verdict on a polled step whose condition never held: a skip, not judged (the endpoint
-/// may simply take longer than the run waits), naming the last value seen.
+/// The verdict on a polled step still pending after its last send: a skip, not judged (the
+/// endpoint may simply take longer than the run waits), naming the last value seen.
 pub fn poll_exhausted(poll: &Poll, ex: &Exchange) -> Verdict {
     let seen = ex
         .response
         .as_ref()
         .and_then(|r| r.json.as_ref())
-        .and_then(|b| poll.until.path.query(b).first().cloned())
+        .and_then(|b| poll.pending.path.query(b).first().cloned())
         .map_or_else(|| "absent".to_string(), |v| crate::util::json::show(&v));
     let waited = poll.every.as_secs_f64() * f64::from(poll.at_most.saturating_sub(1));
     let reason = format!(
         "not finished after {} polls over {waited:.0} s: `{}` was still {seen} (not judged; real endpoints may take far longer)",
-        poll.at_most, poll.until.source
+        poll.at_most, poll.pending.source
     );
     Verdict {
         outcome: Outcome::Skip,

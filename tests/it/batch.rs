@@ -314,6 +314,15 @@ fn embedding_body() -> Value {
 /// A Files + Batch API that completes a batch after `polls_to_complete` retrievals and serves
 /// `output` as its output file; it lists and cancels as OpenAI documents.
 async fn lifecycle_server(polls_to_complete: usize, output: String) -> MockServer {
+    lifecycle_server_ending(polls_to_complete, output, "completed").await
+}
+
+/// The same, with `finished` as the status of a batch that is done.
+async fn lifecycle_server_ending(
+    polls_to_complete: usize,
+    output: String,
+    finished: &'static str,
+) -> MockServer {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     let server = MockServer::start().await;
@@ -372,7 +381,7 @@ async fn lifecycle_server(polls_to_complete: usize, output: String) -> MockServe
             if b["status"] == "cancelling" {
                 b["status"] = json!("cancelled");
             } else if polls.fetch_add(1, Ordering::SeqCst) + 1 >= polls_to_complete {
-                b["status"] = json!("completed");
+                b["status"] = json!(finished);
                 b["output_file_id"] = json!("file-out1");
                 b["request_counts"] = json!({"total": 2, "completed": 2, "failed": 0});
             } else {
@@ -552,4 +561,33 @@ async fn a_batch_that_does_not_finish_within_the_polls_is_a_skip() {
         .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/v1/batches/batch_abc123")
         .count();
     assert_eq!(polls, 3);
+}
+
+#[tokio::test]
+async fn a_status_outside_the_lifecycle_ends_the_polling_and_fails() {
+    // Polling waits only while the batch is in one of OpenAI's running states: a foreign
+    // "succeeded" is judged at once (and named), not waited on until the polls run out.
+    let server = lifecycle_server_ending(2, chat_output(), "succeeded").await;
+    let out = run_case(
+        &format!("{}/v1", server.uri()),
+        "batch/chat-output",
+        &["chat=m"],
+    )
+    .await;
+    assert_check(
+        &out,
+        "batch/chat-output",
+        "fail",
+        "batch.status",
+        "fail",
+        "`status` is \"succeeded\", not one of OpenAI's values",
+    );
+    let polls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/v1/batches/batch_abc123")
+        .count();
+    assert_eq!(polls, 2);
 }

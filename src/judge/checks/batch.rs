@@ -230,7 +230,7 @@ fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
         let at = format!("line {}", k + 1);
         let mut fail = |msg: String| {
             if out.len() < MAX_FINDINGS {
-                out.push(CheckResult::fail(C, format!("{at}: {msg}")).at(at.clone()));
+                out.push(CheckResult::fail(C, format!("{at}: {msg}")));
             }
         };
         let v: Value = match serde_json::from_str(line) {

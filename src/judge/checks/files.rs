@@ -97,12 +97,13 @@ pub(super) fn plausible_time(check: &str, b: &Value, key: &str, out: &mut Vec<Ch
     }
 }
 
-/// The id a `GET`/`DELETE {prefix}{id}` path names (`/files/file-abc` → `file-abc`).
+/// The id a `GET`/`DELETE {prefix}{id}` path names (`/files/file-abc` → `file-abc`), with or
+/// without the leading slash.
 pub(super) fn id_in_path<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     path.split('?')
         .next()?
-        .trim_end_matches('/')
-        .strip_prefix(prefix)
+        .trim_matches('/')
+        .strip_prefix(prefix.trim_start_matches('/'))
         .filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
@@ -252,7 +253,11 @@ pub(super) fn list_of(check: &str, i: &CheckInput<'_>, item: &str) -> Vec<CheckR
             Some(_) => {}
         }
     }
-    finish(check, out, format!("a list of {} {item}(s)", data.len()))
+    finish(
+        check,
+        out,
+        format!("a list of {} {item} object(s)", data.len()),
+    )
 }
 
 fn list(i: &CheckInput<'_>) -> Vec<CheckResult> {

@@ -179,7 +179,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             let mut expect_exprs = Vec::new();
             expect.visit(&mut |e| expect_exprs.push(e.clone()));
             if let Some(p) = &poll {
-                p.until.op.visit(&mut |e| expect_exprs.push(e.clone()));
+                p.pending.op.visit(&mut |e| expect_exprs.push(e.clone()));
             }
             for e in expect_exprs {
                 if let Expr::Model(role) = &e
@@ -462,7 +462,7 @@ fn compile_poll(
     fixtures: &FixtureResolver<'_>,
     report: &mut Report<'_>,
 ) -> Option<Poll> {
-    let until = compile_jsonpath(def.until, fixtures, report)?;
+    let pending = compile_jsonpath(def.pending, fixtures, report)?;
     let every_ok = def.every_seconds.is_finite() && (0.0..=3600.0).contains(&def.every_seconds);
     if !every_ok || !(1..=1000).contains(&def.at_most) {
         report(
@@ -477,7 +477,7 @@ fn compile_poll(
         return None;
     }
     Some(Poll {
-        until,
+        pending,
         every: std::time::Duration::from_secs_f64(def.every_seconds),
         at_most: def.at_most,
     })
@@ -746,7 +746,7 @@ cases:
       - name: list
         request: { path: /files }
         poll:
-          until: { path: $.status, equals: done }
+          while: { path: $.status, equals: running }
           every_seconds: -1
           at_most: 3
         expect:
@@ -786,7 +786,7 @@ cases:
       - name: wait
         request: { path: "/batches/{{capture.id}}" }
         poll:
-          until: { path: $.status, one_of: [completed, failed] }
+          while: { path: $.status, one_of: [validating, in_progress] }
           every_seconds: 0.5
           at_most: 4
         expect:
@@ -797,7 +797,7 @@ cases:
         let poll = suite.cases[0].steps[1].poll.as_ref().unwrap();
         assert_eq!(poll.at_most, 4);
         assert_eq!(poll.every, std::time::Duration::from_millis(500));
-        assert_eq!(poll.until.source, "$.status");
+        assert_eq!(poll.pending.source, "$.status");
         assert!(suite.cases[0].steps[0].poll.is_none());
     }
 }

@@ -52,11 +52,12 @@ pub(super) struct StepDef {
     pub(super) poll: Option<PollDef>,
 }
 
-/// `poll:` — re-send a step until its response satisfies `until` (a long-running job).
+/// `poll:` — re-send a step while its response satisfies `while` (a job still running).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PollDef {
-    pub(super) until: JsonPathDef,
+    #[serde(rename = "while")]
+    pub(super) pending: JsonPathDef,
     pub(super) every_seconds: f64,
     pub(super) at_most: u32,
 }

@@ -53,16 +53,17 @@ pub struct Step {
     pub expect: Expect,
     /// name → JSONPath into the response body; available as `{{capture.name}}` afterwards.
     pub capture: Vec<(String, JsonPath)>,
-    /// Re-send the step until its response satisfies a condition (a batch that completes).
+    /// Re-send the step while its response says the job is still running (a batch).
     pub poll: Option<Poll>,
 }
 
-/// How a step polls: re-sent every `every` until `until` holds, `at_most` sends in all. A step
-/// whose condition never holds is a skip (not judged), not a failure: real endpoints may take
-/// far longer (a batch up to 24 h) than a conformance run waits.
+/// How a step polls: re-sent every `every` while `pending` holds (the job is still running),
+/// `at_most` sends in all. A step still pending after the last send is a skip (not judged), not
+/// a failure: real endpoints may take far longer (a batch up to 24 h) than a conformance run
+/// waits. Any other answer — finished, or a state the condition does not name — is judged.
 #[derive(Debug)]
 pub struct Poll {
-    pub until: JsonPathAssert,
+    pub pending: JsonPathAssert,
     pub every: std::time::Duration,
     pub at_most: u32,
 }
