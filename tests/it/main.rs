@@ -2,6 +2,7 @@
 
 mod support;
 
+mod audio;
 mod auth_command;
 mod batch;
 mod canary;
@@ -12,6 +13,7 @@ mod core_areas;
 mod deviations;
 mod embeddings;
 mod faults;
+mod files;
 mod floods;
 mod gate;
 mod hostile_input;
