@@ -323,8 +323,11 @@ fn body_of(r: &Response, total_ms: f64, redactor: &Redactor) -> RecordedResponse
     }
     // JSON is kept as JSON only when replaying it compactly gives back the same bytes, so a
     // reason quoting the body reads the same in replay.
+    // Nested deeper than KEPT_DEPTH, it is kept as text, so the recording reads back.
     if let Some(v) = &r.json
         && serde_json::to_vec(v).is_ok_and(|b| b == r.body)
+        && std::str::from_utf8(&r.body)
+            .is_ok_and(|t| crate::util::json::nesting(t) <= crate::util::json::KEPT_DEPTH)
     {
         let mut v = v.clone();
         redactor.json(&mut v);

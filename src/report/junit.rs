@@ -7,6 +7,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::model::RunReport;
 use crate::judge::Outcome;
+use crate::util::text::inert;
 
 pub fn render(r: &RunReport) -> String {
     let mut report = Report::new("llm-parity");
@@ -21,7 +22,8 @@ pub fn render(r: &RunReport) -> String {
                 suites.len() - 1
             }
         };
-        let reason = res.reason.clone().unwrap_or_default();
+        // XML 1.0 forbids most control characters: shown escaped, like bidi overrides.
+        let reason = inert(res.reason.as_deref().unwrap_or_default()).into_owned();
         let mut status = match res.outcome {
             Outcome::Pass => TestCaseStatus::success(),
             Outcome::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
@@ -33,10 +35,15 @@ pub fn render(r: &RunReport) -> String {
             status.set_type(res.outcome.as_str());
             let mut details = Vec::new();
             for c in &res.checks {
-                details.push(format!("[{:?}] {}: {}", c.status, c.check, c.reason()));
+                details.push(format!(
+                    "[{:?}] {}: {}",
+                    c.status,
+                    c.check,
+                    inert(&c.reason())
+                ));
             }
             if let Some(n) = &res.notes {
-                details.push(format!("note: {n}"));
+                details.push(format!("note: {}", inert(n)));
             }
             if !details.is_empty() {
                 status.set_description(details.join("\n"));
