@@ -1,7 +1,7 @@
 //! Command-line flags (clap derive). Parsed strings are turned into the engine's configuration
 //! once, in `cli::run`; the engine never sees clap types.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -35,22 +35,34 @@ pub enum Command {
     Baseline(super::gate::BaselineArgs),
     /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
     Merge(Box<super::gate::MergeArgs>),
+    /// Scaffold a project here (or in DIR): targets.yaml, suites/my-app.yaml and a GitHub
+    /// Actions workflow; existing files are left as they are.
+    Init(super::init::InitArgs),
     /// Print the shell completion script for bash, zsh, fish or PowerShell.
     Completions(super::completions::CompletionsArgs),
     /// Print the manual page (roff), or write every command's page into a directory.
     Man(super::completions::ManArgs),
 }
 
-/// Where the project's inputs are.
+/// Where the project's inputs are. The built-in suites, schemas, media fixtures and snapshots are
+/// inside the binary; a project adds to them (`llm-parity init` writes one).
 #[derive(Debug, Args, Clone)]
 pub struct ProjectArgs {
-    /// Suites to load: a name in --suites-dir, a file or a directory (repeatable; default: all).
+    /// Suites to load: a name (a suite in the project's `suites/`, else a built-in one), a file
+    /// or a directory (repeatable; default: every built-in suite and every project suite).
     #[arg(long = "suite", value_name = "NAME|PATH")]
     pub suites: Vec<String>,
-    /// Directory of suite files.
-    #[arg(long, value_name = "DIR", default_value = "suites")]
-    pub suites_dir: PathBuf,
-    /// Fixture files referenced by `{{fixture:…}}` (default: `fixtures` beside the suites).
+    /// The project directory (default: the current one): its `suites/` are added to the
+    /// built-in suites, its `fixtures/` and `snapshots/` come before the built-in ones, and
+    /// `targets.yaml`, `--snapshots-dir`, `--record` and `--replay` paths are relative to it.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Deprecated: run only the suites in DIR, no built-in ones (as `--suite DIR` does);
+    /// `--project` adds a project's `suites/` to the built-in suites instead.
+    #[arg(long, value_name = "DIR")]
+    pub suites_dir: Option<PathBuf>,
+    /// Fixture files referenced by `{{fixture:…}}` (default: the project's `fixtures/`; the
+    /// built-in media fixtures are found after it).
     #[arg(long, value_name = "DIR")]
     pub fixtures_dir: Option<PathBuf>,
     /// Extra JSON Schemas (`<id>.json`) beside the built-in ones.
@@ -59,9 +71,20 @@ pub struct ProjectArgs {
     /// Allow fixture paths outside the fixtures directory.
     #[arg(long)]
     pub allow_fixture_escape: bool,
-    /// Targets file (default: `targets.yaml` when present).
+    /// Targets file (default: the project's `targets.yaml` when present).
     #[arg(long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
+}
+
+impl ProjectArgs {
+    /// A path of the project's own (snapshots, recordings, its suites and fixtures): relative
+    /// to `--project` when given, so nothing lands silently in the current directory.
+    pub fn in_project(&self, path: &Path) -> PathBuf {
+        match &self.project {
+            Some(dir) => dir.join(path),
+            None => path.to_path_buf(),
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -157,17 +180,20 @@ pub struct RunArgs {
     /// that did not pass), none. Method, URL, status, timings and attempts are always kept.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
     pub report_bodies: crate::report::model::BodyPolicy,
-    /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay.
+    /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay (DIR relative
+    /// to the project).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
     pub record: Option<PathBuf>,
-    /// Serve the recordings in DIR instead of the live endpoints; no key variable is needed.
+    /// Serve the recordings in DIR (relative to the project) instead of the live endpoints; no
+    /// key variable is needed.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings")]
     pub replay: Option<PathBuf>,
     /// Snapshots: verify (write nothing), new (write missing), update (overwrite changed),
     /// pending (write `.snap.new` files for `llm-parity snapshots review`).
     #[arg(long, value_enum, value_name = "MODE", default_value = "verify")]
     pub snapshots: SnapshotsFlag,
-    /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`).
+    /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`), relative to the
+    /// project; a built-in suite's shipped snapshot is found after it.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots_dir: PathBuf,
     /// Gate against a baseline: a baseline file (`llm-parity baseline save`) or a previous
@@ -181,6 +207,16 @@ pub struct RunArgs {
     /// Run a deterministic 1/N of the cases (I from 1 to N); combine with `llm-parity merge`.
     #[arg(long, value_name = "I/N", value_parser = crate::plan::shard::parse)]
     pub shard: Option<crate::plan::shard::Shard>,
+}
+
+impl RunArgs {
+    /// The snapshot and recording directories under `--project` (see `ProjectArgs::in_project`).
+    pub fn in_project(mut self) -> Self {
+        self.snapshots_dir = self.project.in_project(&self.snapshots_dir);
+        self.record = self.record.map(|d| self.project.in_project(&d));
+        self.replay = self.replay.map(|d| self.project.in_project(&d));
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,9 +255,12 @@ pub struct SnapshotsArgs {
     /// Only snapshots whose `<target>/<suite>/<case>` matches this glob (default: all).
     #[arg(value_name = "GLOB")]
     pub glob: Option<String>,
-    /// Where snapshots are stored.
+    /// Where snapshots are stored, relative to the project.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots_dir: PathBuf,
+    /// The project directory (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

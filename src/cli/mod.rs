@@ -3,12 +3,14 @@
 pub mod args;
 mod completions;
 pub mod gate;
+mod init;
 mod out;
 mod run;
 pub mod runbook;
 mod snapshots;
 pub mod targets;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -42,6 +44,7 @@ pub fn main() -> ExitCode {
         Command::Runbook(a) => runbook::run(*a),
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
+        Command::Init(a) => init::run(&a),
         Command::Completions(a) => completions::completions(&a),
         Command::Man(a) => completions::man(&a),
     };
@@ -49,17 +52,33 @@ pub fn main() -> ExitCode {
 }
 
 pub fn load_options(p: &ProjectArgs) -> LoadOptions {
-    let fixtures_dir = p.fixtures_dir.clone().unwrap_or_else(|| {
-        let parent = p
-            .suites_dir
+    // `--suites-dir DIR` (deprecated) keeps its old meaning: exactly the suites in DIR, and the
+    // fixtures beside it.
+    let (suites_dir, only_suites_dir) = match &p.suites_dir {
+        Some(dir) => {
+            eprintln!(
+                "warning: --suites-dir is deprecated: it runs only the suites in {} (as `--suite {}` does); \
+                 `--project DIR` adds DIR/suites to the built-in suites",
+                dir.display(),
+                dir.display()
+            );
+            (dir.clone(), true)
+        }
+        None => (p.in_project(Path::new("suites")), false),
+    };
+    let fixtures_dir = match (&p.fixtures_dir, only_suites_dir) {
+        (Some(dir), _) => p.in_project(dir),
+        (None, true) => suites_dir
             .parent()
             .filter(|x| !x.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        parent.join("fixtures")
-    });
+            .unwrap_or(Path::new("."))
+            .join("fixtures"),
+        (None, false) => p.in_project(Path::new("fixtures")),
+    };
     LoadOptions {
         suites: p.suites.clone(),
-        suites_dir: p.suites_dir.clone(),
+        suites_dir,
+        only_suites_dir,
         fixtures_dir,
         schemas_dir: p.schemas_dir.clone(),
         allow_fixture_escape: p.allow_fixture_escape,
@@ -67,9 +86,25 @@ pub fn load_options(p: &ProjectArgs) -> LoadOptions {
     }
 }
 
-/// Load the project or print every problem and return exit code 2.
+/// Load the project (its notes on stderr) or print every problem and return exit code 2.
 pub fn load(p: &ProjectArgs) -> Result<Project, u8> {
-    load::load_project(&load_options(p)).map_err(|d| report_diagnostics(&d))
+    check_project_dir(p)?;
+    let project = load::load_project(&load_options(p)).map_err(|d| report_diagnostics(&d))?;
+    for note in &project.notes {
+        eprintln!("{note}");
+    }
+    Ok(project)
+}
+
+/// `--project DIR` must be a directory: a typo would otherwise run the built-in suites alone.
+fn check_project_dir(p: &ProjectArgs) -> Result<(), u8> {
+    match &p.project {
+        Some(dir) if !dir.is_dir() => Err(usage_error(&format!(
+            "--project {}: not a directory",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub fn report_diagnostics(d: &Diagnostics) -> u8 {
@@ -91,6 +126,9 @@ pub fn usage_error(msg: &str) -> u8 {
 }
 
 fn validate(p: &ProjectArgs) -> u8 {
+    if let Err(code) = check_project_dir(p) {
+        return code;
+    }
     let mut diags = Diagnostics::default();
     let project = match load::load_project(&load_options(p)) {
         Ok(pr) => Some(pr),
@@ -110,10 +148,15 @@ fn validate(p: &ProjectArgs) -> u8 {
         return report_diagnostics(&diags);
     }
     let project = project.expect("loaded");
+    for note in &project.notes {
+        eprintln!("{note}");
+    }
     let cases: usize = project.suites.iter().map(|s| s.cases.len()).sum();
+    let builtin = project.suites.iter().filter(|s| s.builtin).count();
     outln!(
-        "ok: {} suite(s), {} case(s), {} schema(s), {} target(s) in the targets file",
+        "ok: {} suite(s) ({builtin} built-in, {} from files), {} case(s), {} schema(s), {} target(s) in the targets file",
         project.suites.len(),
+        project.suites.len() - builtin,
         cases,
         project.schemas.ids().len(),
         targets.len()
@@ -158,11 +201,18 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
     };
     match what {
         ListWhat::Suites => {
+            // Where each suite came from: built in, or the file that added (or replaced) it.
             for s in &project.suites {
+                let origin = if s.builtin {
+                    "built-in".to_string()
+                } else {
+                    s.file.display().to_string()
+                };
                 outln!(
-                    "{:<20} {:>3} case(s)  {}",
+                    "{:<20} {:>3} case(s)  {:<24} {}",
                     s.id,
                     s.cases.len(),
+                    origin,
                     s.description
                 );
             }

@@ -22,6 +22,7 @@ use crate::util::fs::{MIB, atomic_write, atomic_write_with, read_bounded};
 const CA_CERT_LIMIT: u64 = MIB;
 
 pub fn run(args: RunArgs) -> u8 {
+    let args = args.in_project();
     let project = match super::load(&args.project) {
         Ok(p) => p,
         Err(code) => return code,

@@ -6,7 +6,11 @@ use crate::exit;
 use crate::snapshot::review;
 
 pub fn run(a: &SnapshotsArgs) -> u8 {
-    let pending = match review::select(&a.snapshots_dir, a.glob.as_deref()) {
+    let dir = match &a.project {
+        Some(project) => project.join(&a.snapshots_dir),
+        None => a.snapshots_dir.clone(),
+    };
+    let pending = match review::select(&dir, a.glob.as_deref()) {
         Ok(p) => p,
         Err(e) => return super::usage_error(&e),
     };
@@ -16,10 +20,7 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
             .as_deref()
             .map(|g| format!(" matching `{g}`"))
             .unwrap_or_default();
-        outln!(
-            "no pending snapshots{scope} in {}",
-            a.snapshots_dir.display()
-        );
+        outln!("no pending snapshots{scope} in {}", dir.display());
         return exit::OK;
     }
     let mut failed = false;

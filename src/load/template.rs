@@ -10,7 +10,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::util::fs::{MIB, read_bounded};
+use crate::util::fs::{MIB, ReadErrorKind, read_bounded};
 
 /// The largest fixture read (an image or audio clip sent inline as base64).
 const FIXTURE_LIMIT: u64 = 64 * MIB;
@@ -86,9 +86,13 @@ pub struct TemplateProblem {
     pub help: Option<String>,
 }
 
-/// Resolves fixture paths; refuses paths that leave the fixtures directory.
+/// Resolves fixture paths: in the project's fixtures directory first, then among the built-in
+/// fixtures (`media/…`, shipped in the binary), so a user's suite can send the shipped images and
+/// audio and a project file of the same path wins. Refuses paths that leave the fixtures
+/// directory.
 pub struct FixtureResolver<'a> {
-    pub root: &'a std::path::Path,
+    /// The project's fixtures directory; `None` (a built-in suite): the built-in fixtures only.
+    pub root: Option<&'a std::path::Path>,
     pub allow_escape: bool,
 }
 
@@ -98,16 +102,25 @@ impl FixtureResolver<'_> {
         let escapes = p.is_absolute()
             || p.components()
                 .any(|c| matches!(c, std::path::Component::ParentDir));
+        let builtin = || {
+            (!escapes)
+                .then(|| super::builtin::fixture(&rel.replace('\\', "/")))
+                .flatten()
+                .map(<[u8]>::to_vec)
+        };
+        let Some(root) = self.root else {
+            return builtin().ok_or_else(|| format!("no built-in fixture `{rel}`"));
+        };
         if escapes && !self.allow_escape {
             return Err(format!(
                 "fixture path `{rel}` leaves the fixtures directory (use a path inside {})",
-                self.root.display()
+                root.display()
             ));
         }
-        let full = self.root.join(p);
+        let full = root.join(p);
         // A symbolic link inside the fixtures directory must not lead out of it either.
         if !self.allow_escape
-            && let (Ok(root), Ok(real)) = (self.root.canonicalize(), full.canonicalize())
+            && let (Ok(root), Ok(real)) = (root.canonicalize(), full.canonicalize())
             && !real.starts_with(&root)
         {
             return Err(format!(
@@ -115,8 +128,23 @@ impl FixtureResolver<'_> {
                 real.display()
             ));
         }
-        read_bounded(&full, FIXTURE_LIMIT)
-            .map_err(|e| format!("cannot read fixture {}: {}", full.display(), e.kind))
+        match read_bounded(&full, FIXTURE_LIMIT) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if matches!(&e.kind, ReadErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
+                builtin().ok_or_else(|| {
+                    format!(
+                        "cannot read fixture {}: {} (and no built-in fixture `{rel}`)",
+                        full.display(),
+                        e.kind
+                    )
+                })
+            }
+            Err(e) => Err(format!(
+                "cannot read fixture {}: {}",
+                full.display(),
+                e.kind
+            )),
+        }
     }
 }
 
@@ -372,7 +400,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.png"), [0x89, b'P', b'N', b'G']).unwrap();
         let r = FixtureResolver {
-            root: dir.path(),
+            root: Some(dir.path()),
             allow_escape: false,
         };
         let mut p = vec![];
@@ -390,7 +418,7 @@ mod tests {
         let v = json!("{{fixture:link/secret.txt|text}}");
         let mut p = vec![];
         let strict = FixtureResolver {
-            root: dir.path(),
+            root: Some(dir.path()),
             allow_escape: false,
         };
         TValue::compile(&v, &strict, &mut p);
@@ -402,7 +430,7 @@ mod tests {
         );
         let mut p = vec![];
         let allowed = FixtureResolver {
-            root: dir.path(),
+            root: Some(dir.path()),
             allow_escape: true,
         };
         TValue::compile(&v, &allowed, &mut p);

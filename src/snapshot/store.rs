@@ -140,6 +140,20 @@ pub fn read(path: &Path) -> Result<Option<SnapshotFile>, String> {
     }
 }
 
+/// The snapshot shipped inside the binary for a built-in suite's case
+/// (`<target>/<suite>/<case>.snap`, as under the project's `snapshots/`), with its name.
+pub fn shipped(
+    target: &str,
+    suite: &str,
+    case: &str,
+) -> Option<(String, Result<SnapshotFile, String>)> {
+    let rel = format!("{}/{suite}/{case}.{EXT}", dir_name(target));
+    let text = crate::load::builtin::snapshot(&rel)?;
+    let name = format!("built-in snapshot {rel}");
+    let parsed = parse(text).map_err(|e| format!("{name}: {e}"));
+    Some((name, parsed))
+}
+
 pub fn write(path: &Path, file: &SnapshotFile) -> Result<(), String> {
     atomic_write(path, render(file).as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))

@@ -16,6 +16,7 @@ mod html;
 mod images;
 mod interrupt;
 mod media;
+mod project;
 mod quirks;
 mod reasoning;
 mod replay;

@@ -183,7 +183,7 @@ async fn run_targets(
     let suites = suites.join("suites");
     let mut args = vec![
         "run",
-        "--suites-dir",
+        "--suite",
         suites.to_str().unwrap(),
         "--targets",
         targets,

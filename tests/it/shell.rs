@@ -26,6 +26,7 @@ fn with_closed_stdout(args: &[&str], cwd: &Path) -> std::process::Output {
 
 #[test]
 fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let empty = tempfile::tempdir().unwrap();
     for args in [
         &["list", "checks"][..],
         &["list", "cases"],
@@ -37,7 +38,7 @@ fn a_closed_pipe_ends_every_printing_command_quietly() {
         &["man"],
         &["--help"],
     ] {
-        let out = with_closed_stdout(args, &repo());
+        let out = with_closed_stdout(args, empty.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.code(),
@@ -61,7 +62,7 @@ fn a_run_with_a_closed_stdout_still_writes_its_reports() {
         &[
             "run",
             "--suite",
-            repo().join("suites/models.yaml").to_str().unwrap(),
+            "models",
             "--no-progress",
             "--report-dir",
             reports.to_str().unwrap(),
@@ -111,11 +112,7 @@ fn written_files_respect_the_umask() {
                 String::from_utf8_lossy(&out.stderr)
             );
         };
-        let suite = repo().join("suites/models.yaml");
-        sh(&format!(
-            "run --suite {} --no-progress --report-dir out/reports --record out/recordings",
-            suite.display()
-        ));
+        sh("run --suite models --no-progress --report-dir out/reports --record out/recordings");
         sh("baseline save --from out/reports/report.json -o out/baseline.yaml");
         let files = modes(&d.join("out"));
         assert!(
@@ -221,6 +218,7 @@ fn the_manual_pages_describe_every_command() {
         "serve",
         "runbook",
         "merge",
+        "init",
         "completions",
         "man",
     ] {

@@ -17,7 +17,9 @@ use crate::load::yaml::parse_yaml;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
-    pub fixtures_root: &'a Path,
+    /// The project's fixtures directory (built-in fixtures are found after it); `None` for a
+    /// built-in suite, which sends only built-in fixtures.
+    pub fixtures_root: Option<&'a Path>,
     pub allow_fixture_escape: bool,
     pub schema_ids: &'a [String],
     /// The built-in checks a suite may name under `expect.checks` (the judge's, handed over
@@ -211,6 +213,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             id: def.suite,
             description: def.description,
             file: path.to_path_buf(),
+            builtin: false,
             cases,
             scrub,
         })
