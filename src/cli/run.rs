@@ -1,6 +1,5 @@
 //! `llm-parity run`: load → plan → execute (+ judge) → report.
 
-use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use crate::exit;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, model::RunMeta};
-use crate::run::progress::Progress;
+use crate::run::progress::{self, Progress};
 use crate::run::{Cause, Session, Stopper};
 use crate::util::fs::{MIB, atomic_write, atomic_write_with, read_bounded};
 
@@ -170,7 +169,12 @@ pub fn run(args: RunArgs) -> u8 {
         let mut snapshots =
             crate::snapshot::Verifier::new(&project.suites, &snapshot_options, &redactor);
         let mut session = Session::new(
-            Progress::new(!args.no_progress && std::io::stderr().is_terminal()),
+            Progress::new(
+                progress::Display::for_stderr(args.no_progress),
+                planned
+                    .iter()
+                    .map(|p| crate::load::feature::area_of(&p.case.feature)),
+            ),
             report::model::Collector::new(&redactor, args.report_bodies, run_targets.len()),
         );
         session.recorder = args

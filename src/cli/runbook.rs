@@ -18,7 +18,7 @@ use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, model::RunMeta};
-use crate::run::progress::Progress;
+use crate::run::progress::{self, Progress};
 use crate::run::{Session, Stopper};
 use crate::runbook::{self, Uses, steps::Input};
 use crate::util::fs::atomic_write;
@@ -238,7 +238,7 @@ pub fn run(args: RunbookArgs) -> u8 {
         let signals = stopper.on_signals();
         // Each case feeds the report and the usage totals as it finishes, then is dropped.
         let mut session = Session::new(
-            Progress::new(false),
+            Progress::new(progress::Display::Off, []),
             report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
         );
         session.usage = Some(Default::default());

@@ -252,3 +252,56 @@ fn the_manual_pages_describe_every_command() {
         assert!(dir.path().join(page).is_file(), "no {page}");
     }
 }
+
+/// Without a terminal (a CI log) a run is not silent: plain lines as areas finish, never a
+/// carriage return or a bar; `--no-progress` silences them.
+#[test]
+fn a_run_without_a_terminal_prints_plain_progress_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(bin())
+            .args([
+                "run",
+                "--suite",
+                "models",
+                "--suite",
+                "errors",
+                "--report-dir",
+            ])
+            .arg(dir.path().join("reports"))
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("CI")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let stderr = run(&[]);
+    assert!(
+        !stderr.contains('\r'),
+        "carriage returns in a log:\n{stderr:?}"
+    );
+    assert!(stderr.starts_with("running 8 case(s)\n"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    let area = |name: &str, counts: &str| {
+        lines.iter().any(|l| {
+            l.split_once("] ").is_some_and(|(n, rest)| {
+                n.ends_with("/8") && rest.starts_with(&format!("{name}: {counts} ("))
+            })
+        })
+    };
+    assert!(area("models", "3 pass"), "{stderr}");
+    assert!(area("errors", "5 pass"), "{stderr}");
+    assert!(lines.iter().any(|l| l.starts_with("[8/8] ")), "{stderr}");
+
+    let quiet = run(&["--no-progress"]);
+    assert!(!quiet.contains("running 8"), "{quiet}");
+    assert!(!quiet.lines().any(|l| l.starts_with('[')), "{quiet}");
+}
