@@ -64,8 +64,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         check_names: &opts.check_names,
     };
     let mut diags = Diagnostics::default();
-    // Each loaded suite with the built-in text it came from, if any.
-    let mut loaded: Vec<(Suite, Option<&'static str>)> = Vec::new();
+    let mut loaded: Vec<Suite> = Vec::new();
     let mut notes = Vec::new();
     for source in suite_sources(opts, &mut diags, &mut notes) {
         match source {
@@ -74,7 +73,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
                 match suite::load_suite(&path, text, &env(None)) {
                     Ok(mut s) => {
                         s.builtin = true;
-                        loaded.push((s, Some(text)));
+                        loaded.push(s);
                     }
                     Err(d) => diags.extend(d),
                 }
@@ -83,8 +82,11 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
                 Ok(text) => match suite::load_suite(&path, &text, &env(Some(&opts.fixtures_dir))) {
                     // The built-in suite itself (a checkout of llm-parity, a copied file): the
                     // built-in one, silently.
-                    Ok(s) if builtin_text(&s.id).is_some_and(|t| t == text) => {}
-                    Ok(s) => loaded.push((s, None)),
+                    Ok(mut s) if builtin_text(&s.id).is_some_and(|t| t == text) => {
+                        s.builtin = true;
+                        loaded.push(s);
+                    }
+                    Ok(s) => loaded.push(s),
                     Err(d) => diags.extend(d),
                 },
                 Err(e) => diags.push(Diagnostic::new(
@@ -95,7 +97,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         }
     }
     let mut suites: Vec<Suite> = Vec::new();
-    for (s, _) in loaded {
+    for s in loaded {
         match suites.iter().position(|x| x.id == s.id) {
             None => suites.push(s),
             Some(i) if suites[i].builtin && !s.builtin => {

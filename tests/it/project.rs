@@ -193,6 +193,11 @@ async fn a_project_suite_with_a_built_in_id_replaces_it_and_says_so() {
         run.stderr
     );
 
+    // The identical copy, named: the built-in suite runs.
+    let run = run_cli_in(d, &["run", "--suite", "models"], &[]).await;
+    assert_eq!(outcomes(&run).len(), 3, "{}", run.stderr);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+
     // An explicit --suite PATH replaces the built-in suite of its id the same way.
     let elsewhere = tempfile::tempdir().unwrap();
     let file = d.join("suites/chat.yaml");
