@@ -2,6 +2,7 @@
 
 mod support;
 
+mod action;
 mod batch;
 mod canary;
 mod cli;
