@@ -16,6 +16,10 @@ pub const SNAPSHOTS_PENDING: u8 = 3;
 /// `runbook` only: GO WITH CAVEATS — every used feature passes on NEW; deviations remain in
 /// features the app does not use (or warnings).
 pub const CAVEATS: u8 = 4;
+/// An output could not be written — the reports, the recordings, the runbook or a baseline
+/// file (a full disk, a `--report-dir` that is a file): CI must not read the run's result as
+/// known. Takes precedence over every other code; the terminal still shows the result.
+pub const WRITE: u8 = 5;
 /// The run's deadline (`--run-timeout`) was reached: partial reports were written for the
 /// finished cases, as on an interrupt.
 pub const RUN_TIMEOUT: u8 = 124;
@@ -29,5 +33,6 @@ pub const TABLE: &str = "exit codes:
   2 usage or configuration error
   3 snapshots pending review (--snapshots pending in CI)
   4 runbook GO WITH CAVEATS
+  5 an output (reports, recordings, runbook, baseline) could not be written
   124 run deadline reached (--run-timeout; partial reports written)
   130 interrupted (partial reports written)";

@@ -1,9 +1,14 @@
-//! Command-line flags (clap derive). Parsed strings are turned into the engine's configuration
-//! once, in `cli::run`; the engine never sees clap types.
+//! Command-line flags (clap derive): every command's flags, the groups they share, and the
+//! parsers that check each value as it is read (a bad duration or size is a usage error, exit
+//! 2). Parsed flags are resolved once into a checked configuration (`cli::config`); the engine
+//! never sees clap types — flag enums convert into domain enums with `From`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::util::duration::{self, DurationError, Min};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,11 +35,11 @@ pub enum Command {
     /// Review, accept or reject pending snapshots (`.snap.new` files).
     Snapshots(SnapshotsArgs),
     /// Migration smoke test: OLD vs NEW endpoint, ending in GO / GO WITH CAVEATS / NO-GO.
-    Runbook(Box<super::runbook::RunbookArgs>),
+    Runbook(Box<RunbookArgs>),
     /// Save a baseline file from a report, or prune it of cases that no longer exist.
-    Baseline(super::gate::BaselineArgs),
+    Baseline(BaselineArgs),
     /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
-    Merge(Box<super::gate::MergeArgs>),
+    Merge(Box<MergeArgs>),
     /// Scaffold a project here (or in DIR): targets.yaml, suites/my-app.yaml and a GitHub
     /// Actions workflow; existing files are left as they are.
     Init(super::init::InitArgs),
@@ -121,65 +126,22 @@ pub struct RunArgs {
     /// Also run cases tagged `opt-in`.
     #[arg(long)]
     pub opt_in: bool,
-    /// Where the reports go.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub report_dir: PathBuf,
-    /// Cases in flight overall.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub concurrency: usize,
-    /// Deadline per exchange, in seconds (headers and body).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub timeout: f64,
-    /// Longest silence allowed inside a body or stream, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub idle_timeout: f64,
-    /// Largest response body read, in bytes (suffixes k, M accepted).
-    #[arg(long, value_name = "BYTES", default_value = "8M")]
-    pub max_body: String,
-    /// A PEM root certificate to trust (endpoints behind a private CA).
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
-    /// Retry HTTP 429, 5xx and connection failures up to N times (default 0: a conformance run
-    /// shows flakiness instead of hiding it). Every attempt is recorded in the report.
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=20))]
-    pub retries: u32,
-    /// First retry backoff, in seconds (doubling, with jitter); `Retry-After` takes precedence.
-    #[arg(long, value_name = "SECS", default_value_t = 0.5)]
-    pub retry_delay: f64,
-    /// Longest wait before a retry, in seconds (caps `Retry-After` too).
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub retry_max_delay: f64,
-    /// Deadline for the whole run, in seconds: when reached, the run stops as on Ctrl-C
-    /// (partial reports) and exits 124.
-    #[arg(long, value_name = "SECS")]
-    pub run_timeout: Option<f64>,
-    /// No progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Run each case K times (latency samples; a case passing and failing across repeats is flaky).
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
-    /// Do not fail the run for flaky cases (they are still reported).
-    #[arg(long)]
-    pub allow_flaky: bool,
     /// Report every other target's latency relative to this one (as if they were its routers).
     #[arg(long, value_name = "NAME")]
     pub baseline_target: Option<String>,
-    /// Full-width terminal matrix (default: abbreviated to fit 80 columns when needed).
-    #[arg(long)]
-    pub wide: bool,
-    /// Report files to write (comma-separated): json, md, html, junit. Default: all.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "FORMATS",
-        default_value = "json,md,html,junit"
-    )]
-    pub format: Vec<ReportFormat>,
     /// Which exchanges keep their headers and bodies in the reports: all, failures (cases
     /// that did not pass), none. Method, URL, status, timings and attempts are always kept.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
-    pub report_bodies: crate::report::model::BodyPolicy,
+    pub report_bodies: BodiesFlag,
     /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay (DIR relative
     /// to the project).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
@@ -196,6 +158,73 @@ pub struct RunArgs {
     /// project; a built-in suite's shipped snapshot is found after it.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots_dir: PathBuf,
+    /// Run a deterministic 1/N of the cases (I from 1 to N); combine with `llm-parity merge`.
+    #[arg(long, value_name = "I/N", value_parser = crate::plan::shard::parse)]
+    pub shard: Option<crate::plan::shard::Shard>,
+}
+
+/// How cases are executed — deadlines, retries, limits, trust, progress: every flag `run` and
+/// `runbook` share, resolved once into `config::ExecConfig`. Durations are seconds (`2.5`) or a
+/// number with a unit (`500ms`, `30s`, `5m`, `1h`), at most 7 days.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Execution")]
+pub struct ExecArgs {
+    /// Cases in flight overall [default: 8 for run, 4 for runbook].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// Deadline per exchange (headers and body), in seconds.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = positive_duration, allow_negative_numbers = true)]
+    pub timeout: Duration,
+    /// Longest silence allowed inside a body or stream, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = positive_duration, allow_negative_numbers = true)]
+    pub idle_timeout: Duration,
+    /// Largest response body read, in bytes (suffixes k, M, G accepted).
+    #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = byte_size)]
+    pub max_body: usize,
+    /// A PEM root certificate to trust (endpoints behind a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Retry HTTP 429, 5xx and connection failures up to N times (default 0: a conformance run
+    /// shows flakiness instead of hiding it). Every attempt is recorded in the report.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// First retry backoff, in seconds (doubling, with jitter); `Retry-After` takes precedence.
+    #[arg(long, value_name = "SECS", default_value = "0.5", value_parser = duration, allow_negative_numbers = true)]
+    pub retry_delay: Duration,
+    /// Longest wait before a retry, in seconds (caps `Retry-After` too).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = duration, allow_negative_numbers = true)]
+    pub retry_max_delay: Duration,
+    /// Deadline for the whole run, in seconds: when reached, the run stops as on Ctrl-C
+    /// (partial reports) and exits 124.
+    #[arg(long, value_name = "SECS", value_parser = positive_duration, allow_negative_numbers = true)]
+    pub run_timeout: Option<Duration>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Where and how the reports are written and shown: shared by `run` and `merge`.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Report files to write (comma-separated): json, md, html, junit. Default: all.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FORMATS",
+        default_value = "json,md,html,junit"
+    )]
+    pub format: Vec<ReportFormat>,
+    /// Full-width terminal matrix (default: abbreviated to fit 80 columns when needed).
+    #[arg(long)]
+    pub wide: bool,
+}
+
+/// The CI gate: shared by `run` and `merge`.
+#[derive(Debug, Args, Clone)]
+pub struct GateArgs {
     /// Gate against a baseline: a baseline file (`llm-parity baseline save`) or a previous
     /// report.json. Fails only for what --fail-on names.
     #[arg(long, value_name = "FILE")]
@@ -203,10 +232,136 @@ pub struct RunArgs {
     /// With --baseline: regression (default; a feature × target that passed and now does not),
     /// new (also failing cases the baseline does not know), any (any failing case).
     #[arg(long, value_enum, value_name = "WHAT", requires = "baseline")]
-    pub fail_on: Option<super::gate::FailOnFlag>,
-    /// Run a deterministic 1/N of the cases (I from 1 to N); combine with `llm-parity merge`.
-    #[arg(long, value_name = "I/N", value_parser = crate::plan::shard::parse)]
-    pub shard: Option<crate::plan::shard::Shard>,
+    pub fail_on: Option<FailOnFlag>,
+    /// Do not fail the run for flaky cases (they are still reported).
+    #[arg(long)]
+    pub allow_flaky: bool,
+}
+
+/// `--timeout`, `--idle-timeout`, `--run-timeout`: more than zero, at most 7 days.
+fn positive_duration(s: &str) -> Result<Duration, DurationError> {
+    duration::parse(s, Min::Positive)
+}
+
+/// `--retry-delay`, `--retry-max-delay`: zero or more, at most 7 days.
+fn duration(s: &str) -> Result<Duration, DurationError> {
+    duration::parse(s, Min::Zero)
+}
+
+/// `--max-body`: `8M`, `512k`, `1048576` — more than zero.
+fn byte_size(s: &str) -> Result<usize, String> {
+    parse_size(s).ok_or_else(|| {
+        format!("`{s}` is not a size in bytes (expected a positive number, e.g. 8M, 512k)")
+    })
+}
+
+/// `8M`, `512k`, `1G`, `1048576`: a positive number of bytes that fits in memory's address
+/// space.
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()? {
+        'k' | 'K' => (&s[..s.len() - 1], 1024),
+        'm' | 'M' => (&s[..s.len() - 1], 1024 * 1024),
+        'g' | 'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<usize>()
+        .ok()?
+        .checked_mul(mult)
+        .filter(|n| *n > 0)
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// OLD (the endpoint traffic moves away from): a target from the targets file, or built in
+    /// (`reference`, `reference:gemini-compat`).
+    #[arg(long, value_name = "NAME")]
+    pub from: Option<String>,
+    /// OLD as an ad-hoc target: its base URL.
+    #[arg(long, value_name = "URL")]
+    pub from_base_url: Option<String>,
+    /// OLD's key variable (ad-hoc target; sent as a Bearer token).
+    #[arg(long, value_name = "VAR")]
+    pub from_api_key_env: Option<String>,
+    /// OLD's model for a role, e.g. `chat=gpt-4o-mini` (repeatable; overrides a named target's).
+    #[arg(long = "from-model", value_name = "ROLE=ID")]
+    pub from_models: Vec<String>,
+    /// NEW (the endpoint traffic moves to): a target from the targets file, or built in.
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    /// NEW as an ad-hoc target: its base URL.
+    #[arg(long, value_name = "URL")]
+    pub to_base_url: Option<String>,
+    /// NEW's key variable (ad-hoc target; sent as a Bearer token).
+    #[arg(long, value_name = "VAR")]
+    pub to_api_key_env: Option<String>,
+    /// NEW's model for a role, e.g. `chat=gemini-2.5-flash` (repeatable; overrides a named target's).
+    #[arg(long = "to-model", value_name = "ROLE=ID")]
+    pub to_models: Vec<String>,
+    /// What the app uses (comma-separated): areas such as chat, streaming, tools, vision, audio,
+    /// structured_output, embeddings — or features such as `tools.parallel`. Default: every area.
+    #[arg(long, value_delimiter = ',', value_name = "AREAS")]
+    pub uses: Vec<String>,
+    /// Where runbook.md and runbook.json go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Write a baseline file from a report: every feature × target cell with its cases (notes and
+    /// expiry dates of an existing file are kept for cells that still do not pass).
+    Save {
+        /// The report to take the baseline from.
+        #[arg(long, value_name = "FILE", default_value = "reports/report.json")]
+        from: PathBuf,
+        /// The baseline file to write (`.json` for JSON, YAML otherwise).
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE",
+            default_value = "baseline.yaml"
+        )]
+        output: PathBuf,
+    },
+    /// Remove references to cases that no longer exist, judged only for the suites the report's
+    /// run loaded.
+    Prune {
+        /// The baseline file to prune (rewritten in place unless -o).
+        #[arg(long, value_name = "FILE", default_value = "baseline.yaml")]
+        baseline: PathBuf,
+        /// A report of a run that loaded the suites to judge.
+        #[arg(long, value_name = "FILE", default_value = "reports/report.json")]
+        report: PathBuf,
+        /// Write the pruned baseline here instead.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard reports (`report.json` of `run --shard I/N`) to combine.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 impl RunArgs {
@@ -234,6 +389,48 @@ impl From<SnapshotsFlag> for crate::snapshot::Action {
             SnapshotsFlag::New => Self::New,
             SnapshotsFlag::Update => Self::Update,
             SnapshotsFlag::Pending => Self::Pending,
+        }
+    }
+}
+
+/// `--report-bodies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BodiesFlag {
+    /// Headers and bodies of every exchange.
+    All,
+    /// Headers and bodies only for cases that did not pass.
+    Failures,
+    /// No headers or bodies at all.
+    None,
+}
+
+impl From<BodiesFlag> for crate::report::model::BodyPolicy {
+    fn from(f: BodiesFlag) -> Self {
+        match f {
+            BodiesFlag::All => Self::All,
+            BodiesFlag::Failures => Self::Failures,
+            BodiesFlag::None => Self::None,
+        }
+    }
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnFlag {
+    /// A feature × target that passed in the baseline and now does not (or an expired entry).
+    Regression,
+    /// A regression, or a failing case the baseline does not know.
+    New,
+    /// Any failing case (the comparison is still reported).
+    Any,
+}
+
+impl From<FailOnFlag> for crate::report::model::FailOn {
+    fn from(f: FailOnFlag) -> Self {
+        match f {
+            FailOnFlag::Regression => Self::Regression,
+            FailOnFlag::New => Self::New,
+            FailOnFlag::Any => Self::Any,
         }
     }
 }

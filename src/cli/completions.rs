@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory as _, ValueEnum};
 
 use super::args::Cli;
+use super::error::CliError;
 use super::out::Stdout;
 use crate::exit;
 
@@ -54,7 +55,7 @@ pub struct ManArgs {
 }
 
 /// The completion script for `a.shell`, on stdout.
-pub fn completions(a: &CompletionsArgs) -> u8 {
+pub fn completions(a: &CompletionsArgs) -> Result<u8, CliError> {
     let mut script = Vec::new();
     clap_complete::generate(
         clap_complete::Shell::from(a.shell),
@@ -67,7 +68,7 @@ pub fn completions(a: &CompletionsArgs) -> u8 {
         script = fix_bash_states(&script);
     }
     super::out::out!("{script}");
-    exit::OK
+    Ok(exit::OK)
 }
 
 const BIN: &str = "llm-parity";
@@ -81,32 +82,28 @@ fn fix_bash_states(script: &str) -> String {
 }
 
 /// The main manual page on stdout, or every page into `--dir`.
-pub fn man(a: &ManArgs) -> u8 {
+pub fn man(a: &ManArgs) -> Result<u8, CliError> {
     let cmd = Cli::command();
     match &a.dir {
-        None => match clap_mangen::Man::new(cmd).render(&mut Stdout) {
-            Ok(()) => exit::OK,
-            Err(e) => super::usage_error(&format!("cannot render the manual page: {e}")),
-        },
+        None => clap_mangen::Man::new(cmd)
+            .render(&mut Stdout)
+            .map_err(|e| CliError::Render {
+                what: "the manual page",
+                message: e.to_string(),
+            })?,
         Some(dir) => {
-            let written = std::fs::create_dir_all(dir)
+            let names = std::fs::create_dir_all(dir)
                 .and_then(|()| clap_mangen::generate_to(cmd, dir))
-                .and_then(|()| pages(dir));
-            match written {
-                Ok(names) => {
-                    eprintln!("man: {} page(s) in {}", names.len(), dir.display());
-                    exit::OK
-                }
-                Err(e) => {
-                    eprintln!(
-                        "error: cannot write the manual pages to {}: {e}",
-                        dir.display()
-                    );
-                    exit::CONFIG
-                }
-            }
+                .and_then(|()| pages(dir))
+                .map_err(|source| CliError::Write {
+                    what: "the manual pages",
+                    path: dir.clone(),
+                    source,
+                })?;
+            eprintln!("man: {} page(s) in {}", names.len(), dir.display());
         }
     }
+    Ok(exit::OK)
 }
 
 /// The pages in `dir`, for the closing line.

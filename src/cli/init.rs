@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::error::CliError;
 use super::out::outln;
 use crate::exit;
 use crate::load::{self, LoadOptions};
@@ -39,7 +40,7 @@ fn default_action() -> Option<String> {
     Some(format!("{path}@v{}", env!("CARGO_PKG_VERSION")))
 }
 
-pub fn run(a: &InitArgs) -> u8 {
+pub fn run(a: &InitArgs) -> Result<u8, CliError> {
     let known = a.action.clone().or_else(default_action);
     let action = known
         .clone()
@@ -52,7 +53,6 @@ pub fn run(a: &InitArgs) -> u8 {
             WORKFLOW.replace("@ACTION@", &action),
         ),
     ];
-    let mut failed = false;
     for (rel, text) in &files {
         let path = a.dir.join(rel);
         match write_new(&path, text) {
@@ -66,14 +66,14 @@ pub fn run(a: &InitArgs) -> u8 {
                 }
             }
             Ok(false) => outln!("skipped {} (it exists; left as it is)", path.display()),
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                failed = true;
+            Err(source) => {
+                return Err(CliError::Write {
+                    what: "the project files",
+                    path,
+                    source,
+                });
             }
         }
-    }
-    if failed {
-        return exit::CONFIG;
     }
     let here = if a.dir == Path::new(".") {
         String::new()
@@ -85,7 +85,7 @@ pub fn run(a: &InitArgs) -> u8 {
          llm-parity run{here}         (the built-in suites and suites/my-app.yaml, against the built-in endpoint)\n      \
          llm-parity run{here} --target local   (a target of targets.yaml)"
     );
-    exit::OK
+    Ok(exit::OK)
 }
 
 /// Write `text` to a new file at `path`; `Ok(false)` when something is already there (a file,

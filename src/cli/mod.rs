@@ -2,6 +2,8 @@
 
 pub mod args;
 mod completions;
+pub mod config;
+pub mod error;
 pub mod gate;
 mod init;
 mod out;
@@ -18,9 +20,10 @@ use clap::Parser as _;
 use crate::exit;
 use crate::load::{self, Diagnostics, LoadOptions, Project};
 use args::{Cli, Command, ListWhat, ProjectArgs};
+use error::CliError;
 use out::outln;
 
-pub use run::parse_size;
+pub use args::parse_size;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -35,7 +38,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Run(a) => run::run(*a),
         Command::List(a) => list(a.what, &a.project),
         Command::Validate(p) => validate(&p),
@@ -48,7 +51,11 @@ pub fn main() -> ExitCode {
         Command::Completions(a) => completions::completions(&a),
         Command::Man(a) => completions::man(&a),
     };
-    ExitCode::from(code)
+    // The one place a command's failure becomes its exit code.
+    ExitCode::from(result.unwrap_or_else(|e| {
+        e.print();
+        e.exit_code()
+    }))
 }
 
 pub fn load_options(p: &ProjectArgs) -> LoadOptions {
@@ -86,10 +93,10 @@ pub fn load_options(p: &ProjectArgs) -> LoadOptions {
     }
 }
 
-/// Load the project (its notes on stderr) or print every problem and return exit code 2.
-pub fn load(p: &ProjectArgs) -> Result<Project, u8> {
+/// Load the project (its notes on stderr), or every problem in it.
+pub fn load(p: &ProjectArgs) -> Result<Project, CliError> {
     check_project_dir(p)?;
-    let project = load::load_project(&load_options(p)).map_err(|d| report_diagnostics(&d))?;
+    let project = load::load_project(&load_options(p))?;
     for note in &project.notes {
         eprintln!("{note}");
     }
@@ -97,9 +104,9 @@ pub fn load(p: &ProjectArgs) -> Result<Project, u8> {
 }
 
 /// `--project DIR` must be a directory: a typo would otherwise run the built-in suites alone.
-fn check_project_dir(p: &ProjectArgs) -> Result<(), u8> {
+fn check_project_dir(p: &ProjectArgs) -> Result<(), CliError> {
     match &p.project {
-        Some(dir) if !dir.is_dir() => Err(usage_error(&format!(
+        Some(dir) if !dir.is_dir() => Err(CliError::usage(format!(
             "--project {}: not a directory",
             dir.display()
         ))),
@@ -107,28 +114,16 @@ fn check_project_dir(p: &ProjectArgs) -> Result<(), u8> {
     }
 }
 
-pub fn report_diagnostics(d: &Diagnostics) -> u8 {
-    eprint!("{}", d.render());
-    exit::CONFIG
-}
-
-/// The async runtime every networked command runs on; a failure to start it is reported.
-fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+/// The async runtime every networked command runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| usage_error(&format!("cannot start the async runtime: {e}")))
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))
 }
 
-pub fn usage_error(msg: &str) -> u8 {
-    eprintln!("error: {msg}");
-    exit::CONFIG
-}
-
-fn validate(p: &ProjectArgs) -> u8 {
-    if let Err(code) = check_project_dir(p) {
-        return code;
-    }
+fn validate(p: &ProjectArgs) -> Result<u8, CliError> {
+    check_project_dir(p)?;
     let mut diags = Diagnostics::default();
     let project = match load::load_project(&load_options(p)) {
         Ok(pr) => Some(pr),
@@ -145,7 +140,7 @@ fn validate(p: &ProjectArgs) -> u8 {
         }
     };
     if !diags.is_empty() {
-        return report_diagnostics(&diags);
+        return Err(diags.into());
     }
     let project = project.expect("loaded");
     for note in &project.notes {
@@ -161,27 +156,24 @@ fn validate(p: &ProjectArgs) -> u8 {
         project.schemas.ids().len(),
         targets.len()
     );
-    exit::OK
+    Ok(exit::OK)
 }
 
-fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
+fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
     if let ListWhat::Checks = what {
         for c in crate::judge::checks::all() {
             outln!("{:<32} {}", c.name, c.description);
         }
-        return exit::OK;
+        return Ok(exit::OK);
     }
     if let ListWhat::Deviations = what {
         for d in llm_parity_reference::DEVIATIONS {
             outln!("{:<22} {}", d.id, d.summary);
         }
-        return exit::OK;
+        return Ok(exit::OK);
     }
     if let ListWhat::Targets = what {
-        let file = match targets::load_file_targets(p) {
-            Ok(t) => t,
-            Err(d) => return report_diagnostics(&d),
-        };
+        let file = targets::load_file_targets(p)?;
         for (name, profile) in targets::BUILTIN {
             outln!("{name:<28} built-in reference endpoint (profile {profile})");
         }
@@ -193,12 +185,9 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
             let roles: Vec<String> = t.models.iter().map(|(r, m)| format!("{r}={m}")).collect();
             outln!("{:<28} {} [{}]", t.name, t.base_url, roles.join(", "));
         }
-        return exit::OK;
+        return Ok(exit::OK);
     }
-    let project = match load(p) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = load(p)?;
     match what {
         ListWhat::Suites => {
             // Where each suite came from: built in, or the file that added (or replaced) it.
@@ -242,21 +231,21 @@ fn list(what: ListWhat, p: &ProjectArgs) -> u8 {
             unreachable!("handled above")
         }
     }
-    exit::OK
+    Ok(exit::OK)
 }
 
-fn serve(a: args::ServeArgs) -> u8 {
+fn serve(a: args::ServeArgs) -> Result<u8, CliError> {
     let Some(profile) = llm_parity_reference::Profile::parse(&a.profile) else {
-        return usage_error(&format!(
+        return Err(CliError::usage(format!(
             "unknown --profile `{}` (expected `openai` or `gemini-compat`)",
             a.profile
-        ));
+        )));
     };
     let mut deviations = profile.deviations();
     for id in &a.deviations {
         match llm_parity_reference::Deviations::parse_id(id) {
             Ok(d) => deviations = deviations.union(d),
-            Err(e) => return usage_error(&format!("--deviation: {e}")),
+            Err(e) => return Err(CliError::usage(format!("--deviation: {e}"))),
         }
     }
     let api_key = match &a.api_key_env {
@@ -264,20 +253,21 @@ fn serve(a: args::ServeArgs) -> u8 {
         Some(var) => match std::env::var(var) {
             Ok(k) if !k.is_empty() => Some(k),
             _ => {
-                return usage_error(&format!(
+                return Err(CliError::usage(format!(
                     "API key variable `{var}` (--api-key-env) is not set"
-                ));
+                )));
             }
         },
     };
-    let rt = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    rt.block_on(async move {
+    runtime()?.block_on(async move {
         let listener = match tokio::net::TcpListener::bind((a.host.as_str(), a.port)).await {
             Ok(l) => l,
-            Err(e) => return usage_error(&format!("cannot listen on {}:{}: {e}", a.host, a.port)),
+            Err(e) => {
+                return Err(CliError::usage(format!(
+                    "cannot listen on {}:{}: {e}",
+                    a.host, a.port
+                )));
+            }
         };
         let addr = listener
             .local_addr()
@@ -298,10 +288,10 @@ fn serve(a: args::ServeArgs) -> u8 {
         };
         tokio::select! {
             r = llm_parity_reference::serve(listener, config) => match r {
-                Ok(()) => exit::OK,
-                Err(e) => usage_error(&format!("server error: {e}")),
+                Ok(()) => Ok(exit::OK),
+                Err(e) => Err(CliError::usage(format!("server error: {e}"))),
             },
-            _ = tokio::signal::ctrl_c() => exit::OK,
+            _ = tokio::signal::ctrl_c() => Ok(exit::OK),
         }
     })
 }

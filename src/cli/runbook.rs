@@ -2,73 +2,23 @@
 //! and every used area's suite on both through the ordinary pipeline (plan → execute → report
 //! model), then build, print and write the runbook.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use clap::Args;
-
-use super::args::{ProjectArgs, TargetArgs};
+use super::args::{ProjectArgs, RunbookArgs, TargetArgs};
+use super::config::ExecConfig;
+use super::error::CliError;
 use super::out::out;
 use super::targets::{self, BuiltinNeeded};
-use crate::execute::ScheduleOptions;
-use crate::execute::http::ClientOptions;
 use crate::exit;
 use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, model::RunMeta};
-use crate::run::progress::{self, Progress};
-use crate::run::{Session, Stopper};
+use crate::run::progress::Progress;
+use crate::run::{Cause, Session};
 use crate::runbook::{self, Uses, steps::Input};
 use crate::util::fs::atomic_write;
-
-#[derive(Debug, Args)]
-pub struct RunbookArgs {
-    #[command(flatten)]
-    pub project: ProjectArgs,
-    /// OLD (the endpoint traffic moves away from): a target from the targets file, or built in
-    /// (`reference`, `reference:gemini-compat`).
-    #[arg(long, value_name = "NAME")]
-    pub from: Option<String>,
-    /// OLD as an ad-hoc target: its base URL.
-    #[arg(long, value_name = "URL")]
-    pub from_base_url: Option<String>,
-    /// OLD's key variable (ad-hoc target; sent as a Bearer token).
-    #[arg(long, value_name = "VAR")]
-    pub from_api_key_env: Option<String>,
-    /// OLD's model for a role, e.g. `chat=gpt-4o-mini` (repeatable; overrides a named target's).
-    #[arg(long = "from-model", value_name = "ROLE=ID")]
-    pub from_models: Vec<String>,
-    /// NEW (the endpoint traffic moves to): a target from the targets file, or built in.
-    #[arg(long, value_name = "NAME")]
-    pub to: Option<String>,
-    /// NEW as an ad-hoc target: its base URL.
-    #[arg(long, value_name = "URL")]
-    pub to_base_url: Option<String>,
-    /// NEW's key variable (ad-hoc target; sent as a Bearer token).
-    #[arg(long, value_name = "VAR")]
-    pub to_api_key_env: Option<String>,
-    /// NEW's model for a role, e.g. `chat=gemini-2.5-flash` (repeatable; overrides a named target's).
-    #[arg(long = "to-model", value_name = "ROLE=ID")]
-    pub to_models: Vec<String>,
-    /// What the app uses (comma-separated): areas such as chat, streaming, tools, vision, audio,
-    /// structured_output, embeddings — or features such as `tools.parallel`. Default: every area.
-    #[arg(long, value_delimiter = ',', value_name = "AREAS")]
-    pub uses: Vec<String>,
-    /// Where runbook.md and runbook.json go.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub report_dir: PathBuf,
-    /// Cases in flight overall.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub concurrency: usize,
-    /// Deadline per exchange, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub timeout: f64,
-    /// Longest silence allowed inside a body or stream, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub idle_timeout: f64,
-}
 
 /// One side's flags, in the shape target resolution takes.
 struct SideFlags<'a> {
@@ -85,23 +35,26 @@ enum Side {
     Builtin(BuiltinNeeded),
 }
 
-fn resolve_side(p: &ProjectArgs, s: &SideFlags<'_>) -> Result<(Side, Vec<(String, String)>), u8> {
+fn resolve_side(
+    p: &ProjectArgs,
+    s: &SideFlags<'_>,
+) -> Result<(Side, Vec<(String, String)>), CliError> {
     let f = s.flag;
     match (s.name, s.base_url) {
         (Some(_), Some(_)) => {
-            return Err(super::usage_error(&format!(
+            return Err(CliError::usage(format!(
                 "{} is named twice: give --{f} NAME or --{f}-base-url URL, not both",
                 s.label
             )));
         }
         (None, None) => {
-            return Err(super::usage_error(&format!(
+            return Err(CliError::usage(format!(
                 "missing {}: give --{f} NAME (targets file or built-in `reference`, `reference:gemini-compat`) or --{f}-base-url URL",
                 s.label
             )));
         }
         (Some(_), None) if s.api_key_env.is_some() => {
-            return Err(super::usage_error(&format!(
+            return Err(CliError::usage(format!(
                 "--{f}-api-key-env applies to an ad-hoc target (--{f}-base-url); a named target's key comes from the targets file"
             )));
         }
@@ -117,7 +70,7 @@ fn resolve_side(p: &ProjectArgs, s: &SideFlags<'_>) -> Result<(Side, Vec<(String
     };
     let resolved = targets::resolve(p, &t).map_err(|d| {
         eprintln!("error: cannot resolve {} (--{f}…)", s.label);
-        super::report_diagnostics(&d)
+        CliError::Input(d)
     })?;
     // Role names were validated by `resolve`; overrides apply to named targets too.
     let overrides: Vec<(String, String)> = s
@@ -132,20 +85,14 @@ fn resolve_side(p: &ProjectArgs, s: &SideFlags<'_>) -> Result<(Side, Vec<(String
     ) {
         (Some(t), _) => Side::Ready(Box::new(t)),
         (None, Some(b)) => Side::Builtin(b),
-        (None, None) => return Err(super::usage_error(&format!("no target for {}", s.label))),
+        (None, None) => return Err(CliError::usage(format!("no target for {}", s.label))),
     };
     Ok((side, overrides))
 }
 
-pub fn run(args: RunbookArgs) -> u8 {
-    let project = match super::load(&args.project) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let uses = match Uses::resolve(&args.uses, &project.suites) {
-        Ok(u) => u,
-        Err(e) => return super::usage_error(&e),
-    };
+pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
+    let project = super::load(&args.project)?;
+    let uses = Uses::resolve(&args.uses, &project.suites).map_err(CliError::Usage)?;
     let old_flags = SideFlags {
         label: "OLD",
         flag: "from",
@@ -167,46 +114,30 @@ pub fn run(args: RunbookArgs) -> u8 {
         resolve_side(&args.project, &new_flags),
     ) {
         (Ok(o), Ok(n)) => (o, n),
-        (Err(c), _) | (_, Err(c)) => return c,
+        (Err(e), _) | (_, Err(e)) => return Err(e),
     };
-    if !(args.timeout > 0.0 && args.idle_timeout > 0.0) {
-        return super::usage_error("--timeout and --idle-timeout must be positive");
-    }
+    let exec = ExecConfig::new(&args.exec, 4)?;
     let selection = Selection {
         filters: uses.case_ids(&project.suites),
         include_opt_in: false,
         repeat: 1,
     };
     if selection.filters.is_empty() {
-        return super::usage_error(
+        return Err(CliError::usage(
             "no case to run: the loaded suites have neither the core cases nor the used areas",
-        );
+        ));
     }
-    let opts = ScheduleOptions {
-        concurrency: args.concurrency.max(1),
-        per_target: args.concurrency.max(1),
-        slow_after: Duration::from_secs_f64(args.timeout / 2.0),
-        client: ClientOptions {
-            timeout: Duration::from_secs_f64(args.timeout),
-            idle_timeout: Duration::from_secs_f64(args.idle_timeout),
-            ..ClientOptions::default()
-        },
-    };
-    let runtime = match super::runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    runtime.block_on(async move {
+    super::runtime()?.block_on(async move {
         let secrets = SecretRegistry::default();
         let redactor = Redactor::new(secrets.clone());
         let mut sides = Vec::new();
         for (side, overrides) in [old, new] {
             let mut t = match side {
                 Side::Ready(t) => *t,
-                Side::Builtin(b) => match targets::start_builtin(&b).await {
-                    Ok(t) => (*t).clone(),
-                    Err(e) => return super::usage_error(&e),
-                },
+                Side::Builtin(b) => (*targets::start_builtin(&b)
+                    .await
+                    .map_err(CliError::Usage)?)
+                .clone(),
             };
             t.models.extend(overrides);
             for s in t.secrets() {
@@ -215,15 +146,12 @@ pub fn run(args: RunbookArgs) -> u8 {
             sides.push(Arc::new(t));
         }
         if sides[0].name == sides[1].name {
-            return super::usage_error(&format!(
+            return Err(CliError::usage(format!(
                 "--from and --to are the same target `{}`: a runbook compares two endpoints",
                 sides[0].name
-            ));
+            )));
         }
-        let planned = match plan::plan(&project.suites, &sides, &selection) {
-            Ok(p) => p,
-            Err(e) => return super::usage_error(&e),
-        };
+        let planned = plan::plan(&project.suites, &sides, &selection).map_err(CliError::Usage)?;
         eprintln!(
             "runbook: {} case run(s) on {} (OLD) and {} (NEW), uses: {}",
             planned.len(),
@@ -233,29 +161,25 @@ pub fn run(args: RunbookArgs) -> u8 {
         );
         let started_at = super::run::now_rfc3339();
         let start = Instant::now();
-        // SIGINT and SIGTERM as in `run`: stop, write the runbook of the finished cases.
-        let stopper = Stopper::default();
-        let signals = stopper.on_signals();
         // Each case feeds the report and the usage totals as it finishes, then is dropped.
         let mut session = Session::new(
-            Progress::new(progress::Display::Off, []),
+            Progress::new(
+                exec.progress,
+                planned
+                    .iter()
+                    .map(|p| crate::load::feature::area_of(&p.case.feature)),
+            ),
             report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
         );
         session.usage = Some(Default::default());
-        let result = crate::run::runner::run(
+        exec.run(
             planned,
             project.schemas.clone(),
-            &opts,
             secrets.clone(),
-            &stopper,
             None,
             &mut session,
         )
-        .await;
-        signals.abort();
-        if let Err(e) = result {
-            return super::usage_error(&e.to_string());
-        }
+        .await?;
         let Session {
             report: cases,
             usage,
@@ -281,18 +205,19 @@ pub fn run(args: RunbookArgs) -> u8 {
         };
         let rb = runbook::build(&input, &redactor);
         out!("{}", redactor.text(&runbook::terminal::render(&rb)));
-        match write(&rb, &args.report_dir, &redactor) {
-            Ok(paths) => eprintln!("runbook: {}", paths.join(", ")),
-            Err(e) => {
-                eprintln!("error: failed to write the runbook: {e}");
-                return exit::CONFIG;
+        let paths = write(&rb, &args.report_dir, &redactor)?;
+        eprintln!("runbook: {}", paths.join(", "));
+        Ok(match cancelled {
+            Some(Cause::RunTimeout(_)) => {
+                eprintln!(
+                    "run deadline reached (--run-timeout): the runbook covers the {} finished case run(s)",
+                    report.results.len()
+                );
+                exit::RUN_TIMEOUT
             }
-        }
-        if cancelled.is_some() {
-            exit::INTERRUPTED
-        } else {
-            rb.verdict.decision.exit_code()
-        }
+            Some(Cause::Interrupt) => exit::INTERRUPTED,
+            None => rb.verdict.decision.exit_code(),
+        })
     })
 }
 
@@ -300,14 +225,20 @@ fn write(
     rb: &runbook::Runbook,
     dir: &std::path::Path,
     redactor: &Redactor,
-) -> Result<Vec<String>, String> {
-    let json = serde_json::to_string_pretty(rb).map_err(|e| e.to_string())? + "\n";
+) -> Result<Vec<String>, CliError> {
+    let json = serde_json::to_string_pretty(rb).map_err(|e| CliError::Render {
+        what: "the runbook",
+        message: e.to_string(),
+    })? + "\n";
     let md = runbook::markdown::render(rb);
     let mut out = Vec::new();
     for (name, text) in [("runbook.md", md), ("runbook.json", json)] {
         let p = dir.join(name);
-        atomic_write(&p, redactor.text(&text).as_bytes())
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        atomic_write(&p, redactor.text(&text).as_bytes()).map_err(|source| CliError::Write {
+            what: "the runbook",
+            path: p.clone(),
+            source,
+        })?;
         out.push(p.display().to_string());
     }
     Ok(out)

@@ -1,19 +1,17 @@
 //! `llm-parity snapshots review|accept|reject [GLOB]`: print, accept or reject pending snapshots.
 
 use super::args::{SnapshotsAction, SnapshotsArgs};
+use super::error::CliError;
 use super::out::{out, outln};
 use crate::exit;
 use crate::snapshot::review;
 
-pub fn run(a: &SnapshotsArgs) -> u8 {
+pub fn run(a: &SnapshotsArgs) -> Result<u8, CliError> {
     let dir = match &a.project {
         Some(project) => project.join(&a.snapshots_dir),
         None => a.snapshots_dir.clone(),
     };
-    let pending = match review::select(&dir, a.glob.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return super::usage_error(&e),
-    };
+    let pending = review::select(&dir, a.glob.as_deref()).map_err(CliError::Usage)?;
     if pending.is_empty() {
         let scope = a
             .glob
@@ -21,7 +19,7 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
             .map(|g| format!(" matching `{g}`"))
             .unwrap_or_default();
         outln!("no pending snapshots{scope} in {}", dir.display());
-        return exit::OK;
+        return Ok(exit::OK);
     }
     let mut failed = false;
     for p in &pending {
@@ -44,5 +42,6 @@ pub fn run(a: &SnapshotsArgs) -> u8 {
             pending.len()
         );
     }
-    if failed { exit::CONFIG } else { exit::OK }
+    // Some pending snapshots could not be shown, accepted or rejected (each said why).
+    Ok(if failed { exit::CONFIG } else { exit::OK })
 }

@@ -13,6 +13,7 @@ use super::diag::{Diagnostic, Diagnostics, did_you_mean};
 use super::locate::Locator;
 use super::template::ROLES;
 use super::yaml::parse_yaml;
+use crate::util::duration::{self, DurationError, Min};
 
 /// A secret value: prints as `***` in every `Debug`/`Display`, so it cannot leak by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -178,24 +179,6 @@ struct AuthDef {
 /// A duration as written in YAML: `30s`, `50m`, or a bare number of seconds.
 type DurationDef = serde_yaml::Value;
 
-/// Parse `30s`, `50m`, `1h`, `500ms` or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
 /// How to look up environment variables (injected so tests need not touch the process env).
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -334,10 +317,10 @@ pub fn load_targets_keyless(
                     (None, Some(command)) => {
                         let refresh_after = match a.refresh_after {
                             None => Duration::from_secs(50 * 60),
-                            Some(d) => resolve_duration(d).unwrap_or_else(|text| {
+                            Some(d) => resolve_duration(d, Min::Zero).unwrap_or_else(|e| {
                                 problem(
-                                    format!("invalid duration `{text}`"),
-                                    &text,
+                                    format!("invalid refresh_after: {e}"),
+                                    "refresh_after:",
                                     Some("e.g. `30s`, `50m`, `1h`".into()),
                                     None,
                                 );
@@ -364,18 +347,20 @@ pub fn load_targets_keyless(
                 }
             }
         };
-        let timeout = t.timeout.and_then(|d| match resolve_duration(d) {
-            Ok(d) => Some(d),
-            Err(text) => {
-                problem(
-                    format!("invalid timeout `{text}`"),
-                    &text,
-                    Some("e.g. `30s`, `2m`".into()),
-                    None,
-                );
-                None
-            }
-        });
+        let timeout = t
+            .timeout
+            .and_then(|d| match resolve_duration(d, Min::Positive) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problem(
+                        format!("invalid timeout: {e}"),
+                        "timeout:",
+                        Some("e.g. `30s`, `2m`".into()),
+                        None,
+                    );
+                    None
+                }
+            });
         let mut globs = |patterns: &[String], field: &str| -> Vec<(String, GlobMatcher)> {
             patterns
                 .iter()
@@ -461,18 +446,21 @@ pub fn load_targets_keyless(
     }
 }
 
-fn resolve_duration(d: DurationDef) -> Result<Duration, String> {
+/// A duration field (`timeout:`, `refresh_after:`), checked like the duration flags
+/// (`util::duration`).
+fn resolve_duration(d: DurationDef, min: Min) -> Result<Duration, DurationError> {
     match d {
-        serde_yaml::Value::Number(n) => n
-            .as_f64()
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| n.to_string()),
-        serde_yaml::Value::String(t) => parse_duration(&t).ok_or(t),
-        other => Err(serde_yaml::to_string(&other)
-            .unwrap_or_default()
-            .trim()
-            .to_string()),
+        serde_yaml::Value::Number(n) => match n.as_f64() {
+            Some(secs) => duration::from_number(secs, &n.to_string(), min),
+            None => duration::parse(&n.to_string(), min),
+        },
+        serde_yaml::Value::String(t) => duration::parse(&t, min),
+        other => Err(DurationError::Syntax(
+            serde_yaml::to_string(&other)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        )),
     }
 }
 
@@ -617,10 +605,36 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("50m"), Some(Duration::from_secs(3000)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
-        assert_eq!(parse_duration("1y"), None);
+    fn durations_are_checked_and_located() {
+        let load = |timeout: &str| {
+            let text = format!(
+                "targets:\n  t:\n    base_url: http://127.0.0.1:9/v1\n    timeout: {timeout}\n"
+            );
+            load_targets(Path::new("t.yaml"), &text, &env_of(&[]))
+        };
+        assert_eq!(
+            load("50m").unwrap()[0].timeout,
+            Some(Duration::from_secs(3000))
+        );
+        assert_eq!(
+            load("\"500ms\"").unwrap()[0].timeout,
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            load("12").unwrap()[0].timeout,
+            Some(Duration::from_secs(12))
+        );
+        for (bad, why) in [
+            ("1y", "is not a duration"),
+            ("1e300", "7-day limit"),
+            ("\"99999999999999999999999s\"", "7-day limit"),
+            (".inf", "not a finite number"),
+            ("0", "must be more than zero"),
+            ("-3", "is negative"),
+        ] {
+            let d = load(bad).unwrap_err().0.remove(0);
+            assert!(d.message.contains(why), "{bad}: {}", d.message);
+            assert_eq!(d.line, Some(4), "{bad}: located");
+        }
     }
 }

@@ -313,7 +313,7 @@ pub struct RunMeta<'a> {
 }
 
 /// How much of each exchange the report keeps (`--report-bodies`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BodyPolicy {
     /// Headers and bodies of every exchange.

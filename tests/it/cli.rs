@@ -308,3 +308,72 @@ async fn list_and_validate_work_offline() {
         out.stdout
     );
 }
+
+#[tokio::test]
+async fn out_of_bounds_durations_are_usage_errors_not_panics() {
+    for (flag, value, why) in [
+        ("--timeout", "inf", "is not a finite number"),
+        ("--timeout", "1e19", "7-day limit"),
+        ("--timeout", "1e20", "7-day limit"),
+        ("--timeout", "NaN", "is not a finite number"),
+        ("--timeout", "-1", "is negative"),
+        ("--timeout", "0", "must be more than zero"),
+        ("--idle-timeout", "1e20", "7-day limit"),
+        ("--run-timeout", "1e300", "7-day limit"),
+        ("--retry-delay", "1e300", "7-day limit"),
+        ("--retry-max-delay", "soon", "is not a duration"),
+    ] {
+        let out = run_cli(&["run", flag, value], &[]).await;
+        assert_eq!(out.code, 2, "{flag} {value}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(flag) && out.stderr.contains(why),
+            "{flag} {value}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("panicked") && !out.stderr.contains("overflow"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+/// The `error:` lines of stderr, with the temporary directory's path made stable.
+fn error_lines(stderr: &str, dir: &std::path::Path) -> String {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .map(|l| l.replace(&dir.display().to_string(), "[TMP]"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn outputs_that_cannot_be_written_exit_5_after_showing_the_result() {
+    let (dir, taken) = temp_file("taken", "a file where a directory should be");
+    let taken = taken.to_str().unwrap();
+    // `run`: the matrix is still shown, then the write failure decides the exit code.
+    let out = run_cli(&["run", "--suite", "models", "--report-dir", taken], &[]).await;
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(out.stdout.contains("models"), "{}", out.stdout);
+    insta::assert_snapshot!("report_write_failure", error_lines(&out.stderr, dir.path()));
+    // `merge` and `baseline save`: the same code, each naming what it could not write.
+    let ok = run_cli(&["run", "--suite", "models"], &[]).await;
+    let report = ok.report_dir.join("report.json");
+    let report = report.to_str().unwrap();
+    let out = run_cli(&["merge", report, "--report-dir", taken], &[]).await;
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error: failed to write reports: "),
+        "{}",
+        out.stderr
+    );
+    let inside = format!("{taken}/baseline.yaml");
+    let out = run_cli(&["baseline", "save", "--from", report, "-o", &inside], &[]).await;
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error: failed to write the baseline: "),
+        "{}",
+        out.stderr
+    );
+}

@@ -594,3 +594,136 @@ async fn runbook_schema_rejects_drift() {
         );
     }
 }
+
+/// NEW answers every request with HTTP 503; how many requests it got.
+async fn failing_new(retries: &str) -> (Runbook, usize) {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let url = format!("{}/v1", server.uri());
+    let rb = runbook(
+        &[
+            "--from",
+            "reference",
+            "--to-base-url",
+            &url,
+            "--to-model",
+            "chat=m",
+            "--uses",
+            "models",
+            "--retries",
+            retries,
+            "--retry-delay",
+            "0",
+            "--retry-max-delay",
+            "0ms",
+        ],
+        &[],
+    )
+    .await;
+    let n = server.received_requests().await.unwrap().len();
+    (rb, n)
+}
+
+#[tokio::test]
+async fn runbook_takes_the_run_options_retries_included() {
+    let (rb, once) = failing_new("0").await;
+    assert_eq!(rb.out.code, 1, "{}\n{}", rb.out.stdout, rb.out.stderr);
+    let (rb, twice) = failing_new("1").await;
+    assert_eq!(rb.out.code, 1, "{}\n{}", rb.out.stdout, rb.out.stderr);
+    assert!(once > 0);
+    assert_eq!(twice, 2 * once, "--retries 1 should double NEW's requests");
+    // Every other reliability flag is accepted and takes effect (a bad --ca-cert is named).
+    let (_dir, pem) = temp_file(
+        "ca.pem",
+        &rcgen::generate_simple_self_signed(vec!["x".into()])
+            .unwrap()
+            .cert
+            .pem(),
+    );
+    let rb = runbook(
+        &[
+            "--from",
+            "reference",
+            "--to",
+            "reference:gemini-compat",
+            "--uses",
+            "models",
+            "--concurrency",
+            "2",
+            "--timeout",
+            "30s",
+            "--idle-timeout",
+            "10",
+            "--max-body",
+            "4M",
+            "--ca-cert",
+            pem.to_str().unwrap(),
+            "--run-timeout",
+            "10m",
+            "--no-progress",
+        ],
+        &[],
+    )
+    .await;
+    assert!(matches!(rb.out.code, 0 | 1 | 4), "{}", rb.out.stderr);
+    let rb = runbook(
+        &[
+            "--from",
+            "reference",
+            "--to",
+            "reference:gemini-compat",
+            "--ca-cert",
+            "no-such.pem",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(rb.out.code, 2, "{}", rb.out.stderr);
+    assert!(
+        rb.out.stderr.contains("cannot read --ca-cert no-such.pem"),
+        "{}",
+        rb.out.stderr
+    );
+}
+
+#[tokio::test]
+async fn runbook_stops_at_its_run_deadline_and_writes_what_finished() {
+    // NEW accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let url = format!("http://{addr}/v1");
+    let rb = runbook(
+        &[
+            "--from",
+            "reference",
+            "--to-base-url",
+            &url,
+            "--to-model",
+            "chat=m",
+            "--uses",
+            "models",
+            "--run-timeout",
+            "3",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(rb.out.code, 124, "{}\n{}", rb.out.stdout, rb.out.stderr);
+    assert!(
+        rb.out
+            .stderr
+            .contains("run deadline reached (--run-timeout)"),
+        "{}",
+        rb.out.stderr
+    );
+    assert_eq!(rb.json()["schema_version"], 1);
+}

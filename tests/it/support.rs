@@ -101,8 +101,9 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Run the CLI with `args`; the repo's suites, a fresh report directory, no inherited
-/// `OPENAI_*` variables, and a hard deadline (a hang is a test failure, not a stuck CI).
+/// Run the CLI with `args`; the repo's suites, a fresh report directory (unless `args` names
+/// one), no inherited `OPENAI_*` variables, and a hard deadline (a hang is a test failure, not
+/// a stuck CI).
 pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> RunOutput {
     run_cli_in(&repo(), args, env).await
 }
@@ -122,9 +123,10 @@ pub async fn run_cli_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> RunO
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null());
     if args.first() == Some(&"run") {
-        cmd.arg("--report-dir")
-            .arg(&report_dir)
-            .arg("--no-progress");
+        if !args.contains(&"--report-dir") {
+            cmd.arg("--report-dir").arg(&report_dir);
+        }
+        cmd.arg("--no-progress");
     }
     for (k, v) in env {
         cmd.env(k, v);
