@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::sse::{SseItem, SseProblemKind};
+use super::stream::ChatStream;
 use crate::util::text::excerpt;
 
 #[derive(Debug, Clone)]
@@ -56,11 +56,14 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body as received (capped at `--max-body`).
     pub body: Bytes,
-    /// Parsed once by the executor when the content type or the request asked for a stream.
-    pub sse: Option<Vec<SseItem>>,
-    /// The body parsed as JSON, when it is JSON (`None` for SSE or non-JSON bodies).
+    /// When the content type or the request asked for a stream: the event stream, read into
+    /// the one chat-stream model while it arrived.
+    pub stream: Option<ChatStream>,
+    /// When the body's bytes arrived (recordings cut the body into events with these times).
+    pub arrivals: Arrivals,
+    /// The body parsed as JSON, when it is JSON (`None` for streams and non-JSON bodies).
     pub json: Option<Value>,
-    /// Why the JSON did not parse, when the body is not SSE.
+    /// Why the JSON did not parse (or was not parsed), when the body is not a stream.
     pub json_error: Option<String>,
 }
 
@@ -81,20 +84,66 @@ impl Response {
     }
     /// A short, printable excerpt of the body for reasons.
     pub fn body_excerpt(&self, max: usize) -> String {
-        excerpt(&String::from_utf8_lossy(&self.body), max)
+        // Only the head is decoded: a reason needs `max` characters, not a 20 MB copy.
+        let body = self.body.trim_ascii_start();
+        let head = &body[..body.len().min(max.saturating_mul(4).saturating_add(4))];
+        excerpt(&String::from_utf8_lossy(head), max)
     }
-    /// The SSE data events (ignoring comments and problems).
-    pub fn sse_events(&self) -> impl Iterator<Item = &super::sse::SseEvent> {
-        self.sse.iter().flatten().filter_map(|i| match i {
-            SseItem::Event(e) => Some(e),
-            _ => None,
-        })
+}
+
+/// When the bytes of a body arrived: the body offset each read began at, with its time.
+/// Reads are kept one by one up to [`Arrivals::MAX_MARKS`]; past that, reads closer together
+/// than a resolution (which doubles, from 1 ms, each time the list fills up again) share the
+/// earlier one's time, so a body sent a byte at a time costs a bounded list, not a mark per
+/// byte.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Arrivals {
+    /// (body offset, nanoseconds from the start of the exchange), offsets increasing.
+    marks: Vec<(u32, u64)>,
+    resolution: u64,
+}
+
+impl Arrivals {
+    pub const MAX_MARKS: usize = 16 * 1024;
+
+    /// A read starting at body offset `offset` arrived at `at`.
+    pub fn push(&mut self, offset: usize, at: std::time::Duration) {
+        let at = at.as_nanos().min(u64::MAX as u128) as u64;
+        let offset = offset.min(u32::MAX as usize) as u32;
+        if let Some(&(_, last)) = self.marks.last()
+            && at.saturating_sub(last) < self.resolution
+        {
+            return;
+        }
+        if self.marks.len() >= Self::MAX_MARKS {
+            self.resolution = (self.resolution * 2).max(1_000_000);
+            let r = self.resolution;
+            let mut kept: Vec<(u32, u64)> = Vec::with_capacity(self.marks.len());
+            for &(o, t) in &self.marks {
+                if kept.last().is_none_or(|&(_, l)| t.saturating_sub(l) >= r) {
+                    kept.push((o, t));
+                }
+            }
+            self.marks = kept;
+            return self.push(offset as usize, std::time::Duration::from_nanos(at));
+        }
+        self.marks.push((offset, at));
     }
-    pub fn sse_problems(&self) -> impl Iterator<Item = (&SseProblemKind, &str)> {
-        self.sse.iter().flatten().filter_map(|i| match i {
-            SseItem::Problem(p) => Some((&p.kind, p.detail.as_str())),
-            _ => None,
-        })
+
+    /// When the byte at `offset` arrived (the time of the read that brought it); `None` before
+    /// any read.
+    pub fn at(&self, offset: usize) -> Option<std::time::Duration> {
+        let k = self.marks.partition_point(|&(o, _)| o as usize <= offset);
+        let (_, t) = self.marks.get(k.checked_sub(1)?)?;
+        Some(std::time::Duration::from_nanos(*t))
+    }
+
+    pub fn len(&self) -> usize {
+        self.marks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
     }
 }
 

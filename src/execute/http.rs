@@ -9,11 +9,12 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::exchange::{
-    Attempt, Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind,
+    Arrivals, Attempt, Exchange, Response, SentRequest, Timings, TransportError, TransportErrorKind,
 };
 use super::rate::RateLimiter;
 use super::retry::{self, RetryPolicy};
-use super::sse::{SseItem, SseParser};
+use super::sse::SseParser;
+use super::stream::{ChatStream, HeldAfterDone, StreamBuilder, StreamLimits};
 use crate::load::suite::AuthOverride;
 use crate::load::{Auth, AuthHeader, Secret, Target};
 use crate::redact::SecretRegistry;
@@ -210,10 +211,85 @@ impl TargetClient {
         ex
     }
 
+    /// One exchange: build the request, send it, read the body — each under the deadlines.
     async fn send_once(&self, req: &PreparedRequest, force_refresh: bool) -> Exchange {
         let start = Instant::now();
-        let ms = |t: Instant| t.duration_since(start).as_secs_f64() * 1000.0;
         let deadline = tokio::time::Instant::from_std(start + self.opts.timeout);
+        let (rb, sent) = match self.build(req, force_refresh).await {
+            Ok(built) => built,
+            Err((sent, message)) => {
+                let error = (TransportErrorKind::Request, message);
+                return failed(sent, error, Timings::default());
+            }
+        };
+        let mut timings = Timings::default();
+        let resp = match self.send_request(rb, deadline).await {
+            Ok(r) => r,
+            Err(error) => {
+                timings.total_ms = ms_since(start);
+                return failed(sent, error, timings);
+            }
+        };
+        timings.headers_ms = Some(ms_since(start));
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (k.as_str().to_string(), v)
+            })
+            .collect();
+        if resp.status().is_redirection() {
+            timings.total_ms = ms_since(start);
+            return failed(sent, redirect_error(status, &headers), timings);
+        }
+        let ct = headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map(|(_, v)| v.to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_sse = ct.starts_with("text/event-stream")
+            || (req.stream && resp.status().is_success() && !ct.contains("json"));
+        let body = self.read_body(resp, is_sse, start, deadline).await;
+        timings.first_byte_ms = body.first_byte.map(|d| d.as_secs_f64() * 1000.0);
+        timings.total_ms = body.end.as_secs_f64() * 1000.0;
+        let (json, json_error) = if is_sse || body.bytes.is_empty() {
+            (None, None)
+        } else {
+            parse_json_body(&body.bytes, self.opts.max_body)
+        };
+        if let Some(stream) = &body.stream {
+            stream_timings(stream, &mut timings);
+        }
+        Exchange {
+            request: sent,
+            response: Some(Response {
+                status,
+                headers,
+                body: body.bytes,
+                stream: body.stream,
+                arrivals: body.arrivals,
+                json,
+                json_error,
+            }),
+            error: body
+                .error
+                .map(|(kind, message)| TransportError { kind, message }),
+            timings,
+            attempts: 1,
+            attempt_log: vec![],
+        }
+    }
+
+    /// The request as reqwest will send it, and as the exchange records it (credentials
+    /// included: redaction happens when the report is built). `Err` when it cannot be built:
+    /// a path that does not join the base URL, or a failed token command.
+    async fn build(
+        &self,
+        req: &PreparedRequest,
+        force_refresh: bool,
+    ) -> Result<(reqwest::RequestBuilder, SentRequest), (SentRequest, String)> {
         let mut sent = SentRequest {
             method: req.method.to_string(),
             url: String::new(),
@@ -221,28 +297,18 @@ impl TargetClient {
             body: None,
             raw_body: None,
         };
-        let fail = |sent: SentRequest, kind, message: String, timings: Timings| Exchange {
-            request: sent,
-            response: None,
-            error: Some(TransportError { kind, message }),
-            timings,
-            attempts: 1,
-            attempt_log: vec![],
-        };
         let url = match self.url_for(&req.path) {
             Ok(u) => u,
-            Err(e) => return fail(sent, TransportErrorKind::Request, e, Timings::default()),
+            Err(e) => return Err((sent, e)),
         };
         sent.url = url.to_string();
-
         let mut headers: Vec<(String, String)> = self.target.headers.clone();
         match self.auth_value(req.auth, force_refresh).await {
             Ok(Some((name, value))) => headers.push((name, value)),
             Ok(None) => {}
-            Err(e) => return fail(sent, TransportErrorKind::Request, e, Timings::default()),
+            Err(e) => return Err((sent, e)),
         }
         headers.extend(req.headers.iter().cloned());
-
         let mut rb = self.http.request(req.method.clone(), url);
         for (k, v) in &headers {
             rb = rb.header(k.as_str(), v.as_str());
@@ -264,25 +330,8 @@ impl TargetClient {
                     .body(s.clone());
             }
             Body::Multipart(parts) => {
-                let mut form = reqwest::multipart::Form::new();
-                let mut summary = Vec::new();
-                for (name, part) in parts {
-                    form = match part {
-                        MultipartPart::Text(t) => {
-                            summary.push(format!("{name}={t}"));
-                            form.text(name.clone(), t.clone())
-                        }
-                        MultipartPart::File { filename, bytes } => {
-                            summary.push(format!("{name}=@{filename} ({} bytes)", bytes.len()));
-                            form.part(
-                                name.clone(),
-                                reqwest::multipart::Part::bytes(bytes.clone())
-                                    .file_name(filename.clone()),
-                            )
-                        }
-                    };
-                }
-                sent.raw_body = Some(format!("multipart/form-data: {}", summary.join(", ")));
+                let (form, summary) = multipart(parts);
+                sent.raw_body = Some(summary);
                 rb = rb.multipart(form);
             }
         }
@@ -290,100 +339,70 @@ impl TargetClient {
             rb = rb.header("accept", "text/event-stream");
         }
         sent.headers = headers;
+        Ok((rb, sent))
+    }
 
-        let mut timings = Timings::default();
-        let resp = match tokio::time::timeout_at(deadline, rb.send()).await {
-            Err(_) => {
-                timings.total_ms = ms(Instant::now());
-                return fail(
-                    sent,
-                    TransportErrorKind::HeadersTimeout,
-                    format!("no response headers within {:?}", self.opts.timeout),
-                    timings,
-                );
-            }
-            Ok(Err(e)) => {
-                timings.total_ms = ms(Instant::now());
-                let (kind, message) = classify(&e);
-                return fail(sent, kind, message, timings);
-            }
-            Ok(Ok(r)) => r,
-        };
-        timings.headers_ms = Some(ms(Instant::now()));
-        let status = resp.status().as_u16();
-        let resp_headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        if resp.status().is_redirection() {
-            let to = resp_headers
-                .iter()
-                .find(|(k, _)| k == "location")
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("?");
-            timings.total_ms = ms(Instant::now());
-            return fail(
-                sent,
-                TransportErrorKind::Redirect,
-                format!(
-                    "HTTP {status} redirect to `{to}` not followed (another origin or too many redirects; credentials are never forwarded)"
-                ),
-                timings,
-            );
+    /// Sends the request and waits for the response headers (within the exchange deadline).
+    async fn send_request(
+        &self,
+        rb: reqwest::RequestBuilder,
+        deadline: tokio::time::Instant,
+    ) -> Result<reqwest::Response, (TransportErrorKind, String)> {
+        match tokio::time::timeout_at(deadline, rb.send()).await {
+            Err(_) => Err((
+                TransportErrorKind::HeadersTimeout,
+                format!("no response headers within {:?}", self.opts.timeout),
+            )),
+            Ok(Err(e)) => Err(classify(&e)),
+            Ok(Ok(r)) => Ok(r),
         }
-        let ct = resp_headers
-            .iter()
-            .find(|(k, _)| k == "content-type")
-            .map(|(_, v)| v.to_ascii_lowercase())
-            .unwrap_or_default();
-        let is_sse = ct.starts_with("text/event-stream")
-            || (req.stream && resp.status().is_success() && !ct.contains("json"));
+    }
 
-        let mut parser = is_sse.then(SseParser::new);
-        let mut items: Vec<SseItem> = Vec::new();
+    /// Reads the body up to `--max-body` under the idle timeout and the exchange deadline,
+    /// feeding an event stream to the chat-stream model as it arrives.
+    async fn read_body(
+        &self,
+        resp: reqwest::Response,
+        is_sse: bool,
+        start: Instant,
+        deadline: tokio::time::Instant,
+    ) -> ReadBody {
+        // The body holds at most `--max-body` bytes, so neither can a line or an event.
+        let max = self.opts.max_body;
+        let mut parser = is_sse.then(|| SseParser::with_limits(max, max));
+        let mut model =
+            is_sse.then(|| StreamBuilder::new(StreamLimits::for_max_body(self.opts.max_body)));
         let mut body = BytesMut::new();
+        let mut arrivals = Arrivals::default();
+        let mut first_byte = None;
         let mut error = None;
+        let mut held = None;
         let mut stream = resp.bytes_stream();
         loop {
             let now = tokio::time::Instant::now();
-            if now >= deadline {
-                error = Some((
-                    TransportErrorKind::Deadline,
-                    format!(
-                        "exchange exceeded its {:?} deadline while reading the body",
-                        self.opts.timeout
-                    ),
-                ));
-                break;
-            }
-            let wait = self.opts.idle_timeout.min(deadline - now);
-            match tokio::time::timeout(wait, stream.next()).await {
-                Err(_) => {
-                    error = Some(if tokio::time::Instant::now() >= deadline {
-                        (
-                            TransportErrorKind::Deadline,
-                            format!(
-                                "exchange exceeded its {:?} deadline while reading the body ({} bytes received)",
-                                self.opts.timeout,
-                                body.len()
-                            ),
-                        )
+            let wait = self
+                .opts
+                .idle_timeout
+                .min(deadline.saturating_duration_since(now));
+            let next = if now >= deadline {
+                Err(())
+            } else {
+                tokio::time::timeout(wait, stream.next())
+                    .await
+                    .map_err(|_| ())
+            };
+            match next {
+                Err(()) => {
+                    let at_deadline = tokio::time::Instant::now() >= deadline;
+                    // After `[DONE]` the stream is complete: an endpoint that then holds the
+                    // connection open is a finding about the stream, not a failed exchange.
+                    if model.as_ref().is_some_and(StreamBuilder::saw_done) {
+                        held = Some(HeldAfterDone {
+                            deadline: at_deadline,
+                        });
                     } else {
-                        (
-                            TransportErrorKind::IdleTimeout,
-                            format!(
-                                "no data for {:?} after {} bytes (stream stalled)",
-                                self.opts.idle_timeout,
-                                body.len()
-                            ),
-                        )
-                    });
+                        error = Some(self.stalled(at_deadline, body.len()));
+                    }
                     break;
                 }
                 Ok(None) => break,
@@ -400,13 +419,12 @@ impl TargetClient {
                 }
                 Ok(Some(Ok(chunk))) => {
                     let at = start.elapsed();
-                    if timings.first_byte_ms.is_none() {
-                        timings.first_byte_ms = Some(at.as_secs_f64() * 1000.0);
-                    }
+                    first_byte.get_or_insert(at);
+                    arrivals.push(body.len(), at);
                     let room = self.opts.max_body.saturating_sub(body.len());
                     let take = chunk.len().min(room);
-                    if let Some(p) = parser.as_mut() {
-                        items.extend(p.feed(&chunk[..take], at));
+                    if let (Some(p), Some(m)) = (parser.as_mut(), model.as_mut()) {
+                        p.feed_with(&chunk[..take], at, &mut |item| m.push(item));
                     }
                     body.extend_from_slice(&chunk[..take]);
                     if take < chunk.len() {
@@ -423,37 +441,37 @@ impl TargetClient {
             }
         }
         let end = start.elapsed();
-        if let Some(p) = parser.as_mut() {
-            items.extend(p.finish(end));
+        if let (Some(p), Some(m)) = (parser.as_mut(), model.as_mut()) {
+            p.finish_with(end, &mut |item| m.push(item));
         }
-        timings.total_ms = end.as_secs_f64() * 1000.0;
-        let body: Bytes = body.freeze();
-        let (json, json_error) = if is_sse || body.is_empty() {
-            (None, None)
+        ReadBody {
+            bytes: body.freeze(),
+            stream: model.map(|m| m.finish(held)),
+            arrivals,
+            first_byte,
+            end,
+            error,
+        }
+    }
+
+    /// The error for a body that stopped arriving (idle timeout) or outlived the exchange.
+    fn stalled(&self, at_deadline: bool, received: usize) -> (TransportErrorKind, String) {
+        if at_deadline {
+            (
+                TransportErrorKind::Deadline,
+                format!(
+                    "exchange exceeded its {:?} deadline while reading the body ({received} bytes received)",
+                    self.opts.timeout
+                ),
+            )
         } else {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(v) => (Some(v), None),
-                Err(e) => (None, Some(e.to_string())),
-            }
-        };
-        let sse = parser.map(|_| items);
-        if let Some(events) = &sse {
-            stream_timings(events, &mut timings);
-        }
-        Exchange {
-            request: sent,
-            response: Some(Response {
-                status,
-                headers: resp_headers,
-                body,
-                sse,
-                json,
-                json_error,
-            }),
-            error: error.map(|(kind, message)| TransportError { kind, message }),
-            timings,
-            attempts: 1,
-            attempt_log: vec![],
+            (
+                TransportErrorKind::IdleTimeout,
+                format!(
+                    "no data for {:?} after {received} bytes (stream stalled)",
+                    self.opts.idle_timeout
+                ),
+            )
         }
     }
 
@@ -533,52 +551,138 @@ async fn run_token_command(command: &str) -> Result<String, String> {
     Ok(token)
 }
 
-/// Derive TTFT, chunk count and gaps from the events' arrival times.
-fn stream_timings(items: &[SseItem], t: &mut Timings) {
-    let mut times = Vec::new();
-    for item in items {
-        if let SseItem::Event(e) = item {
-            // `[DONE]` is the terminator, not a chunk.
-            if e.data.trim() == "[DONE]" {
-                continue;
+/// What reading a body produced.
+struct ReadBody {
+    bytes: Bytes,
+    stream: Option<ChatStream>,
+    arrivals: Arrivals,
+    first_byte: Option<Duration>,
+    /// When reading stopped (from the start of the exchange).
+    end: Duration,
+    error: Option<(TransportErrorKind, String)>,
+}
+
+/// An exchange that ended before a response could be read.
+fn failed(
+    sent: SentRequest,
+    (kind, message): (TransportErrorKind, String),
+    t: Timings,
+) -> Exchange {
+    Exchange {
+        request: sent,
+        response: None,
+        error: Some(TransportError { kind, message }),
+        timings: t,
+        attempts: 1,
+        attempt_log: vec![],
+    }
+}
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+fn redirect_error(status: u16, headers: &[(String, String)]) -> (TransportErrorKind, String) {
+    let to = headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("?");
+    (
+        TransportErrorKind::Redirect,
+        format!(
+            "HTTP {status} redirect to `{to}` not followed (another origin or too many redirects; credentials are never forwarded)"
+        ),
+    )
+}
+
+/// A multipart form and the summary the exchange records in its place
+/// (`purpose=batch, file=@in.jsonl (123 bytes)`).
+fn multipart(parts: &[(String, MultipartPart)]) -> (reqwest::multipart::Form, String) {
+    let mut form = reqwest::multipart::Form::new();
+    let mut summary = Vec::new();
+    for (name, part) in parts {
+        form = match part {
+            MultipartPart::Text(t) => {
+                summary.push(format!("{name}={t}"));
+                form.text(name.clone(), t.clone())
             }
-            let at_ms = e.first_byte_at.as_secs_f64() * 1000.0;
-            times.push(e.at.as_secs_f64() * 1000.0);
-            if t.ttft_ms.is_none() && has_content(&e.data) {
-                t.ttft_ms = Some(at_ms);
+            MultipartPart::File { filename, bytes } => {
+                summary.push(format!("{name}=@{filename} ({} bytes)", bytes.len()));
+                form.part(
+                    name.clone(),
+                    reqwest::multipart::Part::bytes(bytes.clone()).file_name(filename.clone()),
+                )
             }
+        };
+    }
+    (form, format!("multipart/form-data: {}", summary.join(", ")))
+}
+
+/// A JSON body as a `Value`, unless the `Value` would cost more than four times `--max-body`.
+/// A `Value` takes ~600 bytes per object however small (its B-tree node) and ~50 per other
+/// value, so 7 MB of `[{},{},…]` would take well over a gigabyte. The cost is counted in one
+/// pass over the bytes before parsing; a body over it is kept as text and judged as not JSON,
+/// with that reason.
+fn parse_json_body(body: &[u8], max_body: usize) -> (Option<Value>, Option<String>) {
+    let budget = max_body.saturating_mul(4).max(1 << 20);
+    let cost = value_cost(body);
+    if cost > budget {
+        let mib = |n: usize| n as f64 / (1024.0 * 1024.0);
+        return (
+            None,
+            Some(format!(
+                "not parsed: as a JSON value this {}-byte body would take ~{:.0} MiB, more than the {:.0} MiB (4 × --max-body) one exchange may use",
+                body.len(),
+                mib(cost),
+                mib(budget)
+            )),
+        );
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e.to_string())),
+    }
+}
+
+/// About how many bytes `serde_json::Value` takes for this JSON text: objects, other values
+/// and string bytes, counted outside string literals (an upper bound for valid JSON).
+fn value_cost(body: &[u8]) -> usize {
+    const OBJECT: usize = 640;
+    const VALUE: usize = 48;
+    let (mut objects, mut values, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => objects += 1,
+            b',' | b'[' => values += 1,
+            _ => {}
         }
     }
-    t.chunk_count = times.len();
+    objects * OBJECT + values * VALUE + body.len()
+}
+
+/// TTFT, chunk count and gaps, from the stream's arrival times.
+fn stream_timings(stream: &ChatStream, t: &mut Timings) {
+    t.ttft_ms = stream.ttft().map(|d| d.as_secs_f64() * 1000.0);
+    t.chunk_count = stream.chunk_count() as usize;
+    let times: Vec<f64> = stream
+        .chunk_times()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
     let mut gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]).max(0.0)).collect();
     gaps.sort_by(f64::total_cmp);
     t.gap_max_ms = gaps.last().copied();
     t.gap_p50_ms = (!gaps.is_empty()).then(|| gaps[gaps.len() / 2]);
-}
-
-/// Whether a chunk carries output: text, a tool-call delta or reasoning.
-fn has_content(data: &str) -> bool {
-    let Ok(v) = serde_json::from_str::<Value>(data) else {
-        return false;
-    };
-    v.get("choices")
-        .and_then(Value::as_array)
-        .is_some_and(|choices| {
-            choices.iter().any(|c| {
-                let d = &c["delta"];
-                let non_empty = |k: &str| {
-                    d.get(k)
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| !s.is_empty())
-                };
-                non_empty("content")
-                    || non_empty("reasoning_content")
-                    || non_empty("reasoning")
-                    || d.get("tool_calls")
-                        .and_then(Value::as_array)
-                        .is_some_and(|a| !a.is_empty())
-            })
-        })
 }
 
 fn classify(e: &reqwest::Error) -> (TransportErrorKind, String) {

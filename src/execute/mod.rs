@@ -8,6 +8,7 @@ pub mod rate;
 pub mod retry;
 pub mod schedule;
 pub mod sse;
+pub mod stream;
 
 pub use exchange::{Exchange, Response, Timings, TransportError, TransportErrorKind};
 pub use schedule::{CaseSlot, ScheduleOptions, Scheduled};

@@ -172,7 +172,8 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 body: Default::default(),
-                sse: None,
+                stream: None,
+                arrivals: Default::default(),
                 json: None,
                 json_error: None,
             }),

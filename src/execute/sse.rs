@@ -29,6 +29,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
 /// Default cap on one event's data buffer, in bytes.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 << 20;
+/// Buffers larger than this are released after use rather than kept for the next line or
+/// event.
+const KEEP_CAPACITY: usize = 64 * 1024;
 /// Field names quoted in problem details are cut to this many characters.
 const MAX_QUOTED_CHARS: usize = 64;
 
@@ -161,7 +164,15 @@ impl SseParser {
     }
 
     /// Like [`SseParser::feed`], appending to `out` so a hot loop can reuse one vector.
-    pub fn feed_into(&mut self, mut bytes: &[u8], at: Duration, out: &mut Vec<SseItem>) {
+    pub fn feed_into(&mut self, bytes: &[u8], at: Duration, out: &mut Vec<SseItem>) {
+        self.feed_with(bytes, at, &mut |item| out.push(item));
+    }
+
+    /// Like [`SseParser::feed`], handing each item to `emit` as it is found, so that a
+    /// consumer keeping only some of them never holds the others (a flood of comment lines
+    /// costs no memory).
+    pub fn feed_with(&mut self, mut bytes: &[u8], at: Duration, emit: &mut dyn FnMut(SseItem)) {
+        let out = emit;
         if self.bom.is_some() {
             bytes = self.skip_bom(bytes, at, out);
         }
@@ -196,25 +207,31 @@ impl SseParser {
     /// The parser is then reset, ready for a new stream.
     pub fn finish(&mut self, at: Duration) -> Vec<SseItem> {
         let mut out = Vec::new();
+        self.finish_with(at, &mut |item| out.push(item));
+        out
+    }
+
+    /// Like [`SseParser::finish`], handing each item to `emit`.
+    pub fn finish_with(&mut self, at: Duration, emit: &mut dyn FnMut(SseItem)) {
+        let out = emit;
         if let Some(n) = self.bom.take().filter(|&n| n > 0) {
             // A BOM prefix that the stream never completed is ordinary (invalid) content.
-            self.extend_line(&BOM[..n], at, &mut out);
+            self.extend_line(&BOM[..n], at, out);
         }
         let mid_line = self.line_at.is_some();
         if mid_line {
-            self.end_line(&[], at, &mut out);
+            self.end_line(&[], at, out);
         }
         if let Some(mut event) = self.take_event(at) {
             let detail = "stream ended before the blank line that dispatches the event";
-            problem(&mut out, SseProblemKind::UnterminatedEvent, at, detail);
+            problem(out, SseProblemKind::UnterminatedEvent, at, detail);
             event.unterminated = true;
-            out.push(SseItem::Event(event));
+            out(SseItem::Event(event));
         } else if mid_line {
             let detail = "stream ended in the middle of a line";
-            problem(&mut out, SseProblemKind::UnterminatedEvent, at, detail);
+            problem(out, SseProblemKind::UnterminatedEvent, at, detail);
         }
         *self = Self::with_limits(self.max_line, self.max_event);
-        out
     }
 
     /// Consumes what matches a leading BOM; on a mismatch the matched prefix becomes content.
@@ -222,7 +239,7 @@ impl SseParser {
         &mut self,
         mut bytes: &'a [u8],
         at: Duration,
-        out: &mut Vec<SseItem>,
+        out: &mut dyn FnMut(SseItem),
     ) -> &'a [u8] {
         let Some(mut n) = self.bom else { return bytes };
         while let Some((&b, rest)) = bytes.split_first() {
@@ -247,7 +264,7 @@ impl SseParser {
     }
 
     /// Appends to the open line, or starts discarding it once it outgrows the limit.
-    fn extend_line(&mut self, bytes: &[u8], at: Duration, out: &mut Vec<SseItem>) {
+    fn extend_line(&mut self, bytes: &[u8], at: Duration, out: &mut dyn FnMut(SseItem)) {
         if self.discarding {
             return;
         }
@@ -260,13 +277,13 @@ impl SseParser {
         }
     }
 
-    fn too_long_line(&self, at: Duration, out: &mut Vec<SseItem>) {
+    fn too_long_line(&self, at: Duration, out: &mut dyn FnMut(SseItem)) {
         let detail = format!("line longer than {} bytes discarded", self.max_line);
         problem(out, SseProblemKind::LineTooLong, at, detail);
     }
 
     /// Handles a line end; `tail` is the part of the line inside the current chunk.
-    fn end_line(&mut self, tail: &[u8], at: Duration, out: &mut Vec<SseItem>) {
+    fn end_line(&mut self, tail: &[u8], at: Duration, out: &mut dyn FnMut(SseItem)) {
         match self.line_at.take() {
             // The whole line is in this chunk: parse it in place.
             None if tail.len() > self.max_line => self.too_long_line(at, out),
@@ -279,6 +296,10 @@ impl SseParser {
                     self.line = line;
                 }
                 self.line.clear();
+                // A buffer grown for one huge line is not kept for the short ones after it.
+                if self.line.capacity() > KEEP_CAPACITY {
+                    self.line = Vec::new();
+                }
             }
         }
     }
@@ -288,11 +309,11 @@ impl SseParser {
         line: &[u8],
         line_at: Duration,
         at: Duration,
-        out: &mut Vec<SseItem>,
+        out: &mut dyn FnMut(SseItem),
     ) {
         if line.is_empty() {
             if let Some(event) = self.take_event(at) {
-                out.push(SseItem::Event(event));
+                out(SseItem::Event(event));
             }
             return;
         }
@@ -305,7 +326,7 @@ impl SseParser {
         }
         if let Some(comment) = text.strip_prefix(':') {
             let text = comment.to_owned();
-            out.push(SseItem::Comment { text, at });
+            out(SseItem::Comment { text, at });
             return;
         }
         self.event_at.get_or_insert(line_at);
@@ -335,7 +356,7 @@ impl SseParser {
         }
     }
 
-    fn push_data(&mut self, value: &str, at: Duration, out: &mut Vec<SseItem>) {
+    fn push_data(&mut self, value: &str, at: Duration, out: &mut dyn FnMut(SseItem)) {
         if self.data_full {
             return;
         }
@@ -363,9 +384,15 @@ impl SseParser {
         }
         // Every data line appended a "\n"; the spec strips exactly the last one.
         self.data.pop();
-        // Cloning (rather than taking) keeps the buffer's capacity for the next event.
-        let data = self.data.clone();
-        self.data.clear();
+        // Cloning (rather than taking) keeps the buffer's capacity for the next event; a buffer
+        // grown for a huge event is handed over instead of being copied and kept.
+        let data = if self.data.capacity() > KEEP_CAPACITY {
+            mem::take(&mut self.data)
+        } else {
+            let data = self.data.clone();
+            self.data.clear();
+            data
+        };
         Some(SseEvent {
             event: if event_type.is_empty() {
                 "message".to_owned()
@@ -402,9 +429,14 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
         .map(|i| offset + i)
 }
 
-fn problem(out: &mut Vec<SseItem>, kind: SseProblemKind, at: Duration, detail: impl Into<String>) {
+fn problem(
+    out: &mut dyn FnMut(SseItem),
+    kind: SseProblemKind,
+    at: Duration,
+    detail: impl Into<String>,
+) {
     let detail = detail.into();
-    out.push(SseItem::Problem(SseProblem { kind, at, detail }));
+    out(SseItem::Problem(SseProblem { kind, at, detail }));
 }
 
 /// Parses a complete stream in one go, with every time set to zero.

@@ -38,14 +38,21 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
     };
     // A body that could not be read completely cannot be judged; say why.
     if let Some(e) = &ex.error {
-        let what = match e.kind {
-            TransportErrorKind::IdleTimeout if resp.sse.is_some() => {
-                let n = resp.sse_events().count();
-                format!("stream stalled after {n} events: {}", e.message)
+        let what = match (e.kind, &resp.stream) {
+            (TransportErrorKind::IdleTimeout, Some(s)) => {
+                format!(
+                    "stream stalled after {} events: {}",
+                    s.event_count(),
+                    e.message
+                )
             }
             _ => e.message.clone(),
         };
         return Verdict::error("transport", format!("HTTP {}: {what}", resp.status));
+    }
+    // Nor can a stream of which only the first part was kept.
+    if let Some(cut) = resp.stream.as_ref().and_then(|s| s.cut()) {
+        return Verdict::error("stream", stream_cut_reason(cut));
     }
 
     let expect = &input.step.expect;
@@ -91,7 +98,7 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
     }
 
     let needs_json = expect.schema.is_some() || !expect.jsonpath.is_empty();
-    if needs_json && resp.json.is_none() && resp.sse.is_none() {
+    if needs_json && resp.json.is_none() && resp.stream.is_none() {
         results.push(
             CheckResult::fail(
                 "json",
@@ -114,6 +121,16 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
             results.push(assert::jsonpath(a, body));
         }
     }
+    // The connection held open after `[DONE]` is a finding whatever the case checks.
+    if let Some(s) = &resp.stream
+        && let (Some(h), Some(&first)) = (s.held_after_done(), s.dones().events.first())
+        && !expect.checks.iter().any(|c| c == "streaming.done")
+    {
+        results.push(CheckResult::fail(
+            "stream",
+            checks::streaming::held_reason(h, first),
+        ));
+    }
     let ctx = checks::CheckInput {
         request: input.request,
         request_path: input.request_path,
@@ -132,4 +149,13 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
         }
     }
     Verdict::from_checks(results)
+}
+
+/// Why a stream that outgrew what one exchange keeps is not judged.
+fn stream_cut_reason(cut: &crate::execute::stream::StreamCut) -> String {
+    let mib = cut.limit_bytes as f64 / (1024.0 * 1024.0);
+    format!(
+        "the stream is too large to judge: after {} data events it passed the {mib:.0} MiB one exchange may keep (3 × --max-body), and {} more events ({} bytes of data) were only counted",
+        cut.events_kept, cut.events_dropped, cut.bytes_dropped
+    )
 }

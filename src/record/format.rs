@@ -87,9 +87,18 @@ pub struct RecordedResponse {
     /// body fields are then absent (the body is the events' concatenation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<RecordedChunk>>,
+    /// What the live run counted but did not keep of the stream (it outgrew what one exchange
+    /// keeps). The events above still hold the whole body: replay cuts it the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_cut: Option<crate::execute::stream::StreamCut>,
+    /// The endpoint kept the connection open after `data: [DONE]` until the live run gave up;
+    /// replay holds it open too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_open: bool,
 }
 
-/// One raw SSE event (its lines up to and including the blank line that ends it).
+/// One or more raw SSE events (their lines up to and including the blank line that ends the
+/// last), which arrived together.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedChunk {

@@ -233,6 +233,14 @@ fn build_body(resp: &RecordedResponse, t0: tokio::time::Instant) -> Result<Body,
             tokio::time::sleep_until(t0 + at).await;
             Some((Ok::<_, std::convert::Infallible>(bytes), it))
         });
+        // The live endpoint kept the connection open after [DONE]: so does replay, until the
+        // client gives up as it did.
+        if resp.held_open {
+            use futures_util::StreamExt as _;
+            return Ok(Body::from_stream(
+                stream.chain(futures_util::stream::pending()),
+            ));
+        }
         return Ok(Body::from_stream(stream));
     }
     let bytes = if let Some(v) = &resp.body_json {

@@ -7,16 +7,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use base64::Engine as _;
 
 use super::format::{
     self, KeyBody, RecordedChunk, RecordedError, RecordedRequest, RecordedResponse, Recording,
 };
-use crate::execute::exchange::{Exchange, Response, TransportErrorKind};
-use crate::execute::sse::{SseItem, SseParser};
+use crate::execute::exchange::{Arrivals, Exchange, Response, TransportErrorKind};
 use crate::judge::FinishedCase;
 use crate::load::suite::AuthOverride;
 use crate::redact::{Redactor, is_sensitive_header};
@@ -28,27 +27,41 @@ use crate::util::fs::atomic_write;
 ///
 /// The files are rendered (redacted once more, pretty-printed) and written (atomically, each
 /// synced to disk) by a thread of their own, in the order they were handed over: the run's
-/// scheduler loop only builds each `Recording`, and never waits on the disk.
+/// scheduler loop only builds each `Recording`, and waits on the disk only when the recordings
+/// waiting for it hold more than [`MAX_QUEUED_BYTES`] (large streams faster than the disk).
 pub struct Recorder<'a> {
     dir: &'a Path,
     redactor: &'a Redactor,
     /// (target directory, key) → plan index of the case whose recording is on disk.
     written: BTreeMap<(String, String), usize>,
-    files: Option<Sender<(PathBuf, Recording)>>,
+    files: Option<Sender<(PathBuf, Recording, usize)>>,
+    /// Bytes of the recordings handed over and not yet written.
+    queued: Arc<(Mutex<usize>, Condvar)>,
     /// The writer thread; it returns the first failure to render or write a file.
     writer: Option<JoinHandle<Option<String>>>,
 }
 
+/// Recordings waiting for the writer hold at most this many bytes (one larger recording is
+/// always admitted), so a fast run with big streams cannot pile them up in memory.
+pub const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
+
 impl<'a> Recorder<'a> {
     pub fn new(dir: &'a Path, redactor: &'a Redactor) -> Self {
-        let (files, queue) = std::sync::mpsc::channel::<(PathBuf, Recording)>();
+        let (files, queue) = std::sync::mpsc::channel::<(PathBuf, Recording, usize)>();
         let thread_redactor = redactor.clone();
+        let queued = Arc::new((Mutex::new(0usize), Condvar::new()));
+        let done = queued.clone();
         let writer = std::thread::spawn(move || {
             let mut first = None;
-            for (p, rec) in queue {
+            for (p, rec, size) in queue {
                 if let Err(e) = write_file(&p, &rec, &thread_redactor) {
                     first.get_or_insert(e);
                 }
+                drop(rec);
+                let (lock, freed) = &*done;
+                let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
+                *n = n.saturating_sub(size);
+                freed.notify_all();
             }
             first
         });
@@ -57,8 +70,24 @@ impl<'a> Recorder<'a> {
             redactor,
             written: BTreeMap::new(),
             files: Some(files),
+            queued,
             writer: Some(writer),
         }
+    }
+
+    /// Waits until `size` more bytes fit in the queue, then counts them.
+    fn admit(&self, size: usize) {
+        let (lock, freed) = &*self.queued;
+        let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
+        // A writer that died (it never should) frees nothing: then the queue is not waited on.
+        let alive = || self.writer.as_ref().is_some_and(|w| !w.is_finished());
+        while *n > 0 && *n + size > MAX_QUEUED_BYTES && alive() {
+            n = freed
+                .wait_timeout(n, std::time::Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *n += size;
     }
 
     /// Record every sent exchange of one finished case (`idx`: its place in the plan).
@@ -85,9 +114,11 @@ impl<'a> Recorder<'a> {
             }
             let recording = recording(&slot.1, rec, &step.name, &path, auth, ex, self.redactor);
             let p = self.dir.join(&slot.0).join(format!("{}.json", slot.1));
+            let size = queued_size(ex);
+            self.admit(size);
             let files = self.files.as_ref().expect("open until finish");
             // The writer only stops when it is told to (`flush`), so the send cannot fail.
-            let _ = files.send((p, recording));
+            let _ = files.send((p, recording, size));
             self.written.insert(slot, idx);
         }
     }
@@ -108,6 +139,14 @@ impl<'a> Recorder<'a> {
             None => Ok(self.written.len()),
         }
     }
+}
+
+/// About what a recording of `ex` holds in memory until it is written.
+fn queued_size(ex: &Exchange) -> usize {
+    let request = ex.request.raw_body.as_ref().map_or(0, String::len)
+        + ex.request.body.as_ref().map_or(0, |_| 4096);
+    let response = ex.response.as_ref().map_or(0, |r| r.body.len());
+    request + response + 1024
 }
 
 /// One recording file: redacted once more (belt and braces: every string of it), pretty JSON.
@@ -234,10 +273,12 @@ fn body_of(r: &Response, total_ms: f64, redactor: &Redactor) -> RecordedResponse
         body_text: None,
         body_base64: None,
         events: None,
+        stream_cut: None,
+        held_open: false,
     };
-    if let Some(items) = &r.sse {
+    if let Some(stream) = &r.stream {
         out.events = Some(
-            chunk_events(&r.body, items, total_ms)
+            chunk_events(&r.body, &r.arrivals, total_ms)
                 .into_iter()
                 .map(|(bytes, first, at)| {
                     let (raw, raw_base64) = text_or_base64(bytes, redactor);
@@ -250,6 +291,8 @@ fn body_of(r: &Response, total_ms: f64, redactor: &Redactor) -> RecordedResponse
                 })
                 .collect(),
         );
+        out.stream_cut = stream.cut().cloned();
+        out.held_open = stream.held_after_done().is_some();
         return out;
     }
     if r.body.is_empty() {
@@ -304,54 +347,36 @@ fn replace_bytes(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 }
 
 /// Cut an SSE body into events (each up to and including its terminating blank line; a trailing
-/// unterminated part is the last chunk), each with (first byte, complete) arrival offsets in ms
-/// taken from the parsed items of the live exchange.
-///
-/// The live parser's items carry arrival times but not byte positions; re-parsing the chunks
-/// with a chunk's *index* as its arrival time maps every live item to the chunk it came from.
+/// unterminated part is the last piece), each with the arrival times (ms) of its first and last
+/// byte. Consecutive events that arrived in the same read are one piece: replay sends a piece's
+/// first byte at its first time and the rest at its last, so merging them changes nothing it
+/// sends, while a flood of tiny events arriving together costs one entry, not one per event.
 pub fn chunk_events<'a>(
     body: &'a [u8],
-    live: &[SseItem],
+    arrivals: &Arrivals,
     total_ms: f64,
 ) -> Vec<(&'a [u8], f64, f64)> {
-    let chunks = split_events(body);
-    let mut parser = SseParser::new();
-    let mut reparsed = Vec::new();
-    for (i, c) in chunks.iter().enumerate() {
-        parser.feed_into(c, Duration::from_nanos(i as u64), &mut reparsed);
-    }
-    reparsed.extend(parser.finish(Duration::from_nanos(chunks.len().saturating_sub(1) as u64)));
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let idx = |d: Duration| (d.as_nanos() as usize).min(chunks.len().saturating_sub(1));
-    let mut at: Vec<Option<f64>> = vec![None; chunks.len()];
-    let mut first: Vec<Option<f64>> = vec![None; chunks.len()];
-    for (re, lv) in reparsed.iter().zip(live) {
-        let (i, t) = match (re, lv) {
-            (SseItem::Event(r), SseItem::Event(l)) => {
-                let j = idx(r.first_byte_at);
-                let f = ms(l.first_byte_at);
-                first[j] = Some(first[j].map_or(f, |x: f64| x.min(f)));
-                (idx(r.at), ms(l.at))
-            }
-            (SseItem::Comment { at: r, .. }, SseItem::Comment { at: l, .. }) => (idx(*r), ms(*l)),
-            (SseItem::Problem(r), SseItem::Problem(l)) => (idx(r.at), ms(l.at)),
-            // Not the same item: the body was not the stream the items came from; stop mapping.
-            _ => break,
-        };
-        at[i] = Some(at[i].map_or(t, |x: f64| x.max(t)));
-    }
+    let ms = |offset: usize| {
+        arrivals
+            .at(offset)
+            .map_or(total_ms, |d| d.as_secs_f64() * 1000.0)
+    };
+    let mut out: Vec<(usize, usize, f64, f64)> = Vec::new();
+    let mut start = 0;
     let mut prev = 0.0_f64;
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let a = at[i]
-                .unwrap_or(if i + 1 == at.len() { total_ms } else { prev })
-                .max(prev);
-            let f = first[i].unwrap_or(a).clamp(prev, a);
-            prev = a;
-            (c, f, a)
-        })
+    for piece in split_events(body) {
+        let end = start + piece.len();
+        let at = ms(end - 1).max(prev);
+        let first = ms(start).clamp(prev, at);
+        prev = at;
+        match out.last_mut() {
+            Some(last) if first == at && at == last.3 => last.1 = end,
+            _ => out.push((start, end, first, at)),
+        }
+        start = end;
+    }
+    out.into_iter()
+        .map(|(a, b, first, at)| (&body[a..b], first, at))
         .collect()
 }
 
@@ -385,7 +410,7 @@ pub fn split_events(body: &[u8]) -> Vec<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execute::sse::SseParser;
+    use std::time::Duration;
 
     #[test]
     fn the_case_earliest_in_the_plan_wins_whatever_order_cases_finish_in() {
@@ -475,20 +500,34 @@ mod tests {
     }
 
     #[test]
-    fn chunks_get_the_live_arrival_times() {
+    fn events_get_the_arrival_times_of_their_reads_and_same_read_events_merge() {
         let body = b"data: one\n\n: ping\n\ndata: two\n\ndata: [DONE]\n\n";
-        // As the executor would have parsed it: one network chunk per event, 10 ms apart.
-        let mut p = SseParser::new();
-        let mut live = Vec::new();
+        let ms = |n: u64| Duration::from_millis(n);
+        // One read per event, 10 ms apart.
+        let mut arrivals = Arrivals::default();
+        let mut offset = 0;
         for (i, c) in split_events(body).iter().enumerate() {
-            live.extend(p.feed(c, Duration::from_millis(10 * (i as u64 + 1))));
+            arrivals.push(offset, ms(10 * (i as u64 + 1)));
+            offset += c.len();
         }
-        live.extend(p.finish(Duration::from_millis(50)));
-        let chunks = chunk_events(body, &live, 55.0);
+        let chunks = chunk_events(body, &arrivals, 55.0);
         let times: Vec<(f64, f64)> = chunks.iter().map(|(_, f, a)| (*f, *a)).collect();
         assert_eq!(
             times,
             vec![(10.0, 10.0), (20.0, 20.0), (30.0, 30.0), (40.0, 40.0)]
         );
+        // An event split across two reads keeps both times.
+        let mut arrivals = Arrivals::default();
+        arrivals.push(0, ms(5));
+        arrivals.push(4, ms(9));
+        let chunks = chunk_events(b"data: x\n\n", &arrivals, 10.0);
+        assert_eq!(chunks, vec![(&b"data: x\n\n"[..], 5.0, 9.0)]);
+        // Everything in one read: one piece, the body whole.
+        let mut arrivals = Arrivals::default();
+        arrivals.push(0, ms(3));
+        let chunks = chunk_events(body, &arrivals, 55.0);
+        assert_eq!(chunks, vec![(&body[..], 3.0, 3.0)]);
+        // No read at all (an empty body has no events).
+        assert!(chunk_events(b"", &Arrivals::default(), 1.0).is_empty());
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::execute::sse::SseItem;
 use crate::judge::FinishedCase;
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
@@ -199,12 +198,8 @@ fn shape_subject(r: &FinishedCase) -> Option<(&'static str, Cow<'_, Value>)> {
     if let Some(j) = &resp.json {
         return Some(("response body", Cow::Borrowed(j)));
     }
-    resp.sse.iter().flatten().find_map(|i| match i {
-        SseItem::Event(e) if e.data.trim() != "[DONE]" => serde_json::from_str::<Value>(&e.data)
-            .ok()
-            .map(|v| ("first stream chunk", Cow::Owned(v))),
-        _ => None,
-    })
+    let first = resp.stream.as_ref()?.first_json()?;
+    Some(("first stream chunk", Cow::Owned(first)))
 }
 
 /// p50/p95/max of headers, TTFT and total per target and area (and `all`).

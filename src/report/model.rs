@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::compare::{self, Difference, HopLatency, LatencyRow};
 use crate::execute::exchange::{Exchange, Timings};
+use crate::execute::stream::StreamCut;
 use crate::judge::FinishedCase;
 use crate::judge::{CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, case_outcome};
 use crate::load::Target;
@@ -130,6 +131,9 @@ pub struct ExchangeSummary {
     pub response_body: Option<JsonText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_error: Option<String>,
+    /// What a stream sent beyond what one exchange keeps: counted, not kept or judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_cut: Option<StreamCut>,
     /// Every attempt, when the exchange was retried (`--retries`); the last one is the exchange.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<AttemptSummary>,
@@ -593,7 +597,7 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
                 } else if let Some(j) = &r.json {
                     Some(JsonText::capped(j))
                 } else {
-                    Some(text(&String::from_utf8_lossy(&r.body)))
+                    Some(JsonText::new(&Value::String(r.body_excerpt(BODY_LIMIT))))
                 }
             }),
         )
@@ -610,6 +614,7 @@ fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
         response_headers,
         response_body,
         transport_error: ex.error.as_ref().map(|e| e.message.clone()),
+        stream_cut: resp.and_then(|r| r.stream.as_ref()?.cut().cloned()),
         attempts: ex
             .attempt_log
             .iter()

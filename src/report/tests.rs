@@ -73,6 +73,7 @@ fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
         ]),
         response_body: Some(response_body.into()),
         transport_error: None,
+        stream_cut: None,
         attempts: vec![],
     }
 }

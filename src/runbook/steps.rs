@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::model::*;
 use super::uses::Uses;
 use super::verdict::{Severity, classify, worst};
-use crate::execute::sse::SseItem;
 use crate::judge::FinishedCase;
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
@@ -484,13 +483,8 @@ pub fn tally_usage(usage: &mut BTreeMap<String, UsageTotals>, r: &FinishedCase) 
             .and_then(|j| j.get("usage"))
             .cloned()
             .or_else(|| {
-                resp.sse.iter().flatten().rev().find_map(|i| match i {
-                    SseItem::Event(e) => serde_json::from_str::<Value>(&e.data)
-                        .ok()
-                        .and_then(|v| v.get("usage").cloned())
-                        .filter(Value::is_object),
-                    _ => None,
-                })
+                let s = resp.stream.as_ref()?;
+                s.last_usage().map(|u| u.value())
             });
         if let Some(u) = usage.filter(Value::is_object) {
             out.with_usage += 1;

@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 
 use super::stream;
 use crate::execute::exchange::Exchange;
-use crate::execute::sse::SseItem;
 use crate::load::suite::{ScrubSelector, SnapshotMode};
 use crate::util::json::shape;
 
@@ -101,15 +100,13 @@ fn body_value(ex: &Exchange) -> Value {
     if let Some(j) = &resp.json {
         return j.clone();
     }
-    if let Some(items) = &resp.sse {
+    if let Some(stream) = &resp.stream {
         return Value::Array(
-            items
-                .iter()
-                .filter_map(|i| match i {
-                    SseItem::Event(e) => {
-                        Some(serde_json::from_str(&e.data).unwrap_or(Value::String(e.data.clone())))
-                    }
-                    _ => None,
+            stream
+                .events()
+                .map(|e| {
+                    e.value()
+                        .unwrap_or_else(|| Value::String(e.data().to_string()))
                 })
                 .collect(),
         );
@@ -133,19 +130,18 @@ fn exchange_document(
         return doc;
     };
     doc.insert("status".into(), Value::from(resp.status));
-    match (mode, &resp.sse) {
-        (SnapshotMode::Stream, Some(_)) => {
+    match (mode, &resp.stream) {
+        (SnapshotMode::Stream, Some(s)) => {
             doc.insert(
                 "events".into(),
                 Value::Array(
-                    stream::event_kinds(resp.sse_events())
+                    stream::event_kinds(s)
                         .into_iter()
                         .map(Value::String)
                         .collect(),
                 ),
             );
-            let mut message =
-                crate::judge::checks::streaming::reassemble(resp.sse_events()).completion;
+            let mut message = s.reassembled().completion;
             scrub_volatile(&mut message);
             scrub_selected(&mut message, selectors);
             doc.insert("message".into(), message);

@@ -1,64 +1,51 @@
 //! The `stream` snapshot mode: a streamed chat completion reduced to what does not depend on
-//! how the endpoint cut it into chunks — the message the deltas reassemble to (the judge's one
-//! fold, `judge::checks::streaming::reassemble`), and the sequence of event kinds with runs
-//! collapsed (`role`, `content×N`, `finish`, `usage`, `[DONE]`).
+//! how the endpoint cut it into chunks — the message the deltas reassemble to (the executor's
+//! one model, `ChatStream::reassembled`), and the sequence of event kinds with runs collapsed
+//! (`role`, `content×N`, `finish`, `usage`, `[DONE]`).
 
-use serde_json::Value;
-
-use crate::execute::sse::SseEvent;
+use crate::execute::stream::{ChatStream, Event, EventKind, JsonType};
 
 /// Kinds carried by fragments whose number depends on chunking: a run of them is written
 /// `<kind>×N` whatever its length (one chunk or twenty).
 const FRAGMENT_KINDS: &[&str] = &["reasoning", "content", "tool_calls", "refusal"];
 
-fn non_empty_str(v: Option<&Value>) -> bool {
-    v.and_then(Value::as_str).is_some_and(|s| !s.is_empty())
-}
-
 /// The kinds one event carries, in a fixed order (so `role` + `content` in one chunk or in two
 /// gives the same sequence).
-fn kinds_of(data: &str) -> Vec<&'static str> {
-    if data.trim() == "[DONE]" {
-        return vec!["[DONE]"];
-    }
-    let Ok(v) = serde_json::from_str::<Value>(data) else {
-        return vec!["invalid-json"];
+fn kinds_of(e: &Event<'_>) -> Vec<&'static str> {
+    let chunk = match e.kind() {
+        EventKind::Done => return vec!["[DONE]"],
+        EventKind::NotJson => return vec!["invalid-json"],
+        EventKind::Json(_) => return vec![],
+        EventKind::Chunk(c) if c.is_error() => return vec!["error"],
+        EventKind::Chunk(c) => c,
     };
-    if v.get("error").is_some_and(|e| !e.is_null()) {
-        return vec!["error"];
-    }
+    let non_empty =
+        |v: Option<crate::execute::stream::Json<'_>>| v.is_some_and(|v| v.is_non_empty_str());
     let mut out = Vec::new();
-    for choice in v
-        .get("choices")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let delta = choice.get("delta");
-        let field = |k: &str| delta.and_then(|d| d.get(k));
-        if field("role").is_some_and(|r| !r.is_null()) {
+    for entry in chunk.entries() {
+        if entry.role().is_some_and(|r| !r.is_null()) {
             out.push("role");
         }
-        if non_empty_str(field("reasoning_content")) || non_empty_str(field("reasoning")) {
+        if non_empty(entry.reasoning_content()) || non_empty(entry.reasoning()) {
             out.push("reasoning");
         }
-        if non_empty_str(field("content")) {
+        if non_empty(entry.content()) {
             out.push("content");
         }
-        if field("tool_calls")
-            .and_then(Value::as_array)
-            .is_some_and(|t| !t.is_empty())
+        if entry
+            .tool_calls()
+            .is_some_and(|t| t.kind() == JsonType::Array && !t.is_empty_array())
         {
             out.push("tool_calls");
         }
-        if non_empty_str(field("refusal")) {
+        if non_empty(entry.refusal()) {
             out.push("refusal");
         }
-        if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
+        if entry.finish().is_some() {
             out.push("finish");
         }
     }
-    if v.get("usage").is_some_and(Value::is_object) {
+    if chunk.usage().is_some_and(|u| u.kind() == JsonType::Object) {
         out.push("usage");
     }
     out
@@ -66,10 +53,10 @@ fn kinds_of(data: &str) -> Vec<&'static str> {
 
 /// The sequence of event kinds, runs collapsed. Events carrying nothing (keep-alive chunks with
 /// an empty delta) are left out: whether an endpoint sends them is chunking, not protocol.
-pub fn event_kinds<'a>(events: impl Iterator<Item = &'a SseEvent>) -> Vec<String> {
+pub fn event_kinds(stream: &ChatStream) -> Vec<String> {
     let mut runs: Vec<(&'static str, usize)> = Vec::new();
-    for e in events {
-        for k in kinds_of(&e.data) {
+    for e in stream.events() {
+        for k in kinds_of(&e) {
             match runs.last_mut() {
                 Some((last, n)) if *last == k => *n += 1,
                 _ => runs.push((k, 1)),
@@ -93,31 +80,31 @@ pub fn event_kinds<'a>(events: impl Iterator<Item = &'a SseEvent>) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn reassemble(events: &[SseEvent]) -> Value {
-        crate::judge::checks::streaming::reassemble(events.iter()).completion
+    /// A stream of the given data events (JSON compact, strings as they are).
+    fn stream(events: &[Value]) -> ChatStream {
+        let body: String = events
+            .iter()
+            .map(|e| match e {
+                Value::String(s) => format!("data: {s}\n\n"),
+                v => format!("data: {v}\n\n"),
+            })
+            .collect();
+        ChatStream::parse(body.as_bytes())
     }
 
-    fn ev(v: Value) -> SseEvent {
-        SseEvent {
-            event: "message".into(),
-            data: v.to_string(),
-            ..SseEvent::default()
-        }
+    fn reassemble(events: &[Value]) -> Value {
+        stream(events).reassembled().completion
     }
 
-    fn chunk(delta: Value, finish: Option<&str>) -> SseEvent {
-        ev(json!({"id": "c", "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+    fn chunk(delta: Value, finish: Option<&str>) -> Value {
+        json!({"id": "c", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
     }
 
-    fn done() -> SseEvent {
-        SseEvent {
-            event: "message".into(),
-            data: "[DONE]".into(),
-            ..SseEvent::default()
-        }
+    fn done() -> Value {
+        json!("[DONE]")
     }
 
     #[test]
@@ -135,9 +122,9 @@ mod tests {
             chunk(json!({}), Some("stop")),
             done(),
         ];
-        let k = event_kinds(split.iter());
+        let k = event_kinds(&stream(&split));
         assert_eq!(k, ["role", "content×N", "finish", "[DONE]"]);
-        assert_eq!(k, event_kinds(whole.iter()));
+        assert_eq!(k, event_kinds(&stream(&whole)));
         assert_eq!(reassemble(&split), reassemble(&whole));
         assert_eq!(
             reassemble(&split)["choices"][0]["message"]["content"],
@@ -167,7 +154,30 @@ mod tests {
         assert_eq!(call["function"]["arguments"], "{\"a\":1}");
         assert_eq!(call["function"]["name"], "get");
         assert_eq!(call["id"], "call_1");
-        assert_eq!(event_kinds(evs.iter()), ["role", "tool_calls×N", "finish"]);
+        assert_eq!(
+            event_kinds(&stream(&evs)),
+            ["role", "tool_calls×N", "finish"]
+        );
+    }
+
+    #[test]
+    fn calls_without_index_stay_apart_as_in_the_tools_checks() {
+        // Gemini's shape (QUIRKS S1): each call whole in one delta, no `index`.
+        let evs = [
+            chunk(
+                json!({"role": "assistant", "tool_calls": [{"id": "a", "type": "function", "function": {"name": "f", "arguments": "{\"x\":1}"}}]}),
+                None,
+            ),
+            chunk(
+                json!({"tool_calls": [{"id": "b", "type": "function", "function": {"name": "g", "arguments": "{\"y\":2}"}}]}),
+                None,
+            ),
+            chunk(json!({}), Some("tool_calls")),
+        ];
+        let m = reassemble(&evs);
+        let calls = m["choices"][0]["message"]["tool_calls"].as_array().unwrap();
+        let args: Vec<&Value> = calls.iter().map(|c| &c["function"]["arguments"]).collect();
+        assert_eq!(args, [&json!("{\"x\":1}"), &json!("{\"y\":2}")]);
     }
 
     #[test]
@@ -176,6 +186,6 @@ mod tests {
             chunk(json!({}), Some("stop")),
             chunk(json!({}), Some("stop")),
         ];
-        assert_eq!(event_kinds(evs.iter()), ["finish×2"]);
+        assert_eq!(event_kinds(&stream(&evs)), ["finish×2"]);
     }
 }

@@ -11,6 +11,7 @@ mod core_areas;
 mod deviations;
 mod embeddings;
 mod faults;
+mod floods;
 mod gate;
 mod hostile_input;
 mod html;

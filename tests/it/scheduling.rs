@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
@@ -88,7 +88,7 @@ async fn handle(
     release: &(dyn Fn(&Seen) -> bool + Sync),
     linger: Duration,
 ) {
-    if !read_request(&mut sock).await {
+    if read_request(&mut sock).await.is_none() {
         return;
     }
     seen.received.fetch_add(1, Ordering::SeqCst);
@@ -119,29 +119,6 @@ async fn handle(
     seen.in_flight.fetch_sub(1, Ordering::SeqCst);
     seen.answered.fetch_add(1, Ordering::SeqCst);
     seen.changed.notify_waiters();
-}
-
-/// Read one request: head and Content-Length body.
-async fn read_request(sock: &mut TcpStream) -> bool {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return true;
-            }
-        }
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
 }
 
 /// A temporary directory with `suites/sched.yaml`: `n` plain chat cases (`c0` … ).
@@ -333,17 +310,6 @@ async fn results_are_in_plan_order_whatever_order_cases_finish_in() {
         .map(|(_, c, _)| c)
         .collect();
     assert_eq!(got, ["c0", "c1", "c2", "c3"]);
-}
-
-/// The first exchange of a case in the report.
-fn exchange<'a>(report: &'a Value, case: &str) -> &'a Value {
-    let r = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["case"] == case)
-        .unwrap_or_else(|| panic!("no result for {case}"));
-    &r["exchanges"][0]
 }
 
 #[tokio::test]

@@ -651,3 +651,113 @@ async fn the_reference_snapshots_verify_by_default() {
         out.stderr
     );
 }
+
+const CALLS_SUITE: &str = r#"
+suite: snapt
+description: streamed tool calls, snapshot and check side by side
+cases:
+  - id: snap
+    feature: tools.streaming
+    snapshot: stream
+    request: &request
+      path: /chat/completions
+      body:
+        model: "{{model.chat}}"
+        stream: true
+        messages: [{ role: user, content: "Weather and time in Paris." }]
+        tool_choice: required
+        tools:
+          - { type: function, function: { name: get_weather, parameters: { type: object, properties: { city: { type: string } }, required: [city] } } }
+          - { type: function, function: { name: get_time, parameters: { type: object, properties: { tz: { type: string } }, required: [tz] } } }
+    expect:
+      status: 200
+  - id: check
+    feature: tools.streaming
+    request: *request
+    expect:
+      status: 200
+      checks: [tools.stream_deltas]
+"#;
+
+/// Issue 15's bug: two calls streamed without `index` (Gemini's shape, QUIRKS S1) were one
+/// call `{"x":1}{"y":2}` in the stream snapshot and two in the tools check. Both now read the
+/// executor's one model: two calls, each with its own arguments, and the only finding is the
+/// missing index.
+#[tokio::test]
+async fn stream_snapshots_and_the_tools_check_agree_on_calls_without_index() {
+    let ep = Endpoint::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "c1", "object": "chat.completion.chunk", "created": 1_735_689_600, "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let call = |id: &str, name: &str, args: &str| json!({"tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": args}}]});
+    let mut first = call("call_a", "get_weather", "{\"city\":\"Paris\"}");
+    first["role"] = json!("assistant");
+    let events = [
+        chunk(first, Value::Null),
+        chunk(
+            call("call_b", "get_time", "{\"tz\":\"Europe/Paris\"}"),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+    ];
+    let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    body.push_str("data: [DONE]\n\n");
+    ep.sse(body).await;
+    let (_d, suite) = temp_suite(CALLS_SUITE);
+    let suite = suite.display().to_string();
+    let url = ep.url();
+    let snaps = dir.path().display().to_string();
+    let args = [
+        "run",
+        "--suite",
+        &suite,
+        "--base-url",
+        &url,
+        "--model",
+        "chat=m",
+        "--snapshots-dir",
+        &snaps,
+        "--snapshots",
+        "new",
+    ];
+    let out = run_cli(&args, &[]).await;
+    let (outcome, reason) = out.outcome("adhoc", "snapt/snap");
+    assert_eq!(outcome, "pass", "{reason}");
+    let report = out.report();
+    let check = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["case"] == "check")
+        .unwrap();
+    assert_eq!(check["outcome"], "fail", "{check:#}");
+    let failures: Vec<&str> = check["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(
+        failures[0].contains("has no `index` (QUIRKS S1"),
+        "{failures:?}"
+    );
+    let snap = read(&snap_file(dir.path(), "snapt/snap"));
+    let body = &snap[snap.find("\n{").expect("a JSON document") + 1..];
+    let doc: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {snap}"));
+    let calls = doc["message"]["choices"][0]["message"]["tool_calls"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{snap}"));
+    let args: Vec<&Value> = calls.iter().map(|c| &c["function"]["arguments"]).collect();
+    assert_eq!(
+        args,
+        [
+            &json!("{\"city\":\"Paris\"}"),
+            &json!("{\"tz\":\"Europe/Paris\"}")
+        ],
+        "{snap}"
+    );
+}

@@ -332,3 +332,49 @@ pub fn validate_runbook(runbook: &Value) {
     let errors = schema_errors("runbook.schema.json", runbook);
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// Read one request (head and a Content-Length body) from a raw test server's socket; the head
+/// as text, `None` when the client closed first.
+pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < end + len {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some(head)
+}
+
+/// The first exchange of case `id` (its id within its suite) in a report.
+pub fn exchange<'a>(report: &'a Value, id: &str) -> &'a Value {
+    let r = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["case"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}: {report:#}"));
+    &r["exchanges"][0]
+}

@@ -7,16 +7,16 @@
 //! chunks — one id, the role opener, one finish per choice, the usage chunk, `[DONE]` — is here.
 //! SSE comments, CRLF framing and multi-line data are legal (QUIRKS S8) and never fail a case.
 
-use std::collections::BTreeMap;
-
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::{CheckDef, CheckInput};
 use crate::execute::exchange::Response;
-use crate::execute::sse::{SseEvent, SseItem, SseProblemKind};
+use crate::execute::sse::SseProblemKind;
+#[cfg(test)]
+use crate::execute::stream::ChatStream;
+use crate::execute::stream::{Chunk, EventKind, HeldAfterDone, Json, JsonType};
 use crate::judge::CheckStatus;
 use crate::judge::outcome::CheckResult;
-use crate::util::json::type_name;
 use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
@@ -85,124 +85,17 @@ const MAX_FINDINGS: usize = 6;
 const PLAUSIBLE_CREATED: std::ops::Range<i64> = 1_577_836_800..4_102_444_800;
 
 // ---------------------------------------------------------------------------------------------
-// The stream as the checks see it.
+// The stream as the checks see it: the executor's one model (`execute::stream`).
 
-/// One data event, numbered from 1.
-struct Ev<'a> {
-    n: usize,
-    raw: &'a SseEvent,
-    kind: Kind,
-}
-
-enum Kind {
-    Done,
-    Json(Value),
-    NotJson(String),
-}
-
-impl Ev<'_> {
-    fn at(&self) -> String {
-        format!("event #{}", self.n)
-    }
-    fn json(&self) -> Option<&Value> {
-        match &self.kind {
-            Kind::Json(v) => Some(v),
-            _ => None,
-        }
-    }
-    /// A chunk-like object: JSON, an object, and not an error object (those are
-    /// `streaming.error_event`'s to report; judging them as chunks would only add noise).
-    fn chunk(&self) -> Option<&Map<String, Value>> {
-        self.json()
-            .and_then(Value::as_object)
-            .filter(|o| o.get("error").is_none_or(Value::is_null))
-    }
-}
-
-struct Stream<'a> {
-    events: Vec<Ev<'a>>,
-}
-
-impl<'a> Stream<'a> {
-    fn chunks(&self) -> impl Iterator<Item = (&Ev<'a>, &Map<String, Value>)> {
-        self.events.iter().filter_map(|e| e.chunk().map(|c| (e, c)))
-    }
-
-    /// Every `choices[]` entry in stream order with the event it came in and its choice index.
-    /// An entry without an integer `index` counts as choice 0 — what lenient clients do — and
-    /// is reported by `streaming.chunks` (schema) and `streaming.n`.
-    fn choice_entries(&self) -> Vec<(&Ev<'a>, u64, &Value)> {
-        let mut out = Vec::new();
-        for (ev, chunk) in self.chunks() {
-            for c in chunk
-                .get("choices")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let idx = c.get("index").and_then(Value::as_u64).unwrap_or(0);
-                out.push((ev, idx, c));
-            }
-        }
-        out
-    }
-
-    /// The choice entries grouped by choice index, each group in stream order.
-    fn by_choice(&self) -> BTreeMap<u64, Vec<(&Ev<'a>, &Value)>> {
-        let mut out: BTreeMap<u64, Vec<_>> = BTreeMap::new();
-        for (ev, idx, c) in self.choice_entries() {
-            out.entry(idx).or_default().push((ev, c));
-        }
-        out
-    }
-}
-
-/// In a check: the response's events, or return the check's failure when no event stream
+/// In a check: the response's stream, or return the check's failure when no event stream
 /// came.
 macro_rules! stream_or_fail {
     ($check:expr, $i:expr) => {
-        match stream($check, $i.response) {
-            Ok(s) => s,
-            Err(e) => return vec![e],
+        match $i.response.stream.as_ref() {
+            Some(s) => s,
+            None => return vec![not_a_stream($check, $i.response)],
         }
     };
-}
-
-/// The events of the response, or the reason there are none to judge.
-fn stream<'a>(check: &str, resp: &'a Response) -> Result<Stream<'a>, CheckResult> {
-    if resp.sse.is_none() {
-        return Err(not_a_stream(check, resp));
-    }
-    Ok(Stream::of(resp.sse_events()))
-}
-
-impl<'a> Stream<'a> {
-    /// Events numbered from 1 as they came (comments and other non-events do not count).
-    fn of(events: impl Iterator<Item = &'a SseEvent>) -> Self {
-        let events = events
-            .enumerate()
-            .map(|(k, raw)| {
-                let kind = if is_done(&raw.data) {
-                    Kind::Done
-                } else {
-                    match serde_json::from_str::<Value>(&raw.data) {
-                        Ok(v) => Kind::Json(v),
-                        Err(e) => Kind::NotJson(e.to_string()),
-                    }
-                };
-                Ev {
-                    n: k + 1,
-                    raw,
-                    kind,
-                }
-            })
-            .collect();
-        Stream { events }
-    }
-}
-
-fn is_done(data: &str) -> bool {
-    data.trim() == "[DONE]"
 }
 
 /// Why a stream request got no event stream, as precisely as the body allows.
@@ -224,7 +117,7 @@ fn not_a_stream(check: &str, resp: &Response) -> CheckResult {
     CheckResult::fail(check, format!("{what} ({ct})")).expected("text/event-stream")
 }
 
-fn event_list(ns: &[usize]) -> String {
+fn event_list(ns: &[u64]) -> String {
     let shown: Vec<String> = ns.iter().take(5).map(|n| format!("#{n}")).collect();
     let more = if ns.len() > 5 { ", …" } else { "" };
     format!("events {}{more}", shown.join(", "))
@@ -245,6 +138,11 @@ fn request_flag(i: &CheckInput<'_>, pointer: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// `at` for a member of the entries of choice `idx` in event `n`.
+fn at_choice_member(n: u64, idx: u64, member: &str) -> String {
+    format!("event #{n} $.choices[?(@.index=={idx})].{member}")
+}
+
 // ---------------------------------------------------------------------------------------------
 // The checks.
 
@@ -256,7 +154,7 @@ fn content_type(i: &CheckInput<'_>) -> Vec<CheckResult> {
     if essence.eq_ignore_ascii_case("text/event-stream") {
         return vec![CheckResult::pass(C, format!("Content-Type {actual}"))];
     }
-    let hint = if resp.sse.is_none() {
+    let hint = if resp.stream.is_none() {
         // The executor only parses SSE for a non-JSON type, so this is a JSON body.
         format!("; {}", not_a_stream(C, resp).message)
     } else if essence.eq_ignore_ascii_case("application/x-ndjson") {
@@ -278,42 +176,66 @@ fn content_type(i: &CheckInput<'_>) -> Vec<CheckResult> {
 
 fn framing(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.framing";
-    let Some(items) = &i.response.sse else {
-        return vec![not_a_stream(C, i.response)];
-    };
+    let s = stream_or_fail!(C, i);
     let mut out = Vec::new();
-    let (mut events, mut comments) = (0usize, 0usize);
-    for item in items {
-        match item {
-            SseItem::Event(_) => events += 1,
-            SseItem::Comment { .. } => comments += 1,
-            SseItem::Problem(p) => {
-                let at = if events == 0 {
-                    "before event #1".to_string()
-                } else {
-                    format!("after event #{events}")
-                };
-                let r = match p.kind {
-                    SseProblemKind::UnterminatedEvent => CheckResult::fail(
-                        C,
-                        format!("{} (a browser EventSource drops such an event)", p.detail),
-                    ),
-                    SseProblemKind::InvalidUtf8 => CheckResult::fail(C, p.detail.clone()),
-                    SseProblemKind::LineTooLong => CheckResult::fail(C, p.detail.clone()),
-                    // The spec ignores unknown fields, so this is legal — but `Data:` or `dta:`
-                    // usually means content that every client silently drops.
-                    SseProblemKind::UnknownField => CheckResult::warn(C, p.detail.clone()),
-                };
-                if out.len() < MAX_FINDINGS {
-                    out.push(r.at(at));
-                }
+    for p in s.problems() {
+        let at = if p.after_events == 0 {
+            "before event #1".to_string()
+        } else {
+            format!("after event #{}", p.after_events)
+        };
+        let detail = p.detail.to_string();
+        let r = match p.kind {
+            SseProblemKind::UnterminatedEvent => CheckResult::fail(
+                C,
+                format!("{detail} (a browser EventSource drops such an event)"),
+            ),
+            SseProblemKind::InvalidUtf8 | SseProblemKind::LineTooLong => {
+                CheckResult::fail(C, detail)
             }
+            // The spec ignores unknown fields, so this is legal — but `Data:` or `dta:`
+            // usually means content that every client silently drops.
+            SseProblemKind::UnknownField => CheckResult::warn(C, detail),
+        };
+        if out.len() >= MAX_FINDINGS {
+            break;
         }
+        out.push(r.at(at));
+    }
+    let shown = out.len() as u64;
+    let total = s.problem_total();
+    if total > shown {
+        let kinds: Vec<String> = [
+            (SseProblemKind::InvalidUtf8, "invalid UTF-8"),
+            (SseProblemKind::UnterminatedEvent, "unterminated"),
+            (SseProblemKind::UnknownField, "unknown field"),
+            (SseProblemKind::LineTooLong, "too long"),
+        ]
+        .into_iter()
+        .filter_map(|(k, name)| {
+            let n = s.problem_count(k);
+            (n > 0).then(|| format!("{n} {name}"))
+        })
+        .collect();
+        let only_warnings = s.problem_count(SseProblemKind::UnknownField) == total;
+        let message = format!(
+            "{total} framing problems in all ({}); the first {shown} are listed",
+            kinds.join(", ")
+        );
+        out.push(if only_warnings {
+            CheckResult::warn(C, message)
+        } else {
+            CheckResult::fail(C, message)
+        });
     }
     finish_results(
         C,
         out,
-        format!("{events} events, {comments} comment line(s); framing sound"),
+        format!(
+            "{} events, {} comment line(s); framing sound",
+            s.event_count(),
+            s.comment_count()
+        ),
     )
 }
 
@@ -323,71 +245,84 @@ fn chunks(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let mut out = Vec::new();
     let mut bad_events = 0usize;
     let mut valid = 0usize;
-    for ev in &s.events {
+    for ev in s.events() {
+        let n = ev.n();
         let mut findings = Vec::new();
-        match &ev.kind {
-            Kind::Done => continue,
-            Kind::NotJson(e) if ev.raw.data.trim().is_empty() => findings.push(
+        match ev.kind() {
+            EventKind::Done => continue,
+            EventKind::NotJson if ev.data().trim().is_empty() => findings.push(
                 CheckResult::fail(
                     C,
                     format!(
-                        "event #{} has empty data, not JSON ({e}); openai-python raises on it",
-                        ev.n
+                        "event #{n} has empty data, not JSON ({}); openai-python raises on it",
+                        ev.json_error().unwrap_or_default()
                     ),
                 )
                 .at(ev.at()),
             ),
-            Kind::NotJson(e) => findings.push(
+            EventKind::NotJson => findings.push(
                 CheckResult::fail(
                     C,
                     format!(
-                        "event #{} is not JSON ({e}): {:?}",
-                        ev.n,
-                        excerpt(&ev.raw.data, 100)
+                        "event #{n} is not JSON ({}): {:?}",
+                        ev.json_error().unwrap_or_default(),
+                        excerpt(ev.data(), 100)
                     ),
                 )
                 .at(ev.at()),
             ),
-            Kind::Json(v) if ev.chunk().is_none() && v.is_object() => findings.push(
-                CheckResult::fail(
-                    C,
-                    format!("event #{} is an error object, not a chunk", ev.n),
-                )
-                .at(ev.at()),
+            EventKind::Chunk(c) if c.is_error() => findings.push(
+                CheckResult::fail(C, format!("event #{n} is an error object, not a chunk"))
+                    .at(ev.at()),
             ),
-            Kind::Json(v) => {
-                match i.schemas.validate("chat.completion.chunk", v) {
+            EventKind::Json(_) | EventKind::Chunk(_) => {
+                // The schema needs a `Value`: the one chunk is parsed now and dropped after.
+                let v = match ev.value() {
+                    Some(v) => v,
                     None => {
-                        return vec![CheckResult::fail(
-                            C,
-                            "schema `chat.completion.chunk` is not loaded",
-                        )];
+                        let e = serde_json::from_str::<Value>(ev.data())
+                            .err()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default();
+                        findings.push(
+                            CheckResult::fail(C, format!("event #{n} is not JSON ({e})"))
+                                .at(ev.at()),
+                        );
+                        Value::Null
                     }
-                    Some(violations) => {
-                        for viol in violations.into_iter().take(3) {
-                            findings.push(crate::judge::assert::violation(
+                };
+                if !v.is_null() {
+                    match i.schemas.validate("chat.completion.chunk", &v) {
+                        None => {
+                            return vec![CheckResult::fail(
                                 C,
-                                "chat.completion.chunk",
-                                viol,
-                                &format!("event #{}", ev.n),
-                                &format!("{} ", ev.at()),
-                            ));
+                                "schema `chat.completion.chunk` is not loaded",
+                            )];
+                        }
+                        Some(violations) => {
+                            for viol in violations.into_iter().take(3) {
+                                findings.push(crate::judge::assert::violation(
+                                    C,
+                                    "chat.completion.chunk",
+                                    viol,
+                                    &format!("event #{n}"),
+                                    &format!("{} ", ev.at()),
+                                ));
+                            }
                         }
                     }
                 }
                 // S6: Azure's prompt-filter chunk and Bedrock's control chunks: `choices[0]`
                 // crashes clients on a chunk that is neither content nor the usage chunk.
-                let empty_choices = v
-                    .get("choices")
-                    .and_then(Value::as_array)
-                    .is_some_and(Vec::is_empty);
-                if empty_choices && v.get("usage").is_none_or(Value::is_null) {
+                if let EventKind::Chunk(c) = ev.kind()
+                    && c.choices().is_some_and(|ch| ch.is_empty_array())
+                    && c.usage().is_none_or(|u| u.is_null())
+                {
                     findings.push(
                         CheckResult::fail(
                             C,
                             format!(
-                                "event #{} has `choices: []` but is not the usage chunk (S6: clients indexing choices[0] crash)",
-                                ev.n
+                                "event #{n} has `choices: []` but is not the usage chunk (S6: clients indexing choices[0] crash)"
                             ),
                         )
                         .at(format!("{} /choices", ev.at())),
@@ -429,28 +364,29 @@ fn identity(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let mut missing_id = Vec::new();
     let mut empty_id = Vec::new();
     // Distinct ids and createds, each with the first event it appeared in.
-    let mut ids: Vec<(String, usize)> = Vec::new();
-    let mut createds: Vec<(i64, usize)> = Vec::new();
+    let mut ids: Vec<(String, u64)> = Vec::new();
+    let mut createds: Vec<(i64, u64)> = Vec::new();
     let mut bad_created = Vec::new();
-    for (ev, chunk) in s.chunks() {
+    for chunk in s.chunks() {
+        let n = chunk.event().n();
         total += 1;
-        match chunk.get("id") {
-            Some(Value::String(id)) if id.trim().is_empty() => empty_id.push(ev.n),
-            Some(Value::String(id)) => {
-                if !ids.iter().any(|(x, _)| x == id) {
-                    ids.push((id.clone(), ev.n));
+        match chunk.id().and_then(|id| id.as_str()) {
+            Some(id) if id.trim().is_empty() => empty_id.push(n),
+            Some(id) => {
+                if !ids.iter().any(|(x, _)| *x == id) {
+                    ids.push((id.into_owned(), n));
                 }
             }
             // null or another type reads as "no id" to every typed client.
-            _ => missing_id.push(ev.n),
+            None => missing_id.push(n),
         }
-        match chunk.get("created").and_then(Value::as_i64) {
+        match chunk.created().and_then(|c| c.as_i64()) {
             Some(t) => {
                 if !createds.iter().any(|(x, _)| *x == t) {
-                    createds.push((t, ev.n));
+                    createds.push((t, n));
                 }
             }
-            None => bad_created.push(ev.n),
+            None => bad_created.push(n),
         }
     }
     if total == 0 {
@@ -543,24 +479,28 @@ fn identity(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn role(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.role";
     let s = stream_or_fail!(C, i);
-    let groups = s.by_choice();
-    if groups.is_empty() {
+    if s.choices().next().is_none() {
         return vec![CheckResult::fail(C, "no chunk carried a choice")];
     }
     let mut out = Vec::new();
-    for (idx, entries) in &groups {
-        let (first_ev, first) = entries[0];
-        let at = format!("{} $.choices[?(@.index=={idx})].delta.role", first_ev.at());
-        match first.pointer("/delta/role") {
-            Some(Value::String(r)) if r == "assistant" => {}
-            Some(Value::String(r)) if r.is_empty() => out.push(
+    for choice in s.choices() {
+        let idx = choice.index();
+        let mut entries = choice.entries();
+        let Some(first) = entries.next() else {
+            continue;
+        };
+        let at = at_choice_member(first.event().n(), idx, "delta.role");
+        let role = first.role();
+        match role.as_ref().map(|r| (r.kind(), r.as_str())) {
+            Some((_, Some(r))) if r == "assistant" => {}
+            Some((_, Some(r))) if r.is_empty() => out.push(
                 CheckResult::fail(
                     C,
                     format!("choice {idx}: the first delta has `role: \"\"` (S3)"),
                 )
                 .at(at),
             ),
-            None | Some(Value::Null) => out.push(
+            None | Some((JsonType::Null, _)) => out.push(
                 CheckResult::fail(
                     C,
                     format!("choice {idx}: the first delta has no `role` (S3: @langchain/openai then builds a generic chunk and drops tool calls and usage)"),
@@ -568,10 +508,13 @@ fn role(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 .at(at)
                 .expected("\"assistant\""),
             ),
-            Some(other) => out.push(
+            Some(_) => out.push(
                 CheckResult::fail(
                     C,
-                    format!("choice {idx}: the first delta has role {other}, expected \"assistant\""),
+                    format!(
+                        "choice {idx}: the first delta has role {}, expected \"assistant\"",
+                        role.map(|r| r.text()).unwrap_or_default()
+                    ),
                 )
                 .at(at),
             ),
@@ -579,10 +522,9 @@ fn role(i: &CheckInput<'_>) -> Vec<CheckResult> {
         // Repeated roles: openai-python's stream helper (`accumulate_delta`) concatenates
         // every string field of the delta, so the snapshot's role becomes
         // "assistantassistant…" — and is sent back like that in the next turn's history.
-        let repeated: Vec<usize> = entries[1..]
-            .iter()
-            .filter(|(_, c)| c.pointer("/delta/role").is_some_and(|r| !r.is_null()))
-            .map(|(ev, _)| ev.n)
+        let repeated: Vec<u64> = entries
+            .filter(|e| e.role().is_some_and(|r| !r.is_null()))
+            .map(|e| e.event().n())
             .collect();
         if !repeated.is_empty() {
             out.push(
@@ -594,40 +536,37 @@ fn role(i: &CheckInput<'_>) -> Vec<CheckResult> {
                         event_list(&repeated)
                     ),
                 )
-                .at(format!("event #{} $.choices[?(@.index=={idx})].delta.role", repeated[0])),
+                .at(at_choice_member(repeated[0], idx, "delta.role")),
             );
         }
     }
     finish_results(
         C,
         out,
-        format!("{} choice(s) open with role assistant", groups.len()),
+        format!("{} choice(s) open with role assistant", s.choices().count()),
     )
 }
 
 fn finish(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.finish";
     let s = stream_or_fail!(C, i);
-    let groups = s.by_choice();
-    if groups.is_empty() {
+    if s.choices().next().is_none() {
         return vec![CheckResult::fail(C, "no chunk carried a choice")];
     }
     let mut out = Vec::new();
     let mut summary = Vec::new();
-    for (idx, entries) in &groups {
-        let finishes: Vec<(usize, &Value)> = entries
+    for choice in s.choices() {
+        let idx = choice.index();
+        let entries: Vec<_> = choice.entries().collect();
+        let finishes: Vec<(usize, Json<'_>)> = entries
             .iter()
             .enumerate()
-            .filter_map(|(k, (_, c))| {
-                c.get("finish_reason")
-                    .filter(|f| !f.is_null())
-                    .map(|f| (k, f))
-            })
+            .filter_map(|(k, e)| e.finish().map(|f| (k, f)))
             .collect();
-        let at = |n: usize| format!("event #{n} $.choices[?(@.index=={idx})].finish_reason");
+        let at = |n: u64| at_choice_member(n, idx, "finish_reason");
         match finishes.as_slice() {
             [] => {
-                let last = entries.last().map(|(ev, _)| ev.n).unwrap_or(0);
+                let last = entries.last().map(|e| e.event().n()).unwrap_or(0);
                 out.push(
                     CheckResult::fail(
                         C,
@@ -637,25 +576,24 @@ fn finish(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 );
             }
             [(k, f)] => {
-                let (ev, _) = entries[*k];
-                if *k + 1 < entries.len() {
-                    let (later, _) = entries[*k + 1];
+                let n = entries[*k].event().n();
+                if let Some(later) = entries.get(*k + 1) {
+                    let later = later.event().n();
                     out.push(
                         CheckResult::fail(
                             C,
                             format!(
-                                "choice {idx} goes on at event #{} after its finish_reason at event #{} (the finish_reason must be on the choice's last chunk)",
-                                later.n, ev.n
+                                "choice {idx} goes on at event #{later} after its finish_reason at event #{n} (the finish_reason must be on the choice's last chunk)"
                             ),
                         )
-                        .at(format!("event #{}", later.n)),
+                        .at(format!("event #{later}")),
                     );
                 } else {
-                    summary.push(format!("choice {idx}: {f} at event #{}", ev.n));
+                    summary.push(format!("choice {idx}: {f} at event #{n}"));
                 }
             }
             many => {
-                let ns: Vec<usize> = many.iter().map(|(k, _)| entries[*k].0.n).collect();
+                let ns: Vec<u64> = many.iter().map(|(k, _)| entries[*k].event().n()).collect();
                 out.push(
                     CheckResult::fail(
                         C,
@@ -676,20 +614,13 @@ fn finish(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn done(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.done";
     let s = stream_or_fail!(C, i);
-    let dones: Vec<usize> = s
-        .events
-        .iter()
-        .filter(|e| matches!(e.kind, Kind::Done))
-        .map(|e| e.n)
-        .collect();
-    let total = s.events.len();
-    let Some(&first) = dones.first() else {
-        let last = s.events.last();
-        let tail = match last {
-            Some(e) if e.raw.unterminated => {
-                " (and its last event is not terminated: the connection closed mid-event)"
-            }
-            _ => "",
+    let dones = s.dones();
+    let total = s.event_count();
+    let Some(&first) = dones.events.first() else {
+        let tail = if s.last_unterminated() {
+            " (and its last event is not terminated: the connection closed mid-event)"
+        } else {
+            ""
         };
         return vec![
             CheckResult::fail(
@@ -701,50 +632,59 @@ fn done(i: &CheckInput<'_>) -> Vec<CheckResult> {
         ];
     };
     let mut out = Vec::new();
-    if dones.len() > 1 {
+    if dones.count > 1 {
         out.push(
             CheckResult::fail(
                 C,
                 format!(
                     "data: [DONE] sent {} times ({})",
-                    dones.len(),
-                    event_list(&dones)
+                    dones.count,
+                    event_list(&dones.events)
                 ),
             )
-            .at(format!("event #{}", dones[1])),
+            .at(format!("event #{}", dones.events[1])),
         );
     }
-    let after: Vec<usize> = s
-        .events
-        .iter()
-        .filter(|e| e.n > first && !matches!(e.kind, Kind::Done))
-        .map(|e| e.n)
-        .collect();
-    if !after.is_empty() {
+    if dones.after > 0 {
         out.push(
             CheckResult::fail(
                 C,
                 format!(
                     "{} event(s) after data: [DONE] at event #{first} ({}); clients stop reading at [DONE], so they are lost",
-                    after.len(),
-                    event_list(&after)
+                    dones.after,
+                    event_list(&dones.after_events)
                 ),
             )
-            .at(format!("event #{}", after[0])),
+            .at(format!("event #{}", dones.after_events[0])),
         );
     }
+    if let Some(h) = s.held_after_done() {
+        out.push(CheckResult::fail(C, held_reason(h, first)).at(format!("after event #{first}")));
+    }
     finish_results(C, out, format!("data: [DONE] at event #{first}, the last"))
+}
+
+/// Why a stream that sent `[DONE]` (at event `first`) and then kept the connection open fails.
+pub(crate) fn held_reason(h: &HeldAfterDone, first: u64) -> String {
+    let by = if h.deadline {
+        "it kept sending until the exchange deadline ended it"
+    } else {
+        "silent, until the idle timeout ended it"
+    };
+    format!(
+        "data: [DONE] arrived at event #{first}, but the connection stayed open after it ({by}): openai-python and openai-node read on to the end of the stream after [DONE], so they wait as long"
+    )
 }
 
 fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.usage";
     let s = stream_or_fail!(C, i);
     let want = request_flag(i, "/stream_options/include_usage");
-    let carrying: Vec<(&Ev<'_>, &Map<String, Value>)> = s
+    let carrying: Vec<Chunk<'_>> = s
         .chunks()
-        .filter(|(_, c)| c.get("usage").is_some_and(|u| !u.is_null()))
+        .filter(|c| c.usage().is_some_and(|u| !u.is_null()))
         .collect();
-    let ns: Vec<usize> = carrying.iter().map(|(e, _)| e.n).collect();
+    let ns: Vec<u64> = carrying.iter().map(|c| c.event().n()).collect();
     if !want {
         return match ns.first() {
             None => vec![CheckResult::pass(
@@ -764,7 +704,7 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
             ],
         };
     }
-    let (ev, chunk) = match carrying.as_slice() {
+    let chunk = match carrying.as_slice() {
         [] => {
             return vec![
                 CheckResult::fail(
@@ -789,44 +729,55 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
             ];
         }
     };
+    let ev = chunk.event();
+    let n = ev.n();
     let mut out = Vec::new();
-    match chunk.get("choices").and_then(Value::as_array) {
-        Some(cs) if cs.is_empty() => {}
-        Some(cs) => out.push(
+    match chunk.choices() {
+        Some(cs) if cs.is_empty_array() => {}
+        Some(cs) if cs.kind() == JsonType::Array => {
+            let entries: Vec<_> = chunk.entries().collect();
+            let empty_delta = entries.len() == cs.value().as_array().map_or(0, Vec::len)
+                && entries.iter().all(|e| {
+                    e.delta().is_some_and(|d| d.is_empty_object())
+                        && e.finish_reason().is_none_or(|f| f.is_null())
+                });
+            out.push(
+                CheckResult::fail(
+                    C,
+                    format!(
+                        "the usage rides on a chunk with {} choice(s) at event #{n} instead of its own chunk with `choices: []` (S5{})",
+                        cs.value().as_array().map_or(0, Vec::len),
+                        if empty_delta {
+                            "; an empty-delta choice, as LiteLLM sends"
+                        } else {
+                            ": attached to a content or finish chunk"
+                        }
+                    ),
+                )
+                .at(format!("{} $.choices", ev.at()))
+                .expected("[]"),
+            );
+        }
+        _ => out.push(
             CheckResult::fail(
                 C,
-                format!(
-                    "the usage rides on a chunk with {} choice(s) at event #{} instead of its own chunk with `choices: []` (S5{})",
-                    cs.len(),
-                    ev.n,
-                    if cs.iter().all(|c| c.get("delta").and_then(Value::as_object).is_some_and(Map::is_empty) && c.get("finish_reason").is_none_or(Value::is_null)) {
-                        "; an empty-delta choice, as LiteLLM sends"
-                    } else {
-                        ": attached to a content or finish chunk"
-                    }
-                ),
+                format!("the usage chunk at event #{n} has no `choices` array"),
             )
-            .at(format!("{} $.choices", ev.at()))
-            .expected("[]"),
-        ),
-        None => out.push(
-            CheckResult::fail(C, format!("the usage chunk at event #{} has no `choices` array", ev.n))
-                .at(format!("{} $.choices", ev.at())),
+            .at(format!("{} $.choices", ev.at())),
         ),
     }
     // Last chunk before [DONE]: after every content and finish chunk.
-    let later: Vec<usize> = s
+    let later: Vec<u64> = s
         .chunks()
-        .filter(|(e, _)| e.n > ev.n)
-        .map(|(e, _)| e.n)
+        .map(|c| c.event().n())
+        .filter(|&m| m > n)
         .collect();
     if !later.is_empty() {
         out.push(
             CheckResult::fail(
                 C,
                 format!(
-                    "the usage chunk at event #{} is followed by {} more chunk(s) ({}); it must be the last before [DONE]",
-                    ev.n,
+                    "the usage chunk at event #{n} is followed by {} more chunk(s) ({}); it must be the last before [DONE]",
                     later.len(),
                     event_list(&later)
                 ),
@@ -834,8 +785,8 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .at(format!("event #{}", later[0])),
         );
     }
-    let arithmetic =
-        super::chat::usage_arithmetic(C, &chunk["usage"], &format!("{} $.usage", ev.at()));
+    let usage = chunk.usage().map(|u| u.value()).unwrap_or_default();
+    let arithmetic = super::chat::usage_arithmetic(C, &usage, &format!("{} $.usage", ev.at()));
     let summary = arithmetic
         .iter()
         .find(|r| r.status == CheckStatus::Pass)
@@ -846,7 +797,7 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .into_iter()
             .filter(|r| r.status != CheckStatus::Pass),
     );
-    finish_results(C, out, format!("usage chunk at event #{}: {summary}", ev.n))
+    finish_results(C, out, format!("usage chunk at event #{n}: {summary}"))
 }
 
 fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
@@ -858,11 +809,10 @@ fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
         .and_then(Value::as_u64)
         .unwrap_or(1);
     let mut out = Vec::new();
-    let unkeyed: Vec<usize> = s
-        .choice_entries()
-        .iter()
-        .filter(|(_, _, c)| !c.get("index").is_some_and(Value::is_u64))
-        .map(|(ev, _, _)| ev.n)
+    let unkeyed: Vec<u64> = s
+        .entries()
+        .filter(|e| e.index().and_then(|x| x.as_u64()).is_none())
+        .map(|e| e.event().n())
         .collect();
     if !unkeyed.is_empty() {
         out.push(
@@ -877,8 +827,7 @@ fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .at(format!("event #{} $.choices[*].index", unkeyed[0])),
         );
     }
-    let groups = s.by_choice();
-    let got: Vec<u64> = groups.keys().copied().collect();
+    let got: Vec<u64> = s.choices().map(|c| c.index()).collect();
     if got != (0..want).collect::<Vec<_>>() {
         let ignored = if got.len() == 1 && want > 1 {
             format!(" (n: {want} ignored; Q2)")
@@ -895,21 +844,21 @@ fn n_choices(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .actual(got.len().to_string()),
         );
     }
-    for (idx, entries) in &groups {
-        if entries
-            .iter()
-            .all(|(_, c)| c.get("finish_reason").is_none_or(Value::is_null))
-        {
+    for choice in s.choices() {
+        if choice.entries().all(|e| e.finish().is_none()) {
             out.push(CheckResult::fail(
                 C,
-                format!("choice {idx} never finishes (no finish_reason): the stream is incomplete"),
+                format!(
+                    "choice {} never finishes (no finish_reason): the stream is incomplete",
+                    choice.index()
+                ),
             ));
         }
     }
     finish_results(
         C,
         out,
-        format!("{} choice(s) keyed by index, each finished", groups.len()),
+        format!("{} choice(s) keyed by index, each finished", got.len()),
     )
 }
 
@@ -918,30 +867,14 @@ fn error_event(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let s = stream_or_fail!(C, i);
     let status = i.response.status;
     let mut out = Vec::new();
-    for ev in &s.events {
-        let error = match ev.json() {
-            Some(Value::Object(o)) => o.get("error").filter(|e| !e.is_null()),
-            // E1-style list bodies, `[{"error": {...}}]`, sent as a data event.
-            Some(Value::Array(a)) => a.iter().find_map(|x| x.get("error")),
-            _ => None,
-        };
-        let text = match error {
-            Some(e) => Some(
-                e.get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| e.to_string()),
-            ),
-            None if ev.raw.event == "error" => Some(ev.raw.data.clone()),
-            None => None,
-        };
-        if let Some(text) = text {
+    for ev in s.events() {
+        if let Some(text) = ev.error() {
             out.push(
                 CheckResult::fail(
                     C,
                     format!(
                         "an error inside an HTTP {status} stream at event #{}: {:?} (E8: clients reading only deltas record an empty success)",
-                        ev.n,
+                        ev.n(),
                         excerpt(&text, 160)
                     ),
                 )
@@ -958,7 +891,7 @@ fn error_event(i: &CheckInput<'_>) -> Vec<CheckResult> {
 fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "streaming.reassembled";
     let s = stream_or_fail!(C, i);
-    let r = fold(&s);
+    let r = s.reassembled();
     if r.chunks_per_choice.is_empty() {
         return vec![CheckResult::fail(
             C,
@@ -1006,286 +939,48 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
     finish_results(C, out, summary.join("; "))
 }
 
-/// A chat stream folded into the `chat.completion` a client's accumulator builds from it.
-pub struct Reassembled {
-    /// `object: chat.completion`, the identity fields from the first chunk carrying each, the
-    /// choices in index order, and the last usage object sent.
-    pub completion: Value,
-    /// Fragments that could not be folded: (what, event number).
-    pub notes: Vec<(String, usize)>,
-    /// Each choice index with the number of chunk entries that carried it.
-    pub chunks_per_choice: Vec<(u64, usize)>,
-}
-
-/// The one fold of a chat stream's deltas: the judge's `streaming.reassembled` check validates
-/// it, and `stream` snapshots record it.
-pub fn reassemble<'a>(events: impl Iterator<Item = &'a SseEvent>) -> Reassembled {
-    fold(&Stream::of(events))
-}
-
-fn fold(s: &Stream<'_>) -> Reassembled {
-    let mut notes = Vec::new();
-    let mut choices = Vec::new();
-    let mut chunks_per_choice = Vec::new();
-    for (idx, entries) in &s.by_choice() {
-        let (choice, n) = reassemble_choice(*idx, entries);
-        notes.extend(n);
-        chunks_per_choice.push((*idx, entries.len()));
-        choices.push(choice);
-    }
-    let mut completion = json!({ "object": "chat.completion", "choices": choices });
-    // The identity fields as a client takes them: from the first chunk carrying them. A
-    // stream without an id reassembles into a completion without one — as it does in clients.
-    for k in [
-        "id",
-        "created",
-        "model",
-        "system_fingerprint",
-        "service_tier",
-    ] {
-        if let Some(v) = s
-            .chunks()
-            .find_map(|(_, c)| c.get(k).filter(|v| !v.is_null()))
-        {
-            completion[k] = v.clone();
-        }
-    }
-    // Usage as a client keeps it: the last one sent (servers that report running totals send
-    // one per chunk; the last is the whole).
-    if let Some(u) = s
-        .chunks()
-        .filter_map(|(_, c)| c.get("usage").filter(|u| !u.is_null()))
-        .last()
-    {
-        completion["usage"] = u.clone();
-    }
-    Reassembled {
-        completion,
-        notes,
-        chunks_per_choice,
-    }
-}
-
-/// One choice's deltas folded into a `chat.completion` choice the way SDK accumulators do:
-/// strings concatenate, the role is taken once, tool calls are keyed by their `index`.
-/// Returns the choice and the fragments that could not be folded (message, event number).
-fn reassemble_choice(idx: u64, entries: &[(&Ev<'_>, &Value)]) -> (Value, Vec<(String, usize)>) {
-    let mut notes = Vec::new();
-    let mut role: Option<Value> = None;
-    // content, refusal, reasoning (`reasoning_content` or `reasoning`, as providers name it).
-    let mut text: [Option<String>; 3] = [None, None, None];
-    // Tool calls by index, in order of first appearance.
-    let mut calls: Vec<(u64, Map<String, Value>)> = Vec::new();
-    let mut logprobs: Option<Vec<Value>> = None;
-    let mut finish = Value::Null;
-    for (ev, c) in entries {
-        let delta = c.get("delta").cloned().unwrap_or(Value::Null);
-        if role.is_none() {
-            role = delta.get("role").filter(|r| !r.is_null()).cloned();
-        }
-        for (key, slot) in [
-            ("content", 0),
-            ("refusal", 1),
-            ("reasoning_content", 2),
-            ("reasoning", 2),
-        ] {
-            match delta.get(key) {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) => text[slot].get_or_insert_with(String::new).push_str(s),
-                Some(other) => notes.push((
-                    format!(
-                        "choice {idx}: a `{key}` fragment is {}, not a string, so it cannot be concatenated",
-                        type_name(other)
-                    ),
-                    ev.n,
-                )),
-            }
-        }
-        for (pos, tc) in delta
-            .get("tool_calls")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            // No `index` (S1): fall back on the position in the delta, as lenient clients do.
-            let k = tc
-                .get("index")
-                .and_then(Value::as_u64)
-                .unwrap_or(pos as u64);
-            let slot = match calls.iter().position(|(x, _)| *x == k) {
-                Some(p) => p,
-                None => {
-                    calls.push((k, Map::new()));
-                    calls.len() - 1
-                }
-            };
-            let call = &mut calls[slot].1;
-            for f in ["id", "type"] {
-                if let Some(v) = tc.get(f).filter(|v| !v.is_null()) {
-                    call.entry(f).or_insert_with(|| v.clone());
-                }
-            }
-            if let Some(func) = tc.get("function") {
-                let acc = call
-                    .entry("function")
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-                    .expect("inserted as an object");
-                if let Some(name) = func.get("name").filter(|v| !v.is_null()) {
-                    acc.entry("name").or_insert_with(|| name.clone());
-                }
-                if let Some(a) = func.get("arguments").and_then(Value::as_str) {
-                    let prev = acc.get("arguments").and_then(Value::as_str).unwrap_or("");
-                    acc.insert("arguments".into(), Value::String(format!("{prev}{a}")));
-                }
-            }
-        }
-        if let Some(lp) = c.pointer("/logprobs/content").and_then(Value::as_array) {
-            logprobs
-                .get_or_insert_with(Vec::new)
-                .extend(lp.iter().cloned());
-        }
-        if let Some(f) = c.get("finish_reason").filter(|f| !f.is_null()) {
-            finish = f.clone();
-        }
-    }
-    let [content, refusal, reasoning] = text;
-    let mut message = json!({
-        "role": role.unwrap_or(Value::Null),
-        "content": content.map(Value::String).unwrap_or(Value::Null),
-    });
-    if let Some(r) = refusal {
-        message["refusal"] = Value::String(r);
-    }
-    if let Some(r) = reasoning {
-        message["reasoning_content"] = Value::String(r);
-    }
-    if !calls.is_empty() {
-        message["tool_calls"] =
-            Value::Array(calls.into_iter().map(|(_, c)| Value::Object(c)).collect());
-    }
-    let choice = json!({
-        "index": idx,
-        "message": message,
-        "finish_reason": finish,
-        "logprobs": logprobs.map(|c| json!({ "content": c, "refusal": null })).unwrap_or(Value::Null),
-    });
-    (choice, notes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execute::sse::parse_all;
 
     fn response(body: &str) -> Response {
         Response {
             status: 200,
             headers: vec![("content-type".into(), "text/event-stream".into())],
             body: body.as_bytes().to_vec().into(),
-            sse: Some(parse_all(body.as_bytes())),
+            stream: Some(ChatStream::parse(body.as_bytes())),
+            arrivals: Default::default(),
             json: None,
             json_error: None,
         }
     }
 
     #[test]
-    fn events_are_numbered_from_one_and_comments_do_not_count() {
-        let r = response(": ping\n\ndata: {\"a\":1}\n\n: ping\ndata: [DONE]\r\n\r\n");
-        let s = stream("t", &r).ok().unwrap();
-        let ns: Vec<(usize, bool)> = s
-            .events
-            .iter()
-            .map(|e| (e.n, matches!(e.kind, Kind::Done)))
-            .collect();
-        assert_eq!(ns, [(1, false), (2, true)]);
-    }
-
-    #[test]
-    fn error_objects_are_not_chunks() {
-        let r = response("data: {\"error\":{\"message\":\"x\"}}\n\ndata: {\"id\":\"a\"}\n\n");
-        let s = stream("t", &r).ok().unwrap();
-        let ids: Vec<usize> = s.chunks().map(|(e, _)| e.n).collect();
-        assert_eq!(ids, [2]);
-    }
-
-    #[test]
-    fn reassembly_folds_tool_calls_by_index_and_logprobs() {
-        let raw = SseEvent::default();
-        let ev = |n| Ev {
-            n,
-            raw: &raw,
-            kind: Kind::Done,
-        };
-        let (e1, e2, e3) = (ev(1), ev(2), ev(3));
-        let d1 = json!({"index": 0, "delta": {"role": "assistant", "content": null, "tool_calls": [
-            {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}]},
-            "logprobs": {"content": [{"token": "a"}]}, "finish_reason": null});
-        let d2 = json!({"index": 0, "delta": {"tool_calls": [
-            {"index": 0, "function": {"arguments": "{\"x\":"}},
-            {"index": 1, "id": "call_2", "type": "function", "function": {"name": "g", "arguments": "{}"}}]},
-            "logprobs": {"content": [{"token": "b"}]}, "finish_reason": null});
-        let d3 = json!({"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]},
-            "finish_reason": "tool_calls"});
-        let (c, notes) = reassemble_choice(0, &[(&e1, &d1), (&e2, &d2), (&e3, &d3)]);
-        assert!(notes.is_empty(), "{notes:?}");
-        let m = &c["message"];
-        assert_eq!(m["role"], "assistant");
-        assert_eq!(m["content"], Value::Null);
-        assert_eq!(m["tool_calls"][0]["function"]["arguments"], "{\"x\":1}");
-        assert_eq!(m["tool_calls"][0]["id"], "call_1");
-        assert_eq!(m["tool_calls"][1]["function"]["name"], "g");
-        assert_eq!(c["finish_reason"], "tool_calls");
-        assert_eq!(c["logprobs"]["content"].as_array().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn role_is_taken_once_and_content_concatenates() {
-        let raw = SseEvent::default();
-        let ev = |n| Ev {
-            n,
-            raw: &raw,
-            kind: Kind::Done,
-        };
-        let (e1, e2) = (ev(1), ev(2));
-        let d1 = json!({"index": 0, "delta": {"role": "assistant", "content": "Hé"}, "finish_reason": null});
-        let d2 = json!({"index": 0, "delta": {"role": "assistant", "content": "llo"}, "finish_reason": "stop"});
-        let (c, _) = reassemble_choice(0, &[(&e1, &d1), (&e2, &d2)]);
-        assert_eq!(c["message"]["role"], "assistant");
-        assert_eq!(c["message"]["content"], "Héllo");
-    }
-
-    #[test]
-    fn the_fold_keeps_reasoning_identity_and_the_last_usage() {
-        let body = [
-            r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"Think"},"finish_reason":null}],"usage":null}"#,
-            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning":"ing.","content":"Hi"},"finish_reason":null}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#,
-            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":7},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
-            "[DONE]",
-        ]
-        .map(|d| format!("data: {d}\n\n"))
-        .concat();
+    fn a_flood_of_problems_is_summed_up_not_listed() {
+        let mut body = String::from("data: {}\n\n");
+        body.push_str(&"dta: x\n".repeat(500));
+        body.push_str("data: [DONE]\n\n");
         let r = response(&body);
-        let folded = reassemble(r.sse_events());
-        let c = &folded.completion;
-        assert_eq!(c["object"], "chat.completion");
-        assert_eq!(
-            (c["id"].clone(), c["model"].clone()),
-            (json!("c1"), json!("m"))
-        );
-        let m = &c["choices"][0]["message"];
-        assert_eq!(m["reasoning_content"], "Thinking.");
-        assert_eq!(m["content"], "Hi");
-        assert_eq!(c["choices"][0]["finish_reason"], "stop");
-        assert_eq!(c["usage"]["completion_tokens"], 2, "the last usage sent");
-        assert_eq!(folded.chunks_per_choice, [(0, 3)]);
-        assert_eq!(folded.notes.len(), 1, "{:?}", folded.notes);
+        let s = r.stream.as_ref().unwrap();
+        assert_eq!(s.problem_total(), 500);
+        // Unknown fields are warnings, so the framing still passes, with the count said once.
+        let schemas = crate::load::SchemaStore::load(None).unwrap();
+        let target = crate::testing::target("t");
+        let i = CheckInput {
+            request: None,
+            request_path: "chat/completions",
+            response: &r,
+            json: None,
+            target: &target,
+            schemas: &schemas,
+        };
+        let out = framing(&i);
+        assert_eq!(out.len(), MAX_FINDINGS + 2, "{out:?}");
         assert!(
-            folded.notes[0]
-                .0
-                .contains("a `content` fragment is an integer, not a string")
+            out[MAX_FINDINGS]
+                .message
+                .starts_with("500 framing problems in all (500 unknown field)")
         );
-        assert_eq!(folded.notes[0].1, 3);
+        assert_eq!(out.last().unwrap().status, CheckStatus::Pass);
     }
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{CheckDef, CheckInput, at_choice};
+use crate::execute::stream::{Choice, Json, JsonType, ToolDelta};
 use crate::judge::outcome::{CheckResult, CheckStatus};
 use crate::util::json::type_name;
 use crate::util::text::excerpt;
@@ -736,17 +737,6 @@ fn final_answer(i: &CheckInput<'_>) -> Vec<CheckResult> {
 // ---------------------------------------------------------------------------------------------
 // Streamed tool-call deltas.
 
-/// One streamed call, assembled from its deltas.
-struct StreamedCall {
-    id: Option<Value>,
-    name: Option<String>,
-    arguments: String,
-    /// The first delta that carried a non-string `arguments` (an object: T3).
-    bad_arguments: Option<(Value, String)>,
-    /// Where the call's first delta was.
-    at: String,
-}
-
 /// Reports a deviation once per kind, so a long stream gives one clear reason, not hundreds.
 struct Once {
     out: Vec<CheckResult>,
@@ -763,9 +753,11 @@ impl Once {
     }
 }
 
+/// The streamed calls as the executor's chat-stream model assigned their deltas (one rule for
+/// a delta without `index`, shared with the reassembled message, snapshots and the report).
 fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "tools.stream_deltas";
-    if i.response.sse.is_none() {
+    let Some(s) = &i.response.stream else {
         return vec![CheckResult::fail(
             C,
             format!(
@@ -773,177 +765,52 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 i.response.content_type().unwrap_or("missing")
             ),
         )];
-    }
+    };
     let mode = Mode::of(i.request);
     let tools = declared(i.request);
     let mut once = Once {
         out: Vec::new(),
         kinds: Vec::new(),
     };
-    // (choice index, call index) → call; BTreeMap keeps reports in a stable order.
-    let mut calls: BTreeMap<(u64, u64), StreamedCall> = BTreeMap::new();
-    let mut finish: BTreeMap<u64, String> = BTreeMap::new();
-    let mut content: BTreeMap<u64, String> = BTreeMap::new();
-    let mut last_index: BTreeMap<u64, u64> = BTreeMap::new();
-
-    // Events are numbered from 1 in stream order, as the streaming area names them.
-    for (e, ev) in (1..).zip(i.response.sse_events()) {
-        let data = ev.data.trim();
-        if data == "[DONE]" {
-            continue;
-        }
-        // Framing and chunk validity are the streaming area's business: skip what is not JSON.
-        let Ok(chunk) = serde_json::from_str::<Value>(data) else {
+    // The shape of every delta, in stream order: an integer index on each; id, type and name
+    // on the first delta of a call, on no later one.
+    for e in s.entries() {
+        let Some(items) = e.tool_calls().filter(|t| !t.is_null()) else {
+            // `"tool_calls": null` is how several servers spell "none in this delta".
             continue;
         };
-        for (cpos, choice) in chunk
-            .get("choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let ci = choice
-                .get("index")
-                .and_then(Value::as_u64)
-                .unwrap_or(cpos as u64);
-            if let Some(fr) = choice.get("finish_reason").and_then(Value::as_str) {
-                finish.insert(ci, fr.to_string());
-            }
-            if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str) {
-                content.entry(ci).or_default().push_str(text);
-            }
-            // `"tool_calls": null` is how several servers spell "none in this delta".
-            let Some(items) = choice.pointer("/delta/tool_calls").filter(|v| !v.is_null()) else {
-                continue;
-            };
-            let Some(items) = items.as_array() else {
-                once.fail(
-                    "not-array",
-                    format!(
-                        "`delta.tool_calls` is {}, expected an array",
-                        type_name(items)
-                    ),
-                    format!("event #{e} $.choices[{cpos}].delta.tool_calls"),
-                );
-                continue;
-            };
-            for (k, d) in items.iter().enumerate() {
-                let at = format!("event #{e} $.choices[{cpos}].delta.tool_calls[{k}]");
-                let index = match d.get("index") {
-                    Some(v) if v.is_u64() => v.as_u64().unwrap_or(0),
-                    other => {
-                        if other.is_none() {
-                            once.fail(
-                                "index",
-                                "a tool-call delta has no `index` (QUIRKS S1: openai-python raises TypeError joining fragments; Go clients merge calls)".into(),
-                                format!("{at}.index"),
-                            );
-                        } else {
-                            once.fail(
-                                "index",
-                                format!(
-                                    "a tool-call delta's `index` is {}, expected an integer",
-                                    shown(other)
-                                ),
-                                format!("{at}.index"),
-                            );
-                        }
-                        // Keep judging the rest: a delta with an `id` opens a new call,
-                        // one without continues the last.
-                        match (d.get("id"), last_index.get(&ci)) {
-                            (None, Some(&last)) => last,
-                            (_, Some(&last)) => last + 1,
-                            (_, None) => 0,
-                        }
-                    }
-                };
-                last_index.insert(ci, index);
-                let first = !calls.contains_key(&(ci, index));
-                let call = calls.entry((ci, index)).or_insert_with(|| StreamedCall {
-                    id: None,
-                    name: None,
-                    arguments: String::new(),
-                    bad_arguments: None,
-                    at: at.clone(),
-                });
-                let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
-                let id = present(d.get("id"));
-                let ty = present(d.get("type"));
-                let name = present(d.pointer("/function/name"));
-                if first {
-                    call.id = id;
-                    match ty.as_ref() {
-                        Some(Value::String(t)) if t == "function" => {}
-                        None => once.fail(
-                            "type",
-                            format!(
-                                "the first delta of tool call {index} has no `type` (QUIRKS S2; OpenAI sends \"function\" there)"
-                            ),
-                            format!("{at}.type"),
-                        ),
-                        Some(other) => once.fail(
-                            "type",
-                            format!("tool call `type` is {other}, expected \"function\""),
-                            format!("{at}.type"),
-                        ),
-                    }
-                    call.name = name.as_ref().and_then(Value::as_str).map(str::to_string);
-                    if call.name.is_none() {
-                        once.fail(
-                            "name",
-                            format!(
-                                "the first delta of tool call {index} has no string `function.name`"
-                            ),
-                            format!("{at}.function.name"),
-                        );
-                    }
-                } else {
-                    for (field, v, path) in [
-                        ("id", &id, ".id"),
-                        ("type", &ty, ".type"),
-                        ("function.name", &name, ".function.name"),
-                    ] {
-                        if v.is_some() {
-                            let kind = match field {
-                                "id" => "repeat-id",
-                                "type" => "repeat-type",
-                                _ => "repeat-name",
-                            };
-                            once.fail(
-                                kind,
-                                format!(
-                                    "`{field}` is repeated on a later delta of tool call {index} (QUIRKS S2: OpenAI sends it on the first delta only; clients concatenate names or open a new call per id)"
-                                ),
-                                format!("{at}{path}"),
-                            );
-                        }
-                    }
-                }
-                match d.pointer("/function/arguments") {
-                    None | Some(Value::Null) => {}
-                    Some(Value::String(s)) => call.arguments.push_str(s),
-                    Some(other) => {
-                        if call.bad_arguments.is_none() {
-                            call.bad_arguments =
-                                Some((other.clone(), format!("{at}.function.arguments")));
-                        }
-                    }
-                }
-            }
+        if items.kind() != JsonType::Array {
+            once.fail(
+                "not-array",
+                format!(
+                    "`delta.tool_calls` is {}, expected an array",
+                    items.type_name()
+                ),
+                format!(
+                    "event #{} $.choices[{}].delta.tool_calls",
+                    e.event().n(),
+                    e.position()
+                ),
+            );
+            continue;
+        }
+        for d in e.tool_deltas() {
+            delta_shape(&mut once, &d);
         }
     }
-
+    let mut calls: Vec<_> = s.tool_calls().collect();
+    calls.sort_by_key(|c| (c.choice(), c.index()));
     let mut out = once.out;
-    if calls.is_empty() {
-        let text = content.values().next().cloned().map(Value::String);
-        if mode != Mode::None {
-            out.push(CheckResult::fail(C, mode.no_call_reason(text.as_ref())).at("stream"));
-        }
+    if calls.is_empty() && mode != Mode::None {
+        // The text of the first choice that sent any.
+        let text = s.choices().find_map(|c| text_head(&c)).map(Value::String);
+        out.push(CheckResult::fail(C, mode.no_call_reason(text.as_ref())).at("stream"));
     }
-    for ((_, index), call) in &calls {
-        let at = &call.at;
-        match &call.id {
+    for call in &calls {
+        let index = call.index();
+        let first = call.first();
+        let at = first.at();
+        match first.id().filter(|v| !v.is_null()) {
             None => out.push(
                 CheckResult::fail(
                     C,
@@ -953,24 +820,27 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 )
                 .at(format!("{at}.id")),
             ),
-            Some(Value::String(s)) if s.trim().is_empty() => out.push(
-                CheckResult::fail(
-                    C,
-                    "streamed tool call `id` is an empty string (QUIRKS T2: tool results are matched by id)",
-                )
-                .at(format!("{at}.id")),
-            ),
-            Some(Value::String(_)) => {}
-            Some(other) => out.push(
-                CheckResult::fail(
-                    C,
-                    format!("streamed tool call `id` is {other}, expected a string"),
-                )
-                .at(format!("{at}.id")),
-            ),
+            Some(id) => match id.as_str() {
+                Some(s) if s.trim().is_empty() => out.push(
+                    CheckResult::fail(
+                        C,
+                        "streamed tool call `id` is an empty string (QUIRKS T2: tool results are matched by id)",
+                    )
+                    .at(format!("{at}.id")),
+                ),
+                Some(_) => {}
+                None => out.push(
+                    CheckResult::fail(
+                        C,
+                        format!("streamed tool call `id` is {id}, expected a string"),
+                    )
+                    .at(format!("{at}.id")),
+                ),
+            },
         }
-        let schema = match &call.name {
-            Some(name) => match tools.get(name) {
+        let name = first.name().and_then(|n| n.as_str());
+        let schema = match &name {
+            Some(name) => match tools.get(name.as_ref()) {
                 Some(s) => Some(s.as_ref()),
                 None => {
                     out.push(undeclared(C, name, &tools).at(format!("{at}.function.name")));
@@ -979,13 +849,23 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
             },
             None => None,
         };
-        if let Some((v, where_)) = &call.bad_arguments {
-            out.extend(arguments(C, Some(v), None, where_));
+        // The first fragment that is not a string (an object: T3) is what is judged.
+        if let Some(bad) = call.deltas().find(|d| {
+            d.arguments()
+                .is_some_and(|a| !a.is_null() && a.as_str().is_none())
+        }) {
+            let v = bad.arguments().map(|a| a.value());
+            out.extend(arguments(
+                C,
+                v.as_ref(),
+                None,
+                &format!("{}.function.arguments", bad.at()),
+            ));
             continue;
         }
         for r in arguments(
             C,
-            Some(&Value::String(call.arguments.clone())),
+            Some(&Value::String(call.arguments())),
             schema,
             &format!("{at}.function.arguments"),
         ) {
@@ -998,25 +878,33 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
             });
         }
     }
-    // Per choice: finish_reason and tool_choice, as for non-streamed responses.
-    let mut choice_ids: Vec<u64> = finish.keys().copied().collect();
-    choice_ids.extend(calls.keys().map(|(c, _)| *c));
-    choice_ids.sort_unstable();
-    choice_ids.dedup();
-    for ci in choice_ids {
-        let names: Vec<&str> = calls
-            .iter()
-            .filter(|((c, _), _)| *c == ci)
-            .filter_map(|(_, call)| call.name.as_deref())
+    // Per choice that finished or called: finish_reason and tool_choice, as for non-streamed
+    // responses.
+    for choice in s.choices() {
+        let ci = choice.index();
+        let names: Vec<String> = choice
+            .tool_calls()
+            .filter_map(|c| {
+                c.first()
+                    .name()
+                    .and_then(|n| n.as_str())
+                    .map(|n| n.into_owned())
+            })
             .collect();
-        let has_calls = calls.keys().any(|(c, _)| *c == ci);
-        let text = content.get(&ci).cloned().map(Value::String);
-        if has_calls && let Some(p) = choice_problem(&mode, &names, false, || text.as_ref()) {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let has_calls = choice.tool_calls().next().is_some();
+        let finish = choice
+            .entries()
+            .filter_map(|e| e.finish_reason().and_then(|f| f.as_str()))
+            .last();
+        if !has_calls && finish.is_none() {
+            continue;
+        }
+        let text = Value::String(text_head(&choice).unwrap_or_default());
+        if has_calls && let Some(p) = choice_problem(&mode, &names, false, || Some(&text)) {
             out.push(CheckResult::fail(C, p).at(format!("choice {ci}")));
         }
-        if let Some(p) =
-            finish_reason_problem(&mode, has_calls, finish.get(&ci).map(String::as_str))
-        {
+        if let Some(p) = finish_reason_problem(&mode, has_calls, finish.as_deref()) {
             out.push(CheckResult::fail(C, p).at(format!("choice {ci}: finish_reason")));
         }
     }
@@ -1027,6 +915,92 @@ fn stream_deltas(i: &CheckInput<'_>) -> Vec<CheckResult> {
         ));
     }
     out
+}
+
+/// The start of a choice's streamed text (`None` when no content fragment was a string): a
+/// reason quotes a few dozen characters, so megabytes of content are not copied for it.
+fn text_head(choice: &Choice<'_>) -> Option<String> {
+    const HEAD: usize = 4096;
+    let mut out: Option<String> = None;
+    for piece in choice
+        .entries()
+        .filter_map(|e| e.content().and_then(|x| x.as_str()))
+    {
+        let text = out.get_or_insert_with(String::new);
+        let mut end = HEAD.saturating_sub(text.len()).min(piece.len());
+        while !piece.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.push_str(&piece[..end]);
+    }
+    out
+}
+
+/// One delta's shape: its index, and id/type/name on its call's first delta only.
+fn delta_shape(once: &mut Once, d: &ToolDelta<'_>) {
+    let at = d.at();
+    match d.index() {
+        Some(x) if x.as_u64().is_some() => {}
+        None => once.fail(
+            "index",
+            "a tool-call delta has no `index` (QUIRKS S1: openai-python raises TypeError joining fragments; openai-node drops every call; Go clients merge calls)".into(),
+            format!("{at}.index"),
+        ),
+        Some(x) => once.fail(
+            "index",
+            format!(
+                "a tool-call delta's `index` is {}, expected an integer",
+                shown_json(x)
+            ),
+            format!("{at}.index"),
+        ),
+    }
+    let index = d.call().index();
+    if d.is_first() {
+        match d.kind().filter(|t| !t.is_null()) {
+            Some(t) if t.as_str().as_deref() == Some("function") => {}
+            None => once.fail(
+                "type",
+                format!(
+                    "the first delta of tool call {index} has no `type` (QUIRKS S2; OpenAI sends \"function\" there)"
+                ),
+                format!("{at}.type"),
+            ),
+            Some(other) => once.fail(
+                "type",
+                format!("tool call `type` is {other}, expected \"function\""),
+                format!("{at}.type"),
+            ),
+        }
+        if d.name().and_then(|n| n.as_str()).is_none() {
+            once.fail(
+                "name",
+                format!("the first delta of tool call {index} has no string `function.name`"),
+                format!("{at}.function.name"),
+            );
+        }
+        return;
+    }
+    let present = |v: Option<Json<'_>>| v.is_some_and(|v| !v.is_null());
+    for (kind, field, v, path) in [
+        ("repeat-id", "id", d.id(), ".id"),
+        ("repeat-type", "type", d.kind(), ".type"),
+        ("repeat-name", "function.name", d.name(), ".function.name"),
+    ] {
+        if present(v) {
+            once.fail(
+                kind,
+                format!(
+                    "`{field}` is repeated on a later delta of tool call {index} (QUIRKS S2: OpenAI sends it on the first delta only; clients concatenate names or open a new call per id)"
+                ),
+                format!("{at}{path}"),
+            );
+        }
+    }
+}
+
+fn shown_json(v: Json<'_>) -> String {
+    format!("{} ({})", v.type_name(), excerpt(v.text(), 40))
 }
 
 #[cfg(test)]
