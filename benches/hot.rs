@@ -176,7 +176,7 @@ fn big_report() -> RunReport {
         "features": []
     });
     let mut report: RunReport = serde_json::from_value(report).expect("a valid report");
-    report.features = llm_parity::report::model::feature_rows(&report.results);
+    report.features = llm_parity::report::feature_rows(&report.results);
     report
 }
 

@@ -1,5 +1,5 @@
-//! Fixtures for unit tests: a target, a case and a finished case's record, built through the
-//! real loaders so they are what a run would produce.
+//! Fixtures for unit tests: a target, a case and a finished case, built through the real
+//! loaders so they are what a run would produce, and a bare report entry.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use crate::judge::{FinishedCase, FinishedStep, Stop};
 use crate::load::suite::{SuiteEnv, load_suite};
 use crate::load::target::load_targets;
 use crate::load::{Case, Target};
+use crate::report::CaseResult;
 
 /// A target named `name` on 127.0.0.1 with a `chat` model.
 pub fn target(name: &str) -> Arc<Target> {
@@ -91,5 +92,28 @@ pub fn finished(
         }],
         case_checks: vec![],
         duration: Duration::from_millis(2),
+    }
+}
+
+/// A report entry of `suite/case` on `target` with `outcome` and nothing else: tests set the
+/// fields they are about with struct update syntax.
+pub fn entry(target: &str, suite: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
+    CaseResult {
+        target: target.into(),
+        suite: suite.into(),
+        case: case.into(),
+        feature: feature.into(),
+        outcome,
+        reason: None,
+        duration_ms: 0,
+        http_status: None,
+        warnings: vec![],
+        notes: None,
+        timings: None,
+        checks: vec![],
+        checks_passed: 0,
+        exchanges: vec![],
+        repeats: vec![],
+        flaky: false,
     }
 }

@@ -42,11 +42,11 @@ pub enum Command {
     Merge(Box<MergeArgs>),
     /// Scaffold a project here (or in DIR): targets.yaml, suites/my-app.yaml and a GitHub
     /// Actions workflow; existing files are left as they are.
-    Init(super::init::InitArgs),
+    Init(InitArgs),
     /// Print the shell completion script for bash, zsh, fish or PowerShell.
-    Completions(super::completions::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print the manual page (roff), or write every command's page into a directory.
-    Man(super::completions::ManArgs),
+    Man(ManArgs),
 }
 
 /// Where the project's inputs are. The built-in suites, schemas, media fixtures and snapshots are
@@ -511,6 +511,17 @@ pub struct ServeArgs {
     pub stream_delay_ms: u64,
 }
 
+/// `llm-parity init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project directory to write into (created when missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The GitHub Action the workflow uses, `OWNER/REPO@REF` (default: this build's repository).
+    #[arg(long, value_name = "OWNER/REPO@REF")]
+    pub action: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -518,4 +529,47 @@ mod tests {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+impl From<Shell> for clap_complete::Shell {
+    fn from(s: Shell) -> Self {
+        match s {
+            Shell::Bash => Self::Bash,
+            Shell::Zsh => Self::Zsh,
+            Shell::Fish => Self::Fish,
+            Shell::Powershell => Self::PowerShell,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Install, for example:
+  bash: llm-parity completions bash > ~/.local/share/bash-completion/completions/llm-parity
+  zsh:  llm-parity completions zsh > ~/.zfunc/_llm-parity   (with fpath+=(~/.zfunc) before compinit)
+  fish: llm-parity completions fish > ~/.config/fish/completions/llm-parity.fish
+  powershell: llm-parity completions powershell >> $PROFILE")]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Read it with `llm-parity man | man -l -`, or install the pages:
+  llm-parity man --dir ~/.local/share/man/man1"
+)]
+pub struct ManArgs {
+    /// Write one page per command (`llm-parity.1`, `llm-parity-run.1`, …) into DIR instead of
+    /// printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

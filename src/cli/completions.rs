@@ -2,57 +2,12 @@
 //! manual pages, generated from the same clap definition as the parser, so they can never
 //! disagree with the flags the binary accepts.
 
-use std::path::PathBuf;
+use clap::CommandFactory as _;
 
-use clap::{Args, CommandFactory as _, ValueEnum};
-
-use super::args::Cli;
+use super::args::{Cli, CompletionsArgs, ManArgs, Shell};
 use super::error::CliError;
 use super::out::Stdout;
 use crate::exit;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Powershell,
-}
-
-impl From<Shell> for clap_complete::Shell {
-    fn from(s: Shell) -> Self {
-        match s {
-            Shell::Bash => Self::Bash,
-            Shell::Zsh => Self::Zsh,
-            Shell::Fish => Self::Fish,
-            Shell::Powershell => Self::PowerShell,
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Install, for example:
-  bash: llm-parity completions bash > ~/.local/share/bash-completion/completions/llm-parity
-  zsh:  llm-parity completions zsh > ~/.zfunc/_llm-parity   (with fpath+=(~/.zfunc) before compinit)
-  fish: llm-parity completions fish > ~/.config/fish/completions/llm-parity.fish
-  powershell: llm-parity completions powershell >> $PROFILE")]
-pub struct CompletionsArgs {
-    /// The shell to complete in.
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Read it with `llm-parity man | man -l -`, or install the pages:
-  llm-parity man --dir ~/.local/share/man/man1"
-)]
-pub struct ManArgs {
-    /// Write one page per command (`llm-parity.1`, `llm-parity-run.1`, …) into DIR instead of
-    /// printing the main page.
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
 
 /// The completion script for `a.shell`, on stdout.
 pub fn completions(a: &CompletionsArgs) -> Result<u8, CliError> {

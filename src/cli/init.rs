@@ -6,22 +6,11 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-
+use super::args::InitArgs;
 use super::error::CliError;
 use super::out::outln;
 use crate::exit;
 use crate::load::{self, LoadOptions};
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// The project directory to write into (created when missing).
-    #[arg(value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
-    /// The GitHub Action the workflow uses, `OWNER/REPO@REF` (default: this build's repository).
-    #[arg(long, value_name = "OWNER/REPO@REF")]
-    pub action: Option<String>,
-}
 
 /// The example suite: the shapes of an app's own requests (`tests/it/project.rs` runs it
 /// against the built-in endpoint).

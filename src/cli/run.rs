@@ -10,7 +10,7 @@ use super::targets;
 use crate::exit;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta, model::ShardInfo};
+use crate::report::{self, RunMeta, model::ShardInfo};
 use crate::run::progress::Progress;
 use crate::run::{Cause, Session};
 
@@ -90,7 +90,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                     .iter()
                     .map(|p| crate::load::feature::area_of(&p.case.feature)),
             ),
-            report::model::Collector::new(
+            report::Collector::new(
                 &redactor,
                 args.report_bodies.into(),
                 run_targets.len(),

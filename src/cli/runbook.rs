@@ -14,10 +14,10 @@ use crate::exit;
 use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
-use crate::report::{self, model::RunMeta};
+use crate::report::{self, RunMeta};
 use crate::run::progress::Progress;
 use crate::run::{Cause, Session};
-use crate::runbook::{self, Uses, steps::Input};
+use crate::runbook::{self, Uses, sections::Input};
 use crate::util::fs::atomic_write;
 
 /// One side's flags, in the shape target resolution takes.
@@ -169,7 +169,7 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
                     .iter()
                     .map(|p| crate::load::feature::area_of(&p.case.feature)),
             ),
-            report::model::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
+            report::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
         );
         session.usage = Some(Default::default());
         exec.run(
@@ -216,7 +216,7 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
                 exit::RUN_TIMEOUT
             }
             Some(Cause::Interrupt) => exit::INTERRUPTED,
-            None => rb.verdict.decision.exit_code(),
+            None => rb.decision.decision.exit_code(),
         })
     })
 }

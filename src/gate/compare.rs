@@ -130,7 +130,7 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
     s.passed = match opts.fail_on {
         FailOn::Regression => !regressed,
         FailOn::New => !regressed && s.new_failures.is_empty(),
-        FailOn::Any => !regressed && report.gate_passes(opts.allow_flaky),
+        FailOn::Any => !regressed && report.no_failures(opts.allow_flaky),
     };
     s
 }
@@ -141,27 +141,15 @@ mod tests {
 
     use super::*;
     use crate::gate::baseline::{self, Entry};
-    use crate::report::model::{Tool, feature_rows};
+    use crate::report::feature_rows;
+    use crate::report::model::Tool;
 
     fn result(target: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
         let (suite, id) = case.split_once('/').unwrap();
         CaseResult {
-            target: target.into(),
-            suite: suite.into(),
-            case: id.into(),
-            feature: feature.into(),
-            outcome,
             reason: (outcome != Outcome::Pass).then(|| format!("{case} is {outcome}")),
             duration_ms: 1,
-            http_status: None,
-            warnings: vec![],
-            notes: None,
-            timings: None,
-            checks: vec![],
-            checks_passed: 0,
-            exchanges: vec![],
-            repeats: vec![],
-            flaky: false,
+            ..crate::testing::entry(target, suite, id, feature, outcome)
         }
     }
 

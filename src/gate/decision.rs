@@ -34,7 +34,7 @@ pub fn attach(
 pub fn passes(report: &RunReport, allow_flaky: bool) -> bool {
     match &report.baseline {
         Some(b) => b.passed,
-        None => report.gate_passes(allow_flaky),
+        None => report.no_failures(allow_flaky),
     }
 }
 

@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 
 use crate::report::RunReport;
-use crate::report::compare::{self, Difference, LatencyRow};
+use crate::report::feature_rows;
 use crate::report::model::SuiteInfo;
-use crate::report::model::feature_rows;
+use crate::report::model::{Difference, LatencyRow};
+use crate::report::targets;
 
 /// A case's place in the suites' declaration order (suite index, case index), when known.
 type CasePos = Option<(usize, Option<usize>)>;
@@ -119,7 +120,7 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
         })
         .zip(out.results.iter().cloned())
         .collect();
-    keyed.sort_by_key(|a| a.0); // stable: reports without a catalogue keep their order
+    keyed.sort_by_key(|a| a.0); // stable: reports without their loaded suites keep their order
     out.results = keyed.into_iter().map(|(_, r)| r).collect();
     let mut diffs: Vec<(CasePos, Difference)> = out
         .differences
@@ -130,7 +131,7 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
     out.differences = diffs.into_iter().map(|(_, d)| d).collect();
     out.features = feature_rows(&out.results);
     out.latency = latency.into_values().collect();
-    out.hops = compare::hops(&out.latency, &pairs);
+    out.hops = targets::hops(&out.latency, &pairs);
     Ok(Merged {
         warnings: shard_warnings(&reports),
         report: out,

@@ -20,7 +20,7 @@ pub struct Pruned {
 
 /// The suites a report's run loaded, with their cases. Reports from before the `suites` field
 /// fall back to what their results show (only the cases that ran are known then).
-pub fn catalogue(report: &RunReport) -> BTreeMap<String, BTreeSet<String>> {
+pub fn loaded_cases(report: &RunReport) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     if !report.suites.is_empty() {
         for SuiteInfo { id, cases } in &report.suites {
@@ -39,7 +39,7 @@ pub fn catalogue(report: &RunReport) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 pub fn prune(file: &mut BaselineFile, report: &RunReport) -> Pruned {
-    let suites = catalogue(report);
+    let suites = loaded_cases(report);
     let exists = |id: &str| match id.split_once('/') {
         Some((suite, case)) => suites.get(suite).is_none_or(|cases| cases.contains(case)),
         None => true,

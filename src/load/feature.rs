@@ -3,7 +3,7 @@
 //! (`tools`), one suite file per area. Every list or view ordered by area — the matrix, the
 //! runbook's area steps — takes its order from [`AREAS`].
 
-/// The areas of the feature catalogue, in its order (the order of the matrix and of every view
+/// The areas, in the order of the feature list (the order of the matrix and of every view
 /// by area). Areas not listed here follow, in the order they are first seen.
 pub const AREAS: &[&str] = &[
     "chat",
@@ -37,7 +37,7 @@ pub fn is_feature_id(s: &str) -> bool {
         })
 }
 
-/// Order `items` by area: the catalogue's areas first in [`AREAS`] order, then the others in
+/// Order `items` by area: the listed areas first in [`AREAS`] order, then the others in
 /// the order their first item appears; items keep their order within an area (stable).
 pub fn sort_by_area<T>(items: &mut [T], area: impl Fn(&T) -> &str) {
     let mut unknown: Vec<String> = Vec::new();
@@ -62,7 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalogue_areas_first_then_unknown_ones_as_first_seen() {
+    fn listed_areas_first_then_unknown_ones_as_first_seen() {
         let mut features = vec![
             "zeta.a",
             "models.list",

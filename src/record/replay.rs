@@ -26,6 +26,11 @@ use crate::execute::exchange::{Exchange, TransportError, TransportErrorKind};
 use crate::execute::http::{ExchangeFinisher, INVALID_KEY};
 use crate::load::target::parse_base_url;
 use crate::load::{Auth, AuthHeader, Secret, Target};
+use crate::util::fs::{MIB, ReadError, ReadErrorKind, read_bounded_string};
+
+/// The largest recording read: one exchange, its body at most `--max-body` (8 MiB by default),
+/// as JSON text (base64 for a body that is not text).
+const RECORDING_FILE_LIMIT: u64 = 64 * MIB;
 
 /// The header replay targets send their placeholder credential in.
 pub const AUTH_HEADER: &str = "x-llm-parity-replay-auth";
@@ -188,10 +193,19 @@ async fn serve(State(st): State<Arc<ServerState>>, req: Request) -> Response {
 }
 
 fn read_recording(file: &Path) -> Result<Option<Recording>, String> {
-    let text = match std::fs::read_to_string(file) {
+    let text = match read_bounded_string(file, RECORDING_FILE_LIMIT) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read recording {}: {e}", file.display())),
+        Err(ReadError {
+            kind: ReadErrorKind::Io(e),
+            ..
+        }) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "cannot read recording {}: {}",
+                file.display(),
+                e.kind
+            ));
+        }
     };
     serde_json::from_str(&text)
         .map(Some)

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use super::escape::{esc, md_code, md_escape, one_line};
 use super::model::{BaselineSection, CellChange, NewFailure};
 
-fn verdict(b: &BaselineSection) -> &'static str {
+/// The gate's decision as the section words it.
+fn decision(b: &BaselineSection) -> &'static str {
     if b.passed { "passed" } else { "FAILED" }
 }
 
@@ -46,7 +47,7 @@ pub fn terminal(b: &BaselineSection) -> String {
         "against baseline {} (--fail-on {}): {} — {}",
         one_line(&b.source),
         b.fail_on.as_str(),
-        verdict(b),
+        decision(b),
         b.summary()
     );
     let label = |k: &str| match k {
@@ -110,7 +111,7 @@ pub fn markdown(b: &BaselineSection) -> String {
     let _ = writeln!(
         s,
         "**Gate {}** (`--fail-on {}`, baseline `{}`): {}\n",
-        verdict(b).to_lowercase(),
+        decision(b).to_lowercase(),
         b.fail_on.as_str(),
         md_code(&b.source),
         b.summary()
@@ -187,7 +188,7 @@ pub fn html(b: &BaselineSection) -> String {
         h,
         "<section id=\"baseline\"><h2>Against the baseline</h2><p class=\"{}\"><strong>gate {}</strong> (--fail-on {}, baseline <code>{}</code>): {}</p>",
         if b.passed { "o-pass" } else { "o-fail" },
-        verdict(b).to_lowercase(),
+        decision(b).to_lowercase(),
         b.fail_on.as_str(),
         esc(&b.source),
         esc(&b.summary())
@@ -248,4 +249,18 @@ pub fn html(b: &BaselineSection) -> String {
     }
     let _ = writeln!(h, "</section>");
     h
+}
+
+impl BaselineSection {
+    /// One line for the terminal and logs: what changed, counted.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} regression(s), {} expired, {} new failure(s), {} improvement(s), {} known deviation(s)",
+            self.regressions.len(),
+            self.expired.len(),
+            self.new_failures.len(),
+            self.improvements.len(),
+            self.known.len()
+        )
+    }
 }

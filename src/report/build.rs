@@ -1,7 +1,23 @@
-//! Building the report model from what a run loaded and ran.
+//! Building the report model from what a run loaded and ran: each finished case becomes its
+//! entry (redacted) the moment it arrives, and the rest is assembled at the end.
 
-use super::model::SuiteInfo;
-use crate::load::Suite;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::aggregate::{feature_rows, merge_repeats, set_outcome};
+use super::body::{BODY_LIMIT, JsonText};
+use super::model::{
+    AttemptSummary, BodyPolicy, CaseResult, ExchangeSummary, RunReport, SCHEMA_VERSION, SuiteInfo,
+    TargetInfo, Tool,
+};
+use super::targets::{self, CaseDigest};
+use crate::execute::exchange::Exchange;
+use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
+use crate::load::{Suite, Target};
+use crate::redact::Redactor;
+use crate::util::text::excerpt;
 
 /// The suites a run loaded, every case listed (`report.json` `suites`).
 pub fn loaded_suites(suites: &[Suite]) -> Vec<SuiteInfo> {
@@ -12,4 +28,223 @@ pub fn loaded_suites(suites: &[Suite]) -> Vec<SuiteInfo> {
             cases: s.cases.iter().map(|c| c.id.clone()).collect(),
         })
         .collect()
+}
+
+/// Everything the report needs besides the cases.
+pub struct RunMeta<'a> {
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub partial: bool,
+    pub targets: &'a [Arc<Target>],
+    /// (router, upstream) pairs whose hop latency to report.
+    pub hop_pairs: Vec<(String, String)>,
+}
+
+/// Builds the report case by case, as the run hands finished cases over: each case's entry is
+/// made (and redacted) at once and its raw exchanges dropped, so a run holds one compact copy
+/// of each case, not the exchanges and their summaries side by side.
+pub struct Collector<'r> {
+    redactor: &'r Redactor,
+    bodies: BodyPolicy,
+    /// More than one target: keep the shapes the differences across targets need.
+    across_targets: bool,
+    /// (plan index, entry, how the run ended: repeats are merged from these)
+    results: Vec<(usize, CaseResult, Ending)>,
+    /// (plan index, what comparing targets needs)
+    digests: Vec<(usize, CaseDigest)>,
+    /// Response shapes seen so far (see [`CaseDigest::of`]).
+    shapes: HashSet<Arc<str>>,
+}
+
+impl<'r> Collector<'r> {
+    /// `targets`: how many targets the run has.
+    pub fn new(redactor: &'r Redactor, bodies: BodyPolicy, targets: usize) -> Self {
+        Collector {
+            redactor,
+            bodies,
+            across_targets: targets > 1,
+            results: Vec::new(),
+            digests: Vec::new(),
+            shapes: Default::default(),
+        }
+    }
+
+    /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
+    /// with how it ended and the outcome derived from that.
+    pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
+        let digest = CaseDigest::of(rec, outcome.outcome, self.across_targets, &mut self.shapes);
+        let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
+        // An ending with text (a reason from the endpoint) is redacted like the entry.
+        let ending = match ending {
+            Ending::Ran {
+                stopped: None,
+                failed_after: None,
+                ..
+            } => ending.clone(),
+            _ => self.redactor.value(ending.clone()),
+        };
+        self.results.push((idx, self.redactor.value(entry), ending));
+        self.digests.push((idx, digest));
+    }
+
+    /// The report of every case taken, in plan order.
+    pub fn finish(self, meta: &RunMeta<'_>) -> RunReport {
+        let Collector {
+            redactor,
+            bodies,
+            mut results,
+            mut digests,
+            ..
+        } = self;
+        results.sort_by_key(|(idx, ..)| *idx);
+        digests.sort_by_key(|(idx, _)| *idx);
+        // Collected in place (same allocation): no second copy of the entries.
+        let results: Vec<(CaseResult, Ending)> =
+            results.into_iter().map(|(_, r, e)| (r, e)).collect();
+        let digests: Vec<CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
+        let latency = targets::latency(&digests);
+        let hops = targets::hops(&latency, &meta.hop_pairs);
+        let differences = targets::differences(&digests);
+        drop(digests);
+        let results = merge_repeats(results);
+        // Results were redacted as they came in: everything else is redacted here.
+        let mut report = redactor.value(RunReport {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "llm-parity".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            started_at: meta.started_at.clone(),
+            duration_ms: meta.duration_ms,
+            partial: meta.partial,
+            report_bodies: bodies,
+            targets: meta
+                .targets
+                .iter()
+                .map(|t| TargetInfo {
+                    name: t.name.clone(),
+                    base_url: t.base_url.to_string(),
+                    models: t.models.clone(),
+                    api_key_env: t.auth.key_env().map(str::to_string),
+                    via: t.via.clone(),
+                })
+                .collect(),
+            features: feature_rows(&results),
+            results: vec![],
+            differences: vec![],
+            latency,
+            hops,
+            suites: vec![],
+            shard: None,
+            baseline: None,
+        });
+        report.results = results;
+        report.differences = differences.into_iter().map(|d| redactor.value(d)).collect();
+        report
+    }
+}
+
+fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> CaseResult {
+    let mut checks = Vec::new();
+    let mut passed = 0;
+    for c in r.checks() {
+        if c.status == CheckStatus::Pass {
+            passed += 1;
+        } else {
+            checks.push(c.clone());
+        }
+    }
+    let last = r.steps.last();
+    let mut entry = CaseResult {
+        target: r.target.name.clone(),
+        suite: r.case.suite.clone(),
+        case: r.case.id.clone(),
+        feature: r.case.feature.clone(),
+        outcome: Outcome::Pass,
+        reason: None,
+        duration_ms: r.duration.as_millis() as u64,
+        http_status: last
+            .and_then(|s| s.exchange.response.as_ref())
+            .map(|x| x.status),
+        warnings: r
+            .warnings()
+            .map(|w| format!("{}: {}", w.check, w.reason()))
+            .collect(),
+        notes: (outcome.outcome != Outcome::Pass)
+            .then(|| r.case.notes.clone())
+            .flatten(),
+        timings: last.map(|s| s.exchange.timings.clone()),
+        checks,
+        checks_passed: passed,
+        exchanges: r
+            .steps
+            .iter()
+            .map(|s| summarize(&s.name, &s.exchange, keep_bodies))
+            .collect(),
+        repeats: vec![],
+        flaky: false,
+    };
+    set_outcome(&mut entry, outcome.clone());
+    entry
+}
+
+/// One exchange as the report shows it; headers and bodies only when `keep_bodies`.
+fn summarize(step: &str, ex: &Exchange, keep_bodies: bool) -> ExchangeSummary {
+    let resp = ex.response.as_ref();
+    let text = |s: &str| JsonText::new(&Value::String(excerpt(s, BODY_LIMIT)));
+    let (request_headers, request_body, response_headers, response_body) = if keep_bodies {
+        (
+            ex.request.headers.iter().cloned().collect(),
+            ex.request
+                .body
+                .as_ref()
+                .map(JsonText::capped)
+                .or_else(|| ex.request.raw_body.as_deref().map(text)),
+            resp.map(|r| r.headers.iter().cloned().collect())
+                .unwrap_or_default(),
+            resp.and_then(|r| {
+                if r.body.is_empty() {
+                    None
+                } else if let Some(j) = &r.json {
+                    Some(JsonText::capped(j))
+                } else {
+                    Some(JsonText::new(&Value::String(r.body_excerpt(BODY_LIMIT))))
+                }
+            }),
+        )
+    } else {
+        Default::default()
+    };
+    ExchangeSummary {
+        step: step.to_string(),
+        method: ex.request.method.clone(),
+        url: ex.request.url.clone(),
+        request_headers,
+        request_body,
+        status: resp.map(|r| r.status),
+        response_headers,
+        response_body,
+        transport_error: ex.error.as_ref().map(|e| e.message.clone()),
+        stream_cut: resp.and_then(|r| r.stream.as_ref()?.cut().cloned()),
+        attempts: ex
+            .attempt_log
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AttemptSummary {
+                attempt: i as u32 + 1,
+                status: a.status,
+                error: a.error.clone(),
+                duration_ms: a.duration_ms.max(0.0) as u64,
+                retried_because: a.retried_because.clone(),
+                delay_ms: a.delay.map(|d| d.as_millis() as u64),
+                delay_source: a.delay.map(|_| {
+                    if a.delay_from_retry_after {
+                        "retry_after".into()
+                    } else {
+                        "backoff".into()
+                    }
+                }),
+            })
+            .collect(),
+    }
 }

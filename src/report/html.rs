@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::compare::Difference;
 use super::escape::esc;
-use super::model::{CaseResult, HeaderList, RunReport};
+use super::model::{CaseResult, Difference, HeaderList, RunReport};
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
 
@@ -521,46 +520,7 @@ fn latency_section(h: &mut dyn std::fmt::Write, r: &RunReport) {
     let _ = writeln!(h, "</section>");
 }
 
-const CSS: &str = r#"
-body{font:14px/1.4 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem;color:#1d1d1f;background:#fff}
-h1{font-size:1.5rem;margin:0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
-.meta{color:#555}.counts span{margin-right:1rem;font-weight:600}
-table{border-collapse:collapse}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
-.matrix th{background:#fafafa}.matrix tr.area th,.matrix tr.area td{background:#eef2f7;font-weight:600}
-.matrix td details summary{cursor:pointer;white-space:nowrap}
-.o-pass{color:#1a7f37}.o-fail{color:#cf222e}.o-error{color:#bc4c00}.o-unsupported{color:#6e7781}.o-skip{color:#8c959f}
-td.o-pass{background:#f0fff4}td.o-fail{background:#fff0f0}td.o-error{background:#fff8f0}td.o-unsupported{background:#f6f8fa}
-.case{border-top:1px dashed #ccc;margin-top:.4rem;padding-top:.4rem;max-width:60rem;color:#1d1d1f}
-.reason{font-family:ui-monospace,monospace;white-space:pre-wrap}.warn{color:#9a6700}.note{color:#555;font-style:italic}
-pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap;word-break:break-all}
-pre.diff .add{color:#1a7f37}pre.diff .del{color:#cf222e}
-.filters{margin:.5rem 0 1rem}.filters label{margin-right:.75rem}
-svg .p50{fill:#0969da}svg .p95{fill:#9ec5fe}svg text{font:12px system-ui,sans-serif;fill:#1d1d1f}svg text.val{fill:#555}
-figure{margin:.5rem 0 1rem}figcaption{margin-bottom:.25rem;font-weight:600}
-.key{display:inline-block;width:.8em;height:.8em;vertical-align:-.05em;margin-left:.5em}.key.p50{background:#0969da}.key.p95{background:#9ec5fe}
-caption{text-align:left;font-weight:600;padding:.25rem 0}
-.matrix tr.feature[data-differs="true"] th{box-shadow:inset 3px 0 #bc4c00}
-.legend{color:#555;font-size:.9em}
-"#;
-
-const JS: &str = r#"
-(function(){
-  var area=document.getElementById('f-area'),out=document.getElementById('f-outcome'),diff=document.getElementById('f-diff');
-  var targets=[].slice.call(document.querySelectorAll('.f-target'));
-  function apply(){
-    var a=area.value,o=out.value,d=diff.checked;
-    [].forEach.call(document.querySelectorAll('#matrix tbody tr'),function(tr){
-      var show=(!a||tr.dataset.area===a);
-      if(tr.classList.contains('feature')){
-        if(o&&(' '+tr.dataset.outcomes+' ').indexOf(' '+o+' ')<0)show=false;
-        if(d&&tr.dataset.differs!=='true')show=false;
-      }
-      tr.style.display=show?'':'none';
-    });
-    targets.forEach(function(cb){
-      [].forEach.call(document.querySelectorAll('.col-'+cb.dataset.col),function(c){c.style.display=cb.checked?'':'none';});
-    });
-  }
-  [area,out,diff].concat(targets).forEach(function(el){el.addEventListener('change',apply);});
-})();
-"#;
+/// The stylesheet and the filter script, inlined into every report (the file works offline,
+/// from disk). Kept as files so they can be read and linted as CSS and JavaScript.
+const CSS: &str = include_str!("assets/report.css");
+const JS: &str = include_str!("assets/report.js");

@@ -1,15 +1,20 @@
-//! report: pure renderers from the one report model, and atomic writing of the files.
+//! report: the report model (`model`, built case by case by `build`, aggregated by `aggregate`)
+//! and one pure renderer per format; the files are written by the command.
 
+mod aggregate;
 pub mod baseline;
+pub mod body;
 pub mod build;
-pub mod compare;
 pub mod escape;
 pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod targets;
 pub mod terminal;
 
+pub use aggregate::feature_rows;
+pub use build::{Collector, RunMeta};
 pub use model::{CaseResult, FeatureRow, RunReport};
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::compare::{Difference, HopLatency, LatencyRow, ShapeDiff};
 use super::model::{
-    CaseResult, ExchangeSummary, FeatureRow, HeaderList, RunReport, TargetInfo, Tool,
+    CaseResult, Difference, ExchangeSummary, FeatureRow, HeaderList, HopLatency, LatencyRow,
+    RunReport, ShapeDiff, TargetInfo, Tool,
 };
 use super::{html, junit, markdown, terminal};
 use crate::execute::exchange::Timings;
@@ -35,22 +35,11 @@ fn timings(headers: f64, ttft: Option<f64>, total: f64, chunks: usize) -> Timing
 
 fn result(target: &str, suite: &str, case: &str, feature: &str, outcome: Outcome) -> CaseResult {
     CaseResult {
-        target: target.into(),
-        suite: suite.into(),
-        case: case.into(),
-        feature: feature.into(),
-        outcome,
-        reason: None,
         duration_ms: 12,
         http_status: Some(200),
-        warnings: vec![],
-        notes: None,
         timings: Some(timings(5.0, None, 12.0, 0)),
-        checks: vec![],
         checks_passed: 3,
-        exchanges: vec![],
-        repeats: vec![],
-        flaky: false,
+        ..crate::testing::entry(target, suite, case, feature, outcome)
     }
 }
 
@@ -179,7 +168,7 @@ fn report() -> RunReport {
     r.timings = None;
     results.push(r);
 
-    let features = super::model::feature_rows(&results);
+    let features = super::feature_rows(&results);
     // The builder derives rows from results; pin them here so the model is fully by hand.
     assert_eq!(
         features
@@ -482,7 +471,8 @@ fn baseline_comes_first_in_every_format() {
 /// the body policy applied per case, repeats merged and the difference view intact.
 #[test]
 fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
-    use super::model::{BodyPolicy, Collector, RunMeta};
+    use super::model::BodyPolicy;
+    use super::{Collector, RunMeta};
     use crate::testing;
     let secrets = crate::redact::SecretRegistry::default();
     secrets.add("canary-collector-0000");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::events::{Cause, Consumer, Event};
 use super::progress::Progress;
 use crate::record::Recorder;
-use crate::report::model::Collector;
+use crate::report::Collector;
 use crate::runbook::model::UsageTotals;
 
 pub struct Session<'r> {
@@ -47,7 +47,7 @@ impl Consumer for Session<'_> {
                     r.add(*index, finished);
                 }
                 if let Some(u) = self.usage.as_mut() {
-                    crate::runbook::steps::tally_usage(u, finished);
+                    crate::runbook::sections::tally_usage(u, finished);
                 }
                 self.report.add(*index, finished, ending, outcome);
             }

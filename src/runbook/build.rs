@@ -1,25 +1,25 @@
-//! Composing the runbook from one finished run: the steps in order, the verdict, the rollback
+//! Composing the runbook from one finished run: the sections in order, the decision, the rollback
 //! block; then one redaction pass over the whole model.
 
+use super::decision;
 use super::model::*;
-use super::steps::{self, Input};
-use super::verdict;
+use super::sections::{self, Input};
 use crate::redact::Redactor;
 use crate::report::model::Tool;
 
 pub fn build(input: &Input<'_>, redactor: &Redactor) -> Runbook {
-    let mut items = steps::case_items(input);
-    let configuration = steps::configuration(input, &mut items);
-    let chat = steps::chat(input, &mut items);
-    let usage = steps::usage(input, &items);
-    let bad_model = steps::bad_model(input, &items);
-    let areas = steps::areas(input, &items);
-    let latency = steps::latency(input);
-    let from = steps::side_config(input.old);
-    let to = steps::side_config(input.new);
-    let rollback = verdict::rollback(&from);
+    let mut items = sections::case_items(input);
+    let configuration = sections::configuration(input, &mut items);
+    let chat = sections::chat(input, &mut items);
+    let usage = sections::usage(input, &items);
+    let bad_model = sections::bad_model(input, &items);
+    let areas = sections::areas(input, &items);
+    let latency = sections::latency(input);
+    let from = sections::side_config(input.old);
+    let to = sections::side_config(input.new);
+    let rollback = decision::rollback(&from);
     let area_names: Vec<String> = areas.iter().map(|a| a.area.clone()).collect();
-    let manual_checks = verdict::manual_checks(&to, &area_names);
+    let manual_checks = decision::manual_checks(&to, &area_names);
     let runbook = Runbook {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -38,7 +38,7 @@ pub fn build(input: &Input<'_>, redactor: &Redactor) -> Runbook {
         bad_model,
         areas,
         latency,
-        verdict: verdict::decide(items),
+        decision: decision::decide(items),
         rollback,
         manual_checks,
     };

@@ -1,5 +1,5 @@
-//! `runbook.md`: the seven steps as sections, each with its verdict, then the rollback block and
-//! the manual checklist. A pure function of the (redacted) runbook model.
+//! `runbook.md`: the seven sections (its "steps"), each with its status (its "verdict"), then
+//! the rollback block and the manual checklist. A pure function of the (redacted) runbook model.
 
 use std::fmt::Write as _;
 
@@ -21,8 +21,8 @@ pub fn render(rb: &Runbook) -> String {
     let _ = writeln!(
         s,
         "**Verdict: {}** (exit {}) — uses: {}{}\n",
-        rb.verdict.decision.label(),
-        rb.verdict.decision.exit_code(),
+        rb.decision.decision.label(),
+        rb.decision.decision.exit_code(),
         text(&rb.uses),
         if rb.partial {
             " — **partial run (interrupted)**"
@@ -42,61 +42,61 @@ pub fn render(rb: &Runbook) -> String {
     bad_model(&mut s, rb);
     areas(&mut s, rb);
     latency(&mut s, rb);
-    verdict(&mut s, rb);
+    decision(&mut s, rb);
     s
 }
 
-/// (number, title, verdict) of every step, areas numbered 5.
+/// (number, title, status) of every section, areas numbered 5.
 pub fn step_list(rb: &Runbook) -> Vec<(String, String, String)> {
     let mut v: Vec<(String, String, String)> = vec![
         (
             "1".into(),
             "Configuration".into(),
-            rb.configuration.verdict.label().into(),
+            rb.configuration.status.label().into(),
         ),
         (
             "2".into(),
             "Plain chat and message shape".into(),
-            rb.chat.verdict.label().into(),
+            rb.chat.status.label().into(),
         ),
         (
             "3".into(),
             "Usage and cost".into(),
-            rb.usage.verdict.label().into(),
+            rb.usage.status.label().into(),
         ),
         (
             "4".into(),
             "Bad-model error shape".into(),
-            rb.bad_model.verdict.label().into(),
+            rb.bad_model.status.label().into(),
         ),
     ];
     for a in &rb.areas {
         v.push((
             "5".into(),
             format!("Area {}", a.area),
-            a.verdict.label().into(),
+            a.status.label().into(),
         ));
     }
     v.push((
         "6".into(),
         "Latency".into(),
-        rb.latency.verdict.label().into(),
+        rb.latency.status.label().into(),
     ));
     v.push((
         "7".into(),
         "Verdict".into(),
-        rb.verdict.decision.label().into(),
+        rb.decision.decision.label().into(),
     ));
     v
 }
 
-fn heading(s: &mut String, title: &str, v: StepVerdict) {
+fn heading(s: &mut String, title: &str, v: SectionStatus) {
     let _ = writeln!(s, "## {title} — {}\n", v.label());
 }
 
 fn configuration(s: &mut String, rb: &Runbook) {
     let c = &rb.configuration;
-    heading(s, "1. Configuration", c.verdict);
+    heading(s, "1. Configuration", c.status);
     let _ = writeln!(
         s,
         "| | OLD `{}` | NEW `{}` |\n|---|---|---|",
@@ -120,13 +120,13 @@ fn configuration(s: &mut String, rb: &Runbook) {
         );
     }
     s.push('\n');
-    if c.new_catalog.is_empty() {
+    if c.new_catalogue.is_empty() {
         s.push_str("NEW's `GET /models` listed no ids.\n\n");
     } else {
         let _ = writeln!(
             s,
             "NEW's `GET /models` lists {} id(s).\n",
-            c.new_catalog.len()
+            c.new_catalogue.len()
         );
     }
     list(s, "Warnings", &c.warnings);
@@ -173,7 +173,7 @@ fn brief(b: Option<&CaseBrief>) -> String {
 
 fn chat(s: &mut String, rb: &Runbook) {
     let c = &rb.chat;
-    heading(s, "2. Plain chat and message shape", c.verdict);
+    heading(s, "2. Plain chat and message shape", c.status);
     let _ = writeln!(
         s,
         "`chat/basic` — OLD: {} · NEW: {}\n",
@@ -201,7 +201,7 @@ fn chat(s: &mut String, rb: &Runbook) {
 
 fn usage(s: &mut String, rb: &Runbook) {
     let u = &rb.usage;
-    heading(s, "3. Usage and cost", u.verdict);
+    heading(s, "3. Usage and cost", u.status);
     let _ = writeln!(
         s,
         "`chat/usage` — OLD: {} · NEW: {}\n",
@@ -245,7 +245,7 @@ fn usage(s: &mut String, rb: &Runbook) {
 
 fn bad_model(s: &mut String, rb: &Runbook) {
     let b = &rb.bad_model;
-    heading(s, "4. Bad-model error shape", b.verdict);
+    heading(s, "4. Bad-model error shape", b.status);
     let row = |e: Option<&ErrorShape>, f: &dyn Fn(&ErrorShape) -> String| {
         e.map(f).unwrap_or_else(|| "not run".into())
     };
@@ -324,7 +324,7 @@ fn areas(s: &mut String, rb: &Runbook) {
     }
     let _ = writeln!(s, "## 5. Areas used\n");
     for a in &rb.areas {
-        let _ = writeln!(s, "### `{}` — {}\n", md_escape(&a.area), a.verdict.label());
+        let _ = writeln!(s, "### `{}` — {}\n", md_escape(&a.area), a.status.label());
         let _ = writeln!(s, "| feature | OLD | NEW |\n|---|---|---|");
         for f in &a.features {
             let _ = writeln!(
@@ -359,7 +359,7 @@ fn cell(o: Option<Outcome>) -> String {
 }
 
 fn latency(s: &mut String, rb: &Runbook) {
-    heading(s, "6. Latency", rb.latency.verdict);
+    heading(s, "6. Latency", rb.latency.status);
     let _ = writeln!(s, "| p50 | OLD | NEW | NEW − OLD |\n|---|---|---|---|");
     let ms = |v: Option<f64>| {
         v.map(|x| format!("{x:.1} ms"))
@@ -385,8 +385,8 @@ fn latency(s: &mut String, rb: &Runbook) {
     s.push('\n');
 }
 
-fn verdict(s: &mut String, rb: &Runbook) {
-    let v = &rb.verdict;
+fn decision(s: &mut String, rb: &Runbook) {
+    let v = &rb.decision;
     let _ = writeln!(s, "## 7. Verdict — {}\n", v.decision.label());
     let explain = match v.decision {
         Decision::Go => "Every used feature passes on NEW.",
@@ -429,8 +429,8 @@ fn items(s: &mut String, title: &str, items: &[Item], note_label: &str) {
     let _ = writeln!(s, "**{title}:**\n");
     for i in items {
         let what = match (&i.feature, &i.case) {
-            (Some(f), Some(c)) => format!("**{}** (`{}`, step {})", text(f), text(c), i.step),
-            _ => format!("**{}**", text(&i.step)),
+            (Some(f), Some(c)) => format!("**{}** (`{}`, step {})", text(f), text(c), i.section),
+            _ => format!("**{}**", text(&i.section)),
         };
         let _ = writeln!(s, "- {what}: {}", text(&i.what));
         if let Some(w) = &i.workaround {

@@ -4,12 +4,12 @@
 //! suite, latency — ending in GO / GO WITH CAVEATS / NO-GO and OLD's rollback configuration.
 
 mod build;
+pub mod decision;
 pub mod markdown;
 pub mod model;
-pub mod steps;
+pub mod sections;
 pub mod terminal;
 pub mod uses;
-pub mod verdict;
 
 pub use build::{build, redact};
 pub use model::{Decision, Runbook};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::judge::Outcome;
-use crate::report::compare::Difference;
+use crate::report::model::Difference;
 use crate::report::model::Tool;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -27,22 +27,24 @@ pub struct Runbook {
     pub uses: String,
     pub from: SideConfig,
     pub to: SideConfig,
-    pub configuration: ConfigurationStep,
-    pub chat: ChatStep,
-    pub usage: UsageStep,
-    pub bad_model: ErrorStep,
-    pub areas: Vec<AreaStep>,
-    pub latency: LatencyStep,
-    pub verdict: VerdictStep,
+    pub configuration: ConfigurationSection,
+    pub chat: ChatSection,
+    pub usage: UsageSection,
+    pub bad_model: BadModelSection,
+    pub areas: Vec<AreaSection>,
+    pub latency: LatencySection,
+    /// Section 7, the decision (`verdict` in runbook.json).
+    #[serde(rename = "verdict")]
+    pub decision: DecisionSection,
     pub rollback: Rollback,
     /// What llm-parity cannot verify: printed unticked.
     pub manual_checks: Vec<String>,
 }
 
-/// A step's verdict.
+/// A section's status (`verdict` in runbook.json and runbook.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StepVerdict {
+pub enum SectionStatus {
     Pass,
     /// Measured, never gating (latency).
     Info,
@@ -54,14 +56,14 @@ pub enum StepVerdict {
     NoGo,
 }
 
-impl StepVerdict {
+impl SectionStatus {
     pub fn label(self) -> &'static str {
         match self {
-            StepVerdict::Pass => "✓ pass",
-            StepVerdict::Info => "ℹ info",
-            StepVerdict::NotRun => "· not run",
-            StepVerdict::Caveat => "⚠ caveat",
-            StepVerdict::NoGo => "✗ no-go",
+            SectionStatus::Pass => "✓ pass",
+            SectionStatus::Info => "ℹ info",
+            SectionStatus::NotRun => "· not run",
+            SectionStatus::Caveat => "⚠ caveat",
+            SectionStatus::NoGo => "✗ no-go",
         }
     }
 }
@@ -75,13 +77,14 @@ pub enum Decision {
     NoGo,
 }
 
-impl VerdictStep {
-    /// The steps (areas, or core steps such as `plain_chat`) with a blocker, in first-seen order.
+impl DecisionSection {
+    /// The sections (areas, or core sections such as `plain_chat`) with a blocker, in first-seen
+    /// order.
     pub fn blocking_steps(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for b in &self.blockers {
-            if !out.contains(&b.step.as_str()) {
-                out.push(&b.step);
+            if !out.contains(&b.section.as_str()) {
+                out.push(&b.section);
             }
         }
         out
@@ -137,13 +140,15 @@ pub struct Price {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigurationStep {
-    pub verdict: StepVerdict,
+pub struct ConfigurationSection {
+    #[serde(rename = "verdict")]
+    pub status: SectionStatus,
     /// Roles the used cases need, with each side's model id (`null`: none configured).
     pub roles: Vec<RoleModels>,
     /// Ids listed by NEW's `GET /models` (empty when it could not be read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub new_catalog: Vec<String>,
+    #[serde(rename = "new_catalog")]
+    pub new_catalogue: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -170,8 +175,9 @@ pub struct CaseBrief {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ChatStep {
-    pub verdict: StepVerdict,
+pub struct ChatSection {
+    #[serde(rename = "verdict")]
+    pub status: SectionStatus,
     pub old: Option<CaseBrief>,
     pub new: Option<CaseBrief>,
     /// The JSON paths an app reads, with their type on each side.
@@ -191,8 +197,9 @@ pub struct ShapePath {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct UsageStep {
-    pub verdict: StepVerdict,
+pub struct UsageSection {
+    #[serde(rename = "verdict")]
+    pub status: SectionStatus,
     /// `chat/usage` on each side (usage present, non-negative, total = prompt + completion).
     pub old_case: Option<CaseBrief>,
     pub new_case: Option<CaseBrief>,
@@ -223,8 +230,9 @@ pub struct UsageTotals {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ErrorStep {
-    pub verdict: StepVerdict,
+pub struct BadModelSection {
+    #[serde(rename = "verdict")]
+    pub status: SectionStatus,
     pub old: Option<ErrorShape>,
     pub new: Option<ErrorShape>,
 }
@@ -248,9 +256,10 @@ pub struct ErrorShape {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct AreaStep {
+pub struct AreaSection {
     pub area: String,
-    pub verdict: StepVerdict,
+    #[serde(rename = "verdict")]
+    pub status: SectionStatus,
     /// The parity view: each used feature's outcome on both sides.
     pub features: Vec<FeatureParity>,
     /// Cases whose outcome differs, with their response-shape diffs.
@@ -268,8 +277,9 @@ pub struct FeatureParity {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct LatencyStep {
-    pub verdict: StepVerdict,
+pub struct LatencySection {
+    #[serde(rename = "verdict")]
+    pub status: SectionStatus,
     pub metrics: Vec<LatencyCompare>,
 }
 
@@ -286,7 +296,7 @@ pub struct LatencyCompare {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct VerdictStep {
+pub struct DecisionSection {
     pub decision: Decision,
     /// Used features that fail or regress on NEW.
     pub blockers: Vec<Item>,
@@ -300,9 +310,10 @@ pub struct VerdictStep {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
-    /// The step the item comes from (`configuration`, `plain_chat`, `usage`, `bad_model`, or
+    /// The section the item comes from (`configuration`, `plain_chat`, `usage`, `bad_model`, or
     /// an area).
-    pub step: String,
+    #[serde(rename = "step")]
+    pub section: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,7 +341,7 @@ pub struct Rollback {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::compare::ShapeDiff;
+    use crate::report::model::ShapeDiff;
     use serde_json::json;
 
     /// `schemas/runbook.schema.json`'s violations of the model as serialized.
@@ -345,9 +356,9 @@ mod tests {
             .collect()
     }
 
-    fn item(step: &str, full: bool) -> Item {
+    fn item(section: &str, full: bool) -> Item {
         Item {
-            step: step.into(),
+            section: section.into(),
             feature: full.then(|| "chat.basic".into()),
             case: full.then(|| "chat/basic".into()),
             what: "fail on NEW (OLD: pass)".into(),
@@ -408,18 +419,18 @@ mod tests {
             uses: "all areas".into(),
             from: side(full),
             to: side(full),
-            configuration: ConfigurationStep {
-                verdict: StepVerdict::Caveat,
+            configuration: ConfigurationSection {
+                status: SectionStatus::Caveat,
                 roles: vec![RoleModels {
                     role: "chat".into(),
                     old: Some("m".into()),
                     new: None,
                 }],
-                new_catalog: if full { vec!["m".into()] } else { vec![] },
+                new_catalogue: if full { vec!["m".into()] } else { vec![] },
                 warnings: vec![],
             },
-            chat: ChatStep {
-                verdict: StepVerdict::Pass,
+            chat: ChatSection {
+                status: SectionStatus::Pass,
                 old: full.then(|| brief(Outcome::Pass)),
                 new: full.then(|| brief(Outcome::Error)),
                 shape: vec![ShapePath {
@@ -431,8 +442,8 @@ mod tests {
                     "`choices[0].message.content`: string on OLD, absent on NEW".into(),
                 ],
             },
-            usage: UsageStep {
-                verdict: StepVerdict::NotRun,
+            usage: UsageSection {
+                status: SectionStatus::NotRun,
                 old_case: full.then(|| brief(Outcome::Skip)),
                 new_case: Some(brief(Outcome::Pass)),
                 old: totals.clone(),
@@ -440,14 +451,14 @@ mod tests {
                 cost_ratio: full.then_some(3.238),
                 notes: if full { vec!["n".into()] } else { vec![] },
             },
-            bad_model: ErrorStep {
-                verdict: StepVerdict::NoGo,
+            bad_model: BadModelSection {
+                status: SectionStatus::NoGo,
                 old: full.then(|| error_shape.clone()),
                 new: Some(error_shape),
             },
-            areas: vec![AreaStep {
+            areas: vec![AreaSection {
                 area: "chat".into(),
-                verdict: StepVerdict::NoGo,
+                status: SectionStatus::NoGo,
                 features: vec![FeatureParity {
                     feature: "chat.n".into(),
                     old: Some(Outcome::Pass),
@@ -473,8 +484,8 @@ mod tests {
                     vec![]
                 },
             }],
-            latency: LatencyStep {
-                verdict: StepVerdict::Info,
+            latency: LatencySection {
+                status: SectionStatus::Info,
                 metrics: vec![LatencyCompare {
                     metric: "ttft".into(),
                     old_p50_ms: Some(8.2),
@@ -482,7 +493,7 @@ mod tests {
                     delta_ms: full.then_some(-2.2),
                 }],
             },
-            verdict: VerdictStep {
+            decision: DecisionSection {
                 decision: if full {
                     Decision::GoWithCaveats
                 } else {
@@ -558,7 +569,7 @@ mod tests {
         fn spelled<T: Serialize>(values: &[T]) -> Value {
             serde_json::to_value(values).unwrap()
         }
-        use StepVerdict as V;
+        use SectionStatus as V;
         assert_eq!(
             schema["$defs"]["step_verdict"]["enum"],
             spelled(&[V::Pass, V::Info, V::NotRun, V::Caveat, V::NoGo])

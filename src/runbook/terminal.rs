@@ -1,4 +1,4 @@
-//! The terminal summary: one line per step, the blockers and caveats, the rollback block and the
+//! The terminal summary: one line per section, the blockers and caveats, the rollback block and the
 //! unticked manual checks. Endpoint text is kept to one line without control characters.
 
 use std::fmt::Write as _;
@@ -20,7 +20,7 @@ pub fn render(rb: &Runbook) -> String {
         let _ = writeln!(s, "  {n}. {:<32} {v}", one_line(&title));
     }
     s.push('\n');
-    let v = &rb.verdict;
+    let v = &rb.decision;
     let _ = writeln!(
         s,
         "verdict: {} (exit {})",
@@ -39,7 +39,7 @@ pub fn render(rb: &Runbook) -> String {
         ("caveat", &v.caveats, "workaround"),
     ] {
         for i in list {
-            let what = i.feature.as_deref().unwrap_or(&i.step);
+            let what = i.feature.as_deref().unwrap_or(&i.section);
             let _ = writeln!(s, "  {title}: {}: {}", one_line(what), one_line(&i.what));
             if let Some(w) = &i.workaround {
                 let _ = writeln!(s, "    {note}: {}", one_line(w));

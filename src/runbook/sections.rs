@@ -1,15 +1,15 @@
-//! The runbook's steps as plain functions over one finished run (both sides, the core cases and
-//! every used area's suite): each returns its section and the items it contributes to the
-//! verdict. Displayed values come from the redacted report; raw records are read only for
+//! The runbook's sections (the "steps" of runbook.md and runbook.json) as plain functions over
+//! one finished run (both sides, the core cases and every used area's suite): each returns its
+//! section and the items it contributes to the decision. Displayed values come from the redacted report; raw records are read only for
 //! token counts.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::decision::{Severity, classify, worst};
 use super::model::*;
 use super::uses::Uses;
-use super::verdict::{Severity, classify, worst};
 use crate::judge::FinishedCase;
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
@@ -17,7 +17,7 @@ use crate::load::{Suite, Target};
 use crate::report::RunReport;
 use crate::report::model::{CaseResult, JsonText};
 
-/// Everything the steps read.
+/// Everything the sections read.
 pub struct Input<'a> {
     /// The redacted report of the run (both sides).
     pub report: &'a RunReport,
@@ -49,8 +49,8 @@ impl Input<'_> {
     }
 }
 
-/// Which step a case's verdict item belongs to: the core cases have their own steps.
-pub fn step_of(case_id: &str, feature: &str) -> String {
+/// Which section a case's item belongs to: the core cases have their own sections.
+pub fn section_of(case_id: &str, feature: &str) -> String {
     match case_id {
         "models/list" => "configuration".into(),
         "chat/basic" => "plain_chat".into(),
@@ -76,7 +76,7 @@ pub fn case_items(input: &Input<'_>) -> Vec<Found> {
             out.push((
                 sev,
                 Item {
-                    step: step_of(&id, &new.feature),
+                    section: section_of(&id, &new.feature),
                     feature: Some(new.feature.clone()),
                     case: Some(id),
                     what,
@@ -105,17 +105,17 @@ fn last_body(r: Option<&CaseResult>) -> Option<Value> {
     Some(r?.exchanges.last()?.response_body.as_ref()?.value())
 }
 
-fn step_verdict(items: &[Found], step: &str, ran: bool) -> StepVerdict {
+fn section_status(items: &[Found], section: &str, ran: bool) -> SectionStatus {
     match worst(
         items
             .iter()
-            .filter(|(_, i)| i.step == step)
+            .filter(|(_, i)| i.section == section)
             .map(|(s, _)| *s),
     ) {
-        Some(Severity::NoGo) => StepVerdict::NoGo,
-        Some(Severity::Caveat) => StepVerdict::Caveat,
-        _ if !ran => StepVerdict::NotRun,
-        _ => StepVerdict::Pass,
+        Some(Severity::NoGo) => SectionStatus::NoGo,
+        Some(Severity::Caveat) => SectionStatus::Caveat,
+        _ if !ran => SectionStatus::NotRun,
+        _ => SectionStatus::Pass,
     }
 }
 
@@ -174,7 +174,7 @@ fn used_roles(input: &Input<'_>) -> Vec<String> {
     roles
 }
 
-pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> ConfigurationStep {
+pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> ConfigurationSection {
     let roles: Vec<RoleModels> = used_roles(input)
         .into_iter()
         .map(|role| RoleModels {
@@ -185,7 +185,7 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
         .collect();
     let listing = input.result(&input.new.name, "models/list");
     let listing_body = last_body(listing);
-    let catalog: Vec<String> = listing_body
+    let catalogue: Vec<String> = listing_body
         .as_ref()
         .and_then(|b| b.get("data"))
         .and_then(Value::as_array)
@@ -201,7 +201,7 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
         items.push((
             Severity::Caveat,
             Item {
-                step: "configuration".into(),
+                section: "configuration".into(),
                 feature: None,
                 case: None,
                 what,
@@ -217,22 +217,22 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
                     r.role
                 ),
                 Some(format!(
-                    "set `models: {{{}: …}}` on NEW (or `--to-model {}=ID`) with an id from NEW's catalog",
+                    "set `models: {{{}: …}}` on NEW (or `--to-model {}=ID`) with an id from NEW's catalogue",
                     r.role, r.role
                 )),
             ),
-            (_, Some(id)) if !catalog.is_empty() && !catalog.contains(id) => {
+            (_, Some(id)) if !catalogue.is_empty() && !catalogue.contains(id) => {
                 let mut what = format!(
                     "NEW model `{id}` (role `{}`) is not in NEW's GET /models list",
                     r.role
                 );
                 if r.old.as_deref() == Some(id.as_str()) {
-                    what.push_str("; it is OLD's id, and catalogs differ between endpoints");
+                    what.push_str("; it is OLD's id, and catalogues differ between endpoints");
                 }
-                if let Some(v) = catalog_vendor(id) {
+                if let Some(v) = catalogue_vendor(id) {
                     what.push_str(&format!("; it looks like {v} id"));
                 }
-                let near = catalog
+                let near = catalogue
                     .iter()
                     .find(|c| c.ends_with(&format!("/{id}")) || id.ends_with(&format!("/{c}")));
                 let workaround = match near {
@@ -241,7 +241,7 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
                         Some(format!("use the id as NEW lists it: `{c}`"))
                     }
                     None => {
-                        Some("choose the model id from NEW's catalog (`GET /models`)".to_string())
+                        Some("choose the model id from NEW's catalogue (`GET /models`)".to_string())
                     }
                 };
                 warn(what, workaround);
@@ -249,7 +249,7 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
             _ => {}
         }
     }
-    if catalog.is_empty() {
+    if catalogue.is_empty() {
         let why = match listing {
             None => "not run".to_string(),
             Some(l) => format!(
@@ -266,16 +266,16 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
             Some("check the ids against NEW's model catalogue by hand".into()),
         );
     }
-    ConfigurationStep {
-        verdict: step_verdict(items, "configuration", true),
+    ConfigurationSection {
+        status: section_status(items, "configuration", true),
         roles,
-        new_catalog: catalog,
+        new_catalogue: catalogue,
         warnings,
     }
 }
 
 /// Which provider's catalogue an id looks like it comes from.
-fn catalog_vendor(id: &str) -> Option<&'static str> {
+fn catalogue_vendor(id: &str) -> Option<&'static str> {
     let bare = id.rsplit('/').next().unwrap_or(id);
     let google = ["gemini", "gemma", "text-embedding-004", "imagen", "learnlm"];
     let openai = [
@@ -313,7 +313,7 @@ const READ_PATHS: &[&str] = &[
     "usage",
 ];
 
-pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatStep {
+pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatSection {
     let old = input.result(&input.old.name, "chat/basic");
     let new = input.result(&input.new.name, "chat/basic");
     let (ob, nb) = (last_body(old), last_body(new));
@@ -366,7 +366,7 @@ pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatStep {
                 items.push((
                     sev,
                     Item {
-                        step: "plain_chat".into(),
+                        section: "plain_chat".into(),
                         feature: Some("chat.basic".into()),
                         case: Some("chat/basic".into()),
                         what: format!("message shape differs: {line}"),
@@ -387,8 +387,8 @@ pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatStep {
             new: nt.to_string(),
         });
     }
-    ChatStep {
-        verdict: step_verdict(items, "plain_chat", ran(new)),
+    ChatSection {
+        status: section_status(items, "plain_chat", ran(new)),
         old: brief(old),
         new: brief(new),
         shape,
@@ -430,7 +430,7 @@ pub fn type_at(body: Option<&Value>, path: &str) -> &'static str {
 
 // ---- 3. usage and cost ---------------------------------------------------------------------
 
-pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageStep {
+pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageSection {
     let old_case = input.result(&input.old.name, "chat/usage");
     let new_case = input.result(&input.new.name, "chat/usage");
     let old = priced(input.usage.get(&input.old.name).cloned(), input.old);
@@ -455,8 +455,8 @@ pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageStep {
         (Some(o), Some(n)) if o > 0.0 => Some(round(n / o, 3)),
         _ => None,
     };
-    UsageStep {
-        verdict: step_verdict(items, "usage", ran(new_case)),
+    UsageSection {
+        status: section_status(items, "usage", ran(new_case)),
         old_case: brief(old_case),
         new_case: brief(new_case),
         old,
@@ -537,11 +537,11 @@ fn round(x: f64, digits: i32) -> f64 {
 
 // ---- 4. bad-model error shape --------------------------------------------------------------
 
-pub fn bad_model(input: &Input<'_>, items: &[Found]) -> ErrorStep {
+pub fn bad_model(input: &Input<'_>, items: &[Found]) -> BadModelSection {
     let old = input.result(&input.old.name, "errors/bad-model");
     let new = input.result(&input.new.name, "errors/bad-model");
-    ErrorStep {
-        verdict: step_verdict(items, "bad_model", ran(new)),
+    BadModelSection {
+        status: section_status(items, "bad_model", ran(new)),
         old: old.map(error_shape),
         new: new.map(error_shape),
     }
@@ -605,7 +605,7 @@ pub fn sdk_error_class(status: u16) -> &'static str {
 
 // ---- 5. used areas -------------------------------------------------------------------------
 
-pub fn areas(input: &Input<'_>, items: &[Found]) -> Vec<AreaStep> {
+pub fn areas(input: &Input<'_>, items: &[Found]) -> Vec<AreaSection> {
     let mut out = Vec::new();
     for area in input.uses.used_areas(input.suites) {
         let features: Vec<FeatureParity> = input
@@ -626,8 +626,8 @@ pub fn areas(input: &Input<'_>, items: &[Found]) -> Vec<AreaStep> {
             .filter(|d| area_of(&d.feature) == area && input.uses.includes(&d.feature))
             .cloned()
             .collect();
-        // An area's verdict weighs all its used cases, including the core ones shown in their
-        // own steps.
+        // An area's status weighs all its used cases, including the core ones shown in their
+        // own sections.
         let sev = worst(items.iter().filter_map(|(s, i)| {
             let f = i.feature.as_deref()?;
             (area_of(f) == area && input.uses.includes(f)).then_some(*s)
@@ -635,15 +635,15 @@ pub fn areas(input: &Input<'_>, items: &[Found]) -> Vec<AreaStep> {
         let any_ran = features
             .iter()
             .any(|f| f.new.is_some_and(|o| o != Outcome::Skip));
-        let verdict = match sev {
-            Some(Severity::NoGo) => StepVerdict::NoGo,
-            Some(Severity::Caveat) => StepVerdict::Caveat,
-            _ if !any_ran => StepVerdict::NotRun,
-            _ => StepVerdict::Pass,
+        let status = match sev {
+            Some(Severity::NoGo) => SectionStatus::NoGo,
+            Some(Severity::Caveat) => SectionStatus::Caveat,
+            _ if !any_ran => SectionStatus::NotRun,
+            _ => SectionStatus::Pass,
         };
-        out.push(AreaStep {
+        out.push(AreaSection {
             area,
-            verdict,
+            status,
             features,
             differences,
         });
@@ -653,7 +653,7 @@ pub fn areas(input: &Input<'_>, items: &[Found]) -> Vec<AreaStep> {
 
 // ---- 6. latency ----------------------------------------------------------------------------
 
-pub fn latency(input: &Input<'_>) -> LatencyStep {
+pub fn latency(input: &Input<'_>) -> LatencySection {
     let p50 = |target: &str, metric: &str| {
         input
             .report
@@ -674,8 +674,8 @@ pub fn latency(input: &Input<'_>) -> LatencyStep {
             }
         })
         .collect();
-    LatencyStep {
-        verdict: StepVerdict::Info,
+    LatencySection {
+        status: SectionStatus::Info,
         metrics,
     }
 }
@@ -700,10 +700,10 @@ mod tests {
 
     #[test]
     fn catalogue_look_alikes() {
-        assert_eq!(catalog_vendor("gemini-2.5-flash"), Some("a Google"));
-        assert_eq!(catalog_vendor("models/ref-chat"), Some("a Google"));
-        assert_eq!(catalog_vendor("openai/gpt-4o-mini"), Some("an OpenAI"));
-        assert_eq!(catalog_vendor("my-model"), None);
+        assert_eq!(catalogue_vendor("gemini-2.5-flash"), Some("a Google"));
+        assert_eq!(catalogue_vendor("models/ref-chat"), Some("a Google"));
+        assert_eq!(catalogue_vendor("openai/gpt-4o-mini"), Some("an OpenAI"));
+        assert_eq!(catalogue_vendor("my-model"), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Step 7: the decision, the rollback configuration and the manual checklist.
+//! Section 7: the decision, the rollback configuration and the manual checklist.
 //!
-//! A NEW result decides the verdict only for what the app uses (`--uses`, plus the plain chat
+//! A NEW result counts in the decision only for what the app uses (`--uses`, plus the plain chat
 //! call and its usage): a used feature that fails or errors on NEW, or that passed on OLD and is
 //! refused or not run on NEW, is a blocker. Deviations outside the used features, and warnings
 //! on used ones, are caveats listed with the case's notes as workaround.
@@ -86,7 +86,7 @@ pub fn classify(
     }
 }
 
-pub fn decide(items: Vec<(Severity, Item)>) -> VerdictStep {
+pub fn decide(items: Vec<(Severity, Item)>) -> DecisionSection {
     let mut blockers = Vec::new();
     let mut caveats = Vec::new();
     let mut not_run = Vec::new();
@@ -104,7 +104,7 @@ pub fn decide(items: Vec<(Severity, Item)>) -> VerdictStep {
     } else {
         Decision::Go
     };
-    VerdictStep {
+    DecisionSection {
         decision,
         blockers,
         caveats,
@@ -233,22 +233,8 @@ mod tests {
 
     fn result(outcome: Outcome) -> CaseResult {
         CaseResult {
-            target: "t".into(),
-            suite: "s".into(),
-            case: "c".into(),
-            feature: "s.c".into(),
-            outcome,
             reason: Some("why".into()),
-            duration_ms: 0,
-            http_status: None,
-            warnings: vec![],
-            notes: None,
-            timings: None,
-            checks: vec![],
-            checks_passed: 0,
-            exchanges: vec![],
-            repeats: vec![],
-            flaky: false,
+            ..crate::testing::entry("t", "s", "c", "s.c", outcome)
         }
     }
 
@@ -306,8 +292,8 @@ mod tests {
 
     #[test]
     fn decision_follows_the_worst_item() {
-        let item = |step: &str| Item {
-            step: step.into(),
+        let item = |section: &str| Item {
+            section: section.into(),
             feature: None,
             case: None,
             what: String::new(),

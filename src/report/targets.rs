@@ -1,71 +1,19 @@
-//! Comparing targets: where they disagree (with the structural diff of their responses'
-//! shapes), what each costs in latency, and what a router hop adds over the target it routes to.
+//! What the report says across targets: where they disagree (with the structural diff of their
+//! responses' shapes), what each costs in latency, and what a router hop adds over the target it
+//! routes to.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::model::{Difference, HopLatency, LatencyRow, ShapeDiff};
 use crate::judge::FinishedCase;
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
 use crate::load::{Case, Target};
 use crate::util::json::{diff_shapes, shape};
-
-/// A case whose outcome differs between targets.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Difference {
-    pub feature: String,
-    pub suite: String,
-    pub case: String,
-    pub outcomes: BTreeMap<String, Outcome>,
-    /// For each passing/non-passing pair: the unified diff of their response shapes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub shape_diffs: Vec<ShapeDiff>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ShapeDiff {
-    /// The passing target (`-` lines).
-    pub pass: String,
-    /// The target that did not pass (`+` lines).
-    pub other: String,
-    /// What was compared: the response body, or the first chunk of a stream.
-    pub subject: String,
-    pub diff: String,
-}
-
-/// Latency of one metric for one target and area.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct LatencyRow {
-    pub target: String,
-    /// An area, or `all`.
-    pub area: String,
-    /// `headers` (time to response headers), `ttft` (first content event), `total`.
-    pub metric: String,
-    pub count: usize,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub max_ms: f64,
-}
-
-/// What a router adds over the target it routes to (`via:` or `--baseline-target`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct HopLatency {
-    pub router: String,
-    pub upstream: String,
-    pub metric: String,
-    pub p50_delta_ms: f64,
-    pub p95_delta_ms: f64,
-    pub samples_router: usize,
-    pub samples_upstream: usize,
-}
 
 /// What comparing targets needs of one finished case, kept after its raw exchanges are dropped.
 #[derive(Debug, Clone)]
@@ -83,7 +31,7 @@ pub struct CaseDigest {
 
 impl CaseDigest {
     /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
-    /// one copy of it. Without `with_shape` (a run of one target: nothing to compare) no shape
+    /// one copy of it. Without `with_shape` (a run of one target: nothing differs across targets) no shape
     /// is taken.
     pub fn of(
         r: &FinishedCase,

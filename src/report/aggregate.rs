@@ -1,0 +1,83 @@
+//! Aggregating a run's entries: the feature matrix, and the repeats of a case merged into one
+//! entry.
+
+use std::collections::BTreeMap;
+
+use super::model::{CaseResult, FeatureRow};
+use crate::judge::{CaseOutcome, Ending, case_outcome};
+use crate::load::feature::{area_of, sort_by_area};
+
+/// Features in first-seen order; each cell the most severe outcome of its cases.
+pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
+    let mut rows: Vec<FeatureRow> = Vec::new();
+    for r in results {
+        let row = match rows.iter_mut().position(|f| f.feature == r.feature) {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(FeatureRow {
+                    feature: r.feature.clone(),
+                    outcomes: BTreeMap::new(),
+                });
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        let cell = row.outcomes.entry(r.target.clone()).or_insert(r.outcome);
+        if r.outcome.severity() > cell.severity() {
+            *cell = r.outcome;
+        }
+    }
+    // Grouped by area in the order of `load::feature::AREAS`, first-seen order inside an area.
+    sort_by_area(&mut rows, |r| area_of(&r.feature));
+    rows
+}
+
+/// One result per (target, suite, case): the repeats of a case merged into the entry of the
+/// run that stands for it, with the outcome and reason `judge::case_outcome` derives from all
+/// of them.
+pub(super) fn merge_repeats(results: Vec<(CaseResult, Ending)>) -> Vec<CaseResult> {
+    // Without `--repeat` every key is distinct: nothing to merge, nothing to copy.
+    let mut seen = std::collections::HashSet::with_capacity(results.len());
+    if results
+        .iter()
+        .all(|(r, _)| seen.insert((r.target.as_str(), r.suite.as_str(), r.case.as_str())))
+    {
+        return results.into_iter().map(|(r, _)| r).collect();
+    }
+    drop(seen);
+    let mut groups: Vec<Vec<(CaseResult, Ending)>> = Vec::new();
+    let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for (r, e) in results {
+        let key = (r.target.clone(), r.suite.clone(), r.case.clone());
+        match index.get(&key) {
+            Some(&i) => groups[i].push((r, e)),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![(r, e)]);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            if g.len() == 1 {
+                return g.into_iter().next().expect("one").0;
+            }
+            let (entries, endings): (Vec<CaseResult>, Vec<Ending>) = g.into_iter().unzip();
+            let outcome = case_outcome(&endings);
+            let mut res = entries
+                .into_iter()
+                .nth(outcome.stands_for)
+                .expect("index in range");
+            set_outcome(&mut res, outcome);
+            res
+        })
+        .collect()
+}
+
+/// A report entry's outcome, reason and repeat fields, as `judge::case_outcome` derived them.
+pub(super) fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
+    r.outcome = o.outcome;
+    r.reason = o.reason;
+    r.repeats = o.repeats;
+    r.flaky = o.flaky;
+}

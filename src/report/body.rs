@@ -1,0 +1,155 @@
+//! How the report keeps an exchange's bodies and headers: compact, cut at a size that keeps the
+//! report readable, and serialised exactly as the JSON they stand for.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::util::text::excerpt;
+
+/// Bodies kept in the report are cut at this many characters (the report stays readable and
+/// small; the full exchange belongs in a recording).
+pub(super) const BODY_LIMIT: usize = 16 * 1024;
+
+/// A JSON value kept as its compact text. A parsed `Value` costs ~600 B per object (B-tree
+/// nodes) however few keys it holds, and the report keeps two bodies per exchange; as text a
+/// chat completion takes its own length. It serialises as the value it holds (transcoded from
+/// the text, no `Value` built), so `report.json` reads exactly as if it were a `Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonText(Box<str>);
+
+/// serde_json's parser stops at this depth; text nested deeper is kept as a JSON string.
+const MAX_DEPTH: usize = 127;
+
+impl JsonText {
+    pub fn new(v: &Value) -> Self {
+        Self::from_json(v.to_string())
+    }
+
+    /// The value when its text is at most 16 KiB; otherwise the text cut, as a JSON string
+    /// (base64 images and long vectors).
+    pub fn capped(v: &Value) -> Self {
+        let text = v.to_string();
+        if text.len() <= BODY_LIMIT {
+            Self::from_json(text)
+        } else {
+            JsonText::new(&Value::String(excerpt(&text, BODY_LIMIT)))
+        }
+    }
+
+    /// Compact JSON text written by serde_json. Nested deeper than serde_json reads back, it
+    /// is kept as a string holding that text, so it always parses and transcodes.
+    fn from_json(text: String) -> Self {
+        if nesting(&text) > MAX_DEPTH {
+            JsonText(Value::String(text).to_string().into_boxed_str())
+        } else {
+            JsonText(text.into_boxed_str())
+        }
+    }
+
+    /// The value, parsed again.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or_else(|_| Value::String(self.0.to_string()))
+    }
+
+    /// The compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For people: a string as its text, anything else as pretty JSON (transcoded from the
+    /// text, no `Value` built).
+    pub fn pretty(&self) -> String {
+        if self.0.starts_with('"')
+            && let Ok(s) = serde_json::from_str::<String>(&self.0)
+        {
+            return s;
+        }
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| self.0.to_string())
+    }
+}
+
+/// The deepest nesting of arrays and objects in JSON text.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+impl From<Value> for JsonText {
+    fn from(v: Value) -> Self {
+        JsonText::new(&v)
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_transcode::transcode(&mut serde_json::Deserializer::from_str(&self.0), s)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut out = Vec::new();
+        serde_transcode::transcode(d, &mut serde_json::Serializer::new(&mut out))
+            .map_err(D::Error::custom)?;
+        let text = String::from_utf8(out).map_err(D::Error::custom)?;
+        Ok(Self::from_json(text))
+    }
+}
+
+/// Headers as the report shows them: sorted by name, one value per name (the last), written
+/// as a JSON object. A sorted list rather than a map: a B-tree node costs ~600 B however few
+/// headers it holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HeaderList(Vec<(String, String)>);
+
+impl HeaderList {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl FromIterator<(String, String)> for HeaderList {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let map: BTreeMap<String, String> = iter.into_iter().collect();
+        HeaderList(map.into_iter().collect())
+    }
+}
+
+impl Serialize for HeaderList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, String>::deserialize(d).map(|m| HeaderList(m.into_iter().collect()))
+    }
+}
