@@ -248,11 +248,14 @@ fn duration(s: &str) -> Result<Duration, DurationError> {
     duration::parse(s, Min::Zero)
 }
 
+/// A `--max-body` value that is not a positive size.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a size in bytes (expected a positive number, e.g. 8M, 512k)")]
+pub struct SizeError(String);
+
 /// `--max-body`: `8M`, `512k`, `1048576` — more than zero.
-fn byte_size(s: &str) -> Result<usize, String> {
-    parse_size(s).ok_or_else(|| {
-        format!("`{s}` is not a size in bytes (expected a positive number, e.g. 8M, 512k)")
-    })
+fn byte_size(s: &str) -> Result<usize, SizeError> {
+    parse_size(s).ok_or_else(|| SizeError(s.to_string()))
 }
 
 /// `8M`, `512k`, `1G`, `1048576`: a positive number of bytes that fits in memory's address

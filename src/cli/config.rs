@@ -97,9 +97,8 @@ impl ExecConfig {
         if let Some(t) = deadline {
             t.abort();
         }
-        result
-            .map(|_| ())
-            .map_err(|e| CliError::usage(e.to_string()))
+        result?;
+        Ok(())
     }
 }
 
@@ -126,7 +125,7 @@ impl GateConfig {
     pub fn new(a: &GateArgs) -> Result<Self, CliError> {
         let baseline = match &a.baseline {
             None => None,
-            Some(p) => Some(gate::baseline::load(p).map_err(CliError::Usage)?),
+            Some(p) => Some(gate::baseline::load(p)?),
         };
         Ok(GateConfig {
             baseline,

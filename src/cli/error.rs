@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::exit;
+use crate::gate::baseline::BaselineError;
 use crate::load::Diagnostics;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,10 +14,30 @@ pub enum CliError {
     /// A bad flag or a configuration that cannot run: the user fixes the command.
     #[error("{0}")]
     Usage(String),
-    /// Problems in an input file (suites, targets file, baseline), each with file:line:col, a
-    /// source excerpt and what was expected.
+    /// Problems in an input file (suites, targets file), each with file:line:col, a source
+    /// excerpt and what was expected.
     #[error("{0}")]
     Input(Diagnostics),
+    /// A baseline file or a report that cannot be read or used (diagnostics as for a suite).
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Selection(#[from] crate::plan::SelectionError),
+    #[error(transparent)]
+    Uses(#[from] crate::runbook::uses::UsesError),
+    #[error(transparent)]
+    Replay(#[from] crate::record::replay::ReplayError),
+    #[error(transparent)]
+    Merge(#[from] crate::gate::merge::MergeError),
+    #[error(transparent)]
+    Snapshots(#[from] crate::snapshot::store::SnapshotError),
+    #[error(transparent)]
+    Builtin(#[from] super::targets::StartError),
+    /// The run could not go on (a target's HTTP client, the async runtime failing a task).
+    #[error(transparent)]
+    Run(#[from] crate::execute::schedule::ScheduleError),
+    #[error("failed to write recordings: {0}")]
+    Recordings(#[from] crate::record::write::RecordingError),
     /// An output file could not be written: CI must not mistake the run's result for known.
     #[error("failed to write {what}: {}: {source}", path.display())]
     Write {
@@ -39,8 +60,19 @@ impl CliError {
     /// The documented exit code (`crate::exit`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Input(_) => exit::CONFIG,
-            CliError::Write { .. } | CliError::Render { .. } => exit::WRITE,
+            CliError::Usage(_)
+            | CliError::Input(_)
+            | CliError::Baseline(_)
+            | CliError::Selection(_)
+            | CliError::Uses(_)
+            | CliError::Replay(_)
+            | CliError::Merge(_)
+            | CliError::Snapshots(_)
+            | CliError::Builtin(_)
+            | CliError::Run(_) => exit::CONFIG,
+            CliError::Write { .. } | CliError::Render { .. } | CliError::Recordings(_) => {
+                exit::WRITE
+            }
         }
     }
 
@@ -48,7 +80,9 @@ impl CliError {
     /// `error:` line.
     pub fn print(&self) {
         match self {
-            CliError::Input(d) => eprint!("{}", d.render()),
+            CliError::Input(d) | CliError::Baseline(BaselineError::Invalid(d)) => {
+                eprint!("{}", d.render())
+            }
             other => eprintln!("error: {other}"),
         }
     }

@@ -9,6 +9,7 @@ use super::error::CliError;
 use super::out::outln;
 use crate::exit;
 use crate::gate;
+use crate::gate::baseline::BaselineError;
 use crate::redact::{Redactor, SecretRegistry};
 use crate::util::fs::{atomic_write, read_bounded_string};
 
@@ -25,7 +26,7 @@ pub fn baseline(a: &BaselineArgs) -> Result<u8, CliError> {
 }
 
 fn save(from: &Path, output: &Path) -> Result<u8, CliError> {
-    let report = gate::baseline::read_report(from).map_err(CliError::Usage)?;
+    let report = gate::baseline::read_report(from)?;
     let previous = if output.exists() {
         match gate::baseline::load(output) {
             Ok(b) if !b.from_report => Some(b),
@@ -36,8 +37,10 @@ fn save(from: &Path, output: &Path) -> Result<u8, CliError> {
                 )));
             }
             Err(e) => {
+                // Its problems, then why they stop the save.
+                CliError::from(e).print();
                 return Err(CliError::usage(format!(
-                    "cannot keep the notes of the existing {}: {e} (remove it or choose another -o)",
+                    "cannot keep the notes of the existing {} (fix it, remove it or choose another -o)",
                     output.display()
                 )));
             }
@@ -85,24 +88,15 @@ fn prune(
     output: Option<&Path>,
     dry_run: bool,
 ) -> Result<u8, CliError> {
-    let text = read_bounded_string(baseline, gate::baseline::REPORT_FILE_LIMIT).map_err(|e| {
-        CliError::usage(format!(
-            "cannot read baseline {}: {}",
-            baseline.display(),
-            e.kind
-        ))
-    })?;
-    let parsed =
-        gate::baseline::parse(&text, &baseline.display().to_string()).map_err(CliError::Usage)?;
+    let parsed = gate::baseline::load(baseline)?;
     if parsed.from_report {
         return Err(CliError::usage(format!(
             "{} is a report, not a baseline file: there is nothing to prune (write a baseline with `llm-parity baseline save`)",
             baseline.display()
         )));
     }
-    let mut file: gate::baseline::BaselineFile = serde_yaml::from_str(&text)
-        .map_err(|e| CliError::usage(format!("baseline {}: {e}", baseline.display())))?;
-    let report = gate::baseline::read_report(report).map_err(CliError::Usage)?;
+    let mut file = parsed.into_file();
+    let report = gate::baseline::read_report(report)?;
     let pruned = gate::prune::prune(&mut file, &report);
     for e in &pruned.entries {
         outln!("removed entry {e} (its cases no longer exist)");
@@ -135,9 +129,9 @@ fn prune(
 
 /// A baseline file's text, as `path`'s extension asks (JSON or YAML).
 fn render(file: &gate::baseline::BaselineFile, path: &Path) -> Result<String, CliError> {
-    gate::baseline::render(file, path).map_err(|message| CliError::Render {
+    gate::baseline::render(file, path).map_err(|e| CliError::Render {
         what: "the baseline",
-        message,
+        message: e.to_string(),
     })
 }
 
@@ -152,39 +146,47 @@ fn write(path: &Path, text: &str) -> Result<(), CliError> {
 pub fn merge(a: &MergeArgs) -> Result<u8, CliError> {
     let gate = GateConfig::new(&a.gate)?;
     let output = OutputConfig::new(&a.output);
-    let mut raw = Vec::new();
-    for p in &a.reports {
-        let text = read_bounded_string(p, gate::baseline::REPORT_FILE_LIMIT).map_err(|e| {
-            CliError::usage(format!("cannot read report {}: {}", p.display(), e.kind))
-        })?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| CliError::usage(format!("{}: not JSON: {e}", p.display())))?;
-        raw.push((p.display().to_string(), value));
-    }
-    // Different versions first: that is the clearer message when one report is also unreadable.
-    let versions: Vec<(String, Option<u64>)> = raw
-        .iter()
-        .map(|(s, v)| (s.clone(), v.get("schema_version").and_then(|x| x.as_u64())))
-        .collect();
-    if versions.iter().any(|(_, v)| *v != versions[0].1) {
-        let list: Vec<String> = versions
-            .iter()
-            .map(|(s, v)| match v {
-                Some(v) => format!("{s} has schema_version {v}"),
-                None => format!("{s} has no schema_version"),
-            })
-            .collect();
-        return Err(CliError::usage(format!(
-            "cannot merge reports of different schema versions: {}",
-            list.join(", ")
-        )));
-    }
+    // Each report is read and parsed once; when one cannot be, reports of different schema
+    // versions are the clearer message.
     let mut reports = Vec::new();
-    for (source, value) in raw {
-        let r = gate::baseline::read_report_value(value, &source).map_err(CliError::Usage)?;
-        reports.push((source, r));
+    let mut failed = None;
+    let mut versions = Vec::new();
+    for p in &a.reports {
+        let source = p.display().to_string();
+        let text = read_bounded_string(p, gate::baseline::REPORT_FILE_LIMIT).map_err(|error| {
+            BaselineError::Read {
+                what: "report",
+                error,
+            }
+        })?;
+        match gate::baseline::report_from_text(p, &text) {
+            Ok(r) => {
+                versions.push((source.clone(), Some(u64::from(r.schema_version))));
+                reports.push((source, r));
+            }
+            Err(e) => {
+                versions.push((source, gate::baseline::report_version(&text)));
+                failed.get_or_insert(e);
+            }
+        }
     }
-    let merged = gate::merge::merge(reports).map_err(CliError::Usage)?;
+    if let Some(e) = failed {
+        if versions.iter().any(|(_, v)| *v != versions[0].1) {
+            let list: Vec<String> = versions
+                .iter()
+                .map(|(s, v)| match v {
+                    Some(v) => format!("{s} has schema_version {v}"),
+                    None => format!("{s} has no schema_version"),
+                })
+                .collect();
+            return Err(CliError::usage(format!(
+                "cannot merge reports of different schema versions: {}",
+                list.join(", ")
+            )));
+        }
+        return Err(e.into());
+    }
+    let merged = gate::merge::merge(reports)?;
     for w in &merged.warnings {
         eprintln!("warning: {w}");
     }

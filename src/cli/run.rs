@@ -26,13 +26,13 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         include_opt_in: args.opt_in,
         repeat: args.repeat,
     };
-    selection.compile().map_err(CliError::Usage)?;
+    selection.compile()?;
     super::runtime()?.block_on(async move {
         let secrets = SecretRegistry::default();
         let redactor = Redactor::new(secrets.clone());
         let mut targets: Vec<Arc<_>> = resolved.targets.into_iter().map(Arc::new).collect();
         for b in &resolved.builtins {
-            targets.push(targets::start_builtin(b).await.map_err(CliError::Usage)?);
+            targets.push(targets::start_builtin(b).await?);
         }
         for t in &targets {
             for s in t.secrets() {
@@ -54,13 +54,13 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             Some(dir) => Some(
                 crate::record::start_replay(dir, &targets)
                     .await
-                    .map_err(CliError::Usage)?,
+                    ?,
             ),
         };
         let run_targets = replay.as_ref().map_or(&targets, |r| &r.targets);
         exec.schedule.client.finisher = replay.as_ref().map(|r| r.finisher.clone());
         let planned =
-            plan::plan(&project.suites, run_targets, &selection).map_err(CliError::Usage)?;
+            plan::plan(&project.suites, run_targets, &selection)?;
         if planned.is_empty() {
             return Err(CliError::usage(
                 "no case matches the selection (check --suite and --filter)",
@@ -138,10 +138,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         }
         eprintln!("reports: {}", written?.join(", "));
         if let (Some(dir), Some(recorder)) = (&args.record, recorder) {
-            let n = recorder.finish().map_err(|message| CliError::Render {
-                what: "recordings",
-                message,
-            })?;
+            let n = recorder.finish()?;
             eprintln!("recordings: {n} exchange(s) in {}", dir.display());
         }
         Ok(match cancelled {

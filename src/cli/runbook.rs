@@ -92,7 +92,7 @@ fn resolve_side(
 
 pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
     let project = super::load(&args.project)?;
-    let uses = Uses::resolve(&args.uses, &project.suites).map_err(CliError::Usage)?;
+    let uses = Uses::resolve(&args.uses, &project.suites)?;
     let old_flags = SideFlags {
         label: "OLD",
         flag: "from",
@@ -136,7 +136,7 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
                 Side::Ready(t) => *t,
                 Side::Builtin(b) => (*targets::start_builtin(&b)
                     .await
-                    .map_err(CliError::Usage)?)
+                    ?)
                 .clone(),
             };
             t.models.extend(overrides);
@@ -151,7 +151,7 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
                 sides[0].name
             )));
         }
-        let planned = plan::plan(&project.suites, &sides, &selection).map_err(CliError::Usage)?;
+        let planned = plan::plan(&project.suites, &sides, &selection)?;
         eprintln!(
             "runbook: {} case run(s) on {} (OLD) and {} (NEW), uses: {}",
             planned.len(),

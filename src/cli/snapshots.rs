@@ -11,7 +11,7 @@ pub fn run(a: &SnapshotsArgs) -> Result<u8, CliError> {
         Some(project) => project.join(&a.snapshots_dir),
         None => a.snapshots_dir.clone(),
     };
-    let pending = review::select(&dir, a.glob.as_deref()).map_err(CliError::Usage)?;
+    let pending = review::select(&dir, a.glob.as_deref())?;
     if pending.is_empty() {
         let scope = a
             .glob

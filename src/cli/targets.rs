@@ -35,7 +35,7 @@ pub struct BuiltinNeeded {
 impl BuiltinNeeded {
     /// The built-in target called `name`: `None` when no built-in has that name, an error
     /// when it names a deviation the reference endpoint does not know.
-    pub fn named(name: &str) -> Option<Result<BuiltinNeeded, String>> {
+    pub fn named(name: &str) -> Option<Result<BuiltinNeeded, TargetFlagError>> {
         if let Some(ids) = name.strip_prefix(DEVIATION_TARGET) {
             return Some(
                 llm_parity_reference::Deviations::parse_list(ids)
@@ -46,7 +46,10 @@ impl BuiltinNeeded {
                             "built-in reference endpoint, deviations {deviations}"
                         ),
                     })
-                    .map_err(|e| format!("target `{name}`: {e}")),
+                    .map_err(|e| TargetFlagError::Deviations {
+                        name: name.to_string(),
+                        reason: e.to_string(),
+                    }),
             );
         }
         let (_, profile) = BUILTIN.iter().find(|(n, _)| *n == name)?;
@@ -58,6 +61,35 @@ impl BuiltinNeeded {
         }))
     }
 }
+
+/// A target flag that cannot be used (reported as a `<command line>` diagnostic).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetFlagError {
+    #[error("--model `{0}` is not ROLE=ID")]
+    NotRoleId(String),
+    #[error("--model `{flag}`: unknown role `{role}` (expected one of {known}){hint}")]
+    UnknownRole {
+        flag: String,
+        role: String,
+        known: String,
+        /// `; did you mean …?`, or nothing.
+        hint: String,
+    },
+    #[error("invalid --base-url `{url}`: {source}")]
+    BaseUrl {
+        url: String,
+        source: crate::load::target::BaseUrlError,
+    },
+    #[error("API key variable `{0}` (--api-key-env) is not set")]
+    KeyNotSet(String),
+    #[error("target `{name}`: {reason}")]
+    Deviations { name: String, reason: String },
+}
+
+/// Why a built-in target could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the reference endpoint: {0}")]
+pub struct StartError(#[from] std::io::Error);
 
 pub struct Resolved {
     /// Targets ready to use, except built-ins whose base URL is filled in once started.
@@ -114,18 +146,19 @@ pub fn resolve_keyless(
     } else {
         vec![]
     };
-    let flag = |m: String| Diagnostic::new(Path::new("<command line>"), m);
+    let flag =
+        |m: &dyn std::fmt::Display| Diagnostic::new(Path::new("<command line>"), m.to_string());
     let mut out = Resolved {
         targets: vec![],
         builtins: vec![],
     };
     let mut diags = Diagnostics::default();
-    let models = parse_models(&t.models).map_err(|m| Diagnostics(vec![flag(m)]))?;
+    let models = parse_models(&t.models).map_err(|m| Diagnostics(vec![flag(&m)]))?;
 
     if t.all_targets {
         if file_targets.is_empty() {
             diags.push(
-                flag("--all-targets needs a targets file with at least one target".into())
+                flag(&"--all-targets needs a targets file with at least one target")
                     .expected("--targets FILE or ./targets.yaml"),
             );
         }
@@ -142,7 +175,7 @@ pub fn resolve_keyless(
         } else if let Some(builtin) = BuiltinNeeded::named(name) {
             match builtin {
                 Ok(b) => out.builtins.push(b),
-                Err(m) => diags.push(flag(m).expected(format!(
+                Err(m) => diags.push(flag(&m).expected(format!(
                     "{DEVIATION_TARGET}ID[+ID…] with ids from `llm-parity list deviations`"
                 ))),
             }
@@ -150,7 +183,7 @@ pub fn resolve_keyless(
             let mut known: Vec<String> = file_targets.iter().map(|x| x.name.clone()).collect();
             known.extend(BUILTIN.iter().map(|(n, _)| n.to_string()));
             diags.push(
-                flag(format!("unknown target `{name}`"))
+                flag(&format!("unknown target `{name}`"))
                     .expected(format!("one of {}", known.join(", ")))
                     .help_opt(did_you_mean(name, known.iter().map(String::as_str))),
             );
@@ -159,7 +192,7 @@ pub fn resolve_keyless(
     if let Some(url) = &t.base_url {
         match adhoc(url, t, &models, keyless) {
             Ok(x) => out.targets.push(x),
-            Err(m) => diags.push(flag(m)),
+            Err(m) => diags.push(flag(&m)),
         }
     }
     if !diags.is_empty() {
@@ -172,7 +205,7 @@ pub fn resolve_keyless(
                 m.entry("chat".into()).or_insert(model);
             }
             let base_url = parse_base_url(&url).map_err(|e| {
-                Diagnostics(vec![flag(format!("invalid OPENAI_BASE_URL `{url}`: {e}"))])
+                Diagnostics(vec![flag(&format!("invalid OPENAI_BASE_URL `{url}`: {e}"))])
             })?;
             let auth = match env_lookup("OPENAI_API_KEY").filter(|k| !k.is_empty()) {
                 Some(k) => Auth::Key {
@@ -197,8 +230,11 @@ fn adhoc(
     t: &TargetArgs,
     models: &BTreeMap<String, String>,
     keyless: bool,
-) -> Result<Target, String> {
-    let base_url = parse_base_url(url).map_err(|e| format!("invalid --base-url `{url}`: {e}"))?;
+) -> Result<Target, TargetFlagError> {
+    let base_url = parse_base_url(url).map_err(|source| TargetFlagError::BaseUrl {
+        url: url.to_string(),
+        source,
+    })?;
     let auth = match &t.api_key_env {
         None => Auth::None,
         Some(var) => match env_lookup(var).filter(|k| !k.is_empty()) {
@@ -208,11 +244,7 @@ fn adhoc(
                 key: Secret::new(k),
             },
             None if keyless => Auth::None,
-            None => {
-                return Err(format!(
-                    "API key variable `{var}` (--api-key-env) is not set"
-                ));
-            }
+            None => return Err(TargetFlagError::KeyNotSet(var.clone())),
         },
     };
     Ok(plain_target(
@@ -246,21 +278,22 @@ pub fn plain_target(
     }
 }
 
-fn parse_models(flags: &[String]) -> Result<BTreeMap<String, String>, String> {
+fn parse_models(flags: &[String]) -> Result<BTreeMap<String, String>, TargetFlagError> {
     let mut m = BTreeMap::new();
     for f in flags {
         let Some((role, id)) = f.split_once('=') else {
-            return Err(format!("--model `{f}` is not ROLE=ID"));
+            return Err(TargetFlagError::NotRoleId(f.clone()));
         };
         let roles = crate::load::template::ROLES;
         if !roles.contains(&role) {
-            return Err(format!(
-                "--model `{f}`: unknown role `{role}` (expected one of {}){}",
-                roles.join(", "),
-                did_you_mean(role, roles.iter().copied())
+            return Err(TargetFlagError::UnknownRole {
+                flag: f.clone(),
+                role: role.to_string(),
+                known: roles.join(", "),
+                hint: did_you_mean(role, roles.iter().copied())
                     .map(|h| format!("; {h}"))
-                    .unwrap_or_default()
-            ));
+                    .unwrap_or_default(),
+            });
         }
         m.insert(role.to_string(), id.to_string());
     }
@@ -269,11 +302,9 @@ fn parse_models(flags: &[String]) -> Result<BTreeMap<String, String>, String> {
 
 /// Start a built-in reference endpoint in-process on 127.0.0.1 (ephemeral port) with a fresh
 /// random key, and return its target.
-pub async fn start_builtin(b: &BuiltinNeeded) -> Result<Arc<Target>, String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("cannot start the reference endpoint: {e}"))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+pub async fn start_builtin(b: &BuiltinNeeded) -> Result<Arc<Target>, StartError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
     let key = format!("ref-{}", random_hex(16));
     let config = llm_parity_reference::Config {
         deviations: b.deviations,

@@ -150,12 +150,15 @@ impl TargetClient {
         })
     }
 
-    pub fn url_for(&self, path: &str) -> Result<url::Url, String> {
+    pub fn url_for(&self, path: &str) -> Result<url::Url, RequestError> {
         let rel = path.trim_start_matches('/');
         self.target
             .base_url
             .join(rel)
-            .map_err(|e| format!("cannot join `{path}` to the base URL: {e}"))
+            .map_err(|source| RequestError::Url {
+                path: path.to_string(),
+                source,
+            })
     }
 
     /// The whole-exchange deadline (`--timeout`, or the target's `timeout`).
@@ -299,14 +302,14 @@ impl TargetClient {
         };
         let url = match self.url_for(&req.path) {
             Ok(u) => u,
-            Err(e) => return Err((sent, e)),
+            Err(e) => return Err((sent, e.to_string())),
         };
         sent.url = url.to_string();
         let mut headers: Vec<(String, String)> = self.target.headers.clone();
         match self.auth_value(req.auth, force_refresh).await {
             Ok(Some((name, value))) => headers.push((name, value)),
             Ok(None) => {}
-            Err(e) => return Err((sent, e)),
+            Err(e) => return Err((sent, e.to_string())),
         }
         headers.extend(req.headers.iter().cloned());
         let mut rb = self.http.request(req.method.clone(), url);
@@ -480,7 +483,7 @@ impl TargetClient {
         &self,
         over: AuthOverride,
         force_refresh: bool,
-    ) -> Result<Option<(String, String)>, String> {
+    ) -> Result<Option<(String, String)>, RequestError> {
         let header = match (over, self.target.auth.header()) {
             (AuthOverride::None, _) => return Ok(None),
             (AuthOverride::Invalid, h) => {
@@ -526,7 +529,33 @@ fn render_header(h: &AuthHeader, key: &str) -> (String, String) {
     }
 }
 
-async fn run_token_command(command: &str) -> Result<String, String> {
+/// Why a request could not be built or sent: the exchange's `request` transport error.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("cannot join `{path}` to the base URL: {source}")]
+    Url {
+        path: String,
+        source: url::ParseError,
+    },
+    #[error("auth command `{0}` did not finish within 60s")]
+    AuthTimeout(String),
+    #[error("failed to run auth command `{command}`: {source}")]
+    AuthSpawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("auth command `{command}` failed ({status}): {stderr}")]
+    AuthFailed {
+        command: String,
+        status: std::process::ExitStatus,
+        /// An excerpt of what it printed on stderr.
+        stderr: String,
+    },
+    #[error("auth command `{0}` printed no token")]
+    AuthEmpty(String),
+}
+
+async fn run_token_command(command: &str) -> Result<String, RequestError> {
     let fut = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -535,18 +564,21 @@ async fn run_token_command(command: &str) -> Result<String, String> {
         .output();
     let out = tokio::time::timeout(Duration::from_secs(60), fut)
         .await
-        .map_err(|_| format!("auth command `{command}` did not finish within 60s"))?
-        .map_err(|e| format!("failed to run auth command `{command}`: {e}"))?;
+        .map_err(|_| RequestError::AuthTimeout(command.to_string()))?
+        .map_err(|source| RequestError::AuthSpawn {
+            command: command.to_string(),
+            source,
+        })?;
     if !out.status.success() {
-        return Err(format!(
-            "auth command `{command}` failed ({}): {}",
-            out.status,
-            crate::util::text::excerpt(&String::from_utf8_lossy(&out.stderr), 200)
-        ));
+        return Err(RequestError::AuthFailed {
+            command: command.to_string(),
+            status: out.status,
+            stderr: crate::util::text::excerpt(&String::from_utf8_lossy(&out.stderr), 200),
+        });
     }
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if token.is_empty() {
-        return Err(format!("auth command `{command}` printed no token"));
+        return Err(RequestError::AuthEmpty(command.to_string()));
     }
     Ok(token)
 }

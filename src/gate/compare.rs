@@ -281,6 +281,7 @@ mod tests {
                 source: "b.yaml".into(),
                 entries: vec![entry(date)],
                 from_report: false,
+                header: Default::default(),
             };
             let s = compare(&now, &base, &opts(FailOn::Regression));
             assert_eq!(s.passed, passes, "expires {date}");

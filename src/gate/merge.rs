@@ -25,9 +25,28 @@ pub struct Merged {
     pub warnings: Vec<String>,
 }
 
-pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
+/// Why shard reports cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("merge needs at least one report")]
+    Nothing,
+    #[error(
+        "{report}: duplicate result for target `{target}`, case `{case}` (also in {other}): \
+         the reports overlap (the same shard twice, or not shards of one run)"
+    )]
+    Overlap {
+        /// The report holding the second copy.
+        report: String,
+        target: String,
+        /// `suite/case`.
+        case: String,
+        other: String,
+    },
+}
+
+pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
     let Some((_, first)) = reports.first() else {
-        return Err("merge needs at least one report".into());
+        return Err(MergeError::Nothing);
     };
     let mut out = first.clone();
     out.results.clear();
@@ -65,11 +84,12 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, String> {
         for res in &r.results {
             let key = (res.target.clone(), res.suite.clone(), res.case.clone());
             if let Some(other) = seen.insert(key, source.clone()) {
-                return Err(format!(
-                    "{source}: duplicate result for target `{}`, case `{}/{}` (also in {other}): \
-                     the reports overlap (the same shard twice, or not shards of one run)",
-                    res.target, res.suite, res.case
-                ));
+                return Err(MergeError::Overlap {
+                    report: source.clone(),
+                    target: res.target.clone(),
+                    case: format!("{}/{}", res.suite, res.case),
+                    other,
+                });
             }
             out.results.push(res.clone());
         }

@@ -94,7 +94,7 @@ pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
         _ if nodes.is_empty() => fail("no value at this path".into()),
         op => {
             for n in &nodes {
-                if let Err(msg) = check_op(op, n) {
+                if let Some(msg) = mismatch(op, n) {
                     return fail(msg);
                 }
             }
@@ -103,12 +103,14 @@ pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
     }
 }
 
-fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
+/// What is wrong with one matched value under `op`, if anything: a failed assertion is the
+/// check's data, not an error.
+fn mismatch(op: &JsonPathOp, v: &Value) -> Option<String> {
     match op {
-        JsonPathOp::Exists(_) => Ok(()),
-        JsonPathOp::Equals(want) => (json_eq(v, want))
-            .then_some(())
-            .ok_or_else(|| format!("{} is not {}", show(v), show(want))),
+        JsonPathOp::Exists(_) => None,
+        JsonPathOp::Equals(want) => {
+            (!json_eq(v, want)).then(|| format!("{} is not {}", show(v), show(want)))
+        }
         JsonPathOp::Type(t) => {
             let ok = match t {
                 JsonType::String => v.is_string(),
@@ -119,45 +121,38 @@ fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
                 JsonType::Object => v.is_object(),
                 JsonType::Null => v.is_null(),
             };
-            ok.then_some(())
-                .ok_or_else(|| format!("{} is {}, expected {t:?}", show(v), type_name(v)))
+            (!ok).then(|| format!("{} is {}, expected {t:?}", show(v), type_name(v)))
         }
         JsonPathOp::Matches(re) => match v.as_str() {
-            Some(s) if re.is_match(s) => Ok(()),
-            Some(s) => Err(format!(
+            Some(s) if re.is_match(s) => None,
+            Some(s) => Some(format!(
                 "{:?} does not match /{}/",
                 excerpt(s, 80),
                 re.as_str()
             )),
-            None => Err(format!(
+            None => Some(format!(
                 "{} is {}, expected a string matching /{}/",
                 show(v),
                 type_name(v),
                 re.as_str()
             )),
         },
-        JsonPathOp::OneOf(options) => options
-            .iter()
-            .any(|o| json_eq(v, o))
-            .then_some(())
-            .ok_or_else(|| {
-                let opts: Vec<String> = options.iter().map(show).collect();
-                format!("{} is not one of {}", show(v), opts.join(", "))
-            }),
+        JsonPathOp::OneOf(options) => (!options.iter().any(|o| json_eq(v, o))).then(|| {
+            let opts: Vec<String> = options.iter().map(show).collect();
+            format!("{} is not one of {}", show(v), opts.join(", "))
+        }),
         JsonPathOp::Length(n) => {
             let len = match v {
                 Value::Array(a) => a.len(),
                 Value::String(s) => s.chars().count(),
                 Value::Object(o) => o.len(),
-                other => return Err(format!("{} has no length", type_name(other))),
+                other => return Some(format!("{} has no length", type_name(other))),
             };
-            (len == *n)
-                .then_some(())
-                .ok_or_else(|| format!("length is {len}, expected {n}"))
+            (len != *n).then(|| format!("length is {len}, expected {n}"))
         }
         JsonPathOp::Compare(op, limit) => {
             let Some(x) = v.as_f64() else {
-                return Err(format!(
+                return Some(format!(
                     "{} is {}, expected a number",
                     show(v),
                     type_name(v)
@@ -169,8 +164,7 @@ fn check_op(op: &JsonPathOp, v: &Value) -> Result<(), String> {
                 CompareOp::Lt => (x < *limit, "<"),
                 CompareOp::Lte => (x <= *limit, "≤"),
             };
-            ok.then_some(())
-                .ok_or_else(|| format!("{x} is not {sym} {limit}"))
+            (!ok).then(|| format!("{x} is not {sym} {limit}"))
         }
     }
 }

@@ -232,7 +232,7 @@ pub fn load_targets_keyless(
         let mut interp = |field: &str, value: &str| -> String {
             match interpolate_env(value, env) {
                 Ok(v) => v,
-                Err(missing) => {
+                Err(MissingEnv(missing)) => {
                     problem(
                         format!(
                             "environment variable `{missing}` is not set (target `{name}`, field `{field}`)"
@@ -472,7 +472,12 @@ fn valid_target_name(name: &str) -> bool {
 }
 
 /// Replace every `${env:NAME}`; the error names the first missing variable.
-pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<String, String> {
+/// A `${env:NAME}` whose variable is not set: its name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable `{0}` is not set")]
+pub struct MissingEnv(pub String);
+
+pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<String, MissingEnv> {
     let mut out = String::new();
     let mut rest = value;
     while let Some(i) = rest.find("${env:") {
@@ -483,19 +488,28 @@ pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<String, String
             return Ok(out);
         };
         let name = &after[..end];
-        out.push_str(&env(name).ok_or_else(|| name.to_string())?);
+        out.push_str(&env(name).ok_or_else(|| MissingEnv(name.to_string()))?);
         rest = &after[end + 1..];
     }
     out.push_str(rest);
     Ok(out)
 }
 
+/// Why a base URL cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    #[error(transparent)]
+    Invalid(#[from] url::ParseError),
+    #[error("scheme `{0}` is not http or https")]
+    Scheme(String),
+}
+
 /// A base URL with a trailing slash, so relative case paths join under it
 /// (`…/v1beta/openai/` + `chat/completions`).
-pub fn parse_base_url(text: &str) -> Result<url::Url, String> {
-    let mut u = url::Url::parse(text.trim()).map_err(|e| e.to_string())?;
+pub fn parse_base_url(text: &str) -> Result<url::Url, BaseUrlError> {
+    let mut u = url::Url::parse(text.trim())?;
     if !matches!(u.scheme(), "http" | "https") {
-        return Err(format!("scheme `{}` is not http or https", u.scheme()));
+        return Err(BaseUrlError::Scheme(u.scheme().to_string()));
     }
     if !u.path().ends_with('/') {
         let p = format!("{}/", u.path());

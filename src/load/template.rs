@@ -86,6 +86,33 @@ pub struct TemplateProblem {
     pub help: Option<String>,
 }
 
+/// Why a fixture cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("fixture path `{rel}` leaves the fixtures directory (use a path inside {})", root.display())]
+    Escapes {
+        rel: String,
+        root: std::path::PathBuf,
+    },
+    #[error(
+        "fixture path `{rel}` resolves outside the fixtures directory through a symbolic link (to {}); pass --allow-fixture-escape to allow it",
+        real.display()
+    )]
+    Link {
+        rel: String,
+        real: std::path::PathBuf,
+    },
+    #[error("cannot read fixture {}: {}", .0.path.display(), .0.kind)]
+    Read(crate::util::fs::ReadError),
+    #[error("cannot read fixture {}: {} (and no built-in fixture `{rel}`)", .err.path.display(), .err.kind)]
+    Missing {
+        rel: String,
+        err: crate::util::fs::ReadError,
+    },
+    #[error("no built-in fixture `{0}` (a built-in suite sends only built-in fixtures)")]
+    NotBuiltin(String),
+}
+
 /// Resolves fixture paths: in the project's fixtures directory first, then among the built-in
 /// fixtures (`media/…`, shipped in the binary), so a user's suite can send the shipped images and
 /// audio and a project file of the same path wins. Refuses paths that leave the fixtures
@@ -97,7 +124,7 @@ pub struct FixtureResolver<'a> {
 }
 
 impl FixtureResolver<'_> {
-    fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
+    fn read(&self, rel: &str) -> Result<Vec<u8>, FixtureError> {
         let p = std::path::Path::new(rel);
         let escapes = p.is_absolute()
             || p.components()
@@ -109,13 +136,13 @@ impl FixtureResolver<'_> {
                 .map(<[u8]>::to_vec)
         };
         let Some(root) = self.root else {
-            return builtin().ok_or_else(|| format!("no built-in fixture `{rel}`"));
+            return builtin().ok_or_else(|| FixtureError::NotBuiltin(rel.to_string()));
         };
         if escapes && !self.allow_escape {
-            return Err(format!(
-                "fixture path `{rel}` leaves the fixtures directory (use a path inside {})",
-                root.display()
-            ));
+            return Err(FixtureError::Escapes {
+                rel: rel.to_string(),
+                root: root.to_path_buf(),
+            });
         }
         let full = root.join(p);
         // A symbolic link inside the fixtures directory must not lead out of it either.
@@ -123,27 +150,20 @@ impl FixtureResolver<'_> {
             && let (Ok(root), Ok(real)) = (root.canonicalize(), full.canonicalize())
             && !real.starts_with(&root)
         {
-            return Err(format!(
-                "fixture path `{rel}` resolves outside the fixtures directory through a symbolic link (to {}); pass --allow-fixture-escape to allow it",
-                real.display()
-            ));
+            return Err(FixtureError::Link {
+                rel: rel.to_string(),
+                real,
+            });
         }
         match read_bounded(&full, FIXTURE_LIMIT) {
             Ok(bytes) => Ok(bytes),
-            Err(e) if matches!(&e.kind, ReadErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
-                builtin().ok_or_else(|| {
-                    format!(
-                        "cannot read fixture {}: {} (and no built-in fixture `{rel}`)",
-                        full.display(),
-                        e.kind
-                    )
+            Err(err) if matches!(&err.kind, ReadErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
+                builtin().ok_or_else(|| FixtureError::Missing {
+                    rel: rel.to_string(),
+                    err,
                 })
             }
-            Err(e) => Err(format!(
-                "cannot read fixture {}: {}",
-                full.display(),
-                e.kind
-            )),
+            Err(e) => Err(FixtureError::Read(e)),
         }
     }
 }
@@ -314,7 +334,9 @@ fn parse_expr(inner: &str, fixtures: &FixtureResolver<'_>) -> Result<Expr, ExprE
             }
         };
         let path = path.trim();
-        let bytes = fixtures.read(path).map_err(|m| (m, None, None))?;
+        let bytes = fixtures
+            .read(path)
+            .map_err(|m| (m.to_string(), None, None))?;
         if encoding == FixtureEncoding::DataUri && mime_for(path).is_none() {
             return Err((
                 format!("no known media type for fixture `{path}`"),

@@ -27,16 +27,32 @@ pub struct Selection {
     pub repeat: u32,
 }
 
+/// Why a selection cannot be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectionError {
+    #[error("invalid --filter glob `{filter}`: {source}")]
+    Filter {
+        filter: String,
+        #[source]
+        source: globset::Error,
+    },
+    #[error("invalid --filter globs: {0}")]
+    Build(#[source] globset::Error),
+}
+
 impl Selection {
-    pub fn compile(&self) -> Result<Option<GlobSet>, String> {
+    pub fn compile(&self) -> Result<Option<GlobSet>, SelectionError> {
         if self.filters.is_empty() {
             return Ok(None);
         }
         let mut b = GlobSetBuilder::new();
         for f in &self.filters {
-            b.add(Glob::new(f).map_err(|e| format!("invalid --filter glob `{f}`: {e}"))?);
+            b.add(Glob::new(f).map_err(|source| SelectionError::Filter {
+                filter: f.clone(),
+                source,
+            })?);
         }
-        b.build().map(Some).map_err(|e| e.to_string())
+        b.build().map(Some).map_err(SelectionError::Build)
     }
 }
 
@@ -44,7 +60,7 @@ pub fn plan(
     suites: &[Suite],
     targets: &[Arc<Target>],
     sel: &Selection,
-) -> Result<Vec<PlannedCase>, String> {
+) -> Result<Vec<PlannedCase>, SelectionError> {
     let filter = sel.compile()?;
     let mut out = Vec::new();
     for target in targets {

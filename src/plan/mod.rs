@@ -4,4 +4,4 @@
 mod cases;
 pub mod shard;
 
-pub use cases::{PlannedCase, Selection, plan};
+pub use cases::{PlannedCase, Selection, SelectionError, plan};

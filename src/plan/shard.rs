@@ -21,9 +21,14 @@ pub struct Shard {
     pub count: u32,
 }
 
+/// A `--shard` value that is not `I/N` with 1 ≤ I ≤ N.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("expected I/N with 1 ≤ I ≤ N, e.g. 2/3 (got `{0}`)")]
+pub struct ShardError(String);
+
 /// `I/N` with 1 ≤ I ≤ N (clap value parser: the error is shown as the flag's).
-pub fn parse(s: &str) -> Result<Shard, String> {
-    let bad = || format!("expected I/N with 1 ≤ I ≤ N, e.g. 2/3 (got `{s}`)");
+pub fn parse(s: &str) -> Result<Shard, ShardError> {
+    let bad = || ShardError(s.to_string());
     let (i, n) = s.trim().split_once('/').ok_or_else(bad)?;
     let (index, count) = (
         i.trim().parse::<u32>().map_err(|_| bad())?,
@@ -82,8 +87,7 @@ mod tests {
         assert_eq!(parse("2/3"), Ok(Shard { index: 2, count: 3 }));
         assert_eq!(parse(" 1 / 1 "), Ok(Shard { index: 1, count: 1 }));
         for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/3", ""] {
-            let e = parse(bad).unwrap_err();
-            assert!(e.contains("expected I/N with 1 ≤ I ≤ N"), "{bad}: {e}");
+            assert_eq!(parse(bad), Err(ShardError(bad.to_string())), "{bad}");
         }
     }
 

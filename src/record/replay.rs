@@ -55,14 +55,34 @@ struct ServerState {
     dir: PathBuf,
 }
 
+/// Why replaying cannot start, or a recording cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(
+        "--replay {}: not a directory of recordings (record one with --record {})",
+        .0.display(),
+        .0.display()
+    )]
+    NotADirectory(PathBuf),
+    #[error("cannot start the replay server: {0}")]
+    Listen(#[source] std::io::Error),
+    #[error("cannot read recording {}: {}", .0.path.display(), .0.kind)]
+    Read(ReadError),
+    #[error("recording {} is not a valid recording: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("invalid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    #[error("cannot encode the recorded body: {0}")]
+    Body(#[source] serde_json::Error),
+}
+
 /// Start the replay server for `dir` and rewrite `targets` to use it.
-pub async fn start(dir: &Path, targets: &[Arc<Target>]) -> Result<Replay, String> {
+pub async fn start(dir: &Path, targets: &[Arc<Target>]) -> Result<Replay, ReplayError> {
     if !dir.is_dir() {
-        return Err(format!(
-            "--replay {}: not a directory of recordings (record one with --record {})",
-            dir.display(),
-            dir.display()
-        ));
+        return Err(ReplayError::NotADirectory(dir.to_path_buf()));
     }
     for t in targets {
         let sub = dir.join(format::target_dir(&t.name));
@@ -76,8 +96,8 @@ pub async fn start(dir: &Path, targets: &[Arc<Target>]) -> Result<Replay, String
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| format!("cannot start the replay server: {e}"))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        .map_err(ReplayError::Listen)?;
+    let port = listener.local_addr().map_err(ReplayError::Listen)?.port();
     let state = Arc::new(ServerState {
         dir: dir.to_path_buf(),
     });
@@ -161,7 +181,7 @@ async fn serve(State(st): State<Arc<ServerState>>, req: Request) -> Response {
                 st.dir.join(target).display()
             ));
         }
-        Err(e) => return no_recording(e),
+        Err(e) => return no_recording(e.to_string()),
     };
     let Some(resp) = rec.response else {
         // The live exchange had no response at all: `Marks` restores its error.
@@ -192,7 +212,7 @@ async fn serve(State(st): State<Arc<ServerState>>, req: Request) -> Response {
     with_key(out, &key)
 }
 
-fn read_recording(file: &Path) -> Result<Option<Recording>, String> {
+fn read_recording(file: &Path) -> Result<Option<Recording>, ReplayError> {
     let text = match read_bounded_string(file, RECORDING_FILE_LIMIT) {
         Ok(t) => t,
         Err(ReadError {
@@ -200,16 +220,15 @@ fn read_recording(file: &Path) -> Result<Option<Recording>, String> {
             ..
         }) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(format!(
-                "cannot read recording {}: {}",
-                file.display(),
-                e.kind
-            ));
+            return Err(ReplayError::Read(e));
         }
     };
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|e| format!("recording {} is not a valid recording: {e}", file.display()))
+        .map_err(|source| ReplayError::Invalid {
+            path: file.to_path_buf(),
+            source,
+        })
 }
 
 fn millis(ms: f64) -> Duration {
@@ -218,12 +237,8 @@ fn millis(ms: f64) -> Duration {
 
 /// The body: streamed events at their recorded offsets (first byte, then the rest when the
 /// event was complete), or the whole body at once.
-fn build_body(resp: &RecordedResponse, t0: tokio::time::Instant) -> Result<Body, String> {
-    let b64 = |s: &str| {
-        base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map_err(|e| format!("invalid base64: {e}"))
-    };
+fn build_body(resp: &RecordedResponse, t0: tokio::time::Instant) -> Result<Body, ReplayError> {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s);
     if let Some(events) = &resp.events {
         let mut pieces: Vec<(Duration, Bytes)> = Vec::new();
         for c in events {
@@ -258,7 +273,7 @@ fn build_body(resp: &RecordedResponse, t0: tokio::time::Instant) -> Result<Body,
         return Ok(Body::from_stream(stream));
     }
     let bytes = if let Some(v) = &resp.body_json {
-        serde_json::to_vec(v).map_err(|e| e.to_string())?
+        serde_json::to_vec(v).map_err(ReplayError::Body)?
     } else if let Some(t) = &resp.body_text {
         t.as_bytes().to_vec()
     } else if let Some(b) = &resp.body_base64 {

@@ -38,7 +38,24 @@ pub struct Recorder<'a> {
     /// Bytes of the recordings handed over and not yet written.
     queued: Arc<(Mutex<usize>, Condvar)>,
     /// The writer thread; it returns the first failure to render or write a file.
-    writer: Option<JoinHandle<Option<String>>>,
+    writer: Option<JoinHandle<Option<RecordingError>>>,
+}
+
+/// Why a recording could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("{}: {source}", path.display())]
+    Render {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the recording writer panicked")]
+    WriterPanicked,
 }
 
 /// Recordings waiting for the writer hold at most this many bytes (one larger recording is
@@ -124,16 +141,16 @@ impl<'a> Recorder<'a> {
     }
 
     /// Wait until every file is on disk; the first error, if any.
-    fn flush(&mut self) -> Option<String> {
+    fn flush(&mut self) -> Option<RecordingError> {
         drop(self.files.take());
         let writer = self.writer.take()?;
         writer
             .join()
-            .unwrap_or_else(|_| Some("the recording writer panicked".into()))
+            .unwrap_or(Some(RecordingError::WriterPanicked))
     }
 
     /// How many files were written, or the first error.
-    pub fn finish(mut self) -> Result<usize, String> {
+    pub fn finish(mut self) -> Result<usize, RecordingError> {
         match self.flush() {
             Some(e) => Err(e),
             None => Ok(self.written.len()),
@@ -150,12 +167,19 @@ fn queued_size(ex: &Exchange) -> usize {
 }
 
 /// One recording file: redacted once more (belt and braces: every string of it), pretty JSON.
-fn write_file(p: &Path, rec: &Recording, redactor: &Redactor) -> Result<(), String> {
-    let mut v = serde_json::to_value(rec).map_err(|e| format!("{}: {e}", p.display()))?;
+fn write_file(p: &Path, rec: &Recording, redactor: &Redactor) -> Result<(), RecordingError> {
+    let render = |source| RecordingError::Render {
+        path: p.to_path_buf(),
+        source,
+    };
+    let mut v = serde_json::to_value(rec).map_err(render)?;
     redactor.json(&mut v);
-    let text = serde_json::to_string_pretty(&v).map_err(|e| format!("{}: {e}", p.display()))?;
+    let text = serde_json::to_string_pretty(&v).map_err(render)?;
     let text = redactor.text(&text);
-    atomic_write(p, format!("{text}\n").as_bytes()).map_err(|e| format!("{}: {e}", p.display()))
+    atomic_write(p, format!("{text}\n").as_bytes()).map_err(|source| RecordingError::Write {
+        path: p.to_path_buf(),
+        source,
+    })
 }
 
 impl Drop for Recorder<'_> {
@@ -432,7 +456,7 @@ mod tests {
             &testing::finished(&t, &first, Outcome::Pass, body.clone()),
         );
         r.add(9, &testing::finished(&t, &second, Outcome::Pass, body));
-        assert_eq!(r.finish(), Ok(1));
+        assert_eq!(r.finish().unwrap(), 1);
         let files: Vec<_> = std::fs::read_dir(dir.path().join("t")).unwrap().collect();
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
@@ -456,7 +480,7 @@ mod tests {
         );
         let err = r.finish().unwrap_err();
         assert!(
-            err.starts_with(&dir.path().join("t").display().to_string()),
+            matches!(&err, RecordingError::Write { path, .. } if path.starts_with(dir.path().join("t"))),
             "{err}"
         );
 

@@ -482,7 +482,7 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
     let ok = json!({"object": "chat.completion", "note": "canary-collector-0000"});
     let listy = json!([{"error": {"message": "no"}}]);
     // Plan: a/c1 ×2 (repeats), a/c2, b/c1, b/c2.
-    let records = [
+    let finished = [
         (0, testing::finished(&a, &c1, Outcome::Pass, ok.clone())),
         (1, testing::finished(&a, &c1, Outcome::Fail, ok.clone())),
         (2, testing::finished(&a, &c2, Outcome::Pass, ok.clone())),
@@ -490,7 +490,7 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
         (4, testing::finished(&b, &c2, Outcome::Fail, listy)),
     ];
     let mut c = Collector::new(&redactor, BodyPolicy::Failures, 2);
-    for (idx, rec) in records.into_iter().rev() {
+    for (idx, rec) in finished.into_iter().rev() {
         c.add(idx, &rec, &rec.ending(), &rec.outcome());
     }
     let targets = [a.clone(), b.clone()];

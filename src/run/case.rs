@@ -19,7 +19,7 @@ use crate::judge::{
     self, CheckResult, FinishedCase, FinishedStep, Outcome, StepInput, Stop, Verdict,
 };
 use crate::load::suite::{MultipartValue, Step};
-use crate::load::template::RenderContext;
+use crate::load::template::{RenderContext, RenderError};
 use crate::load::{SchemaStore, Target};
 use crate::plan::PlannedCase;
 
@@ -80,7 +80,9 @@ pub async fn run_case(
         let prepared = match prepare(step, &pc.target, &captures) {
             Ok(p) => p,
             Err(e) => {
-                finished.stop = Stop::NotPrepared { reason: e };
+                finished.stop = Stop::NotPrepared {
+                    reason: e.to_string(),
+                };
                 break;
             }
         };
@@ -162,7 +164,7 @@ pub fn prepare(
     step: &Step,
     target: &Target,
     captures: &BTreeMap<String, Value>,
-) -> Result<PreparedRequest, String> {
+) -> Result<PreparedRequest, RenderError> {
     let ctx = RenderContext {
         models: &target.models,
         captures,
@@ -172,16 +174,13 @@ pub fn prepare(
         Value::String(s) => s,
         other => other.to_string(),
     };
-    let path = as_text(r.path.render(&ctx).map_err(|e| e.to_string())?);
+    let path = as_text(r.path.render(&ctx)?);
     let mut headers = Vec::new();
     for (k, v) in &r.headers {
-        headers.push((
-            k.clone(),
-            as_text(v.render(&ctx).map_err(|e| e.to_string())?),
-        ));
+        headers.push((k.clone(), as_text(v.render(&ctx)?)));
     }
     let body = if let Some(b) = &r.body {
-        Body::Json(b.render(&ctx).map_err(|e| e.to_string())?)
+        Body::Json(b.render(&ctx)?)
     } else if let Some(raw) = &r.raw_body {
         Body::Raw(raw.clone())
     } else if !r.multipart.is_empty() {
@@ -193,8 +192,7 @@ pub fn prepare(
                     MultipartValue::Text(t) => MultipartPart::Text(t.clone()),
                     MultipartValue::File { filename, content } => MultipartPart::File {
                         filename: filename.clone(),
-                        bytes: as_text(content.render(&ctx).map_err(|e| e.to_string())?)
-                            .into_bytes(),
+                        bytes: as_text(content.render(&ctx)?).into_bytes(),
                     },
                 },
             ));

@@ -1,7 +1,7 @@
 //! The runbook's sections (the "steps" of runbook.md and runbook.json) as plain functions over
 //! one finished run (both sides, the core cases and every used area's suite): each returns its
-//! section and the items it contributes to the decision. Displayed values come from the redacted report; raw records are read only for
-//! token counts.
+//! section and the items it contributes to the decision. Displayed values come from the
+//! redacted report; raw finished cases are read only for token counts.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ pub struct Input<'a> {
     pub suites: &'a [Suite],
 }
 
-/// A verdict item with its severity, before it is sorted into blockers and caveats.
+/// A decision item with its severity, before it is sorted into blockers and caveats.
 pub type Found = (Severity, Item);
 
 impl Input<'_> {

@@ -16,7 +16,7 @@ pub const CORE_CASES: &[&str] = &[
     "errors/bad-model",
 ];
 
-/// Core cases that gate the verdict even when their area is not in `--uses`: an app moving
+/// Core cases that count in the decision even when their area is not in `--uses`: an app moving
 /// traffic makes at least a plain chat call and reads its message and usage.
 pub const GATING_CORE: &[&str] = &["chat/basic", "chat/usage"];
 
@@ -30,9 +30,33 @@ pub struct Uses {
     globs: Vec<(String, GlobMatcher)>,
 }
 
+/// Why `--uses` cannot be resolved against the loaded suites.
+#[derive(Debug, thiserror::Error)]
+pub enum UsesError {
+    #[error(
+        "--uses: unknown area `{area}` (expected one of {known}, or a feature such as `tools.parallel`){hint}"
+    )]
+    UnknownArea {
+        area: String,
+        known: String,
+        /// `; did you mean …?`, or nothing.
+        hint: String,
+    },
+    #[error("--uses: invalid feature glob `{item}`: {source}")]
+    Glob {
+        item: String,
+        #[source]
+        source: globset::Error,
+    },
+    #[error("--uses: no case evidences feature `{0}` (see `llm-parity list features`)")]
+    NoCase(String),
+    #[error("--uses: expected at least one area (e.g. `--uses chat,streaming`)")]
+    Empty,
+}
+
 impl Uses {
     /// Resolve `--uses` items against the areas of the loaded suites.
-    pub fn resolve(items: &[String], suites: &[Suite]) -> Result<Uses, String> {
+    pub fn resolve(items: &[String], suites: &[Suite]) -> Result<Uses, UsesError> {
         let known = known_areas(suites);
         if items.is_empty() {
             return Ok(Uses {
@@ -53,26 +77,27 @@ impl Uses {
             }
             let area = area_of(&item).to_string();
             if !known.contains(&area) {
-                return Err(format!(
-                    "--uses: unknown area `{area}` (expected one of {}, or a feature such as `tools.parallel`){}",
-                    known.join(", "),
-                    did_you_mean(&area, known.iter().map(String::as_str))
+                return Err(UsesError::UnknownArea {
+                    hint: did_you_mean(&area, known.iter().map(String::as_str))
                         .map(|h| format!("; {h}"))
-                        .unwrap_or_default()
-                ));
+                        .unwrap_or_default(),
+                    area,
+                    known: known.join(", "),
+                });
             }
             if item.contains('.') {
                 let glob = Glob::new(&item)
-                    .map_err(|e| format!("--uses: invalid feature glob `{item}`: {e}"))?
+                    .map_err(|source| UsesError::Glob {
+                        item: item.clone(),
+                        source,
+                    })?
                     .compile_matcher();
                 let matches_any = suites
                     .iter()
                     .flat_map(|s| s.cases.iter())
                     .any(|c| glob.is_match(&c.feature));
                 if !matches_any {
-                    return Err(format!(
-                        "--uses: no case evidences feature `{item}` (see `llm-parity list features`)"
-                    ));
+                    return Err(UsesError::NoCase(item));
                 }
                 out.globs.push((item.clone(), glob));
             } else if !out.areas.contains(&area) {
@@ -83,7 +108,7 @@ impl Uses {
             }
         }
         if out.given.is_empty() {
-            return Err("--uses: expected at least one area (e.g. `--uses chat,streaming`)".into());
+            return Err(UsesError::Empty);
         }
         Ok(out)
     }
@@ -129,7 +154,7 @@ impl Uses {
             .collect()
     }
 
-    /// Whether a case's result decides the verdict (used, or a gating core case).
+    /// Whether a case's result counts in the decision (used, or a gating core case).
     pub fn gates(&self, case_id: &str, feature: &str) -> bool {
         GATING_CORE.contains(&case_id) || self.includes(feature)
     }

@@ -4,7 +4,7 @@
 //! reviewed with `llm-parity snapshots review|accept|reject`. Insta's semantics, our own files.
 //!
 //! `canonical` and `stream` are pure (the document of an exchange); `store` owns the files;
-//! `verify` compares a run's records with them; `review` is the accept/reject workflow.
+//! `verify` compares a run's finished cases with them; `review` is the accept/reject workflow.
 
 pub mod canonical;
 pub mod review;

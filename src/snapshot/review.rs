@@ -6,16 +6,19 @@ use std::path::Path;
 
 use globset::{Glob, GlobMatcher};
 
-use super::store::{self, Pending};
+use super::store::{self, Pending, SnapshotError};
 use super::verify::diff;
 
 /// The pending snapshots under `dir` that match `glob`.
-pub fn select(dir: &Path, glob: Option<&str>) -> Result<Vec<Pending>, String> {
+pub fn select(dir: &Path, glob: Option<&str>) -> Result<Vec<Pending>, SnapshotError> {
     let matcher: Option<GlobMatcher> = match glob {
         None => None,
         Some(g) => Some(
             Glob::new(g)
-                .map_err(|e| format!("invalid snapshot glob `{g}`: {e} (expected a glob over `<target>/<suite>/<case>`, e.g. `reference/chat/*`)"))?
+                .map_err(|source| SnapshotError::Glob {
+                    glob: g.to_string(),
+                    source,
+                })?
                 .compile_matcher(),
         ),
     };
@@ -27,8 +30,8 @@ pub fn select(dir: &Path, glob: Option<&str>) -> Result<Vec<Pending>, String> {
 
 /// The text `review` prints for one pending snapshot: its id, then the diff against the stored
 /// snapshot (or the whole new snapshot when none is stored).
-pub fn render_review(p: &Pending) -> Result<String, String> {
-    let new = store::read(&p.new)?.ok_or_else(|| format!("{} disappeared", p.new.display()))?;
+pub fn render_review(p: &Pending) -> Result<String, SnapshotError> {
+    let new = store::read(&p.new)?.ok_or_else(|| SnapshotError::Gone(p.new.clone()))?;
     let old = store::read(&p.snap)?;
     let mut out = format!(
         "── {} ({} mode, model {}, {})\n",
@@ -57,17 +60,15 @@ pub fn render_review(p: &Pending) -> Result<String, String> {
 }
 
 /// Accept: the `.snap.new` replaces the `.snap` (a rename: atomic on one file system).
-pub fn accept(p: &Pending) -> Result<(), String> {
-    std::fs::rename(&p.new, &p.snap).map_err(|e| {
-        format!(
-            "cannot move {} to {}: {e}",
-            p.new.display(),
-            p.snap.display()
-        )
+pub fn accept(p: &Pending) -> Result<(), SnapshotError> {
+    std::fs::rename(&p.new, &p.snap).map_err(|source| SnapshotError::Move {
+        from: p.new.clone(),
+        to: p.snap.clone(),
+        source,
     })
 }
 
 /// Reject: the `.snap.new` is deleted; the stored snapshot stays.
-pub fn reject(p: &Pending) -> Result<(), String> {
+pub fn reject(p: &Pending) -> Result<(), SnapshotError> {
     store::remove(&p.new).map(|_| ())
 }

@@ -88,14 +88,62 @@ pub fn normalize(body: &str) -> String {
     format!("{}\n", b.trim_end())
 }
 
-pub fn parse(text: &str) -> Result<SnapshotFile, String> {
+/// Why a snapshot, or a pending one, cannot be read, written or moved.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{}: {problem}", path.display())]
+    Format { path: PathBuf, problem: FormatError },
+    #[error("cannot read {}: {}", .0.path.display(), .0.kind)]
+    Read(ReadError),
+    #[error("cannot read {}: {source}", path.display())]
+    List {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot move {} to {}: {source}", from.display(), to.display())]
+    Move {
+        from: PathBuf,
+        to: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{name}: {problem}")]
+    Shipped { name: String, problem: FormatError },
+    #[error("{} disappeared", .0.display())]
+    Gone(PathBuf),
+    #[error(
+        "invalid snapshot glob `{glob}`: {source} (expected a glob over `<target>/<suite>/<case>`, e.g. `reference/chat/*`)"
+    )]
+    Glob {
+        glob: String,
+        source: globset::Error,
+    },
+}
+
+/// What is wrong with a snapshot file's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("expected a `---` header line first")]
+    NoHeader,
+    #[error("expected a `---` line closing the header")]
+    Unclosed,
+    #[error("expected `key: value` in the header, found `{0}`")]
+    HeaderLine(String),
+}
+
+pub fn parse(text: &str) -> Result<SnapshotFile, FormatError> {
     let text = text.replace("\r\n", "\n");
-    let rest = text
-        .strip_prefix("---\n")
-        .ok_or("expected a `---` header line first")?;
-    let (head, body) = rest
-        .split_once("\n---\n")
-        .ok_or("expected a `---` line closing the header")?;
+    let rest = text.strip_prefix("---\n").ok_or(FormatError::NoHeader)?;
+    let (head, body) = rest.split_once("\n---\n").ok_or(FormatError::Unclosed)?;
     let mut h = Header {
         suite: String::new(),
         case: String::new(),
@@ -107,7 +155,7 @@ pub fn parse(text: &str) -> Result<SnapshotFile, String> {
     for line in head.lines() {
         let (k, v) = line
             .split_once(':')
-            .ok_or_else(|| format!("expected `key: value` in the header, found `{line}`"))?;
+            .ok_or_else(|| FormatError::HeaderLine(line.to_string()))?;
         let v = v.trim().to_string();
         match k.trim() {
             "suite" => h.suite = v,
@@ -127,16 +175,19 @@ pub fn parse(text: &str) -> Result<SnapshotFile, String> {
 }
 
 /// Read a snapshot: `Ok(None)` when there is none.
-pub fn read(path: &Path) -> Result<Option<SnapshotFile>, String> {
+pub fn read(path: &Path) -> Result<Option<SnapshotFile>, SnapshotError> {
     match read_bounded_string(path, SNAPSHOT_FILE_LIMIT) {
         Ok(t) => parse(&t)
             .map(Some)
-            .map_err(|e| format!("{}: {e}", path.display())),
+            .map_err(|problem| SnapshotError::Format {
+                path: path.to_path_buf(),
+                problem,
+            }),
         Err(ReadError {
             kind: ReadErrorKind::Io(e),
             ..
         }) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {}", path.display(), e.kind)),
+        Err(e) => Err(SnapshotError::Read(e)),
     }
 }
 
@@ -146,25 +197,33 @@ pub fn shipped(
     target: &str,
     suite: &str,
     case: &str,
-) -> Option<(String, Result<SnapshotFile, String>)> {
+) -> Option<(String, Result<SnapshotFile, SnapshotError>)> {
     let rel = format!("{}/{suite}/{case}.{EXT}", dir_name(target));
     let text = crate::load::builtin::snapshot(&rel)?;
     let name = format!("built-in snapshot {rel}");
-    let parsed = parse(text).map_err(|e| format!("{name}: {e}"));
+    let parsed = parse(text).map_err(|problem| SnapshotError::Shipped {
+        name: name.clone(),
+        problem,
+    });
     Some((name, parsed))
 }
 
-pub fn write(path: &Path, file: &SnapshotFile) -> Result<(), String> {
-    atomic_write(path, render(file).as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+pub fn write(path: &Path, file: &SnapshotFile) -> Result<(), SnapshotError> {
+    atomic_write(path, render(file).as_bytes()).map_err(|source| SnapshotError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Remove a file if it exists.
-pub fn remove(path: &Path) -> Result<bool, String> {
+pub fn remove(path: &Path) -> Result<bool, SnapshotError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(format!("cannot remove {}: {e}", path.display())),
+        Err(source) => Err(SnapshotError::Remove {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -180,13 +239,16 @@ pub struct Pending {
 }
 
 /// Every `.snap.new` under `dir` (three levels: target, suite, case), sorted by id.
-pub fn pending(dir: &Path) -> Result<Vec<Pending>, String> {
+pub fn pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
     let mut out = Vec::new();
-    let subdirs = |p: &Path| -> Result<Vec<PathBuf>, String> {
+    let subdirs = |p: &Path| -> Result<Vec<PathBuf>, SnapshotError> {
         match std::fs::read_dir(p) {
             Ok(rd) => Ok(rd.flatten().map(|e| e.path()).collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
-            Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+            Err(source) => Err(SnapshotError::List {
+                path: p.to_path_buf(),
+                source,
+            }),
         }
     };
     for target in subdirs(dir)?.into_iter().filter(|p| p.is_dir()) {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::canonical;
-use super::store::{self, Header, SnapshotFile};
+use super::store::{self, Header, SnapshotError, SnapshotFile};
 use crate::judge::FinishedCase;
 use crate::judge::{CheckResult, Outcome};
 use crate::load::Suite;
@@ -117,7 +117,7 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Check one finished case, adding the snapshot's checks to its record's case checks.
+    /// Check one finished case, adding the snapshot's checks to its case checks.
     pub fn check(&mut self, rec: &mut FinishedCase) {
         let Some(mode) = rec.case.snapshot else {
             return;
@@ -158,7 +158,7 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// The snapshot this run produced for a record.
+/// The snapshot this run produced for a finished case.
 fn current_snapshot(
     rec: &FinishedCase,
     mode: SnapshotMode,
@@ -206,7 +206,7 @@ fn current_snapshot(
 /// compared with the first, not with the file the first one replaced).
 fn compare_one(
     path: &Path,
-    shipped: Option<(String, Result<SnapshotFile, String>)>,
+    shipped: Option<(String, Result<SnapshotFile, SnapshotError>)>,
     current: &SnapshotFile,
     outcome: Outcome,
     opts: &Options,
@@ -215,7 +215,7 @@ fn compare_one(
 ) -> Vec<CheckResult> {
     let mut shown = path.display().to_string();
     let repeat = written.contains_key(path);
-    let stored: Result<Option<String>, String> = match written.get(path) {
+    let stored: Result<Option<String>, SnapshotError> = match written.get(path) {
         Some(body) => Ok(Some(body.clone())),
         None => match (store::read(path), shipped) {
             (Ok(None), Some((name, file))) => {
@@ -298,7 +298,7 @@ fn compare_one(
 
 /// What is wrong with the stored snapshot, when nothing was written.
 fn problem(
-    stored: &Result<Option<String>, String>,
+    stored: &Result<Option<String>, SnapshotError>,
     current: &SnapshotFile,
     shown: &str,
     opts: &Options,

@@ -572,8 +572,7 @@ async fn bad_inputs_are_configuration_errors() {
     let out = run_cli(&["run", "--baseline", &garbage], &[]).await;
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr
-            .contains(&format!("baseline {garbage} is neither JSON nor YAML")),
+        out.stderr.contains(&format!("{garbage}:1:11: ")),
         "{}",
         out.stderr
     );
@@ -581,9 +580,9 @@ async fn bad_inputs_are_configuration_errors() {
     let out = run_cli(&["run", "--baseline", &bad_date], &[]).await;
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains(
-            "entry 1 (t / chat.basic): invalid expires `soon` (expected a date YYYY-MM-DD)"
-        ),
+        out.stderr.contains(&format!(
+            "{bad_date}:3:62: entry 1 (t / chat.basic): invalid expires `soon`"
+        )) && out.stderr.contains("expected a date YYYY-MM-DD"),
         "{}",
         out.stderr
     );
@@ -627,4 +626,27 @@ async fn bad_inputs_are_configuration_errors() {
         "{}",
         out.stderr
     );
+}
+
+/// A hand-edited baseline gets the diagnostics a suite gets: file:line:col, the source line,
+/// what was expected and a suggestion — from `run`, `merge` and `baseline prune` alike.
+#[tokio::test]
+async fn a_typo_in_a_baseline_file_is_located_with_a_suggestion() {
+    let dir = Dir::new();
+    let typo = dir.write(
+        "baseline.yaml",
+        "schema_version: 1\nentries:\n  - target: reference\n    feature: chat.basic\n    outcome: fail\n    note: known\n    expirse: 2099-01-01\n",
+    );
+    for args in [
+        vec!["run", "--baseline", typo.as_str()],
+        vec!["baseline", "prune", "--baseline", typo.as_str()],
+    ] {
+        let out = run_cli(&args, &[]).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(!out.report_dir.join("report.json").exists(), "nothing ran");
+        let tmp = regex::escape(&dir.s(""));
+        insta::with_settings!({filters => vec![(tmp.as_str(), "[DIR]/")]}, {
+            insta::assert_snapshot!("baseline_typo", out.stderr);
+        });
+    }
 }

@@ -292,80 +292,94 @@ fn show_indices(indices: &[Option<u64>]) -> String {
     format!("[{}{more}]", shown.join(", "))
 }
 
-/// One embedding as a float array: `Err` names why it is not one.
-fn float_array(v: &Value) -> Result<Vec<f64>, String> {
+/// Why an embedding is not a vector of the requested form (the check's reason, after
+/// "embedding is …"): a finding about the response, kept as data.
+#[derive(Debug, thiserror::Error)]
+enum NotAVector {
+    #[error("a base64 string where a float array was requested (or is the API default)")]
+    Base64WhereFloats,
+    #[error("{0}, expected an array of numbers")]
+    NotAnArray(&'static str),
+    #[error("an empty vector")]
+    Empty,
+    #[error("component {index} is {shown}, expected a finite number")]
+    NotANumber { index: usize, shown: String },
+    #[error(
+        "a float array of {len} values where base64 was requested (B1: `encoding_format` ignored; an SDK that decodes it as base64 silently gets about {garbage} garbage values)",
+        garbage = len / 4
+    )]
+    FloatsWhereBase64 { len: usize },
+    #[error("{0}, expected a base64 string")]
+    NotAString(&'static str),
+    #[error("uses the base64url alphabet (`-`/`_`), not standard base64 ({0})")]
+    Base64Url(base64::DecodeError),
+    #[error("is not valid base64: {0}")]
+    Base64(base64::DecodeError),
+    #[error("decodes to zero bytes (an empty vector)")]
+    NoBytes,
+    #[error("decodes to {0} bytes, not a multiple of 4 (not float32 values)")]
+    NotFloat32(usize),
+    #[error("float32 component {index} is {value} (NaN or infinite; big-endian or not float32?)")]
+    NotFinite { index: usize, value: f32 },
+}
+
+/// One embedding as a float array, or why it is not one.
+fn float_array(v: &Value) -> Result<Vec<f64>, NotAVector> {
     let Value::Array(xs) = v else {
         return Err(match v {
-            Value::String(_) => {
-                "a base64 string where a float array was requested (or is the API default)".into()
-            }
-            other => format!("{}, expected an array of numbers", type_name(other)),
+            Value::String(_) => NotAVector::Base64WhereFloats,
+            other => NotAVector::NotAnArray(type_name(other)),
         });
     };
     if xs.is_empty() {
-        return Err("an empty vector".into());
+        return Err(NotAVector::Empty);
     }
     let mut out = Vec::with_capacity(xs.len());
-    for (j, x) in xs.iter().enumerate() {
+    for (index, x) in xs.iter().enumerate() {
         match x.as_f64() {
             Some(f) if f.is_finite() => out.push(f),
             _ => {
-                return Err(format!(
-                    "component {j} is {}, expected a finite number",
-                    show(x)
-                ));
+                return Err(NotAVector::NotANumber {
+                    index,
+                    shown: show(x),
+                });
             }
         }
     }
     Ok(out)
 }
 
-/// One embedding as base64 little-endian float32: `Err` names why it is not one.
-fn base64_floats(v: &Value) -> Result<Vec<f64>, String> {
+/// One embedding as base64 little-endian float32, or why it is not one.
+fn base64_floats(v: &Value) -> Result<Vec<f64>, NotAVector> {
     let s = match v {
         Value::String(s) => s,
-        Value::Array(xs) => {
-            return Err(format!(
-                "a float array of {} values where base64 was requested (B1: `encoding_format` ignored; an SDK that decodes it as base64 silently gets about {} garbage values)",
-                xs.len(),
-                xs.len() / 4
-            ));
-        }
-        other => return Err(format!("{}, expected a base64 string", type_name(other))),
+        Value::Array(xs) => return Err(NotAVector::FloatsWhereBase64 { len: xs.len() }),
+        other => return Err(NotAVector::NotAString(type_name(other))),
     };
     let bytes = match STANDARD.decode(s) {
         Ok(b) => b,
-        Err(e) if URL_SAFE.decode(s).is_ok() => {
-            return Err(format!(
-                "uses the base64url alphabet (`-`/`_`), not standard base64 ({e})"
-            ));
-        }
-        Err(e) => return Err(format!("is not valid base64: {e}")),
+        Err(e) if URL_SAFE.decode(s).is_ok() => return Err(NotAVector::Base64Url(e)),
+        Err(e) => return Err(NotAVector::Base64(e)),
     };
     if bytes.is_empty() {
-        return Err("decodes to zero bytes (an empty vector)".into());
+        return Err(NotAVector::NoBytes);
     }
     if bytes.len() % 4 != 0 {
-        return Err(format!(
-            "decodes to {} bytes, not a multiple of 4 (not float32 values)",
-            bytes.len()
-        ));
+        return Err(NotAVector::NotFloat32(bytes.len()));
     }
     let mut out = Vec::with_capacity(bytes.len() / 4);
-    for (j, c) in bytes.chunks_exact(4).enumerate() {
-        let f = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        if !f.is_finite() {
-            return Err(format!(
-                "float32 component {j} is {f} (NaN or infinite; big-endian or not float32?)"
-            ));
+    for (index, c) in bytes.chunks_exact(4).enumerate() {
+        let value = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        if !value.is_finite() {
+            return Err(NotAVector::NotFinite { index, value });
         }
-        out.push(f as f64);
+        out.push(value as f64);
     }
     Ok(out)
 }
 
 /// Decode every embedding in whatever form it came, for checks about lengths and values.
-fn any_form(v: &Value) -> Result<Vec<f64>, String> {
+fn any_form(v: &Value) -> Result<Vec<f64>, NotAVector> {
     match v {
         Value::String(_) => base64_floats(v),
         _ => float_array(v),
@@ -377,7 +391,7 @@ fn any_form(v: &Value) -> Result<Vec<f64>, String> {
 fn decode_all(
     check: &str,
     items: &[Value],
-    decode: fn(&Value) -> Result<Vec<f64>, String>,
+    decode: fn(&Value) -> Result<Vec<f64>, NotAVector>,
     out: &mut Vec<CheckResult>,
 ) -> Vec<(usize, Vec<f64>)> {
     let mut vectors = Vec::new();
@@ -670,7 +684,9 @@ mod tests {
     #[test]
     fn base64_decodes_little_endian_float32() {
         assert_eq!(base64_floats(&b64(&[0.5, -1.0])).unwrap(), vec![0.5, -1.0]);
-        let err = base64_floats(&json!([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])).unwrap_err();
+        let err = base64_floats(&json!([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("B1") && err.contains("about 2 garbage"),
             "{err}"
@@ -679,18 +695,25 @@ mod tests {
         assert!(
             base64_floats(&odd)
                 .unwrap_err()
+                .to_string()
                 .contains("not a multiple of 4")
         );
         let nan = b64(&[f32::NAN]);
-        assert!(base64_floats(&nan).unwrap_err().contains("NaN"));
+        assert!(base64_floats(&nan).unwrap_err().to_string().contains("NaN"));
         assert!(
             base64_floats(&json!("@@@"))
                 .unwrap_err()
+                .to_string()
                 .contains("not valid base64")
         );
         // 0xfb 0xff 0xbf 0x3f encodes as "-_-_P..." in base64url and "+/+/P..." in standard.
         let url = Value::String(URL_SAFE.encode([0xfbu8, 0xff, 0xfb, 0xff]));
-        assert!(base64_floats(&url).unwrap_err().contains("base64url"));
+        assert!(
+            base64_floats(&url)
+                .unwrap_err()
+                .to_string()
+                .contains("base64url")
+        );
     }
 
     #[test]
@@ -699,12 +722,19 @@ mod tests {
         assert!(
             float_array(&json!([0.1, null]))
                 .unwrap_err()
+                .to_string()
                 .contains("component 1")
         );
-        assert!(float_array(&json!([])).unwrap_err().contains("empty"));
+        assert!(
+            float_array(&json!([]))
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         assert!(
             float_array(&json!("AAAA"))
                 .unwrap_err()
+                .to_string()
                 .contains("base64 string")
         );
     }

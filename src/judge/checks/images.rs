@@ -113,34 +113,39 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Why a `b64_json` value is not an image (the check's reason, after "b64_json …").
+#[derive(Debug, PartialEq, thiserror::Error)]
+enum NotAnImage {
+    #[error("is a data: URI ({0}…), not bare base64 (clients decoding it as base64 fail)")]
+    DataUri(String),
+    #[error("uses the base64url alphabet (`-`/`_`), not standard base64 ({0})")]
+    Base64Url(base64::DecodeError),
+    #[error("is not valid base64: {0}")]
+    Base64(base64::DecodeError),
+    #[error("decodes to {len} bytes starting {head} — not PNG, JPEG or WebP")]
+    Unknown { len: usize, head: String },
+}
+
 /// Decode one `b64_json` value to its image format, or say why it is not an image.
-fn decode_image(s: &str) -> Result<&'static str, String> {
+fn decode_image(s: &str) -> Result<&'static str, NotAnImage> {
     if s.starts_with("data:") {
-        return Err(format!(
-            "is a data: URI ({}…), not bare base64 (clients decoding it as base64 fail)",
-            s.chars().take(24).collect::<String>()
-        ));
+        return Err(NotAnImage::DataUri(s.chars().take(24).collect()));
     }
     let bytes = match STANDARD.decode(s) {
         Ok(b) => b,
-        Err(e) if URL_SAFE.decode(s).is_ok() => {
-            return Err(format!(
-                "uses the base64url alphabet (`-`/`_`), not standard base64 ({e})"
-            ));
-        }
-        Err(e) => return Err(format!("is not valid base64: {e}")),
+        Err(e) if URL_SAFE.decode(s).is_ok() => return Err(NotAnImage::Base64Url(e)),
+        Err(e) => return Err(NotAnImage::Base64(e)),
     };
     sniff(&bytes).ok_or_else(|| {
         let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        format!(
-            "decodes to {} bytes starting {} — not PNG, JPEG or WebP",
-            bytes.len(),
-            if head.is_empty() {
+        NotAnImage::Unknown {
+            len: bytes.len(),
+            head: if head.is_empty() {
                 "with nothing".into()
             } else {
                 head.join(" ")
-            }
-        )
+            },
+        }
     })
 }
 
@@ -240,20 +245,16 @@ mod tests {
     fn decode_names_the_problem() {
         let png = STANDARD.encode(b"\x89PNG\r\n\x1a\nrest");
         assert_eq!(decode_image(&png), Ok("png"));
-        assert!(
-            decode_image(&format!("data:image/png;base64,{png}"))
-                .unwrap_err()
-                .contains("data: URI")
-        );
-        assert!(
-            decode_image(&STANDARD.encode(b"hello"))
-                .unwrap_err()
-                .contains("68 65 6c 6c 6f")
-        );
-        assert!(
-            decode_image("%%%")
-                .unwrap_err()
-                .contains("not valid base64")
-        );
+        assert!(matches!(
+            decode_image(&format!("data:image/png;base64,{png}")),
+            Err(NotAnImage::DataUri(_))
+        ));
+        let e = decode_image(&STANDARD.encode(b"hello")).unwrap_err();
+        assert!(e.to_string().contains("68 65 6c 6c 6f"), "{e}");
+        assert!(matches!(decode_image("%%%"), Err(NotAnImage::Base64(_))));
+        assert!(matches!(
+            decode_image("-_-_"),
+            Err(NotAnImage::Base64Url(_))
+        ));
     }
 }

@@ -208,12 +208,10 @@ pub struct ScrubSelector {
 }
 
 impl ScrubSelector {
-    pub fn parse(source: &str) -> Result<Self, String> {
-        JsonPath::parse(source)
-            .map(|path| ScrubSelector {
-                source: source.to_string(),
-                path,
-            })
-            .map_err(|e| e.to_string())
+    pub fn parse(source: &str) -> Result<Self, serde_json_path::ParseError> {
+        JsonPath::parse(source).map(|path| ScrubSelector {
+            source: source.to_string(),
+            path,
+        })
     }
 }
