@@ -1,6 +1,7 @@
-//! Benchmarks of the hot pure parts of a run: SSE parsing, JSON Schema validation of a response,
-//! shape canonicalisation and diff, and the report (redaction and every renderer) for 10,000
-//! results. `cargo bench --bench hot`; the end-to-end scenarios are in `scripts/bench.sh`.
+//! Benchmarks of the hot pure parts of a run: SSE parsing, the chat-stream model built from it,
+//! JSON Schema validation of a response, shape canonicalisation and diff, and the report
+//! (redaction and every renderer) for 10,000 results. `cargo bench --bench hot`; the end-to-end
+//! scenarios are in `scripts/bench.sh`.
 //! Results and the machine they were measured on: docs/performance.md.
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use llm_parity::execute::sse::{SseItem, SseParser};
+use llm_parity::execute::stream::{StreamBuilder, StreamLimits};
 use llm_parity::load::SchemaStore;
 use llm_parity::redact::{Redactor, SecretRegistry};
 use llm_parity::report::RunReport;
@@ -79,13 +81,35 @@ fn sse_parse(bencher: Bencher, read_size: usize) {
         .counter(BytesCount::new(stream.len()))
         .counter(ItemsCount::new(STREAM_CHUNKS + 3))
         .bench(|| {
-            let mut parser = SseParser::new();
             let mut items: Vec<SseItem> = Vec::new();
-            for (i, piece) in stream.chunks(read_size).enumerate() {
-                parser.feed_into(piece, Duration::from_micros(i as u64), &mut items);
-            }
-            items.extend(parser.finish(Duration::from_secs(1)));
+            parse(&stream, read_size, &mut |item| items.push(item));
             black_box(items)
+        });
+}
+
+/// Feed `stream` to a parser in reads of `read_size` bytes, as the executor does.
+fn parse(stream: &[u8], read_size: usize, sink: &mut dyn FnMut(SseItem)) {
+    let mut parser = SseParser::new();
+    for (i, piece) in stream.chunks(read_size).enumerate() {
+        parser.feed_with(piece, Duration::from_micros(i as u64), sink);
+    }
+    parser.finish_with(Duration::from_secs(1), sink);
+}
+
+/// Reading the same stream into the one chat-stream model as the executor does (parse every
+/// chunk once, resolve choices and tool calls), then folding it into the reassembled message:
+/// the work of a streamed step before and after its checks.
+#[divan::bench]
+fn chat_stream_build_and_fold(bencher: Bencher) {
+    let stream = chat_stream(STREAM_CHUNKS);
+    bencher
+        .counter(BytesCount::new(stream.len()))
+        .counter(ItemsCount::new(STREAM_CHUNKS + 3))
+        .bench(|| {
+            let mut model = StreamBuilder::new(StreamLimits::default());
+            parse(&stream, 16 * 1024, &mut |item| model.push(item));
+            let model = model.finish(None);
+            black_box(model.reassembled())
         });
 }
 

@@ -4,7 +4,8 @@
 # scenarios of docs/performance.md and prints one table: scenario, measured, target, ratio.
 # Not part of scripts/test.sh (no timed tests). `--quick` runs smaller scenarios.
 #
-#   scripts/bench.sh [--quick]         # results also in target/bench/results.md
+#   scripts/bench.sh [--quick]         # results.md, memory.md in target/bench ($CARGO_TARGET_DIR)
+#   scripts/bench.sh --memory          # only peak memory against hostile and large bodies
 #   cargo bench --bench hot            # the hot pure parts (divan)
 #
 # The release binary is stripped (Cargo.toml, [profile.release]); to profile a run, build the
@@ -33,4 +34,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 cargo build --release --quiet
-exec python3 scripts/bench/run.py target/release/llm-parity target/bench "$@"
+bin="${CARGO_TARGET_DIR:-target}/release/llm-parity"
+out="${CARGO_TARGET_DIR:-target}/bench"
+# `--memory`: only the peak-memory scenarios (hostile and large bodies, scripts/bench/memory.py).
+if [[ " $* " == *" --memory "* ]]; then
+    exec python3 scripts/bench/memory.py "$bin" "$out"
+fi
+python3 scripts/bench/run.py "$bin" "$out" "$@"
+exec python3 scripts/bench/memory.py "$bin" "$out"

@@ -13,8 +13,10 @@ shapes are SIZE bytes (default 7.5 MiB, under the default --max-body of 8 MiB); 
   unknown   a valid stream with SIZE bytes of unknown-field lines (`x: y`) in the middle
   events    a valid stream with SIZE bytes of tiny non-JSON data events (`data:x`)
   bigline   one chunk whose content is a 20 MiB string, on one `data:` line
+  tiny      an ordinary short stream (the process's own memory, for comparison)
   choices   a JSON chat.completion (not a stream) with 10,000 choices
   bigstring a JSON chat.completion whose content is one 7.5 MB string
+  objects   SIZE bytes of JSON `[{},{},…]` (as a serde_json Value: ~600 bytes per object)
 
 usage: flood_server.py PORT [SIZE_BYTES]   (listens on 127.0.0.1; stops after 30 minutes)
 """
@@ -80,6 +82,10 @@ def build(shape):
         return stream(fill("data:x\n\n", SIZE))
     if shape == "bigline":
         return stream(frame(chunk({"content": "x" * (20 * 2**20)})))
+    if shape == "tiny":
+        return stream(frame(chunk({"content": "Hello."})))
+    if shape == "objects":
+        return ("[" + "{}," * (SIZE // 3) + "{}]").encode()
     if shape == "choices":
         text = "x" * 700
         return completion([{"index": i, "message": {"role": "assistant", "content": text},
@@ -90,6 +96,7 @@ def build(shape):
     return None
 
 
+JSON_SHAPES = ("choices", "bigstring", "objects")
 BODIES = {}
 LOCK = threading.Lock()
 
@@ -111,7 +118,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         self.send_response(200)
-        ct = "application/json" if shape in ("choices", "bigstring") else "text/event-stream"
+        ct = "application/json" if shape in JSON_SHAPES else "text/event-stream"
         self.send_header("content-type", ct)
         self.send_header("content-length", str(len(body)))
         self.end_headers()

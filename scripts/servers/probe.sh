@@ -78,11 +78,11 @@ req() {
 }
 
 probe_target() {
-  local target="$1" CHAT EMB
+  local target="$1" CHAT EMB RESP
   case "$target" in
-    llama-direct)  BASE="$LLAMA_BASE_URL";   KEY="$LLAMA_API_KEY";   CHAT=tiny-llama; EMB=tiny-llama-embed ;;
-    litellm-llama) BASE="$LITELLM_BASE_URL"; KEY="$LITELLM_API_KEY"; CHAT=llama-chat; EMB=llama-embed ;;
-    litellm-mock)  BASE="$LITELLM_BASE_URL"; KEY="$LITELLM_API_KEY"; CHAT=mock-chat;  EMB=mock-embed ;;
+    llama-direct)  BASE="$LLAMA_BASE_URL";   KEY="$LLAMA_API_KEY";   CHAT=tiny-llama; EMB=tiny-llama-embed; RESP=tiny-llama ;;
+    litellm-llama) BASE="$LITELLM_BASE_URL"; KEY="$LITELLM_API_KEY"; CHAT=llama-chat; EMB=llama-embed; RESP=llama-responses ;;
+    litellm-mock)  BASE="$LITELLM_BASE_URL"; KEY="$LITELLM_API_KEY"; CHAT=mock-chat;  EMB=mock-embed; RESP=mock-chat ;;
     *) echo "unknown target $target" >&2; return 1 ;;
   esac
   req "$target" models GET /models key ""
@@ -108,6 +108,9 @@ probe_target() {
   req "$target" embeddings POST /embeddings key "{\"model\":\"$EMB\",\"input\":[\"hello world\",\"second input\"]}"
   req "$target" embeddings-base64 POST /embeddings key "{\"model\":\"$EMB\",\"input\":\"hello world\",\"encoding_format\":\"base64\"}"
   req "$target" embeddings-bad-model POST /embeddings key "{\"model\":\"no-such-model\",\"input\":\"hello world\"}"
+  req "$target" responses POST /responses key "{\"model\":\"$RESP\",\"input\":\"Say hello.\",\"max_output_tokens\":16}"
+  req "$target" responses-stream POST /responses key "{\"model\":\"$RESP\",\"input\":\"Say hello.\",\"max_output_tokens\":16,\"stream\":true}"
+  req "$target" responses-openai-model POST /responses key "{\"model\":\"$CHAT\",\"input\":\"Say hello.\",\"max_output_tokens\":16}"
 }
 
 printf '| target | case | status | content-type | time | body excerpt |\n|---|---|---|---|---|---|\n' | tee -a "$SUMMARY"

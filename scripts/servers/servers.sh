@@ -322,6 +322,15 @@ model_list:
       model: openai/tiny-llama
       api_base: http://127.0.0.1:${lport}/v1
       api_key: ${LLAMA_API_KEY}
+  # The Responses API through LiteLLM's bridge onto chat completions. An openai/ model gets
+  # /responses forwarded to its backend as-is (llama-cpp-python has none: a relayed 404, then
+  # the deployment in cooldown); a custom_openai/ model has no native Responses config, so
+  # LiteLLM translates. The litellm-router target maps its `responses` role to this model.
+  - model_name: llama-responses
+    litellm_params:
+      model: custom_openai/tiny-llama
+      api_base: http://127.0.0.1:${lport}/v1
+      api_key: ${LLAMA_API_KEY}
   - model_name: llama-embed
     litellm_params:
       model: openai/tiny-llama-embed

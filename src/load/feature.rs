@@ -9,6 +9,7 @@ pub const AREAS: &[&str] = &[
     "chat",
     "streaming",
     "tools",
+    "responses",
     "vision",
     "audio",
     "structured_output",

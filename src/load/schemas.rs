@@ -38,6 +38,15 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("file", include_str!("../../schemas/file.json")),
     ("batch", include_str!("../../schemas/batch.json")),
+    ("response", include_str!("../../schemas/response.json")),
+    (
+        "response.stream_event",
+        include_str!("../../schemas/response.stream_event.json"),
+    ),
+    (
+        "response.deleted",
+        include_str!("../../schemas/response.deleted.json"),
+    ),
 ];
 
 /// The file stems under `schemas/` that are llm-parity's own file contracts (report, baseline,

@@ -119,6 +119,10 @@ impl Target {
     pub fn opts_in(&self, feature: &str) -> bool {
         self.opt_in.iter().any(|(_, g)| g.is_match(feature))
     }
+    /// The model id for `role`, falling back as templates do (`responses` → `chat`).
+    pub fn model(&self, role: &str) -> Option<&str> {
+        super::template::model_for(&self.models, role)
+    }
     /// Every secret value this target holds, for the redactor.
     pub fn secrets(&self) -> Vec<String> {
         match &self.auth {

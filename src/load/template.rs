@@ -16,7 +16,34 @@ use crate::util::fs::{MIB, ReadErrorKind, read_bounded};
 const FIXTURE_LIMIT: u64 = 64 * MIB;
 
 /// The roles a target maps to model ids. Kept closed so a typo in a suite is a load error.
-pub const ROLES: &[&str] = &["chat", "vision", "audio", "embedding", "image", "reasoning"];
+pub const ROLES: &[&str] = &[
+    "chat",
+    "vision",
+    "audio",
+    "embedding",
+    "image",
+    "reasoning",
+    "responses",
+    "speech",
+    "transcription",
+];
+
+/// Roles served by another role's model when a target does not map them: an app calling the
+/// Responses API usually does so with the model it uses for chat.
+const FALLBACK: &[(&str, &str)] = &[("responses", "chat")];
+
+/// The model id `models` gives `role`, or the model of the role it falls back to.
+pub fn model_for<'a>(models: &'a BTreeMap<String, String>, role: &str) -> Option<&'a str> {
+    models
+        .get(role)
+        .or_else(|| {
+            FALLBACK
+                .iter()
+                .find(|(r, _)| *r == role)
+                .and_then(|(_, to)| models.get(*to))
+        })
+        .map(String::as_str)
+}
 
 /// One compiled `{{…}}` expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -388,10 +415,9 @@ fn mime_for(path: &str) -> Option<&'static str> {
 fn eval(e: &Expr, ctx: &RenderContext<'_>) -> Result<Value, RenderError> {
     Ok(match e {
         Expr::Model(role) => Value::String(
-            ctx.models
-                .get(role)
-                .cloned()
-                .ok_or_else(|| RenderError::MissingModel(role.clone()))?,
+            model_for(ctx.models, role)
+                .ok_or_else(|| RenderError::MissingModel(role.clone()))?
+                .to_string(),
         ),
         Expr::Capture(name) => ctx
             .captures
@@ -513,5 +539,30 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(err, RenderError::MissingModel("vision".into()));
+    }
+
+    #[test]
+    fn responses_falls_back_to_the_chat_model_unless_mapped() {
+        let (t, _) = compile(json!("{{model.responses}}"));
+        let render = |models: &BTreeMap<String, String>| {
+            t.render(&RenderContext {
+                models,
+                captures: &BTreeMap::new(),
+            })
+        };
+        let chat = BTreeMap::from([("chat".to_string(), "c".to_string())]);
+        assert_eq!(render(&chat).unwrap(), json!("c"));
+        let both = BTreeMap::from([
+            ("chat".to_string(), "c".to_string()),
+            ("responses".to_string(), "r".to_string()),
+        ]);
+        assert_eq!(render(&both).unwrap(), json!("r"));
+        assert_eq!(
+            render(&BTreeMap::new()).unwrap_err(),
+            RenderError::MissingModel("responses".into())
+        );
+        // Only `responses` falls back: a missing speech model is a skip, not the chat model.
+        let chat_only = BTreeMap::from([("chat".to_string(), "c".to_string())]);
+        assert_eq!(model_for(&chat_only, "speech"), None);
     }
 }

@@ -105,11 +105,7 @@ fn decide(target: &Target, case: &Case, sel: &Selection) -> Option<(Outcome, Str
                 .into(),
         ));
     }
-    if let Some(role) = case
-        .roles
-        .iter()
-        .find(|r| !target.models.contains_key(r.as_str()))
-    {
+    if let Some(role) = case.roles.iter().find(|r| target.model(r).is_none()) {
         return Some((
             Outcome::Skip,
             format!("target has no model for role `{role}`"),

@@ -31,36 +31,40 @@ const CREDENTIAL_PARAMS: &[&str] = &[
     "token",
 ];
 
+// Every struct below declares its fields in alphabetical order: a file is written in
+// declaration order, and so reads exactly as when recordings were rendered through a
+// `serde_json::Value` (whose maps are sorted), without that copy of the whole recording.
+
 /// One recorded exchange.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recording {
-    pub format: String,
-    pub key: String,
-    /// Where it was first recorded (informational: replay looks recordings up by key only).
-    pub target: String,
     pub case: String,
-    pub step: String,
-    pub request: RecordedRequest,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<RecordedResponse>,
     /// Why the live exchange ended without a (complete) response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RecordedError>,
+    pub format: String,
+    pub key: String,
+    pub request: RecordedRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<RecordedResponse>,
+    pub step: String,
+    /// Where it was first recorded (informational: replay looks recordings up by key only).
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedRequest {
+    /// `default`, `none` or `invalid`: the step's `auth`.
+    pub auth: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// Headers as sent, credential headers dropped.
+    pub headers: Vec<(String, String)>,
     pub method: String,
     /// Relative to the target's base URL, query included (credential parameters removed).
     pub path: String,
-    /// `default`, `none` or `invalid`: the step's `auth`.
-    pub auth: String,
-    /// Headers as sent, credential headers dropped.
-    pub headers: Vec<(String, String)>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<String>,
 }
@@ -68,33 +72,33 @@ pub struct RecordedRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedResponse {
-    pub status: u16,
-    /// Response headers minus credentials and hop-by-hop headers.
-    pub headers: Vec<(String, String)>,
-    /// Milliseconds from the start of the exchange to the response headers.
+    /// The body as base64, when it is not UTF-8 (audio, images).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers_ms: Option<f64>,
+    pub body_base64: Option<String>,
     /// The body as JSON, when it parsed (readable diffs in fixtures).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_json: Option<Value>,
     /// The body as text, when it is UTF-8 but not JSON (or JSON whose bytes must be kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_text: Option<String>,
-    /// The body as base64, when it is not UTF-8 (audio, images).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_base64: Option<String>,
     /// For event streams, the raw body cut into events, each with its arrival offsets; the
     /// body fields are then absent (the body is the events' concatenation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<RecordedChunk>>,
-    /// What the live run counted but did not keep of the stream (it outgrew what one exchange
-    /// keeps). The events above still hold the whole body: replay cuts it the same way.
+    /// Response headers minus credentials and hop-by-hop headers.
+    pub headers: Vec<(String, String)>,
+    /// Milliseconds from the start of the exchange to the response headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_cut: Option<crate::execute::stream::StreamCut>,
+    pub headers_ms: Option<f64>,
     /// The endpoint kept the connection open after `data: [DONE]` until the live run gave up;
     /// replay holds it open too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub held_open: bool,
+    pub status: u16,
+    /// What the live run counted but did not keep of the stream (it outgrew what one exchange
+    /// keeps). The events above still hold the whole body: replay cuts it the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_cut: Option<crate::execute::stream::StreamCut>,
 }
 
 /// One or more raw SSE events (their lines up to and including the blank line that ends the
@@ -102,10 +106,10 @@ pub struct RecordedResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedChunk {
-    /// When its first byte arrived (ms from the start of the exchange).
-    pub first_byte_ms: f64,
     /// When it was complete.
     pub at_ms: f64,
+    /// When its first byte arrived (ms from the start of the exchange).
+    pub first_byte_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -166,17 +166,16 @@ fn queued_size(ex: &Exchange) -> usize {
     request + response + 1024
 }
 
-/// One recording file: redacted once more (belt and braces: every string of it), pretty JSON.
+/// One recording file: pretty JSON, redacted once more as text (belt and braces: every string
+/// of it was redacted when the recording was built). Rendered straight from the recording, so
+/// a large stream costs its text, not a `Value` of it as well.
 fn write_file(p: &Path, rec: &Recording, redactor: &Redactor) -> Result<(), RecordingError> {
-    let render = |source| RecordingError::Render {
+    let mut text = serde_json::to_string_pretty(rec).map_err(|source| RecordingError::Render {
         path: p.to_path_buf(),
         source,
-    };
-    let mut v = serde_json::to_value(rec).map_err(render)?;
-    redactor.json(&mut v);
-    let text = serde_json::to_string_pretty(&v).map_err(render)?;
-    let text = redactor.text(&text);
-    atomic_write(p, format!("{text}\n").as_bytes()).map_err(|source| RecordingError::Write {
+    })?;
+    text.push('\n');
+    atomic_write(p, redactor.text(&text).as_bytes()).map_err(|source| RecordingError::Write {
         path: p.to_path_buf(),
         source,
     })

@@ -178,8 +178,8 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
     let roles: Vec<RoleModels> = used_roles(input)
         .into_iter()
         .map(|role| RoleModels {
-            old: input.old.models.get(&role).cloned(),
-            new: input.new.models.get(&role).cloned(),
+            old: input.old.model(&role).map(str::to_string),
+            new: input.new.model(&role).map(str::to_string),
             role,
         })
         .collect();

@@ -184,7 +184,8 @@ fn current_snapshot(
             rec.case
                 .roles
                 .first()
-                .and_then(|r| rec.target.models.get(r).cloned())
+                .and_then(|r| rec.target.model(r))
+                .map(str::to_string)
         })
         .unwrap_or_else(|| "-".into());
     let r = |s: &str| redactor.text(s).into_owned();

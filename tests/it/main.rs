@@ -22,6 +22,7 @@ mod project;
 mod quirks;
 mod reasoning;
 mod replay;
+mod responses;
 mod runbook;
 mod scheduling;
 mod servers;

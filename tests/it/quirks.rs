@@ -29,7 +29,7 @@ fn catalogue() -> (BTreeSet<String>, BTreeSet<String>) {
 /// An id is a letter of a catalogue section followed by one or two digits (`E1`, `S10`),
 /// standing alone as a word. `L2` before "norm" is the vector norm, not a row.
 fn cited(text: &str) -> Vec<(String, String)> {
-    let id = Regex::new(r"\b([EBSTOMLURQH]\d{1,2})\b").unwrap();
+    let id = Regex::new(r"\b([EBSTOMLURQHA]\d{1,2})\b").unwrap();
     let section = Regex::new(r"QUIRKS\s*§\s*(\d+)").unwrap();
     let mut out = Vec::new();
     for m in id.captures_iter(text) {

@@ -81,7 +81,7 @@ pub(crate) async fn create(
         "request_counts": { "total": total, "completed": 0, "failed": 0 },
         "metadata": field(req, "metadata").cloned().unwrap_or(Value::Null)
     });
-    store.batches.push(StoredBatch {
+    store.add_batch(StoredBatch {
         object: object.clone(),
         retrievals: 0,
     });

@@ -239,33 +239,43 @@ fn image_part(p: &Map<String, Value>, path: &str, msg: &mut Message) -> Result<(
         Some(other) => return Err(ApiError::invalid_type(&ip, "an object", other)),
     };
     let url = req_str(field(image, "url"), &format!("{ip}.url"))?;
-    let detail_path = format!("{ip}.detail");
-    let detail = opt_str(field(image, "detail"), &detail_path)?.unwrap_or("auto");
-    if !["auto", "low", "high"].contains(&detail) {
-        return Err(ApiError::invalid_enum(
-            &detail_path,
-            detail,
+    let tokens = image_tokens(field(image, "detail"), &format!("{ip}.detail"))?;
+    check_image_url(url, &ip, &format!("{ip}.url"))?;
+    msg.images += 1;
+    msg.image_tokens += tokens;
+    Ok(())
+}
+
+/// An image's `detail` (`auto`, `low` or `high`; `auto` when absent): the prompt tokens it costs.
+pub(crate) fn image_tokens(detail: Option<&Value>, path: &str) -> Result<u64, ApiError> {
+    let detail = opt_str(detail, path)?.unwrap_or("auto");
+    match detail {
+        "low" => Ok(IMAGE_TOKENS_LOW),
+        "auto" | "high" => Ok(IMAGE_TOKENS_HIGH),
+        other => Err(ApiError::invalid_enum(
+            path,
+            other,
             &["auto", "low", "high"],
-        ));
+        )),
     }
+}
+
+/// An image URL: a data URL whose bytes are the declared image format, or an http(s) URL,
+/// accepted without fetching (the endpoint never leaves 127.0.0.1). `param` is the parameter
+/// errors name, `shown` the one their message quotes.
+pub(crate) fn check_image_url(url: &str, param: &str, shown: &str) -> Result<(), ApiError> {
     if let Some(rest) = url.strip_prefix("data:") {
-        check_image_data_uri(rest, &ip)?;
-    } else if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return check_image_data_uri(rest, param);
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(ApiError::bad_request(
             format!(
-                "Invalid '{ip}.url': expected a URL (http or https) or a base64-encoded data URL."
+                "Invalid '{shown}': expected a URL (http or https) or a base64-encoded data URL."
             ),
-            Some(&ip),
+            Some(param),
             Some("invalid_image_url"),
         ));
     }
-    // Remote URLs are accepted without fetching: the endpoint never leaves 127.0.0.1.
-    msg.images += 1;
-    msg.image_tokens += if detail == "low" {
-        IMAGE_TOKENS_LOW
-    } else {
-        IMAGE_TOKENS_HIGH
-    };
     Ok(())
 }
 

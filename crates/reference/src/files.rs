@@ -98,7 +98,7 @@ pub(crate) fn add_file(
         "purpose": purpose,
         "status": "processed"
     });
-    store.files.push(StoredFile {
+    store.add_file(StoredFile {
         object: object.clone(),
         content,
     });

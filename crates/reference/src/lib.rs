@@ -45,6 +45,8 @@ mod logprobs;
 mod models;
 mod reply;
 mod request;
+mod responses;
+mod responses_stream;
 mod schema_gen;
 mod store;
 mod stream;
@@ -94,8 +96,8 @@ impl Default for Config {
     }
 }
 
-/// Shared state of one endpoint instance: its configuration and the in-memory file and
-/// batch store.
+/// Shared state of one endpoint instance: its configuration and the in-memory (bounded) store
+/// of files, batches and responses.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub config: Arc<Config>,
@@ -121,6 +123,11 @@ pub fn router(config: Config) -> Router {
         .route("/v1/batches", post(batches::create).get(batches::list))
         .route("/v1/batches/{id}", get(batches::retrieve))
         .route("/v1/batches/{id}/cancel", post(batches::cancel))
+        .route("/v1/responses", post(responses::create))
+        .route(
+            "/v1/responses/{id}",
+            get(responses::retrieve).delete(responses::delete),
+        )
         .fallback(errors::unknown_route)
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

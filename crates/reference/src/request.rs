@@ -202,17 +202,7 @@ fn parse_response_format(v: Option<&Value>) -> Result<ResponseFormat, ApiError> 
                 .ok_or_else(|| ApiError::missing("response_format.json_schema"))?;
             let name_path = "response_format.json_schema.name";
             let name = req_str(field(js, "name"), name_path)?;
-            let valid = !name.is_empty()
-                && name.len() <= 64
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !valid {
-                return Err(ApiError::invalid_value(
-                    name_path,
-                    format!("Invalid '{name_path}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{{1,64}}$'."),
-                ));
-            }
+            tools::check_name(name, name_path)?;
             opt_bool(field(js, "strict"), "response_format.json_schema.strict")?;
             let schema = opt_object(field(js, "schema"), "response_format.json_schema.schema")?
                 .map(|s| Value::Object(s.clone()))

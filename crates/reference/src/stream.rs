@@ -21,7 +21,7 @@ use crate::request::ChatRequest;
 use crate::Config;
 
 /// Argument strings are sent in about this many fragments.
-const ARGUMENT_FRAGMENTS: usize = 3;
+pub(crate) const ARGUMENT_FRAGMENTS: usize = 3;
 
 /// The SSE response for a completion.
 pub(crate) fn respond(c: &Completion, req: &ChatRequest, config: &Config) -> Response {
@@ -30,7 +30,12 @@ pub(crate) fn respond(c: &Completion, req: &ChatRequest, config: &Config) -> Res
         .iter()
         .map(|e| Bytes::from(format!("data: {e}\n\n")))
         .collect();
+    sse_response(frames, config)
+}
 
+/// An HTTP 200 `text/event-stream` response sending `frames` (whole SSE events), paced by
+/// `config.stream_delay_ms`.
+pub(crate) fn sse_response(frames: Vec<Bytes>, config: &Config) -> Response {
     let delay = Duration::from_millis(config.stream_delay_ms);
     let body = futures_util::stream::iter(frames.into_iter().enumerate()).then(
         move |(i, frame)| async move {
@@ -133,7 +138,7 @@ fn choice_deltas(choice: &Choice) -> Vec<Value> {
 }
 
 /// Splits `s` into at most `parts` non-empty pieces on character boundaries.
-fn fragments(s: &str, parts: usize) -> Vec<String> {
+pub(crate) fn fragments(s: &str, parts: usize) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     if chars.is_empty() {
         return Vec::new();

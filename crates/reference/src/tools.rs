@@ -43,15 +43,33 @@ pub(crate) struct ToolCall {
     pub arguments: String,
 }
 
-/// Validates `tools`, `tool_choice` and `parallel_tool_calls`.
+/// How a request shapes its function tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Chat Completions: `{type: function, function: {name, parameters}}`, and a named
+    /// `tool_choice` `{type: function, function: {name}}`.
+    Chat,
+    /// The Responses API: flat `{type: function, name, parameters}` and `{type: function, name}`.
+    Responses,
+}
+
+/// Validates `tools`, `tool_choice` and `parallel_tool_calls` of a chat completion.
 pub(crate) fn parse(req: &Map<String, Value>) -> Result<ToolSettings, ApiError> {
+    parse_shaped(req, Shape::Chat)
+}
+
+/// Validates `tools`, `tool_choice` and `parallel_tool_calls` in the given shape.
+pub(crate) fn parse_shaped(
+    req: &Map<String, Value>,
+    shape: Shape,
+) -> Result<ToolSettings, ApiError> {
     let mut tools = Vec::new();
     if let Some(v) = field(req, "tools") {
         let items = v
             .as_array()
             .ok_or_else(|| ApiError::invalid_type("tools", "an array of objects", v))?;
         for (i, item) in items.iter().enumerate() {
-            tools.push(parse_tool(item, &format!("tools[{i}]"))?);
+            tools.push(parse_tool(item, &format!("tools[{i}]"), shape)?);
         }
     }
     let parallel =
@@ -80,9 +98,14 @@ pub(crate) fn parse(req: &Map<String, Value>) -> Result<ToolSettings, ApiError> 
                     &["function"],
                 ));
             }
-            let f = opt_object(field(o, "function"), "tool_choice.function")?
-                .ok_or_else(|| ApiError::missing("tool_choice.function"))?;
-            let name = req_str(field(f, "name"), "tool_choice.function.name")?;
+            let name = match shape {
+                Shape::Chat => {
+                    let f = opt_object(field(o, "function"), "tool_choice.function")?
+                        .ok_or_else(|| ApiError::missing("tool_choice.function"))?;
+                    req_str(field(f, "name"), "tool_choice.function.name")?
+                }
+                Shape::Responses => req_str(field(o, "name"), "tool_choice.name")?,
+            };
             if !tools.iter().any(|t| t.name == name) {
                 return Err(ApiError::invalid_value(
                     "tool_choice",
@@ -112,7 +135,7 @@ pub(crate) fn parse(req: &Map<String, Value>) -> Result<ToolSettings, ApiError> 
     })
 }
 
-fn parse_tool(item: &Value, path: &str) -> Result<Tool, ApiError> {
+fn parse_tool(item: &Value, path: &str, shape: Shape) -> Result<Tool, ApiError> {
     let t = item
         .as_object()
         .ok_or_else(|| ApiError::invalid_type(path, "an object", item))?;
@@ -121,19 +144,19 @@ fn parse_tool(item: &Value, path: &str) -> Result<Tool, ApiError> {
     if ty != "function" {
         return Err(ApiError::invalid_enum(&type_path, ty, &["function"]));
     }
-    let fp = format!("{path}.function");
-    let f = opt_object(field(t, "function"), &fp)?.ok_or_else(|| ApiError::missing(&fp))?;
+    // The function's fields: nested under `function` in chat, beside `type` in Responses (where
+    // chat's nested shape is answered with the missing flat `name`, as OpenAI does).
+    let (f, fp) = match shape {
+        Shape::Chat => {
+            let fp = format!("{path}.function");
+            let f = opt_object(field(t, "function"), &fp)?.ok_or_else(|| ApiError::missing(&fp))?;
+            (f, fp)
+        }
+        Shape::Responses => (t, path.to_string()),
+    };
     let name_path = format!("{fp}.name");
     let name = req_str(field(f, "name"), &name_path)?;
-    let valid_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if name.is_empty() || name.len() > 64 || !valid_chars {
-        return Err(ApiError::invalid_value(
-            &name_path,
-            format!("Invalid '{name_path}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{{1,64}}$'."),
-        ));
-    }
+    check_name(name, &name_path)?;
     opt_str(field(f, "description"), &format!("{fp}.description"))?;
     opt_bool(field(f, "strict"), &format!("{fp}.strict"))?;
     let parameters = opt_object(field(f, "parameters"), &format!("{fp}.parameters"))?
@@ -142,6 +165,20 @@ fn parse_tool(item: &Value, path: &str) -> Result<Tool, ApiError> {
         name: name.to_string(),
         parameters,
     })
+}
+
+/// A function (or schema) name must match `^[a-zA-Z0-9_-]{1,64}$`.
+pub(crate) fn check_name(name: &str, path: &str) -> Result<(), ApiError> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if name.is_empty() || name.len() > 64 || !valid_chars {
+        return Err(ApiError::invalid_value(
+            path,
+            format!("Invalid '{path}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{{1,64}}$'."),
+        ));
+    }
+    Ok(())
 }
 
 /// The calls a choice makes, or `None` when it answers in text.

@@ -41,16 +41,16 @@ impl Default for StreamLimits {
 }
 
 /// What a stream sent beyond what one exchange keeps: counted, never judged. In `report.json`
-/// and recordings as `stream_cut`.
+/// and recordings as `stream_cut` (fields in alphabetical order, as recordings are written).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamCut {
-    /// Data events kept (and judged).
-    pub events_kept: u64,
-    /// Data events after those, counted only.
-    pub events_dropped: u64,
     /// The dropped events' data bytes.
     pub bytes_dropped: u64,
+    /// Data events after the kept ones, counted only.
+    pub events_dropped: u64,
+    /// Data events kept (and judged).
+    pub events_kept: u64,
     /// The limit that cut the stream (bytes of event text and parsed records per exchange).
     pub limit_bytes: u64,
 }

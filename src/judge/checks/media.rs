@@ -146,7 +146,7 @@ const STRIDE: usize = 16;
 
 /// Whether `content` reproduces part of the base64 `payload`: a window of it, or the data-URI
 /// header `;base64,` with the payload's first characters (the usual start of an echo).
-fn echoes(content: &str, payload: &str) -> bool {
+pub(super) fn echoes(content: &str, payload: &str) -> bool {
     if !payload.is_ascii() || payload.len() < 16 {
         return false;
     }

@@ -12,6 +12,8 @@ mod media;
 mod models;
 mod reasoning;
 mod registry;
+mod responses;
+mod responses_stream;
 pub mod streaming;
 mod structured_output;
 mod tools;

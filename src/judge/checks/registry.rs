@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    batch, chat, embeddings, errors, images, media, models, reasoning, streaming,
-    structured_output, tools,
+    batch, chat, embeddings, errors, images, media, models, reasoning, responses, responses_stream,
+    streaming, structured_output, tools,
 };
 use crate::execute::exchange::Response;
 use crate::judge::outcome::CheckResult;
@@ -44,6 +44,8 @@ const AREAS: &[&[CheckDef]] = &[
     reasoning::CHECKS,
     images::CHECKS,
     batch::CHECKS,
+    responses::CHECKS,
+    responses_stream::CHECKS,
 ];
 
 pub fn all() -> impl Iterator<Item = &'static CheckDef> {

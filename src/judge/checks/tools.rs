@@ -310,7 +310,7 @@ fn undeclared(check: &str, name: &str, tools: &BTreeMap<String, Option<Value>>) 
 /// `arguments`: a JSON string parsing to an object valid against the declared `parameters`.
 /// `schema` is `None` when the function is unknown (the name is reported elsewhere), and
 /// `Some(None)` for a function declared without parameters.
-fn arguments(
+pub(super) fn arguments(
     check: &str,
     args: Option<&Value>,
     schema: Option<Option<&Value>>,

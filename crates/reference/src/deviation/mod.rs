@@ -69,6 +69,8 @@ pub enum Deviation {
     MediumEffortRefused,
     /// R3: Gemini's `google` extension (`thinking_config`, `cached_content`) is understood.
     GoogleExtension,
+    /// A1: there is no Responses API: every `/responses` route answers 404.
+    NoResponsesApi,
 }
 
 /// What `docs/quirks.md` and `llm-parity list deviations` say about a deviation.
@@ -107,6 +109,7 @@ pub const DEVIATIONS: &[DeviationInfo] = &[
     info(Deviation::MultipleChoicesRefused, "Q2", "n > 1 is refused with 400 \"Multiple candidates is not enabled\""),
     info(Deviation::MediumEffortRefused, "R2", "reasoning_effort: medium is refused with 400"),
     info(Deviation::GoogleExtension, "R3", "Gemini's `google` extension is understood; include_thoughts puts <thought> tags in the content"),
+    info(Deviation::NoResponsesApi, "A1", "no Responses API: every /responses route answers 404"),
 ];
 
 const fn info(deviation: Deviation, id: &'static str, summary: &'static str) -> DeviationInfo {
@@ -243,7 +246,7 @@ pub enum Profile {
     /// OpenAI's documented behaviour (the baseline): no deviation.
     OpenAi,
     /// An emulation of the documented deviations of Gemini's OpenAI-compatibility endpoint
-    /// (rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2, R3 of `docs/quirks.md`). Not Google's
+    /// (rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2, R3, A1 of `docs/quirks.md`). Not Google's
     /// code.
     GeminiCompat,
 }
@@ -285,6 +288,7 @@ impl Profile {
                 MultipleChoicesRefused,
                 MediumEffortRefused,
                 GoogleExtension,
+                NoResponsesApi,
             ]
             .into_iter()
             .fold(Deviations::NONE, Deviations::with),

@@ -6,6 +6,7 @@ mod deviations;
 mod embeddings_images;
 mod files_batches;
 mod gemini;
+mod responses;
 mod stream;
 mod support;
 mod tools;
