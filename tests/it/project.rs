@@ -99,8 +99,14 @@ async fn init_scaffolds_a_project_that_validates_and_runs_beside_the_built_ins()
     let workflow = std::fs::read_to_string(d.join(".github/workflows/llm-parity.yml")).unwrap();
     assert!(workflow.contains("uses: acme/llm-parity@v1"), "{workflow}");
     let targets = std::fs::read_to_string(d.join("targets.yaml")).unwrap();
+    // Each role's line names the built-in suites that need it.
+    let role = |r: &str, suite: &str| {
+        targets
+            .lines()
+            .any(|l| l.starts_with(&format!("#   {r} ")) && l.contains(suite))
+    };
     assert!(
-        targets.contains("#   vision     vision") && targets.contains("#   embedding  embeddings"),
+        role("vision", "vision") && role("embedding", "embeddings") && role("chat", "chat"),
         "the role map is not explained:\n{targets}"
     );
 
