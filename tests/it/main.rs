@@ -6,6 +6,7 @@ mod action;
 mod batch;
 mod canary;
 mod cli;
+mod clients;
 mod compare;
 mod core_areas;
 mod deviations;
