@@ -3,6 +3,7 @@
 mod support;
 
 mod action;
+mod audio;
 mod batch;
 mod canary;
 mod cli;
@@ -12,6 +13,7 @@ mod core_areas;
 mod deviations;
 mod embeddings;
 mod faults;
+mod files;
 mod floods;
 mod gate;
 mod hostile_input;
