@@ -1,6 +1,6 @@
 //! Embeds the shipped assets in the binary, so `llm-parity` works from any directory with
-//! nothing beside it: every suite (`suites/*.yaml`), the media fixtures they send
-//! (`fixtures/media/**`) and the shipped snapshots (`snapshots/**/*.snap`). Writes
+//! nothing beside it: every suite (`suites/*.yaml`), the fixtures they send
+//! (`fixtures/media/**`, `fixtures/files/**`) and the shipped snapshots (`snapshots/**/*.snap`). Writes
 //! `$OUT_DIR/builtin.rs`, one table of `(relative path, contents)` per kind, read by
 //! `src/load/builtin.rs`. Cargo re-runs this when anything under those folders changes, so an
 //! edited suite is what the next build embeds.
@@ -28,11 +28,18 @@ const KINDS: &[Kind] = &[
         extensions: &["yaml", "yml"],
         text: true,
     },
-    // As `media/…`: the path a suite writes after `{{fixture:`.
+    // As `media/…` and `files/…`: the path a suite writes after `{{fixture:` (or `fixture:`).
     Kind {
-        name: "FIXTURES",
+        name: "MEDIA_FIXTURES",
         folder: "fixtures/media",
         prefix: "media/",
+        extensions: &[],
+        text: false,
+    },
+    Kind {
+        name: "FILE_FIXTURES",
+        folder: "fixtures/files",
+        prefix: "files/",
         extensions: &[],
         text: false,
     },

@@ -25,10 +25,12 @@ pub fn suite(name: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// A built-in fixture by its path under `fixtures/` (`media/images/red.png`).
+/// A built-in fixture by its path under `fixtures/` (`media/images/red.png`,
+/// `files/notes.txt`).
 pub fn fixture(path: &str) -> Option<&'static [u8]> {
-    table::FIXTURES
+    table::MEDIA_FIXTURES
         .iter()
+        .chain(table::FILE_FIXTURES)
         .find(|(p, _)| *p == path)
         .map(|(_, bytes)| *bytes)
 }
@@ -81,9 +83,11 @@ mod tests {
                 .find(|(f, _)| *f == k)
                 .map(|(_, t)| t.as_bytes().to_vec())
         });
-        check("fixtures/media", "media/", &|p| !ext(p, &["md"]), &|k| {
-            super::fixture(k).map(<[u8]>::to_vec)
-        });
+        for (folder, prefix) in [("fixtures/media", "media/"), ("fixtures/files", "files/")] {
+            check(folder, prefix, &|p| !ext(p, &["md"]), &|k| {
+                super::fixture(k).map(<[u8]>::to_vec)
+            });
+        }
         check("snapshots", "", &|p| ext(p, &["snap"]), &|k| {
             super::snapshot(k).map(|t| t.as_bytes().to_vec())
         });
@@ -95,6 +99,7 @@ mod tests {
         assert!(super::suite("no-such-suite").is_none());
         assert!(super::fixture("media/images/red.png").is_some());
         assert!(super::fixture("images/red.png").is_none());
+        assert!(super::fixture("files/notes.txt").is_some());
         assert!(super::snapshot("reference/chat/basic.snap").is_some());
     }
 
