@@ -2,6 +2,7 @@
 
 mod support;
 
+mod action;
 mod audio;
 mod auth_command;
 mod batch;
@@ -21,6 +22,7 @@ mod html;
 mod images;
 mod interrupt;
 mod media;
+mod project;
 mod quirks;
 mod reasoning;
 mod replay;
