@@ -9,6 +9,7 @@ mod errors;
 mod images;
 mod media;
 mod models;
+mod real_endpoints;
 mod reasoning;
 mod refusal;
 mod streaming;
