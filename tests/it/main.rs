@@ -19,6 +19,7 @@ mod images;
 mod interrupt;
 mod media;
 mod quirks;
+mod real_endpoints;
 mod reasoning;
 mod replay;
 mod responses;

@@ -11,7 +11,7 @@ use crate::util::json::type_name;
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         name: "chat.response",
-        description: "non-empty `id`, plausible `created`, `model`, choice indices 0..n-1, `message.role` assistant, string content (null only beside tool calls or a legacy `function_call`), a finish_reason on every choice",
+        description: "non-empty `id`, plausible `created`, `model`, choice indices 0..n-1, `message.role` assistant, string content (null only beside tool calls, a legacy `function_call` or a `refusal`), a finish_reason on every choice",
         run: response,
     },
     CheckDef {
@@ -142,13 +142,18 @@ fn response(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .is_some_and(|a| !a.is_empty());
         // The deprecated `functions` API, which OpenAI still serves: the call is the answer.
         let legacy_call = msg.get("function_call").is_some_and(Value::is_object);
+        // A refusal (structured outputs' safety refusal) comes with `content: null`.
+        let refused = msg
+            .get("refusal")
+            .and_then(Value::as_str)
+            .is_some_and(|r| !r.is_empty());
         match msg.get("content") {
             Some(Value::String(_)) => {}
-            Some(Value::Null) | None if has_tools || legacy_call => {}
+            Some(Value::Null) | None if has_tools || legacy_call || refused => {}
             Some(Value::Null) | None => out.push(
                 CheckResult::fail(
                     C,
-                    "message.content is null without tool calls or a function_call",
+                    "message.content is null without tool calls, a function_call or a refusal",
                 )
                 .at(at_choice(n, ".message.content")),
             ),

@@ -923,10 +923,13 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
         let content = &choice["message"]["content"];
         let has_calls = choice["message"].get("tool_calls").is_some()
             || choice["message"].get("function_call").is_some();
-        if content.is_null() && !has_calls {
+        let refused = choice["message"]["refusal"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty());
+        if content.is_null() && !has_calls && !refused {
             out.push(CheckResult::fail(
                 C,
-                format!("choice {idx} reassembles to null content without tool calls or a function_call (no content delta arrived)"),
+                format!("choice {idx} reassembles to null content without tool calls, a function_call or a refusal (no content delta arrived)"),
             ));
         }
         summary.push(format!(

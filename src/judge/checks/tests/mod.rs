@@ -4,6 +4,7 @@ mod kit;
 
 mod batch;
 mod chat;
+mod corpus;
 mod embeddings;
 mod errors;
 mod images;
