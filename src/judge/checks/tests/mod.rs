@@ -2,11 +2,13 @@
 
 mod kit;
 
+mod audio;
 mod batch;
 mod chat;
 mod corpus;
 mod embeddings;
 mod errors;
+mod files;
 mod images;
 mod media;
 mod models;
