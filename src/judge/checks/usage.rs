@@ -119,7 +119,7 @@ fn sent_a_prompt(request: Option<&Value>) -> bool {
 /// `prompt_tokens` 4 then 3): a client keeping any but the last reports other numbers.
 pub fn changes_between_chunks(check: &str, s: &ChatStream) -> Option<CheckResult> {
     let mut first: Option<(u64, Value)> = None;
-    for c in s.chunks() {
+    for c in chat_chunks(s) {
         let Some(u) = c.usage().filter(|u| !u.is_null()) else {
             continue;
         };
@@ -144,6 +144,12 @@ pub fn changes_between_chunks(check: &str, s: &ChatStream) -> Option<CheckResult
         }
     }
     None
+}
+
+/// The chunks of a chat stream (they carry `choices`, the usage chunk an empty one): the usage
+/// of other event streams (audio speech, the Responses API) is counted in other fields.
+fn chat_chunks(s: &ChatStream) -> impl Iterator<Item = crate::execute::stream::Chunk<'_>> {
+    s.chunks().filter(|c| c.choices().is_some())
 }
 
 /// The three counts compared (a running completion count growing chunk by chunk is a change too).
@@ -189,8 +195,7 @@ pub fn on_every_answer(i: &CheckInput<'_>, named: &[String]) -> Vec<CheckResult>
         if let Some(changed) = changes_between_chunks(IMPLICIT, s) {
             out.push(changed);
         }
-        if let Some(last) = s
-            .chunks()
+        if let Some(last) = chat_chunks(s)
             .filter_map(|c| {
                 c.usage()
                     .filter(|u| !u.is_null())
