@@ -13,4 +13,4 @@ pub use outcome::{
     CaseOutcome, CheckResult, CheckStatus, ClientEffect, Ending, Impact, Mark, Outcome, StepEnding,
     Verdict, case_outcome,
 };
-pub use step::{StepInput, judge_step};
+pub use step::{PollState, StepInput, judge_step, poll_exhausted, poll_state};
