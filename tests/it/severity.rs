@@ -125,12 +125,17 @@ async fn gemini_compat_breaks_name_the_client_and_the_symptom() {
     assert_eq!(cell("tools.streaming"), "breaks");
     let md = std::fs::read_to_string(out.report_dir.join("report.md")).unwrap();
     assert!(md.contains("✗ breaks"), "{md}");
+    // (report.md is cut to fit a PR comment: the tools cases come after the cut.)
     assert!(
-        md.contains("breaks openai-python 3.57.0 tools_stream: raises TypeError"),
+        md.contains("- clients: breaks openai-python 3.57.0"),
         "{md}"
     );
     let html = std::fs::read_to_string(out.report_dir.join("report.html")).unwrap();
     assert!(html.contains("✗ breaks"));
+    assert!(
+        html.contains("breaks openai-python 3.57.0 tools_stream: raises TypeError"),
+        "the HTML report cites the client"
+    );
     let junit = std::fs::read_to_string(out.report_dir.join("junit.xml")).unwrap();
     assert!(junit.contains("breaks openai-python 3.57.0"), "{junit}");
     assert!(out.stdout.contains("break a client"), "{}", out.stdout);
