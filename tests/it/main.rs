@@ -30,6 +30,7 @@ mod responses;
 mod runbook;
 mod scheduling;
 mod servers;
+mod severity;
 mod shell;
 mod snapshots_store;
 mod streaming;
