@@ -152,10 +152,9 @@ async fn deviations_no_client_notices_are_marked_deviates() {
     let targets = [
         ("reference:deviation=S10", "streaming.identity"),
         ("reference:deviation=S5-on-finish", "streaming.usage"),
-        ("reference:deviation=E12", "errors.envelope"),
         ("reference:deviation=S7-no-done", "streaming.done"),
     ];
-    let mut args = vec!["run"];
+    let mut args = vec!["run", "--target", "reference:deviation=E12"];
     for (t, _) in &targets {
         args.extend(["--target", t]);
     }
@@ -181,6 +180,28 @@ async fn deviations_no_client_notices_are_marked_deviates() {
         assert_eq!(c["impact"], "deviates", "{c}");
         assert!(c["clients"].is_null(), "{c}");
     }
+    // A nullable field left out (E12: no `error.param`) is a warning, never a failure.
+    let e12: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"] == "reference:deviation=E12")
+        .collect();
+    assert!(
+        e12.iter().all(|r| r["outcome"] != "fail"),
+        "E12 fails a case"
+    );
+    assert!(
+        e12.iter()
+            .flat_map(|r| r["checks"].as_array().into_iter().flatten())
+            .any(|c| c["check"] == "errors.envelope"
+                && c["status"] == "warn"
+                && c["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("error.param is absent")),
+        "E12 is not warned about"
+    );
     assert!(out.stdout.contains("≠"), "{}", out.stdout);
     assert!(
         out.stdout.contains(" fail (0 break a client, "),
