@@ -60,6 +60,12 @@ else
   skip=(--skip servers::)
 fi
 
+# The pinned client libraries for the client catalogue (tests/it/clients.rs; cached in
+# ~/.cache/llm-parity/clients, a few minutes the first time). Always installed: the catalogue
+# test fails in CI without them and says so locally.
+step "client libraries (scripts/clients/install.sh)"
+must bash scripts/clients/install.sh
+
 step "cargo test (unit + integration, including the ignored ones)"
 cargo test --workspace -- --include-ignored "${skip[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

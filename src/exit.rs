@@ -5,7 +5,7 @@ pub const OK: u8 = 0;
 /// At least one gated case failed or errored; with `--baseline`, a regression against it (a
 /// feature × target that passed and now does not) or an expired accepted deviation, plus new
 /// failing cases under `--fail-on new` and any failing case under `--fail-on any`. `run` and
-/// `merge`.
+/// `merge`; for `clients`, a client library's call raised or returned lost or changed data.
 pub const FAILED: u8 = 1;
 /// Usage or configuration error: bad flags, bad YAML, unknown target, missing key variable, an
 /// unreadable baseline, a bad `--shard`, reports that cannot be merged.
@@ -29,7 +29,7 @@ pub const INTERRUPTED: u8 = 130;
 /// The table, for `--help` and docs.
 pub const TABLE: &str = "exit codes:
   0 all gated cases passed (or nothing --fail-on names against --baseline)
-  1 a gated case failed or errored (with --baseline: a regression)
+  1 a gated case failed or errored (with --baseline: a regression; clients: a call broke)
   2 usage or configuration error
   3 snapshots pending review (--snapshots pending in CI)
   4 runbook GO WITH CAVEATS

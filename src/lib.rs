@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout)]
 
 pub mod cli;
+pub mod clients;
 pub mod execute;
 pub mod exit;
 pub mod gate;

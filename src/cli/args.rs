@@ -40,6 +40,9 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
     Merge(Box<MergeArgs>),
+    /// Run the client-library probes (openai-python, openai-node, Vercel AI SDK, LangChain)
+    /// against one target: per call, whether it works and what it raises.
+    Clients(Box<ClientsArgs>),
     /// Print the shell completion script for bash, zsh, fish or PowerShell.
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write every command's page into a directory.
@@ -473,6 +476,51 @@ pub struct ServeArgs {
     /// Delay between streamed chunks, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub stream_delay_ms: u64,
+}
+
+/// `llm-parity clients`.
+#[derive(Debug, Args)]
+pub struct ClientsArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only these clients (repeatable; default: every one that is installed).
+    #[arg(long = "client", value_enum, value_name = "CLIENT")]
+    pub clients: Vec<ClientFlag>,
+    /// The Python that has openai / langchain-openai installed (default: `python3` on PATH, so
+    /// an active virtualenv is used; or LLM_PARITY_CLIENTS_PYTHON).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Where the Node packages are (default: ./node_modules, NODE_PATH and npm's global root;
+    /// or LLM_PARITY_CLIENTS_NODE_PATH).
+    #[arg(long, value_name = "DIR")]
+    pub node_modules: Option<PathBuf>,
+}
+
+/// The clients of the catalogue, by their `--client` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientFlag {
+    /// openai-python
+    Python,
+    /// openai-node
+    Node,
+    /// the Vercel AI SDK (`ai` + `@ai-sdk/openai-compatible`)
+    Vercel,
+    /// LangChain (`langchain-openai`)
+    Langchain,
+}
+
+impl ClientFlag {
+    /// The client's id in the catalogue.
+    pub fn id(self) -> &'static str {
+        match self {
+            ClientFlag::Python => "python",
+            ClientFlag::Node => "node",
+            ClientFlag::Vercel => "vercel",
+            ClientFlag::Langchain => "langchain",
+        }
+    }
 }
 
 #[cfg(test)]

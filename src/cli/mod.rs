@@ -1,6 +1,7 @@
 //! The command line: parse flags, dispatch, map every outcome to the documented exit code.
 
 pub mod args;
+mod clients;
 mod completions;
 pub mod config;
 pub mod error;
@@ -45,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Runbook(a) => runbook::run(*a),
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
+        Command::Clients(a) => clients::run(&a),
         Command::Completions(a) => completions::completions(&a),
         Command::Man(a) => completions::man(&a),
     };

@@ -555,7 +555,7 @@ pub enum RequestError {
     AuthEmpty(String),
 }
 
-async fn run_token_command(command: &str) -> Result<String, RequestError> {
+pub(crate) async fn run_token_command(command: &str) -> Result<String, RequestError> {
     let fut = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)

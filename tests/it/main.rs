@@ -5,6 +5,7 @@ mod support;
 mod batch;
 mod canary;
 mod cli;
+mod clients;
 mod compare;
 mod core_areas;
 mod deviations;

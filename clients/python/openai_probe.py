@@ -1,0 +1,223 @@
+"""Probe: what openai-python does with an endpoint, one call of each kind an app makes.
+
+Each call checks the result the way an application reads it and reports `works`, `raises`
+(the exception class and message) or `wrong` (what was lost or changed). Run by
+`llm-parity clients` and by llm-parity's CI (see docs/clients.md); the job comes from the
+environment (common.job).
+"""
+
+import sys
+
+from common import (
+    BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong, check_text,
+    check_weather_args, error_problems, expect, job, run, short, vector_problems,
+)
+
+try:
+    import openai
+    import pydantic
+except ImportError as e:  # reported, not raised: the user may not have it installed
+    print('{"type": "missing", "client": "openai-python", "error": %r}' % str(e).replace('"', "'"))
+    sys.exit(3)
+
+
+
+class Context:
+    def __init__(self, target, key, models):
+        self.models = models
+        self.client = openai.OpenAI(base_url=target["base_url"], api_key=key or "none", max_retries=0, timeout=30)
+        self.bad_key_client = openai.OpenAI(base_url=target["base_url"], api_key=BAD_KEY, max_retries=0, timeout=30)
+
+    @property
+    def chat_model(self):
+        return self.models["chat"]
+
+    def model(self, role):
+        if role not in self.models:
+            raise NotApplicable(f"no {role} model configured")
+        return self.models[role]
+
+
+def messages(text):
+    return [{"role": "user", "content": text}]
+
+
+def usage_problem(usage, what="usage"):
+    if usage is None:
+        return f"{what} is None"
+    if usage.total_tokens != usage.prompt_tokens + usage.completion_tokens:
+        return f"{what}: total {usage.total_tokens} != prompt {usage.prompt_tokens} + completion {usage.completion_tokens}"
+    return None
+
+
+def chat(ctx):
+    r = ctx.client.chat.completions.create(model=ctx.chat_model, messages=messages(CHAT_PROMPT))
+    choice = r.choices[0]
+    expect([
+        check_text(choice.message.content),
+        None if choice.finish_reason == "stop" else f"finish_reason is {choice.finish_reason!r}, not 'stop'",
+        None if isinstance(r.id, str) and r.id else f"id is {r.id!r}",
+        usage_problem(r.usage),
+    ])
+
+
+def stream(ctx):
+    text, ids, usage, finishes, roles = "", [], None, [], []
+    for chunk in ctx.client.chat.completions.create(
+        model=ctx.chat_model, messages=messages(CHAT_PROMPT), stream=True,
+        stream_options={"include_usage": True},
+    ):
+        ids.append(chunk.id)
+        if chunk.usage is not None:
+            usage = chunk.usage
+        for c in chunk.choices:
+            text += c.delta.content or ""
+            if c.delta.role is not None:
+                roles.append(c.delta.role)
+            if c.finish_reason is not None:
+                finishes.append(c.finish_reason)
+    expect([
+        check_text(text, "streamed content"),
+        None if ids and all(isinstance(i, str) and i and i == ids[0] for i in ids) else f"chunk ids are {sorted(set(map(repr, ids)))}",
+        None if usage is not None else "no usage in the stream although include_usage was asked",
+        None if finishes == ["stop"] else f"finish reasons {finishes}",
+    ])
+
+
+def stream_helper(ctx):
+    with ctx.client.chat.completions.stream(
+        model=ctx.chat_model, messages=messages(CHAT_PROMPT), stream_options={"include_usage": True},
+    ) as s:
+        for _ in s:
+            pass
+        final = s.get_final_completion()
+    choice = final.choices[0]
+    expect([
+        check_text(choice.message.content, "final content"),
+        None if choice.message.role == "assistant" else f"final message role is {short(choice.message.role)}",
+        None if choice.finish_reason == "stop" else f"final finish_reason is {choice.finish_reason!r}",
+        usage_problem(final.usage, "final usage"),
+    ])
+
+
+def tool_call_problems(calls, finish=None):
+    if not calls:
+        return [f"{len(calls or [])} tool calls, expected 1"]
+    call = calls[0]
+    return [
+        None if len(calls) == 1 else f"{len(calls)} tool calls, expected 1",
+        None if isinstance(call.id, str) and call.id else f"tool call id is {call.id!r}",
+        None if call.function.name == "get_weather" else f"tool name is {call.function.name!r}",
+        check_weather_args(call.function.arguments),
+        None if finish in (None, "tool_calls") else f"finish_reason is {finish!r}, not 'tool_calls'",
+    ]
+
+
+def tools(ctx):
+    r = ctx.client.chat.completions.create(
+        model=ctx.chat_model, messages=messages(WEATHER_PROMPT), tools=[WEATHER_TOOL], tool_choice="required",
+    )
+    choice = r.choices[0]
+    expect(tool_call_problems(choice.message.tool_calls, choice.finish_reason))
+
+
+def tools_stream(ctx):
+    with ctx.client.chat.completions.stream(
+        model=ctx.chat_model, messages=messages(WEATHER_PROMPT), tools=[WEATHER_TOOL], tool_choice="required",
+    ) as s:
+        for _ in s:
+            pass
+        final = s.get_final_completion()
+    expect(tool_call_problems(final.choices[0].message.tool_calls))
+
+
+class Answer(pydantic.BaseModel):
+    city: str
+    sunny: bool
+
+
+def parse(ctx):
+    r = ctx.client.chat.completions.parse(
+        model=ctx.chat_model, messages=messages("Describe the weather in Paris as JSON."), response_format=Answer,
+    )
+    parsed = r.choices[0].message.parsed
+    expect([None if isinstance(parsed, Answer) else f"parsed is {short(parsed)}"])
+
+
+def embeddings(ctx):
+    model = ctx.model("embedding")
+    default = ctx.client.embeddings.create(model=model, input="hello world").data[0].embedding
+    floats = ctx.client.embeddings.create(model=model, input="hello world", encoding_format="float").data[0].embedding
+    problem = vector_problems(default, "the vector (SDK default encoding)")
+    if problem is None and (len(default) != len(floats) or any(abs(a - b) > 1e-5 for a, b in zip(default, floats))):
+        problem = f"the SDK-default vector ({len(default)} values) differs from the float one ({len(floats)} values)"
+    expect([problem])
+
+
+def embeddings_dimensions(ctx):
+    vec = ctx.client.embeddings.create(model=ctx.model("embedding"), input="hello world", dimensions=64).data[0].embedding
+    expect([vector_problems(vec, "the vector") or (None if len(vec) == 64 else f"{len(vec)} values, 64 asked")])
+
+
+def models(ctx):
+    ids = [m.id for m in ctx.client.models.list()]
+    expect([None if ctx.chat_model in ids else f"{ctx.chat_model!r} not among the listed ids {sorted(ids)[:3]}…"])
+
+
+def n_choices(ctx):
+    r = ctx.client.chat.completions.create(model=ctx.chat_model, messages=messages(CHAT_PROMPT), n=2)
+    expect([None if len(r.choices) == 2 else f"{len(r.choices)} choices, 2 asked"])
+
+
+def reasoning_effort(ctx):
+    r = ctx.client.chat.completions.create(
+        model=ctx.model("reasoning"), messages=messages(CHAT_PROMPT), reasoning_effort="medium",
+    )
+    expect([check_text(r.choices[0].message.content)])
+
+
+def responses(ctx):
+    r = ctx.client.responses.create(model=ctx.chat_model, input=CHAT_PROMPT)
+    expect([check_text(r.output_text)])
+
+
+def error_bad_model(ctx):
+    try:
+        ctx.client.chat.completions.create(model=BAD_MODEL, messages=messages(CHAT_PROMPT))
+    except openai.APIError as e:
+        expect(error_problems(e, openai.NotFoundError, 404, "model_not_found", BAD_MODEL))
+        return
+    raise Wrong("no error for an unknown model")
+
+
+def error_bad_key(ctx):
+    try:
+        ctx.bad_key_client.chat.completions.create(model=ctx.chat_model, messages=messages(CHAT_PROMPT))
+    except openai.APIError as e:
+        expect(error_problems(e, openai.AuthenticationError, 401, "invalid_api_key", None))
+        return
+    raise Wrong("no error for a wrong key")
+
+
+CALLS = [
+    ("chat", chat),
+    ("stream", stream),
+    ("stream_helper", stream_helper),
+    ("tools", tools),
+    ("tools_stream", tools_stream),
+    ("parse", parse),
+    ("embeddings", embeddings),
+    ("embeddings_dimensions", embeddings_dimensions),
+    ("models", models),
+    ("n_choices", n_choices),
+    ("reasoning_effort", reasoning_effort),
+    ("responses", responses),
+    ("error_bad_model", error_bad_model),
+    ("error_bad_key", error_bad_key),
+]
+
+
+if __name__ == "__main__":
+    targets, key, models_by_role, selected = job()
+    versions = {"openai": openai.__version__, "pydantic": pydantic.VERSION}
+    run("openai-python", versions, CALLS, targets, key, selected, lambda t: Context(t, key, models_by_role))
