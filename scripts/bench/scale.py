@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Growth with the number of distinct cases (called by scripts/bench.sh; `--scale` runs only
-this). Runs N distinct chat cases (scripts/bench/gen_suite.py: schema, JSONPath and semantic
-checks, every report written) against the built-in endpoint (`llm-parity serve`, 0 ms) at
---concurrency 32, for each N and each number of targets given, and prints one table: cases,
-targets, wall time, requests per second, own CPU per request, peak RSS. Also writes it to
-OUT_DIR/scale.md. Warns when the machine was busy (load average above its cores), since the
-times are then not to be trusted; the memory figures are.
+"""Growth with the number of distinct cases and targets (called by scripts/bench.sh; `--scale`
+runs only this). Runs N distinct chat cases (scripts/bench/gen_suite.py: schema, JSONPath and
+semantic checks, every report written) on T targets (all the built-in endpoint, `llm-parity
+serve`, 0 ms) at --concurrency 32, for each NxT given, and prints one table: cases, targets,
+wall time, requests per second, own CPU per request, peak RSS. Also writes it to
+OUT_DIR/scale.md. Marks a run that started on a busy machine (load average above its cores):
+its times are not to be trusted; its memory figures are.
 
-usage: scale.py BINARY OUT_DIR [N,N,… [T,T,…]]   (default 1000,10000,100000 and 1)
+usage: scale.py BINARY OUT_DIR [NxT,NxT,…]
+       (default 1000x1,10000x1,100000x1,10000x2,10000x4)
 """
 import json
 import os
@@ -21,8 +22,8 @@ from pathlib import Path
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
-SIZES = [int(n) for n in (sys.argv[3] if len(sys.argv) > 3 else "1000,10000,100000").split(",")]
-TARGETS = [int(n) for n in (sys.argv[4] if len(sys.argv) > 4 else "1").split(",")]
+RUNS = [tuple(int(x) for x in r.split("x")) for r in
+        (sys.argv[3] if len(sys.argv) > 3 else "1000x1,10000x1,100000x1,10000x2,10000x4").split(",")]
 HERE = Path(__file__).resolve().parent
 OUT.mkdir(parents=True, exist_ok=True)
 WORK = Path(tempfile.mkdtemp(prefix="llm-parity-scale-"))
@@ -82,14 +83,13 @@ def main():
     server, port = serve()
     rows = []
     try:
-        for targets in TARGETS:
-            for n in SIZES:
-                wall, cpu, peak, load, status, written = run(n, targets, port)
-                reqs = n * targets
-                rows.append((n, targets, wall, reqs / wall, cpu / reqs * 1000, peak, load, status))
-                print(f"  {n} cases x {targets} target(s): {wall:.2f} s, {reqs / wall:,.0f} req/s, "
-                      f"{cpu / reqs * 1000:.3f} ms CPU/request, peak {peak / MIB:.0f} MiB, "
-                      f"load {load:.1f}; {status}; {', '.join(written)}", flush=True)
+        for n, targets in RUNS:
+            wall, cpu, peak, load, status, written = run(n, targets, port)
+            reqs = n * targets
+            rows.append((n, targets, wall, reqs / wall, cpu / reqs * 1000, peak, load, status))
+            print(f"  {n} cases x {targets} target(s): {wall:.2f} s, {reqs / wall:,.0f} req/s, "
+                  f"{cpu / reqs * 1000:.3f} ms CPU/request, peak {peak / MIB:.0f} MiB, "
+                  f"load {load:.1f}; {status}; {', '.join(written)}", flush=True)
     finally:
         server.terminate()
         server.wait()
