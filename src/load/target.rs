@@ -617,7 +617,12 @@ mod tests {
     fn keyless_loading_tolerates_a_missing_key_variable() {
         let text =
             "targets:\n  g:\n    base_url: http://x/v1\n    auth: { api_key_env: NOPE_KEY }\n";
-        assert!(load_targets(Path::new("t.yaml"), text, &env_of(&[])).is_err());
+        let e = load_targets(Path::new("t.yaml"), text, &env_of(&[])).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("API key variable `NOPE_KEY` for target `g` is not set"),
+            "{e}"
+        );
         let t = load_targets_keyless(Path::new("t.yaml"), text, &env_of(&[]), true).unwrap();
         assert!(matches!(t[0].auth, Auth::None));
     }

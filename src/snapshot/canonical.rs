@@ -227,7 +227,8 @@ mod tests {
         scrub_selected(&mut v, &[s]);
         assert_eq!(v["choices"][0]["message"]["content"], SCRUBBED);
         assert_eq!(v["choices"][1]["message"]["content"], SCRUBBED);
-        assert!(ScrubSelector::parse("$.[").is_err());
+        let e = ScrubSelector::parse("$.[").unwrap_err();
+        assert!(e.to_string().contains("in dot member name"), "{e}");
     }
 
     #[test]

@@ -282,7 +282,11 @@ mod tests {
         let text = render(&f);
         assert_eq!(parse(&text).unwrap(), f);
         assert_eq!(parse(&text.replace('\n', "\r\n")).unwrap(), f);
-        assert!(parse("{}").is_err());
+        let e = parse("{}").unwrap_err();
+        assert!(
+            e.to_string().contains("expected a `---` header line first"),
+            "{e}"
+        );
     }
 
     #[test]

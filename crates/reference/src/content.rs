@@ -390,7 +390,12 @@ mod tests {
         let e = parse_messages(Some(&bad)).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("messages[0].content[0].image_url"));
         let bad_detail = json!([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": png_uri(), "detail": "max"}}]}]);
-        assert!(parse_messages(Some(&bad_detail)).is_err());
+        let e = parse_messages(Some(&bad_detail)).unwrap_err();
+        assert_eq!(
+            e.param.as_deref(),
+            Some("messages[0].content[0].image_url.detail"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -165,6 +165,7 @@ mod tests {
     #[test]
     fn metadata_values_must_be_strings() {
         assert!(metadata(Some(&json!({"a": "b"})), "metadata").is_ok());
-        assert!(metadata(Some(&json!({"a": 1})), "metadata").is_err());
+        let e = metadata(Some(&json!({"a": 1})), "metadata").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("metadata.a"), "{e:?}");
     }
 }

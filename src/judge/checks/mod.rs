@@ -20,3 +20,6 @@ mod tools;
 
 pub(crate) use registry::at_choice;
 pub use registry::{CheckDef, CheckFn, CheckInput, all, lookup, names};
+
+#[cfg(test)]
+mod tests;

@@ -336,8 +336,13 @@ mod tests {
             e.contains("unknown deviation `X9`") && e.contains("S4-no-id"),
             "{e}"
         );
-        assert!(Deviations::parse_list("S1+").is_err());
-        assert!(Deviations::parse_id("S").is_err(), "a prefix is not a row");
+        let e = Deviations::parse_list("S1+").unwrap_err();
+        assert!(e.contains("empty deviation id in `S1+`"), "{e}");
+        let e = Deviations::parse_id("S").unwrap_err();
+        assert!(
+            e.contains("unknown deviation `S`"),
+            "a prefix is not a row: {e}"
+        );
     }
 
     #[test]

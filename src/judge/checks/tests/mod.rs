@@ -1,0 +1,16 @@
+//! Table-driven unit tests of the pure judge, one module per area, pinned with insta.
+
+mod kit;
+
+mod batch;
+mod chat;
+mod embeddings;
+mod errors;
+mod images;
+mod media;
+mod models;
+mod reasoning;
+mod refusal;
+mod streaming;
+mod structured_output;
+mod tools;
