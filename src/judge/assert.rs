@@ -6,7 +6,8 @@ use super::outcome::CheckResult;
 use crate::execute::exchange::Response;
 use crate::load::SchemaStore;
 use crate::load::schemas::SchemaViolation;
-use crate::load::suite::{CompareOp, JsonPathAssert, JsonPathOp, JsonType};
+use crate::load::suite::{CompareOp, ExpectedBody, JsonPathAssert, JsonPathOp, JsonType};
+use crate::load::template::RenderContext;
 use crate::util::json::{show, type_name};
 use crate::util::text::excerpt;
 
@@ -76,12 +77,21 @@ fn shorten(s: &str) -> String {
     excerpt(s, 200)
 }
 
-pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
+/// Judge one JSONPath assertion; `ctx` resolves the templates of `equals`/`contains` (a value
+/// an earlier step captured).
+pub fn jsonpath(a: &JsonPathAssert, body: &Value, ctx: &RenderContext<'_>) -> CheckResult {
     let check = format!("jsonpath:{}", a.source);
     let nodes = a.path.query(body).all();
     let fail = |msg: String| CheckResult::fail(&check, msg).at(a.source.clone());
-    match &a.op {
-        JsonPathOp::Exists(want) => {
+    let want = match &a.op {
+        JsonPathOp::Equals(t) | JsonPathOp::Contains(t) => match t.render(ctx) {
+            Ok(v) => Some(v),
+            Err(e) => return fail(format!("cannot resolve the expected value: {e}")),
+        },
+        _ => None,
+    };
+    match (&a.op, want) {
+        (JsonPathOp::Exists(want), _) => {
             let found = !nodes.is_empty();
             if found == *want {
                 CheckResult::pass(&check, if found { "exists" } else { "absent" })
@@ -92,7 +102,26 @@ pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
             }
         }
         _ if nodes.is_empty() => fail("no value at this path".into()),
-        op => {
+        (JsonPathOp::Contains(_), Some(want)) => {
+            if nodes.iter().any(|n| json_eq(n, &want)) {
+                CheckResult::pass(
+                    &check,
+                    format!("{} is among {} value(s)", show(&want), nodes.len()),
+                )
+            } else {
+                fail(format!(
+                    "{} is not among the {} value(s) here",
+                    show(&want),
+                    nodes.len()
+                ))
+                .expected(show(&want))
+            }
+        }
+        (JsonPathOp::Equals(_), Some(want)) => match nodes.iter().find(|n| !json_eq(n, &want)) {
+            Some(n) => fail(format!("{} is not {}", show(n), show(&want))),
+            None => CheckResult::pass(&check, format!("{} value(s) ok", nodes.len())),
+        },
+        (op, _) => {
             for n in &nodes {
                 if let Some(msg) = mismatch(op, n) {
                     return fail(msg);
@@ -103,14 +132,40 @@ pub fn jsonpath(a: &JsonPathAssert, body: &Value) -> CheckResult {
     }
 }
 
+/// Whether the body is exactly the expected bytes; the first difference when it is not.
+pub fn body(resp: &Response, want: &ExpectedBody) -> CheckResult {
+    let got = &resp.body[..];
+    if got == want.bytes.as_slice() {
+        return CheckResult::pass(
+            "body",
+            format!("{} bytes, equal to {}", got.len(), want.fixture),
+        );
+    }
+    let first = got
+        .iter()
+        .zip(&want.bytes)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(want.bytes.len()));
+    CheckResult::fail(
+        "body",
+        format!(
+            "the body differs from {} ({} bytes received, {} expected; first difference at byte {first}): {:?}",
+            want.fixture,
+            got.len(),
+            want.bytes.len(),
+            resp.body_excerpt(120)
+        ),
+    )
+    .expected(format!("the {} bytes of {}", want.bytes.len(), want.fixture))
+    .actual(format!("{} bytes", got.len()))
+}
+
 /// What is wrong with one matched value under `op`, if anything: a failed assertion is the
 /// check's data, not an error.
 fn mismatch(op: &JsonPathOp, v: &Value) -> Option<String> {
     match op {
-        JsonPathOp::Exists(_) => None,
-        JsonPathOp::Equals(want) => {
-            (!json_eq(v, want)).then(|| format!("{} is not {}", show(v), show(want)))
-        }
+        // Resolved and judged over all the values in `jsonpath`.
+        JsonPathOp::Exists(_) | JsonPathOp::Equals(_) | JsonPathOp::Contains(_) => None,
         JsonPathOp::Type(t) => {
             let ok = match t {
                 JsonType::String => v.is_string(),

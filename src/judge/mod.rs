@@ -12,4 +12,4 @@ pub use finished::{FinishedCase, FinishedStep, Stop};
 pub use outcome::{
     CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, StepEnding, Verdict, case_outcome,
 };
-pub use step::{StepInput, judge_step};
+pub use step::{PollState, StepInput, judge_step, poll_exhausted, poll_state};

@@ -1,11 +1,15 @@
 //! Judging one step: its exchange against the step's expectations and named checks.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
-use super::outcome::{CheckResult, Verdict};
+use super::outcome::{CheckResult, CheckStatus, Outcome, Verdict};
 use super::{assert, checks, errors};
 use crate::execute::exchange::{Exchange, TransportErrorKind};
-use crate::load::suite::Step;
+use crate::execute::http::MultipartPart;
+use crate::load::suite::{Poll, Step};
+use crate::load::template::RenderContext;
 use crate::load::{SchemaStore, Target};
 
 /// Everything one step's judgement depends on.
@@ -15,6 +19,10 @@ pub struct StepInput<'a> {
     pub request: Option<&'a Value>,
     /// The request path as sent (rendered), relative to the base URL.
     pub request_path: &'a str,
+    /// The multipart fields as sent (empty unless the request was multipart).
+    pub form: &'a [(String, MultipartPart)],
+    /// What earlier steps of the case captured (an expected value may name one).
+    pub captures: &'a BTreeMap<String, Value>,
     pub exchange: &'a Exchange,
     pub schemas: &'a SchemaStore,
     pub target: &'a Target,
@@ -57,6 +65,19 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
 
     let expect = &input.step.expect;
     let mut results = Vec::new();
+    // A multipart request's text fields, for the refusal rule to see what was sent.
+    let form_fields = (!input.form.is_empty()).then(|| {
+        Value::Object(
+            input
+                .form
+                .iter()
+                .filter_map(|(n, p)| match p {
+                    MultipartPart::Text(t) => Some((n.clone(), Value::String(t.clone()))),
+                    MultipartPart::File { .. } => None,
+                })
+                .collect(),
+        )
+    });
 
     if let Some(status) = &expect.status {
         if !status.accepts(resp.status) {
@@ -65,7 +86,8 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
             let lost = resp.status == 404 && input.step.path_uses_capture();
             if status.expects_success()
                 && !lost
-                && let Some(refusal) = errors::classify_refusal(resp, input.request)
+                && let Some(refusal) =
+                    errors::classify_refusal(resp, input.request.or(form_fields.as_ref()))
             {
                 return Verdict::from_checks(vec![refusal]);
             }
@@ -116,9 +138,16 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
     if let (Some(id), Some(body)) = (&expect.schema, resp.json.as_ref()) {
         results.extend(assert::schema(input.schemas, id, body));
     }
+    if let Some(want) = &expect.body {
+        results.push(assert::body(resp, want));
+    }
     if let Some(body) = resp.json.as_ref() {
+        let ctx = RenderContext {
+            models: &input.target.models,
+            captures: input.captures,
+        };
         for a in &expect.jsonpath {
-            results.push(assert::jsonpath(a, body));
+            results.push(assert::jsonpath(a, body, &ctx));
         }
     }
     // The connection held open after `[DONE]` is a finding whatever the case checks.
@@ -134,6 +163,7 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
     let ctx = checks::CheckInput {
         request: input.request,
         request_path: input.request_path,
+        form: input.form,
         response: resp,
         json: resp.json.as_ref(),
         target: input.target,
@@ -158,4 +188,64 @@ fn stream_cut_reason(cut: &crate::execute::stream::StreamCut) -> String {
         "the stream is too large to judge: after {} data events it passed the {mib:.0} MiB one exchange may keep (3 × --max-body), and {} more events ({} bytes of data) were only counted",
         cut.events_kept, cut.events_dropped, cut.bytes_dropped
     )
+}
+
+/// Where a polled step stands after one send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollState {
+    /// The condition holds: the step is judged on this response.
+    Done,
+    /// Not yet: send again (if sends remain).
+    Again,
+}
+
+/// Whether a polled step is done: a success whose JSON body satisfies the `while` condition is
+/// still pending; anything else (an error, a finished job, a state the condition does not name)
+/// ends the polling and is judged.
+pub fn poll_state(
+    poll: &Poll,
+    ex: &Exchange,
+    target: &Target,
+    captures: &BTreeMap<String, Value>,
+) -> PollState {
+    let Some(resp) = ex
+        .response
+        .as_ref()
+        .filter(|r| (200..300).contains(&r.status))
+    else {
+        return PollState::Done;
+    };
+    let Some(body) = resp.json.as_ref() else {
+        return PollState::Done;
+    };
+    let ctx = RenderContext {
+        models: &target.models,
+        captures,
+    };
+    if assert::jsonpath(&poll.pending, body, &ctx).status == CheckStatus::Pass {
+        PollState::Again
+    } else {
+        PollState::Done
+    }
+}
+
+/// The verdict on a polled step still pending after its last send: a skip, not judged (the
+/// endpoint may simply take longer than the run waits), naming the last value seen.
+pub fn poll_exhausted(poll: &Poll, ex: &Exchange) -> Verdict {
+    let seen = ex
+        .response
+        .as_ref()
+        .and_then(|r| r.json.as_ref())
+        .and_then(|b| poll.pending.path.query(b).first().cloned())
+        .map_or_else(|| "absent".to_string(), |v| crate::util::json::show(&v));
+    let waited = poll.every.as_secs_f64() * f64::from(poll.at_most.saturating_sub(1));
+    let reason = format!(
+        "not finished after {} polls over {waited:.0} s: `{}` was still {seen} (not judged; real endpoints may take far longer)",
+        poll.at_most, poll.pending.source
+    );
+    Verdict {
+        outcome: Outcome::Skip,
+        reason: Some(reason.clone()),
+        checks: vec![CheckResult::new("poll", CheckStatus::Warn, reason)],
+    }
 }

@@ -18,6 +18,7 @@ pub const AREAS: &[&str] = &[
     "models",
     "reasoning",
     "images",
+    "files",
     "batch",
     "extensions",
 ];

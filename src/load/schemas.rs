@@ -37,7 +37,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../schemas/image.response.json"),
     ),
     ("file", include_str!("../../schemas/file.json")),
+    ("file.list", include_str!("../../schemas/file.list.json")),
+    (
+        "file.deleted",
+        include_str!("../../schemas/file.deleted.json"),
+    ),
     ("batch", include_str!("../../schemas/batch.json")),
+    ("batch.list", include_str!("../../schemas/batch.list.json")),
     ("response", include_str!("../../schemas/response.json")),
     (
         "response.stream_event",

@@ -140,7 +140,7 @@ pub struct FixtureResolver<'a> {
 }
 
 impl FixtureResolver<'_> {
-    fn read(&self, rel: &str) -> Result<Vec<u8>, FixtureError> {
+    pub fn read(&self, rel: &str) -> Result<Vec<u8>, FixtureError> {
         let p = std::path::Path::new(rel);
         let escapes = p.is_absolute()
             || p.components()

@@ -16,9 +16,9 @@ use crate::execute::exchange::Attempt;
 use crate::execute::exchange::Exchange;
 use crate::execute::http::{Body, MultipartPart, PreparedRequest, TargetClient};
 use crate::judge::{
-    self, CheckResult, FinishedCase, FinishedStep, Outcome, StepInput, Stop, Verdict,
+    self, CheckResult, FinishedCase, FinishedStep, Outcome, PollState, StepInput, Stop, Verdict,
 };
-use crate::load::suite::{MultipartValue, Step};
+use crate::load::suite::{FileContent, MultipartValue, Step};
 use crate::load::template::{RenderContext, RenderError};
 use crate::load::{SchemaStore, Target};
 use crate::plan::PlannedCase;
@@ -86,28 +86,55 @@ pub async fn run_case(
                 break;
             }
         };
-        let exchange = client
-            .send_observed(&prepared, &mut |number, a: &Attempt| {
-                on_retry(RetryNote {
-                    step: step.name.clone(),
-                    attempt: number,
-                    because: a.retried_because.clone().unwrap_or_default(),
-                    delay: a.delay,
+        let mut sends = 0u32;
+        let (exchange, mut verdict) = loop {
+            sends += 1;
+            let exchange = client
+                .send_observed(&prepared, &mut |number, a: &Attempt| {
+                    on_retry(RetryNote {
+                        step: step.name.clone(),
+                        attempt: number,
+                        because: a.retried_because.clone().unwrap_or_default(),
+                        delay: a.delay,
+                    })
                 })
-            })
-            .await;
-        let body = match &prepared.body {
-            Body::Json(v) => Some(v),
-            _ => None,
+                .await;
+            let body = match &prepared.body {
+                Body::Json(v) => Some(v),
+                _ => None,
+            };
+            let form = match &prepared.body {
+                Body::Multipart(parts) => parts.as_slice(),
+                _ => &[],
+            };
+            // A polled step is re-sent while the endpoint answers success and the condition
+            // does not hold yet; it is judged on the answer that ends the polling.
+            let state = step.poll.as_ref().map(|poll| {
+                (
+                    poll,
+                    judge::poll_state(poll, &exchange, &pc.target, &captures),
+                )
+            });
+            if let Some((poll, PollState::Again)) = state {
+                if sends < poll.at_most {
+                    tokio::time::sleep(poll.every).await;
+                    continue;
+                }
+                let verdict = judge::poll_exhausted(poll, &exchange);
+                break (exchange, verdict);
+            }
+            let verdict = judge::judge_step(&StepInput {
+                step,
+                request: body,
+                request_path: &prepared.path,
+                form,
+                captures: &captures,
+                exchange: &exchange,
+                schemas,
+                target: &pc.target,
+            });
+            break (exchange, verdict);
         };
-        let mut verdict = judge::judge_step(&StepInput {
-            step,
-            request: body,
-            request_path: &prepared.path,
-            exchange: &exchange,
-            schemas,
-            target: &pc.target,
-        });
         if verdict.outcome == Outcome::Pass {
             capture(step, &exchange, &mut captures, &mut verdict);
         }
@@ -189,10 +216,13 @@ pub fn prepare(
             parts.push((
                 name.clone(),
                 match m {
-                    MultipartValue::Text(t) => MultipartPart::Text(t.clone()),
+                    MultipartValue::Text(t) => MultipartPart::Text(as_text(t.render(&ctx)?)),
                     MultipartValue::File { filename, content } => MultipartPart::File {
                         filename: filename.clone(),
-                        bytes: as_text(content.render(&ctx)?).into_bytes(),
+                        bytes: match content {
+                            FileContent::Template(t) => as_text(t.render(&ctx)?).into_bytes(),
+                            FileContent::Bytes(b) => b.to_vec(),
+                        },
                     },
                 },
             ));

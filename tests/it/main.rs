@@ -2,6 +2,7 @@
 
 mod support;
 
+mod audio;
 mod batch;
 mod canary;
 mod cli;
@@ -11,6 +12,7 @@ mod core_areas;
 mod deviations;
 mod embeddings;
 mod faults;
+mod files;
 mod floods;
 mod gate;
 mod hostile_input;

@@ -6,7 +6,7 @@
 //! written to an output file (failed requests to an error file). Unset optional timestamps
 //! and file ids are omitted, since the OpenAPI schema does not declare them nullable.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
@@ -15,9 +15,9 @@ use crate::deviation::Deviations;
 use crate::errors::ApiError;
 use crate::files::add_file;
 use crate::store::{Store, StoredBatch};
-use crate::util::{alnum_id, hex, now_unix, sha256};
+use crate::util::{alnum_id, hex, now_unix, page, sha256};
 use crate::validate::{field, metadata, opt_object, req_str};
-use crate::{chat, request, AppState};
+use crate::{chat, embeddings, request, AppState};
 
 const ENDPOINTS: &[&str] = &[
     "/v1/responses",
@@ -112,22 +112,14 @@ pub(crate) async fn retrieve(
     Ok(Json(batch.object.clone()))
 }
 
-/// `GET /v1/batches`.
-pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
+/// `GET /v1/batches` (`limit`, default 20, and `after`; newest first).
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-    let data: Vec<Value> = store
-        .batches
-        .iter()
-        .rev()
-        .map(|b| b.object.clone())
-        .collect();
-    Json(json!({
-        "object": "list",
-        "first_id": data.first().map(|b| b["id"].clone()),
-        "last_id": data.last().map(|b| b["id"].clone()),
-        "has_more": false,
-        "data": data
-    }))
+    let batches = store.batches.iter().map(|b| b.object.clone()).collect();
+    page(batches, query.as_deref(), 20).map(Json)
 }
 
 /// `POST /v1/batches/{id}/cancel`.
@@ -311,21 +303,23 @@ fn finish(store: &mut Store, id: &str, dev: Deviations) {
     }
 }
 
-/// Runs one batch line; only chat completions are executed by the reference endpoint.
+/// Runs one batch line through the endpoint's own handler logic: chat completions and
+/// embeddings are executed; the other batch endpoints are refused line by line.
 fn execute(dev: Deviations, endpoint: &str, body: &Map<String, Value>) -> (u16, Value) {
-    if endpoint != "/v1/chat/completions" {
-        let e = ApiError::bad_request(
+    let result = match endpoint {
+        "/v1/chat/completions" => request::parse(dev, body).map(|req| {
+            let raw = Value::Object(body.clone()).to_string();
+            chat::render(&chat::complete(&req, raw.as_bytes()))
+        }),
+        "/v1/embeddings" => embeddings::respond(dev, body),
+        _ => Err(ApiError::bad_request(
             format!("The reference endpoint does not execute '{endpoint}' batch requests."),
             None,
             None,
-        );
-        return (e.status.as_u16(), e.openai_body());
-    }
-    match request::parse(dev, body) {
-        Ok(req) => {
-            let raw = Value::Object(body.clone()).to_string();
-            (200, chat::render(&chat::complete(&req, raw.as_bytes())))
-        }
+        )),
+    };
+    match result {
+        Ok(v) => (200, v),
         Err(e) => (e.status.as_u16(), e.openai_body()),
     }
 }

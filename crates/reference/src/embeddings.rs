@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::body::JsonObject;
 use crate::content::words;
-use crate::deviation::Deviation;
+use crate::deviation::{Deviation, Deviations};
 use crate::errors::ApiError;
 use crate::models::{self, Kind};
 use crate::util::sha256;
@@ -31,7 +31,11 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let req = &body.map;
+    respond(state.config.deviations, &body.map).map(Json)
+}
+
+/// The embedding list for a request body (also a batch line's body).
+pub(crate) fn respond(dev: Deviations, req: &Map<String, Value>) -> Result<Value, ApiError> {
     let model = req_str(field(req, "model"), "model")?;
     let inputs = parse_input(field(req, "input"))?;
     let dims = opt_int(
@@ -41,7 +45,6 @@ pub(crate) async fn create(
         Some(DIMENSIONS as i64),
     )?
     .map_or(DIMENSIONS, |d| d as usize);
-    let dev = state.config.deviations;
     // B3: `dimensions` is validated, then not followed.
     let dims = if dev.has(Deviation::DimensionsIgnored) {
         DIMENSIONS
@@ -79,12 +82,12 @@ pub(crate) async fn create(
         })
         .collect();
     let tokens: u64 = inputs.iter().map(|i| i.tokens).sum();
-    Ok(Json(json!({
+    Ok(json!({
         "object": "list",
         "data": data,
         "model": model,
         "usage": { "prompt_tokens": tokens, "total_tokens": tokens }
-    })))
+    }))
 }
 
 /// `input`: a string, an array of strings, an array of token ids, or an array of arrays of

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::errors::ApiError;
 use crate::store::{Store, StoredFile};
-use crate::util::{alnum_id, now_unix};
+use crate::util::{alnum_id, now_unix, page};
 use crate::{AppState, MAX_BODY_BYTES};
 
 const PURPOSES: &[&str] = &[
@@ -65,7 +65,8 @@ pub(crate) async fn upload(
     Ok(Json(object))
 }
 
-fn body_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+/// A multipart body that cannot be read: too large (413) or malformed (400).
+pub(crate) fn body_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::too_large(MAX_BODY_BYTES)
     } else {
@@ -136,17 +137,20 @@ pub(crate) async fn content(
     Ok(response)
 }
 
-/// `GET /v1/files`.
-pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
+/// `GET /v1/files` (`limit`, `order`, `after`, `purpose`; newest first, up to 10 000).
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-    let data: Vec<Value> = store.files.iter().map(|f| f.object.clone()).collect();
-    Json(json!({
-        "object": "list",
-        "first_id": data.first().map(|f| f["id"].clone()),
-        "last_id": data.last().map(|f| f["id"].clone()),
-        "has_more": false,
-        "data": data
-    }))
+    let files = store.files.iter().map(|f| f.object.clone()).collect();
+    let mut list = page(files, query.as_deref(), 10_000)?;
+    // An empty page still names no first or last file, as null.
+    if list.get("first_id").is_none() {
+        list["first_id"] = Value::Null;
+        list["last_id"] = Value::Null;
+    }
+    Ok(Json(list))
 }
 
 /// `DELETE /v1/files/{id}`.

@@ -30,6 +30,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 
+mod audio;
 mod auth;
 mod batches;
 mod body;
@@ -116,6 +117,8 @@ pub fn router(config: Config) -> Router {
         .route("/v1/chat/completions", post(chat::create))
         .route("/v1/embeddings", post(embeddings::create))
         .route("/v1/images/generations", post(images::generate))
+        .route("/v1/audio/speech", post(audio::speech))
+        .route("/v1/audio/transcriptions", post(audio::transcription))
         .route(images::SERVE_ROUTE, get(images::serve))
         .route("/v1/files", post(files::upload).get(files::list))
         .route("/v1/files/{id}", get(files::retrieve).delete(files::delete))
@@ -154,7 +157,7 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io
 }
 
 /// The model ids this endpoint serves for each logical role (`chat`, `vision`, `audio`,
-/// `embedding`, `image`, `reasoning`), as requests should send them.
+/// `embedding`, `image`, `reasoning`, `speech`, `transcription`), as requests should send them.
 ///
 /// With [`Deviation::PrefixedModelIds`] the `/v1/models` listing shows `models/`-prefixed ids
 /// (QUIRKS L1), but requests accept the bare ids returned here, whatever the deviations.

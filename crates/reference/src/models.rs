@@ -21,6 +21,10 @@ pub(crate) enum Kind {
     Embedding,
     /// `/v1/images/generations`.
     Image,
+    /// `/v1/audio/speech`.
+    Speech,
+    /// `/v1/audio/transcriptions`.
+    Transcription,
 }
 
 /// One served model.
@@ -71,6 +75,18 @@ pub(crate) const CATALOGUE: &[ModelEntry] = &[
         kind: Kind::Chat,
         reasoning: true,
     },
+    ModelEntry {
+        id: "ref-tts",
+        role: "speech",
+        kind: Kind::Speech,
+        reasoning: false,
+    },
+    ModelEntry {
+        id: "ref-transcribe",
+        role: "transcription",
+        kind: Kind::Transcription,
+        reasoning: false,
+    },
 ];
 
 /// The catalogue entry for a requested id, if any.
@@ -91,6 +107,8 @@ pub(crate) fn require(
             Kind::Chat => "chat completions",
             Kind::Embedding => "embeddings",
             Kind::Image => "image generation",
+            Kind::Speech => "speech generation",
+            Kind::Transcription => "transcription",
         };
         return Err(ApiError::bad_request(
             format!("The model `{requested}` does not support {what}."),

@@ -5,16 +5,18 @@
 
 use serde_json::Value;
 
+use std::collections::BTreeSet;
+
+use super::files::{
+    body, finish, id_in_path, list_of, non_empty_id, object_is, plausible_time, shown, str_field,
+};
 use super::{CheckDef, CheckInput};
+use crate::judge::assert;
 use crate::judge::outcome::{CheckResult, CheckStatus};
 use crate::util::json::show;
+use crate::util::text::excerpt;
 
 pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
-        name: "batch.input_file",
-        description: "the uploaded batch input file: `object: file`, a non-empty `id`, `purpose: batch`, `bytes` > 0, a non-empty `filename` and a plausible `created_at` in seconds",
-        run: input_file,
-    },
     CheckDef {
         name: "batch.object",
         description: "a batch object with `object: batch` and a non-empty `id`; on create, `endpoint`, `input_file_id` and `completion_window` echo the request; on retrieve, the `id` is the one asked for; plausible `created_at`; `completed` names an output or error file; `failed` carries `errors` (warning); request counts add up",
@@ -24,6 +26,16 @@ pub const CHECKS: &[CheckDef] = &[
         name: "batch.status",
         description: "`status` is one of OpenAI's eight values (validating, failed, in_progress, finalizing, completed, expired, cancelling, cancelled); upper-case, US-spelled `canceled` and foreign lifecycles (`queued`, `running`, `succeeded`…) are named",
         run: status,
+    },
+    CheckDef {
+        name: "batch.list",
+        description: "a list of batches: `object: list`, `data` an array of batch objects (`object: batch`, a non-empty `id`), no id twice",
+        run: list,
+    },
+    CheckDef {
+        name: "batch.output",
+        description: "a batch output (or error) file, downloaded: JSON Lines, each line an object with a non-empty, unique `custom_id` and a `response` whose `status_code` is an integer; a 2xx line's `body` validates as `chat.completion`, `embedding.list` or `response` (by its `object`) and its `error` is null; a line without a 2xx response carries an error (`error` or an error envelope in `body`)",
+        run: output,
     },
 ];
 
@@ -37,117 +49,6 @@ const STATUSES: &[&str] = &[
     "cancelling",
     "cancelled",
 ];
-
-/// 2020-01-01 and 2100-01-01: outside this a timestamp is a placeholder or milliseconds.
-const PLAUSIBLE_SECONDS: std::ops::Range<i64> = 1_577_836_800..4_102_444_800;
-
-fn body<'a>(check: &str, i: &'a CheckInput<'_>) -> Result<&'a Value, CheckResult> {
-    i.json
-        .filter(|b| b.is_object())
-        .ok_or_else(|| CheckResult::fail(check, "the response body is not a JSON object"))
-}
-
-fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
-}
-
-fn shown(v: Option<&Value>) -> String {
-    v.map_or_else(|| "missing".into(), show)
-}
-
-fn non_empty_id(check: &str, b: &Value, out: &mut Vec<CheckResult>) {
-    if str_field(b, "id").is_none_or(|s| s.trim().is_empty()) {
-        out.push(
-            CheckResult::fail(
-                check,
-                format!(
-                    "`id` is {}, expected a non-empty string",
-                    shown(b.get("id"))
-                ),
-            )
-            .at("$.id"),
-        );
-    }
-}
-
-fn object_is(check: &str, b: &Value, want: &str, out: &mut Vec<CheckResult>) {
-    if str_field(b, "object") != Some(want) {
-        out.push(
-            CheckResult::fail(
-                check,
-                format!(
-                    "`object` is {}, expected \"{want}\"",
-                    shown(b.get("object"))
-                ),
-            )
-            .at("$.object"),
-        );
-    }
-}
-
-fn plausible_time(check: &str, b: &Value, key: &str, out: &mut Vec<CheckResult>) {
-    match b.get(key).and_then(Value::as_i64) {
-        Some(t) if PLAUSIBLE_SECONDS.contains(&t) => {}
-        Some(t) => out.push(
-            CheckResult::fail(
-                check,
-                format!("`{key}` is {t}, not a plausible Unix time in seconds"),
-            )
-            .at(format!("$.{key}")),
-        ),
-        None => out.push(
-            CheckResult::fail(
-                check,
-                format!("`{key}` is {}, expected an integer", shown(b.get(key))),
-            )
-            .at(format!("$.{key}")),
-        ),
-    }
-}
-
-fn input_file(i: &CheckInput<'_>) -> Vec<CheckResult> {
-    const C: &str = "batch.input_file";
-    let b = match body(C, i) {
-        Ok(b) => b,
-        Err(e) => return vec![e],
-    };
-    let mut out = Vec::new();
-    object_is(C, b, "file", &mut out);
-    non_empty_id(C, b, &mut out);
-    if str_field(b, "purpose") != Some("batch") {
-        out.push(
-            CheckResult::fail(
-                C,
-                format!(
-                    "`purpose` is {}, the file was uploaded with purpose \"batch\"",
-                    shown(b.get("purpose"))
-                ),
-            )
-            .at("$.purpose"),
-        );
-    }
-    match b.get("bytes").and_then(Value::as_u64) {
-        Some(n) if n > 0 => {}
-        _ => out.push(
-            CheckResult::fail(
-                C,
-                format!(
-                    "`bytes` is {}, expected the (positive) size of the upload",
-                    shown(b.get("bytes"))
-                ),
-            )
-            .at("$.bytes"),
-        ),
-    }
-    if str_field(b, "filename").is_none_or(str::is_empty) {
-        out.push(CheckResult::fail(C, "`filename` is missing or empty").at("$.filename"));
-    }
-    plausible_time(C, b, "created_at", &mut out);
-    if out.is_empty() {
-        out.push(CheckResult::pass(C, "batch input file stored"));
-    }
-    out
-}
 
 fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
     const C: &str = "batch.object";
@@ -183,12 +84,7 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
     }
     // On retrieve (`GET /batches/{id}`), the batch returned must be the one asked for.
     if i.request.is_none()
-        && let Some(asked) = i
-            .request_path
-            .split('?')
-            .next()
-            .and_then(|p| p.trim_end_matches('/').strip_prefix("/batches/"))
-            .filter(|id| !id.is_empty() && !id.contains('/'))
+        && let Some(asked) = id_in_path(i.request_path, "/batches/")
         && let Some(id) = str_field(b, "id")
         && id != asked
     {
@@ -298,4 +194,111 @@ fn status(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .expected(STATUSES.join(" | "))
             .actual(s),
     ]
+}
+
+fn list(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    list_of("batch.list", i, "batch")
+}
+
+/// Lines judged at most: a failing output file of 50 000 lines needs its first problems, not
+/// all of them.
+const MAX_FINDINGS: usize = 6;
+
+/// The schema a successful line's body is validated against, by its `object`.
+fn body_schema(object: Option<&str>) -> Option<&'static str> {
+    match object? {
+        "chat.completion" => Some("chat.completion"),
+        "list" => Some("embedding.list"),
+        "response" => Some("response"),
+        _ => None,
+    }
+}
+
+fn output(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    const C: &str = "batch.output";
+    let Ok(text) = std::str::from_utf8(&i.response.body) else {
+        return vec![CheckResult::fail(C, "the output file is not UTF-8 text")];
+    };
+    let mut out = Vec::new();
+    let mut ids = BTreeSet::new();
+    let (mut lines, mut ok) = (0usize, 0usize);
+    for (k, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        let at = format!("line {}", k + 1);
+        let mut fail = |msg: String| {
+            if out.len() < MAX_FINDINGS {
+                out.push(CheckResult::fail(C, format!("{at}: {msg}")));
+            }
+        };
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(other) => {
+                fail(format!("{} is not a JSON object", show(&other)));
+                continue;
+            }
+            Err(e) => {
+                fail(format!("not JSON ({e}): {:?}", excerpt(line, 80)));
+                continue;
+            }
+        };
+        match str_field(&v, "custom_id").filter(|s| !s.is_empty()) {
+            None => fail(format!(
+                "`custom_id` is {}, expected the request's id",
+                shown(v.get("custom_id"))
+            )),
+            Some(id) if !ids.insert(id.to_string()) => {
+                fail(format!("`custom_id` {id:?} appears twice"))
+            }
+            Some(_) => {}
+        }
+        let status = v.pointer("/response/status_code").and_then(Value::as_u64);
+        let error = v.get("error").filter(|e| !e.is_null());
+        match status {
+            Some(s) if (200..300).contains(&s) => {
+                if let Some(e) = error {
+                    fail(format!("HTTP {s} with an `error`: {}", show(e)));
+                }
+                let body = v.pointer("/response/body");
+                let schema = body.and_then(|b| Some((b, body_schema(str_field(b, "object"))?)));
+                match schema {
+                    Some((b, id)) => {
+                        let problems: Vec<CheckResult> = assert::schema(i.schemas, id, b)
+                            .into_iter()
+                            .filter(|r| r.status == CheckStatus::Fail)
+                            .collect();
+                        match problems.first() {
+                            Some(p) => fail(format!("`response.body`: {}", p.message)),
+                            None => ok += 1,
+                        }
+                    }
+                    None => fail(format!(
+                        "`response.body` is {}: neither a chat.completion, an embedding list nor a response",
+                        body.map_or_else(|| "missing".into(), |b| excerpt(&show(b), 80))
+                    )),
+                }
+            }
+            Some(s) => {
+                let enveloped = v
+                    .pointer("/response/body/error")
+                    .is_some_and(Value::is_object);
+                if error.is_none() && !enveloped {
+                    fail(format!(
+                        "HTTP {s} without an error (`error` or `response.body.error`)"
+                    ));
+                }
+            }
+            None if error.is_some() => {}
+            None => fail(format!(
+                "`response.status_code` is {}, expected an integer",
+                shown(v.pointer("/response/status_code"))
+            )),
+        }
+    }
+    if lines == 0 {
+        out.push(CheckResult::fail(C, "the output file has no lines"));
+    }
+    finish(C, out, format!("{lines} line(s), {ok} valid response(s)"))
 }

@@ -3,10 +3,12 @@
 //! adding a module with its `CHECKS` table and listing it in `registry::AREAS` — no other
 //! plumbing.
 
+mod audio;
 mod batch;
 mod chat;
 mod embeddings;
 mod errors;
+mod files;
 mod images;
 mod media;
 mod models;

@@ -4,10 +4,11 @@
 use serde_json::Value;
 
 use super::{
-    batch, chat, embeddings, errors, images, media, models, reasoning, responses, responses_stream,
-    streaming, structured_output, tools,
+    audio, batch, chat, embeddings, errors, files, images, media, models, reasoning, responses,
+    responses_stream, streaming, structured_output, tools,
 };
 use crate::execute::exchange::Response;
+use crate::execute::http::MultipartPart;
 use crate::judge::outcome::CheckResult;
 use crate::load::{SchemaStore, Target};
 
@@ -17,11 +18,33 @@ pub struct CheckInput<'a> {
     pub request: Option<&'a Value>,
     /// The request path as sent, relative to the base URL.
     pub request_path: &'a str,
+    /// The multipart fields as sent (empty unless the request was multipart).
+    pub form: &'a [(String, MultipartPart)],
     pub response: &'a Response,
     /// The response body as JSON, when it is JSON.
     pub json: Option<&'a Value>,
     pub target: &'a Target,
     pub schemas: &'a SchemaStore,
+}
+
+impl CheckInput<'_> {
+    /// The text of the multipart field `name` as sent.
+    pub fn form_text(&self, name: &str) -> Option<&str> {
+        self.form.iter().find_map(|(n, p)| match p {
+            MultipartPart::Text(t) if n == name => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The multipart file part `name` as sent: its file name and bytes.
+    pub fn form_file(&self, name: &str) -> Option<(&str, &[u8])> {
+        self.form.iter().find_map(|(n, p)| match p {
+            MultipartPart::File { filename, bytes } if n == name => {
+                Some((filename.as_str(), bytes.as_slice()))
+            }
+            _ => None,
+        })
+    }
 }
 
 pub type CheckFn = fn(&CheckInput<'_>) -> Vec<CheckResult>;
@@ -43,7 +66,9 @@ const AREAS: &[&[CheckDef]] = &[
     media::CHECKS,
     reasoning::CHECKS,
     images::CHECKS,
+    files::CHECKS,
     batch::CHECKS,
+    audio::CHECKS,
     responses::CHECKS,
     responses_stream::CHECKS,
 ];

@@ -969,6 +969,7 @@ mod tests {
         let i = CheckInput {
             request: None,
             request_path: "chat/completions",
+            form: &[],
             response: &r,
             json: None,
             target: &target,

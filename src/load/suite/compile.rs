@@ -112,6 +112,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 request,
                 expect: cdef.expect,
                 capture: BTreeMap::new(),
+                poll: None,
             }),
             (None, false) => {
                 if cdef.expect.is_some() {
@@ -170,14 +171,42 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                     _ => {}
                 }
             }
+            let mut report = |m, needle: &str, exp, help| {
+                diags.push(diag(m, here(needle)).expected(exp).help_opt(help))
+            };
             let expect = compile_expect(
                 sdef.expect.unwrap_or_default(),
                 env,
+                &fixtures,
                 &mut paths,
-                &mut |m, needle, exp, help| {
-                    diags.push(diag(m, here(needle)).expected(exp).help_opt(help))
-                },
+                &mut report,
             );
+            let poll = sdef
+                .poll
+                .and_then(|p| compile_poll(p, &fixtures, &mut paths, &mut report));
+            // Captures the expectations name must come from an earlier step too.
+            let mut expect_exprs = Vec::new();
+            expect.visit(&mut |e| expect_exprs.push(e.clone()));
+            if let Some(p) = &poll {
+                p.pending.op.visit(&mut |e| expect_exprs.push(e.clone()));
+            }
+            for e in expect_exprs {
+                if let Expr::Model(role) = &e
+                    && !roles.contains(role)
+                {
+                    roles.push(role.clone());
+                }
+                if let Expr::Capture(name) = e
+                    && !captured.contains(&name)
+                {
+                    report(
+                        format!("capture `{name}` is used before any step captures it"),
+                        &format!("capture.{name}"),
+                        "a `capture:` entry in an earlier step".into(),
+                        None,
+                    );
+                }
+            }
             let mut capture = Vec::new();
             for (name, p) in sdef.capture {
                 match JsonPath::parse(&p) {
@@ -194,6 +223,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 request,
                 expect,
                 capture,
+                poll,
             });
         }
         cases.push(Arc::new(Case {
@@ -246,8 +276,13 @@ impl RequestTemplate {
             h.visit_exprs(f);
         }
         for (_, m) in &self.multipart {
-            if let MultipartValue::File { content, .. } = m {
-                content.visit_exprs(f);
+            match m {
+                MultipartValue::Text(t)
+                | MultipartValue::File {
+                    content: FileContent::Template(t),
+                    ..
+                } => t.visit_exprs(f),
+                MultipartValue::File { .. } => {}
             }
         }
     }
@@ -300,22 +335,42 @@ fn compile_request(
         .multipart
         .into_iter()
         .map(|(name, m)| {
-            let value = match (m.text, m.content) {
-                (Some(t), None) => MultipartValue::Text(t),
-                (None, Some(c)) => MultipartValue::File {
+            let value = match (m.text, m.content, m.fixture) {
+                (Some(t), None, None) => MultipartValue::Text(compile_string(&t, fixtures, problems)),
+                (None, Some(c), None) => MultipartValue::File {
                     filename: m.filename.unwrap_or_else(|| name.clone()),
-                    content: compile_string(&c, fixtures, problems),
+                    content: FileContent::Template(compile_string(&c, fixtures, problems)),
                 },
+                (None, None, Some(path)) => {
+                    let bytes = fixtures.read(&path).unwrap_or_else(|e| {
+                        problems.push(TemplateProblem {
+                            needle: path.clone(),
+                            message: e.to_string(),
+                            expected: None,
+                            help: None,
+                        });
+                        Vec::new()
+                    });
+                    MultipartValue::File {
+                        // The fixture's own name unless the suite names the part otherwise.
+                        filename: m.filename.unwrap_or_else(|| {
+                            path.rsplit('/').next().unwrap_or(&path).to_string()
+                        }),
+                        content: FileContent::Bytes(Arc::new(bytes)),
+                    }
+                }
                 _ => {
                     problems.push(TemplateProblem {
                         needle: format!("{name}:"),
                         message: format!(
-                            "multipart field `{name}` needs exactly one of `text` or `content`"
+                            "multipart field `{name}` needs exactly one of `text`, `content` or `fixture`"
                         ),
-                        expected: Some("`text: …` or `content: …` (+ `filename`)".into()),
+                        expected: Some(
+                            "`text: …`, `content: …` (+ `filename`) or `fixture: <path>`".into(),
+                        ),
                         help: None,
                     });
-                    MultipartValue::Text(String::new())
+                    MultipartValue::Text(TValue::Lit(Value::String(String::new())))
                 }
             };
             (name, value)
@@ -348,6 +403,7 @@ type Paths = HashMap<String, Arc<JsonPath>>;
 fn compile_expect(
     def: ExpectDef,
     env: &SuiteEnv<'_>,
+    fixtures: &FixtureResolver<'_>,
     paths: &mut Paths,
     report: &mut Report<'_>,
 ) -> Expect {
@@ -384,95 +440,168 @@ fn compile_expect(
             );
         }
     }
-    let mut jsonpath = Vec::with_capacity(def.jsonpath.len());
-    for jp in def.jsonpath {
-        let path = match paths.get(&jp.path).cloned() {
-            Some(p) => Ok(p),
-            None => JsonPath::parse(&jp.path).map(|p| {
-                let p = Arc::new(p);
-                paths.insert(jp.path.clone(), p.clone());
-                p
-            }),
-        };
-        let path = match path {
-            Ok(p) => Some(p),
-            Err(e) => {
-                report(
-                    format!("invalid JSONPath `{}`: {e}", jp.path),
-                    &jp.path,
-                    "a JSONPath such as `$.choices[0].message.role`".into(),
-                    None,
-                );
-                None
-            }
-        };
-        let mut ops = Vec::new();
-        if let Some(b) = jp.exists {
-            ops.push(JsonPathOp::Exists(b));
-        }
-        if let Some(v) = jp.equals {
-            ops.push(JsonPathOp::Equals(yaml_to_json(v)));
-        }
-        if let Some(t) = jp.type_ {
-            ops.push(JsonPathOp::Type(t));
-        }
-        if let Some(m) = &jp.matches {
-            match regex::Regex::new(m) {
-                Ok(r) => ops.push(JsonPathOp::Matches(r)),
-                Err(e) => report(
-                    format!("invalid regular expression `{m}`: {e}"),
-                    m,
-                    "a Rust `regex` pattern".into(),
-                    None,
-                ),
-            }
-        }
-        if let Some(vs) = jp.one_of {
-            ops.push(JsonPathOp::OneOf(
-                vs.into_iter().map(yaml_to_json).collect(),
-            ));
-        }
-        if let Some(n) = jp.length {
-            ops.push(JsonPathOp::Length(n));
-        }
-        for (v, op) in [
-            (jp.gt, CompareOp::Gt),
-            (jp.gte, CompareOp::Gte),
-            (jp.lt, CompareOp::Lt),
-            (jp.lte, CompareOp::Lte),
-        ] {
-            if let Some(v) = v {
-                ops.push(JsonPathOp::Compare(op, v));
-            }
-        }
-        if ops.len() != 1 {
+    let body = def.body.and_then(|b| match fixtures.read(&b.fixture) {
+        Ok(bytes) => Some(ExpectedBody {
+            fixture: b.fixture,
+            bytes,
+        }),
+        Err(e) => {
             report(
-                format!(
-                    "JSONPath assertion on `{}` has {} operators",
-                    jp.path,
-                    ops.len()
-                ),
-                &jp.path,
-                "exactly one of `exists`, `equals`, `type`, `matches`, `one_of`, `length`, `gt`, `gte`, `lt`, `lte`".into(),
-                Some("write one list entry per assertion".into()),
+                e.to_string(),
+                &b.fixture,
+                "a file under the fixtures directory".into(),
+                None,
             );
-            continue;
+            None
         }
-        if let (Some(path), Some(op)) = (path, ops.pop()) {
-            jsonpath.push(JsonPathAssert {
-                source: jp.path,
-                path,
-                op,
-            });
-        }
-    }
+    });
+    let jsonpath = def
+        .jsonpath
+        .into_iter()
+        .filter_map(|jp| compile_jsonpath(jp, fixtures, paths, report))
+        .collect();
     Expect {
         status,
         content_type: def.content_type,
         schema: def.schema,
         jsonpath,
         checks: def.checks,
+        body,
     }
+}
+
+fn compile_poll(
+    def: PollDef,
+    fixtures: &FixtureResolver<'_>,
+    paths: &mut Paths,
+    report: &mut Report<'_>,
+) -> Option<Poll> {
+    let pending = compile_jsonpath(def.pending, fixtures, paths, report)?;
+    let every_ok = def.every_seconds.is_finite() && (0.0..=3600.0).contains(&def.every_seconds);
+    if !every_ok || !(1..=1000).contains(&def.at_most) {
+        report(
+            format!(
+                "invalid poll: every_seconds {}, at_most {}",
+                def.every_seconds, def.at_most
+            ),
+            "poll:",
+            "`every_seconds` from 0 to 3600 and `at_most` from 1 to 1000".into(),
+            None,
+        );
+        return None;
+    }
+    Some(Poll {
+        pending,
+        every: std::time::Duration::from_secs_f64(def.every_seconds),
+        at_most: def.at_most,
+    })
+}
+
+/// One JSONPath assertion (exactly one operator), or `None` after reporting why not.
+fn compile_jsonpath(
+    jp: JsonPathDef,
+    fixtures: &FixtureResolver<'_>,
+    paths: &mut Paths,
+    report: &mut Report<'_>,
+) -> Option<JsonPathAssert> {
+    let path = match paths.get(&jp.path).cloned() {
+        Some(p) => Ok(p),
+        None => JsonPath::parse(&jp.path).map(|p| {
+            let p = Arc::new(p);
+            paths.insert(jp.path.clone(), p.clone());
+            p
+        }),
+    };
+    let path = match path {
+        Ok(p) => Some(p),
+        Err(e) => {
+            report(
+                format!("invalid JSONPath `{}`: {e}", jp.path),
+                &jp.path,
+                "a JSONPath such as `$.choices[0].message.role`".into(),
+                None,
+            );
+            None
+        }
+    };
+    let mut problems = Vec::new();
+    let mut ops = Vec::new();
+    if let Some(b) = jp.exists {
+        ops.push(JsonPathOp::Exists(b));
+    }
+    if let Some(v) = jp.equals {
+        ops.push(JsonPathOp::Equals(TValue::compile(
+            &yaml_to_json(v),
+            fixtures,
+            &mut problems,
+        )));
+    }
+    if let Some(v) = jp.contains {
+        ops.push(JsonPathOp::Contains(TValue::compile(
+            &yaml_to_json(v),
+            fixtures,
+            &mut problems,
+        )));
+    }
+    for p in problems {
+        report(
+            p.message,
+            &p.needle,
+            p.expected.unwrap_or_else(|| "a valid template".into()),
+            p.help,
+        );
+    }
+    if let Some(t) = jp.type_ {
+        ops.push(JsonPathOp::Type(t));
+    }
+    if let Some(m) = &jp.matches {
+        match regex::Regex::new(m) {
+            Ok(r) => ops.push(JsonPathOp::Matches(r)),
+            Err(e) => report(
+                format!("invalid regular expression `{m}`: {e}"),
+                m,
+                "a Rust `regex` pattern".into(),
+                None,
+            ),
+        }
+    }
+    if let Some(vs) = jp.one_of {
+        ops.push(JsonPathOp::OneOf(
+            vs.into_iter().map(yaml_to_json).collect(),
+        ));
+    }
+    if let Some(n) = jp.length {
+        ops.push(JsonPathOp::Length(n));
+    }
+    for (v, op) in [
+        (jp.gt, CompareOp::Gt),
+        (jp.gte, CompareOp::Gte),
+        (jp.lt, CompareOp::Lt),
+        (jp.lte, CompareOp::Lte),
+    ] {
+        if let Some(v) = v {
+            ops.push(JsonPathOp::Compare(op, v));
+        }
+    }
+    if ops.len() != 1 {
+        report(
+                format!(
+                    "JSONPath assertion on `{}` has {} operators",
+                    jp.path,
+                    ops.len()
+                ),
+                &jp.path,
+                "exactly one of `exists`, `equals`, `contains`, `type`, `matches`, `one_of`, `length`, `gt`, `gte`, `lt`, `lte`".into(),
+                Some("write one list entry per assertion".into()),
+            );
+        return None;
+    }
+    let (path, op) = (path?, ops.pop()?);
+    Some(JsonPathAssert {
+        source: jp.path,
+        path,
+        op,
+    })
 }
 
 fn parse_status(v: &serde_yaml::Value) -> Option<StatusExpect> {
@@ -564,4 +693,134 @@ fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str, fixtures: &Path) -> Result<Suite, Diagnostics> {
+        let env = SuiteEnv {
+            fixtures_root: fixtures,
+            allow_fixture_escape: false,
+            schema_ids: &[],
+            check_names: &[],
+        };
+        load_suite(Path::new("s.yaml"), yaml, &env)
+    }
+
+    fn fixtures() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tone.wav"),
+            [b'R', b'I', b'F', b'F', 0xff, 0],
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn binary_fixtures_upload_byte_for_byte_and_bodies_compare_to_them() {
+        let dir = fixtures();
+        let yaml = r#"
+suite: s
+description: d
+cases:
+  - id: c
+    feature: audio.transcription
+    request:
+      path: /audio/transcriptions
+      multipart:
+        file: { fixture: tone.wav }
+        model: { text: "{{model.transcription}}" }
+    expect:
+      status: 200
+      body: { fixture: tone.wav }
+"#;
+        let suite = load(yaml, dir.path()).unwrap();
+        let case = &suite.cases[0];
+        assert_eq!(case.roles, ["transcription"]);
+        let step = &case.steps[0];
+        let file = step.request.multipart.iter().find(|(n, _)| n == "file");
+        match file.map(|(_, v)| v) {
+            Some(MultipartValue::File {
+                filename,
+                content: FileContent::Bytes(b),
+            }) => {
+                assert_eq!(filename, "tone.wav");
+                assert_eq!(b.as_slice(), [b'R', b'I', b'F', b'F', 0xff, 0]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let body = step.expect.body.as_ref().unwrap();
+        assert_eq!((body.fixture.as_str(), body.bytes.len()), ("tone.wav", 6));
+    }
+
+    #[test]
+    fn missing_fixtures_bad_polls_and_early_captures_are_load_errors() {
+        let dir = fixtures();
+        let yaml = r#"
+suite: s
+description: d
+cases:
+  - id: c
+    feature: files.list
+    steps:
+      - name: list
+        request: { path: /files }
+        poll:
+          while: { path: $.status, equals: running }
+          every_seconds: -1
+          at_most: 3
+        expect:
+          body: { fixture: nope.bin }
+          jsonpath:
+            - { path: "$.data[*].id", contains: "{{capture.file_id}}" }
+      - name: upload
+        request:
+          path: /files
+          multipart:
+            file: { fixture: missing.jsonl }
+"#;
+        let text = load(yaml, dir.path()).unwrap_err().to_string();
+        for part in [
+            "invalid poll: every_seconds -1, at_most 3",
+            "nope.bin",
+            "capture `file_id` is used before any step captures it",
+            "missing.jsonl",
+        ] {
+            assert!(text.contains(part), "{part:?} not in {text}");
+        }
+    }
+
+    #[test]
+    fn a_poll_compiles_with_its_condition() {
+        let dir = fixtures();
+        let yaml = r#"
+suite: s
+description: d
+cases:
+  - id: c
+    feature: batch.output
+    steps:
+      - name: create
+        request: { path: /batches, body: {} }
+        capture: { id: $.id }
+      - name: wait
+        request: { path: "/batches/{{capture.id}}" }
+        poll:
+          while: { path: $.status, one_of: [validating, in_progress] }
+          every_seconds: 0.5
+          at_most: 4
+        expect:
+          jsonpath:
+            - { path: $.id, equals: "{{capture.id}}" }
+"#;
+        let suite = load(yaml, dir.path()).unwrap();
+        let poll = suite.cases[0].steps[1].poll.as_ref().unwrap();
+        assert_eq!(poll.at_most, 4);
+        assert_eq!(poll.every, std::time::Duration::from_millis(500));
+        assert_eq!(poll.pending.source, "$.status");
+        assert!(suite.cases[0].steps[0].poll.is_none());
+    }
 }

@@ -48,6 +48,18 @@ pub(super) struct StepDef {
     pub(super) expect: Option<ExpectDef>,
     #[serde(default)]
     pub(super) capture: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) poll: Option<PollDef>,
+}
+
+/// `poll:` — re-send a step while its response satisfies `while` (a job still running).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PollDef {
+    #[serde(rename = "while")]
+    pub(super) pending: JsonPathDef,
+    pub(super) every_seconds: f64,
+    pub(super) at_most: u32,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +89,9 @@ pub(super) struct MultipartDef {
     pub(super) filename: Option<String>,
     #[serde(default)]
     pub(super) content: Option<String>,
+    /// A file under `fixtures/`, sent byte for byte (binary files such as audio).
+    #[serde(default)]
+    pub(super) fixture: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -92,6 +107,15 @@ pub(super) struct ExpectDef {
     pub(super) jsonpath: Vec<JsonPathDef>,
     #[serde(default)]
     pub(super) checks: Vec<String>,
+    #[serde(default)]
+    pub(super) body: Option<BodyDef>,
+}
+
+/// `expect.body`: the exact bytes the response body must be.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BodyDef {
+    pub(super) fixture: String,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +126,8 @@ pub(super) struct JsonPathDef {
     pub(super) exists: Option<bool>,
     #[serde(default)]
     pub(super) equals: Option<serde_yaml::Value>,
+    #[serde(default)]
+    pub(super) contains: Option<serde_yaml::Value>,
     #[serde(default, rename = "type")]
     pub(super) type_: Option<JsonType>,
     #[serde(default)]

@@ -7,6 +7,7 @@ pub mod model;
 
 pub use compile::{SuiteEnv, load_suite, yaml_to_json};
 pub use model::{
-    AuthOverride, Case, CompareOp, Expect, JsonPathAssert, JsonPathOp, JsonType, MultipartValue,
-    RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect, Step, Suite,
+    AuthOverride, Case, CompareOp, Expect, ExpectedBody, FileContent, JsonPathAssert, JsonPathOp,
+    JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,
+    Step, Suite,
 };

@@ -53,6 +53,19 @@ pub struct Step {
     pub expect: Expect,
     /// name → JSONPath into the response body; available as `{{capture.name}}` afterwards.
     pub capture: Vec<(String, JsonPath)>,
+    /// Re-send the step while its response says the job is still running (a batch).
+    pub poll: Option<Poll>,
+}
+
+/// How a step polls: re-sent every `every` while `pending` holds (the job is still running),
+/// `at_most` sends in all. A step still pending after the last send is a skip (not judged), not
+/// a failure: real endpoints may take far longer (a batch up to 24 h) than a conformance run
+/// waits. Any other answer — finished, or a state the condition does not name — is judged.
+#[derive(Debug)]
+pub struct Poll {
+    pub pending: JsonPathAssert,
+    pub every: std::time::Duration,
+    pub at_most: u32,
 }
 
 impl Step {
@@ -84,8 +97,21 @@ pub struct RequestTemplate {
 
 #[derive(Debug, Clone)]
 pub enum MultipartValue {
-    Text(String),
-    File { filename: String, content: TValue },
+    /// A text field (templates allowed: `{{model.transcription}}`).
+    Text(TValue),
+    File {
+        filename: String,
+        content: FileContent,
+    },
+}
+
+/// What a multipart file part carries.
+#[derive(Debug, Clone)]
+pub enum FileContent {
+    /// Text with templates (`content:`).
+    Template(TValue),
+    /// A fixture file, byte for byte (`fixture:`).
+    Bytes(Arc<Vec<u8>>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -107,6 +133,32 @@ pub struct Expect {
     pub schema: Option<String>,
     pub jsonpath: Vec<JsonPathAssert>,
     pub checks: Vec<String>,
+    /// The exact bytes the body must be (`body: { fixture: … }`).
+    pub body: Option<ExpectedBody>,
+}
+
+impl Expect {
+    /// Every template expression of the expectations (a capture named in `equals`).
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        for a in &self.jsonpath {
+            a.op.visit(f);
+        }
+    }
+}
+
+impl JsonPathOp {
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        if let JsonPathOp::Equals(t) | JsonPathOp::Contains(t) = self {
+            t.visit_exprs(f);
+        }
+    }
+}
+
+/// Bytes a response body must equal, and the fixture they come from.
+#[derive(Debug)]
+pub struct ExpectedBody {
+    pub fixture: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Accepted statuses: exact codes and/or classes (`2xx`).
@@ -141,7 +193,11 @@ pub struct JsonPathAssert {
 #[derive(Debug, Clone)]
 pub enum JsonPathOp {
     Exists(bool),
-    Equals(Value),
+    /// Every selected value equals this one (templates such as `{{capture.id}}` resolved
+    /// when the step is judged).
+    Equals(TValue),
+    /// At least one selected value equals this one (`{{capture.file_id}}` in a list).
+    Contains(TValue),
     Type(JsonType),
     Matches(regex::Regex),
     OneOf(Vec<Value>),

@@ -72,7 +72,16 @@ async fn models_list_and_retrieve() {
     let roles: Vec<&str> = models().iter().map(|(r, _)| *r).collect();
     assert_eq!(
         roles,
-        ["chat", "vision", "audio", "embedding", "image", "reasoning"]
+        [
+            "chat",
+            "vision",
+            "audio",
+            "embedding",
+            "image",
+            "reasoning",
+            "speech",
+            "transcription"
+        ]
     );
 }
 

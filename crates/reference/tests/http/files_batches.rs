@@ -126,3 +126,76 @@ async fn files_and_batches_errors() {
     assert_eq!(failed["errors"]["data"][0]["code"], "invalid_json_line");
     assert_eq!(failed["errors"]["data"][0]["line"], 1);
 }
+
+#[tokio::test]
+async fn embeddings_batches_run_and_batches_cancel_list_and_delete() {
+    let app = app(Profile::OpenAi);
+    let line = json!({"custom_id": "e1", "method": "POST", "url": "/v1/embeddings",
+        "body": {"model": "ref-embed", "input": "hello"}})
+    .to_string();
+    let id = upload(&app, "batch", "emb.jsonl", &line).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let create = |endpoint: &'static str| json!({"input_file_id": id, "endpoint": endpoint, "completion_window": "24h"});
+    let batch = post(&app, "/v1/batches", &create("/v1/embeddings"))
+        .await
+        .json();
+    let path = format!("/v1/batches/{}", batch["id"].as_str().unwrap());
+    get(&app, &path).await;
+    let done = get(&app, &path).await.json();
+    assert_eq!(done["status"], "completed", "{done}");
+    let out = get(
+        &app,
+        &format!(
+            "/v1/files/{}/content",
+            done["output_file_id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let line: Value = serde_json::from_str(out.text().lines().next().unwrap()).unwrap();
+    assert_eq!(line["response"]["body"]["object"], "list");
+    assert_eq!(line["response"]["body"]["data"][0]["object"], "embedding");
+
+    // Cancel: cancelling at once, cancelled when retrieved; a finished batch cannot be cancelled.
+    let other = post(&app, "/v1/batches", &create("/v1/embeddings"))
+        .await
+        .json();
+    let other_path = format!("/v1/batches/{}", other["id"].as_str().unwrap());
+    let c = post(&app, &format!("{other_path}/cancel"), &json!({}))
+        .await
+        .json();
+    assert_eq!(c["status"], "cancelling");
+    assert_eq!(get(&app, &other_path).await.json()["status"], "cancelled");
+    assert_eq!(
+        post(&app, &format!("{path}/cancel"), &json!({}))
+            .await
+            .status,
+        400
+    );
+
+    // Lists are newest first, with OpenAI's pagination fields.
+    let list = get(&app, "/v1/batches?limit=1").await.json();
+    assert_eq!(list["data"][0]["id"], other["id"]);
+    assert_eq!(list["has_more"], true);
+    let files = get(&app, "/v1/files").await.json();
+    assert_eq!(files["object"], "list");
+    assert_eq!(files["first_id"], files["data"][0]["id"]);
+
+    // Delete: deleted, then gone.
+    let d = send(
+        &app,
+        "DELETE",
+        &format!("/v1/files/{id}"),
+        Body::empty(),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(d, json!({"id": id, "object": "file", "deleted": true}));
+    assert_openai_error(
+        &get(&app, &format!("/v1/files/{id}")).await,
+        404,
+        Some("id"),
+    );
+}

@@ -1,5 +1,6 @@
 //! HTTP-level tests of the reference endpoint, driving the router with `oneshot`.
 
+mod audio;
 mod auth_and_routing;
 mod chat;
 mod deviations;

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 
 use crate::execute::exchange::{Exchange, Response, SentRequest, Timings};
+use crate::execute::http::MultipartPart;
 use crate::execute::stream::ChatStream;
 use crate::judge::outcome::{CheckResult, CheckStatus, Verdict};
 use crate::judge::{StepInput, judge_step};
@@ -93,6 +94,8 @@ pub struct Row {
     pub expect: String,
     /// The step's request path (a capture in it makes a 404 "lost", not "missing").
     pub path: &'static str,
+    /// The multipart fields sent (an upload), when the request was multipart.
+    pub form: Vec<(String, MultipartPart)>,
 }
 
 impl Row {
@@ -104,7 +107,26 @@ impl Row {
             response,
             expect: format!("{{ status: 200, checks: [{}] }}", checks.join(", ")),
             path: "/chat/completions",
+            form: vec![],
         }
+    }
+
+    /// The same row sent as a multipart form: text fields and one `file` part.
+    pub fn form(mut self, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Row {
+        self.form = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), MultipartPart::Text(v.to_string())))
+            .collect();
+        if let Some((filename, bytes)) = file {
+            self.form.push((
+                "file".into(),
+                MultipartPart::File {
+                    filename: filename.into(),
+                    bytes: bytes.to_vec(),
+                },
+            ));
+        }
+        self
     }
 
     /// The same row with the step's whole `expect:` replaced.
@@ -158,6 +180,8 @@ pub fn judge(row: &Row) -> Verdict {
         step,
         request: Some(&row.request),
         request_path: row.path.trim_start_matches('/'),
+        form: &row.form,
+        captures: &std::collections::BTreeMap::new(),
         exchange: &exchange,
         schemas: schemas(),
         target: &target,

@@ -2,10 +2,12 @@
 
 mod kit;
 
+mod audio;
 mod batch;
 mod chat;
 mod embeddings;
 mod errors;
+mod files;
 mod images;
 mod media;
 mod models;
