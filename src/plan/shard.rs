@@ -1,9 +1,9 @@
 //! `--shard I/N`: a deterministic 1/N of the planned cases, for spreading a run over CI runners.
 //!
-//! Balanced by suite: each suite's cases are put in a stable order (the SHA-256 of their
-//! `suite/case` id) and dealt round-robin to the shards, starting at a shard chosen by the
-//! suite id's hash — so every shard gets its fair share (±1) of every suite, and small suites
-//! do not all start on shard 1. Every target's copy of a case (and every repeat) lands in the
+//! Balanced by suite and overall: each suite's cases are put in a stable order (the SHA-256 of
+//! their `suite/case` id) and dealt round-robin to the shards, least loaded first (ties broken by
+//! the suite id's hash) — so every shard gets its fair share (±1) of every suite and of the whole
+//! run, and small suites do not all start on shard 1. Every target's copy of a case (and every repeat) lands in the
 //! same shard, so differences between targets stay within one report. The assignment depends
 //! only on the selected case ids: the same flags on every runner give disjoint shards whose
 //! union is the whole run.
@@ -51,13 +51,26 @@ pub fn assign(ids: &BTreeSet<(String, String)>, count: u32) -> BTreeMap<(String,
         by_suite.entry(suite).or_default().push(case);
     }
     let mut out = BTreeMap::new();
+    // Cases dealt so far per shard: each suite's cases go round-robin over the shards from the
+    // least loaded one up, so the whole run stays balanced too (±1), not just each suite.
+    let mut load = vec![0usize; count as usize];
     for (suite, mut cases) in by_suite {
         cases.sort_by_key(|c| (hash(&format!("{suite}/{c}")), *c));
+        // Among equally loaded shards, the suite id's hash decides, so small suites do not all
+        // start on shard 1.
         let h = hash(suite);
-        let offset = u64::from_be_bytes(h[..8].try_into().expect("8 bytes")) % u64::from(count);
+        let spin = u64::from_be_bytes(h[..8].try_into().expect("8 bytes")) % u64::from(count);
+        let mut order: Vec<u32> = (0..count).collect();
+        order.sort_by_key(|&s| {
+            (
+                load[s as usize],
+                (u64::from(s) + u64::from(count) - spin) % u64::from(count),
+            )
+        });
         for (pos, case) in cases.into_iter().enumerate() {
-            let shard = (offset + pos as u64) % u64::from(count);
-            out.insert((suite.to_string(), case.to_string()), shard as u32);
+            let shard = order[pos % order.len()];
+            load[shard as usize] += 1;
+            out.insert((suite.to_string(), case.to_string()), shard);
         }
     }
     out
@@ -113,6 +126,12 @@ mod tests {
             let (lo, hi) = (per.iter().min().unwrap(), per.iter().max().unwrap());
             assert!(hi - lo <= 1, "{suite} unbalanced: {per:?}");
         }
+        // And overall: 26 cases over 3 shards are 9, 9 and 8.
+        let mut total: Vec<usize> = (0..3)
+            .map(|s| a.values().filter(|v| **v == s).count())
+            .collect();
+        total.sort();
+        assert_eq!(total, [8, 9, 9]);
         // One shard holds everything.
         assert!(assign(&ids, 1).values().all(|v| *v == 0));
     }

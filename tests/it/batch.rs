@@ -399,6 +399,17 @@ async fn lifecycle_server_ending(
     server
 }
 
+/// How many times the scripted batch was retrieved.
+async fn retrievals(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/v1/batches/batch_abc123")
+        .count()
+}
+
 fn chat_output() -> String {
     format!(
         "{}\n{}\n",
@@ -553,14 +564,7 @@ async fn a_batch_that_does_not_finish_within_the_polls_is_a_skip() {
         "{reason}"
     );
     // Exactly three retrievals were sent.
-    let polls = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/v1/batches/batch_abc123")
-        .count();
-    assert_eq!(polls, 3);
+    assert_eq!(retrievals(&server).await, 3);
 }
 
 #[tokio::test]
@@ -582,12 +586,5 @@ async fn a_status_outside_the_lifecycle_ends_the_polling_and_fails() {
         "fail",
         "`status` is \"succeeded\", not one of OpenAI's values",
     );
-    let polls = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/v1/batches/batch_abc123")
-        .count();
-    assert_eq!(polls, 2);
+    assert_eq!(retrievals(&server).await, 2);
 }

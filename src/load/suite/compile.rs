@@ -17,7 +17,9 @@ use crate::load::yaml::parse_yaml;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
-    pub fixtures_root: &'a Path,
+    /// The project's fixtures directory (built-in fixtures are found after it); `None` for a
+    /// built-in suite, which sends only built-in fixtures.
+    pub fixtures_root: Option<&'a Path>,
     pub allow_fixture_escape: bool,
     pub schema_ids: &'a [String],
     /// The built-in checks a suite may name under `expect.checks` (the judge's, handed over
@@ -246,6 +248,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             id: def.suite,
             description: def.description,
             file: path.to_path_buf(),
+            builtin: false,
             cases,
             scrub,
         })
@@ -701,7 +704,7 @@ mod tests {
 
     fn load(yaml: &str, fixtures: &Path) -> Result<Suite, Diagnostics> {
         let env = SuiteEnv {
-            fixtures_root: fixtures,
+            fixtures_root: Some(fixtures),
             allow_fixture_escape: false,
             schema_ids: &[],
             check_names: &[],

@@ -15,6 +15,9 @@ pub struct Suite {
     pub id: String,
     pub description: String,
     pub file: std::path::PathBuf,
+    /// Shipped inside the binary (`load::builtin`), not read from a file: its snapshots and
+    /// fixtures are the built-in ones too.
+    pub builtin: bool,
     pub cases: Vec<Arc<Case>>,
     /// Snapshot scrub selectors (the suite's `redact:` key), applied to every snapshotted case.
     pub scrub: Vec<ScrubSelector>,
