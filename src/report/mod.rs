@@ -11,6 +11,7 @@ pub mod impact;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+mod redact;
 pub mod targets;
 pub mod terminal;
 

@@ -287,7 +287,7 @@ async fn both_targets_failing_with_different_bodies_are_a_difference() {
         d["reasons"]["reference:deviation=E13"]
             .as_str()
             .unwrap()
-            .contains("no `error` object"),
+            .contains("clients find no `error`"),
         "{d}"
     );
     assert!(
