@@ -280,6 +280,7 @@ mod tests {
             http_status: Some(200),
             warnings: vec![c("warning")],
             notes: Some(c("notes")),
+            impact: None,
             timings: None,
             checks: vec![CheckResult {
                 check: c("check"),
@@ -288,6 +289,9 @@ mod tests {
                 at: Some(c("at")),
                 expected: Some(c("expected")),
                 actual: Some(c("actual")),
+                impact: None,
+                deviations: Vec::new(),
+                clients: Vec::new(),
             }],
             checks_passed: 0,
             exchanges: vec![ExchangeSummary {
