@@ -290,7 +290,7 @@ async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
         .find("short requests in all")
         .expect("the request count");
     assert!(announce < stdout.find("✗").unwrap(), "{stdout}");
-    assert!(stdout.contains("at most 57 short requests"), "{stdout}");
+    assert!(stdout.contains("at most 71 short requests"), "{stdout}");
     // openai-python's stream helper raises on tool-call deltas without `index` (S1).
     assert!(
         line_of(&stdout, "openai-python", "tools_stream")

@@ -79,7 +79,13 @@ pub(crate) async fn create(
     uri: Uri,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    errors::absent_if(state.config.deviations, Deviation::NoResponsesApi, method, uri).await?;
+    errors::absent_if(
+        state.config.deviations,
+        Deviation::NoResponsesApi,
+        method,
+        uri,
+    )
+    .await?;
     let dev = state.config.deviations;
     let (req, seq) = {
         let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -119,7 +125,13 @@ pub(crate) async fn retrieve(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    errors::absent_if(state.config.deviations, Deviation::NoResponsesApi, method, uri).await?;
+    errors::absent_if(
+        state.config.deviations,
+        Deviation::NoResponsesApi,
+        method,
+        uri,
+    )
+    .await?;
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     store
         .response(&id)
@@ -134,7 +146,13 @@ pub(crate) async fn delete(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    errors::absent_if(state.config.deviations, Deviation::NoResponsesApi, method, uri).await?;
+    errors::absent_if(
+        state.config.deviations,
+        Deviation::NoResponsesApi,
+        method,
+        uri,
+    )
+    .await?;
     let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     if !store.remove_response(&id) {
         return Err(not_found(&id));
