@@ -9,6 +9,10 @@
 # This script installs what they need first (scripts/browser, scripts/servers) and runs them
 # with --include-ignored; when they run, a missing dependency is a failure.
 #
+# Then scripts/install-test.sh installs the binary as a user would (`cargo install --path .`
+# into a temporary root) and uses it from an empty directory (README "Install"); it counts as
+# one test in the closing line. The GitHub Action's shell steps are run by tests/it/action.rs.
+#
 # It always ends with one line, `tests: N passed, M failed`, also when something failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +22,13 @@ step() { printf '\n==> %s\n' "$*"; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# Counts of the cargo test output so far; printed on every way out of this script.
+# Counts of the cargo test output so far (and the install test); printed on every way out.
+extra_passed=0
+extra_failed=0
 summary() {
   local passed failed
-  passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
-  failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  passed=$(grep -Eo '[0-9]+ passed' "$log" | awk -v x="$extra_passed" '{s+=$1} END {print s+x}')
+  failed=$(grep -Eo '[0-9]+ failed' "$log" | awk -v x="$extra_failed" '{s+=$1} END {print s+x}')
   echo
   echo "tests: ${passed} passed, ${failed} failed"
 }
@@ -70,11 +76,20 @@ step "cargo test (unit + integration, including the ignored ones)"
 cargo test --workspace -- --include-ignored "${skip[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+step "install test (scripts/install-test.sh: cargo install into a temporary root, used elsewhere)"
+if bash scripts/install-test.sh; then
+  extra_passed=1
+else
+  extra_failed=1
+  [[ $status -ne 0 ]] || status=1
+fi
+
 # Which tests failed, again at the end where a CI log is read first.
 if [[ $status -ne 0 ]]; then
   echo
   echo "failed tests:"
   grep -E '^test .* \.\.\. FAILED$' "$log" | sed -E 's/^test (.*) \.\.\. FAILED$/  \1/' || true
+  [[ $extra_failed -eq 0 ]] || echo "  scripts/install-test.sh"
 fi
 
 # One closing line for the whole run (cargo prints one per test binary, the last often a doc-test

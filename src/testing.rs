@@ -34,7 +34,7 @@ pub fn case(id: &str) -> Arc<Case> {
         "suite: s\ndescription: test\ncases:\n  - id: {id}\n    feature: chat.basic\n    request:\n      path: /chat/completions\n      body: {{ model: \"{{{{model.chat}}}}\", messages: [] }}\n    expect: {{ status: 200 }}\n"
     );
     let env = SuiteEnv {
-        fixtures_root: Path::new("fixtures"),
+        fixtures_root: Some(Path::new("fixtures")),
         allow_fixture_escape: false,
         schema_ids: &[],
         check_names: &[],

@@ -13,7 +13,7 @@ fuzz_target!(|input: &[u8]| {
     };
     let check_names: Vec<&str> = llm_parity::judge::checks::names().collect();
     let env = SuiteEnv {
-        fixtures_root: Path::new("/nonexistent-llm-parity-fixtures"),
+        fixtures_root: Some(Path::new("/nonexistent-llm-parity-fixtures")),
         allow_fixture_escape: false,
         schema_ids: &["chat.completion".to_string()],
         check_names: &check_names,

@@ -84,7 +84,7 @@ def run(suites_dir, targets, concurrency, extra=()):
     shutil.rmtree(rdir, ignore_errors=True)
     tf = targets_file(targets) if isinstance(targets, list) else targets
     names = [f"t{i}" for i in range(len(targets))] if isinstance(targets, list) else []
-    cmd = [BIN, "run", "--suites-dir", str(suites_dir), "--targets", str(tf),
+    cmd = [BIN, "run", "--suite", str(suites_dir), "--targets", str(tf),
            "--concurrency", str(concurrency), "--no-progress", "--report-dir", str(rdir), *extra]
     for n in names:
         cmd += ["--target", n]

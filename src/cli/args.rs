@@ -3,7 +3,7 @@
 //! 2). Parsed flags are resolved once into a checked configuration (`cli::config`); the engine
 //! never sees clap types — flag enums convert into domain enums with `From`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -40,6 +40,9 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Combine shard reports (`run --shard I/N`) into one report and re-render md/html/junit.
     Merge(Box<MergeArgs>),
+    /// Scaffold a project here (or in DIR): targets.yaml, suites/my-app.yaml and a GitHub
+    /// Actions workflow; existing files are left as they are.
+    Init(InitArgs),
     /// Run the client-library probes (openai-python, openai-node, Vercel AI SDK, LangChain)
     /// against one target: per call, whether it works and what it raises.
     Clients(Box<ClientsArgs>),
@@ -49,16 +52,25 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// Where the project's inputs are.
+/// Where the project's inputs are. The built-in suites, schemas, media fixtures and snapshots are
+/// inside the binary; a project adds to them (`llm-parity init` writes one).
 #[derive(Debug, Args, Clone)]
 pub struct ProjectArgs {
-    /// Suites to load: a name in --suites-dir, a file or a directory (repeatable; default: all).
+    /// Suites to load: a name (a suite in the project's `suites/`, else a built-in one), a file
+    /// or a directory (repeatable; default: every built-in suite and every project suite).
     #[arg(long = "suite", value_name = "NAME|PATH")]
     pub suites: Vec<String>,
-    /// Directory of suite files.
-    #[arg(long, value_name = "DIR", default_value = "suites")]
-    pub suites_dir: PathBuf,
-    /// Fixture files referenced by `{{fixture:…}}` (default: `fixtures` beside the suites).
+    /// The project directory (default: the current one): its `suites/` are added to the
+    /// built-in suites, its `fixtures/` and `snapshots/` come before the built-in ones, and
+    /// `targets.yaml`, `--snapshots-dir`, `--record` and `--replay` paths are relative to it.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Deprecated: run only the suites in DIR, no built-in ones (as `--suite DIR` does);
+    /// `--project` adds a project's `suites/` to the built-in suites instead.
+    #[arg(long, value_name = "DIR")]
+    pub suites_dir: Option<PathBuf>,
+    /// Fixture files referenced by `{{fixture:…}}` (default: the project's `fixtures/`; the
+    /// built-in media fixtures are found after it).
     #[arg(long, value_name = "DIR")]
     pub fixtures_dir: Option<PathBuf>,
     /// Extra JSON Schemas (`<id>.json`) beside the built-in ones.
@@ -67,9 +79,20 @@ pub struct ProjectArgs {
     /// Allow fixture paths outside the fixtures directory.
     #[arg(long)]
     pub allow_fixture_escape: bool,
-    /// Targets file (default: `targets.yaml` when present).
+    /// Targets file (default: the project's `targets.yaml` when present).
     #[arg(long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
+}
+
+impl ProjectArgs {
+    /// A path of the project's own (snapshots, recordings, its suites and fixtures): relative
+    /// to `--project` when given, so nothing lands silently in the current directory.
+    pub fn in_project(&self, path: &Path) -> PathBuf {
+        match &self.project {
+            Some(dir) => dir.join(path),
+            None => path.to_path_buf(),
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -122,17 +145,20 @@ pub struct RunArgs {
     /// that did not pass), none. Method, URL, status, timings and attempts are always kept.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
     pub report_bodies: BodiesFlag,
-    /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay.
+    /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay (DIR relative
+    /// to the project).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
     pub record: Option<PathBuf>,
-    /// Serve the recordings in DIR instead of the live endpoints; no key variable is needed.
+    /// Serve the recordings in DIR (relative to the project) instead of the live endpoints; no
+    /// key variable is needed.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings")]
     pub replay: Option<PathBuf>,
     /// Snapshots: verify (write nothing), new (write missing), update (overwrite changed),
     /// pending (write `.snap.new` files for `llm-parity snapshots review`).
     #[arg(long, value_enum, value_name = "MODE", default_value = "verify")]
     pub snapshots: SnapshotsFlag,
-    /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`).
+    /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`), relative to the
+    /// project; a built-in suite's shipped snapshot is found after it.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots_dir: PathBuf,
     /// Run a deterministic 1/N of the cases (I from 1 to N); combine with `llm-parity merge`.
@@ -344,6 +370,16 @@ pub struct MergeArgs {
     pub gate: GateArgs,
 }
 
+impl RunArgs {
+    /// The snapshot and recording directories under `--project` (see `ProjectArgs::in_project`).
+    pub fn in_project(mut self) -> Self {
+        self.snapshots_dir = self.project.in_project(&self.snapshots_dir);
+        self.record = self.record.map(|d| self.project.in_project(&d));
+        self.replay = self.replay.map(|d| self.project.in_project(&d));
+        self
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SnapshotsFlag {
     Verify,
@@ -422,9 +458,12 @@ pub struct SnapshotsArgs {
     /// Only snapshots whose `<target>/<suite>/<case>` matches this glob (default: all).
     #[arg(value_name = "GLOB")]
     pub glob: Option<String>,
-    /// Where snapshots are stored.
+    /// Where snapshots are stored, relative to the project.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots_dir: PathBuf,
+    /// The project directory (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -476,6 +515,17 @@ pub struct ServeArgs {
     /// Delay between streamed chunks, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub stream_delay_ms: u64,
+}
+
+/// `llm-parity init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project directory to write into (created when missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The GitHub Action the workflow uses, `OWNER/REPO@REF` (default: this build's repository).
+    #[arg(long, value_name = "OWNER/REPO@REF")]
+    pub action: Option<String>,
 }
 
 /// `llm-parity clients`.

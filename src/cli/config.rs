@@ -4,7 +4,6 @@
 //! flag is found here, before anything runs: a command either gets a configuration that
 //! works or an error that names the flag.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +33,9 @@ pub struct ExecConfig {
     pub schedule: ScheduleOptions,
     /// `--run-timeout`: the whole run's deadline.
     pub run_timeout: Option<Duration>,
-    /// Draw the progress bar (stderr is a terminal and not `--no-progress`).
-    pub progress: bool,
+    /// How progress is shown: a bar on a terminal, plain lines in a log, nothing with
+    /// `--no-progress`.
+    pub progress: crate::run::progress::Display,
 }
 
 impl ExecConfig {
@@ -66,7 +66,7 @@ impl ExecConfig {
                 },
             },
             run_timeout: a.run_timeout,
-            progress: !a.no_progress && std::io::stderr().is_terminal(),
+            progress: crate::run::progress::Display::for_stderr(a.no_progress),
         })
     }
 

@@ -6,12 +6,14 @@ mod completions;
 pub mod config;
 pub mod error;
 pub mod gate;
+mod init;
 mod out;
 mod run;
 pub mod runbook;
 mod snapshots;
 pub mod targets;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -46,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Runbook(a) => runbook::run(*a),
         Command::Baseline(a) => gate::baseline(&a),
         Command::Merge(a) => gate::merge(&a),
+        Command::Init(a) => init::run(&a),
         Command::Clients(a) => clients::run(&a),
         Command::Completions(a) => completions::completions(&a),
         Command::Man(a) => completions::man(&a),
@@ -58,17 +61,33 @@ pub fn main() -> ExitCode {
 }
 
 pub fn load_options(p: &ProjectArgs) -> LoadOptions {
-    let fixtures_dir = p.fixtures_dir.clone().unwrap_or_else(|| {
-        let parent = p
-            .suites_dir
+    // `--suites-dir DIR` (deprecated) keeps its old meaning: exactly the suites in DIR, and the
+    // fixtures beside it.
+    let (suites_dir, only_suites_dir) = match &p.suites_dir {
+        Some(dir) => {
+            eprintln!(
+                "warning: --suites-dir is deprecated: it runs only the suites in {} (as `--suite {}` does); \
+                 `--project DIR` adds DIR/suites to the built-in suites",
+                dir.display(),
+                dir.display()
+            );
+            (dir.clone(), true)
+        }
+        None => (p.in_project(Path::new("suites")), false),
+    };
+    let fixtures_dir = match (&p.fixtures_dir, only_suites_dir) {
+        (Some(dir), _) => p.in_project(dir),
+        (None, true) => suites_dir
             .parent()
             .filter(|x| !x.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        parent.join("fixtures")
-    });
+            .unwrap_or(Path::new("."))
+            .join("fixtures"),
+        (None, false) => p.in_project(Path::new("fixtures")),
+    };
     LoadOptions {
         suites: p.suites.clone(),
-        suites_dir: p.suites_dir.clone(),
+        suites_dir,
+        only_suites_dir,
         fixtures_dir,
         schemas_dir: p.schemas_dir.clone(),
         allow_fixture_escape: p.allow_fixture_escape,
@@ -76,9 +95,25 @@ pub fn load_options(p: &ProjectArgs) -> LoadOptions {
     }
 }
 
-/// Load the project, or every problem in it.
+/// Load the project (its notes on stderr), or every problem in it.
 pub fn load(p: &ProjectArgs) -> Result<Project, CliError> {
-    Ok(load::load_project(&load_options(p))?)
+    check_project_dir(p)?;
+    let project = load::load_project(&load_options(p))?;
+    for note in &project.notes {
+        eprintln!("{note}");
+    }
+    Ok(project)
+}
+
+/// `--project DIR` must be a directory: a typo would otherwise run the built-in suites alone.
+fn check_project_dir(p: &ProjectArgs) -> Result<(), CliError> {
+    match &p.project {
+        Some(dir) if !dir.is_dir() => Err(CliError::usage(format!(
+            "--project {}: not a directory",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The async runtime every networked command runs on.
@@ -90,6 +125,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 fn validate(p: &ProjectArgs) -> Result<u8, CliError> {
+    check_project_dir(p)?;
     let mut diags = Diagnostics::default();
     let project = match load::load_project(&load_options(p)) {
         Ok(pr) => Some(pr),
@@ -109,10 +145,15 @@ fn validate(p: &ProjectArgs) -> Result<u8, CliError> {
         return Err(diags.into());
     }
     let project = project.expect("loaded");
+    for note in &project.notes {
+        eprintln!("{note}");
+    }
     let cases: usize = project.suites.iter().map(|s| s.cases.len()).sum();
+    let builtin = project.suites.iter().filter(|s| s.builtin).count();
     outln!(
-        "ok: {} suite(s), {} case(s), {} schema(s), {} target(s) in the targets file",
+        "ok: {} suite(s) ({builtin} built-in, {} from files), {} case(s), {} schema(s), {} target(s) in the targets file",
         project.suites.len(),
+        project.suites.len() - builtin,
         cases,
         project.schemas.ids().len(),
         targets.len()
@@ -151,11 +192,18 @@ fn list(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
     let project = load(p)?;
     match what {
         ListWhat::Suites => {
+            // Where each suite came from: built in, or the file that added (or replaced) it.
             for s in &project.suites {
+                let origin = if s.builtin {
+                    "built-in".to_string()
+                } else {
+                    s.file.display().to_string()
+                };
                 outln!(
-                    "{:<20} {:>3} case(s)  {}",
+                    "{:<20} {:>3} case(s)  {:<24} {}",
                     s.id,
                     s.cases.len(),
+                    origin,
                     s.description
                 );
             }

@@ -15,6 +15,7 @@ use crate::run::progress::Progress;
 use crate::run::{Cause, Session};
 
 pub fn run(args: RunArgs) -> Result<u8, CliError> {
+    let args = args.in_project();
     let project = super::load(&args.project)?;
     let resolved = targets::resolve_keyless(&args.project, &args.target, args.replay.is_some())?;
     let exec = ExecConfig::new(&args.exec, 8)?;
@@ -83,7 +84,12 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         let mut snapshots =
             crate::snapshot::Verifier::new(&project.suites, &snapshot_options, &redactor);
         let mut session = Session::new(
-            Progress::new(exec.progress),
+            Progress::new(
+                exec.progress,
+                planned
+                    .iter()
+                    .map(|p| crate::load::feature::area_of(&p.case.feature)),
+            ),
             report::Collector::new(
                 &redactor,
                 args.report_bodies.into(),

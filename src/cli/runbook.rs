@@ -163,7 +163,12 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
         let start = Instant::now();
         // Each case feeds the report and the usage totals as it finishes, then is dropped.
         let mut session = Session::new(
-            Progress::new(exec.progress),
+            Progress::new(
+                exec.progress,
+                planned
+                    .iter()
+                    .map(|p| crate::load::feature::area_of(&p.case.feature)),
+            ),
             report::Collector::new(&redactor, report::model::BodyPolicy::All, sides.len()),
         );
         session.usage = Some(Default::default());

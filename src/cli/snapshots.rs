@@ -7,17 +7,18 @@ use crate::exit;
 use crate::snapshot::review;
 
 pub fn run(a: &SnapshotsArgs) -> Result<u8, CliError> {
-    let pending = review::select(&a.snapshots_dir, a.glob.as_deref())?;
+    let dir = match &a.project {
+        Some(project) => project.join(&a.snapshots_dir),
+        None => a.snapshots_dir.clone(),
+    };
+    let pending = review::select(&dir, a.glob.as_deref())?;
     if pending.is_empty() {
         let scope = a
             .glob
             .as_deref()
             .map(|g| format!(" matching `{g}`"))
             .unwrap_or_default();
-        outln!(
-            "no pending snapshots{scope} in {}",
-            a.snapshots_dir.display()
-        );
+        outln!("no pending snapshots{scope} in {}", dir.display());
         return Ok(exit::OK);
     }
     let mut failed = false;

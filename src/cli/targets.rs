@@ -101,12 +101,11 @@ pub fn env_lookup(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The targets file in use: `--targets`, else `targets.yaml` when present.
+/// The targets file in use: `--targets`, else the project's `targets.yaml` when present.
 pub fn targets_file(p: &ProjectArgs) -> Option<PathBuf> {
     p.targets.clone().or_else(|| {
-        Path::new("targets.yaml")
-            .is_file()
-            .then(|| "targets.yaml".into())
+        let default = p.in_project(Path::new("targets.yaml"));
+        default.is_file().then_some(default)
     })
 }
 

@@ -1,6 +1,7 @@
 //! load: read and compile every input (suites, targets, schemas, fixtures) before anything
 //! touches the network, reporting every problem at once with file, line and column.
 
+pub mod builtin;
 pub mod diag;
 pub mod feature;
 mod locate;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::util::fs::{MIB, read_bounded};
+use crate::util::fs::{MIB, ReadErrorKind, read_bounded};
 
 /// The largest fixture read (an image or audio clip sent inline as base64).
 const FIXTURE_LIMIT: u64 = 64 * MIB;
@@ -131,11 +131,22 @@ pub enum FixtureError {
     },
     #[error("cannot read fixture {}: {}", .0.path.display(), .0.kind)]
     Read(crate::util::fs::ReadError),
+    #[error("cannot read fixture {}: {} (and no built-in fixture `{rel}`)", .err.path.display(), .err.kind)]
+    Missing {
+        rel: String,
+        err: crate::util::fs::ReadError,
+    },
+    #[error("no built-in fixture `{0}` (a built-in suite sends only built-in fixtures)")]
+    NotBuiltin(String),
 }
 
-/// Resolves fixture paths; refuses paths that leave the fixtures directory.
+/// Resolves fixture paths: in the project's fixtures directory first, then among the built-in
+/// fixtures (`media/…`, shipped in the binary), so a user's suite can send the shipped images and
+/// audio and a project file of the same path wins. Refuses paths that leave the fixtures
+/// directory.
 pub struct FixtureResolver<'a> {
-    pub root: &'a std::path::Path,
+    /// The project's fixtures directory; `None` (a built-in suite): the built-in fixtures only.
+    pub root: Option<&'a std::path::Path>,
     pub allow_escape: bool,
 }
 
@@ -145,16 +156,25 @@ impl FixtureResolver<'_> {
         let escapes = p.is_absolute()
             || p.components()
                 .any(|c| matches!(c, std::path::Component::ParentDir));
+        let builtin = || {
+            (!escapes)
+                .then(|| super::builtin::fixture(&rel.replace('\\', "/")))
+                .flatten()
+                .map(<[u8]>::to_vec)
+        };
+        let Some(root) = self.root else {
+            return builtin().ok_or_else(|| FixtureError::NotBuiltin(rel.to_string()));
+        };
         if escapes && !self.allow_escape {
             return Err(FixtureError::Escapes {
                 rel: rel.to_string(),
-                root: self.root.to_path_buf(),
+                root: root.to_path_buf(),
             });
         }
-        let full = self.root.join(p);
+        let full = root.join(p);
         // A symbolic link inside the fixtures directory must not lead out of it either.
         if !self.allow_escape
-            && let (Ok(root), Ok(real)) = (self.root.canonicalize(), full.canonicalize())
+            && let (Ok(root), Ok(real)) = (root.canonicalize(), full.canonicalize())
             && !real.starts_with(&root)
         {
             return Err(FixtureError::Link {
@@ -162,7 +182,16 @@ impl FixtureResolver<'_> {
                 real,
             });
         }
-        read_bounded(&full, FIXTURE_LIMIT).map_err(FixtureError::Read)
+        match read_bounded(&full, FIXTURE_LIMIT) {
+            Ok(bytes) => Ok(bytes),
+            Err(err) if matches!(&err.kind, ReadErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
+                builtin().ok_or_else(|| FixtureError::Missing {
+                    rel: rel.to_string(),
+                    err,
+                })
+            }
+            Err(e) => Err(FixtureError::Read(e)),
+        }
     }
 }
 
@@ -419,7 +448,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.png"), [0x89, b'P', b'N', b'G']).unwrap();
         let r = FixtureResolver {
-            root: dir.path(),
+            root: Some(dir.path()),
             allow_escape: false,
         };
         let mut p = vec![];
@@ -437,7 +466,7 @@ mod tests {
         let v = json!("{{fixture:link/secret.txt|text}}");
         let mut p = vec![];
         let strict = FixtureResolver {
-            root: dir.path(),
+            root: Some(dir.path()),
             allow_escape: false,
         };
         TValue::compile(&v, &strict, &mut p);
@@ -449,7 +478,7 @@ mod tests {
         );
         let mut p = vec![];
         let allowed = FixtureResolver {
-            root: dir.path(),
+            root: Some(dir.path()),
             allow_escape: true,
         };
         TValue::compile(&v, &allowed, &mut p);

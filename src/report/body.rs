@@ -123,7 +123,7 @@ impl<'de> Deserialize<'de> for JsonText {
 /// as a JSON object. A sorted list rather than a map: a B-tree node costs ~600 B however few
 /// headers it holds.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct HeaderList(Vec<(String, String)>);
+pub struct HeaderList(pub(super) Vec<(String, String)>);
 
 impl HeaderList {
     pub fn is_empty(&self) -> bool {

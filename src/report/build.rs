@@ -12,6 +12,7 @@ use super::model::{
     AttemptSummary, BodyPolicy, CaseResult, ExchangeSummary, RunReport, SCHEMA_VERSION, SuiteInfo,
     TargetInfo, Tool,
 };
+use super::redact::Redact;
 use super::targets::{self, CaseDigest};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
@@ -73,17 +74,12 @@ impl<'r> Collector<'r> {
     /// with how it ended and the outcome derived from that.
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
         let digest = CaseDigest::of(rec, outcome.outcome, self.across_targets, &mut self.shapes);
-        let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
-        // An ending with text (a reason from the endpoint) is redacted like the entry.
-        let ending = match ending {
-            Ending::Ran {
-                stopped: None,
-                failed_after: None,
-                ..
-            } => ending.clone(),
-            _ => self.redactor.value(ending.clone()),
-        };
-        self.results.push((idx, self.redactor.value(entry), ending));
+        // Redacted where its text is (strings, headers, bodies), once.
+        let mut entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
+        entry.redact(self.redactor);
+        let mut ending = ending.clone();
+        ending.redact(self.redactor);
+        self.results.push((idx, entry, ending));
         self.digests.push((idx, digest));
     }
 

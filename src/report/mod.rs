@@ -10,6 +10,7 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+mod redact;
 pub mod targets;
 pub mod terminal;
 

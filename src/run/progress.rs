@@ -1,15 +1,73 @@
-//! The terminal while a run is going: a progress bar (when stderr is a TTY and not
-//! `--no-progress`) whose line counts failures, errors and retries as they happen and names a
-//! slow case, and the one line an interrupt prints. Built from the run's events only, so a
-//! later terminal (non-TTY progress lines, say) needs nothing more than they carry.
+//! The terminal while a run is going, on stderr. On a TTY: a progress bar whose line counts
+//! failures, errors and retries as they happen and names a slow case. Without one (a CI log):
+//! plain lines, never a carriage return or a bar — one when an area's last case finishes, one
+//! at most every few seconds in between, one per slow case —
+//! `[34/69] streaming: 9 pass, 1 fail (12.3 s)`. And the one line an interrupt prints. Built
+//! from the run's events only.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use super::events::{Cause, Consumer, Event};
 use crate::judge::Outcome;
 
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// A progress bar (stderr is a terminal).
+    Bar,
+    /// Plain lines (stderr is a file or a pipe: a CI log).
+    Lines,
+    /// Nothing (`--no-progress`).
+    Off,
+}
+
+impl Display {
+    /// The display for a run: `--no-progress` turns it off; else a bar on a terminal, lines
+    /// elsewhere.
+    pub fn for_stderr(no_progress: bool) -> Self {
+        use std::io::IsTerminal as _;
+        if no_progress {
+            Display::Off
+        } else if std::io::stderr().is_terminal() {
+            Display::Bar
+        } else {
+            Display::Lines
+        }
+    }
+}
+
+/// In `Lines`, the longest quiet stretch while cases keep finishing.
+const LINE_EVERY: Duration = Duration::from_secs(5);
+
+/// One area's count of finished cases, by outcome, against its planned cases.
+#[derive(Debug, Default)]
+struct AreaTally {
+    planned: usize,
+    done: usize,
+    by_outcome: BTreeMap<&'static str, usize>,
+}
+
+impl AreaTally {
+    /// `9 pass, 1 fail` (outcomes in the report's order).
+    fn summary(&self) -> String {
+        let order = ["pass", "fail", "error", "unsupported", "skip"];
+        let mut parts: Vec<String> = order
+            .iter()
+            .filter_map(|o| self.by_outcome.get(o).map(|n| format!("{n} {o}")))
+            .collect();
+        parts.extend(
+            self.by_outcome
+                .iter()
+                .filter(|(o, _)| !order.contains(o))
+                .map(|(o, n)| format!("{n} {o}")),
+        );
+        parts.join(", ")
+    }
+}
+
 pub struct Progress {
-    show: bool,
+    display: Display,
     bar: Option<indicatif::ProgressBar>,
     start: Instant,
     done: u64,
@@ -18,13 +76,26 @@ pub struct Progress {
     retries: u64,
     /// The last slow case, until it finishes: (plan index, "target suite/case (30s)").
     slow: Option<(usize, String)>,
+    /// `Lines`: the run's planned cases, each area's tally, and when the last line was printed.
+    total: usize,
+    areas: BTreeMap<String, AreaTally>,
+    last_line: Instant,
 }
 
 impl Progress {
-    /// `show`: draw the progress bar (stderr is a terminal and not `--no-progress`).
-    pub fn new(show: bool) -> Self {
+    /// `areas`: the area of every planned case (repeats included), for the per-area lines.
+    pub fn new<'a>(display: Display, areas: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut tallies: BTreeMap<String, AreaTally> = BTreeMap::new();
+        let mut total = 0;
+        for a in areas {
+            tallies.entry(a.to_string()).or_default().planned += 1;
+            total += 1;
+        }
         Progress {
-            show,
+            display,
+            total,
+            areas: tallies,
+            last_line: Instant::now(),
             bar: None,
             start: Instant::now(),
             done: 0,
@@ -55,6 +126,27 @@ impl Progress {
         m
     }
 
+    /// `Lines`: count a finished case; print its area's line when the area is complete or the
+    /// log has been quiet for `LINE_EVERY`.
+    fn line_for(&mut self, area: &str, outcome: Outcome) {
+        let tally = self.areas.entry(area.to_string()).or_default();
+        tally.done += 1;
+        *tally.by_outcome.entry(outcome.as_str()).or_default() += 1;
+        let complete = tally.done >= tally.planned;
+        if complete || self.last_line.elapsed() >= LINE_EVERY {
+            let line = format!(
+                "[{}/{}] {area}: {}{} ({:.1} s)",
+                self.done,
+                self.total.max(self.done as usize),
+                tally.summary(),
+                if complete { "" } else { " so far" },
+                self.start.elapsed().as_secs_f64()
+            );
+            eprintln!("{line}");
+            self.last_line = Instant::now();
+        }
+    }
+
     /// Print a line without tearing the bar.
     fn line(&self, text: &str) {
         match &self.bar {
@@ -67,7 +159,12 @@ impl Progress {
 impl Consumer for Progress {
     fn event(&mut self, event: &Event<'_>) {
         match event {
-            Event::RunStarted { cases } if self.show => {
+            Event::RunStarted { cases } if self.display == Display::Lines => {
+                self.total = self.total.max(*cases);
+                eprintln!("running {cases} case(s)");
+                self.last_line = Instant::now();
+            }
+            Event::RunStarted { cases } if self.display == Display::Bar => {
                 let b = indicatif::ProgressBar::new(*cases as u64);
                 b.set_style(
                     indicatif::ProgressStyle::with_template(
@@ -112,6 +209,14 @@ impl Consumer for Progress {
                 if let Some(b) = &self.bar {
                     b.set_message(self.message(""));
                 }
+                if self.display == Display::Lines {
+                    eprintln!(
+                        "still running: {} {} ({}s)",
+                        target.name,
+                        case.full_id(),
+                        elapsed.as_secs()
+                    );
+                }
             }
             Event::CaseFinished {
                 index,
@@ -135,6 +240,12 @@ impl Consumer for Progress {
                         finished.target.name,
                         finished.case.full_id()
                     )));
+                }
+                if self.display == Display::Lines {
+                    self.line_for(
+                        crate::load::feature::area_of(&finished.case.feature),
+                        outcome.outcome,
+                    );
                 }
             }
             Event::Cancelled {

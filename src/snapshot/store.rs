@@ -116,6 +116,8 @@ pub enum SnapshotError {
         to: PathBuf,
         source: std::io::Error,
     },
+    #[error("{name}: {problem}")]
+    Shipped { name: String, problem: FormatError },
     #[error("{} disappeared", .0.display())]
     Gone(PathBuf),
     #[error(
@@ -187,6 +189,23 @@ pub fn read(path: &Path) -> Result<Option<SnapshotFile>, SnapshotError> {
         }) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(SnapshotError::Read(e)),
     }
+}
+
+/// The snapshot shipped inside the binary for a built-in suite's case
+/// (`<target>/<suite>/<case>.snap`, as under the project's `snapshots/`), with its name.
+pub fn shipped(
+    target: &str,
+    suite: &str,
+    case: &str,
+) -> Option<(String, Result<SnapshotFile, SnapshotError>)> {
+    let rel = format!("{}/{suite}/{case}.{EXT}", dir_name(target));
+    let text = crate::load::builtin::snapshot(&rel)?;
+    let name = format!("built-in snapshot {rel}");
+    let parsed = parse(text).map_err(|problem| SnapshotError::Shipped {
+        name: name.clone(),
+        problem,
+    });
+    Some((name, parsed))
 }
 
 pub fn write(path: &Path, file: &SnapshotFile) -> Result<(), SnapshotError> {

@@ -126,12 +126,8 @@ impl<'a> Verifier<'a> {
         if !matches!(outcome, Outcome::Pass | Outcome::Fail) || rec.steps.is_empty() {
             return;
         }
-        let selectors = self
-            .suites
-            .iter()
-            .find(|s| s.id == rec.case.suite)
-            .map(|s| s.scrub.as_slice())
-            .unwrap_or(&[]);
+        let suite = self.suites.iter().find(|s| s.id == rec.case.suite);
+        let selectors = suite.map(|s| s.scrub.as_slice()).unwrap_or(&[]);
         let current = current_snapshot(rec, mode, selectors, self.redactor);
         let path = store::path_for(
             &self.opts.dir,
@@ -139,8 +135,14 @@ impl<'a> Verifier<'a> {
             &rec.case.suite,
             &rec.case.id,
         );
+        // A built-in suite's case falls back to the snapshot shipped in the binary, wherever
+        // the tool runs; the project's own file of the same case wins.
+        let shipped = suite
+            .filter(|s| s.builtin)
+            .and_then(|_| store::shipped(&rec.target.name, &rec.case.suite, &rec.case.id));
         let checks = compare_one(
             &path,
+            shipped,
             &current,
             outcome,
             self.opts,
@@ -205,17 +207,24 @@ fn current_snapshot(
 /// compared with the first, not with the file the first one replaced).
 fn compare_one(
     path: &Path,
+    shipped: Option<(String, Result<SnapshotFile, SnapshotError>)>,
     current: &SnapshotFile,
     outcome: Outcome,
     opts: &Options,
     summary: &mut Summary,
     written: &mut BTreeMap<PathBuf, String>,
 ) -> Vec<CheckResult> {
-    let shown = path.display().to_string();
+    let mut shown = path.display().to_string();
     let repeat = written.contains_key(path);
     let stored: Result<Option<String>, SnapshotError> = match written.get(path) {
         Some(body) => Ok(Some(body.clone())),
-        None => store::read(path).map(|o| o.map(|s| s.body)),
+        None => match (store::read(path), shipped) {
+            (Ok(None), Some((name, file))) => {
+                shown = name;
+                file.map(|f| Some(f.body))
+            }
+            (read, _) => read.map(|o| o.map(|s| s.body)),
+        },
     };
     if let Ok(Some(body)) = &stored
         && *body == current.body
@@ -262,16 +271,17 @@ fn compare_one(
                     (true, false) => {
                         format!("snapshot changed, pending review: {}", target.display())
                     }
-                    (false, true) => format!("snapshot written: {shown}"),
-                    (false, false) => format!("snapshot updated: {shown}"),
+                    (false, true) => format!("snapshot written: {}", target.display()),
+                    (false, false) => format!("snapshot updated: {}", target.display()),
                 };
+                let at = path.display().to_string();
                 if pending {
                     summary.pending.push(target);
                 } else {
                     let _ = store::remove(&store::pending_path(path));
                     summary.written.push(target);
                 }
-                vec![CheckResult::warn("snapshot", what).at(shown)]
+                vec![CheckResult::warn("snapshot", what).at(at)]
             }
             Err(e) => {
                 summary.errors += 1;

@@ -16,7 +16,7 @@ use crate::support::*;
 fn load_both(text: &str) {
     let check_names: Vec<&str> = llm_parity::judge::checks::names().collect();
     let env = SuiteEnv {
-        fixtures_root: Path::new("/nonexistent-llm-parity-fixtures"),
+        fixtures_root: Some(Path::new("/nonexistent-llm-parity-fixtures")),
         allow_fixture_escape: false,
         schema_ids: &["chat.completion".to_string()],
         check_names: &check_names,
@@ -236,7 +236,7 @@ fn yaml_bombs_and_deep_nesting_are_refused_with_a_clear_error() {
         "]".repeat(5000)
     );
     let env = SuiteEnv {
-        fixtures_root: Path::new("fixtures"),
+        fixtures_root: Some(Path::new("fixtures")),
         allow_fixture_escape: false,
         schema_ids: &[],
         check_names: &[],

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod action;
 mod audio;
 mod batch;
 mod canary;
@@ -20,6 +21,7 @@ mod html;
 mod images;
 mod interrupt;
 mod media;
+mod project;
 mod quirks;
 mod reasoning;
 mod replay;

@@ -160,7 +160,7 @@ async fn run_targets(
     let suites = suites.join("suites");
     let mut args = vec![
         "run",
-        "--suites-dir",
+        "--suite",
         suites.to_str().unwrap(),
         "--targets",
         targets,

@@ -26,6 +26,7 @@ fn with_closed_stdout(args: &[&str], cwd: &Path) -> std::process::Output {
 
 #[test]
 fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let empty = tempfile::tempdir().unwrap();
     for args in [
         &["list", "checks"][..],
         &["list", "cases"],
@@ -37,7 +38,7 @@ fn a_closed_pipe_ends_every_printing_command_quietly() {
         &["man"],
         &["--help"],
     ] {
-        let out = with_closed_stdout(args, &repo());
+        let out = with_closed_stdout(args, empty.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.code(),
@@ -61,7 +62,7 @@ fn a_run_with_a_closed_stdout_still_writes_its_reports() {
         &[
             "run",
             "--suite",
-            repo().join("suites/models.yaml").to_str().unwrap(),
+            "models",
             "--no-progress",
             "--report-dir",
             reports.to_str().unwrap(),
@@ -111,11 +112,7 @@ fn written_files_respect_the_umask() {
                 String::from_utf8_lossy(&out.stderr)
             );
         };
-        let suite = repo().join("suites/models.yaml");
-        sh(&format!(
-            "run --suite {} --no-progress --report-dir out/reports --record out/recordings",
-            suite.display()
-        ));
+        sh("run --suite models --no-progress --report-dir out/reports --record out/recordings");
         sh("baseline save --from out/reports/report.json -o out/baseline.yaml");
         let files = modes(&d.join("out"));
         assert!(
@@ -221,6 +218,7 @@ fn the_manual_pages_describe_every_command() {
         "serve",
         "runbook",
         "merge",
+        "init",
         "completions",
         "man",
     ] {
@@ -253,4 +251,57 @@ fn the_manual_pages_describe_every_command() {
     ] {
         assert!(dir.path().join(page).is_file(), "no {page}");
     }
+}
+
+/// Without a terminal (a CI log) a run is not silent: plain lines as areas finish, never a
+/// carriage return or a bar; `--no-progress` silences them.
+#[test]
+fn a_run_without_a_terminal_prints_plain_progress_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(bin())
+            .args([
+                "run",
+                "--suite",
+                "models",
+                "--suite",
+                "errors",
+                "--report-dir",
+            ])
+            .arg(dir.path().join("reports"))
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("CI")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let stderr = run(&[]);
+    assert!(
+        !stderr.contains('\r'),
+        "carriage returns in a log:\n{stderr:?}"
+    );
+    assert!(stderr.starts_with("running 8 case(s)\n"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    let area = |name: &str, counts: &str| {
+        lines.iter().any(|l| {
+            l.split_once("] ").is_some_and(|(n, rest)| {
+                n.ends_with("/8") && rest.starts_with(&format!("{name}: {counts} ("))
+            })
+        })
+    };
+    assert!(area("models", "3 pass"), "{stderr}");
+    assert!(area("errors", "5 pass"), "{stderr}");
+    assert!(lines.iter().any(|l| l.starts_with("[8/8] ")), "{stderr}");
+
+    let quiet = run(&["--no-progress"]);
+    assert!(!quiet.contains("running 8"), "{quiet}");
+    assert!(!quiet.lines().any(|l| l.starts_with('[')), "{quiet}");
 }

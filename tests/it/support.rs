@@ -105,11 +105,16 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 /// one), no inherited `OPENAI_*` variables, and a hard deadline (a hang is a test failure, not
 /// a stuck CI).
 pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> RunOutput {
+    run_cli_in(&repo(), args, env).await
+}
+
+/// `run_cli` with `cwd` as the current directory (a user's project, an empty directory).
+pub async fn run_cli_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
     let dir = tempfile::tempdir().unwrap();
     let report_dir = dir.path().join("reports");
     let mut cmd = tokio::process::Command::new(bin());
     cmd.args(args)
-        .current_dir(repo())
+        .current_dir(cwd)
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_MODEL")

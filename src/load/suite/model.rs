@@ -15,6 +15,9 @@ pub struct Suite {
     pub id: String,
     pub description: String,
     pub file: std::path::PathBuf,
+    /// Shipped inside the binary (`load::builtin`), not read from a file: its snapshots and
+    /// fixtures are the built-in ones too.
+    pub builtin: bool,
     pub cases: Vec<Arc<Case>>,
     /// Snapshot scrub selectors (the suite's `redact:` key), applied to every snapshotted case.
     pub scrub: Vec<ScrubSelector>,
@@ -185,7 +188,8 @@ impl StatusExpect {
 #[derive(Debug)]
 pub struct JsonPathAssert {
     pub source: String,
-    pub path: JsonPath,
+    /// Compiled once per suite file and shared by the cases that assert on the same path.
+    pub path: Arc<JsonPath>,
     pub op: JsonPathOp,
 }
 

@@ -151,7 +151,7 @@ pub fn judge(row: &Row) -> Verdict {
         row.path, row.expect
     );
     let env = SuiteEnv {
-        fixtures_root: Path::new("fixtures"),
+        fixtures_root: None,
         allow_fixture_escape: false,
         schema_ids: &schema_ids,
         check_names: &check_names,
