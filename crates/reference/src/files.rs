@@ -29,7 +29,11 @@ pub(crate) async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>, ApiError> {
     if state.config.deviations.has(Deviation::FilesNotConfigured) {
-        // A4: LiteLLM's words for a proxy without `files_settings`.
+        // A4: LiteLLM's words for a proxy without `files_settings`, after reading the upload
+        // (answering mid-upload makes openai-node see a broken connection, not the 500).
+        if let Ok(mut m) = multipart {
+            while let Ok(Some(_)) = m.next_field().await {}
+        }
         return Err(ApiError::server_error(
             "files_settings is not set, set it on your config.yaml file.",
         ));
