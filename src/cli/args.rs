@@ -233,8 +233,9 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// With --baseline: regression (default; a feature × target that passed and now does not),
-    /// new (also failing cases the baseline does not know), any (any failing case).
-    #[arg(long, value_enum, value_name = "WHAT", requires = "baseline")]
+    /// new (also failing cases the baseline does not know), any (any failing case). With or
+    /// without --baseline: breaking (only failures that break a client).
+    #[arg(long, value_enum, value_name = "WHAT")]
     pub fail_on: Option<FailOnFlag>,
     /// Do not fail the run for flaky cases (they are still reported).
     #[arg(long)]
@@ -429,6 +430,8 @@ pub enum FailOnFlag {
     New,
     /// Any failing case (the comparison is still reported).
     Any,
+    /// Only failures that break a client (the client catalogue's `breaks`; errors count).
+    Breaking,
 }
 
 impl From<FailOnFlag> for crate::report::model::FailOn {
@@ -437,6 +440,7 @@ impl From<FailOnFlag> for crate::report::model::FailOn {
             FailOnFlag::Regression => Self::Regression,
             FailOnFlag::New => Self::New,
             FailOnFlag::Any => Self::Any,
+            FailOnFlag::Breaking => Self::Breaking,
         }
     }
 }

@@ -127,9 +127,16 @@ impl GateConfig {
             None => None,
             Some(p) => Some(gate::baseline::load(p)?),
         };
+        let fail_on: FailOn = a.fail_on.map(Into::into).unwrap_or_default();
+        if baseline.is_none() && a.fail_on.is_some() && fail_on != FailOn::Breaking {
+            return Err(CliError::usage(format!(
+                "--fail-on {} needs --baseline (only `--fail-on breaking` works without one)",
+                fail_on.as_str()
+            )));
+        }
         Ok(GateConfig {
             baseline,
-            fail_on: a.fail_on.map(Into::into).unwrap_or_default(),
+            fail_on,
             allow_flaky: a.allow_flaky,
         })
     }
@@ -144,10 +151,17 @@ impl GateConfig {
 
     /// The gate's decision; when a baseline failed it, one line on stderr naming what did.
     pub fn passes(&self, report: &RunReport, redactor: &Redactor) -> bool {
-        if let Some(line) = report.baseline.as_ref().and_then(gate::failure_line) {
+        let line = match &report.baseline {
+            Some(b) => gate::failure_line(b),
+            None if self.fail_on == FailOn::Breaking => {
+                gate::decision::breaking_line(report, self.allow_flaky)
+            }
+            None => None,
+        };
+        if let Some(line) = line {
             eprintln!("{}", redactor.text(&line));
         }
-        gate::passes(report, self.allow_flaky)
+        gate::passes(report, self.fail_on, self.allow_flaky)
     }
 }
 

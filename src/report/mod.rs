@@ -7,6 +7,7 @@ pub mod body;
 pub mod build;
 pub mod escape;
 pub mod html;
+pub mod impact;
 pub mod junit;
 pub mod markdown;
 pub mod model;

@@ -66,6 +66,8 @@ impl Redact for CaseResult {
             exchanges,
             repeats: _,
             flaky: _,
+            // Derived from the client catalogue (shipped data), never from the endpoint.
+            impact: _,
         } = self;
         for s in [target, suite, case, feature] {
             s.redact(r);
@@ -132,6 +134,10 @@ impl Redact for CheckResult {
             at,
             expected,
             actual,
+            // The catalogue's deviation ids and client effects: shipped data, never the endpoint's.
+            impact: _,
+            deviations: _,
+            clients: _,
         } = self;
         check.redact(r);
         message.redact(r);
@@ -274,6 +280,7 @@ mod tests {
             http_status: Some(200),
             warnings: vec![c("warning")],
             notes: Some(c("notes")),
+            impact: None,
             timings: None,
             checks: vec![CheckResult {
                 check: c("check"),
@@ -282,6 +289,9 @@ mod tests {
                 at: Some(c("at")),
                 expected: Some(c("expected")),
                 actual: Some(c("actual")),
+                impact: None,
+                deviations: Vec::new(),
+                clients: Vec::new(),
             }],
             checks_passed: 0,
             exchanges: vec![ExchangeSummary {

@@ -7,6 +7,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::escape::one_line;
+use super::impact;
 use super::model::{FeatureRow, RunReport};
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
@@ -43,12 +44,20 @@ pub fn render(r: &RunReport, wide: bool) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "  {} ({}/{}): {}",
+                "  {} ({}/{}): {}{}",
                 d.feature,
                 d.suite,
                 d.case,
-                cells.join(", ")
+                cells.join(", "),
+                if d.same_outcome() {
+                    "; the responses differ in shape"
+                } else {
+                    ""
+                }
             );
+            for (t, reason) in &d.reasons {
+                let _ = writeln!(s, "    {t}: {}", one_line(reason));
+            }
             for sd in &d.shape_diffs {
                 let _ = writeln!(
                     s,
@@ -90,24 +99,31 @@ pub fn render(r: &RunReport, wide: bool) -> String {
     if !not_pass.is_empty() {
         let _ = writeln!(s, "\nnot passing:");
         for f in not_pass {
+            let mark = f.mark();
             let _ = writeln!(
                 s,
                 "  {} {:<11} {} {}/{}: {}",
-                f.outcome.symbol(),
-                f.outcome.as_str(),
+                mark.symbol(),
+                mark.label(),
                 f.target,
                 f.suite,
                 f.case,
                 one_line(f.reason.as_deref().unwrap_or(""))
             );
+            if let Some(n) = impact::note(f) {
+                let _ = writeln!(s, "      {}", one_line(&n));
+            }
         }
     }
     let flaky = r.results.iter().filter(|x| x.flaky).count();
     let _ = writeln!(
         s,
-        "\n{} pass, {} fail, {} error, {} unsupported, {} skip{}{}",
+        "\n{} pass, {} fail{}, {} error, {} unsupported, {} skip{}{}",
         r.count(Outcome::Pass),
         r.count(Outcome::Fail),
+        impact::fail_counts(r)
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default(),
         r.count(Outcome::Error),
         r.count(Outcome::Unsupported),
         r.count(Outcome::Skip),
@@ -163,13 +179,12 @@ fn matrix(r: &RunReport, compact: bool) -> String {
         };
         let mut rec = vec![format!("  {feature}")];
         rec.extend(names.iter().map(|t| {
-            row.outcomes
-                .get(*t)
-                .map(|o| {
+            row.mark(t)
+                .map(|m| {
                     if compact {
-                        o.symbol().to_string()
+                        m.symbol().to_string()
                     } else {
-                        format!("{} {o}", o.symbol())
+                        m.text()
                     }
                 })
                 .unwrap_or_default()
@@ -187,7 +202,7 @@ fn matrix(r: &RunReport, compact: bool) -> String {
             .map(|(i, n)| format!("T{} = {n}", i + 1))
             .collect();
         out.push_str(&legend.join(", "));
-        out.push_str("; ✓ pass ✗ fail – unsupported ! error · skip");
+        out.push_str("; ✓ pass ✗ breaks a client ≠ deviates – unsupported ! error · skip");
     }
     out
 }

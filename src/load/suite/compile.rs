@@ -582,8 +582,20 @@ fn compile_jsonpath(
         (jp.lt, CompareOp::Lt),
         (jp.lte, CompareOp::Lte),
     ] {
-        if let Some(v) = v {
-            ops.push(JsonPathOp::Compare(op, v));
+        match v {
+            // NaN compares false with everything and an infinity passes or fails every value:
+            // neither is a bound anyone meant.
+            Some(v) if !v.is_finite() => {
+                report(
+                    format!("JSONPath comparison on `{}` with {v}", jp.path),
+                    &jp.path,
+                    "a finite number to compare with".into(),
+                    None,
+                );
+                return None;
+            }
+            Some(v) => ops.push(JsonPathOp::Compare(op, v)),
+            None => {}
         }
     }
     if ops.len() != 1 {
