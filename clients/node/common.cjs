@@ -175,6 +175,8 @@ const BAD_KEY = 'wrong-key-llm-parity-probe';
 const BATCH_STATUSES = [
   'validating', 'failed', 'in_progress', 'finalizing', 'completed', 'expired', 'cancelling', 'cancelled',
 ];
+// The statuses a batch can be cancelled in.
+const CANCELLABLE = ['validating', 'in_progress', 'finalizing'];
 
 /** A batch input file of one chat request, as uploaded for a batch. */
 function batchJsonl(model) {
@@ -199,5 +201,5 @@ function toneWav() {
 module.exports = {
   Wrong, NotApplicable, job, emit, run, expect, load, versionOf, short, checkText,
   checkWeatherArgs, checkWeatherObject, checkVector, sameVector, WEATHER_PARAMETERS, WEATHER_TOOL,
-  WEATHER_PROMPT, CHAT_PROMPT, BAD_MODEL, BAD_KEY, BATCH_STATUSES, batchJsonl, toneWav,
+  WEATHER_PROMPT, CHAT_PROMPT, BAD_MODEL, BAD_KEY, BATCH_STATUSES, CANCELLABLE, batchJsonl, toneWav,
 };

@@ -22,6 +22,19 @@ async function uploadBatchInput(ctx) {
   return { content, file };
 }
 
+/**
+ * Runs `steps`; the uploaded file is deleted even when one throws, so a user's account keeps
+ * nothing of a probe (a failed clean-up is left to the step's own error).
+ */
+async function deleting(ctx, fileId, steps) {
+  try {
+    return await steps();
+  } catch (e) {
+    await ctx.client.files.delete(fileId).catch(() => {});
+    throw e;
+  }
+}
+
 function usageProblem(usage, what = 'usage') {
   if (!usage) return `${what} is ${c.short(usage)}`;
   if (usage.total_tokens !== usage.prompt_tokens + usage.completion_tokens) {
@@ -179,23 +192,39 @@ const calls = [
   }],
   ['files', async (ctx) => {
     const { content, file } = await uploadBatchInput(ctx);
-    const got = Buffer.from(await (await ctx.client.files.content(file.id)).arrayBuffer());
+    const [listed, meta, got] = await deleting(ctx, file.id, async () => [
+      (await ctx.client.files.list({ purpose: 'batch' })).data.map((f) => f.id),
+      await ctx.client.files.retrieve(file.id),
+      Buffer.from(await (await ctx.client.files.content(file.id)).arrayBuffer()),
+    ]);
+    const deleted = await ctx.client.files.delete(file.id);
     c.expect([
       typeof file.id === 'string' && file.id ? null : `file id is ${c.short(file.id)}`,
       file.bytes === content.length ? null : `bytes is ${c.short(file.bytes)}, not ${content.length}`,
+      listed.includes(file.id) ? null : 'the uploaded file is not on the first page of the list',
+      meta.id === file.id && meta.bytes === content.length ? null : `retrieved ${c.short(meta.id)} of ${c.short(meta.bytes)} bytes`,
       got.equals(content) ? null : `downloaded ${got.length} bytes that differ from the ${content.length} uploaded`,
+      deleted.deleted === true && deleted.id === file.id ? null : `delete answered deleted=${c.short(deleted.deleted)}`,
     ]);
   }],
   ['batch', async (ctx) => {
     const { file } = await uploadBatchInput(ctx);
-    const created = await ctx.client.batches.create({
-      input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h',
+    const [created, b, cancelled] = await deleting(ctx, file.id, async () => {
+      const created = await ctx.client.batches.create({
+        input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h',
+      });
+      const b = await ctx.client.batches.retrieve(created.id);
+      // Cancelled at once, so no batch runs on a user's account; a finished one has nothing to cancel.
+      const cancelled = c.CANCELLABLE.includes(b.status) ? await ctx.client.batches.cancel(b.id) : null;
+      return [created, b, cancelled];
     });
-    const b = await ctx.client.batches.retrieve(created.id);
+    await ctx.client.files.delete(file.id);
     c.expect([
       b.id === created.id ? null : `retrieved id ${c.short(b.id)}, not ${c.short(created.id)}`,
       b.input_file_id === file.id ? null : `input_file_id is ${c.short(b.input_file_id)}, not the uploaded file`,
       c.BATCH_STATUSES.includes(b.status) ? null : `status is ${c.short(b.status)}`,
+      cancelled === null || ['cancelling', 'cancelled'].includes(cancelled.status)
+        ? null : `cancel answered status ${c.short(cancelled.status)}`,
     ]);
   }],
   ['speech', async (ctx) => {

@@ -159,6 +159,8 @@ BAD_KEY = "wrong-key-llm-parity-probe"
 BATCH_STATUSES = {
     "validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled",
 }
+# The statuses a batch can be cancelled in.
+CANCELLABLE = {"validating", "in_progress", "finalizing"}
 
 
 def batch_jsonl(model):
