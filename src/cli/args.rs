@@ -129,6 +129,10 @@ pub struct RunArgs {
     /// Also run cases tagged `opt-in`.
     #[arg(long)]
     pub opt_in: bool,
+    /// Run even when a target has no model for the role most of the selected cases need
+    /// (they are skipped and counted; without this flag the run stops, exit 2).
+    #[arg(long)]
+    pub allow_missing_models: bool,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
@@ -220,9 +224,13 @@ pub struct OutputArgs {
         default_value = "json,md,html,junit"
     )]
     pub format: Vec<ReportFormat>,
-    /// Full-width terminal matrix (default: abbreviated to fit 80 columns when needed).
+    /// Full-width terminal matrix (default: abbreviated to fit the terminal when needed).
     #[arg(long)]
     pub wide: bool,
+    /// Show the shape diffs of responses that differ between targets on the terminal (they
+    /// are always in report.html and report.md).
+    #[arg(long)]
+    pub diff: bool,
 }
 
 /// The CI gate: shared by `run` and `merge`.
@@ -232,10 +240,13 @@ pub struct GateArgs {
     /// report.json. Fails only for what --fail-on names.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// With --baseline: regression (default; a feature × target that passed and now does not),
-    /// new (also failing cases the baseline does not know), any (any failing case).
-    #[arg(long, value_enum, value_name = "WHAT", requires = "baseline")]
-    pub fail_on: Option<FailOnFlag>,
+    /// What fails the run, comma-separated. With --baseline: regression (default; a feature ×
+    /// target that passed and now does not), new (also failing cases the baseline does not
+    /// know) or any (any failing case). With or without a baseline: skip (also a case skipped
+    /// because its target has no model for the role it needs; for CI that must prove every
+    /// area was tested).
+    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    pub fail_on: Vec<FailOnFlag>,
     /// Do not fail the run for flaky cases (they are still reported).
     #[arg(long)]
     pub allow_flaky: bool,
@@ -429,14 +440,20 @@ pub enum FailOnFlag {
     New,
     /// Any failing case (the comparison is still reported).
     Any,
+    /// A case skipped because its target has no model for the role it needs (with or without
+    /// a baseline).
+    Skip,
 }
 
-impl From<FailOnFlag> for crate::report::model::FailOn {
-    fn from(f: FailOnFlag) -> Self {
-        match f {
-            FailOnFlag::Regression => Self::Regression,
-            FailOnFlag::New => Self::New,
-            FailOnFlag::Any => Self::Any,
+impl FailOnFlag {
+    /// The baseline mode this value names (`skip` names none).
+    pub fn baseline_mode(self) -> Option<crate::report::model::FailOn> {
+        use crate::report::model::FailOn;
+        match self {
+            FailOnFlag::Regression => Some(FailOn::Regression),
+            FailOnFlag::New => Some(FailOn::New),
+            FailOnFlag::Any => Some(FailOn::Any),
+            FailOnFlag::Skip => None,
         }
     }
 }

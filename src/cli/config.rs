@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::args::{ExecArgs, GateArgs, OutputArgs, ReportFormat};
+use super::args::{ExecArgs, FailOnFlag, GateArgs, OutputArgs, ReportFormat};
 use super::error::CliError;
 use super::out::out;
 use crate::execute::ScheduleOptions;
@@ -118,18 +118,37 @@ fn read_ca_cert(p: &Path) -> Result<Vec<u8>, CliError> {
 pub struct GateConfig {
     pub baseline: Option<Baseline>,
     pub fail_on: FailOn,
+    /// `--fail-on skip`: a case skipped for a missing model fails the run.
+    pub fail_on_skip: bool,
     pub allow_flaky: bool,
 }
 
 impl GateConfig {
     pub fn new(a: &GateArgs) -> Result<Self, CliError> {
+        let modes: Vec<FailOn> = a.fail_on.iter().filter_map(|f| f.baseline_mode()).collect();
+        if modes.len() > 1 {
+            let named: Vec<&str> = modes.iter().map(|m| m.as_str()).collect();
+            return Err(CliError::usage(format!(
+                "--fail-on takes one of regression, new, any (got {}); skip may be added to it",
+                named.join(", ")
+            )));
+        }
+        if let Some(m) = modes.first()
+            && a.baseline.is_none()
+        {
+            return Err(CliError::usage(format!(
+                "--fail-on {} compares with a baseline: add --baseline FILE (without one, every failing case fails the run; `--fail-on skip` needs no baseline)",
+                m.as_str()
+            )));
+        }
         let baseline = match &a.baseline {
             None => None,
             Some(p) => Some(gate::baseline::load(p)?),
         };
         Ok(GateConfig {
             baseline,
-            fail_on: a.fail_on.map(Into::into).unwrap_or_default(),
+            fail_on: modes.first().copied().unwrap_or_default(),
+            fail_on_skip: a.fail_on.contains(&FailOnFlag::Skip),
             allow_flaky: a.allow_flaky,
         })
     }
@@ -142,12 +161,29 @@ impl GateConfig {
         }
     }
 
-    /// The gate's decision; when a baseline failed it, one line on stderr naming what did.
+    /// The gate's decision; when a baseline or `--fail-on skip` failed it, one line on stderr
+    /// naming what did.
     pub fn passes(&self, report: &RunReport, redactor: &Redactor) -> bool {
         if let Some(line) = report.baseline.as_ref().and_then(gate::failure_line) {
             eprintln!("{}", redactor.text(&line));
         }
-        gate::passes(report, self.allow_flaky)
+        let mut passes = gate::passes(report, self.allow_flaky);
+        if self.fail_on_skip {
+            let missing = report::aggregate::missing_models(&report.results, None);
+            if !missing.is_empty() {
+                let n: usize = missing.iter().map(|(_, n)| n).sum();
+                let roles: Vec<&str> = missing.iter().map(|(r, _)| r.as_str()).collect();
+                eprintln!(
+                    "{}",
+                    redactor.text(&format!(
+                        "--fail-on skip: {n} case(s) skipped for want of a model ({})",
+                        roles.join(", ")
+                    ))
+                );
+                passes = false;
+            }
+        }
+        passes
     }
 }
 
@@ -157,6 +193,7 @@ pub struct OutputConfig {
     pub report_dir: PathBuf,
     pub formats: Vec<ReportFormat>,
     pub wide: bool,
+    pub diff: bool,
 }
 
 impl OutputConfig {
@@ -165,6 +202,7 @@ impl OutputConfig {
             report_dir: a.report_dir.clone(),
             formats: a.format.clone(),
             wide: a.wide,
+            diff: a.diff,
         }
     }
 
@@ -179,7 +217,10 @@ impl OutputConfig {
         let written = write_reports(report, &self.report_dir, &self.formats);
         out!(
             "{}",
-            redactor.text(&report::terminal::render(report, self.wide))
+            redactor.text(&report::terminal::render(
+                report,
+                report::terminal::Look::for_stdout(self.wide, self.diff)
+            ))
         );
         write_step_summary(report);
         written

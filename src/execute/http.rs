@@ -161,6 +161,31 @@ impl TargetClient {
             })
     }
 
+    /// Why the target's base URL cannot be reached at all — connection refused, a name that
+    /// does not resolve, a failed TLS handshake — or `None` when it answers (any HTTP status
+    /// is an answer). Tried once before a run, so an unreachable target is said once instead
+    /// of once per case. Nothing is sent but a `HEAD` of the base URL, without credentials.
+    pub async fn unreachable(&self) -> Option<String> {
+        let probe = self
+            .http
+            .head(self.target.base_url.clone())
+            .timeout(self.opts.connect_timeout + Duration::from_secs(5))
+            .send()
+            .await;
+        match probe {
+            Err(e) if e.is_connect() => {
+                // The innermost cause says what happened (`Connection refused (os error 111)`,
+                // `failed to lookup address information: …`, `invalid peer certificate: …`).
+                let mut cause: &dyn std::error::Error = &e;
+                while let Some(inner) = cause.source() {
+                    cause = inner;
+                }
+                Some(cause.to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// The whole-exchange deadline (`--timeout`, or the target's `timeout`).
     pub fn timeout(&self) -> Duration {
         self.opts.timeout

@@ -1,69 +1,193 @@
-//! The terminal summary: the parity matrix (tabled), then where targets differ, latency, and
-//! every non-pass with its reason.
+//! The terminal summary, in the order a reader needs it: the parity matrix (an area row shows
+//! the worst of its cases, never a ✓ beside a failure), then what did not pass and why (cases
+//! with one reason grouped), then one line per feature that differs between targets (the
+//! response shapes only with `--diff`: they are always in report.html and report.md), latency,
+//! and one summary line per target with the run's duration.
+//!
+//! Everything is laid out as plain text first (tables, wrapping at [`Look::width`]) and
+//! coloured afterwards, so colour never changes a width.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use super::aggregate::missing_models;
 use super::escape::one_line;
-use super::model::{FeatureRow, RunReport};
+use super::model::{CaseResult, FeatureRow, RunReport, ShapeDiff};
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
 
-/// Matrices wider than this are abbreviated unless `--wide`.
-const WIDTH: usize = 80;
+/// Lines of one shape diff shown with `--diff` before it is cut.
+const DIFF_LINES: usize = 40;
+/// Cases named in one group before "and N more".
+const NAMED_CASES: usize = 6;
 
-pub fn render(r: &RunReport, wide: bool) -> String {
-    let mut s = String::new();
-    if let Some(b) = &r.baseline {
-        s.push_str(&super::baseline::terminal(b));
-    }
-    let full = matrix(r, false);
-    let table = if wide || max_line_width(&full) <= WIDTH {
-        full
-    } else {
-        matrix(r, true)
-    };
-    let _ = writeln!(s, "{table}");
-    if !wide && table.contains("legend:") {
-        let _ = writeln!(
-            s,
-            "(abbreviated to fit {WIDTH} columns; --wide for the full matrix)"
-        );
-    }
+/// How the terminal shows a report: decided once by the command (`Look::for_stdout`), plain
+/// in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// ANSI colours (red fail, green pass, yellow error, grey unsupported and skip).
+    pub color: bool,
+    /// ✓ ✗ – · and box-drawing lines; ASCII (`+ x - .`, `|`) when the locale cannot show them.
+    pub unicode: bool,
+    /// Columns to fit: the terminal's width, 80 when not a terminal or unknown.
+    pub width: usize,
+    /// `--wide`: the full matrix even when it is wider than `width`.
+    pub wide: bool,
+    /// `--diff`: the shape diffs of the responses that differ.
+    pub diff: bool,
+}
 
-    if !r.differences.is_empty() {
-        let _ = writeln!(s, "\ndifferences between targets:");
-        for d in &r.differences {
-            let cells: Vec<String> = d
-                .outcomes
-                .iter()
-                .map(|(t, o)| format!("{t} {} {o}", o.symbol()))
-                .collect();
-            let _ = writeln!(
-                s,
-                "  {} ({}/{}): {}",
-                d.feature,
-                d.suite,
-                d.case,
-                cells.join(", ")
-            );
-            for sd in &d.shape_diffs {
-                let _ = writeln!(
-                    s,
-                    "    shape of the {} ({} vs {}):",
-                    sd.subject, sd.pass, sd.other
-                );
-                for line in sd.diff.lines().skip(2).take(40) {
-                    let _ = writeln!(s, "      {}", one_line(line));
-                }
-            }
+impl Default for Look {
+    fn default() -> Self {
+        Look {
+            color: false,
+            unicode: true,
+            width: 80,
+            wide: false,
+            diff: false,
+        }
+    }
+}
+
+impl Look {
+    /// For standard output: colour as `anstream` decides it (`NO_COLOR`, `CLICOLOR_FORCE`,
+    /// `CLICOLOR`, `TERM=dumb`, whether stdout is a terminal), symbols as the locale allows,
+    /// the terminal's width.
+    pub fn for_stdout(wide: bool, diff: bool) -> Look {
+        use std::io::IsTerminal as _;
+        let stdout = std::io::stdout();
+        let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+        let width = if stdout.is_terminal() {
+            terminal_size::terminal_size()
+                .map(|(w, _)| usize::from(w.0))
+                .filter(|w| *w >= 40)
+                .unwrap_or(80)
+        } else {
+            80
+        };
+        Look {
+            color,
+            unicode: unicode_locale(|k| std::env::var(k).ok()),
+            width,
+            wide,
+            diff,
         }
     }
 
+    /// The outcome's symbol (`✓`, or `+` in ASCII).
+    pub fn symbol(self, o: Outcome) -> &'static str {
+        if self.unicode {
+            return o.symbol();
+        }
+        match o {
+            Outcome::Pass => "+",
+            Outcome::Fail => "x",
+            Outcome::Unsupported => "-",
+            Outcome::Error => "!",
+            Outcome::Skip => ".",
+        }
+    }
+
+    fn ellipsis(self) -> &'static str {
+        if self.unicode { "…" } else { "..." }
+    }
+
+    fn arrow(self) -> &'static str {
+        if self.unicode { "→" } else { "->" }
+    }
+
+    /// `text` in the outcome's colour (unchanged without colour).
+    fn paint(self, o: Outcome, text: &str) -> String {
+        if !self.color || text.is_empty() {
+            return text.to_string();
+        }
+        let style = style(o);
+        format!("{}{text}{}", style.render(), style.render_reset())
+    }
+
+    fn bold(self, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let style = anstyle::Style::new().bold();
+        format!("{}{text}{}", style.render(), style.render_reset())
+    }
+
+    /// The symbol of a symbol-bearing text (`✗ fail`, `0/5 ✗`, `✗`), if it has one.
+    fn outcome_in(self, text: &str) -> Option<Outcome> {
+        let t = text.trim();
+        [
+            Outcome::Pass,
+            Outcome::Fail,
+            Outcome::Error,
+            Outcome::Unsupported,
+            Outcome::Skip,
+        ]
+        .into_iter()
+        .find(|o| {
+            let s = self.symbol(*o);
+            t == s || t.starts_with(&format!("{s} ")) || t.ends_with(&format!(" {s}"))
+        })
+    }
+}
+
+/// Whether the locale can show ✓ and ✗: decided from the first of `LC_ALL`, `LC_CTYPE`,
+/// `LANG` that is set and not empty (as the C library does); UTF-8 when it names UTF-8, or when
+/// none is set (most terminals and CI logs are UTF-8; `LANG=C` says otherwise).
+pub fn unicode_locale(var: impl Fn(&str) -> Option<String>) -> bool {
+    match ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|k| var(k).filter(|v| !v.is_empty()))
+    {
+        None => true,
+        Some(v) => {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        }
+    }
+}
+
+fn style(o: Outcome) -> anstyle::Style {
+    use anstyle::{AnsiColor, Color};
+    let c = match o {
+        Outcome::Pass => AnsiColor::Green,
+        Outcome::Fail => AnsiColor::Red,
+        Outcome::Error => AnsiColor::Yellow,
+        Outcome::Unsupported | Outcome::Skip => AnsiColor::BrightBlack,
+    };
+    anstyle::Style::new().fg_color(Some(Color::Ansi(c)))
+}
+
+pub fn render(r: &RunReport, look: Look) -> String {
+    let mut s = String::new();
+    if let Some(dir) = &r.replayed_from {
+        let line = format!("replayed from the recordings in {dir}: no endpoint was contacted");
+        let _ = writeln!(s, "{}\n", look.bold(&line));
+    }
+    if let Some(b) = &r.baseline {
+        s.push_str(&super::baseline::terminal(b));
+    }
+    let full = matrix(r, false, look);
+    let table = if look.wide || max_line_width(&full) <= look.width {
+        full
+    } else {
+        matrix(r, true, look)
+    };
+    let _ = writeln!(s, "{}", paint_table(&table, look));
+    if !look.wide && table.contains("legend:") {
+        let _ = writeln!(
+            s,
+            "(abbreviated to fit {} columns; --wide for the full matrix)",
+            look.width
+        );
+    }
+    not_passing(&mut s, r, look);
+    differences(&mut s, r, look);
     if r.targets.len() > 1 || r.results.iter().any(|x| x.repeats.len() > 1) {
-        let lat = latency_table(r);
+        let lat = latency_table(r, look);
         if !lat.is_empty() {
             let _ = writeln!(s, "\nlatency (ms, all areas):\n{lat}");
         }
@@ -71,8 +195,9 @@ pub fn render(r: &RunReport, wide: bool) -> String {
     for h in &r.hops {
         let _ = writeln!(
             s,
-            "router hop {} → {}: {} {:+.1} ms p50, {:+.1} ms p95 ({} / {} samples)",
+            "router hop {} {} {}: {} {:+.1} ms p50, {:+.1} ms p95 ({} / {} samples)",
             h.router,
+            look.arrow(),
             h.upstream,
             h.metric,
             h.p50_delta_ms,
@@ -81,56 +206,352 @@ pub fn render(r: &RunReport, wide: bool) -> String {
             h.samples_upstream
         );
     }
+    summary(&mut s, r, look);
+    s
+}
 
-    let not_pass: Vec<_> = r
+/// What did not pass and why: cases of one target with one outcome and one reason are one
+/// group, its reason wrapped under it.
+fn not_passing(s: &mut String, r: &RunReport, look: Look) {
+    let mut groups: Vec<(&str, Outcome, String, Vec<&CaseResult>)> = Vec::new();
+    for f in r
         .results
         .iter()
         .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
-        .collect();
-    if !not_pass.is_empty() {
-        let _ = writeln!(s, "\nnot passing:");
-        for f in not_pass {
+    {
+        let reason = one_line(f.reason.as_deref().unwrap_or(""));
+        match groups
+            .iter_mut()
+            .find(|(t, o, why, _)| *t == f.target && *o == f.outcome && *why == reason)
+        {
+            Some(g) => g.3.push(f),
+            None => groups.push((&f.target, f.outcome, reason, vec![f])),
+        }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    let n: usize = groups.iter().map(|g| g.3.len()).sum();
+    let _ = writeln!(s, "\nnot passing ({n} case{}):", plural(n));
+    for (target, outcome, reason, cases) in groups {
+        let ids: Vec<String> = cases
+            .iter()
+            .map(|c| format!("{}/{}", c.suite, c.case))
+            .collect();
+        let head = format!(
+            "{} {} {target}: {}",
+            look.symbol(outcome),
+            outcome,
+            name_cases(&ids, look)
+        );
+        let mut lines = wrap(&head, look.width, "  ", "      ");
+        // The symbol and outcome word carry the colour.
+        if let Some(first) = lines.first_mut() {
+            let lead = format!("  {} {}", look.symbol(outcome), outcome);
+            if let Some(rest) = first.strip_prefix(&lead) {
+                *first = format!("  {}{rest}", look.paint(outcome, &lead[2..]));
+            }
+        }
+        lines.extend(wrap(&reason, look.width, "      ", "      "));
+        for l in lines {
+            let _ = writeln!(s, "{l}");
+        }
+    }
+}
+
+/// One line per feature whose outcome differs between targets; with `--diff` the shape diffs
+/// of their responses, each distinct diff once with the cases it stands for.
+fn differences(s: &mut String, r: &RunReport, look: Look) {
+    if r.differences.is_empty() {
+        return;
+    }
+    // feature → (target → worst outcome, cases, one-line summaries of a success vs an error)
+    let mut features: Vec<(&str, BTreeMap<&str, Outcome>, Vec<String>, Vec<&str>)> = Vec::new();
+    for d in &r.differences {
+        let i = match features.iter().position(|f| f.0 == d.feature) {
+            Some(i) => i,
+            None => {
+                features.push((&d.feature, BTreeMap::new(), vec![], vec![]));
+                features.len() - 1
+            }
+        };
+        let f = &mut features[i];
+        for (t, o) in &d.outcomes {
+            let cell = f.1.entry(t).or_insert(*o);
+            if o.severity() > cell.severity() {
+                *cell = *o;
+            }
+        }
+        f.2.push(format!("{}/{}", d.suite, d.case));
+        for sd in &d.shape_diffs {
+            if let Some(line) = sd.summary.as_deref()
+                && !f.3.contains(&line)
+            {
+                f.3.push(line);
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\ndifferences between targets ({} feature{}{}):",
+        features.len(),
+        plural(features.len()),
+        if look.diff {
+            ""
+        } else {
+            "; --diff for the response shapes"
+        }
+    );
+    for (feature, outcomes, cases, summaries) in &features {
+        let cells: Vec<String> = outcomes
+            .iter()
+            .map(|(t, o)| format!("{t} {} {o}", look.symbol(*o)))
+            .collect();
+        let mut line = format!("{feature}: {}", cells.join(", "));
+        if cases.len() > 1 {
+            let _ = write!(line, " ({} cases)", cases.len());
+        }
+        for sum in summaries {
+            let _ = write!(line, "; {sum}");
+        }
+        for l in wrap(&line, look.width, "  ", "      ") {
+            let _ = writeln!(s, "{}", paint_outcome_words(&l, look));
+        }
+    }
+    if look.diff {
+        shape_diffs(s, r, look);
+    }
+}
+
+/// `--diff`: every distinct shape diff once, with the cases it stands for; a success against
+/// an error is its one-line summary.
+fn shape_diffs(s: &mut String, r: &RunReport, look: Look) {
+    let mut groups: Vec<(&ShapeDiff, Vec<String>)> = Vec::new();
+    for d in &r.differences {
+        for sd in &d.shape_diffs {
+            let id = format!("{}/{}", d.suite, d.case);
+            match groups.iter_mut().find(|(g, _)| {
+                g.subject == sd.subject
+                    && g.pass == sd.pass
+                    && g.other == sd.other
+                    && g.summary == sd.summary
+                    && (sd.summary.is_some() || g.diff == sd.diff)
+            }) {
+                Some(g) => g.1.push(id),
+                None => groups.push((sd, vec![id])),
+            }
+        }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nresponse shapes that differ:");
+    for (sd, cases) in groups {
+        let head = format!(
+            "shape of the {} ({} vs {}), {}:",
+            sd.subject,
+            sd.pass,
+            sd.other,
+            name_cases(&cases, look)
+        );
+        for l in wrap(&head, look.width, "  ", "    ") {
+            let _ = writeln!(s, "{l}");
+        }
+        if let Some(sum) = &sd.summary {
+            let _ = writeln!(s, "    {sum}");
+            continue;
+        }
+        // The diff's two header lines name the sides, already said above.
+        let lines: Vec<&str> = sd.diff.lines().skip(2).collect();
+        for line in lines.iter().take(DIFF_LINES) {
+            let _ = writeln!(s, "      {}", one_line(line));
+        }
+        if lines.len() > DIFF_LINES {
+            let cut = lines.len() - DIFF_LINES;
             let _ = writeln!(
                 s,
-                "  {} {:<11} {} {}/{}: {}",
-                f.outcome.symbol(),
-                f.outcome.as_str(),
-                f.target,
-                f.suite,
-                f.case,
-                one_line(f.reason.as_deref().unwrap_or(""))
+                "      {} {cut} more line{} cut (report.html has the whole diff)",
+                look.ellipsis(),
+                plural(cut)
             );
         }
     }
-    let flaky = r.results.iter().filter(|x| x.flaky).count();
-    let _ = writeln!(
-        s,
-        "\n{} pass, {} fail, {} error, {} unsupported, {} skip{}{}",
-        r.count(Outcome::Pass),
-        r.count(Outcome::Fail),
-        r.count(Outcome::Error),
-        r.count(Outcome::Unsupported),
-        r.count(Outcome::Skip),
+}
+
+/// One line per target, then the run's size and duration.
+fn summary(s: &mut String, r: &RunReport, look: Look) {
+    let _ = writeln!(s);
+    let names = r.target_names();
+    let pad = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for t in &names {
+        let of = |o: Outcome| {
+            r.results
+                .iter()
+                .filter(|x| x.target == *t && x.outcome == o)
+                .count()
+        };
+        let counts = [
+            Outcome::Pass,
+            Outcome::Fail,
+            Outcome::Error,
+            Outcome::Unsupported,
+            Outcome::Skip,
+        ]
+        .map(|o| {
+            let n = of(o);
+            let text = format!("{n} {o}");
+            if n > 0 { look.paint(o, &text) } else { text }
+        });
+        let mut line = format!("{t:<pad$}  {}", counts.join(", "));
+        let flaky = r
+            .results
+            .iter()
+            .filter(|x| x.target == *t && x.flaky)
+            .count();
         if flaky > 0 {
-            format!(", {flaky} flaky")
-        } else {
-            String::new()
-        },
-        if r.partial {
-            " (partial: run interrupted)"
-        } else {
-            ""
+            let _ = write!(line, ", {flaky} flaky");
         }
+        let _ = writeln!(s, "{line}");
+        let missing = missing_models(&r.results, Some(t));
+        if !missing.is_empty() {
+            let n: usize = missing.iter().map(|(_, n)| n).sum();
+            let roles: Vec<&str> = missing.iter().map(|(r, _)| r.as_str()).collect();
+            let text = format!(
+                "{n} skipped: no model for {} (--model ROLE=ID, or `models:` in the targets file)",
+                roles.join(", ")
+            );
+            for l in wrap(
+                &text,
+                look.width,
+                &" ".repeat(pad + 2),
+                &" ".repeat(pad + 4),
+            ) {
+                let _ = writeln!(s, "{l}");
+            }
+        }
+    }
+    let n = r.results.len();
+    let mut tail = format!(
+        "{n} case result{} on {} target{} in {}",
+        plural(n),
+        names.len(),
+        plural(names.len()),
+        seconds(r.duration_ms)
     );
-    s
+    if r.partial {
+        tail.push_str(" (partial: run interrupted)");
+    }
+    if r.replayed_from.is_some() {
+        tail.push_str(" (replayed from recordings)");
+    }
+    let _ = writeln!(s, "{tail}");
+}
+
+fn seconds(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `a/b, c/d` — or the first few and how many more.
+fn name_cases(ids: &[String], look: Look) -> String {
+    if ids.len() <= NAMED_CASES {
+        return ids.join(", ");
+    }
+    format!(
+        "{} cases: {}, {} and {} more",
+        ids.len(),
+        ids[..NAMED_CASES - 1].join(", "),
+        look.ellipsis(),
+        ids.len() - (NAMED_CASES - 1)
+    )
+}
+
+/// Word-wrap `text` to `width` columns (at least 40), the first line after `first`, the rest
+/// after `rest`. A word longer than a line is broken.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let opts = textwrap::Options::new(width.max(40))
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(true);
+    textwrap::wrap(text, opts)
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect()
+}
+
+/// Colour every `✓ pass`, `✗ fail`, … in a laid-out line.
+fn paint_outcome_words(line: &str, look: Look) -> String {
+    if !look.color {
+        return line.to_string();
+    }
+    let mut out = line.to_string();
+    for o in [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::Error,
+        Outcome::Unsupported,
+        Outcome::Skip,
+    ] {
+        let word = format!("{} {o}", look.symbol(o));
+        out = out.replace(&word, &look.paint(o, &word));
+    }
+    out
+}
+
+/// Colour each cell of a laid-out table by the outcome it shows.
+fn paint_table(table: &str, look: Look) -> String {
+    if !look.color {
+        return table.to_string();
+    }
+    let bar = if look.unicode { '│' } else { '|' };
+    table
+        .lines()
+        .map(|line| {
+            if !line.contains(bar) {
+                return line.to_string();
+            }
+            line.split(bar)
+                .map(|cell| match look.outcome_in(cell) {
+                    Some(o) => {
+                        let text = cell.trim();
+                        let start = cell.find(text).unwrap_or(0);
+                        format!(
+                            "{}{}{}",
+                            &cell[..start],
+                            look.paint(o, text),
+                            &cell[start + text.len()..]
+                        )
+                    }
+                    None => cell.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(&bar.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn max_line_width(s: &str) -> usize {
     s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
 }
 
+fn table_style(table: &mut tabled::Table, look: Look) {
+    if look.unicode {
+        table.with(Style::sharp());
+    } else {
+        table.with(Style::ascii());
+    }
+}
+
 /// The matrix; `compact` uses symbols only and numbered target columns with a legend.
-fn matrix(r: &RunReport, compact: bool) -> String {
+fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
     let names = r.target_names();
     let mut b = Builder::default();
     let mut header = vec!["feature".to_string()];
@@ -153,11 +574,11 @@ fn matrix(r: &RunReport, compact: bool) -> String {
                 .filter(|f| area_of(&f.feature) == a)
                 .collect();
             let mut rec = vec![a.to_string()];
-            rec.extend(names.iter().map(|t| area_summary(&rows, t, compact)));
+            rec.extend(names.iter().map(|t| area_summary(&rows, t, look)));
             b.push_record(rec);
         }
         let feature = if compact {
-            abbreviate(&row.feature, 34)
+            abbreviate(&row.feature, 34, look)
         } else {
             row.feature.clone()
         };
@@ -167,9 +588,9 @@ fn matrix(r: &RunReport, compact: bool) -> String {
                 .get(*t)
                 .map(|o| {
                     if compact {
-                        o.symbol().to_string()
+                        look.symbol(*o).to_string()
                     } else {
-                        format!("{} {o}", o.symbol())
+                        format!("{} {o}", look.symbol(*o))
                     }
                 })
                 .unwrap_or_default()
@@ -177,7 +598,7 @@ fn matrix(r: &RunReport, compact: bool) -> String {
         b.push_record(rec);
     }
     let mut table = b.build();
-    table.with(Style::sharp());
+    table_style(&mut table, look);
     let mut out = table.to_string();
     if compact {
         out.push_str("\nlegend: ");
@@ -187,43 +608,56 @@ fn matrix(r: &RunReport, compact: bool) -> String {
             .map(|(i, n)| format!("T{} = {n}", i + 1))
             .collect();
         out.push_str(&legend.join(", "));
-        out.push_str("; ✓ pass ✗ fail – unsupported ! error · skip");
+        let symbols: Vec<String> = [
+            Outcome::Pass,
+            Outcome::Fail,
+            Outcome::Unsupported,
+            Outcome::Error,
+            Outcome::Skip,
+        ]
+        .iter()
+        .map(|o| format!("{} {o}", look.symbol(*o)))
+        .collect();
+        out.push_str("; ");
+        out.push_str(&symbols.join(" "));
     }
     out
 }
 
-/// `9/11 ✓` — features passing out of those that ran (skips excluded).
-fn area_summary(rows: &[&FeatureRow], target: &str, compact: bool) -> String {
+/// `9/11 ✓` — features passing out of those that ran (skips excluded), with the symbol of the
+/// worst of them: `0/5 ✗` when any fails, never a ✓ beside a failure.
+fn area_summary(rows: &[&FeatureRow], target: &str, look: Look) -> String {
     let outcomes: Vec<Outcome> = rows
         .iter()
         .filter_map(|r| r.outcomes.get(target).copied())
         .collect();
-    let ran: Vec<&Outcome> = outcomes.iter().filter(|o| **o != Outcome::Skip).collect();
-    if ran.is_empty() {
+    let ran: Vec<Outcome> = outcomes
+        .iter()
+        .copied()
+        .filter(|o| *o != Outcome::Skip)
+        .collect();
+    let Some(worst) = ran.iter().copied().max_by_key(|o| o.severity()) else {
         return if outcomes.is_empty() {
             String::new()
         } else {
-            "·".into()
+            look.symbol(Outcome::Skip).to_string()
         };
-    }
-    let pass = ran.iter().filter(|o| ***o == Outcome::Pass).count();
-    if compact {
-        format!("{pass}/{}", ran.len())
-    } else {
-        format!("{pass}/{} ✓", ran.len())
-    }
+    };
+    let pass = ran.iter().filter(|o| **o == Outcome::Pass).count();
+    format!("{pass}/{} {}", ran.len(), look.symbol(worst))
 }
 
-fn abbreviate(s: &str, max: usize) -> String {
+fn abbreviate(s: &str, max: usize, look: Look) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
-        let cut: String = s.chars().take(max - 1).collect();
-        format!("{cut}…")
+        let e = look.ellipsis();
+        let cut: String = s.chars().take(max - e.chars().count()).collect();
+        format!("{cut}{e}")
     }
 }
 
-fn latency_table(r: &RunReport) -> String {
+fn latency_table(r: &RunReport, look: Look) -> String {
     let mut b = Builder::default();
     b.push_record(["target", "metric", "n", "p50", "p95", "max"].map(String::from));
     let mut any = false;
@@ -236,7 +670,7 @@ fn latency_table(r: &RunReport) -> String {
             {
                 any = true;
                 b.push_record([
-                    abbreviate(t, 24),
+                    abbreviate(t, 24, look),
                     metric.to_string(),
                     l.count.to_string(),
                     format!("{:.1}", l.p50_ms),
@@ -250,6 +684,73 @@ fn latency_table(r: &RunReport) -> String {
         return String::new();
     }
     let mut table = b.build();
-    table.with(Style::sharp());
+    table_style(&mut table, look);
     table.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locale_decides_unicode() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(unicode_locale(env(&[])));
+        assert!(unicode_locale(env(&[("LANG", "en_US.UTF-8")])));
+        assert!(unicode_locale(env(&[("LANG", "C.utf8")])));
+        assert!(!unicode_locale(env(&[("LANG", "C")])));
+        assert!(!unicode_locale(env(&[("LANG", "POSIX")])));
+        // LC_ALL wins over LANG; an empty one does not count.
+        assert!(!unicode_locale(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "en_US.UTF-8")
+        ])));
+        assert!(unicode_locale(env(&[
+            ("LC_ALL", ""),
+            ("LANG", "en_US.UTF-8")
+        ])));
+        assert!(!unicode_locale(env(&[("LC_CTYPE", "en_US.ISO-8859-1")])));
+    }
+
+    #[test]
+    fn an_area_row_shows_its_worst_outcome() {
+        let row = |o: Outcome| FeatureRow {
+            feature: "chat.x".into(),
+            outcomes: BTreeMap::from([("t".to_string(), o)]),
+        };
+        let (p, f, u, s) = (
+            row(Outcome::Pass),
+            row(Outcome::Fail),
+            row(Outcome::Unsupported),
+            row(Outcome::Skip),
+        );
+        let look = Look::default();
+        assert_eq!(area_summary(&[&p, &p], "t", look), "2/2 ✓");
+        assert_eq!(area_summary(&[&p, &f, &u], "t", look), "1/3 ✗");
+        assert_eq!(area_summary(&[&f, &f], "t", look), "0/2 ✗");
+        assert_eq!(area_summary(&[&p, &u, &s], "t", look), "1/2 –");
+        assert_eq!(area_summary(&[&s], "t", look), "·");
+        let ascii = Look {
+            unicode: false,
+            ..look
+        };
+        assert_eq!(area_summary(&[&p, &f], "t", ascii), "1/2 x");
+    }
+
+    #[test]
+    fn wrapping_keeps_to_the_width() {
+        let text = "errors.envelope: error body is a JSON array `[{\"error\": …}]` (list-wrapped, Gemini-style), not an object with an `error` member";
+        let lines = wrap(text, 80, "      ", "      ");
+        assert!(lines.len() > 1);
+        for l in &lines {
+            assert!(textwrap::core::display_width(l) <= 80, "{l}");
+        }
+    }
 }

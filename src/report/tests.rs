@@ -201,6 +201,7 @@ fn report() -> RunReport {
                 diff: format!(
                     "--- reference\n+++ {GW}\n@@ -1,5 +1,6 @@\n {{\n+  \"<script>alert(1)</script>\": \"string\",\n   \"choices\": [\n     {{\n-      \"message\": \"object\"\n+      \"message\": \"null\"\n     }}\n   ]\n }}\n```\n"
                 ),
+                summary: None,
             }],
         },
         Difference {
@@ -251,6 +252,7 @@ fn report() -> RunReport {
         started_at: "2025-01-01T00:00:00Z".into(),
         duration_ms: 1234,
         partial: false,
+        replayed_from: None,
         report_bodies: crate::report::model::BodyPolicy::All,
         targets: vec![
             TargetInfo {
@@ -291,12 +293,24 @@ fn markdown_snapshot() {
 
 #[test]
 fn terminal_snapshot() {
-    insta::assert_snapshot!("terminal", terminal::render(&report(), false));
+    insta::assert_snapshot!(
+        "terminal",
+        terminal::render(&report(), terminal::Look::default())
+    );
 }
 
 #[test]
 fn terminal_wide_snapshot() {
-    insta::assert_snapshot!("terminal_wide", terminal::render(&report(), true));
+    insta::assert_snapshot!(
+        "terminal_wide",
+        terminal::render(
+            &report(),
+            terminal::Look {
+                wide: true,
+                ..Default::default()
+            }
+        )
+    );
 }
 
 #[test]
@@ -372,7 +386,13 @@ fn junit_is_well_formed_with_the_right_counts() {
 #[test]
 fn terminal_output_has_no_escape_sequences() {
     for wide in [false, true] {
-        let t = terminal::render(&report(), wide);
+        let t = terminal::render(
+            &report(),
+            terminal::Look {
+                wide,
+                ..Default::default()
+            },
+        );
         assert!(
             !t.contains('\u{1b}'),
             "ESC byte in terminal output (wide={wide})"
@@ -443,7 +463,7 @@ fn baseline_blocks_snapshot() {
 #[test]
 fn baseline_comes_first_in_every_format() {
     let r = report_with_baseline();
-    let t = terminal::render(&r, false);
+    let t = terminal::render(&r, terminal::Look::default());
     assert!(t.starts_with("against baseline baseline.yaml"), "{t}");
     assert!(!t.contains('\u{1b}'));
     let md = markdown::render(&r);
@@ -498,6 +518,7 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
         started_at: String::new(),
         duration_ms: 0,
         partial: false,
+        replayed_from: None,
         targets: &targets,
         hop_pairs: vec![],
     });

@@ -478,6 +478,7 @@ mod tests {
                             other: "new".into(),
                             subject: "response body".into(),
                             diff: "--- old\n+++ new\n".into(),
+                            summary: None,
                         }],
                     }]
                 } else {
