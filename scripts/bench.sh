@@ -4,8 +4,11 @@
 # scenarios of docs/performance.md and prints one table: scenario, measured, target, ratio.
 # Not part of scripts/test.sh (no timed tests). `--quick` runs smaller scenarios.
 #
-#   scripts/bench.sh [--quick]         # results.md, memory.md in target/bench ($CARGO_TARGET_DIR)
+#   scripts/bench.sh [--quick]         # results.md, memory.md, side.md, scale.md in target/bench
+#                                      # ($CARGO_TARGET_DIR/bench)
 #   scripts/bench.sh --memory          # only peak memory against hostile and large bodies
+#   scripts/bench.sh --side [RUNS]     # only the side by side with Hurl, oha and wrk (5 runs)
+#   scripts/bench.sh --scale [NxT,…]   # only the growth in cases and targets
 #   cargo bench --bench hot            # the hot pure parts (divan)
 #
 # The release binary is stripped (Cargo.toml, [profile.release]); to profile a run, build the
@@ -17,13 +20,13 @@ command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 2; }
 
 # The measuring tools, installed from Debian when missing: /usr/bin/time (peak RSS, CPU) is
 # required; wrk, hyperfine and curl give the server-latency ideal and the side-by-side rows.
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 missing=()
 for tool in time:/usr/bin/time wrk:wrk hyperfine:hyperfine curl:curl; do
     command -v "${tool#*:}" >/dev/null 2>&1 || missing+=("${tool%%:*}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
     export DEBIAN_FRONTEND=noninteractive
     echo "bench: apt-get install ${missing[*]}" >&2
     if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
@@ -36,9 +39,38 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-g
 cargo build --release --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/llm-parity"
 out="${CARGO_TARGET_DIR:-target}/bench"
-# `--memory`: only the peak-memory scenarios (hostile and large bodies, scripts/bench/memory.py).
-if [[ " $* " == *" --memory "* ]]; then
-    exec python3 scripts/bench/memory.py "$bin" "$out"
-fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# The peers of the side by side, built once from crates.io into $out/tools and kept there
+# (the build directory is removed after each install). Hurl links libcurl and libxml2.
+export BENCH_TOOLS="$out/tools"
+install_peer() { # crate, binary
+    [ -x "$BENCH_TOOLS/bin/$2" ] && return 0
+    echo "bench: cargo install $1 (once; kept in $BENCH_TOOLS)" >&2
+    if CARGO_TARGET_DIR="$BENCH_TOOLS/build" cargo install --locked --quiet --root "$BENCH_TOOLS" "$1" \
+        >"$out/install-$1.log" 2>&1; then
+        rm -rf "$BENCH_TOOLS/build"
+    else
+        echo "bench: could not install $1 ($out/install-$1.log); its rows are skipped" >&2
+    fi
+}
+peers() {
+    if [ ! -x "$BENCH_TOOLS/bin/hurl" ]; then
+        $SUDO apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libxml2-dev \
+            pkg-config >/dev/null 2>&1 || true
+    fi
+    install_peer oha oha
+    install_peer hurl hurl
+}
+
+case " $* " in
+*" --memory "*) exec python3 scripts/bench/memory.py "$bin" "$out" ;;
+*" --side "*) peers; shift; exec python3 scripts/bench/side.py "$bin" "$out" "$@" ;;
+*" --scale "*) shift; exec python3 scripts/bench/scale.py "$bin" "$out" "$@" ;;
+esac
 python3 scripts/bench/run.py "$bin" "$out" "$@"
-exec python3 scripts/bench/memory.py "$bin" "$out"
+python3 scripts/bench/memory.py "$bin" "$out"
+peers
+python3 scripts/bench/side.py "$bin" "$out"
+exec python3 scripts/bench/scale.py "$bin" "$out"

@@ -63,7 +63,7 @@ PY
 say "llm-parity --version: $(lp --version)"
 say "run: every built-in suite against the built-in endpoint, from an empty directory"
 lp run --no-progress --report-dir "$tmp/reports/plain" >/dev/null || fail "run exited $?"
-check_report "$tmp/reports/plain/report.json" chat=11
+check_report "$tmp/reports/plain/report.json" chat=12
 say "the same with CI=true"
 CI=true lp run --no-progress --report-dir "$tmp/reports/ci" >/dev/null || fail "CI=true run exited $?"
 check_report "$tmp/reports/ci/report.json"
@@ -76,7 +76,7 @@ for f in targets.yaml suites/my-app.yaml .github/workflows/llm-parity.yml; do
 done
 lp validate || fail "validate of the scaffolded project exited $?"
 CI=true lp run --no-progress --report-dir "$tmp/reports/project" >/dev/null || fail "the project run exited $?"
-check_report "$tmp/reports/project/report.json" my-app=3 chat=11
+check_report "$tmp/reports/project/report.json" my-app=3 chat=12
 
 say "list checks | head -1"
 set +o pipefail

@@ -66,6 +66,69 @@ impl Outcome {
     }
 }
 
+/// What a failure means for the applications on top of the endpoint, from the clients' point
+/// of view (`report::impact` decides it from the client catalogue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    /// Differs from OpenAI's spec and behaviour; no mainstream client is known to break.
+    Deviates,
+    /// A named mainstream client raises, or silently loses or corrupts data.
+    Breaks,
+}
+
+impl Impact {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::Deviates => "deviates",
+            Impact::Breaks => "breaks",
+        }
+    }
+}
+
+impl std::fmt::Display for Impact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a matrix cell or a case shows in every format: its outcome, and a failure by its impact
+/// (`✗ breaks`, `≠ deviates`), so a failure that breaks a client and one no client notices do
+/// not look the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub outcome: Outcome,
+    pub impact: Option<Impact>,
+}
+
+impl Mark {
+    pub fn new(outcome: Outcome, impact: Option<Impact>) -> Self {
+        Mark { outcome, impact }
+    }
+
+    /// `≠` for a failure that only deviates, the outcome's symbol otherwise.
+    pub fn symbol(self) -> &'static str {
+        match (self.outcome, self.impact) {
+            (Outcome::Fail, Some(Impact::Deviates)) => "≠",
+            (o, _) => o.symbol(),
+        }
+    }
+
+    /// `breaks` / `deviates` for a failure with an impact, the outcome's word otherwise (an
+    /// error keeps `error`: it breaks every client, and says so in its reason).
+    pub fn label(self) -> &'static str {
+        match (self.outcome, self.impact) {
+            (Outcome::Fail, Some(i)) => i.as_str(),
+            (o, _) => o.as_str(),
+        }
+    }
+
+    /// `✗ breaks`, `≠ deviates`, `– unsupported`, …
+    pub fn text(self) -> String {
+        format!("{} {}", self.symbol(), self.label())
+    }
+}
+
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde_json::Value;
 
@@ -32,31 +33,152 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// Secrets learnt while running (auth command tokens), shared with the redactor. Kept longest
-/// first (a secret containing another is masked whole) and handed out as a shared list, so
-/// redacting a string does not copy them.
+/// The shortest cut of a secret that is masked on its own. A secret cut by an excerpt (its
+/// first characters) or split across stream deltas (its first and last characters) leaves cuts
+/// of this length or more, and each is masked; a shorter secret is masked whole.
+pub const FRAGMENT_CHARS: usize = 8;
+
+/// The longest cut the matcher knows; a longer one is found by its first or last
+/// `MAX_PIECE_CHARS` characters and followed from there, so a long token costs no more.
+const MAX_PIECE_CHARS: usize = 64;
+
+/// Secrets learnt while running (keys, `${env:…}` values, auth command tokens), shared with the
+/// redactor. Each registration rebuilds one matcher of every secret's cuts; redacting a string
+/// shares it and copies nothing.
 #[derive(Debug, Clone, Default)]
-pub struct SecretRegistry(Arc<Mutex<Arc<Vec<String>>>>);
+pub struct SecretRegistry(Arc<Mutex<Arc<Secrets>>>);
+
+/// The registered secrets and the matcher built from them.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    values: Vec<String>,
+    /// Each secret's cuts — its first and its last k characters, for every k from
+    /// [`FRAGMENT_CHARS`] on — matched ASCII-case-insensitively: an endpoint that echoes a key
+    /// lower-cased in a header name, an excerpt that cut it, or a stream that split it across
+    /// deltas leaves only cuts this matcher finds. Only cuts: a key `sk-litellm-master` does not
+    /// mask the word `litellm-` in the middle of a target's name.
+    matcher: Option<AhoCorasick>,
+    /// For each pattern of the matcher: (secret, first byte, end byte) of the piece.
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl Secrets {
+    fn new(values: Vec<String>) -> Self {
+        let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+        for (n, v) in values.iter().enumerate() {
+            let starts: Vec<usize> = v.char_indices().map(|(i, _)| i).collect();
+            if starts.len() <= FRAGMENT_CHARS {
+                pieces.push((n, 0, v.len()));
+                continue;
+            }
+            for k in FRAGMENT_CHARS..=starts.len().min(MAX_PIECE_CHARS) {
+                let end = starts.get(k).copied().unwrap_or(v.len());
+                pieces.push((n, 0, end));
+                pieces.push((n, starts[starts.len() - k], v.len()));
+            }
+        }
+        let matcher = (!pieces.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(pieces.iter().map(|&(n, a, b)| &values[n].as_bytes()[a..b]))
+                .expect("a matcher of literal strings builds")
+        });
+        Self {
+            values,
+            matcher,
+            pieces,
+        }
+    }
+
+    /// The byte ranges of `hay` that hold a secret or a cut of one, merged and in order.
+    fn ranges(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+        let Some(m) = &self.matcher else {
+            return vec![];
+        };
+        let mut found: Vec<(usize, usize)> = m
+            .find_iter(hay)
+            .map(|f| {
+                // Follow the secret beyond the piece, both ways (a cut longer than the
+                // longest piece, or a whole secret found by one of its ends).
+                let (n, a, b) = self.pieces[f.pattern().as_usize()];
+                let secret = self.values[n].as_bytes();
+                let (mut start, mut end) = (f.start(), f.end());
+                let (mut a, mut b) = (a, b);
+                while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
+                    (a, start) = (a - 1, start - 1);
+                }
+                while b < secret.len()
+                    && end < hay.len()
+                    && hay[end].eq_ignore_ascii_case(&secret[b])
+                {
+                    (b, end) = (b + 1, end + 1);
+                }
+                // Whole characters only: the secret is UTF-8, so is the text it sits in.
+                while start > 0 && (hay[start] & 0xC0) == 0x80 {
+                    start -= 1;
+                }
+                while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
+                    end += 1;
+                }
+                (start, end)
+            })
+            .collect();
+        found.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in found {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        merged
+    }
+
+    /// `hay` with every range of [`ranges`](Self::ranges) replaced by [`MASK`].
+    fn mask(&self, hay: &[u8]) -> Option<Vec<u8>> {
+        let ranges = self.ranges(hay);
+        if ranges.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(hay.len());
+        let mut at = 0;
+        for (s, e) in ranges {
+            out.extend_from_slice(&hay[at..s]);
+            out.extend_from_slice(MASK.as_bytes());
+            at = e;
+        }
+        out.extend_from_slice(&hay[at..]);
+        Some(out)
+    }
+
+    /// Every secret registered, as given.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+}
 
 impl SecretRegistry {
     pub fn add(&self, secret: &str) {
         // Very short values would mask ordinary words; real credentials are longer.
-        if secret.len() >= 4 {
+        if secret.chars().count() >= MIN_SECRET_CHARS {
             let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            if !v.iter().any(|s| s == secret) {
-                let mut next = Vec::clone(&v);
+            if !v.values.iter().any(|s| s == secret) {
+                let mut next = v.values.clone();
                 next.push(secret.to_string());
-                next.sort_by_key(|s| std::cmp::Reverse(s.len()));
-                *v = Arc::new(next);
+                *v = Arc::new(Secrets::new(next));
             }
         }
     }
 
-    /// Every secret registered so far, longest first.
-    pub fn snapshot(&self) -> Arc<Vec<String>> {
+    /// Every secret registered so far, with their matcher.
+    pub fn snapshot(&self) -> Arc<Secrets> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
+
+/// Values shorter than this are not registered as secrets: they would mask ordinary words.
+pub const MIN_SECRET_CHARS: usize = 4;
 
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -67,12 +189,16 @@ fn patterns() -> &'static [(Regex, &'static str)] {
     static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
     P.get_or_init(|| {
         [
-            // `Bearer <token>` anywhere (error messages quoting request headers).
+            // `Bearer <token>` anywhere (error messages quoting request headers), also when an
+            // excerpt cut it short (`…` marks every cut made before redaction).
             (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}", "$1 ***"),
-            // OpenAI-style and Google API keys, Google OAuth access tokens.
-            (r"\bsk-[A-Za-z0-9_-]{16,}", "***"),
-            (r"\bAIza[0-9A-Za-z_-]{30,}", "***"),
-            (r"\bya29\.[0-9A-Za-z_-]{20,}", "***"),
+            (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+…", "$1 ***…"),
+            // OpenAI-style and Google API keys, Google OAuth access tokens, in any case (an
+            // endpoint may echo a key lower-cased), whole or cut short by an excerpt.
+            (r"(?i)\bsk-[A-Za-z0-9_-]{16,}", "***"),
+            (r"(?i)\baiza[0-9A-Za-z_-]{30,}", "***"),
+            (r"(?i)\bya29\.[0-9A-Za-z_-]{20,}", "***"),
+            (r"(?i)(?:\bsk-|\baiza|\bya29\.)[0-9A-Za-z_-]*…", "***…"),
             // Credentials in query strings: ?key=…, &api_key=…, &access_token=…
             (
                 r"(?i)([?&](?:key|api[_-]?key|access[_-]?token|token)=)[^&\s\x22'#]+",
@@ -82,6 +208,11 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             (
                 r#"(?i)((?:x-goog-api-key|api-key|x-api-key|authorization)["']?\s*[:=]\s*["']?)[^"',\s}]{4,}"#,
                 "${1}***",
+            ),
+            // The user-info of any URL (`https://user:password@host/`), always.
+            (
+                r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@\x22'<>]+@",
+                "${1}***@",
             ),
         ]
         .into_iter()
@@ -101,19 +232,34 @@ impl Redactor {
 
     /// Redact one string.
     pub fn text<'a>(&self, s: &'a str) -> Cow<'a, str> {
-        let mut out: Cow<'a, str> = Cow::Borrowed(s);
-        // Longest first, so a secret containing another is masked whole.
-        for secret in self.registry.snapshot().iter() {
-            if out.contains(secret.as_str()) {
-                out = Cow::Owned(out.replace(secret.as_str(), MASK));
-            }
-        }
+        let mut out: Cow<'a, str> = match self.registry.snapshot().mask(s.as_bytes()) {
+            // Masking replaced whole matches of UTF-8 pieces in UTF-8 text (an ASCII-case
+            // match never starts inside a multi-byte character): still UTF-8.
+            Some(b) => Cow::Owned(
+                String::from_utf8(b)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+            None => Cow::Borrowed(s),
+        };
         for (re, rep) in patterns() {
             if re.is_match(&out) {
                 out = Cow::Owned(re.replace_all(&out, *rep).into_owned());
             }
         }
         out
+    }
+
+    /// Redact bytes that are not text (a binary body in a recording): every registered secret
+    /// and every piece of one is masked; key shapes need text.
+    pub fn bytes(&self, b: &[u8]) -> Vec<u8> {
+        match std::str::from_utf8(b) {
+            Ok(s) => self.text(s).into_owned().into_bytes(),
+            Err(_) => self
+                .registry
+                .snapshot()
+                .mask(b)
+                .unwrap_or_else(|| b.to_vec()),
+        }
     }
 
     /// Redact every string in a JSON value, and the values of credential header keys.
@@ -139,6 +285,13 @@ impl Redactor {
                 }
             }
             Value::Object(map) => {
+                // A key may carry a secret too: an endpoint echoing a key as a header name.
+                if map.keys().any(|k| matches!(self.text(k), Cow::Owned(_))) {
+                    let entries = std::mem::take(map);
+                    for (k, v) in entries {
+                        map.insert(self.text(&k).into_owned(), v);
+                    }
+                }
                 for (k, v) in map.iter_mut() {
                     let len = at.len();
                     at.push('/');
@@ -273,7 +426,8 @@ mod tests {
         let r = redactor();
         let s = format!(
             "key {CANARY}; Authorization: Bearer abcdefghijklmnop; sk-proj-ABCDEFGHIJKLMNOPQRST; \
-             https://x/v1?key=AIzaSyFAKE-not-a-real-key-0123456789&alt=sse"
+             https://x/v1?key={}&alt=sse",
+            concat!("AIza", "SyFAKE-not-a-real-key-0123456789")
         );
         let out = r.text(&s);
         assert!(!out.contains(CANARY), "{out}");
@@ -291,6 +445,98 @@ mod tests {
         assert_eq!(v["headers"]["Authorization"], MASK);
         assert_eq!(v["headers"]["x-goog-api-key"], MASK);
         assert_eq!(v["headers"]["accept"], "a");
+    }
+
+    /// No piece of `secret` of `FRAGMENT_CHARS` or more characters, in any ASCII case.
+    fn holds_a_piece(text: &str, secret: &str) -> bool {
+        let (t, s) = (text.to_ascii_lowercase(), secret.to_ascii_lowercase());
+        let n = FRAGMENT_CHARS.min(s.len());
+        (0..=s.len() - n).any(|i| t.contains(&s[i..i + n]))
+    }
+
+    #[test]
+    fn a_secret_cut_at_any_length_or_case_changed_is_masked() {
+        let r = redactor();
+        for cut in 1..CANARY.len() {
+            let text = crate::util::text::excerpt(&format!("echo: {CANARY} tail"), 6 + cut);
+            let out = r.text(&text);
+            assert!(!holds_a_piece(&out, CANARY), "cut {cut}: {out}");
+            // The tail of a secret (a delta split it) is masked too.
+            let out = r.text(&CANARY[cut..]);
+            assert!(!holds_a_piece(&out, CANARY), "tail {cut}: {out}");
+        }
+        for changed in [CANARY.to_ascii_lowercase(), CANARY.to_ascii_uppercase()] {
+            let out = r.text(&format!("x-{changed}: 1")).into_owned();
+            assert!(!holds_a_piece(&out, CANARY), "{out}");
+        }
+        assert_eq!(r.text("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn cuts_of_long_secrets_are_followed_and_a_middle_word_is_left_alone() {
+        let reg = SecretRegistry::default();
+        let long: String = (0..300)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        reg.add(&long);
+        reg.add("sk-litellm-master");
+        let r = Redactor::new(reg);
+        for cut in [8, 63, 64, 65, 200, 299] {
+            let out = r.text(&format!("x {}… y", &long[..cut])).into_owned();
+            assert_eq!(out, "x ***… y", "cut {cut}");
+            let out = r.text(&format!("{} y", &long[300 - cut..])).into_owned();
+            assert_eq!(out, "*** y", "tail {cut}");
+        }
+        assert_eq!(r.text(&long.to_ascii_uppercase()), "***");
+        // A word inside a low-entropy key is not a cut of it.
+        assert_eq!(r.text("target litellm-mock"), "target litellm-mock");
+        assert_eq!(r.text("SK-LITELLM-MASTER!"), "***!");
+    }
+
+    #[test]
+    fn key_shapes_cut_by_an_excerpt_or_lower_cased_are_masked() {
+        let r = Redactor::default();
+        let keys = [
+            // Made-up keys, assembled so that no key-shaped literal sits in the source.
+            concat!("sk-proj-", "AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
+            concat!("sk-", "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd"),
+            concat!("AIza", "SyAbCdEfGhIjKlMnOpQrStUvWxYz0123456"),
+            concat!("ya29.", "a0AfB_byAbCdEfGhIjKlMnOpQrStUvWxYz"),
+        ];
+        for key in keys {
+            for cut in 4..key.len() {
+                let text = crate::util::text::excerpt(&format!("echo {key}"), 5 + cut);
+                let out = r.text(&text);
+                assert!(!holds_a_piece(&out, key), "{key} cut at {cut}: {out}");
+            }
+            let out = r
+                .text(&format!("header {}", key.to_ascii_lowercase()))
+                .into_owned();
+            assert!(!holds_a_piece(&out, key), "{out}");
+        }
+        let text = crate::util::text::excerpt("Authorization: Bearer abcdefghijklmnopqrstu", 30);
+        let out = r.text(&text);
+        assert!(!out.contains("abcdefgh"), "{out}");
+    }
+
+    #[test]
+    fn url_userinfo_is_always_masked() {
+        let r = Redactor::default();
+        let out = r.text("GET https://alice:s3cr3t-pass@example.test/v1/models failed");
+        assert_eq!(out, "GET https://***@example.test/v1/models failed");
+        assert_eq!(r.text("mail me@example.test"), "mail me@example.test");
+    }
+
+    #[test]
+    fn object_keys_and_binary_bodies_are_masked() {
+        let r = redactor();
+        let mut v = serde_json::json!({"headers": {CANARY.to_ascii_lowercase(): "1"}});
+        r.json(&mut v);
+        assert!(!holds_a_piece(&v.to_string(), CANARY), "{v}");
+        let mut bin = vec![0xff, 0xfe];
+        bin.extend_from_slice(&CANARY.as_bytes()[3..]);
+        let out = r.bytes(&bin);
+        assert!(!holds_a_piece(&String::from_utf8_lossy(&out), CANARY));
     }
 
     proptest! {

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Write suites holding N chat cases (copies of chat/basic: schema + JSONPath + semantic checks).
+Each case asks something different (distinct cases); `same`: every case sends the same request
+(repeated cases).
 
-usage: gen_suite.py DIR N [stream]
+usage: gen_suite.py DIR N [stream|same]
 """
 import sys
 from pathlib import Path
 
 out, n = Path(sys.argv[1]), int(sys.argv[2])
 stream = len(sys.argv) > 3 and sys.argv[3] == "stream"
+same = len(sys.argv) > 3 and sys.argv[3] == "same"
 out.mkdir(parents=True, exist_ok=True)
 PER_FILE = 1000  # suite files are capped at 4 MiB; 1,000 cases stay well below
 lines = []
@@ -46,7 +49,8 @@ for i in range(n):
             "      path: /chat/completions",
             "      body:",
             '        model: "{{model.chat}}"',
-            f'        messages: [{{ role: user, content: "Say hello in one short sentence ({i})." }}]',
+            '        messages: [{ role: user, content: "Say hello in one short sentence'
+            + ("." if same else f" ({i}).") + '" }]',
             "        max_tokens: 32",
             "    expect:",
             "      status: 200",

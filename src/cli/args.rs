@@ -224,7 +224,8 @@ pub struct OutputArgs {
         default_value = "json,md,html,junit"
     )]
     pub format: Vec<ReportFormat>,
-    /// Full-width terminal matrix (default: abbreviated to fit the terminal when needed).
+    /// The full terminal matrix: every feature row, at full width (default: the rows that did
+    /// not pass somewhere, abbreviated to fit the terminal when needed).
     #[arg(long)]
     pub wide: bool,
     /// Show the shape diffs of responses that differ between targets on the terminal (they
@@ -242,9 +243,10 @@ pub struct GateArgs {
     pub baseline: Option<PathBuf>,
     /// What fails the run, comma-separated. With --baseline: regression (default; a feature ×
     /// target that passed and now does not), new (also failing cases the baseline does not
-    /// know) or any (any failing case). With or without a baseline: skip (also a case skipped
-    /// because its target has no model for the role it needs; for CI that must prove every
-    /// area was tested).
+    /// know) or any (any failing case). With or without a baseline: breaking (only failures
+    /// that break a client) and skip (also a case skipped because its target has no model for
+    /// the role it needs; for CI that must prove every area was tested). Example:
+    /// `--fail-on breaking,skip`.
     #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
     pub fail_on: Vec<FailOnFlag>,
     /// Do not fail the run for flaky cases (they are still reported).
@@ -440,19 +442,22 @@ pub enum FailOnFlag {
     New,
     /// Any failing case (the comparison is still reported).
     Any,
+    /// Only failures that break a client (the client catalogue's `breaks`; errors count).
+    Breaking,
     /// A case skipped because its target has no model for the role it needs (with or without
     /// a baseline).
     Skip,
 }
 
 impl FailOnFlag {
-    /// The baseline mode this value names (`skip` names none).
-    pub fn baseline_mode(self) -> Option<crate::report::model::FailOn> {
+    /// The comparison mode this value names (`skip` names none).
+    pub fn mode(self) -> Option<crate::report::model::FailOn> {
         use crate::report::model::FailOn;
         match self {
             FailOnFlag::Regression => Some(FailOn::Regression),
             FailOnFlag::New => Some(FailOn::New),
             FailOnFlag::Any => Some(FailOn::Any),
+            FailOnFlag::Breaking => Some(FailOn::Breaking),
             FailOnFlag::Skip => None,
         }
     }

@@ -14,6 +14,9 @@ use crate::clients::probe::{self, Interpreters, Job, ProbeRun};
 use crate::exit;
 use crate::load::Auth;
 
+/// How long `clients` waits for a target's auth command to print a token.
+const CLIENT_TOKEN_LIMIT: Duration = Duration::from_secs(60);
+
 /// A whole probe run may take this long (each call has its own 30 s limit in the probe).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -46,8 +49,8 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
         let key = match &target.auth {
             Auth::None => None,
             Auth::Key { key, .. } => Some(key.expose().to_string()),
-            Auth::Command { command, .. } => match crate::execute::http::run_token_command(command).await {
-                Ok(t) => Some(t),
+            Auth::Command { command, .. } => match crate::execute::token::run_once(command, CLIENT_TOKEN_LIMIT).await {
+                Ok(t) => Some(t.expose().to_string()),
                 Err(e) => return Err(CliError::usage(e.to_string())),
             },
         };

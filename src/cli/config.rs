@@ -125,19 +125,21 @@ pub struct GateConfig {
 
 impl GateConfig {
     pub fn new(a: &GateArgs) -> Result<Self, CliError> {
-        let modes: Vec<FailOn> = a.fail_on.iter().filter_map(|f| f.baseline_mode()).collect();
+        let modes: Vec<FailOn> = a.fail_on.iter().filter_map(|f| f.mode()).collect();
         if modes.len() > 1 {
             let named: Vec<&str> = modes.iter().map(|m| m.as_str()).collect();
             return Err(CliError::usage(format!(
-                "--fail-on takes one of regression, new, any (got {}); skip may be added to it",
+                "--fail-on takes one of regression, new, any, breaking (got {}); skip may be added to it",
                 named.join(", ")
             )));
         }
-        if let Some(m) = modes.first()
+        let fail_on = modes.first().copied();
+        if let Some(m) = fail_on
+            && m != FailOn::Breaking
             && a.baseline.is_none()
         {
             return Err(CliError::usage(format!(
-                "--fail-on {} compares with a baseline: add --baseline FILE (without one, every failing case fails the run; `--fail-on skip` needs no baseline)",
+                "--fail-on {} needs --baseline (only `--fail-on breaking` and `--fail-on skip` work without one)",
                 m.as_str()
             )));
         }
@@ -147,7 +149,7 @@ impl GateConfig {
         };
         Ok(GateConfig {
             baseline,
-            fail_on: modes.first().copied().unwrap_or_default(),
+            fail_on: fail_on.unwrap_or_default(),
             fail_on_skip: a.fail_on.contains(&FailOnFlag::Skip),
             allow_flaky: a.allow_flaky,
         })
@@ -164,24 +166,22 @@ impl GateConfig {
     /// The gate's decision; when a baseline or `--fail-on skip` failed it, one line on stderr
     /// naming what did.
     pub fn passes(&self, report: &RunReport, redactor: &Redactor) -> bool {
-        if let Some(line) = report.baseline.as_ref().and_then(gate::failure_line) {
+        let line = match &report.baseline {
+            Some(b) => gate::failure_line(b),
+            None if self.fail_on == FailOn::Breaking => {
+                gate::decision::breaking_line(report, self.allow_flaky)
+            }
+            None => None,
+        };
+        if let Some(line) = line {
             eprintln!("{}", redactor.text(&line));
         }
-        let mut passes = gate::passes(report, self.allow_flaky);
-        if self.fail_on_skip {
-            let missing = report::aggregate::missing_models(&report.results, None);
-            if !missing.is_empty() {
-                let n: usize = missing.iter().map(|(_, n)| n).sum();
-                let roles: Vec<&str> = missing.iter().map(|(r, _)| r.as_str()).collect();
-                eprintln!(
-                    "{}",
-                    redactor.text(&format!(
-                        "--fail-on skip: {n} case(s) skipped for want of a model ({})",
-                        roles.join(", ")
-                    ))
-                );
-                passes = false;
-            }
+        let mut passes = gate::passes(report, self.fail_on, self.allow_flaky);
+        if self.fail_on_skip
+            && let Some(line) = gate::decision::skip_line(report)
+        {
+            eprintln!("{}", redactor.text(&line));
+            passes = false;
         }
         passes
     }
@@ -481,6 +481,10 @@ mod tests {
         ("format", "a runbook writes runbook.md and runbook.json"),
         ("wide", "the runbook's terminal summary has no matrix"),
         (
+            "diff",
+            "the runbook's terminal summary has no shape diffs (runbook.md has them)",
+        ),
+        (
             "baseline",
             "a runbook's verdict is GO / NO-GO, not a baseline gate",
         ),
@@ -500,6 +504,10 @@ mod tests {
         ),
         ("snapshots-dir", "as --snapshots"),
         ("shard", "a runbook is one run"),
+        (
+            "allow-missing-models",
+            "a runbook does not stop for a missing model: a case NEW skips is a regression in its verdict",
+        ),
     ];
 
     #[test]

@@ -77,13 +77,15 @@ impl CliError {
     }
 
     /// Print the error for a person: diagnostics rendered like rustc, anything else as one
-    /// `error:` line.
+    /// `error:` line. A suite line or a message may quote control or bidi characters from a
+    /// file: they are shown escaped, never sent to the terminal.
     pub fn print(&self) {
+        use crate::util::text::inert;
         match self {
             CliError::Input(d) | CliError::Baseline(BaselineError::Invalid(d)) => {
-                eprint!("{}", d.render())
+                eprint!("{}", inert(&d.render()))
             }
-            other => eprintln!("error: {other}"),
+            other => eprintln!("error: {}", inert(&other.to_string())),
         }
     }
 }

@@ -122,9 +122,10 @@ pub fn load_file_targets_keyless(
         None => Ok(vec![]),
         Some(path) => match read_bounded_string(&path, MAX_INPUT_BYTES as u64) {
             Ok(text) => load_targets_keyless(&path, &text, &env_lookup, keyless),
-            Err(e) => Err(Diagnostics(vec![Diagnostic::new(
+            Err(e) => Err(Diagnostics(vec![crate::load::diag::read_problem(
                 &path,
-                format!("failed to read targets file: {}", e.kind),
+                "targets file",
+                &e,
             )])),
         },
     }
@@ -305,6 +306,7 @@ pub fn plain_target(
         opt_in: vec![],
         via: None,
         pricing: None,
+        env_secrets: vec![],
     }
 }
 

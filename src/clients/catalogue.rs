@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::outcome::Impact;
+
 /// The catalogue as shipped (`clients/catalogue.yaml`).
 pub const CATALOGUE_YAML: &str = include_str!("../../clients/catalogue.yaml");
 
@@ -42,6 +44,8 @@ pub struct Client {
     pub name: String,
     /// The probe script, relative to `clients/`.
     pub probe: String,
+    /// The library's own package (`openai`, `langchain-openai`): the version a report cites.
+    pub package: String,
     /// The packages and exact versions the catalogue was verified with.
     pub packages: BTreeMap<String, String>,
     /// The calls the probe makes (ids of [`Catalogue::calls`]).
@@ -133,22 +137,13 @@ impl Status {
     }
 }
 
-/// The impact of a deviation on clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Impact {
-    /// Differs from OpenAI; no verified client notices.
-    Deviates,
-    /// A verified client raises, or silently loses or corrupts data.
-    Breaks,
-}
-
-impl Impact {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Impact::Deviates => "deviates",
-            Impact::Breaks => "breaks",
-        }
+impl Client {
+    /// The verified version of the library's own package (`3.57.0`).
+    pub fn version(&self) -> &str {
+        self.packages
+            .get(&self.package)
+            .map(String::as_str)
+            .unwrap_or("?")
     }
 }
 
@@ -174,6 +169,12 @@ impl Catalogue {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         for client in &self.clients {
+            if !client.packages.contains_key(&client.package) {
+                out.push(format!(
+                    "client {}: package `{}` is not among its packages",
+                    client.id, client.package
+                ));
+            }
             for call in &client.calls {
                 if !self.calls.contains_key(call) {
                     out.push(format!("client {}: unknown call `{call}`", client.id));

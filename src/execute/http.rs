@@ -15,8 +15,9 @@ use super::rate::RateLimiter;
 use super::retry::{self, RetryPolicy};
 use super::sse::SseParser;
 use super::stream::{ChatStream, HeldAfterDone, StreamBuilder, StreamLimits};
+use super::token::{TokenError, TokenSource};
 use crate::load::suite::AuthOverride;
-use crate::load::{Auth, AuthHeader, Secret, Target};
+use crate::load::{Auth, AuthHeader, Target};
 use crate::redact::SecretRegistry;
 
 /// A wrong but plausible key for `auth: invalid` cases (never a real credential).
@@ -101,7 +102,8 @@ pub struct TargetClient {
     http: reqwest::Client,
     pub target: Arc<Target>,
     opts: ClientOptions,
-    token: tokio::sync::Mutex<Option<(Secret, Instant)>>,
+    /// The target's auth command, when it has one.
+    token: Option<TokenSource>,
     secrets: SecretRegistry,
     /// The target's `rpm` limit, applied to every attempt.
     limiter: Option<RateLimiter>,
@@ -140,12 +142,20 @@ impl TargetClient {
         let http = builder.build().map_err(ClientError::Build)?;
         let timeout = target.timeout.unwrap_or(opts.timeout);
         let limiter = RateLimiter::per_minute(target.rpm);
+        let target_auth = target.auth.clone();
         Ok(Self {
             http,
             limiter,
             target,
             opts: ClientOptions { timeout, ..opts },
-            token: tokio::sync::Mutex::new(None),
+            token: match &target_auth {
+                Auth::Command {
+                    command,
+                    refresh_after,
+                    ..
+                } => Some(TokenSource::new(command.clone(), *refresh_after)),
+                _ => None,
+            },
             secrets,
         })
     }
@@ -161,29 +171,76 @@ impl TargetClient {
             })
     }
 
-    /// Why the target's base URL cannot be reached at all — connection refused, a name that
-    /// does not resolve, a failed TLS handshake — or `None` when it answers (any HTTP status
-    /// is an answer). Tried once before a run, so an unreachable target is said once instead
-    /// of once per case. Nothing is sent but a `HEAD` of the base URL, without credentials.
+    /// Why the target's base URL cannot be reached at all — a name that does not resolve,
+    /// connection refused, a failed TLS handshake — or `None` when it can (or when the probe
+    /// cannot tell: a slow answer is not an unreachable endpoint). Tried once before a run, so
+    /// an unreachable target is said once instead of once per case.
+    ///
+    /// Over plain HTTP the probe only resolves the host and opens a TCP connection: no request
+    /// reaches the endpoint. Over HTTPS (and through a proxy, which only an HTTP request goes
+    /// through) it sends a `HEAD` of the base URL without credentials, which completes the TLS
+    /// handshake with the run's trust roots (`--ca-cert`).
     pub async fn unreachable(&self) -> Option<String> {
+        let url = &self.target.base_url;
+        let proxied = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+        if url.scheme() == "http" && !proxied {
+            return self.tcp_unreachable().await;
+        }
         let probe = self
             .http
-            .head(self.target.base_url.clone())
-            .timeout(self.opts.connect_timeout + Duration::from_secs(5))
+            .head(url.clone())
+            .timeout(self.opts.connect_timeout)
             .send()
             .await;
         match probe {
-            Err(e) if e.is_connect() => {
+            Err(e) if e.is_connect() && !e.is_timeout() => {
                 // The innermost cause says what happened (`Connection refused (os error 111)`,
                 // `failed to lookup address information: …`, `invalid peer certificate: …`).
                 let mut cause: &dyn std::error::Error = &e;
                 while let Some(inner) = cause.source() {
                     cause = inner;
                 }
-                Some(cause.to_string())
+                Some(format!("{cause}{}", tls_hint(&error_chain(&e))))
             }
             _ => None,
         }
+    }
+
+    /// Resolve the base URL's host and open a TCP connection to it (closed at once).
+    async fn tcp_unreachable(&self) -> Option<String> {
+        let url = &self.target.base_url;
+        let host = match url.host()? {
+            url::Host::Domain(d) => d.to_string(),
+            url::Host::Ipv4(a) => a.to_string(),
+            url::Host::Ipv6(a) => a.to_string(),
+        };
+        let port = url.port_or_known_default()?;
+        let deadline = self.opts.connect_timeout;
+        let addrs: Vec<std::net::SocketAddr> =
+            match tokio::time::timeout(deadline, tokio::net::lookup_host((host.as_str(), port)))
+                .await
+            {
+                Ok(Ok(a)) => a.collect(),
+                Ok(Err(e)) => return Some(format!("cannot resolve `{host}`: {e}")),
+                Err(_) => return None,
+            };
+        let mut last = None;
+        for addr in addrs {
+            match tokio::time::timeout(deadline, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(_)) | Err(_) => return None,
+                Ok(Err(e)) => last = Some(e.to_string()),
+            }
+        }
+        last
     }
 
     /// The whole-exchange deadline (`--timeout`, or the target's `timeout`).
@@ -204,10 +261,24 @@ impl TargetClient {
         req: &PreparedRequest,
         on_retry: &mut (dyn FnMut(usize, &Attempt) + Send),
     ) -> Exchange {
+        // A short-lived token may have expired: a 401 to a token from the auth command is
+        // re-sent once at once with a new token, as an attempt of the retry policy.
+        let refresh = std::sync::atomic::AtomicBool::new(false);
+        let refused = |ex: &Exchange| {
+            let refused = self.token.is_some()
+                && req.auth == AuthOverride::Default
+                && ex.response.as_ref().is_some_and(|r| r.status == 401);
+            refused.then(|| {
+                refresh.store(true, std::sync::atomic::Ordering::Relaxed);
+                retry::REFRESHED.to_string()
+            })
+        };
         retry::with_retries(
             &self.opts.retry,
+            &refused,
             || async {
-                let mut ex = self.send_paced(req).await;
+                let force = refresh.swap(false, std::sync::atomic::Ordering::Relaxed);
+                let mut ex = self.send_paced(req, force).await;
                 if let Some(f) = &self.opts.finisher {
                     f.finish(&self.target, &mut ex);
                 }
@@ -219,31 +290,20 @@ impl TargetClient {
         .await
     }
 
-    /// One attempt, after waiting for the target's `rpm` slot.
-    async fn send_paced(&self, req: &PreparedRequest) -> Exchange {
+    /// One attempt, after waiting for the target's `rpm` slot; `refresh` runs the auth
+    /// command again first.
+    async fn send_paced(&self, req: &PreparedRequest, refresh: bool) -> Exchange {
         if let Some(l) = &self.limiter {
             l.wait().await;
         }
-        let mut ex = self.send_once(req, false).await;
-        // A short-lived token may have expired: refresh once and retry on 401.
-        if matches!(self.target.auth, Auth::Command { .. })
-            && req.auth == AuthOverride::Default
-            && ex.response.as_ref().is_some_and(|r| r.status == 401)
-        {
-            if let Some(l) = &self.limiter {
-                l.wait().await;
-            }
-            ex = self.send_once(req, true).await;
-            ex.attempts = 2;
-        }
-        ex
+        self.send_once(req, refresh).await
     }
 
     /// One exchange: build the request, send it, read the body — each under the deadlines.
     async fn send_once(&self, req: &PreparedRequest, force_refresh: bool) -> Exchange {
         let start = Instant::now();
         let deadline = tokio::time::Instant::from_std(start + self.opts.timeout);
-        let (rb, sent) = match self.build(req, force_refresh).await {
+        let (rb, sent) = match self.build(req, force_refresh, deadline).await {
             Ok(built) => built,
             Err((sent, message)) => {
                 let error = (TransportErrorKind::Request, message);
@@ -317,6 +377,7 @@ impl TargetClient {
         &self,
         req: &PreparedRequest,
         force_refresh: bool,
+        deadline: tokio::time::Instant,
     ) -> Result<(reqwest::RequestBuilder, SentRequest), (SentRequest, String)> {
         let mut sent = SentRequest {
             method: req.method.to_string(),
@@ -331,7 +392,7 @@ impl TargetClient {
         };
         sent.url = url.to_string();
         let mut headers: Vec<(String, String)> = self.target.headers.clone();
-        match self.auth_value(req.auth, force_refresh).await {
+        match self.auth_value(req.auth, force_refresh, deadline).await {
             Ok(Some((name, value))) => headers.push((name, value)),
             Ok(None) => {}
             Err(e) => return Err((sent, e.to_string())),
@@ -503,11 +564,13 @@ impl TargetClient {
         }
     }
 
-    /// The credential header for this request, running the token command when needed.
+    /// The credential header for this request, running the token command when needed (within
+    /// the exchange's deadline).
     async fn auth_value(
         &self,
         over: AuthOverride,
         force_refresh: bool,
+        deadline: tokio::time::Instant,
     ) -> Result<Option<(String, String)>, RequestError> {
         let header = match (over, self.target.auth.header()) {
             (AuthOverride::None, _) => return Ok(None),
@@ -523,25 +586,17 @@ impl TargetClient {
         let value = match &self.target.auth {
             Auth::None => return Ok(None),
             Auth::Key { key, .. } => key.expose().to_string(),
-            Auth::Command {
-                command,
-                refresh_after,
-                ..
-            } => {
-                let mut cached = self.token.lock().await;
-                let fresh = cached
-                    .as_ref()
-                    .filter(|(_, at)| !force_refresh && at.elapsed() < *refresh_after);
-                match fresh {
-                    Some((t, _)) => t.expose().to_string(),
-                    None => {
-                        let t = run_token_command(command).await?;
-                        self.secrets.add(&t);
-                        *cached = Some((Secret::new(t.clone()), Instant::now()));
-                        t
-                    }
+            Auth::Command { .. } => match &self.token {
+                Some(source) => {
+                    let learnt = |t: &str| self.secrets.add(t);
+                    source
+                        .token(force_refresh, deadline, &learnt)
+                        .await?
+                        .expose()
+                        .to_string()
                 }
-            }
+                None => return Ok(None),
+            },
         };
         Ok(Some(render_header(header, &value)))
     }
@@ -562,50 +617,8 @@ pub enum RequestError {
         path: String,
         source: url::ParseError,
     },
-    #[error("auth command `{0}` did not finish within 60s")]
-    AuthTimeout(String),
-    #[error("failed to run auth command `{command}`: {source}")]
-    AuthSpawn {
-        command: String,
-        source: std::io::Error,
-    },
-    #[error("auth command `{command}` failed ({status}): {stderr}")]
-    AuthFailed {
-        command: String,
-        status: std::process::ExitStatus,
-        /// An excerpt of what it printed on stderr.
-        stderr: String,
-    },
-    #[error("auth command `{0}` printed no token")]
-    AuthEmpty(String),
-}
-
-pub(crate) async fn run_token_command(command: &str) -> Result<String, RequestError> {
-    let fut = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(60), fut)
-        .await
-        .map_err(|_| RequestError::AuthTimeout(command.to_string()))?
-        .map_err(|source| RequestError::AuthSpawn {
-            command: command.to_string(),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(RequestError::AuthFailed {
-            command: command.to_string(),
-            status: out.status,
-            stderr: crate::util::text::excerpt(&String::from_utf8_lossy(&out.stderr), 200),
-        });
-    }
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if token.is_empty() {
-        return Err(RequestError::AuthEmpty(command.to_string()));
-    }
-    Ok(token)
+    #[error(transparent)]
+    Token(#[from] TokenError),
 }
 
 /// What reading a body produced.
@@ -757,12 +770,17 @@ fn classify(e: &reqwest::Error) -> (TransportErrorKind, String) {
     } else {
         TransportErrorKind::Body
     };
-    let hint = if chain.contains("certificate") || chain.contains("UnknownIssuer") {
+    let hint = tls_hint(&chain);
+    (kind, format!("{chain}{hint}"))
+}
+
+/// What to do about an untrusted certificate, for an error whose cause chain names one.
+fn tls_hint(chain: &str) -> &'static str {
+    if chain.contains("certificate") || chain.contains("UnknownIssuer") {
         " (TLS certificate not trusted; pass --ca-cert FILE to trust a private CA)"
     } else {
         ""
-    };
-    (kind, format!("{chain}{hint}"))
+    }
 }
 
 /// Whether a send failed because the connection was closed or reset before any response byte

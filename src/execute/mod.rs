@@ -9,6 +9,7 @@ pub mod retry;
 pub mod schedule;
 pub mod sse;
 pub mod stream;
+pub mod token;
 
 pub use exchange::{Exchange, Response, Timings, TransportError, TransportErrorKind};
 pub use schedule::{CaseSlot, ScheduleOptions, Scheduled};

@@ -60,6 +60,10 @@ pub fn retry_reason(ex: &Exchange) -> Option<String> {
 /// Why the one free re-send happened, as the attempt log says.
 pub const RESENT: &str = "connection closed before any response byte; re-sent at once";
 
+/// Why a 401 to a token from the auth command was re-sent, as the attempt log says.
+pub const REFRESHED: &str =
+    "HTTP 401 to the auth command's token; token refreshed and re-sent at once";
+
 /// `Retry-After` as a wait from `now`: delta-seconds or an HTTP-date (a date in the past is 0).
 pub fn retry_after(ex: &Exchange, now: SystemTime) -> Option<Duration> {
     let value = ex.response.as_ref()?.header("retry-after")?.trim();
@@ -70,11 +74,14 @@ pub fn retry_after(ex: &Exchange, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Send with the policy: `send` makes one attempt; `sleep` waits (injected for tests);
+/// Send with the policy: `send` makes one attempt; `refused` says why an exchange should be
+/// re-sent once at once with a new credential (a 401 to a short-lived token), if it should;
+/// `sleep` waits (injected for tests);
 /// `on_retry` hears of each attempt that is retried (its 1-based number and the attempt),
 /// before the wait.
 pub async fn with_retries<S, SF, W, WF>(
     policy: &RetryPolicy,
+    refused: &(dyn Fn(&Exchange) -> Option<String> + Sync),
     mut send: S,
     mut sleep: W,
     on_retry: &mut (dyn FnMut(usize, &Attempt) + Send),
@@ -93,7 +100,7 @@ where
         .with_max_times(policy.retries as usize)
         .build();
     let mut log: Vec<Attempt> = Vec::new();
-    let (mut retried, mut resent) = (0u32, false);
+    let (mut retried, mut resent, mut refreshed) = (0u32, false, false);
     loop {
         let mut ex = send().await;
         let closed = ex.response.is_none()
@@ -101,9 +108,13 @@ where
                 .error
                 .as_ref()
                 .is_some_and(|e| e.kind == TransportErrorKind::Closed);
+        let refresh = if refreshed { None } else { refused(&ex) };
         let (retry, free) = if closed && !resent {
             resent = true;
             (Some(RESENT.to_string()), true)
+        } else if let Some(why) = refresh {
+            refreshed = true;
+            (Some(why), true)
         } else if retried < policy.retries {
             (retry_reason(&ex), false)
         } else {
@@ -227,12 +238,22 @@ mod tests {
 
     /// Run the loop over scripted attempts, recording the waits instead of sleeping.
     fn run(policy: &RetryPolicy, script: Vec<Exchange>) -> (Exchange, usize, Vec<Duration>) {
+        run_refusing(policy, &|_| None, script)
+    }
+
+    /// [`run`], with `refused` telling which exchanges need a new credential.
+    fn run_refusing(
+        policy: &RetryPolicy,
+        refused: &(dyn Fn(&Exchange) -> Option<String> + Sync),
+        script: Vec<Exchange>,
+    ) -> (Exchange, usize, Vec<Duration>) {
         let script = RefCell::new(script.into_iter());
         let sent = RefCell::new(0);
         let waits = RefCell::new(vec![]);
         let mut retried = vec![];
         let ex = futures_util::FutureExt::now_or_never(with_retries(
             policy,
+            refused,
             || {
                 *sent.borrow_mut() += 1;
                 let next = script.borrow_mut().next().expect("script long enough");
@@ -362,5 +383,38 @@ mod tests {
         let (ex, sent, _) = run(&policy, vec![exchange(Some(400), &[], None)]);
         assert_eq!((sent, ex.attempts), (1, 1));
         assert!(ex.attempt_log.is_empty());
+    }
+
+    /// A 401 to a token from the auth command is re-sent once at once with a new token, without
+    /// `--retries`, and logged like any attempt; a second 401 is the answer.
+    #[test]
+    fn a_refused_token_is_refreshed_once_as_a_logged_attempt() {
+        let refused = |ex: &Exchange| {
+            (ex.response.as_ref().map(|r| r.status) == Some(401)).then(|| REFRESHED.to_string())
+        };
+        let policy = RetryPolicy::default();
+        let (ex, sent, waits) = run_refusing(
+            &policy,
+            &refused,
+            vec![
+                exchange(Some(401), &[], None),
+                exchange(Some(200), &[], None),
+            ],
+        );
+        assert_eq!((sent, ex.attempts, waits.len()), (2, 2, 0));
+        assert_eq!(
+            ex.attempt_log[0].retried_because.as_deref(),
+            Some(REFRESHED)
+        );
+        assert_eq!(ex.response.unwrap().status, 200);
+        let (ex, sent, _) = run_refusing(
+            &policy,
+            &refused,
+            vec![
+                exchange(Some(401), &[], None),
+                exchange(Some(401), &[], None),
+            ],
+        );
+        assert_eq!((sent, ex.response.unwrap().status), (2, 401));
     }
 }

@@ -349,7 +349,8 @@ impl SseParser {
             }
             "retry" => {}
             _ => {
-                let quoted: String = name.chars().take(MAX_QUOTED_CHARS).collect();
+                // Cut with the `…` mark: the redactor masks a key shape cut there.
+                let quoted = crate::util::text::excerpt(name, MAX_QUOTED_CHARS);
                 let detail = format!("unknown field {quoted:?} ignored");
                 problem(out, SseProblemKind::UnknownField, at, detail);
             }

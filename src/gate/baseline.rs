@@ -152,6 +152,9 @@ pub fn parse(path: &Path, text: &Arc<str>) -> Result<Baseline, BaselineError> {
             Err(_) => {}
         }
     }
+    if let Some(d) = crate::load::yaml::depth_problem(path, text) {
+        return Err(BaselineError::at(d));
+    }
     match serde_yaml::from_str::<BaselineFile>(text) {
         Ok(file) => checked(path, text, file),
         Err(e) => Err(BaselineError::at(explain(path, text, &e))),

@@ -2,7 +2,7 @@
 //! case-level detail for failing cases the baseline does not know. Pure: the date is an input.
 
 use super::baseline::{Baseline, Entry, parse_date};
-use crate::judge::Outcome;
+use crate::judge::{Impact, Outcome};
 use crate::report::model::{BaselineSection, CellChange, FailOn, NewFailure};
 use crate::report::{CaseResult, RunReport};
 
@@ -69,6 +69,7 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
                 case: r.case.clone(),
                 feature: r.feature.clone(),
                 outcome: r.outcome,
+                impact: r.impact,
                 reason: r.reason.clone(),
             };
             let is_failure = |r: &CaseResult| effective(r, opts.allow_flaky).is_failure();
@@ -90,6 +91,11 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
                 feature: row.feature.clone(),
                 baseline: entry.outcome,
                 now,
+                impact: failing
+                    .iter()
+                    .filter(|r| is_failure(r))
+                    .filter_map(|r| r.impact)
+                    .max(),
                 cases: failing
                     .iter()
                     .map(|r| format!("{}/{}", r.suite, r.case))
@@ -131,6 +137,14 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
         FailOn::Regression => !regressed,
         FailOn::New => !regressed && s.new_failures.is_empty(),
         FailOn::Any => !regressed && report.no_failures(opts.allow_flaky),
+        FailOn::Breaking => {
+            let breaks = Some(Impact::Breaks);
+            !s.regressions
+                .iter()
+                .chain(&s.expired)
+                .any(|c| c.impact == breaks)
+                && !s.new_failures.iter().any(|n| n.impact == breaks)
+        }
     };
     s
 }

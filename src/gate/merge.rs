@@ -94,7 +94,10 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
                     other,
                 });
             }
-            out.results.push(res.clone());
+            let mut res = res.clone();
+            // A report written before impacts were recorded gets them now, from its checks.
+            crate::report::impact::assess_entry(&mut res);
+            out.results.push(res);
         }
         for d in &r.differences {
             if !out

@@ -43,8 +43,10 @@ pub fn schema(store: &SchemaStore, id: &str, body: &Value) -> Vec<CheckResult> {
 
 /// One schema violation as a check result. `subject` names what was validated when it is not
 /// the response body (`event #3`, `the reassembled completion`); `at_prefix` prefixes the JSON
-/// Pointer (`event #3 `, `reassembled `). A required but nullable field that is absent reads as
-/// null in every OpenAI SDK: a warning, not a deviation clients break on.
+/// Pointer (`event #3 `, `reassembled `). One rule for the spec's optional and nullable fields:
+/// a required but nullable field that is absent reads as null in every OpenAI SDK, and an
+/// optional field sent as null reads as absent — a warning each, not a deviation clients break
+/// on.
 pub fn violation(
     check: &str,
     id: &str,
@@ -67,6 +69,12 @@ pub fn violation(
         Some(p) if v.absent_nullable => CheckResult::warn(
             check,
             format!("{lead}`{p}` is absent; {id} requires it (null when unused) — clients read absent as null"),
+        )
+        .at(at),
+        // The other half of the rule: null where the spec leaves the field out reads as absent.
+        None if v.null_optional => CheckResult::warn(
+            check,
+            format!("{lead}`{}` is null; {id} leaves it out when unused — clients read null as absent", pointer.rsplit('/').next().unwrap_or(pointer)),
         )
         .at(at),
         _ => CheckResult::fail(check, format!("{lead}does not match {id}: {}", shorten(&v.message))).at(at),

@@ -21,6 +21,9 @@ pub enum ErrorShape<'a> {
     Detail(&'a Value),
     /// `{"error": "text"}` (E6).
     StringError(&'a str),
+    /// `{"0": {"error": {...}}}` — a list-wrapped body reshaped by a router into an object
+    /// keyed by position (E13).
+    Reshaped(&'a Value),
     /// `{"error_code": ..., "message": ...}` and other objects.
     OtherObject(&'a Value),
     /// Valid JSON but not an object.
@@ -43,6 +46,13 @@ pub fn shape_of(resp: &Response) -> ErrorShape<'_> {
             Some(Value::String(s)) => ErrorShape::StringError(s),
             _ if o.get("object").and_then(Value::as_str) == Some("error") => ErrorShape::Flat(v),
             _ if o.contains_key("detail") => ErrorShape::Detail(v),
+            _ if !o.is_empty()
+                && o.iter().all(|(k, item)| {
+                    k.bytes().all(|b| b.is_ascii_digit()) && item.get("error").is_some()
+                }) =>
+            {
+                ErrorShape::Reshaped(v)
+            }
             _ => ErrorShape::OtherObject(v),
         },
         Value::Array(items) if items.first().and_then(|i| i.get("error")).is_some() => {
@@ -52,21 +62,51 @@ pub fn shape_of(resp: &Response) -> ErrorShape<'_> {
     }
 }
 
-/// The human message an error body carries, wherever this endpoint puts it.
+/// The human message an error body carries, wherever this endpoint puts it: the known shapes'
+/// places first, then the first `message` string anywhere in the body (routers wrap upstream
+/// errors in shapes of their own, and a refusal must be recognised wherever its words sit).
 pub fn error_message(resp: &Response) -> Option<String> {
     let s = match shape_of(resp) {
-        ErrorShape::Envelope(e) => e.get("message")?.as_str()?.to_string(),
-        ErrorShape::ListWrapped(v) => v[0]["error"]["message"].as_str()?.to_string(),
-        ErrorShape::Flat(v) | ErrorShape::OtherObject(v) => v.get("message")?.as_str()?.to_string(),
+        ErrorShape::Envelope(e) => match e.get("message").and_then(Value::as_str) {
+            Some(m) => m.to_string(),
+            None => find_string(resp.json.as_ref()?, "message", 0)?.to_string(),
+        },
         ErrorShape::Detail(v) => match &v["detail"] {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         },
         ErrorShape::StringError(s) => s.to_string(),
-        ErrorShape::OtherJson(_) | ErrorShape::Empty => return None,
+        ErrorShape::ListWrapped(v)
+        | ErrorShape::Reshaped(v)
+        | ErrorShape::Flat(v)
+        | ErrorShape::OtherObject(v)
+        | ErrorShape::OtherJson(v) => find_string(v, "message", 0)?.to_string(),
+        ErrorShape::Empty => return None,
         ErrorShape::NotJson => resp.body_excerpt(200),
     };
     Some(excerpt(&s, 200))
+}
+
+/// How deep [`find_string`] looks: enough for any wrapping seen, bounded for hostile bodies.
+const MAX_ERROR_DEPTH: usize = 6;
+
+/// The first string member named `key`, breadth first by level (the outermost wins), at most
+/// [`MAX_ERROR_DEPTH`] levels down.
+fn find_string<'a>(v: &'a Value, key: &str, depth: usize) -> Option<&'a str> {
+    if depth > MAX_ERROR_DEPTH {
+        return None;
+    }
+    match v {
+        Value::Object(o) => o.get(key).and_then(Value::as_str).or_else(|| {
+            o.values()
+                .find_map(|item| find_string(item, key, depth + 1))
+        }),
+        Value::Array(items) => items
+            .iter()
+            .take(8)
+            .find_map(|item| find_string(item, key, depth + 1)),
+        _ => None,
+    }
 }
 
 /// `: <message>` to append to a status failure, so the reason shows what the endpoint said.
@@ -89,6 +129,9 @@ pub fn describe_deviation(shape: &ErrorShape<'_>, resp: &Response) -> Option<Str
             "error body is flat `{\"object\": \"error\", \"message\": …}` without the `error` wrapper (vLLM-style)".into()
         }
         ErrorShape::Detail(_) => "error body is `{\"detail\": …}` (FastAPI-style), not `{\"error\": {…}}`".into(),
+        ErrorShape::Reshaped(_) => {
+            "error body is a list-wrapped error reshaped into an object keyed by position `{\"0\": {\"error\": …}}` (a router rewriting Gemini's `[{\"error\": …}]`, QUIRKS E13): clients find no `error` and lose the message".into()
+        }
         ErrorShape::StringError(_) => "`error` is a string, not an object with `message`/`type`/`param`/`code`".into(),
         ErrorShape::OtherObject(v) => {
             let keys: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
@@ -150,10 +193,11 @@ pub fn envelope_fields(check: &str, e: &serde_json::Map<String, Value>) -> Vec<C
             CheckResult::warn(check, "error.param is \"\" (OpenAI sends null)").at("$.error.param"),
         ),
         Some(Value::String(_)) | Some(Value::Null) => {}
+        // Required but nullable: every OpenAI SDK reads an absent field as null (QUIRKS E12).
         None => out.push(
-            CheckResult::fail(
+            CheckResult::warn(
                 check,
-                "error.param is missing (OpenAI always sends it, null when not applicable)",
+                "error.param is absent (OpenAI sends it, null when not applicable; QUIRKS E12) — clients read absent as null",
             )
             .at("$.error.param"),
         ),
@@ -175,9 +219,9 @@ pub fn envelope_fields(check: &str, e: &serde_json::Map<String, Value>) -> Vec<C
             .at("$.error.code"),
         ),
         None => out.push(
-            CheckResult::fail(
+            CheckResult::warn(
                 check,
-                "error.code is missing (OpenAI always sends it, null when there is none)",
+                "error.code is absent (OpenAI sends it, null when there is none) — clients read absent as null",
             )
             .at("$.error.code"),
         ),
@@ -287,11 +331,25 @@ pub fn classify_refusal(resp: &Response, request: Option<&Value>) -> Option<Chec
     }
 }
 
+/// The parameter an error names (`param`), wherever the body puts it.
 fn error_param(resp: &Response) -> Option<String> {
     match shape_of(resp) {
         ErrorShape::Envelope(e) => e.get("param")?.as_str().map(str::to_string),
-        _ => None,
+        ErrorShape::Empty | ErrorShape::NotJson | ErrorShape::StringError(_) => None,
+        _ => find_string(resp.json.as_ref()?, "param", 0).map(str::to_string),
     }
+}
+
+/// A refusal whose body is not OpenAI's envelope: the refusal decides the outcome
+/// (`unsupported`), and the body's shape is its own finding beside it, as a warning — the
+/// `errors.*` cases judge the shape; here it must not turn a clear refusal into a failure.
+pub fn refusal_body_finding(resp: &Response) -> Option<CheckResult> {
+    let shape = shape_of(resp);
+    if matches!(shape, ErrorShape::Empty | ErrorShape::NotJson) {
+        return None;
+    }
+    describe_deviation(&shape, resp)
+        .map(|d| CheckResult::warn("errors.envelope", format!("the refusal's {d}")).at("$"))
 }
 
 /// Every object key in the request body (at any depth): the parameters a refusal may name.

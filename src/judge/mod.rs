@@ -10,6 +10,7 @@ mod step;
 
 pub use finished::{FinishedCase, FinishedStep, Stop};
 pub use outcome::{
-    CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, StepEnding, Verdict, case_outcome,
+    CaseOutcome, CheckResult, CheckStatus, ClientEffect, Ending, Impact, Mark, Outcome, StepEnding,
+    Verdict, case_outcome,
 };
 pub use step::{PollState, StepInput, judge_step, poll_exhausted, poll_state};

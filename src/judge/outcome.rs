@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::outcome::Outcome;
+pub use crate::clients::catalogue::Status;
+pub use crate::outcome::{Impact, Mark, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,6 +32,35 @@ pub struct CheckResult {
     pub expected: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
+    /// For a failed or refused check: what it means for clients (`report::impact` sets it
+    /// from the client catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+    /// The catalogued deviations this check shows (`S1`, `E2`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<String>,
+    /// What those deviations do to each verified client call that breaks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientEffect>,
+}
+
+/// A client call a deviation breaks, as the client catalogue verified it with the real
+/// library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEffect {
+    /// The catalogue's deviation id.
+    pub deviation: String,
+    /// The library (`openai-python`).
+    pub client: String,
+    /// Its verified version (`3.57.0`).
+    pub version: String,
+    /// The call affected (`tools_stream`, `error_bad_key`; docs/clients.md lists them).
+    pub call: String,
+    /// `raises` or `wrong` (returned with data lost, changed or mistyped).
+    pub status: Status,
+    /// The exception and its message, or what was lost or changed.
+    pub symptom: String,
 }
 
 impl CheckResult {
@@ -54,6 +84,9 @@ impl CheckResult {
             at: None,
             expected: None,
             actual: None,
+            impact: None,
+            deviations: Vec::new(),
+            clients: Vec::new(),
         }
     }
     pub fn at(mut self, at: impl Into<String>) -> Self {

@@ -89,7 +89,8 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
                 && let Some(refusal) =
                     errors::classify_refusal(resp, input.request.or(form_fields.as_ref()))
             {
-                return Verdict::from_checks(vec![refusal]);
+                let body = errors::refusal_body_finding(resp);
+                return Verdict::from_checks([refusal].into_iter().chain(body).collect());
             }
             results.push(
                 CheckResult::fail(
@@ -178,6 +179,10 @@ pub fn judge_step(input: &StepInput<'_>) -> Verdict {
             )),
         }
     }
+    // Usage is read on every answer an app gets, not only in a usage case.
+    results.extend(checks::usage_on_every_answer(&ctx, &expect.checks));
+    // So are numbers, by clients that cannot hold all of them.
+    results.extend(checks::numbers::beyond_2_53(resp));
     Verdict::from_checks(results)
 }
 

@@ -235,6 +235,19 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+/// A file that could not be read, as a diagnostic: "failed to read {what}: …", located at the
+/// first byte that is not UTF-8 when that is why.
+pub fn read_problem(path: &Path, what: &str, e: &crate::util::fs::ReadError) -> Diagnostic {
+    let d = Diagnostic::new(path, format!("failed to read {what}: {}", e.kind));
+    match e.kind {
+        crate::util::fs::ReadErrorKind::NotUtf8 { line, column, .. } => {
+            d.at(line, column).expected("UTF-8 text")
+        }
+        crate::util::fs::ReadErrorKind::Utf16 => d.at(1, 1).expected("UTF-8 text"),
+        _ => d,
+    }
+}
+
 /// "did you mean `x`?" for a misspelt name among the accepted ones.
 pub fn did_you_mean<'a>(
     given: &str,

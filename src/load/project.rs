@@ -89,10 +89,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
                     Ok(s) => loaded.push(s),
                     Err(d) => diags.extend(d),
                 },
-                Err(e) => diags.push(Diagnostic::new(
-                    &path,
-                    format!("failed to read suite: {}", e.kind),
-                )),
+                Err(e) => diags.push(super::diag::read_problem(&path, "suite", &e)),
             },
         }
     }

@@ -69,6 +69,10 @@ pub struct SchemaViolation {
     /// A required property that the schema allows to be null is absent. Every OpenAI SDK reads
     /// an absent nullable field as null, so callers report this as a warning, not a deviation.
     pub absent_nullable: bool,
+    /// An optional property is present as null where the schema does not allow null (Mistral's
+    /// `"tool_calls": null`). The SDKs type optional fields as nullable (`Optional[…]`,
+    /// `?:` read with `?.`, `.nullish()`), so callers report this as a warning too.
+    pub null_optional: bool,
 }
 
 pub struct SchemaStore {
@@ -92,6 +96,11 @@ impl SchemaStore {
         for v in &mut out {
             if let Some(p) = &v.missing_property {
                 v.absent_nullable = self.absent_means_null(id, instance, &v.instance_path, p);
+            } else if instance
+                .pointer(&v.instance_path)
+                .is_some_and(Value::is_null)
+            {
+                v.null_optional = self.null_means_absent(id, instance, &v.instance_path);
             }
         }
         Some(out)
@@ -112,6 +121,7 @@ impl SchemaStore {
                         _ => None,
                     },
                     absent_nullable: false,
+                    null_optional: false,
                 })
                 .collect(),
         )
@@ -135,6 +145,28 @@ impl SchemaStore {
                 v.instance_path == child
                     || (v.instance_path == parent
                         && v.missing_property.as_deref() == Some(property))
+            })
+        })
+    }
+
+    /// Whether removing the null at `pointer` (a member of an object) satisfies the schema for
+    /// it — i.e. the property is optional and only its null value violates the schema.
+    fn null_means_absent(&self, id: &str, instance: &Value, pointer: &str) -> bool {
+        let Some((parent, key)) = pointer.rsplit_once('/') else {
+            return false;
+        };
+        let key = key.replace("~1", "/").replace("~0", "~");
+        let mut patched = instance.clone();
+        let Some(Value::Object(obj)) = patched.pointer_mut(parent) else {
+            return false;
+        };
+        if obj.remove(&key).is_none() {
+            return false;
+        }
+        self.violations(id, &patched).is_some_and(|vs| {
+            !vs.iter().any(|v| {
+                v.instance_path == pointer
+                    || (v.instance_path == parent && v.missing_property.as_deref() == Some(&key))
             })
         })
     }

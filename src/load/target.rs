@@ -106,6 +106,9 @@ pub struct Target {
     /// The target this one routes to (it is a router in front of `via`).
     pub via: Option<String>,
     pub pricing: Option<Pricing>,
+    /// The values `${env:…}` filled into this target's fields (all but those marked
+    /// `|public`): secrets, whatever field they went into.
+    pub env_secrets: Vec<Secret>,
 }
 
 impl Target {
@@ -123,12 +126,30 @@ impl Target {
     pub fn model(&self, role: &str) -> Option<&str> {
         super::template::model_for(&self.models, role)
     }
-    /// Every secret value this target holds, for the redactor.
+    /// Every secret value this target holds, for the redactor: its key, every value
+    /// `${env:…}` filled in (unless marked `|public`), and the user-info of its base URL.
     pub fn secrets(&self) -> Vec<String> {
-        match &self.auth {
-            Auth::Key { key, .. } => vec![key.expose().to_string()],
-            _ => vec![],
+        let mut out: Vec<String> = self
+            .env_secrets
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        if let Auth::Key { key, .. } = &self.auth {
+            out.push(key.expose().to_string());
         }
+        for part in [
+            self.base_url.username(),
+            self.base_url.password().unwrap_or(""),
+        ] {
+            if !part.is_empty() {
+                out.push(part.to_string());
+                // The URL keeps it percent-encoded; an error message may show either form.
+                if let Ok(decoded) = percent_decode(part) {
+                    out.push(decoded);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -233,15 +254,19 @@ pub fn load_targets_keyless(
                 None,
             );
         }
+        let mut env_secrets: Vec<Secret> = Vec::new();
         let mut interp = |field: &str, value: &str| -> String {
             match interpolate_env(value, env) {
-                Ok(v) => v,
+                Ok(Interpolated { text, secrets }) => {
+                    env_secrets.extend(secrets.into_iter().map(Secret::new));
+                    text
+                }
                 Err(MissingEnv(missing)) => {
                     problem(
                         format!(
                             "environment variable `{missing}` is not set (target `{name}`, field `{field}`)"
                         ),
-                        &format!("${{env:{missing}}}"),
+                        &format!("${{env:{missing}"),
                         Some(format!("`{missing}` to be set in the environment")),
                         None,
                     );
@@ -440,6 +465,7 @@ pub fn load_targets_keyless(
                 opt_in,
                 via: t.via,
                 pricing: t.pricing,
+                env_secrets,
             });
         }
     }
@@ -475,28 +501,78 @@ fn valid_target_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
-/// Replace every `${env:NAME}`; the error names the first missing variable.
 /// A `${env:NAME}` whose variable is not set: its name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable `{0}` is not set")]
 pub struct MissingEnv(pub String);
 
-pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<String, MissingEnv> {
-    let mut out = String::new();
+/// A field with its `${env:…}` references filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interpolated {
+    pub text: String,
+    /// The values filled in, except those marked `|public`: every one is a secret.
+    pub secrets: Vec<String>,
+}
+
+/// The mark that makes a `${env:NAME|public}` value printable (a model id, a region).
+pub const PUBLIC_MARK: &str = "public";
+
+/// Replace every `${env:NAME}` (and `${env:NAME|public}`); the error names the first missing
+/// variable. Each value filled in is a secret unless marked `|public`: a key passed in a
+/// custom header or a URL must never reach a report, and the tool cannot tell a key from a
+/// model id.
+pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<Interpolated, MissingEnv> {
+    let mut out = Interpolated {
+        text: String::new(),
+        secrets: vec![],
+    };
     let mut rest = value;
     while let Some(i) = rest.find("${env:") {
-        out.push_str(&rest[..i]);
+        out.text.push_str(&rest[..i]);
         let after = &rest[i + 6..];
         let Some(end) = after.find('}') else {
-            out.push_str(&rest[i..]);
+            out.text.push_str(&rest[i..]);
             return Ok(out);
         };
-        let name = &after[..end];
-        out.push_str(&env(name).ok_or_else(|| MissingEnv(name.to_string()))?);
+        let reference = &after[..end];
+        let (name, public) = match reference.split_once('|') {
+            Some((name, mark)) if mark.trim() == PUBLIC_MARK => (name.trim(), true),
+            _ => (reference, false),
+        };
+        let v = env(name).ok_or_else(|| MissingEnv(name.to_string()))?;
+        if !public && !v.is_empty() {
+            out.secrets.push(v.clone());
+        }
+        out.text.push_str(&v);
         rest = &after[end + 1..];
     }
-    out.push_str(rest);
+    out.text.push_str(rest);
     Ok(out)
+}
+
+/// `%xx` escapes decoded, as a URL's user-info is written.
+fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
 }
 
 /// Why a base URL cannot be used.
@@ -593,6 +669,36 @@ mod tests {
             "{}",
             d.render()
         );
+    }
+
+    #[test]
+    fn env_values_and_url_userinfo_are_secrets_unless_marked_public() {
+        let text = "targets:\n  g:\n    base_url: \"http://u:${env:PASS}@x.test/${env:REGION|public}/v1\"\n    headers: { X-Portkey-Api-Key: \"${env:K}\", X-Tag: \"${env:TAG | public}\" }\n    models: { chat: \"${env:MODEL}\" }\n";
+        let env = env_of(&[
+            ("PASS", "p%40ss-word-1"),
+            ("REGION", "us-central1"),
+            ("K", "pk-live-0123456789"),
+            ("TAG", "nightly"),
+            ("MODEL", "private-model-7"),
+        ]);
+        let t = load_targets(Path::new("t.yaml"), text, &env)
+            .unwrap()
+            .remove(0);
+        let secrets = t.secrets();
+        for s in [
+            "pk-live-0123456789",
+            "p%40ss-word-1",
+            "p@ss-word-1",
+            "u",
+            "private-model-7",
+        ] {
+            assert!(secrets.iter().any(|x| x == s), "{s} in {secrets:?}");
+        }
+        for s in ["us-central1", "nightly"] {
+            assert!(!secrets.iter().any(|x| x == s), "{s} in {secrets:?}");
+        }
+        assert_eq!(t.base_url.path(), "/us-central1/v1/");
+        assert!(t.headers.contains(&("X-Tag".into(), "nightly".into())));
     }
 
     #[test]

@@ -323,8 +323,11 @@ fn body_of(r: &Response, total_ms: f64, redactor: &Redactor) -> RecordedResponse
     }
     // JSON is kept as JSON only when replaying it compactly gives back the same bytes, so a
     // reason quoting the body reads the same in replay.
+    // Nested deeper than KEPT_DEPTH, it is kept as text, so the recording reads back.
     if let Some(v) = &r.json
         && serde_json::to_vec(v).is_ok_and(|b| b == r.body)
+        && std::str::from_utf8(&r.body)
+            .is_ok_and(|t| crate::util::json::nesting(t) <= crate::util::json::KEPT_DEPTH)
     {
         let mut v = v.clone();
         redactor.json(&mut v);
@@ -338,35 +341,11 @@ fn body_of(r: &Response, total_ms: f64, redactor: &Redactor) -> RecordedResponse
 fn text_or_base64(bytes: &[u8], redactor: &Redactor) -> (Option<String>, Option<String>) {
     match std::str::from_utf8(bytes) {
         Ok(s) => (Some(redactor.text(s).into_owned()), None),
-        Err(_) => {
-            let mut b = bytes.to_vec();
-            for secret in redactor.registry().snapshot().iter() {
-                b = replace_bytes(&b, secret.as_bytes(), crate::redact::MASK.as_bytes());
-            }
-            (
-                None,
-                Some(base64::engine::general_purpose::STANDARD.encode(b)),
-            )
-        }
+        Err(_) => (
+            None,
+            Some(base64::engine::general_purpose::STANDARD.encode(redactor.bytes(bytes))),
+        ),
     }
-}
-
-fn replace_bytes(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    if needle.is_empty() {
-        return hay.to_vec();
-    }
-    let mut out = Vec::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// Cut an SSE body into events (each up to and including its terminating blank line; a trailing

@@ -7,7 +7,8 @@ use super::model::{CaseResult, FeatureRow};
 use crate::judge::{CaseOutcome, Ending, case_outcome};
 use crate::load::feature::{area_of, sort_by_area};
 
-/// Features in first-seen order; each cell the most severe outcome of its cases.
+/// Features in first-seen order; each cell the most severe outcome of its cases, and the worst
+/// impact of its failing ones.
 pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
     let mut rows: Vec<FeatureRow> = Vec::new();
     for r in results {
@@ -17,6 +18,7 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
                 rows.push(FeatureRow {
                     feature: r.feature.clone(),
                     outcomes: BTreeMap::new(),
+                    impacts: BTreeMap::new(),
                 });
                 rows.last_mut().expect("just pushed")
             }
@@ -24,6 +26,10 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
         let cell = row.outcomes.entry(r.target.clone()).or_insert(r.outcome);
         if r.outcome.severity() > cell.severity() {
             *cell = r.outcome;
+        }
+        if let Some(i) = r.impact.filter(|_| r.outcome.is_failure()) {
+            let worst = row.impacts.entry(r.target.clone()).or_insert(i);
+            *worst = (*worst).max(i);
         }
     }
     // Grouped by area in the order of `load::feature::AREAS`, first-seen order inside an area.
@@ -104,9 +110,11 @@ pub(super) fn merge_repeats(results: Vec<(CaseResult, Ending)>) -> Vec<CaseResul
         .collect()
 }
 
-/// A report entry's outcome, reason and repeat fields, as `judge::case_outcome` derived them.
+/// A report entry's outcome, reason and repeat fields, as `judge::case_outcome` derived them,
+/// and the impact that follows from the outcome and the entry's checks.
 pub(super) fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
     r.outcome = o.outcome;
+    r.impact = super::impact::of_case(o.outcome, &r.checks);
     r.reason = o.reason;
     r.repeats = o.repeats;
     r.flaky = o.flaky;

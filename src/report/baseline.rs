@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::escape::{esc, md_code, md_escape, one_line};
 use super::model::{BaselineSection, CellChange, NewFailure};
+use crate::judge::Mark;
 
 /// The gate's decision as the section words it.
 fn decision(b: &BaselineSection) -> &'static str {
@@ -19,6 +20,11 @@ fn groups(b: &BaselineSection) -> [(&'static str, &'static str, &[CellChange]); 
         ("improved", "Improvements", &b.improvements),
         ("known", "Known deviations (accepted)", &b.known),
     ]
+}
+
+/// The cell now, a failure by its impact (`✗ breaks`, `≠ deviates`).
+fn now(c: &CellChange) -> Mark {
+    Mark::new(c.now, c.impact)
 }
 
 fn accepted(c: &CellChange) -> String {
@@ -70,8 +76,8 @@ pub fn terminal(b: &BaselineSection) -> String {
                 c.target,
                 c.baseline.symbol(),
                 c.baseline,
-                c.now.symbol(),
-                c.now
+                now(c).symbol(),
+                now(c).label()
             );
             let d = detail(c);
             // Known deviations are listed briefly: their reasons are in the failures below.
@@ -96,8 +102,8 @@ fn new_line(n: &NewFailure) -> String {
         n.target,
         n.suite,
         n.case,
-        n.outcome.symbol(),
-        n.outcome,
+        Mark::new(n.outcome, n.impact).symbol(),
+        Mark::new(n.outcome, n.impact).label(),
         n.reason
             .as_deref()
             .map(|r| format!(": {r}"))
@@ -127,8 +133,8 @@ pub fn markdown(b: &BaselineSection) -> String {
                     md_code(&n.target),
                     md_escape(&n.suite),
                     md_escape(&n.case),
-                    n.outcome.symbol(),
-                    n.outcome,
+                    Mark::new(n.outcome, n.impact).symbol(),
+                    Mark::new(n.outcome, n.impact).label(),
                     n.reason
                         .as_deref()
                         .map(|r| format!(" — {}", md_escape(r)))
@@ -160,8 +166,8 @@ pub fn markdown(b: &BaselineSection) -> String {
                 md_code(&c.target),
                 c.baseline.symbol(),
                 c.baseline,
-                c.now.symbol(),
-                c.now,
+                now(c).symbol(),
+                now(c).label(),
                 if d.is_empty() || kind == "improved" {
                     String::new()
                 } else {
@@ -205,8 +211,8 @@ pub fn html(b: &BaselineSection) -> String {
                     esc(&n.suite),
                     esc(&n.case),
                     n.outcome.as_str(),
-                    n.outcome.symbol(),
-                    n.outcome,
+                    Mark::new(n.outcome, n.impact).symbol(),
+                    Mark::new(n.outcome, n.impact).label(),
                     n.reason
                         .as_deref()
                         .map(|r| format!(" <span class=\"reason\">{}</span>", esc(r)))
@@ -231,8 +237,8 @@ pub fn html(b: &BaselineSection) -> String {
                 c.baseline.symbol(),
                 c.baseline,
                 c.now.as_str(),
-                c.now.symbol(),
-                c.now,
+                now(c).symbol(),
+                now(c).label(),
                 if d.is_empty() || kind == "improved" {
                     String::new()
                 } else {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::util::json::{KEPT_DEPTH, nesting};
 use crate::util::text::excerpt;
 
 /// Bodies kept in the report are cut at this many characters (the report stays readable and
@@ -18,9 +19,6 @@ pub(super) const BODY_LIMIT: usize = 16 * 1024;
 /// the text, no `Value` built), so `report.json` reads exactly as if it were a `Value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonText(Box<str>);
-
-/// serde_json's parser stops at this depth; text nested deeper is kept as a JSON string.
-const MAX_DEPTH: usize = 127;
 
 impl JsonText {
     pub fn new(v: &Value) -> Self {
@@ -38,10 +36,10 @@ impl JsonText {
         }
     }
 
-    /// Compact JSON text written by serde_json. Nested deeper than serde_json reads back, it
-    /// is kept as a string holding that text, so it always parses and transcodes.
+    /// Compact JSON text written by serde_json. Nested deeper than [`KEPT_DEPTH`], it is kept
+    /// as a string holding that text, so the report holding it always reads back.
     fn from_json(text: String) -> Self {
-        if nesting(&text) > MAX_DEPTH {
+        if nesting(&text) > KEPT_DEPTH {
             JsonText(Value::String(text).to_string().into_boxed_str())
         } else {
             JsonText(text.into_boxed_str())
@@ -68,32 +66,6 @@ impl JsonText {
         }
         serde_json::to_string_pretty(self).unwrap_or_else(|_| self.0.to_string())
     }
-}
-
-/// The deepest nesting of arrays and objects in JSON text.
-fn nesting(text: &str) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for b in text.bytes() {
-        if in_str {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
 }
 
 impl From<Value> for JsonText {
@@ -123,7 +95,7 @@ impl<'de> Deserialize<'de> for JsonText {
 /// as a JSON object. A sorted list rather than a map: a B-tree node costs ~600 B however few
 /// headers it holds.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct HeaderList(Vec<(String, String)>);
+pub struct HeaderList(pub(super) Vec<(String, String)>);
 
 impl HeaderList {
     pub fn is_empty(&self) -> bool {

@@ -8,10 +8,12 @@ use serde_json::Value;
 
 use super::aggregate::{feature_rows, merge_repeats, set_outcome};
 use super::body::{BODY_LIMIT, JsonText};
+use super::impact;
 use super::model::{
     AttemptSummary, BodyPolicy, CaseResult, ExchangeSummary, RunReport, SCHEMA_VERSION, SuiteInfo,
     TargetInfo, Tool,
 };
+use super::redact::Redact;
 use super::targets::{self, CaseDigest};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
@@ -74,18 +76,13 @@ impl<'r> Collector<'r> {
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
     /// with how it ended and the outcome derived from that.
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
-        let digest = CaseDigest::of(rec, outcome.outcome, self.across_targets, &mut self.shapes);
-        let entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
-        // An ending with text (a reason from the endpoint) is redacted like the entry.
-        let ending = match ending {
-            Ending::Ran {
-                stopped: None,
-                failed_after: None,
-                ..
-            } => ending.clone(),
-            _ => self.redactor.value(ending.clone()),
-        };
-        self.results.push((idx, self.redactor.value(entry), ending));
+        let digest = CaseDigest::of(rec, outcome, self.across_targets, &mut self.shapes);
+        // Redacted where its text is (strings, headers, bodies), once.
+        let mut entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
+        entry.redact(self.redactor);
+        let mut ending = ending.clone();
+        ending.redact(self.redactor);
+        self.results.push((idx, entry, ending));
         self.digests.push((idx, digest));
     }
 
@@ -157,6 +154,8 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
             checks.push(c.clone());
         }
     }
+    let case = format!("{}/{}", r.case.suite, r.case.id);
+    impact::assess_checks(impact::catalogue(), &case, &mut checks);
     let last = r.steps.last();
     let mut entry = CaseResult {
         target: r.target.name.clone(),
@@ -165,6 +164,7 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
         feature: r.case.feature.clone(),
         outcome: Outcome::Pass,
         reason: None,
+        impact: None,
         duration_ms: r.duration.as_millis() as u64,
         http_status: last
             .and_then(|s| s.exchange.response.as_ref())

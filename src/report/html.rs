@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::escape::esc;
+use super::impact;
 use super::model::{CaseResult, Difference, HeaderList, RunReport};
-use crate::judge::Outcome;
+use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
 pub fn render(r: &RunReport) -> String {
@@ -109,6 +110,14 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             o.symbol(),
             r.count(o),
             o.as_str()
+        );
+    }
+    if r.count(Outcome::Fail) > 0 {
+        let _ = write!(
+            h,
+            "<span class=\"o-fail\">✗ {} break a client</span> <span class=\"o-fail i-deviates\">≠ {} deviate</span> ",
+            r.count_impact(Impact::Breaks),
+            r.count_impact(Impact::Deviates)
         );
     }
     let flaky = r.results.iter().filter(|x| x.flaky).count();
@@ -235,17 +244,16 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             esc(&row.feature)
         );
         for (i, t) in names.iter().enumerate() {
-            match row.outcomes.get(*t) {
+            match row.mark(t) {
                 None => {
                     let _ = write!(h, "<td class=\"col-{i}\"></td>");
                 }
-                Some(o) => {
+                Some(m) => {
                     let _ = write!(
                         h,
-                        "<td class=\"col-{i} o-{}\"><details><summary>{} {}</summary>",
-                        o.as_str(),
-                        o.symbol(),
-                        o.as_str()
+                        "<td class=\"col-{i} {}\"><details><summary>{}</summary>",
+                        classes(m),
+                        m.text()
                     );
                     for res in cells.get(&(*t, row.feature.as_str())).into_iter().flatten() {
                         let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
@@ -319,16 +327,20 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     if !not_pass.is_empty() {
         let _ = writeln!(h, "<section><h2>Not passing</h2><ul class=\"failures\">");
         for f in not_pass {
+            let m = f.mark();
             let _ = writeln!(
                 h,
-                "<li><span class=\"o-{}\">{} <strong>{}</strong></span> <code>{}/{}</code> on <code>{}</code>: {}</li>",
-                f.outcome.as_str(),
-                f.outcome.symbol(),
-                f.outcome.as_str(),
+                "<li><span class=\"{}\">{} <strong>{}</strong></span> <code>{}/{}</code> on <code>{}</code>: {}{}</li>",
+                classes(m),
+                m.symbol(),
+                m.label(),
                 esc(&f.suite),
                 esc(&f.case),
                 esc(&f.target),
-                esc(f.reason.as_deref().unwrap_or(""))
+                esc(f.reason.as_deref().unwrap_or("")),
+                impact::note(f)
+                    .map(|n| format!("<br><span class=\"clients\">{}</span>", esc(&n)))
+                    .unwrap_or_default()
             );
         }
         let _ = writeln!(h, "</ul></section>");
@@ -342,14 +354,14 @@ fn case_detail(
     differences: &[&Difference],
     bodies: super::model::BodyPolicy,
 ) {
+    let m = res.mark();
     let _ = write!(
         h,
-        "<div class=\"case\"><p><code>{}/{}</code> <span class=\"o-{}\">{} {}</span>{}</p>",
+        "<div class=\"case\"><p><code>{}/{}</code> <span class=\"{}\">{}</span>{}</p>",
         esc(&res.suite),
         esc(&res.case),
-        res.outcome.as_str(),
-        res.outcome.symbol(),
-        res.outcome.as_str(),
+        classes(m),
+        m.text(),
         if res.flaky {
             " <strong>flaky</strong>"
         } else {
@@ -358,6 +370,9 @@ fn case_detail(
     );
     if let Some(reason) = &res.reason {
         let _ = write!(h, "<p class=\"reason\">{}</p>", esc(reason));
+    }
+    if let Some(n) = impact::note(res) {
+        let _ = write!(h, "<p class=\"clients\">{}</p>", esc(&n));
     }
     if !res.repeats.is_empty() {
         let reps: Vec<&str> = res.repeats.iter().map(|o| o.symbol()).collect();
@@ -369,13 +384,20 @@ fn case_detail(
     if !res.checks.is_empty() {
         let _ = write!(h, "<ul class=\"checks\">");
         for c in &res.checks {
+            let tag = match c.impact {
+                Some(i) => format!("{:?}, {i}", c.status),
+                None => format!("{:?}", c.status),
+            };
             let _ = write!(
                 h,
                 "<li>[{}] <code>{}</code>: {}",
-                esc(&format!("{:?}", c.status).to_lowercase()),
+                esc(&tag.to_lowercase()),
                 esc(&c.check),
                 esc(&c.reason())
             );
+            for e in &c.clients {
+                let _ = write!(h, "<br>breaks {}", esc(&impact::cite(e)));
+            }
             if let Some(e) = &c.expected {
                 let _ = write!(h, "<br>expected: <code>{}</code>", esc(e));
             }
@@ -541,3 +563,12 @@ fn latency_section(h: &mut dyn std::fmt::Write, r: &RunReport) {
 /// from disk). Kept as files so they can be read and linted as CSS and JavaScript.
 const CSS: &str = include_str!("assets/report.css");
 const JS: &str = include_str!("assets/report.js");
+
+/// The CSS classes of a mark: the outcome's (the matrix filter reads it) and, for a failure,
+/// its impact's.
+fn classes(m: Mark) -> String {
+    match m.impact {
+        Some(i) if m.outcome == Outcome::Fail => format!("o-{} i-{i}", m.outcome.as_str()),
+        _ => format!("o-{}", m.outcome.as_str()),
+    }
+}

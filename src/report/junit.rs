@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::impact;
 use super::model::RunReport;
 use crate::judge::Outcome;
+use crate::util::text::inert;
 
 pub fn render(r: &RunReport) -> String {
     let mut report = Report::new("llm-parity");
@@ -29,7 +31,8 @@ pub fn render(r: &RunReport) -> String {
                 suites.len() - 1
             }
         };
-        let reason = res.reason.clone().unwrap_or_default();
+        // XML 1.0 forbids most control characters: shown escaped, like bidi overrides.
+        let reason = inert(res.reason.as_deref().unwrap_or_default()).into_owned();
         let mut status = match res.outcome {
             Outcome::Pass => TestCaseStatus::success(),
             Outcome::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
@@ -37,14 +40,25 @@ pub fn render(r: &RunReport) -> String {
             Outcome::Unsupported | Outcome::Skip => TestCaseStatus::skipped(),
         };
         if res.outcome != Outcome::Pass {
-            status.set_message(format!("{}: {reason}", res.outcome));
-            status.set_type(res.outcome.as_str());
+            let mark = res.mark();
+            let note = impact::note(res)
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default();
+            status.set_message(format!("{}: {reason}{note}", mark.label()));
+            status.set_type(mark.label());
             let mut details = Vec::new();
             for c in &res.checks {
-                details.push(format!("[{:?}] {}: {}", c.status, c.check, c.reason()));
+                let tag = match c.impact {
+                    Some(i) => format!("{:?}, {i}", c.status),
+                    None => format!("{:?}", c.status),
+                };
+                details.push(format!("[{tag}] {}: {}", c.check, inert(&c.reason())));
+                for e in &c.clients {
+                    details.push(format!("  breaks {}", inert(&impact::cite(e))));
+                }
             }
             if let Some(n) = &res.notes {
-                details.push(format!("note: {n}"));
+                details.push(format!("note: {}", inert(n)));
             }
             if !details.is_empty() {
                 status.set_description(details.join("\n"));

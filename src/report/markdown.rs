@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::escape::{md_code, md_escape};
+use super::impact;
 use super::model::RunReport;
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
@@ -22,11 +23,14 @@ pub fn render(r: &RunReport) -> String {
     }
     let _ = writeln!(
         s,
-        "{} case result(s) on {} target(s): {} pass, {} fail, {} error, {} unsupported, {} skip{}\n",
+        "{} case result(s) on {} target(s): {} pass, {} fail{}, {} error, {} unsupported, {} skip{}\n",
         r.results.len(),
         r.targets.len(),
         r.count(Outcome::Pass),
         r.count(Outcome::Fail),
+        impact::fail_counts(r)
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default(),
         r.count(Outcome::Error),
         r.count(Outcome::Unsupported),
         r.count(Outcome::Skip),
@@ -65,12 +69,7 @@ pub fn render(r: &RunReport) -> String {
         }
         let cells: Vec<String> = names
             .iter()
-            .map(|t| {
-                row.outcomes
-                    .get(*t)
-                    .map(|o| format!("{} {o}", o.symbol()))
-                    .unwrap_or_default()
-            })
+            .map(|t| row.mark(t).map(|m| m.text()).unwrap_or_default())
             .collect();
         let _ = writeln!(s, "| `{}` | {} |", row.feature, cells.join(" | "));
     }
@@ -84,12 +83,20 @@ pub fn render(r: &RunReport) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "- `{}` ({}/{}): {}",
+                "- `{}` ({}/{}): {}{}",
                 d.feature,
                 d.suite,
                 d.case,
-                cells.join(", ")
+                cells.join(", "),
+                if d.same_outcome() {
+                    "; the responses differ in shape"
+                } else {
+                    ""
+                }
             );
+            for (t, reason) in &d.reasons {
+                let _ = writeln!(s, "  - `{}`: {}", md_code(t), md_escape(reason));
+            }
             for sd in d.shape_diffs.iter().take(2) {
                 let diff: String = sd.diff.lines().take(40).collect::<Vec<_>>().join("\n");
                 let _ = writeln!(
@@ -141,16 +148,20 @@ pub fn render(r: &RunReport) -> String {
     if !failures.is_empty() {
         let _ = writeln!(s, "\n## Not passing\n");
         for f in failures {
+            let mark = f.mark();
             let _ = writeln!(
                 s,
                 "- {} **{}** `{}/{}` on `{}`: {}",
-                f.outcome.symbol(),
-                f.outcome,
+                mark.symbol(),
+                mark.label(),
                 f.suite,
                 f.case,
                 md_code(&f.target),
                 md_escape(f.reason.as_deref().unwrap_or(""))
             );
+            if let Some(n) = impact::note(f) {
+                let _ = writeln!(s, "  - clients: {}", md_escape(&n));
+            }
             if let Some(n) = &f.notes {
                 let _ = writeln!(s, "  - note: {}", md_escape(n));
             }

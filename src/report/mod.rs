@@ -7,9 +7,11 @@ pub mod body;
 pub mod build;
 pub mod escape;
 pub mod html;
+pub mod impact;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+mod redact;
 pub mod targets;
 pub mod terminal;
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub use super::body::{HeaderList, JsonText};
 use crate::execute::exchange::Timings;
 use crate::execute::stream::StreamCut;
-use crate::judge::{CheckResult, Outcome};
+use crate::judge::{CheckResult, Impact, Mark, Outcome};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -81,6 +81,10 @@ pub struct CaseResult {
     pub feature: String,
     pub outcome: Outcome,
     pub reason: Option<String>,
+    /// A failure's impact on clients: its worst failed check's (`breaks` for an error: no
+    /// usable response reaches any client). Absent for pass, unsupported and skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
     pub duration_ms: u64,
     /// Status of the last response received, if any.
     pub http_status: Option<u16>,
@@ -163,6 +167,25 @@ pub struct FeatureRow {
     pub feature: String,
     /// Target name → the most severe outcome among the cases evidencing the feature.
     pub outcomes: BTreeMap<String, Outcome>,
+    /// Target name → the worst impact among the cell's failing cases (cells that fail or
+    /// error only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub impacts: BTreeMap<String, Impact>,
+}
+
+impl FeatureRow {
+    /// The cell of `target`, as every format shows it.
+    pub fn mark(&self, target: &str) -> Option<Mark> {
+        let o = *self.outcomes.get(target)?;
+        Some(Mark::new(o, self.impacts.get(target).copied()))
+    }
+}
+
+impl CaseResult {
+    /// The case as every format shows it.
+    pub fn mark(&self) -> Mark {
+        Mark::new(self.outcome, self.impact)
+    }
 }
 
 /// A suite the run loaded, with every case id in declaration order (whether or not a filter or
@@ -193,6 +216,10 @@ pub enum FailOn {
     New,
     /// Any failing case, as without a baseline (the comparison is still reported).
     Any,
+    /// Only failures that break a client (impact `breaks`; errors included): with a baseline,
+    /// regressions, expired entries and new failures that break one; without, any case that
+    /// breaks one.
+    Breaking,
 }
 
 impl FailOn {
@@ -201,6 +228,7 @@ impl FailOn {
             FailOn::Regression => "regression",
             FailOn::New => "new",
             FailOn::Any => "any",
+            FailOn::Breaking => "breaking",
         }
     }
 }
@@ -240,6 +268,9 @@ pub struct CellChange {
     pub feature: String,
     pub baseline: Outcome,
     pub now: Outcome,
+    /// The worst impact among the cell's failing cases now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
     /// The cell's cases that do not pass now (`suite/case`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cases: Vec<String>,
@@ -264,6 +295,8 @@ pub struct NewFailure {
     pub feature: String,
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -278,6 +311,19 @@ impl RunReport {
     /// gate decides on without a baseline (`gate::passes` is the decision).
     pub fn no_failures(&self, allow_flaky: bool) -> bool {
         self.failures().all(|r| allow_flaky && r.flaky)
+    }
+    /// The failing cases that break a client (`--fail-on breaking`), flaky ones excused when
+    /// `allow_flaky`.
+    pub fn breaking(&self, allow_flaky: bool) -> impl Iterator<Item = &CaseResult> {
+        self.failures()
+            .filter(move |r| r.impact == Some(Impact::Breaks) && !(allow_flaky && r.flaky))
+    }
+    /// How many failed cases have `impact`.
+    pub fn count_impact(&self, impact: Impact) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Fail && r.impact == Some(impact))
+            .count()
     }
     pub fn count(&self, o: Outcome) -> usize {
         self.results.iter().filter(|r| r.outcome == o).count()
@@ -322,7 +368,8 @@ impl BodyPolicy {
     }
 }
 
-/// A case whose outcome differs between targets.
+/// A case whose outcome differs between targets, or that fails on every target with responses
+/// of different shapes (a router rewriting the upstream's error).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Difference {
@@ -330,15 +377,28 @@ pub struct Difference {
     pub suite: String,
     pub case: String,
     pub outcomes: BTreeMap<String, Outcome>,
-    /// For each passing/non-passing pair: the unified diff of their response shapes.
+    /// The reason of each target that did not pass.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<String, String>,
+    /// For each passing/non-passing pair (or, when none passes, the first target and each
+    /// other): the unified diff of their response shapes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shape_diffs: Vec<ShapeDiff>,
+}
+
+impl Difference {
+    /// Every target has the same outcome: only the shapes of the responses differ.
+    pub fn same_outcome(&self) -> bool {
+        let mut o = self.outcomes.values();
+        let first = o.next();
+        o.all(|x| Some(x) == first)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ShapeDiff {
-    /// The passing target (`-` lines).
+    /// The passing target (`-` lines); when no target passes, the first one.
     pub pass: String,
     /// The target that did not pass (`+` lines).
     pub other: String,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::model::{Difference, HopLatency, LatencyRow, ShapeDiff};
-use crate::judge::FinishedCase;
 use crate::judge::Outcome;
+use crate::judge::{CaseOutcome, FinishedCase};
 use crate::load::feature::area_of;
 use crate::load::{Case, Target};
 use crate::util::json::{diff_shapes, shape};
@@ -21,6 +21,8 @@ pub struct CaseDigest {
     pub target: Arc<Target>,
     pub case: Arc<Case>,
     pub outcome: Outcome,
+    /// The case's reason when it did not pass.
+    pub reason: Option<String>,
     /// What the response's shape was taken from (`response body`, `first stream chunk`), and
     /// that shape (see [`shape`]) as compact JSON, shared by every case of the same shape.
     pub shape: Option<(&'static str, Arc<str>)>,
@@ -38,7 +40,7 @@ impl CaseDigest {
     /// is taken.
     pub fn of(
         r: &FinishedCase,
-        outcome: Outcome,
+        outcome: &CaseOutcome,
         with_shape: bool,
         shapes: &mut HashSet<Arc<str>>,
     ) -> Self {
@@ -54,7 +56,8 @@ impl CaseDigest {
             label: with_shape.then(|| label(r)).flatten(),
             target: r.target.clone(),
             case: r.case.clone(),
-            outcome,
+            outcome: outcome.outcome,
+            reason: with_shape.then(|| outcome.reason.clone()).flatten(),
             shape: with_shape
                 .then(|| shape_subject(r))
                 .flatten()
@@ -75,7 +78,8 @@ impl CaseDigest {
 /// (suite, case)
 type CaseKey = (String, String);
 
-/// Cases whose outcomes disagree across targets, disagreeing features first.
+/// Cases whose outcomes disagree across targets, and cases that do not pass on any target but
+/// whose responses differ in shape (a router rewriting the upstream's error body).
 pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
     // (suite, case) → target → last digest (the last repeat stands for the case)
     let mut by_case: Vec<(CaseKey, BTreeMap<String, &CaseDigest>)> = Vec::new();
@@ -103,15 +107,20 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
             .map(|(t, r)| (t.clone(), r.outcome))
             .collect();
         let first = outcomes.values().next().copied();
-        if outcomes.values().all(|o| Some(*o) == first) {
+        let same = outcomes.values().all(|o| Some(*o) == first);
+        if same && matches!(first, Some(Outcome::Pass | Outcome::Skip)) {
             continue;
         }
         let mut shape_diffs = Vec::new();
-        let passing = per_target.iter().find(|(_, r)| r.outcome == Outcome::Pass);
-        if let Some((pass_name, pass)) = passing {
+        // Compared with the passing target, or with the first when none passes.
+        let base = per_target
+            .iter()
+            .find(|(_, r)| r.outcome == Outcome::Pass)
+            .or_else(|| per_target.iter().next());
+        if let Some((pass_name, pass)) = base {
             for (other_name, other) in per_target
                 .iter()
-                .filter(|(_, r)| r.outcome != Outcome::Pass)
+                .filter(|(n, r)| *n != pass_name && r.outcome != Outcome::Pass)
             {
                 if let (Some((subject, a)), Some((_, b))) = (&pass.shape, &other.shape) {
                     let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
@@ -132,16 +141,24 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
                 }
             }
         }
+        if same && shape_diffs.is_empty() {
+            continue;
+        }
         let feature = per_target
             .values()
             .next()
             .map(|r| r.case.feature.clone())
             .unwrap_or_default();
+        let reasons = per_target
+            .iter()
+            .filter_map(|(t, r)| Some((t.clone(), r.reason.clone()?)))
+            .collect();
         out.push(Difference {
             feature,
             suite,
             case,
             outcomes,
+            reasons,
             shape_diffs,
         });
     }
@@ -170,10 +187,11 @@ fn label(r: &FinishedCase) -> Option<(String, bool)> {
                 Value::Array(items) => items.first().unwrap_or(j),
                 _ => j,
             };
-            if first.get("error").is_some() {
-                "error envelope".to_string()
-            } else if let Some(o) = first.get("object").and_then(Value::as_str) {
+            // An object says what it is first: a Responses `response` carries `"error": null`.
+            if let Some(o) = first.get("object").and_then(Value::as_str) {
                 o.to_string()
+            } else if first.get("error").is_some_and(|e| !e.is_null()) {
+                "error envelope".to_string()
             } else {
                 "JSON body".to_string()
             }

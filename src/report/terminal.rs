@@ -13,10 +13,11 @@ use std::fmt::Write as _;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::aggregate::missing_models;
+use super::aggregate::missing_models_line;
 use super::escape::one_line;
+use super::impact;
 use super::model::{CaseResult, FeatureRow, RunReport, ShapeDiff};
-use crate::judge::Outcome;
+use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
 /// Lines of one shape diff shown with `--diff` before it is cut.
@@ -91,6 +92,26 @@ impl Look {
         }
     }
 
+    /// The mark's symbol: `≠` (`~` in ASCII) for a failure that only deviates, else the
+    /// outcome's.
+    pub fn mark_symbol(self, m: Mark) -> &'static str {
+        match (m.outcome, m.impact) {
+            (Outcome::Fail, Some(Impact::Deviates)) => {
+                if self.unicode {
+                    m.symbol()
+                } else {
+                    "~"
+                }
+            }
+            (o, _) => self.symbol(o),
+        }
+    }
+
+    /// `✗ breaks`, `≠ deviates`, `– unsupported`, … in this look's symbols.
+    fn mark_text(self, m: Mark) -> String {
+        format!("{} {}", self.mark_symbol(m), m.label())
+    }
+
     fn ellipsis(self) -> &'static str {
         if self.unicode { "…" } else { "..." }
     }
@@ -116,20 +137,25 @@ impl Look {
         format!("{}{text}{}", style.render(), style.render_reset())
     }
 
-    /// The symbol of a symbol-bearing text (`✗ fail`, `0/5 ✗`, `✗`), if it has one.
+    /// Every symbol this look shows, with the outcome whose colour it takes.
+    fn symbols(self) -> [(&'static str, Outcome); 6] {
+        let deviates = Mark::new(Outcome::Fail, Some(Impact::Deviates));
+        [
+            (self.symbol(Outcome::Pass), Outcome::Pass),
+            (self.symbol(Outcome::Fail), Outcome::Fail),
+            (self.mark_symbol(deviates), Outcome::Fail),
+            (self.symbol(Outcome::Error), Outcome::Error),
+            (self.symbol(Outcome::Unsupported), Outcome::Unsupported),
+            (self.symbol(Outcome::Skip), Outcome::Skip),
+        ]
+    }
+
+    /// The outcome of a symbol-bearing text (`✗ breaks`, `0/5 ✗`, `✗`), if it has one.
     fn outcome_in(self, text: &str) -> Option<Outcome> {
         let t = text.trim();
-        [
-            Outcome::Pass,
-            Outcome::Fail,
-            Outcome::Error,
-            Outcome::Unsupported,
-            Outcome::Skip,
-        ]
-        .into_iter()
-        .find(|o| {
-            let s = self.symbol(*o);
-            t == s || t.starts_with(&format!("{s} ")) || t.ends_with(&format!(" {s}"))
+        self.symbols().into_iter().find_map(|(s, o)| {
+            (t == s || t.starts_with(&format!("{s} ")) || t.ends_with(&format!(" {s}")))
+                .then_some(o)
         })
     }
 }
@@ -177,12 +203,22 @@ pub fn render(r: &RunReport, look: Look) -> String {
         matrix(r, true, look)
     };
     let _ = writeln!(s, "{}", paint_table(&table, look));
-    if !look.wide && table.contains("legend:") {
-        let _ = writeln!(
-            s,
-            "(abbreviated to fit {} columns; --wide for the full matrix)",
-            look.width
-        );
+    let hidden = r.features.iter().filter(|f| folded(f)).count();
+    if !look.wide && (hidden > 0 || table.contains("legend:")) {
+        let mut what = Vec::new();
+        if hidden > 0 {
+            what.push(format!(
+                "{hidden} feature{} passing or skipped everywhere counted in the area rows",
+                plural(hidden)
+            ));
+        }
+        if table.contains("legend:") {
+            what.push(format!("abbreviated to fit {} columns", look.width));
+        }
+        let note = format!("({}; --wide for the full matrix)", what.join(", "));
+        for l in wrap(&note, look.width, "", "") {
+            let _ = writeln!(s, "{l}");
+        }
     }
     not_passing(&mut s, r, look);
     differences(&mut s, r, look);
@@ -210,49 +246,61 @@ pub fn render(r: &RunReport, look: Look) -> String {
     s
 }
 
-/// What did not pass and why: cases of one target with one outcome and one reason are one
-/// group, its reason wrapped under it.
+/// What did not pass and why: cases of one target with one mark (outcome and impact), one
+/// reason and one client note are one group, the reason and the note wrapped under it.
 fn not_passing(s: &mut String, r: &RunReport, look: Look) {
-    let mut groups: Vec<(&str, Outcome, String, Vec<&CaseResult>)> = Vec::new();
+    struct Group<'a> {
+        target: &'a str,
+        mark: Mark,
+        reason: String,
+        note: Option<String>,
+        cases: Vec<&'a CaseResult>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
     for f in r
         .results
         .iter()
         .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
     {
         let reason = one_line(f.reason.as_deref().unwrap_or(""));
-        match groups
-            .iter_mut()
-            .find(|(t, o, why, _)| *t == f.target && *o == f.outcome && *why == reason)
-        {
-            Some(g) => g.3.push(f),
-            None => groups.push((&f.target, f.outcome, reason, vec![f])),
+        let note = impact::note(f).map(|n| one_line(&n));
+        match groups.iter_mut().find(|g| {
+            g.target == f.target && g.mark == f.mark() && g.reason == reason && g.note == note
+        }) {
+            Some(g) => g.cases.push(f),
+            None => groups.push(Group {
+                target: &f.target,
+                mark: f.mark(),
+                reason,
+                note,
+                cases: vec![f],
+            }),
         }
     }
     if groups.is_empty() {
         return;
     }
-    let n: usize = groups.iter().map(|g| g.3.len()).sum();
+    let n: usize = groups.iter().map(|g| g.cases.len()).sum();
     let _ = writeln!(s, "\nnot passing ({n} case{}):", plural(n));
-    for (target, outcome, reason, cases) in groups {
-        let ids: Vec<String> = cases
+    for g in groups {
+        let ids: Vec<String> = g
+            .cases
             .iter()
             .map(|c| format!("{}/{}", c.suite, c.case))
             .collect();
-        let head = format!(
-            "{} {} {target}: {}",
-            look.symbol(outcome),
-            outcome,
-            name_cases(&ids, look)
-        );
+        let lead = look.mark_text(g.mark);
+        let head = format!("{lead} {}: {}", g.target, name_cases(&ids, look));
         let mut lines = wrap(&head, look.width, "  ", "      ");
-        // The symbol and outcome word carry the colour.
-        if let Some(first) = lines.first_mut() {
-            let lead = format!("  {} {}", look.symbol(outcome), outcome);
-            if let Some(rest) = first.strip_prefix(&lead) {
-                *first = format!("  {}{rest}", look.paint(outcome, &lead[2..]));
-            }
+        // The symbol and its word carry the colour.
+        if let Some(first) = lines.first_mut()
+            && let Some(rest) = first.strip_prefix(&format!("  {lead}"))
+        {
+            *first = format!("  {}{rest}", look.paint(g.mark.outcome, &lead));
         }
-        lines.extend(wrap(&reason, look.width, "      ", "      "));
+        lines.extend(wrap(&g.reason, look.width, "      ", "      "));
+        if let Some(note) = &g.note {
+            lines.extend(wrap(note, look.width, "      ", "      "));
+        }
         for l in lines {
             let _ = writeln!(s, "{l}");
         }
@@ -265,17 +313,26 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
     if r.differences.is_empty() {
         return;
     }
-    // feature → (target → worst outcome, cases, one-line summaries of a success vs an error)
-    let mut features: Vec<(&str, BTreeMap<&str, Outcome>, Vec<String>, Vec<&str>)> = Vec::new();
+    // feature → (target → worst outcome, cases, one-line summaries of a success vs an error,
+    // whether every target had one outcome and only the shapes differ)
+    type Feature<'a> = (
+        &'a str,
+        BTreeMap<&'a str, Outcome>,
+        Vec<String>,
+        Vec<&'a str>,
+        bool,
+    );
+    let mut features: Vec<Feature> = Vec::new();
     for d in &r.differences {
         let i = match features.iter().position(|f| f.0 == d.feature) {
             Some(i) => i,
             None => {
-                features.push((&d.feature, BTreeMap::new(), vec![], vec![]));
+                features.push((&d.feature, BTreeMap::new(), vec![], vec![], true));
                 features.len() - 1
             }
         };
         let f = &mut features[i];
+        f.4 &= d.same_outcome();
         for (t, o) in &d.outcomes {
             let cell = f.1.entry(t).or_insert(*o);
             if o.severity() > cell.severity() {
@@ -302,14 +359,22 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
             "; --diff for the response shapes"
         }
     );
-    for (feature, outcomes, cases, summaries) in &features {
+    for (feature, outcomes, cases, summaries, same) in &features {
+        // Each target's cell as the matrix shows it (a failure by its impact).
+        let row = r.features.iter().find(|f| f.feature == *feature);
         let cells: Vec<String> = outcomes
             .iter()
-            .map(|(t, o)| format!("{t} {} {o}", look.symbol(*o)))
+            .map(|(t, o)| {
+                let mark = row.and_then(|f| f.mark(t)).unwrap_or(Mark::new(*o, None));
+                format!("{t} {}", look.mark_text(mark))
+            })
             .collect();
         let mut line = format!("{feature}: {}", cells.join(", "));
         if cases.len() > 1 {
             let _ = write!(line, " ({} cases)", cases.len());
+        }
+        if *same {
+            line.push_str("; the responses differ in shape");
         }
         for sum in summaries {
             let _ = write!(line, "; {sum}");
@@ -390,19 +455,40 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
                 .filter(|x| x.target == *t && x.outcome == o)
                 .count()
         };
-        let counts = [
+        let impacts = [Impact::Breaks, Impact::Deviates].map(|i| {
+            r.results
+                .iter()
+                .filter(|x| x.target == *t && x.outcome == Outcome::Fail && x.impact == Some(i))
+                .count()
+        });
+        let mut counts: Vec<(Outcome, usize, String)> = Vec::new();
+        for o in [
             Outcome::Pass,
             Outcome::Fail,
             Outcome::Error,
             Outcome::Unsupported,
             Outcome::Skip,
-        ]
-        .map(|o| {
+        ] {
             let n = of(o);
-            let text = format!("{n} {o}");
-            if n > 0 { look.paint(o, &text) } else { text }
-        });
-        let mut line = format!("{t:<pad$}  {}", counts.join(", "));
+            counts.push((o, n, format!("{n} {o}")));
+        }
+        let mut line = format!(
+            "{t:<pad$}  {}",
+            counts
+                .iter()
+                .map(|(o, _, text)| {
+                    if *o == Outcome::Fail && impacts != [0, 0] {
+                        format!(
+                            "{text} ({} break a client, {} deviate)",
+                            impacts[0], impacts[1]
+                        )
+                    } else {
+                        text.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let flaky = r
             .results
             .iter()
@@ -411,15 +497,17 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
         if flaky > 0 {
             let _ = write!(line, ", {flaky} flaky");
         }
-        let _ = writeln!(s, "{line}");
-        let missing = missing_models(&r.results, Some(t));
-        if !missing.is_empty() {
-            let n: usize = missing.iter().map(|(_, n)| n).sum();
-            let roles: Vec<&str> = missing.iter().map(|(r, _)| r.as_str()).collect();
-            let text = format!(
-                "{n} skipped: no model for {} (--model ROLE=ID, or `models:` in the targets file)",
-                roles.join(", ")
-            );
+        // Laid out first, then the counts that are not zero take their outcome's colour.
+        for mut l in wrap(&line, look.width, "", &" ".repeat(pad + 2)) {
+            for (o, n, text) in &counts {
+                if *n > 0 && l.contains(text.as_str()) {
+                    l = l.replacen(text.as_str(), &look.paint(*o, text), 1);
+                }
+            }
+            let _ = writeln!(s, "{l}");
+        }
+        if let Some(missing) = missing_models_line(&r.results, Some(t)) {
+            let text = format!("{missing} (--model ROLE=ID, or `models:` in the targets file)");
             for l in wrap(
                 &text,
                 look.width,
@@ -479,6 +567,9 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let opts = textwrap::Options::new(width.max(40))
         .initial_indent(first)
         .subsequent_indent(rest)
+        // Case ids and field names are not split at their hyphens; only a word longer than a
+        // whole line is broken.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
         .break_words(true);
     textwrap::wrap(text, opts)
         .into_iter()
@@ -486,21 +577,23 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         .collect()
 }
 
-/// Colour every `✓ pass`, `✗ fail`, … in a laid-out line.
+/// Colour every `✓ pass`, `✗ breaks`, `≠ deviates`, … in a laid-out line.
 fn paint_outcome_words(line: &str, look: Look) -> String {
     if !look.color {
         return line.to_string();
     }
     let mut out = line.to_string();
-    for o in [
-        Outcome::Pass,
-        Outcome::Fail,
-        Outcome::Error,
-        Outcome::Unsupported,
-        Outcome::Skip,
+    for m in [
+        Mark::new(Outcome::Pass, None),
+        Mark::new(Outcome::Fail, None),
+        Mark::new(Outcome::Fail, Some(Impact::Breaks)),
+        Mark::new(Outcome::Fail, Some(Impact::Deviates)),
+        Mark::new(Outcome::Error, None),
+        Mark::new(Outcome::Unsupported, None),
+        Mark::new(Outcome::Skip, None),
     ] {
-        let word = format!("{} {o}", look.symbol(o));
-        out = out.replace(&word, &look.paint(o, &word));
+        let word = look.mark_text(m);
+        out = out.replace(&word, &look.paint(m.outcome, &word));
     }
     out
 }
@@ -550,7 +643,16 @@ fn table_style(table: &mut tabled::Table, look: Look) {
     }
 }
 
-/// The matrix; `compact` uses symbols only and numbered target columns with a legend.
+/// A feature that passed (or was skipped) on every target: without `--wide` the matrix counts
+/// it in its area row instead of giving it a row of its own.
+fn folded(row: &FeatureRow) -> bool {
+    row.outcomes
+        .values()
+        .all(|o| matches!(o, Outcome::Pass | Outcome::Skip))
+}
+
+/// The matrix (without `--wide`, only the feature rows that did not pass somewhere); `compact`
+/// uses symbols only and numbered target columns with a legend.
 fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
     let names = r.target_names();
     let mut b = Builder::default();
@@ -577,6 +679,9 @@ fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
             rec.extend(names.iter().map(|t| area_summary(&rows, t, look)));
             b.push_record(rec);
         }
+        if !look.wide && folded(row) {
+            continue;
+        }
         let feature = if compact {
             abbreviate(&row.feature, 34, look)
         } else {
@@ -584,13 +689,12 @@ fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
         };
         let mut rec = vec![format!("  {feature}")];
         rec.extend(names.iter().map(|t| {
-            row.outcomes
-                .get(*t)
-                .map(|o| {
+            row.mark(t)
+                .map(|m| {
                     if compact {
-                        look.symbol(*o).to_string()
+                        look.mark_symbol(m).to_string()
                     } else {
-                        format!("{} {o}", look.symbol(*o))
+                        look.mark_text(m)
                     }
                 })
                 .unwrap_or_default()
@@ -608,43 +712,44 @@ fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
             .map(|(i, n)| format!("T{} = {n}", i + 1))
             .collect();
         out.push_str(&legend.join(", "));
-        let symbols: Vec<String> = [
-            Outcome::Pass,
-            Outcome::Fail,
-            Outcome::Unsupported,
-            Outcome::Error,
-            Outcome::Skip,
-        ]
-        .iter()
-        .map(|o| format!("{} {o}", look.symbol(*o)))
-        .collect();
-        out.push_str("; ");
-        out.push_str(&symbols.join(" "));
+        let deviates = Mark::new(Outcome::Fail, Some(Impact::Deviates));
+        let _ = write!(
+            out,
+            "; {} pass {} breaks a client {} deviates {} unsupported {} error {} skip",
+            look.symbol(Outcome::Pass),
+            look.symbol(Outcome::Fail),
+            look.mark_symbol(deviates),
+            look.symbol(Outcome::Unsupported),
+            look.symbol(Outcome::Error),
+            look.symbol(Outcome::Skip),
+        );
     }
     out
 }
 
 /// `9/11 ✓` — features passing out of those that ran (skips excluded), with the symbol of the
-/// worst of them: `0/5 ✗` when any fails, never a ✓ beside a failure.
+/// worst of them: `0/5 ✗` when any breaks a client (`≠` when the failures only deviate), never
+/// a ✓ beside a failure.
 fn area_summary(rows: &[&FeatureRow], target: &str, look: Look) -> String {
-    let outcomes: Vec<Outcome> = rows
-        .iter()
-        .filter_map(|r| r.outcomes.get(target).copied())
-        .collect();
-    let ran: Vec<Outcome> = outcomes
+    let marks: Vec<Mark> = rows.iter().filter_map(|r| r.mark(target)).collect();
+    let ran: Vec<Mark> = marks
         .iter()
         .copied()
-        .filter(|o| *o != Outcome::Skip)
+        .filter(|m| m.outcome != Outcome::Skip)
         .collect();
-    let Some(worst) = ran.iter().copied().max_by_key(|o| o.severity()) else {
-        return if outcomes.is_empty() {
+    let Some(worst) = ran
+        .iter()
+        .copied()
+        .max_by_key(|m| (m.outcome.severity(), m.impact))
+    else {
+        return if marks.is_empty() {
             String::new()
         } else {
             look.symbol(Outcome::Skip).to_string()
         };
     };
-    let pass = ran.iter().filter(|o| **o == Outcome::Pass).count();
-    format!("{pass}/{} {}", ran.len(), look.symbol(worst))
+    let pass = ran.iter().filter(|m| m.outcome == Outcome::Pass).count();
+    format!("{pass}/{} {}", ran.len(), look.mark_symbol(worst))
 }
 
 fn abbreviate(s: &str, max: usize, look: Look) -> String {
@@ -724,6 +829,7 @@ mod tests {
         let row = |o: Outcome| FeatureRow {
             feature: "chat.x".into(),
             outcomes: BTreeMap::from([("t".to_string(), o)]),
+            impacts: BTreeMap::from([("t".to_string(), Impact::Breaks)]),
         };
         let (p, f, u, s) = (
             row(Outcome::Pass),
@@ -737,6 +843,13 @@ mod tests {
         assert_eq!(area_summary(&[&f, &f], "t", look), "0/2 ✗");
         assert_eq!(area_summary(&[&p, &u, &s], "t", look), "1/2 –");
         assert_eq!(area_summary(&[&s], "t", look), "·");
+        // A failure no client notices is `≠`; one that breaks a client outranks it.
+        let d = FeatureRow {
+            impacts: BTreeMap::from([("t".to_string(), Impact::Deviates)]),
+            ..row(Outcome::Fail)
+        };
+        assert_eq!(area_summary(&[&p, &d], "t", look), "1/2 ≠");
+        assert_eq!(area_summary(&[&d, &f], "t", look), "0/2 ✗");
         let ascii = Look {
             unicode: false,
             ..look

@@ -147,6 +147,18 @@ fn report() -> RunReport {
     }];
     results.push(r);
 
+    // A failure the client catalogue knows breaks clients (S1), on both targets, with
+    // differently shaped streams.
+    for target in ["reference", GW] {
+        let mut r = result(target, "tools", "stream", "tools.streaming", Outcome::Fail);
+        r.reason = Some("tools.stream_deltas: a tool-call delta has no `index`".into());
+        r.checks = vec![CheckResult::fail(
+            "tools.stream_deltas",
+            "a tool-call delta has no `index`",
+        )];
+        results.push(r);
+    }
+
     let mut r = result(
         "reference",
         "errors",
@@ -168,6 +180,10 @@ fn report() -> RunReport {
     r.timings = None;
     results.push(r);
 
+    // Impacts as a run attaches them, from the shipped catalogue.
+    for r in &mut results {
+        super::impact::assess_entry(r);
+    }
     let features = super::feature_rows(&results);
     // The builder derives rows from results; pin them here so the model is fully by hand.
     assert_eq!(
@@ -179,6 +195,7 @@ fn report() -> RunReport {
             "chat.basic",
             "chat.stop",
             "chat.seed",
+            "tools.streaming",
             "errors.bad_model",
             "errors.rate_limit"
         ]
@@ -194,6 +211,7 @@ fn report() -> RunReport {
                 ("reference".into(), Outcome::Pass),
                 (GW.into(), Outcome::Fail),
             ]),
+            reasons: BTreeMap::from([(GW.into(), format!("schema: {HOSTILE}"))]),
             shape_diffs: vec![ShapeDiff {
                 pass: "reference".into(),
                 other: GW.into(),
@@ -212,7 +230,36 @@ fn report() -> RunReport {
                 ("reference".into(), Outcome::Pass),
                 (GW.into(), Outcome::Error),
             ]),
+            reasons: BTreeMap::new(),
             shape_diffs: vec![],
+        },
+        Difference {
+            feature: "tools.streaming".into(),
+            suite: "tools".into(),
+            case: "stream".into(),
+            outcomes: BTreeMap::from([
+                ("reference".into(), Outcome::Fail),
+                (GW.into(), Outcome::Fail),
+            ]),
+            reasons: BTreeMap::from([
+                (
+                    "reference".into(),
+                    "tools.stream_deltas: a tool-call delta has no `index`".into(),
+                ),
+                (
+                    GW.into(),
+                    "tools.stream_deltas: a tool-call delta has no `index`".into(),
+                ),
+            ]),
+            shape_diffs: vec![ShapeDiff {
+                pass: "reference".into(),
+                other: GW.into(),
+                subject: "first stream chunk".into(),
+                diff: format!(
+                    "--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n {{\n-  \"id\": \"string\"\n+  \"id\": \"null\"\n }}\n"
+                ),
+                summary: None,
+            }],
         },
     ];
 
@@ -368,18 +415,18 @@ fn junit_is_well_formed_with_the_right_counts() {
     let xml = junit::render(&report());
     let doc = roxmltree::Document::parse(&xml).expect("junit.xml parses as XML");
     let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
-    assert_eq!(count("testsuite"), 4, "target × suite");
-    assert_eq!(count("testcase"), 10);
+    assert_eq!(count("testsuite"), 6, "target × suite");
+    assert_eq!(count("testcase"), 12);
     assert_eq!(
         count("failure"),
-        2,
-        "chat.stop on gw, flaky chat.seed on reference"
+        4,
+        "chat.stop on gw, flaky chat.seed on reference, tools/stream on both"
     );
     assert_eq!(count("error"), 1);
     assert_eq!(count("skipped"), 3, "unsupported + two skips");
     let root = doc.root_element();
-    assert_eq!(root.attribute("tests"), Some("10"));
-    assert_eq!(root.attribute("failures"), Some("2"));
+    assert_eq!(root.attribute("tests"), Some("12"));
+    assert_eq!(root.attribute("failures"), Some("4"));
     assert_eq!(root.attribute("errors"), Some("1"));
 }
 
@@ -405,6 +452,7 @@ fn terminal_output_has_no_escape_sequences() {
 fn report_with_baseline() -> RunReport {
     use crate::report::model::{BaselineSection, CellChange, FailOn, NewFailure};
     let cell = |target: &str, feature: &str, baseline: Outcome, now: Outcome| CellChange {
+        impact: None,
         target: target.into(),
         feature: feature.into(),
         baseline,
@@ -433,6 +481,7 @@ fn report_with_baseline() -> RunReport {
             regressions: vec![regression],
             expired: vec![expired],
             new_failures: vec![NewFailure {
+                impact: Some(crate::judge::Impact::Breaks),
                 target: GW.into(),
                 suite: "chat".into(),
                 case: "new-case".into(),

@@ -150,8 +150,8 @@ impl Progress {
     /// Print a line without tearing the bar.
     fn line(&self, text: &str) {
         match &self.bar {
-            Some(b) => b.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
+            Some(b) => b.suspend(|| eprintln!("{}", crate::util::text::inert(text))),
+            None => eprintln!("{}", crate::util::text::inert(text)),
         }
     }
 }

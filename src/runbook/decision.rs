@@ -1,12 +1,16 @@
 //! Section 7: the decision, the rollback configuration and the manual checklist.
 //!
 //! A NEW result counts in the decision only for what the app uses (`--uses`, plus the plain chat
-//! call and its usage): a used feature that fails or errors on NEW, or that passed on OLD and is
-//! refused or not run on NEW, is a blocker. Deviations outside the used features, and warnings
-//! on used ones, are caveats listed with the case's notes as workaround.
+//! call and its usage): a used feature that breaks a client on NEW (the client catalogue's
+//! `breaks`, or an error), that NEW refuses (unless OLD refuses it too), or that passed on OLD
+//! and is not run on NEW, is a blocker. A used feature that only deviates (no client known to
+//! break), deviations outside the used features, and warnings on used ones, are caveats listed
+//! with the case's notes as workaround. An item names the client and the symptom the catalogue
+//! verified.
 
 use super::model::*;
-use crate::judge::Outcome;
+use crate::judge::{Impact, Outcome};
+use crate::report::impact;
 use crate::report::model::CaseResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,7 +40,10 @@ pub fn classify(
         .reason
         .as_ref()
         .map(|r| format!(": {r}"))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        + &impact::note(new)
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default();
     match new.outcome {
         Outcome::Pass if gates && !new.warnings.is_empty() => Some((
             Severity::Caveat,
@@ -44,7 +51,9 @@ pub fn classify(
         )),
         Outcome::Pass => None,
         Outcome::Fail | Outcome::Error => {
-            let sev = if gates {
+            // A report without impacts (older than them) counts every failure as breaking.
+            let breaks = new.impact != Some(Impact::Deviates);
+            let sev = if gates && breaks {
                 Severity::NoGo
             } else {
                 Severity::Caveat
@@ -54,16 +63,22 @@ pub fn classify(
             } else {
                 ""
             };
-            Some((
-                sev,
-                format!("{regress}{} on NEW ({old_text}){reason}", new.outcome),
-            ))
+            let what = match (new.outcome, new.impact) {
+                (Outcome::Fail, Some(i)) => format!("{} ({i})", new.outcome),
+                _ => new.outcome.to_string(),
+            };
+            Some((sev, format!("{regress}{what} on NEW ({old_text}){reason}")))
         }
         Outcome::Unsupported => {
             if gates && old_outcome == Some(Outcome::Pass) {
                 Some((
                     Severity::NoGo,
                     format!("regression: unsupported on NEW, passes on OLD{reason}"),
+                ))
+            } else if gates && old_outcome != Some(Outcome::Unsupported) {
+                Some((
+                    Severity::NoGo,
+                    format!("refused on NEW ({old_text}){reason}"),
                 ))
             } else {
                 Some((
@@ -239,9 +254,29 @@ mod tests {
     }
 
     #[test]
+    fn used_failures_that_break_block_and_deviations_are_caveats() {
+        let pass = result(Outcome::Pass);
+        let deviates = CaseResult {
+            impact: Some(Impact::Deviates),
+            ..result(Outcome::Fail)
+        };
+        let (sev, what) = classify(true, Some(&pass), &deviates).unwrap();
+        assert_eq!(sev, Severity::Caveat);
+        assert_eq!(what, "regression: fail (deviates) on NEW (OLD: pass): why");
+        let error = CaseResult {
+            impact: Some(Impact::Breaks),
+            ..result(Outcome::Error)
+        };
+        assert_eq!(classify(true, None, &error).unwrap().0, Severity::NoGo);
+    }
+
+    #[test]
     fn used_failures_block_and_unused_ones_are_caveats() {
         let pass = result(Outcome::Pass);
-        let fail = result(Outcome::Fail);
+        let fail = CaseResult {
+            impact: Some(Impact::Breaks),
+            ..result(Outcome::Fail)
+        };
         assert_eq!(
             classify(true, Some(&pass), &fail).unwrap().0,
             Severity::NoGo
@@ -259,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn refused_or_skipped_on_new_blocks_only_as_a_regression() {
+    fn refused_on_new_blocks_unless_old_refuses_too_and_skipped_only_as_a_regression() {
         let pass = result(Outcome::Pass);
         let unsupported = result(Outcome::Unsupported);
         let skip = result(Outcome::Skip);
@@ -270,6 +305,11 @@ mod tests {
         assert_eq!(
             classify(true, Some(&unsupported), &unsupported).unwrap().0,
             Severity::Caveat
+        );
+        // Refused on NEW, not run on OLD: the app cannot use it on NEW.
+        assert_eq!(
+            classify(true, None, &unsupported).unwrap().0,
+            Severity::NoGo
         );
         assert_eq!(
             classify(true, Some(&pass), &skip).unwrap().0,

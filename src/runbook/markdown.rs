@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::model::*;
 use crate::judge::Outcome;
-use crate::report::escape::md_escape;
+use crate::report::escape::{md_code, md_escape};
 
 pub fn render(rb: &Runbook) -> String {
     let mut s = String::new();
@@ -15,8 +15,8 @@ pub fn render(rb: &Runbook) -> String {
     let _ = writeln!(
         s,
         "# Migration runbook: `{}` → `{}`\n",
-        md_escape(old),
-        md_escape(new)
+        md_code(old),
+        md_code(new)
     );
     let _ = writeln!(
         s,
@@ -100,8 +100,8 @@ fn configuration(s: &mut String, rb: &Runbook) {
     let _ = writeln!(
         s,
         "| | OLD `{}` | NEW `{}` |\n|---|---|---|",
-        md_escape(&rb.from.target),
-        md_escape(&rb.to.target)
+        md_code(&rb.from.target),
+        md_code(&rb.to.target)
     );
     let _ = writeln!(
         s,
@@ -114,7 +114,7 @@ fn configuration(s: &mut String, rb: &Runbook) {
         let _ = writeln!(
             s,
             "| model `{}` | {} | {} |",
-            md_escape(&r.role),
+            md_code(&r.role),
             opt_code(r.old.as_deref()),
             opt_code(r.new.as_deref())
         );
@@ -136,10 +136,10 @@ fn key(side: &SideConfig) -> String {
     match side.auth.as_str() {
         "env" => format!(
             "`{}` (set; value not shown){}",
-            md_escape(side.api_key_env.as_deref().unwrap_or("")),
+            md_code(side.api_key_env.as_deref().unwrap_or("")),
             side.auth_header
                 .as_ref()
-                .map(|h| format!(", header `{}`", md_escape(h)))
+                .map(|h| format!(", header `{}`", md_code(h)))
                 .unwrap_or_default()
         ),
         "command" => "token command (value not shown)".into(),
@@ -149,7 +149,7 @@ fn key(side: &SideConfig) -> String {
 }
 
 fn opt_code(v: Option<&str>) -> String {
-    v.map(|x| format!("`{}`", md_escape(x)))
+    v.map(|x| format!("`{}`", md_code(x)))
         .unwrap_or_else(|| "—".into())
 }
 
@@ -186,7 +186,7 @@ fn chat(s: &mut String, rb: &Runbook) {
         let _ = writeln!(
             s,
             "| `{}` | {} | {} | {mark} |",
-            md_escape(&p.path),
+            md_code(&p.path),
             p.old,
             p.new
         );
@@ -324,13 +324,13 @@ fn areas(s: &mut String, rb: &Runbook) {
     }
     let _ = writeln!(s, "## 5. Areas used\n");
     for a in &rb.areas {
-        let _ = writeln!(s, "### `{}` — {}\n", md_escape(&a.area), a.status.label());
+        let _ = writeln!(s, "### `{}` — {}\n", md_code(&a.area), a.status.label());
         let _ = writeln!(s, "| feature | OLD | NEW |\n|---|---|---|");
         for f in &a.features {
             let _ = writeln!(
                 s,
                 "| `{}` | {} | {} |",
-                md_escape(&f.feature),
+                md_code(&f.feature),
                 cell(f.old),
                 cell(f.new)
             );
@@ -341,11 +341,11 @@ fn areas(s: &mut String, rb: &Runbook) {
                 let _ = writeln!(
                     s,
                     "`{}/{}` — {} shape, `{}` (passes) vs `{}`:\n\n```diff\n{}\n```\n",
-                    md_escape(&d.suite),
-                    md_escape(&d.case),
+                    md_code(&d.suite),
+                    md_code(&d.case),
                     md_escape(&sd.subject),
-                    md_escape(&sd.pass),
-                    md_escape(&sd.other),
+                    md_code(&sd.pass),
+                    md_code(&sd.other),
                     fence(sd.diff.trim_end())
                 );
             }

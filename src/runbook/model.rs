@@ -473,6 +473,7 @@ mod tests {
                             ("old".into(), Outcome::Pass),
                             ("new".into(), Outcome::Unsupported),
                         ]),
+                        reasons: BTreeMap::new(),
                         shape_diffs: vec![ShapeDiff {
                             pass: "old".into(),
                             other: "new".into(),

@@ -34,8 +34,16 @@ pub enum ReadErrorKind {
     /// Larger than the limit of its kind; nothing past the limit was read.
     #[error("larger than {}, the limit for this file", Size(*limit))]
     TooLarge { limit: u64 },
-    #[error("not UTF-8 text (invalid byte at offset {0})")]
-    NotUtf8(usize),
+    /// The line and column (1-based, in characters) of the first byte that is not UTF-8.
+    #[error("not UTF-8 text: invalid byte 0x{byte:02x} at line {line}, column {column}")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
+    },
+    /// A UTF-16 byte-order mark: the file was saved as UTF-16 (a Windows editor's "Unicode").
+    #[error("UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")]
+    Utf16,
 }
 
 /// Read a regular file whole, refusing anything else and anything larger than `limit` bytes.
@@ -69,9 +77,24 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
 /// [`read_bounded`] for text files: the contents must be UTF-8.
 pub fn read_bounded_string(path: &Path, limit: u64) -> Result<String, ReadError> {
     let bytes = read_bounded(path, limit)?;
-    String::from_utf8(bytes).map_err(|e| ReadError {
+    let fail = |kind| ReadError {
         path: path.to_path_buf(),
-        kind: ReadErrorKind::NotUtf8(e.utf8_error().valid_up_to()),
+        kind,
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(fail(ReadErrorKind::Utf16));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        // Everything before `at` is UTF-8.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        fail(ReadErrorKind::NotUtf8 {
+            byte: bytes[at],
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        })
     })
 }
 
@@ -246,12 +269,34 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_names_the_offset() {
+    fn invalid_utf8_names_its_line_and_column_and_utf16_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.yaml");
-        std::fs::write(&p, b"ab\xffcd").unwrap();
+        std::fs::write(
+            &p,
+            "a: é\nbé: x"
+                .bytes()
+                .chain([0xff, b'c'])
+                .collect::<Vec<u8>>(),
+        )
+        .unwrap();
         let e = read_bounded_string(&p, MIB).unwrap_err();
-        assert!(matches!(e.kind, ReadErrorKind::NotUtf8(2)), "{e}");
+        assert!(
+            matches!(
+                e.kind,
+                ReadErrorKind::NotUtf8 {
+                    byte: 0xff,
+                    line: 2,
+                    column: 6
+                }
+            ),
+            "{e}"
+        );
+        for bom in [[0xff, 0xfe], [0xfe, 0xff]] {
+            std::fs::write(&p, [&bom[..], b"a\0:\0"].concat()).unwrap();
+            let e = read_bounded_string(&p, MIB).unwrap_err();
+            assert!(matches!(e.kind, ReadErrorKind::Utf16), "{e}");
+        }
     }
 
     /// `/dev/zero` never ends: it must be refused, not read up to the limit.

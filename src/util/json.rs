@@ -7,6 +7,38 @@ use serde_json::{Map, Value};
 
 use super::text::excerpt;
 
+/// serde_json reads at most 128 nested arrays and objects. A JSON value an endpoint sent is
+/// kept as JSON in a file the tool writes (a report, a recording) only when nested at most this
+/// deep, else as its text in a string: the containers around it (a report's results, exchanges…)
+/// take the rest, so every file the tool writes reads back.
+pub const KEPT_DEPTH: usize = 100;
+
+/// The deepest nesting of arrays and objects in JSON text.
+pub fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// The JSON type of a value with its article, for messages ("expected a string, got an array").
 pub fn type_name(v: &Value) -> &'static str {
     match v {

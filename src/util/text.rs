@@ -11,9 +11,65 @@ pub fn excerpt(s: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// Whether `c` must never reach a terminal or a file as itself: C0 and C1 control characters
+/// (ESC starts terminal escape sequences, BEL rings, NUL truncates), DEL, and the invisible
+/// characters that reorder or hide text (bidi overrides and isolates such as U+202E, zero-width
+/// spaces and joiners, the byte-order mark).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// `s` with every [unsafe character](is_unsafe_char) but the newline and the tab written as a
+/// visible escape (`\x1b`, `\u{202e}`): text from a suite file or an endpoint is inert on a
+/// terminal and in any log.
+pub fn inert(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s
+        .chars()
+        .any(|c| is_unsafe_char(c) && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if is_unsafe_char(c) => out.push_str(&escaped(c)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The visible form of an unsafe character: `\x1b` below U+0100, `\u{202e}` above.
+pub fn escaped(c: char) -> String {
+    if (c as u32) < 0x100 {
+        format!("\\x{:02x}", c as u32)
+    } else {
+        format!("\\u{{{:04x}}}", c as u32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, inert};
+
+    #[test]
+    fn unsafe_characters_are_made_visible() {
+        assert_eq!(
+            inert("a\x1b[31mb\x07\0c\u{202e}d\u{200b}\n\te"),
+            "a\\x1b[31mb\\x07\\x00c\\u{202e}d\\u{200b}\n\te"
+        );
+        assert_eq!(inert("é ok"), "é ok");
+        assert_eq!(inert("\u{85}\r"), "\\x85\\x0d");
+    }
 
     #[test]
     fn cuts_at_a_character_boundary_and_marks_the_cut() {

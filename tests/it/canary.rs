@@ -255,3 +255,276 @@ async fn a_config_error_does_not_print_the_canary_it_was_built_from() {
         assert!(leaks.is_empty(), "the canary leaked:\n{}", leaks.join("\n"));
     }
 }
+
+/// A key of each provider's shape, each planted once: an OpenAI key (Bearer), a project key in a
+/// custom header, a Gemini key (`x-goog-api-key`), an OAuth access token from an auth command,
+/// another custom header's value and a URL's user-info password. All made up, and assembled with
+/// `concat!` so that no key-shaped literal sits in the source for secret scanners to flag.
+const OPENAI_KEY: &str = concat!("sk-", "Tq4mWz8Kp2Lx7Rv5Nc1Hb9Gd3Fs6Jy0Ue4Ai8Oo2Pk7Mn5");
+const PROJECT_KEY: &str = concat!("sk-proj-", "Vd8Xq2Lm6Tz4Rw9Kc3Hp7Ny1Bg5Fj0Sa");
+const GEMINI_KEY: &str = concat!("AIza", "SyQw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc");
+const OAUTH_TOKEN: &str = concat!("ya29.", "a0Ab7Cd9Ef1Gh3Ij5Kl7Mn9Op1Qr3St5Uv7Wx");
+const CUSTOM_VALUE: &str = "cst_Pm4Qn8Rv2Sw6Tx0Uy3Vz7Wa1Xb5Yc";
+const URL_PASS: &str = "upw_Hj6Kl2Mn8Pq4Rs0Tu5Vw9Xy3Za7Bc";
+const SHAPES: [&str; 6] = [
+    OPENAI_KEY,
+    PROJECT_KEY,
+    GEMINI_KEY,
+    OAUTH_TOKEN,
+    CUSTOM_VALUE,
+    URL_PASS,
+];
+
+/// Every piece of `FRAGMENT` or more characters of a planted secret found in `bytes`, in any
+/// ASCII case: a whole key, a key cut by an excerpt, or one echoed lower-cased.
+fn pieces_in(what: &str, bytes: &[u8]) -> Vec<String> {
+    const FRAGMENT: usize = 8;
+    static PIECES: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<(&str, &str)>)> =
+        std::sync::OnceLock::new();
+    let (matcher, pieces) = PIECES.get_or_init(|| {
+        let pieces: Vec<(&str, &str)> = SHAPES
+            .iter()
+            .flat_map(|s| (0..=s.len() - FRAGMENT).map(move |i| (&s[i..i + FRAGMENT], *s)))
+            .collect();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(pieces.iter().map(|p| p.0))
+            .unwrap();
+        (matcher, pieces)
+    });
+    let mut out: Vec<String> = matcher
+        .find_iter(bytes)
+        .map(|m| {
+            let (piece, secret) = pieces[m.pattern().as_usize()];
+            format!("{what}: `{piece}` of {secret}")
+        })
+        .collect();
+    out.dedup();
+    out.truncate(5);
+    out
+}
+
+fn pieces_under(dir: &Path) -> Vec<String> {
+    let files = if dir.is_file() {
+        vec![dir.to_path_buf()]
+    } else {
+        walk(dir)
+    };
+    files
+        .iter()
+        .flat_map(|p| pieces_in(&p.display().to_string(), &std::fs::read(p).unwrap()))
+        .collect()
+}
+
+/// Text in which every planted secret recurs, separated by one space, each round shifted by a
+/// character: wherever an excerpt cuts it (40, 60, 80, 120, 160 or 200 characters for reasons,
+/// 16 KiB for bodies), the cut lands inside a secret.
+fn secrets_everywhere(len: usize) -> String {
+    let mut s = String::new();
+    let mut round = 0;
+    while s.len() < len {
+        s.push_str(&"x".repeat(round % 7));
+        for k in SHAPES {
+            s.push_str(k);
+            s.push(' ');
+        }
+        round += 1;
+    }
+    s
+}
+
+/// An endpoint echoing every planted secret: in message contents and error messages of every
+/// length an excerpt cuts at, in bodies past 16 KiB, as header names (lower-cased: header names
+/// are case-insensitive) and values, and split across two deltas of a stream.
+async fn echoing() -> MockServer {
+    use wiremock::matchers::body_partial_json;
+    let server = MockServer::start().await;
+    let mut headers = ResponseTemplate::new(200);
+    for (i, k) in SHAPES.iter().enumerate() {
+        headers = headers
+            .insert_header(format!("x-{}", k.to_ascii_lowercase()).as_str(), "1")
+            .insert_header(format!("x-echo-{i}").as_str(), *k);
+    }
+    let mut events = String::new();
+    for k in SHAPES {
+        let (a, b) = k.split_at(k.len() / 2);
+        for part in [a, " ", b, " "] {
+            let chunk = json!({
+                "id": "c", "object": "chat.completion.chunk", "created": 1, "model": k,
+                "choices": [{"index": 0, "delta": {"content": part}, "finish_reason": null}]
+            });
+            events.push_str(&format!("data: {chunk}\n\n"));
+        }
+    }
+    events.push_str("data: [DONE]\n\n");
+    Mock::given(method("POST"))
+        .and(body_partial_json(json!({"stream": true})))
+        .respond_with(
+            headers
+                .clone()
+                .insert_header("content-type", "text/event-stream")
+                .set_body_string(events),
+        )
+        .mount(&server)
+        .await;
+    let mut n = 0;
+    for len in [300, 20_000] {
+        let text = secrets_everywhere(len);
+        let mut chat = chat_completion(&text);
+        chat["model"] = json!(text[..200]);
+        Mock::given(method("POST"))
+            .respond_with(headers.clone().set_body_json(chat))
+            .up_to_n_times(30)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(error_envelope(
+                &text,
+                "invalid_request_error",
+                None,
+            )))
+            .up_to_n_times(30)
+            .mount(&server)
+            .await;
+        n += 1;
+    }
+    assert_eq!(n, 2);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(secrets_everywhere(17_000)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(headers.set_body_json(json!({
+            "object": "list",
+            "data": [{"id": secrets_everywhere(250), "object": "model", "created": 1, "owned_by": "o"}],
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Keys of every provider's shape, in every place a targets file can put one, echoed back cut at
+/// every excerpt length, lower-cased in header names and split across stream deltas: no piece of
+/// 8 or more characters of any of them, in any case, reaches any byte of any output.
+#[tokio::test]
+async fn no_piece_of_any_key_shape_reaches_any_output() {
+    let server = echoing().await;
+    let uri = server.uri();
+    let hostport = uri.trim_start_matches("http://");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let targets = d.join("targets.yaml");
+    std::fs::write(
+        &targets,
+        format!(
+            "targets:
+  openai:
+    base_url: {uri}/v1
+    auth: {{ api_key_env: OPENAI_KEY }}
+    headers: {{ X-Portkey-Api-Key: \"${{env:PROJECT_KEY}}\", X-Custom: \"tag ${{env:CUSTOM_VALUE}}\" }}
+    models: {{ chat: \"${{env:MODEL|public}}\", embedding: e, image: i, vision: v, audio: a, reasoning: r }}
+  gemini:
+    base_url: {uri}/v1beta/openai/
+    auth: {{ api_key_env: GEMINI_KEY, header: x-goog-api-key }}
+    models: {{ chat: m, embedding: e }}
+  oauth:
+    base_url: \"http://llm:${{env:URL_PASS}}@{hostport}/v1\"
+    auth: {{ command: \"printf %s {OAUTH_TOKEN}\" }}
+    models: {{ chat: m }}
+"
+        ),
+    )
+    .unwrap();
+    let (rec, snaps, summary, merged, baseline) = (
+        d.join("recordings"),
+        d.join("snapshots"),
+        d.join("summary.md"),
+        d.join("merged"),
+        d.join("baseline.json"),
+    );
+    let (t, r, s) = (
+        targets.to_str().unwrap(),
+        rec.to_str().unwrap(),
+        snaps.to_str().unwrap(),
+    );
+    let env = [
+        ("OPENAI_KEY", OPENAI_KEY),
+        ("PROJECT_KEY", PROJECT_KEY),
+        ("GEMINI_KEY", GEMINI_KEY),
+        ("CUSTOM_VALUE", CUSTOM_VALUE),
+        ("URL_PASS", URL_PASS),
+        ("MODEL", "public-model-id"),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+    ];
+    let mut leaks = vec![];
+    let out = run_cli(
+        &[
+            "run",
+            "--targets",
+            t,
+            "--all-targets",
+            "--opt-in",
+            "--format",
+            "json,md,html,junit",
+            "--wide",
+            "--record",
+            r,
+            "--snapshots",
+            "pending",
+            "--snapshots-dir",
+            s,
+        ],
+        &env,
+    )
+    .await;
+    let report = out.report();
+    assert!(
+        report["results"].as_array().unwrap().len() > 20,
+        "the suites ran"
+    );
+    // The public model id is not masked; the run did echo secrets back.
+    assert!(out.all_output().contains("public-model-id"));
+    assert!(out.all_output().contains("***"));
+    leaks.extend(pieces_in("run stdout", out.stdout.as_bytes()));
+    leaks.extend(pieces_in("run stderr", out.stderr.as_bytes()));
+    leaks.extend(pieces_under(&out.report_dir));
+    leaks.extend(pieces_under(&rec));
+    leaks.extend(pieces_under(&snaps));
+    leaks.extend(pieces_under(&summary));
+
+    let report_json = out.report_dir.join("report.json");
+    let rj = report_json.to_str().unwrap();
+    for args in [
+        vec!["merge", rj, "--report-dir", merged.to_str().unwrap()],
+        vec![
+            "baseline",
+            "save",
+            "--from",
+            rj,
+            "-o",
+            baseline.to_str().unwrap(),
+        ],
+        vec!["snapshots", "review", "--snapshots-dir", s],
+    ] {
+        let o = run_cli(&args, &env).await;
+        assert!(o.code == 0 || o.code == 1, "{args:?}: {}", o.all_output());
+        leaks.extend(pieces_in(args[0], o.all_output().as_bytes()));
+    }
+    leaks.extend(pieces_under(&merged));
+    leaks.extend(pieces_under(&baseline));
+    let replay = run_cli(
+        &[
+            "run",
+            "--targets",
+            t,
+            "--all-targets",
+            "--opt-in",
+            "--replay",
+            r,
+        ],
+        &env,
+    )
+    .await;
+    leaks.extend(pieces_in("replay", replay.all_output().as_bytes()));
+    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
+}

@@ -3,7 +3,7 @@
 //! `serde_json::Value` would dwarf their text, and a stream that holds its connection open
 //! after `[DONE]`. Each is served by a raw tokio server on 127.0.0.1; each must end as a clear
 //! outcome with a report (and a recording) that says what was cut. Peak memory for the same
-//! inputs is measured by `scripts/bench.sh` (docs/performance.md), never by a test.
+//! inputs is measured by `scripts/bench.sh --memory` (docs/reliability.md), never by a test.
 
 use std::time::Duration;
 

@@ -206,14 +206,14 @@ async fn a_regression_fails_the_run_naming_exactly_the_feature() {
     assert!(
         after
             .stdout
-            .contains("REGRESSION  chat.basic on adhoc: ✓ pass → ✗ fail")
+            .contains("REGRESSION  chat.basic on adhoc: ✓ pass → ≠ deviates")
     );
     let md = std::fs::read_to_string(after.report_dir.join("report.md")).unwrap();
     assert!(
         md.starts_with("# llm-parity report\n\n## Against the baseline\n\n**Gate failed**"),
         "{md}"
     );
-    assert!(md.contains("### Regressions\n\n- `chat.basic` on `adhoc`: ✓ pass → ✗ fail"));
+    assert!(md.contains("### Regressions\n\n- `chat.basic` on `adhoc`: ✓ pass → ≠ deviates"));
     let html = std::fs::read_to_string(after.report_dir.join("report.html")).unwrap();
     assert!(html.find("id=\"baseline\"").unwrap() < html.find("Parity matrix").unwrap());
     assert!(!shows_canary(&after.all_output()));
@@ -241,7 +241,7 @@ async fn an_accepted_deviation_passes_until_it_expires() {
         "known Gemini deviation, tracked upstream"
     );
     assert_eq!(b["known"][0]["expires"], "2999-12-31");
-    assert!(out.stdout.contains("KNOWN       chat.basic on adhoc: ✗ fail → ✗ fail [note: known Gemini deviation, tracked upstream; expires 2999-12-31]"), "{}", out.stdout);
+    assert!(out.stdout.contains("KNOWN       chat.basic on adhoc: ✗ fail → ≠ deviates [note: known Gemini deviation, tracked upstream; expires 2999-12-31]"), "{}", out.stdout);
 
     let past = dir.write("past.yaml", &accepting("2000-01-01"));
     let out = run_suite(&suite, &ep.url(), &["--baseline", &past]).await;

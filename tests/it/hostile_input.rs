@@ -243,7 +243,7 @@ fn yaml_bombs_and_deep_nesting_are_refused_with_a_clear_error() {
     };
     for (name, text, limit) in [
         ("laughs", bomb_suite(), "repetition limit"),
-        ("deep", deep, "recursion limit"),
+        ("deep", deep, "nesting deeper than 100 levels"),
     ] {
         let d = load_suite(Path::new("bomb.yaml"), &text, &env).unwrap_err();
         let shown = d.to_string();
@@ -382,4 +382,355 @@ async fn a_fixture_that_is_a_fifo_is_a_load_error() {
         "{}",
         out.stderr
     );
+}
+
+/// Values that break naive number and duration handling.
+fn extreme() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "0",
+            "-0",
+            "-1",
+            "1e300",
+            "-1e300",
+            "1e-300",
+            ".nan",
+            ".NaN",
+            ".inf",
+            "-.inf",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "340282366920938463463374607431768211456",
+            "\"99999999999999999999999s\"",
+            "\"1e300s\"",
+            "\"-5m\"",
+            "\"NaNs\"",
+            "\"inf\"",
+            "\"\"",
+            "\"0x10\"",
+            "~",
+            "[]",
+            "{}",
+            "true",
+            "\"7d\"",
+            "\"604801s\"",
+            "0.0000001",
+        ])
+        .prop_map(str::to_string),
+        any::<f64>().prop_map(|f| format!("{f:e}")),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| format!("\"{n}ms\"")),
+        "[0-9]{20,60}".prop_map(|d| format!("\"{d}h\"")),
+    ]
+}
+
+/// Every targets-file field that takes a number or a duration.
+const TARGET_NUMBER_FIELDS: [&str; 6] = [
+    "timeout: {}",
+    "concurrency: {}",
+    "rpm: {}",
+    "auth: { command: \"printf tok\", refresh_after: {} }",
+    "pricing: { input_per_mtok: {}, output_per_mtok: 1 }",
+    "pricing: { input_per_mtok: 1, output_per_mtok: {} }",
+];
+
+/// Every suite field that takes a number.
+const SUITE_NUMBER_FIELDS: [&str; 6] = [
+    "status: {}",
+    "jsonpath: [{ path: \"$.a\", length: {} }]",
+    "jsonpath: [{ path: \"$.a\", gt: {} }]",
+    "jsonpath: [{ path: \"$.a\", gte: {} }]",
+    "jsonpath: [{ path: \"$.a\", lt: {} }]",
+    "jsonpath: [{ path: \"$.a\", lte: {} }]",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// An extreme value in any numeric or duration field of a targets file loads or is a
+    /// located diagnostic on that field's line — never a panic.
+    #[test]
+    fn extreme_numbers_in_a_targets_file_never_panic(
+        field in prop::sample::select(TARGET_NUMBER_FIELDS.to_vec()),
+        value in extreme(),
+    ) {
+        let text = format!(
+            "targets:\n  t:\n    base_url: http://127.0.0.1:9/v1\n    {}\n",
+            field.replace("{}", &value)
+        );
+        let lookup = |_: &str| None;
+        let loaded = std::panic::catch_unwind(|| load_targets(Path::new("t.yaml"), &text, &lookup));
+        prop_assert!(loaded.is_ok(), "panicked on {text}");
+        if let Err(d) = loaded.unwrap() {
+            for d in &d.0 {
+                prop_assert_eq!(d.line, Some(4), "{}: {}", text, d);
+            }
+        }
+    }
+
+    /// The same for the suite's numeric fields: a bound that is not a finite number is refused.
+    #[test]
+    fn extreme_numbers_in_a_suite_never_panic(
+        field in prop::sample::select(SUITE_NUMBER_FIELDS.to_vec()),
+        value in extreme(),
+    ) {
+        let text = format!(
+            "suite: s\ndescription: d\ncases:\n  - id: c\n    feature: chat.basic\n    request: {{ path: /x }}\n    expect:\n      {}\n",
+            field.replace("{}", &value)
+        );
+        let env = SuiteEnv {
+            fixtures_root: Some(Path::new("fixtures")),
+            allow_fixture_escape: false,
+            schema_ids: &[],
+            check_names: &[],
+        };
+        let loaded = std::panic::catch_unwind(|| load_suite(Path::new("s.yaml"), &text, &env));
+        prop_assert!(loaded.is_ok(), "panicked on {text}");
+        match loaded.unwrap() {
+            Err(d) => {
+                for d in &d.0 {
+                    prop_assert!(d.line.is_some(), "{}: {}", text, d);
+                }
+            }
+            Ok(_) => {
+                if let Ok(f) = value.parse::<f64>() {
+                    prop_assert!(f.is_finite() || !field.contains("gt") && !field.contains("lt"), "{text}");
+                }
+            }
+        }
+    }
+}
+
+/// The largest values a targets file accepts run without a panic or an overflow: a concurrency
+/// of u64::MAX, an rpm of u32::MAX, the 7-day timeout and a zero refresh.
+#[tokio::test]
+async fn the_largest_accepted_numbers_run() {
+    let server = chat_server(200, chat_completion("hi")).await;
+    let (_dir, t) = temp_file(
+        "targets.yaml",
+        &format!(
+            "targets:\n  t:\n    base_url: {}/v1\n    models: {{ chat: m }}\n    timeout: 168h\n    concurrency: 18446744073709551615\n    rpm: 4294967295\n    auth: {{ command: \"printf tok\", refresh_after: 0 }}\n    pricing: {{ input_per_mtok: 1e300, output_per_mtok: 0 }}\n",
+            server.uri()
+        ),
+    );
+    let out = run_cli(
+        &[
+            "run",
+            "--targets",
+            t.to_str().unwrap(),
+            "--target",
+            "t",
+            "--filter",
+            "chat/*",
+        ],
+        &[],
+    )
+    .await;
+    assert!(out.code == 0 || out.code == 1, "{}", out.all_output());
+    assert!(
+        !out.all_output().contains("panicked"),
+        "{}",
+        out.all_output()
+    );
+}
+
+/// A response nested as deep as serde_json parses (127 arrays in an object) is kept in the
+/// report and the recording so that both read back: `merge`, `baseline save` and `--replay`
+/// read what the run wrote.
+#[tokio::test]
+async fn every_file_a_run_writes_reads_back_after_a_deeply_nested_body() {
+    let deep = format!("{{\"a\":{}1{}}}", "[".repeat(126), "]".repeat(126));
+    assert!(serde_json::from_str::<serde_json::Value>(&deep).is_ok());
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_raw(deep.clone(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_t, targets) = temp_file(
+        "targets.yaml",
+        &format!(
+            "targets:\n  t:\n    base_url: {}/v1\n    models: {{ chat: m }}\n",
+            server.uri()
+        ),
+    );
+    let (t, rec) = (targets.to_str().unwrap(), d.join("rec"));
+    let reports = d.join("reports");
+    let run = |extra: Vec<String>| {
+        let mut args: Vec<String> = [
+            "run",
+            "--targets",
+            t,
+            "--target",
+            "t",
+            "--filter",
+            "chat/basic",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra);
+        args
+    };
+    let args = run(vec![
+        "--record".into(),
+        rec.display().to_string(),
+        "--report-dir".into(),
+        reports.display().to_string(),
+    ]);
+    let out = run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    assert_eq!(out.code, 1, "{}", out.all_output());
+    let report = reports.join("report.json");
+    let text = std::fs::read_to_string(&report).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&text).expect("report.json reads back");
+    let recorded = &first["results"][0];
+    let r = report.to_str().unwrap();
+    let merged = d.join("merged");
+    let m = run_cli(&["merge", r, "--report-dir", merged.to_str().unwrap()], &[]).await;
+    assert_eq!(m.code, 1, "merge read the report: {}", m.all_output());
+    let baseline = d.join("baseline.json");
+    let b = run_cli(
+        &[
+            "baseline",
+            "save",
+            "--from",
+            r,
+            "-o",
+            baseline.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        b.code,
+        0,
+        "baseline save read the report: {}",
+        b.all_output()
+    );
+    let args = run(vec!["--replay".into(), rec.display().to_string()]);
+    let replay = run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    assert_eq!(replay.code, 1, "{}", replay.all_output());
+    let (outcome, reason) = replay.outcome("t", "chat/basic");
+    assert_eq!(
+        (outcome.as_str(), reason.as_str()),
+        (
+            recorded["outcome"].as_str().unwrap(),
+            recorded["reason"].as_str().unwrap()
+        ),
+        "the replay read the recording"
+    );
+}
+
+/// Text an endpoint may send to make a report act: an image beacon, a `javascript:` link, raw
+/// HTML, an autolink, a table-breaking pipe and newline, a terminal escape and a bidi override.
+const HOSTILE_TEXT: &str = "![x](http://127.0.0.1:1/beacon.png) [y](javascript:alert(1)) <img src=x onerror=alert(1)> https://evil.test/a | cell\nrow \u{1b}[31mred\u{7} \u{202e}txet";
+
+/// No endpoint text is live in Markdown (report.md, the step summary), HTML or the terminal.
+#[tokio::test]
+async fn hostile_endpoint_text_is_inert_in_every_output() {
+    let server = chat_server(
+        400,
+        error_envelope(HOSTILE_TEXT, "invalid_request_error", None),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let (_t, targets) = temp_file(
+        "targets.yaml",
+        &format!(
+            "targets:\n  t:\n    base_url: {}/v1\n    models: {{ chat: m }}\n",
+            server.uri()
+        ),
+    );
+    let out = run_cli(
+        &[
+            "run",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--target",
+            "t",
+            "--filter",
+            "chat/*",
+            "--format",
+            "json,md,html,junit",
+        ],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.all_output());
+    let report = out.report();
+    assert!(
+        report.to_string().contains("beacon.png"),
+        "the hostile text reached the report (the test tests something)"
+    );
+    let md = std::fs::read_to_string(out.report_dir.join("report.md")).unwrap();
+    let step = std::fs::read_to_string(&summary).unwrap();
+    for (name, text) in [("report.md", &md), ("step summary", &step)] {
+        for live in [
+            "![x]",
+            "](http",
+            "](javascript",
+            "<img",
+            "https://evil",
+            "\u{1b}",
+            "\u{202e}",
+        ] {
+            assert!(!text.contains(live), "{name} has live `{live}`:\n{text}");
+        }
+    }
+    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!text.contains(raw), "{name} has a raw {raw:?}:\n{text}");
+        }
+    }
+    let junit = std::fs::read_to_string(out.report_dir.join("junit.xml")).unwrap();
+    assert!(
+        !junit.contains('\u{1b}') && !junit.contains('\u{7}'),
+        "{junit}"
+    );
+    let html = std::fs::read_to_string(out.report_dir.join("report.html")).unwrap();
+    assert!(!html.contains("<img src=x") && !html.contains('\u{202e}'));
+}
+
+/// Control characters in a suite are located where they are and never reach the terminal raw;
+/// a UTF-16 suite is named as UTF-16 and invalid UTF-8 is located.
+#[tokio::test]
+async fn suite_files_with_controls_or_another_encoding_get_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("s.yaml");
+    let s = suite.to_str().unwrap();
+    let args = ["validate", "--suite", s];
+    let validate = || run_cli(&args, &[]);
+    std::fs::write(
+        &suite,
+        "suite: s\ndescription: \"bell\u{7} esc\u{1b}[2J nul\0 \u{202e}rtl\"\ncases: []\n",
+    )
+    .unwrap();
+    let out = validate().await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("s.yaml:2:19"), "{}", out.stderr);
+    assert!(out.stderr.contains("\\x07"), "{}", out.stderr);
+    for raw in ['\u{7}', '\u{1b}', '\0', '\u{202e}'] {
+        assert!(
+            !out.stderr.contains(raw),
+            "raw {raw:?} on stderr:\n{}",
+            out.stderr
+        );
+    }
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain("suite: s\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&suite, utf16).unwrap();
+    let out = validate().await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("UTF-16"), "{}", out.stderr);
+    std::fs::write(&suite, b"suite: s\ndescription: caf\xe9\n").unwrap();
+    let out = validate().await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("s.yaml:2:17"), "{}", out.stderr);
 }

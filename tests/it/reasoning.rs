@@ -184,26 +184,26 @@ async fn chain_of_thought_field_is_recorded_not_failed() {
 }
 
 #[tokio::test]
-async fn inline_think_tags_fail_unless_thoughts_were_requested() {
-    // vLLM without a reasoning parser, DeepSeek-R1 behind a plain template.
+async fn inline_think_tags_warn_that_thoughts_reach_end_users() {
+    // vLLM without a reasoning parser, DeepSeek-R1 behind a plain template. Content is free
+    // text: the finding is the effect, not a wire deviation.
     let leaked = reasoned("<think>17 + 25 is 42.</think>\n42", 15, 40, 55, 0);
-    assert_outcome_of(
-        &case_with_warnings(
-            REASONING_MODELS,
-            "reasoning/token-accounting",
-            200,
-            leaked.clone(),
-        )
-        .await,
-        "fail",
-        "reasoning.thoughts: `content` carries the chain of thought inline (<think> tag)",
+    let got = case_with_warnings(
+        REASONING_MODELS,
+        "reasoning/token-accounting",
+        200,
+        leaked.clone(),
+    )
+    .await;
+    assert_outcome_of(&got, "pass", "");
+    assert_warned(
+        &got,
+        "`content` carries the chain of thought inline (<think>…): apps showing content show the model's thoughts to end users",
     );
     let half = reasoned("17 + 25 is 42.</think>42", 15, 40, 55, 0);
-    assert_outcome_of(
-        &case_with_warnings(REASONING_MODELS, "reasoning/effort-low", 200, half).await,
-        "fail",
-        "(</think> tag)",
-    );
+    let got = case_with_warnings(REASONING_MODELS, "reasoning/effort-low", 200, half).await;
+    assert_outcome_of(&got, "pass", "");
+    assert_warned(&got, "(</think>…)");
     // With include_thoughts the inline thoughts were asked for (R3's guessed display).
     let asked = reasoned("<thought>Add.</thought> 42", 15, 40, 55, 30);
     let got = case_with_warnings(

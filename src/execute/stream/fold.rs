@@ -69,6 +69,8 @@ fn fold_choice(choice: &Choice<'_>, notes: &mut Vec<(String, u64)>) -> Value {
     let mut text: [Option<String>; 3] = [None, None, None];
     let mut logprobs: Option<Vec<Value>> = None;
     let mut finish = Value::Null;
+    // The deprecated `functions` API: `name` from the first fragment, `arguments` concatenated.
+    let mut function_call: Option<Map<String, Value>> = None;
     for e in choice.entries() {
         if role.is_none() {
             role = e.role().filter(|r| !r.is_null()).map(|r| r.value());
@@ -103,6 +105,20 @@ fn fold_choice(choice: &Choice<'_>, notes: &mut Vec<(String, u64)>) -> Value {
         if let Some(f) = e.finish() {
             finish = f.value();
         }
+        if let Some(Value::Object(part)) = e.function_call().map(|f| f.value()) {
+            let call = function_call.get_or_insert_with(Map::new);
+            if let Some(name) = part.get("name").filter(|n| !n.is_null()) {
+                call.entry("name").or_insert_with(|| name.clone());
+            }
+            if let Some(Value::String(a)) = part.get("arguments") {
+                let args = call
+                    .entry("arguments")
+                    .or_insert_with(|| Value::String(String::new()));
+                if let Value::String(all) = args {
+                    all.push_str(a);
+                }
+            }
+        }
     }
     let calls: Vec<Value> = choice.tool_calls().map(|c| fold_call(&c)).collect();
     let [content, refusal, reasoning] = text;
@@ -118,6 +134,9 @@ fn fold_choice(choice: &Choice<'_>, notes: &mut Vec<(String, u64)>) -> Value {
     }
     if !calls.is_empty() {
         message["tool_calls"] = Value::Array(calls);
+    }
+    if let Some(call) = function_call {
+        message["function_call"] = Value::Object(call);
     }
     json!({
         "index": idx,

@@ -242,6 +242,9 @@ struct RawDelta<'a> {
     reasoning: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
     tool_calls: Option<&'a RawValue>,
+    /// The deprecated `functions` API's call, which OpenAI still streams.
+    #[serde(default, borrow, deserialize_with = "present")]
+    function_call: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +294,7 @@ pub(super) struct EntryFields {
     pub reasoning_content: Option<Field>,
     pub reasoning: Option<Field>,
     pub tool_calls: Option<Field>,
+    pub function_call: Option<Field>,
 }
 
 /// One `delta.tool_calls[]` entry's members (and its function's).
@@ -383,6 +387,7 @@ fn parse_entry(
         out.reasoning_content = f(d.reasoning_content);
         out.reasoning = f(d.reasoning);
         out.tool_calls = f(d.tool_calls);
+        out.function_call = f(d.function_call);
         for call in d.tool_calls.map(elements).transpose()?.unwrap_or_default() {
             let mut fields = ToolDeltaFields::default();
             if let Some(t) = object::<RawToolCall<'_>>(call)? {

@@ -474,6 +474,8 @@ impl StreamBuilder {
                 non_empty(f.content)
                     || non_empty(f.reasoning_content)
                     || non_empty(f.reasoning)
+                    || f.function_call
+                        .is_some_and(|c| c.read(text).kind() == json::JsonType::Object)
                     || f.tool_calls.is_some_and(|t| {
                         let j = t.read(text);
                         j.kind() == json::JsonType::Array && !j.is_empty_array()
@@ -964,6 +966,11 @@ impl<'a> Entry<'a> {
 
     pub fn tool_calls(&self) -> Option<Json<'a>> {
         self.read(self.rec().fields.tool_calls)
+    }
+
+    /// `delta.function_call`: the deprecated `functions` API's call fragments.
+    pub fn function_call(&self) -> Option<Json<'a>> {
+        self.read(self.rec().fields.function_call)
     }
 
     /// The entries of `delta.tool_calls` (none when it is not an array).

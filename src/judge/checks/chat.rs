@@ -11,12 +11,12 @@ use crate::util::json::type_name;
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         name: "chat.response",
-        description: "non-empty `id`, plausible `created`, `model`, choice indices 0..n-1, `message.role` assistant, string content (null only beside tool calls), a finish_reason on every choice",
+        description: "non-empty `id`, plausible `created`, `model`, choice indices 0..n-1, `message.role` assistant, string content (null only beside tool calls, a legacy `function_call` or a `refusal`), a finish_reason on every choice",
         run: response,
     },
     CheckDef {
         name: "chat.usage",
-        description: "`usage` present with non-negative integer counts and total == prompt + completion; reasoning tokens ≤ completion tokens",
+        description: "`usage` present with non-negative integer counts and total == prompt + completion; reasoning tokens ≤ completion tokens; cached tokens ≤ prompt tokens; no zero prompt for a non-empty prompt (the same arithmetic runs on every chat answer that carries usage, as `usage`)",
         run: usage,
     },
     CheckDef {
@@ -38,6 +38,11 @@ pub const CHECKS: &[CheckDef] = &[
         name: "chat.logprobs",
         description: "`logprobs: true` gives `choices[].logprobs.content[]` entries (token, logprob ≤ 0, bytes) with `top_logprobs` of the requested length",
         run: logprobs,
+    },
+    CheckDef {
+        name: "chat.request_id",
+        description: "the response carries a non-empty `x-request-id` header, as OpenAI sends on every response (QUIRKS H1): the SDKs expose it as the request id (`_request_id` in openai-python and openai-node) that logs and support tickets quote",
+        run: request_id,
     },
     CheckDef {
         name: "chat.unicode_round_trip",
@@ -135,12 +140,22 @@ fn response(i: &CheckInput<'_>) -> Vec<CheckResult> {
             .get("tool_calls")
             .and_then(Value::as_array)
             .is_some_and(|a| !a.is_empty());
+        // The deprecated `functions` API, which OpenAI still serves: the call is the answer.
+        let legacy_call = msg.get("function_call").is_some_and(Value::is_object);
+        // A refusal (structured outputs' safety refusal) comes with `content: null`.
+        let refused = msg
+            .get("refusal")
+            .and_then(Value::as_str)
+            .is_some_and(|r| !r.is_empty());
         match msg.get("content") {
             Some(Value::String(_)) => {}
-            Some(Value::Null) | None if has_tools => {}
+            Some(Value::Null) | None if has_tools || legacy_call || refused => {}
             Some(Value::Null) | None => out.push(
-                CheckResult::fail(C, "message.content is null without tool calls")
-                    .at(at_choice(n, ".message.content")),
+                CheckResult::fail(
+                    C,
+                    "message.content is null without tool calls, a function_call or a refusal",
+                )
+                .at(at_choice(n, ".message.content")),
             ),
             Some(other) => out.push(
                 CheckResult::fail(
@@ -170,67 +185,7 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
             CheckResult::fail(C, "`usage` is missing (token accounting unavailable)").at("$.usage"),
         ];
     };
-    usage_arithmetic(C, u, "$.usage")
-}
-
-/// The usage arithmetic shared with streaming's usage chunk.
-pub(crate) fn usage_arithmetic(check: &str, u: &Value, at: &str) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    let field =
-        |k: &str| -> Result<u64, CheckResult> {
-            match u.get(k) {
-                Some(v) if v.is_u64() => Ok(v.as_u64().unwrap_or(0)),
-                Some(v) => Err(CheckResult::fail(
-                    check,
-                    format!("usage.{k} is {}, expected a non-negative integer", v),
-                )
-                .at(format!("{at}.{k}"))),
-                None => Err(CheckResult::fail(check, format!("usage.{k} is missing"))
-                    .at(format!("{at}.{k}"))),
-            }
-        };
-    let (p, c, t) = (
-        field("prompt_tokens"),
-        field("completion_tokens"),
-        field("total_tokens"),
-    );
-    match (p, c, t) {
-        (Ok(p), Ok(c), Ok(t)) => {
-            if p + c != t {
-                out.push(
-                    CheckResult::fail(
-                        check,
-                        format!("total_tokens {t} ≠ prompt_tokens {p} + completion_tokens {c}"),
-                    )
-                    .at(format!("{at}.total_tokens"))
-                    .expected((p + c).to_string())
-                    .actual(t.to_string()),
-                );
-            }
-            if let Some(r) = u
-                .pointer("/completion_tokens_details/reasoning_tokens")
-                .and_then(Value::as_u64)
-                && r > c
-            {
-                out.push(CheckResult::fail(check, format!("reasoning_tokens {r} > completion_tokens {c} (reasoning must be counted inside completion tokens)")).at(format!("{at}.completion_tokens_details.reasoning_tokens")));
-            }
-            if let Some(cached) = u
-                .pointer("/prompt_tokens_details/cached_tokens")
-                .and_then(Value::as_u64)
-                && cached > p
-            {
-                out.push(
-                    CheckResult::fail(check, format!("cached_tokens {cached} > prompt_tokens {p}"))
-                        .at(format!("{at}.prompt_tokens_details.cached_tokens")),
-                );
-            }
-            if out.is_empty() {
-                out.push(CheckResult::pass(check, format!("{p} + {c} = {t}")));
-            }
-        }
-        (p, c, t) => out.extend([p.err(), c.err(), t.err()].into_iter().flatten()),
-    }
-    out
+    super::usage::arithmetic(C, u, "$.usage", i.request)
 }
 
 fn max_tokens_honoured(i: &CheckInput<'_>) -> Vec<CheckResult> {
@@ -452,6 +407,25 @@ fn logprobs(i: &CheckInput<'_>) -> Vec<CheckResult> {
         out.push(CheckResult::pass(C, "logprobs present and well-formed"));
     }
     out
+}
+
+fn request_id(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    const C: &str = "chat.request_id";
+    match i.response.header("x-request-id").map(str::trim) {
+        Some(id) if !id.is_empty() => vec![CheckResult::pass(C, "x-request-id present")],
+        Some(_) => vec![
+            CheckResult::fail(C, "`x-request-id` is empty (QUIRKS H1): clients get no request id to quote")
+                .at("header x-request-id"),
+        ],
+        None => vec![
+            CheckResult::fail(
+                C,
+                "no `x-request-id` header (QUIRKS H1): `_request_id` is None in openai-python and undefined in openai-node, so logs and support tickets have no id to quote",
+            )
+            .at("header x-request-id")
+            .expected("a request id"),
+        ],
+    }
 }
 
 fn unicode_round_trip(i: &CheckInput<'_>) -> Vec<CheckResult> {

@@ -23,6 +23,11 @@ pub const CHECKS: &[CheckDef] = &[
         description: "a bad key gets HTTP 401 with code `invalid_api_key` (code differences are warnings)",
         run: invalid_api_key,
     },
+    CheckDef {
+        name: "errors.auth_meaning",
+        description: "a bad key's error says what happened: `error.type` is not a server-error type (`api_error`, `server_error`, … — apps and retry wrappers then treat a bad key as an outage) and `error.code` is not an error type name (`invalid_request_error` — apps testing `code == \"invalid_api_key\"` to ask for a new key miss it)",
+        run: auth_meaning,
+    },
 ];
 
 fn envelope(i: &CheckInput<'_>) -> Vec<CheckResult> {
@@ -36,6 +41,7 @@ fn envelope(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 | ErrorShape::ListWrapped(_)
                 | ErrorShape::Flat(_)
                 | ErrorShape::StringError(_)
+                | ErrorShape::Reshaped(_)
         );
         out.push(if carries_error {
             CheckResult::fail(
@@ -116,6 +122,60 @@ fn preferred(i: &CheckInput<'_>, check: &str, status: u16, code: &str) -> Vec<Ch
     }
     if out.is_empty() {
         out.push(CheckResult::pass(check, format!("HTTP {status} {code}")));
+    }
+    out
+}
+
+/// `error.type` values that say the server failed, not the request.
+const SERVER_ERROR_TYPES: &[&str] = &[
+    "api_error",
+    "server_error",
+    "internal_error",
+    "internal_server_error",
+    "service_unavailable",
+];
+
+fn auth_meaning(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    const C: &str = "errors.auth_meaning";
+    let Some(e) = i
+        .json
+        .and_then(|b| b.get("error"))
+        .filter(|e| e.is_object())
+    else {
+        return vec![CheckResult::fail(
+            C,
+            "no `error` object: the body does not say what went wrong (the envelope is errors.envelope's finding)",
+        )
+        .at("$.error")];
+    };
+    let mut out = Vec::new();
+    if let Some(t) = e.get("type").and_then(Value::as_str)
+        && SERVER_ERROR_TYPES.contains(&t.to_ascii_lowercase().as_str())
+    {
+        out.push(
+            CheckResult::fail(
+                C,
+                format!("error.type \"{t}\" says the server failed, not the key: apps and retry wrappers treat a bad key as an outage (QUIRKS E14; OpenAI sends \"invalid_request_error\" with code \"invalid_api_key\")"),
+            )
+            .at("$.error.type")
+            .actual(t),
+        );
+    }
+    if let Some(c) = e.get("code").and_then(Value::as_str)
+        && c.ends_with("_error")
+    {
+        out.push(
+            CheckResult::fail(
+                C,
+                format!("error.code \"{c}\" is an error type, not a code (QUIRKS E14): apps testing code == \"invalid_api_key\" to ask for a new key miss it"),
+            )
+            .at("$.error.code")
+            .expected("invalid_api_key")
+            .actual(c),
+        );
+    }
+    if out.is_empty() {
+        out.push(CheckResult::pass(C, "the error says the key was refused"));
     }
     out
 }

@@ -12,6 +12,7 @@ mod files;
 mod images;
 mod media;
 mod models;
+pub mod numbers;
 mod reasoning;
 mod registry;
 mod responses;
@@ -19,9 +20,11 @@ mod responses_stream;
 pub mod streaming;
 mod structured_output;
 mod tools;
+mod usage;
 
 pub(crate) use registry::at_choice;
 pub use registry::{CheckDef, CheckFn, CheckInput, all, lookup, names};
+pub use usage::on_every_answer as usage_on_every_answer;
 
 #[cfg(test)]
 mod tests;

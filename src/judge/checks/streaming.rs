@@ -705,18 +705,29 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
         };
     }
     let chunk = match carrying.as_slice() {
+        // A stream that broke off with an error (E8) never reached its usage chunk: the usage
+        // an error event carries is not the answer to include_usage, and saying "ignored"
+        // would send the reader after the wrong cause.
         [] => {
-            return vec![
-                CheckResult::fail(
+            return vec![match super::usage::on_error_event(s) {
+                Some((n, u)) => CheckResult::fail(
+                    C,
+                    format!(
+                        "no usage chunk: the stream ended with an error at event #{n} (E8) before it; the usage {} rides on the error event, which clients raise on or skip",
+                        crate::util::text::excerpt(&u.to_string(), 120)
+                    ),
+                )
+                .at(format!("event #{n} $.usage")),
+                None => CheckResult::fail(
                     C,
                     "stream_options.include_usage was requested but no chunk carries usage (silently ignored; S5)",
                 )
                 .expected("a final chunk with `choices: []` and `usage`"),
-            ];
+            }];
         }
         [one] => *one,
         _ => {
-            return vec![
+            let mut out = vec![
                 CheckResult::fail(
                     C,
                     format!(
@@ -727,6 +738,8 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
                 )
                 .at(format!("event #{} $.usage", ns[0])),
             ];
+            out.extend(super::usage::changes_between_chunks(C, s));
+            return out;
         }
     };
     let ev = chunk.event();
@@ -786,7 +799,8 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
         );
     }
     let usage = chunk.usage().map(|u| u.value()).unwrap_or_default();
-    let arithmetic = super::chat::usage_arithmetic(C, &usage, &format!("{} $.usage", ev.at()));
+    let arithmetic =
+        super::usage::arithmetic(C, &usage, &format!("{} $.usage", ev.at()), i.request);
     let summary = arithmetic
         .iter()
         .find(|r| r.status == CheckStatus::Pass)
@@ -907,11 +921,15 @@ fn reassembled(i: &CheckInput<'_>) -> Vec<CheckResult> {
     let choices = r.completion["choices"].as_array().into_iter().flatten();
     for (choice, (idx, chunks)) in choices.zip(&r.chunks_per_choice) {
         let content = &choice["message"]["content"];
-        let has_tools = choice["message"].get("tool_calls").is_some();
-        if content.is_null() && !has_tools {
+        let has_calls = choice["message"].get("tool_calls").is_some()
+            || choice["message"].get("function_call").is_some();
+        let refused = choice["message"]["refusal"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty());
+        if content.is_null() && !has_calls && !refused {
             out.push(CheckResult::fail(
                 C,
-                format!("choice {idx} reassembles to null content without tool calls (no content delta arrived)"),
+                format!("choice {idx} reassembles to null content without tool calls, a function_call or a refusal (no content delta arrived)"),
             ));
         }
         summary.push(format!(

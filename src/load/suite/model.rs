@@ -188,7 +188,8 @@ impl StatusExpect {
 #[derive(Debug)]
 pub struct JsonPathAssert {
     pub source: String,
-    pub path: JsonPath,
+    /// Compiled once per suite file and shared by the cases that assert on the same path.
+    pub path: Arc<JsonPath>,
     pub op: JsonPathOp,
 }
 

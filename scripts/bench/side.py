@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Side by side (called by scripts/bench.sh; `--side` runs only this): llm-parity, Hurl and oha
+on the same workloads against one local OpenAI-compatible server (`llm-parity serve`), and wrk
+as the raw ceiling, measured in the same run. Tools run alternately, run by run, so a busy
+moment of the machine is shared rather than charged to one tool; each row is the median of
+RUNS runs with the min–max, the median peak RSS and own CPU (user + system) per request.
+
+Workloads (distinct cases ask something different each; repeated ones send one request):
+  A   1,000 distinct cases, server 50 ms, concurrency 32: wall ÷ ideal (n × 50 ms ÷ 32)
+  B   2,000 distinct (and repeated) cases, server 0 ms, concurrency 32: requests per second,
+      and the ratio to the ceiling (wrk -c32 against the same server, same run)
+  C   10,000 distinct cases, 0 ms, concurrency 32: requests per second and peak RSS
+
+llm-parity runs every check of chat/basic (schema, JSONPath, semantic) and writes all four
+reports; Hurl asserts the status, the content type and the same JSONPath values (it has no
+JSON Schema); oha and wrk check nothing. A tool that is not installed is left out (bench.sh
+installs what it can). Each run records the load average when it started: a row whose runs
+started on a busy machine (load above the core count) is marked, its times not to be trusted.
+
+usage: side.py BINARY OUT_DIR [RUNS]   (default 5; writes OUT_DIR/side.md)
+"""
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = os.path.abspath(sys.argv[1])
+OUT = Path(sys.argv[2]).resolve()
+RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+HERE = Path(__file__).resolve().parent
+OUT.mkdir(parents=True, exist_ok=True)
+WORK = Path(tempfile.mkdtemp(prefix="llm-parity-side-"))
+TOOLS_BIN = Path(os.environ.get("BENCH_TOOLS", "")) / "bin"
+CORES = os.cpu_count() or 1
+CONC = 32
+BODY = {"model": "ref-chat", "max_tokens": 32,
+        "messages": [{"role": "user", "content": "Say hello in one short sentence."}]}
+procs = []
+
+
+def which(name):
+    p = TOOLS_BIN / name
+    return str(p) if p.exists() else shutil.which(name)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(delay_ms):
+    port = free_port()
+    procs.append(subprocess.Popen([BIN, "serve", "--port", str(port), "--delay-ms", str(delay_ms)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return port
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the built-in endpoint did not start")
+
+
+def timed(cmd):
+    """(wall s, CPU s, peak RSS bytes, load average at the start, stdout)."""
+    timef = WORK / "time.txt"
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(timef), *cmd],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode not in (0, 1):
+        raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd[:6])} …\n{r.stderr[-1500:]}")
+    u, s, m = timef.read_text().split()[-3:]
+    return wall, float(u) + float(s), int(m) * 1024, load, r.stdout
+
+
+def suites(n, kind):
+    d = WORK / f"suites-{kind}-{n}"
+    if not d.exists():
+        subprocess.run([sys.executable, str(HERE / "gen_suite.py"), str(d), str(n)]
+                       + (["same"] if kind == "same" else []), check=True)
+    return d
+
+
+def hurl_files(n, port, kind):
+    """n entries in 64 files (Hurl runs files in parallel, the entries of one in sequence)."""
+    d = WORK / f"hurl-{kind}-{n}-{port}"
+    if not d.exists():
+        d.mkdir()
+        files = [[] for _ in range(64)]
+        for i in range(n):
+            body = dict(BODY, messages=[{"role": "user", "content":
+                        "Say hello in one short sentence" + ("." if kind == "same" else f" ({i}).")}])
+            files[i % 64].append(
+                f"POST http://127.0.0.1:{port}/v1/chat/completions\n"
+                f"{json.dumps(body)}\n"
+                "HTTP 200\n[Asserts]\n"
+                'header "Content-Type" contains "application/json"\n'
+                'jsonpath "$.object" == "chat.completion"\n'
+                'jsonpath "$.choices[0].message.role" == "assistant"\n'
+                'jsonpath "$.choices[0].message.content" isString\n')
+        for k, entries in enumerate(files):
+            if entries:
+                (d / f"f{k:02d}.hurl").write_text("\n".join(entries))
+    return sorted(str(p) for p in d.iterdir())
+
+
+def targets(port):
+    p = WORK / f"targets-{port}.yaml"
+    p.write_text(f"targets:\n  t:\n    base_url: http://127.0.0.1:{port}/v1\n"
+                 "    models:\n      chat: ref-chat\n")
+    return p
+
+
+def llm_parity(n, port, kind):
+    rdir = WORK / "reports"
+    shutil.rmtree(rdir, ignore_errors=True)
+    return [BIN, "run", "--suites-dir", str(suites(n, kind)), "--targets", str(targets(port)),
+            "--target", "t", "--concurrency", str(CONC), "--no-progress", "--report-dir",
+            str(rdir)]
+
+
+def hurl(n, port, kind):
+    return [which("hurl"), "--test", "--parallel", "--jobs", str(CONC), "--no-color",
+            *hurl_files(n, port, kind)]
+
+
+def oha(n, port, _kind):
+    return [which("oha"), "-n", str(n), "-c", str(CONC), "--no-tui", "-m", "POST", "-H",
+            "content-type: application/json", "-d", json.dumps(BODY),
+            f"http://127.0.0.1:{port}/v1/chat/completions"]
+
+
+def wrk_rps(port, secs=3):
+    lua = WORK / "post.lua"
+    lua.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                   f"wrk.body = {json.dumps(json.dumps(BODY))}\n")
+    cmd = [which("wrk"), "-t2", f"-c{CONC}", f"-d{secs}s", "-s", str(lua),
+           f"http://127.0.0.1:{port}/v1/chat/completions"]
+    wall, cpu, peak, load, out = timed(cmd)
+    rps = float(next(l for l in out.splitlines() if l.startswith("Requests/sec")).split()[1])
+    n = int(rps * secs)
+    return rps, cpu / max(n, 1), peak, load
+
+
+def span(xs, fmt):
+    return f"{fmt(statistics.median(xs))} ({fmt(min(xs))}–{fmt(max(xs))})"
+
+
+def main():
+    tools = [("llm-parity", llm_parity)]
+    tools += [(name, f) for name, f in (("hurl", hurl), ("oha", oha)) if which(name)]
+    have_wrk = bool(which("wrk"))
+    print("tools: " + ", ".join([t for t, _ in tools] + (["wrk (ceiling)"] if have_wrk else [])),
+          flush=True)
+    fast, slow = serve(0), serve(50)
+    rows = []
+    try:
+        # (workload, port, n, kinds, measure: "ideal" or "rps")
+        workloads = [
+            ("A: 1,000 distinct cases, 50 ms, c=32 — wall ÷ ideal", slow, 1000, ["distinct"], "ideal"),
+            ("B: 2,000 cases, 0 ms, c=32 — req/s", fast, 2000, ["distinct", "same"], "rps"),
+            ("C: 10,000 distinct cases, 0 ms, c=32 — req/s", fast, 10000, ["distinct"], "rps"),
+        ]
+        for title, port, n, kinds, measure in workloads:
+            print(title, flush=True)
+            runs = {}
+            ceiling = []
+            for r in range(RUNS):
+                order = tools if r % 2 == 0 else tools[::-1]
+                for name, cmd in order:
+                    for kind in kinds:
+                        if name == "oha" and kind != kinds[0]:
+                            continue
+                        label = name if name == "oha" else f"{name} ({kind})"
+                        wall, cpu, peak, load, _ = timed(cmd(n, port, kind))
+                        runs.setdefault(label, []).append((wall, cpu, peak, load))
+                if have_wrk and measure == "rps":
+                    ceiling.append(wrk_rps(port))
+            ceil = statistics.median(c[0] for c in ceiling) if ceiling else None
+            if ceiling:
+                rows.append((title, "wrk -c32 (ceiling, no checks)",
+                             span([c[0] for c in ceiling], lambda x: f"{x:,.0f}"),
+                             f"{statistics.median(c[2] for c in ceiling) / 2**20:.0f} MiB",
+                             f"{statistics.median(c[1] for c in ceiling) * 1000:.3f} ms", "1.00",
+                             max(c[3] for c in ceiling)))
+            for label, rs in runs.items():
+                walls = [w for w, *_ in rs]
+                if measure == "ideal":
+                    ideal = n * 0.050 / CONC
+                    value = span([w / ideal for w in walls], lambda x: f"{x:.3f}×")
+                    ratio = "–"
+                else:
+                    value = span([n / w for w in walls], lambda x: f"{x:,.0f}")
+                    ratio = f"{statistics.median(n / w for w in walls) / ceil:.2f}" if ceil else "–"
+                rows.append((title, label, value,
+                             f"{statistics.median(p for *_, p, _ in rs) / 2**20:.0f} MiB",
+                             f"{statistics.median(c for _, c, _, _ in rs) / n * 1000:.3f} ms",
+                             ratio, max(l for *_, l in rs)))
+                print(f"  {label}: {value}", flush=True)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+        shutil.rmtree(WORK, ignore_errors=True)
+    lines = ["| workload | tool | median (min–max) | peak RSS | own CPU per request | "
+             "÷ ceiling | max load at start |", "|---|---|---|---|---|---|---|"]
+    for title, label, value, peak, cpu, ratio, load in rows:
+        busy = f"{load:.1f} **busy: times not trusted**" if load > CORES else f"{load:.1f}"
+        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | {busy} |")
+    machine = subprocess.run(["sh", "-c", "uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo"],
+                             capture_output=True, text=True).stdout.strip().replace("\n", "; ")
+    text = f"machine: {machine}; {RUNS} runs per row, tools alternating\n\n" + "\n".join(lines)
+    (OUT / "side.md").write_text(text + "\n")
+    print()
+    print(text)
+
+
+main()
