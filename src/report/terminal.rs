@@ -204,12 +204,23 @@ pub fn render(r: &RunReport, look: Look) -> String {
     };
     let _ = writeln!(s, "{}", paint_table(&table, look));
     let hidden = r.features.iter().filter(|f| folded(f)).count();
-    if !look.wide && (hidden > 0 || table.contains("legend:")) {
+    let listed = r
+        .features
+        .iter()
+        .filter(|f| !folded(f) && differs(r, f))
+        .count();
+    if !look.wide && (hidden + listed > 0 || table.contains("legend:")) {
         let mut what = Vec::new();
         if hidden > 0 {
             what.push(format!(
-                "{hidden} feature{} passing or skipped everywhere counted in the area rows",
+                "{hidden} feature{} passing everywhere in the area rows only",
                 plural(hidden)
+            ));
+        }
+        if listed > 0 {
+            what.push(format!(
+                "{listed} that differ{} between targets listed below",
+                if listed == 1 { "s" } else { "" }
             ));
         }
         if table.contains("legend:") {
@@ -246,8 +257,9 @@ pub fn render(r: &RunReport, look: Look) -> String {
     s
 }
 
-/// What did not pass and why: cases of one target with one mark (outcome and impact), one
-/// reason and one client note are one group, the reason and the note wrapped under it.
+/// What did not pass and why, by target: the cases with one mark (outcome and impact), one
+/// reason and one client note are one group, the reason wrapped under it and the note kept to
+/// one line (its deviation id always shown; report.md and report.html have it whole).
 fn not_passing(s: &mut String, r: &RunReport, look: Look) {
     struct Group<'a> {
         target: &'a str,
@@ -282,29 +294,54 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
     }
     let n: usize = groups.iter().map(|g| g.cases.len()).sum();
     let _ = writeln!(s, "\nnot passing ({n} case{}):", plural(n));
-    for g in groups {
-        let ids: Vec<String> = g
-            .cases
-            .iter()
-            .map(|c| format!("{}/{}", c.suite, c.case))
-            .collect();
-        let lead = look.mark_text(g.mark);
-        let head = format!("{lead} {}: {}", g.target, name_cases(&ids, look));
-        let mut lines = wrap(&head, look.width, "  ", "      ");
-        // The symbol and its word carry the colour.
-        if let Some(first) = lines.first_mut()
-            && let Some(rest) = first.strip_prefix(&format!("  {lead}"))
-        {
-            *first = format!("  {}{rest}", look.paint(g.mark.outcome, &lead));
+    for target in r.target_names() {
+        let mine: Vec<&Group> = groups.iter().filter(|g| g.target == target).collect();
+        if mine.is_empty() {
+            continue;
         }
-        lines.extend(wrap(&g.reason, look.width, "      ", "      "));
-        if let Some(note) = &g.note {
-            lines.extend(wrap(note, look.width, "      ", "      "));
-        }
-        for l in lines {
-            let _ = writeln!(s, "{l}");
+        let n: usize = mine.iter().map(|g| g.cases.len()).sum();
+        let _ = writeln!(s, " {}", look.bold(&format!("{target} ({n}):")));
+        for g in mine {
+            let ids: Vec<String> = g
+                .cases
+                .iter()
+                .map(|c| format!("{}/{}", c.suite, c.case))
+                .collect();
+            let lead = look.mark_text(g.mark);
+            let head = format!("{lead} {}", name_cases(&ids, look));
+            let mut lines = wrap(&head, look.width, "  ", "      ");
+            // The symbol and its word carry the colour.
+            if let Some(first) = lines.first_mut()
+                && let Some(rest) = first.strip_prefix(&format!("  {lead}"))
+            {
+                *first = format!("  {}{rest}", look.paint(g.mark.outcome, &lead));
+            }
+            lines.extend(wrap(&g.reason, look.width, "      ", "      "));
+            if let Some(note) = &g.note {
+                lines.push(format!(
+                    "      {}",
+                    one_line_note(note, look.width - 6, look)
+                ));
+            }
+            for l in lines {
+                let _ = writeln!(s, "{l}");
+            }
         }
     }
+}
+
+/// A client note cut to `width` columns in its middle, so its tail — the deviation id and how
+/// many more client calls, `(S1; 8 more client calls)` — stays.
+fn one_line_note(note: &str, width: usize, look: Look) -> String {
+    let len = textwrap::core::display_width(note);
+    if len <= width {
+        return note.to_string();
+    }
+    let tail = note.rfind(" (").map(|i| &note[i..]).unwrap_or("");
+    let e = look.ellipsis();
+    let keep = width.saturating_sub(textwrap::core::display_width(tail) + e.chars().count());
+    let head: String = note.chars().take(keep).collect();
+    format!("{}{e}{tail}", head.trim_end())
 }
 
 /// One line per feature whose outcome differs between targets; with `--diff` the shape diffs
@@ -359,6 +396,19 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
             "; --diff for the response shapes"
         }
     );
+    // The targets in the order of every line's cells.
+    let names: Vec<&str> = features
+        .first()
+        .map(|f| f.1.keys().copied().collect())
+        .unwrap_or_default();
+    for l in wrap(
+        &format!("feature: {}", names.join(" | ")),
+        look.width,
+        "  ",
+        "      ",
+    ) {
+        let _ = writeln!(s, "{}", look.bold(&l));
+    }
     for (feature, outcomes, cases, summaries, same) in &features {
         // Each target's cell as the matrix shows it (a failure by its impact).
         let row = r.features.iter().find(|f| f.feature == *feature);
@@ -366,10 +416,10 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
             .iter()
             .map(|(t, o)| {
                 let mark = row.and_then(|f| f.mark(t)).unwrap_or(Mark::new(*o, None));
-                format!("{t} {}", look.mark_text(mark))
+                look.mark_text(mark)
             })
             .collect();
-        let mut line = format!("{feature}: {}", cells.join(", "));
+        let mut line = format!("{feature}: {}", cells.join(" | "));
         if cases.len() > 1 {
             let _ = write!(line, " ({} cases)", cases.len());
         }
@@ -651,6 +701,12 @@ fn folded(row: &FeatureRow) -> bool {
         .all(|o| matches!(o, Outcome::Pass | Outcome::Skip))
 }
 
+/// A feature whose outcome differs between targets: its line under "differences between
+/// targets" stands for its row (with `--wide` the matrix has it too).
+fn differs(r: &RunReport, row: &FeatureRow) -> bool {
+    r.differences.iter().any(|d| d.feature == row.feature)
+}
+
 /// The matrix (without `--wide`, only the feature rows that did not pass somewhere); `compact`
 /// uses symbols only and numbered target columns with a legend.
 fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
@@ -679,7 +735,7 @@ fn matrix(r: &RunReport, compact: bool, look: Look) -> String {
             rec.extend(names.iter().map(|t| area_summary(&rows, t, look)));
             b.push_record(rec);
         }
-        if !look.wide && folded(row) {
+        if !look.wide && (folded(row) || differs(r, row)) {
             continue;
         }
         let feature = if compact {

@@ -361,6 +361,118 @@ fn terminal_wide_snapshot() {
 }
 
 #[test]
+fn terminal_color_snapshot() {
+    // Colour as a terminal shows it, the escape byte made visible.
+    let t = terminal::render(
+        &report(),
+        terminal::Look {
+            color: true,
+            ..Default::default()
+        },
+    );
+    assert!(t.contains("\u{1b}[31m"), "red for a failure");
+    insta::assert_snapshot!("terminal_color", t.replace('\u{1b}', "\\e"));
+}
+
+#[test]
+fn terminal_ascii_snapshot() {
+    insta::assert_snapshot!(
+        "terminal_ascii",
+        terminal::render(
+            &report(),
+            terminal::Look {
+                unicode: false,
+                ..Default::default()
+            }
+        )
+    );
+}
+
+/// The report with more differences: two cases whose shape diffs are identical, a success
+/// against an error, and a diff longer than the terminal shows.
+fn report_with_diffs() -> RunReport {
+    let mut r = report();
+    let same = r.differences[0].clone();
+    for case in ["stop-seq", "stop-list"] {
+        r.differences.push(Difference {
+            case: case.into(),
+            ..same.clone()
+        });
+    }
+    let long: String = (0..60)
+        .map(|i| format!("+  \"field_{i}\": \"string\",\n"))
+        .collect();
+    r.differences.push(Difference {
+        feature: "chat.seed".into(),
+        suite: "chat".into(),
+        case: "seed".into(),
+        outcomes: BTreeMap::from([
+            ("reference".into(), Outcome::Pass),
+            (GW.into(), Outcome::Unsupported),
+        ]),
+        reasons: BTreeMap::new(),
+        shape_diffs: vec![ShapeDiff {
+            pass: "reference".into(),
+            other: GW.into(),
+            subject: "response body".into(),
+            diff: format!("--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n-{{\n+[\n"),
+            summary: Some("200 chat.completion vs 400 error envelope".into()),
+        }],
+    });
+    r.differences.push(Difference {
+        feature: "tools.streaming".into(),
+        suite: "tools".into(),
+        case: "stream-long".into(),
+        outcomes: BTreeMap::from([
+            ("reference".into(), Outcome::Pass),
+            (GW.into(), Outcome::Fail),
+        ]),
+        reasons: BTreeMap::new(),
+        shape_diffs: vec![ShapeDiff {
+            pass: "reference".into(),
+            other: GW.into(),
+            subject: "response body".into(),
+            diff: format!("--- reference\n+++ {GW}\n@@ -1,1 +1,61 @@\n {{\n{long}"),
+            summary: None,
+        }],
+    });
+    r
+}
+
+#[test]
+fn terminal_diff_snapshot() {
+    let r = report_with_diffs();
+    let plain = terminal::render(&r, terminal::Look::default());
+    // Without --diff: no diff lines, the success against an error in one line.
+    assert!(!plain.contains("@@"), "{plain}");
+    assert!(
+        plain.contains("200 chat.completion vs 400 error envelope"),
+        "{plain}"
+    );
+    let t = terminal::render(
+        &r,
+        terminal::Look {
+            diff: true,
+            ..Default::default()
+        },
+    );
+    // Failures come before any diff.
+    assert!(
+        t.find("not passing").unwrap() < t.find("@@").unwrap(),
+        "{t}"
+    );
+    // The identical diff of three cases is shown once, naming them.
+    assert_eq!(t.matches("\"message\": \"null\"").count(), 1, "{t}");
+    assert!(
+        t.contains("chat/stop, chat/stop-seq, chat/stop-list"),
+        "{t}"
+    );
+    // The long diff is cut, saying how much.
+    assert!(t.contains("22 more lines cut"), "{t}");
+    insta::assert_snapshot!("terminal_diff", t);
+}
+
+#[test]
 fn junit_snapshot() {
     insta::assert_snapshot!("junit", junit::render(&report()));
 }
