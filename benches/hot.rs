@@ -261,6 +261,6 @@ mod report_10k {
         let report = big_report();
         bencher
             .counter(ItemsCount::new(RESULTS))
-            .bench(|| llm_parity::report::terminal::render(black_box(&report), false));
+            .bench(|| llm_parity::report::terminal::render(black_box(&report), Default::default()));
     }
 }

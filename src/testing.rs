@@ -116,5 +116,6 @@ pub fn entry(target: &str, suite: &str, case: &str, feature: &str, outcome: Outc
         exchanges: vec![],
         repeats: vec![],
         flaky: false,
+        missing_model: None,
     }
 }

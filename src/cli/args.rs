@@ -58,29 +58,29 @@ pub enum Command {
 pub struct ProjectArgs {
     /// Suites to load: a name (a suite in the project's `suites/`, else a built-in one), a file
     /// or a directory (repeatable; default: every built-in suite and every project suite).
-    #[arg(long = "suite", value_name = "NAME|PATH")]
+    #[arg(help_heading = "Selection", long = "suite", value_name = "NAME|PATH")]
     pub suites: Vec<String>,
     /// The project directory (default: the current one): its `suites/` are added to the
     /// built-in suites, its `fixtures/` and `snapshots/` come before the built-in ones, and
     /// `targets.yaml`, `--snapshots-dir`, `--record` and `--replay` paths are relative to it.
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Project", long, value_name = "DIR")]
     pub project: Option<PathBuf>,
     /// Deprecated: run only the suites in DIR, no built-in ones (as `--suite DIR` does);
     /// `--project` adds a project's `suites/` to the built-in suites instead.
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Project", long, value_name = "DIR")]
     pub suites_dir: Option<PathBuf>,
     /// Fixture files referenced by `{{fixture:…}}` (default: the project's `fixtures/`; the
     /// built-in media fixtures are found after it).
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Project", long, value_name = "DIR")]
     pub fixtures_dir: Option<PathBuf>,
     /// Extra JSON Schemas (`<id>.json`) beside the built-in ones.
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Project", long, value_name = "DIR")]
     pub schemas_dir: Option<PathBuf>,
     /// Allow fixture paths outside the fixtures directory.
-    #[arg(long)]
+    #[arg(help_heading = "Project", long)]
     pub allow_fixture_escape: bool,
     /// Targets file (default: the project's `targets.yaml` when present).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Targets", long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
 }
 
@@ -98,22 +98,22 @@ impl ProjectArgs {
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// A target by name: from the targets file, or built in (`reference`, `reference:gemini-compat`).
-    #[arg(long = "target", value_name = "NAME")]
+    #[arg(help_heading = "Targets", long = "target", value_name = "NAME")]
     pub names: Vec<String>,
     /// Every target in the targets file.
-    #[arg(long)]
+    #[arg(help_heading = "Targets", long)]
     pub all_targets: bool,
     /// An ad-hoc target's base URL (e.g. `http://127.0.0.1:8080/v1`).
-    #[arg(long, value_name = "URL")]
+    #[arg(help_heading = "Targets", long, value_name = "URL")]
     pub base_url: Option<String>,
     /// The environment variable holding the ad-hoc target's key (sent as a Bearer token).
-    #[arg(long, value_name = "VAR")]
+    #[arg(help_heading = "Targets", long, value_name = "VAR")]
     pub api_key_env: Option<String>,
     /// A model for a role on the ad-hoc (or `env`) target, e.g. `chat=gpt-4o-mini` (repeatable).
-    #[arg(long = "model", value_name = "ROLE=ID")]
+    #[arg(help_heading = "Targets", long = "model", value_name = "ROLE=ID")]
     pub models: Vec<String>,
     /// The ad-hoc target's name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(help_heading = "Targets", long, value_name = "NAME")]
     pub name: Option<String>,
 }
 
@@ -124,11 +124,15 @@ pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Only cases whose `suite/case` id matches a glob (repeatable).
-    #[arg(long = "filter", value_name = "GLOB")]
+    #[arg(help_heading = "Selection", long = "filter", value_name = "GLOB")]
     pub filters: Vec<String>,
     /// Also run cases tagged `opt-in`.
-    #[arg(long)]
+    #[arg(help_heading = "Selection", long)]
     pub opt_in: bool,
+    /// Run even when a target has no model for the role most of the selected cases need
+    /// (they are skipped and counted; without this flag the run stops, exit 2).
+    #[arg(help_heading = "Selection", long)]
+    pub allow_missing_models: bool,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
@@ -136,33 +140,50 @@ pub struct RunArgs {
     #[command(flatten)]
     pub gate: GateArgs,
     /// Run each case K times (latency samples; a case passing and failing across repeats is flaky).
-    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(help_heading = "Reliability", long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
     /// Report every other target's latency relative to this one (as if they were its routers).
-    #[arg(long, value_name = "NAME")]
+    #[arg(help_heading = "Targets", long, value_name = "NAME")]
     pub baseline_target: Option<String>,
     /// Which exchanges keep their headers and bodies in the reports: all, failures (cases
     /// that did not pass), none. Method, URL, status, timings and attempts are always kept.
-    #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
+    #[arg(
+        help_heading = "Reports",
+        long,
+        value_enum,
+        value_name = "WHICH",
+        default_value = "all"
+    )]
     pub report_bodies: BodiesFlag,
     /// Record every exchange (redacted) as DIR/<target>/<key>.json, for --replay (DIR relative
     /// to the project).
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
+    #[arg(help_heading = "Recording", long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings", conflicts_with = "replay")]
     pub record: Option<PathBuf>,
     /// Serve the recordings in DIR (relative to the project) instead of the live endpoints; no
     /// key variable is needed.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings")]
+    #[arg(help_heading = "Recording", long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/recordings")]
     pub replay: Option<PathBuf>,
     /// Snapshots: verify (write nothing), new (write missing), update (overwrite changed),
     /// pending (write `.snap.new` files for `llm-parity snapshots review`).
-    #[arg(long, value_enum, value_name = "MODE", default_value = "verify")]
+    #[arg(
+        help_heading = "Snapshots",
+        long,
+        value_enum,
+        value_name = "MODE",
+        default_value = "verify"
+    )]
     pub snapshots: SnapshotsFlag,
     /// Where snapshots are stored (`<dir>/<target>/<suite>/<case>.snap`), relative to the
     /// project; a built-in suite's shipped snapshot is found after it.
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    #[arg(
+        help_heading = "Snapshots",
+        long,
+        value_name = "DIR",
+        default_value = "snapshots"
+    )]
     pub snapshots_dir: PathBuf,
     /// Run a deterministic 1/N of the cases (I from 1 to N); combine with `llm-parity merge`.
-    #[arg(long, value_name = "I/N", value_parser = crate::plan::shard::parse)]
+    #[arg(help_heading = "Selection", long, value_name = "I/N", value_parser = crate::plan::shard::parse)]
     pub shard: Option<crate::plan::shard::Shard>,
 }
 
@@ -170,7 +191,7 @@ pub struct RunArgs {
 /// `runbook` share, resolved once into `config::ExecConfig`. Durations are seconds (`2.5`) or a
 /// number with a unit (`500ms`, `30s`, `5m`, `1h`), at most 7 days.
 #[derive(Debug, Args, Clone)]
-#[command(next_help_heading = "Execution")]
+#[command(next_help_heading = "Reliability")]
 pub struct ExecArgs {
     /// Cases in flight overall [default: 8 for run, 4 for runbook].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -210,19 +231,30 @@ pub struct ExecArgs {
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
     /// Where the reports go.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(
+        help_heading = "Reports",
+        long,
+        value_name = "DIR",
+        default_value = "reports"
+    )]
     pub report_dir: PathBuf,
     /// Report files to write (comma-separated): json, md, html, junit. Default: all.
     #[arg(
+        help_heading = "Reports",
         long,
         value_delimiter = ',',
         value_name = "FORMATS",
         default_value = "json,md,html,junit"
     )]
     pub format: Vec<ReportFormat>,
-    /// Full-width terminal matrix (default: abbreviated to fit 80 columns when needed).
-    #[arg(long)]
+    /// The full terminal matrix: every feature row, at full width (default: the rows that did
+    /// not pass somewhere, abbreviated to fit the terminal when needed).
+    #[arg(help_heading = "Reports", long)]
     pub wide: bool,
+    /// Show the shape diffs of responses that differ between targets on the terminal (they
+    /// are always in report.html and report.md).
+    #[arg(help_heading = "Reports", long)]
+    pub diff: bool,
 }
 
 /// The CI gate: shared by `run` and `merge`.
@@ -230,15 +262,24 @@ pub struct OutputArgs {
 pub struct GateArgs {
     /// Gate against a baseline: a baseline file (`llm-parity baseline save`) or a previous
     /// report.json. Fails only for what --fail-on names.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Gate", long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// With --baseline: regression (default; a feature × target that passed and now does not),
-    /// new (also failing cases the baseline does not know), any (any failing case). With or
-    /// without --baseline: breaking (only failures that break a client).
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub fail_on: Option<FailOnFlag>,
+    /// What fails the run, comma-separated. With --baseline: regression (default; a feature ×
+    /// target that passed and now does not), new (also failing cases the baseline does not
+    /// know) or any (any failing case). With or without a baseline: breaking (only failures
+    /// that break a client) and skip (also a case skipped because its target has no model for
+    /// the role it needs; for CI that must prove every area was tested). Example:
+    /// `--fail-on breaking,skip`.
+    #[arg(
+        help_heading = "Gate",
+        long,
+        value_enum,
+        value_name = "WHAT",
+        value_delimiter = ','
+    )]
+    pub fail_on: Vec<FailOnFlag>,
     /// Do not fail the run for flaky cases (they are still reported).
-    #[arg(long)]
+    #[arg(help_heading = "Gate", long)]
     pub allow_flaky: bool,
 }
 
@@ -432,15 +473,21 @@ pub enum FailOnFlag {
     Any,
     /// Only failures that break a client (the client catalogue's `breaks`; errors count).
     Breaking,
+    /// A case skipped because its target has no model for the role it needs (with or without
+    /// a baseline).
+    Skip,
 }
 
-impl From<FailOnFlag> for crate::report::model::FailOn {
-    fn from(f: FailOnFlag) -> Self {
-        match f {
-            FailOnFlag::Regression => Self::Regression,
-            FailOnFlag::New => Self::New,
-            FailOnFlag::Any => Self::Any,
-            FailOnFlag::Breaking => Self::Breaking,
+impl FailOnFlag {
+    /// The comparison mode this value names (`skip` names none).
+    pub fn mode(self) -> Option<crate::report::model::FailOn> {
+        use crate::report::model::FailOn;
+        match self {
+            FailOnFlag::Regression => Some(FailOn::Regression),
+            FailOnFlag::New => Some(FailOn::New),
+            FailOnFlag::Any => Some(FailOn::Any),
+            FailOnFlag::Breaking => Some(FailOn::Breaking),
+            FailOnFlag::Skip => None,
         }
     }
 }

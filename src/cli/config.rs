@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::args::{ExecArgs, GateArgs, OutputArgs, ReportFormat};
+use super::args::{ExecArgs, FailOnFlag, GateArgs, OutputArgs, ReportFormat};
 use super::error::CliError;
 use super::out::out;
 use crate::execute::ScheduleOptions;
@@ -118,25 +118,39 @@ fn read_ca_cert(p: &Path) -> Result<Vec<u8>, CliError> {
 pub struct GateConfig {
     pub baseline: Option<Baseline>,
     pub fail_on: FailOn,
+    /// `--fail-on skip`: a case skipped for a missing model fails the run.
+    pub fail_on_skip: bool,
     pub allow_flaky: bool,
 }
 
 impl GateConfig {
     pub fn new(a: &GateArgs) -> Result<Self, CliError> {
+        let modes: Vec<FailOn> = a.fail_on.iter().filter_map(|f| f.mode()).collect();
+        if modes.len() > 1 {
+            let named: Vec<&str> = modes.iter().map(|m| m.as_str()).collect();
+            return Err(CliError::usage(format!(
+                "--fail-on takes one of regression, new, any, breaking (got {}); skip may be added to it",
+                named.join(", ")
+            )));
+        }
+        let fail_on = modes.first().copied();
+        if let Some(m) = fail_on
+            && m != FailOn::Breaking
+            && a.baseline.is_none()
+        {
+            return Err(CliError::usage(format!(
+                "--fail-on {} needs --baseline (only `--fail-on breaking` and `--fail-on skip` work without one)",
+                m.as_str()
+            )));
+        }
         let baseline = match &a.baseline {
             None => None,
             Some(p) => Some(gate::baseline::load(p)?),
         };
-        let fail_on: FailOn = a.fail_on.map(Into::into).unwrap_or_default();
-        if baseline.is_none() && a.fail_on.is_some() && fail_on != FailOn::Breaking {
-            return Err(CliError::usage(format!(
-                "--fail-on {} needs --baseline (only `--fail-on breaking` works without one)",
-                fail_on.as_str()
-            )));
-        }
         Ok(GateConfig {
             baseline,
-            fail_on,
+            fail_on: fail_on.unwrap_or_default(),
+            fail_on_skip: a.fail_on.contains(&FailOnFlag::Skip),
             allow_flaky: a.allow_flaky,
         })
     }
@@ -149,7 +163,8 @@ impl GateConfig {
         }
     }
 
-    /// The gate's decision; when a baseline failed it, one line on stderr naming what did.
+    /// The gate's decision; when a baseline or `--fail-on skip` failed it, one line on stderr
+    /// naming what did.
     pub fn passes(&self, report: &RunReport, redactor: &Redactor) -> bool {
         let line = match &report.baseline {
             Some(b) => gate::failure_line(b),
@@ -161,7 +176,14 @@ impl GateConfig {
         if let Some(line) = line {
             eprintln!("{}", redactor.text(&line));
         }
-        gate::passes(report, self.fail_on, self.allow_flaky)
+        let mut passes = gate::passes(report, self.fail_on, self.allow_flaky);
+        if self.fail_on_skip
+            && let Some(line) = gate::decision::skip_line(report)
+        {
+            eprintln!("{}", redactor.text(&line));
+            passes = false;
+        }
+        passes
     }
 }
 
@@ -171,6 +193,7 @@ pub struct OutputConfig {
     pub report_dir: PathBuf,
     pub formats: Vec<ReportFormat>,
     pub wide: bool,
+    pub diff: bool,
 }
 
 impl OutputConfig {
@@ -179,6 +202,7 @@ impl OutputConfig {
             report_dir: a.report_dir.clone(),
             formats: a.format.clone(),
             wide: a.wide,
+            diff: a.diff,
         }
     }
 
@@ -193,7 +217,10 @@ impl OutputConfig {
         let written = write_reports(report, &self.report_dir, &self.formats);
         out!(
             "{}",
-            redactor.text(&report::terminal::render(report, self.wide))
+            redactor.text(&report::terminal::render(
+                report,
+                report::terminal::Look::for_stdout(self.wide, self.diff)
+            ))
         );
         write_step_summary(report);
         written
@@ -454,6 +481,10 @@ mod tests {
         ("format", "a runbook writes runbook.md and runbook.json"),
         ("wide", "the runbook's terminal summary has no matrix"),
         (
+            "diff",
+            "the runbook's terminal summary has no shape diffs (runbook.md has them)",
+        ),
+        (
             "baseline",
             "a runbook's verdict is GO / NO-GO, not a baseline gate",
         ),
@@ -473,6 +504,10 @@ mod tests {
         ),
         ("snapshots-dir", "as --snapshots"),
         ("shard", "a runbook is one run"),
+        (
+            "allow-missing-models",
+            "a runbook does not stop for a missing model: a case NEW skips is a regression in its verdict",
+        ),
     ];
 
     #[test]

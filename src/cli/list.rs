@@ -67,12 +67,9 @@ pub fn run(what: ListWhat, p: &ProjectArgs) -> Result<u8, CliError> {
             }
         }
         ListWhat::Features => {
-            let mut seen: Vec<&str> = Vec::new();
-            for c in project.suites.iter().flat_map(|s| s.cases.iter()) {
-                if !seen.contains(&c.feature.as_str()) {
-                    seen.push(&c.feature);
-                    outln!("{}", c.feature);
-                }
+            let cases = project.suites.iter().flat_map(|s| s.cases.iter());
+            for (feature, description) in crate::load::feature::described(cases.map(|c| &**c)) {
+                outln!("{feature:<36} {}", description.unwrap_or("-"));
             }
         }
         ListWhat::Checks | ListWhat::Targets | ListWhat::Deviations => {

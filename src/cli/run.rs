@@ -66,9 +66,19 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 "no case matches the selection (check --suite and --filter)",
             ));
         }
+        if !args.allow_missing_models
+            && let Some(u) = plan::uncovered(&planned).first()
+        {
+            return Err(CliError::usage(uncovered_message(u)));
+        }
         let planned = match args.shard {
             Some(s) => plan::shard::select(planned, s),
             None => planned,
+        };
+        let planned = if replay.is_some() {
+            planned
+        } else {
+            mark_unreachable(planned, &exec, &secrets, &redactor).await
         };
         let started_at = now_rfc3339();
         let start = Instant::now();
@@ -119,6 +129,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
             partial: cancelled.is_some(),
+            replayed_from: args.replay.as_ref().map(|d| d.display().to_string()),
             targets: &targets,
             hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
@@ -163,6 +174,75 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             None => exit::OK,
         })
     })
+}
+
+/// Why a run of a target without a model for the role most of its cases need stops, and how to
+/// fix it.
+fn uncovered_message(u: &plan::Uncovered) -> String {
+    format!(
+        "target `{t}` has no `{r}` model, which {n} of its {sel} selected cases need: the run would skip them and test {run}.\n\
+         Fix: set OPENAI_MODEL (the target from OPENAI_BASE_URL), pass --model {r}=MODEL_ID (with --base-url), or add `models: {{{r}: MODEL_ID}}` to the target in the targets file.\n\
+         Or narrow the selection to what the target has (e.g. --suite models), or pass --allow-missing-models to run the {run} case(s) it can.",
+        t = u.target,
+        r = u.role,
+        n = u.needing,
+        sel = u.selected,
+        run = u.runnable,
+    )
+}
+
+/// Try each target that has cases to send, once, before the run: the cases of a target that
+/// cannot be reached at all are recorded as `error` with the reason (nothing is sent), and the
+/// reason is said once on stderr instead of once per case.
+async fn mark_unreachable(
+    mut planned: Vec<plan::PlannedCase>,
+    exec: &ExecConfig,
+    secrets: &crate::redact::SecretRegistry,
+    redactor: &Redactor,
+) -> Vec<plan::PlannedCase> {
+    let mut tried: Vec<(String, Option<String>)> = Vec::new();
+    for pc in &planned {
+        if pc.decided.is_some() || tried.iter().any(|(t, _)| *t == pc.target.name) {
+            continue;
+        }
+        let client = crate::execute::http::TargetClient::new(
+            pc.target.clone(),
+            exec.schedule.client.clone(),
+            secrets.clone(),
+        );
+        // A client that cannot be built fails the run itself, with its own error.
+        let why = match client {
+            Ok(c) => c.unreachable().await,
+            Err(_) => None,
+        };
+        tried.push((pc.target.name.clone(), why));
+    }
+    for (target, why) in &tried {
+        let Some(why) = why else { continue };
+        let reason = format!(
+            "cannot reach {}: {why}",
+            planned
+                .iter()
+                .find(|p| p.target.name == *target)
+                .map(|p| p.target.base_url.to_string())
+                .unwrap_or_default()
+        );
+        let mut n = 0;
+        for pc in planned
+            .iter_mut()
+            .filter(|p| p.target.name == *target && p.decided.is_none())
+        {
+            pc.decided = Some(plan::Decided::unreachable(reason.clone()));
+            n += 1;
+        }
+        eprintln!(
+            "{}",
+            redactor.text(&format!(
+                "target `{target}`: {reason}; its {n} case(s) are recorded as error, none was sent"
+            ))
+        );
+    }
+    planned
 }
 
 /// Router → upstream pairs: `via:` declarations among the run's targets, and every target

@@ -191,6 +191,7 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
             started_at,
             duration_ms: start.elapsed().as_millis() as u64,
             partial: cancelled.is_some(),
+            replayed_from: None,
             targets: &sides,
             hop_pairs: vec![(sides[1].name.clone(), sides[0].name.clone())],
         };

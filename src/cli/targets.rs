@@ -181,12 +181,11 @@ pub fn resolve_keyless(
                 ))),
             }
         } else {
-            let mut known: Vec<String> = file_targets.iter().map(|x| x.name.clone()).collect();
-            known.extend(BUILTIN.iter().map(|(n, _)| n.to_string()));
+            let (expected, help) = unknown_target(name, p, &file_targets);
             diags.push(
                 flag(&format!("unknown target `{name}`"))
-                    .expected(format!("one of {}", known.join(", ")))
-                    .help_opt(did_you_mean(name, known.iter().map(String::as_str))),
+                    .expected(expected)
+                    .help_opt(help),
             );
         }
     }
@@ -224,6 +223,37 @@ pub fn resolve_keyless(
         }
     }
     Ok(out)
+}
+
+/// For `unknown target NAME`: what is defined and where (the targets file in use, the built-in
+/// targets), and a hint: the name it is close to, or that no targets file was found.
+fn unknown_target(
+    name: &str,
+    p: &ProjectArgs,
+    file_targets: &[Target],
+) -> (String, Option<String>) {
+    let defined: Vec<&str> = file_targets.iter().map(|x| x.name.as_str()).collect();
+    let builtin: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    let file = targets_file(p);
+    let in_file = match &file {
+        Some(f) if defined.is_empty() => format!("{} defines no target", f.display()),
+        Some(f) => format!("defined in {}: {}", f.display(), defined.join(", ")),
+        None => "no targets file".to_string(),
+    };
+    let expected = format!(
+        "a target {in_file}; built in: {}, {DEVIATION_TARGET}ID[+ID…]",
+        builtin.join(", ")
+    );
+    let close = did_you_mean(name, defined.iter().chain(&builtin).copied());
+    let help = match (close, &file) {
+        (Some(h), _) => Some(h),
+        (None, None) => Some(format!(
+            "{} was not found: `llm-parity init` writes one (or copy targets.example.yaml), or pass --targets FILE",
+            p.in_project(Path::new("targets.yaml")).display()
+        )),
+        (None, Some(_)) => None,
+    };
+    (expected, help)
 }
 
 fn adhoc(

@@ -171,6 +171,78 @@ impl TargetClient {
             })
     }
 
+    /// Why the target's base URL cannot be reached at all — a name that does not resolve,
+    /// connection refused, a failed TLS handshake — or `None` when it can (or when the probe
+    /// cannot tell: a slow answer is not an unreachable endpoint). Tried once before a run, so
+    /// an unreachable target is said once instead of once per case.
+    ///
+    /// Over plain HTTP the probe only resolves the host and opens a TCP connection: no request
+    /// reaches the endpoint. Over HTTPS (and through a proxy, which only an HTTP request goes
+    /// through) it sends a `HEAD` of the base URL without credentials, which completes the TLS
+    /// handshake with the run's trust roots (`--ca-cert`).
+    pub async fn unreachable(&self) -> Option<String> {
+        let url = &self.target.base_url;
+        let proxied = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+        if url.scheme() == "http" && !proxied {
+            return self.tcp_unreachable().await;
+        }
+        let probe = self
+            .http
+            .head(url.clone())
+            .timeout(self.opts.connect_timeout)
+            .send()
+            .await;
+        match probe {
+            Err(e) if e.is_connect() && !e.is_timeout() => {
+                // The innermost cause says what happened (`Connection refused (os error 111)`,
+                // `failed to lookup address information: …`, `invalid peer certificate: …`).
+                let mut cause: &dyn std::error::Error = &e;
+                while let Some(inner) = cause.source() {
+                    cause = inner;
+                }
+                Some(format!("{cause}{}", tls_hint(&error_chain(&e))))
+            }
+            _ => None,
+        }
+    }
+
+    /// Resolve the base URL's host and open a TCP connection to it (closed at once).
+    async fn tcp_unreachable(&self) -> Option<String> {
+        let url = &self.target.base_url;
+        let host = match url.host()? {
+            url::Host::Domain(d) => d.to_string(),
+            url::Host::Ipv4(a) => a.to_string(),
+            url::Host::Ipv6(a) => a.to_string(),
+        };
+        let port = url.port_or_known_default()?;
+        let deadline = self.opts.connect_timeout;
+        let addrs: Vec<std::net::SocketAddr> =
+            match tokio::time::timeout(deadline, tokio::net::lookup_host((host.as_str(), port)))
+                .await
+            {
+                Ok(Ok(a)) => a.collect(),
+                Ok(Err(e)) => return Some(format!("cannot resolve `{host}`: {e}")),
+                Err(_) => return None,
+            };
+        let mut last = None;
+        for addr in addrs {
+            match tokio::time::timeout(deadline, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(_)) | Err(_) => return None,
+                Ok(Err(e)) => last = Some(e.to_string()),
+            }
+        }
+        last
+    }
+
     /// The whole-exchange deadline (`--timeout`, or the target's `timeout`).
     pub fn timeout(&self) -> Duration {
         self.opts.timeout
@@ -700,12 +772,17 @@ fn classify(e: &reqwest::Error) -> (TransportErrorKind, String) {
     } else {
         TransportErrorKind::Body
     };
-    let hint = if chain.contains("certificate") || chain.contains("UnknownIssuer") {
+    let hint = tls_hint(&chain);
+    (kind, format!("{chain}{hint}"))
+}
+
+/// What to do about an untrusted certificate, for an error whose cause chain names one.
+fn tls_hint(chain: &str) -> &'static str {
+    if chain.contains("certificate") || chain.contains("UnknownIssuer") {
         " (TLS certificate not trusted; pass --ca-cert FILE to trust a private CA)"
     } else {
         ""
-    };
-    (kind, format!("{chain}{hint}"))
+    }
 }
 
 /// Whether a send failed because the connection was closed or reset before any response byte

@@ -183,6 +183,7 @@ mod tests {
             started_at: String::new(),
             duration_ms: 0,
             partial: false,
+            replayed_from: None,
             report_bodies: crate::report::model::BodyPolicy::All,
             targets: targets
                 .into_iter()

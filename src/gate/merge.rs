@@ -64,6 +64,9 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
         }
         out.duration_ms = out.duration_ms.max(r.duration_ms);
         out.partial |= r.partial;
+        if out.replayed_from.is_none() {
+            out.replayed_from.clone_from(&r.replayed_from);
+        }
         for t in &r.targets {
             if !out.targets.iter().any(|x| x.name == t.name) {
                 out.targets.push(t.clone());

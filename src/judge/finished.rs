@@ -11,7 +11,7 @@ use super::outcome::{
 };
 use crate::execute::exchange::Exchange;
 use crate::load::{Case, Target};
-use crate::plan::PlannedCase;
+use crate::plan::{Decided, PlannedCase};
 
 /// One step as it ran: its exchange and the judge's verdict on it.
 #[derive(Debug)]
@@ -25,7 +25,7 @@ pub struct FinishedStep {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
     /// Decided by the plan; nothing was sent.
-    Decided { outcome: Outcome, reason: String },
+    Decided(Decided),
     /// A step's request could not be rendered; the steps before it ran.
     NotPrepared { reason: String },
     /// llm-parity panicked while running the case (a bug).
@@ -76,9 +76,9 @@ impl FinishedCase {
     /// ([`case_outcome`]).
     pub fn ending(&self) -> Ending {
         match &self.stop {
-            Stop::Decided { outcome, reason } => Ending::Decided {
-                outcome: *outcome,
-                reason: reason.clone(),
+            Stop::Decided(d) => Ending::Decided {
+                outcome: d.outcome,
+                reason: d.reason.clone(),
             },
             Stop::NotPrepared { reason } => Ending::NotPrepared {
                 reason: reason.clone(),
@@ -105,6 +105,14 @@ impl FinishedCase {
                     .find(|c| c.status == CheckStatus::Fail)
                     .map(|c| c.message.lines().next().unwrap_or_default().to_string()),
             },
+        }
+    }
+
+    /// The role the target has no model for, when the plan skipped the case for it.
+    pub fn missing_model(&self) -> Option<&str> {
+        match &self.stop {
+            Stop::Decided(d) => d.missing_model.as_deref(),
+            _ => None,
         }
     }
 

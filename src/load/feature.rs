@@ -59,6 +59,27 @@ pub fn sort_by_area<T>(items: &mut [T], area: impl Fn(&T) -> &str) {
     items.sort_by_cached_key(|i| rank(area(i)));
 }
 
+/// Each feature the cases evidence, in area order (first-seen order inside an area), with the
+/// description of the first case that evidences it: a feature is defined where its cases are,
+/// so `llm-parity list features` describes it from them.
+pub fn described<'a>(
+    cases: impl IntoIterator<Item = &'a crate::load::Case>,
+) -> Vec<(&'a str, Option<&'a str>)> {
+    let mut out: Vec<(&str, Option<&str>)> = Vec::new();
+    for c in cases {
+        match out.iter_mut().find(|(f, _)| *f == c.feature) {
+            Some((_, d)) => {
+                if d.is_none() {
+                    *d = c.description.as_deref();
+                }
+            }
+            None => out.push((&c.feature, c.description.as_deref())),
+        }
+    }
+    sort_by_area(&mut out, |(f, _)| area_of(f));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,32 @@ pub struct PlannedCase {
     pub target: Arc<Target>,
     pub case: Arc<Case>,
     /// Decided without a request: the outcome and its reason.
-    pub decided: Option<(Outcome, String)>,
+    pub decided: Option<Decided>,
+}
+
+/// A case decided without sending anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    pub outcome: Outcome,
+    pub reason: String,
+    /// Skipped because the target has no model for this role (counted by role on the
+    /// summary; `--fail-on skip` fails the run for it).
+    pub missing_model: Option<String>,
+}
+
+impl Decided {
+    fn new(outcome: Outcome, reason: impl Into<String>) -> Self {
+        Decided {
+            outcome,
+            reason: reason.into(),
+            missing_model: None,
+        }
+    }
+
+    /// An error without sending: the target cannot be reached (`reason` says how).
+    pub fn unreachable(reason: impl Into<String>) -> Self {
+        Decided::new(Outcome::Error, reason)
+    }
 }
 
 /// Case selection from the command line.
@@ -91,25 +116,105 @@ pub fn plan(
     Ok(out)
 }
 
-fn decide(target: &Target, case: &Case, sel: &Selection) -> Option<(Outcome, String)> {
+fn decide(target: &Target, case: &Case, sel: &Selection) -> Option<Decided> {
     if let Some(pattern) = target.declared_unsupported(&case.feature) {
-        return Some((
+        return Some(Decided::new(
             Outcome::Unsupported,
             format!("declared unsupported for this target (`unsupported: {pattern}`)"),
         ));
     }
     if case.is_opt_in() && !sel.include_opt_in && !target.opts_in(&case.feature) {
-        return Some((
+        return Some(Decided::new(
             Outcome::Skip,
-            "opt-in case (run with --opt-in, or list the feature under the target's `opt_in`)"
-                .into(),
+            "opt-in case (run with --opt-in, or list the feature under the target's `opt_in`)",
         ));
     }
-    if let Some(role) = case.roles.iter().find(|r| target.model(r).is_none()) {
-        return Some((
+    missing_role(target, case).map(|role| Decided {
+        missing_model: Some(role.to_string()),
+        ..Decided::new(
             Outcome::Skip,
             format!("target has no model for role `{role}`"),
-        ));
+        )
+    })
+}
+
+/// The first role the case needs that the target has no model for.
+pub fn missing_role<'c>(target: &Target, case: &'c Case) -> Option<&'c str> {
+    case.roles
+        .iter()
+        .map(String::as_str)
+        .find(|r| target.model(r).is_none())
+}
+
+/// A target without a model for the role most of its selected cases need: a run of it would
+/// skip most of what it was asked to test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncovered {
+    pub target: String,
+    pub role: String,
+    /// Selected cases of the target that need `role`.
+    pub needing: usize,
+    /// Selected cases of the target (opt-in and declared-unsupported ones excluded).
+    pub selected: usize,
+    /// Of those, the cases the target has every model for.
+    pub runnable: usize,
+}
+
+/// Every target whose most-needed role (the role the most of its selected cases need; ties go
+/// to the earlier role in [`ROLES`](crate::load::template::ROLES)) has no model. Cases the
+/// plan decided for another reason (opt-in, declared unsupported) do not count.
+pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
+    use crate::load::template::ROLES;
+    let mut out: Vec<Uncovered> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for pc in planned {
+        let name = pc.target.name.as_str();
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let mut ids: Vec<String> = Vec::new();
+        let cases: Vec<&PlannedCase> = planned
+            .iter()
+            .filter(|p| p.target.name == name)
+            .filter(|p| p.decided.as_ref().is_none_or(|d| d.missing_model.is_some()))
+            // Repeats (`--repeat`) are one selected case.
+            .filter(|p| {
+                let id = p.case.full_id();
+                let new = !ids.contains(&id);
+                if new {
+                    ids.push(id);
+                }
+                new
+            })
+            .collect();
+        let needing = |role: &str| {
+            cases
+                .iter()
+                .filter(|p| p.case.roles.iter().any(|r| r == role))
+                .count()
+        };
+        let Some((role, n)) = ROLES
+            .iter()
+            .map(|r| (*r, needing(r)))
+            .filter(|(_, n)| *n > 0)
+            .fold(None, |best: Option<(&str, usize)>, (r, n)| match best {
+                Some((_, m)) if m >= n => best,
+                _ => Some((r, n)),
+            })
+        else {
+            continue;
+        };
+        if pc.target.model(role).is_some() {
+            continue;
+        }
+        out.push(Uncovered {
+            target: name.to_string(),
+            role: role.to_string(),
+            needing: n,
+            selected: cases.len(),
+            runnable: cases.iter().filter(|p| p.decided.is_none()).count(),
+        });
     }
-    None
+    out
 }

@@ -4,4 +4,6 @@
 mod cases;
 pub mod shard;
 
-pub use cases::{PlannedCase, Selection, SelectionError, plan};
+pub use cases::{
+    Decided, PlannedCase, Selection, SelectionError, Uncovered, missing_role, plan, uncovered,
+};

@@ -37,6 +37,36 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
     rows
 }
 
+/// Cases skipped because their target (or `target` alone) has no model for a role: each role
+/// with its count, most first (ties in role order).
+pub fn missing_models(results: &[CaseResult], target: Option<&str>) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for r in results
+        .iter()
+        .filter(|r| target.is_none_or(|t| r.target == t))
+    {
+        if let Some(role) = &r.missing_model {
+            match counts.iter_mut().find(|(x, _)| x == role) {
+                Some(c) => c.1 += 1,
+                None => counts.push((role.clone(), 1)),
+            }
+        }
+    }
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    counts
+}
+
+/// `27 skipped: no model for embedding, vision, audio` (`None` when nothing was).
+pub fn missing_models_line(results: &[CaseResult], target: Option<&str>) -> Option<String> {
+    let missing = missing_models(results, target);
+    if missing.is_empty() {
+        return None;
+    }
+    let n: usize = missing.iter().map(|(_, n)| n).sum();
+    let roles: Vec<&str> = missing.iter().map(|(r, _)| r.as_str()).collect();
+    Some(format!("{n} skipped: no model for {}", roles.join(", ")))
+}
+
 /// One result per (target, suite, case): the repeats of a case merged into the entry of the
 /// run that stands for it, with the outcome and reason `judge::case_outcome` derives from all
 /// of them.

@@ -37,6 +37,8 @@ pub struct RunMeta<'a> {
     pub started_at: String,
     pub duration_ms: u64,
     pub partial: bool,
+    /// `--replay DIR`: the recordings the responses came from.
+    pub replayed_from: Option<String>,
     pub targets: &'a [Arc<Target>],
     /// (router, upstream) pairs whose hop latency to report.
     pub hop_pairs: Vec<(String, String)>,
@@ -114,6 +116,7 @@ impl<'r> Collector<'r> {
             started_at: meta.started_at.clone(),
             duration_ms: meta.duration_ms,
             partial: meta.partial,
+            replayed_from: meta.replayed_from.clone(),
             report_bodies: bodies,
             targets: meta
                 .targets
@@ -183,6 +186,7 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
             .collect(),
         repeats: vec![],
         flaky: false,
+        missing_model: r.missing_model().map(str::to_string),
     };
     set_outcome(&mut entry, outcome.clone());
     entry

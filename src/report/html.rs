@@ -84,6 +84,23 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             ""
         }
     );
+    if let Some(dir) = &r.replayed_from {
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\"><strong>Replayed</strong> from the recordings in <code>{}</code>: no endpoint was contacted.</p>",
+            esc(dir)
+        );
+    }
+    for t in &r.targets {
+        if let Some(line) = super::aggregate::missing_models_line(&r.results, Some(&t.name)) {
+            let _ = writeln!(
+                h,
+                "<p class=\"meta\"><code>{}</code>: <strong>{}</strong></p>",
+                esc(&t.name),
+                esc(&line)
+            );
+        }
+    }
     let _ = write!(h, "<p class=\"counts\">");
     for o in Outcome::ALL {
         let _ = write!(

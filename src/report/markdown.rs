@@ -11,6 +11,13 @@ use crate::load::feature::area_of;
 pub fn render(r: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# llm-parity report\n");
+    if let Some(dir) = &r.replayed_from {
+        let _ = writeln!(
+            s,
+            "> **Replayed** from the recordings in `{}`: no endpoint was contacted.\n",
+            md_code(dir)
+        );
+    }
     if let Some(b) = &r.baseline {
         s.push_str(&super::baseline::markdown(b));
     }
@@ -33,6 +40,15 @@ pub fn render(r: &RunReport) -> String {
             ""
         }
     );
+    for t in &r.targets {
+        if let Some(line) = super::aggregate::missing_models_line(&r.results, Some(&t.name)) {
+            let _ = writeln!(
+                s,
+                "**`{}`: {line}** (set the role's model: `--model ROLE=ID`, or `models:` in the targets file).\n",
+                md_code(&t.name)
+            );
+        }
+    }
     let names = r.target_names();
     let _ = writeln!(
         s,

@@ -1,7 +1,7 @@
 //! report: the report model (`model`, built case by case by `build`, aggregated by `aggregate`)
 //! and one pure renderer per format; the files are written by the command.
 
-mod aggregate;
+pub mod aggregate;
 pub mod baseline;
 pub mod body;
 pub mod build;

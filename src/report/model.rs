@@ -23,6 +23,9 @@ pub struct RunReport {
     /// True when the run was interrupted: `results` holds only the cases that finished.
     #[serde(default)]
     pub partial: bool,
+    /// `--replay DIR`: every response came from the recordings in DIR, not from an endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed_from: Option<String>,
     /// `--report-bodies`: which exchanges kept their headers and bodies (absent: all).
     #[serde(default, skip_serializing_if = "BodyPolicy::is_all")]
     pub report_bodies: BodyPolicy,
@@ -105,6 +108,9 @@ pub struct CaseResult {
     /// Passed on some repeats and failed or errored on others.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub flaky: bool,
+    /// Skipped because the target has no model for this role (`chat`, `embedding`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_model: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -399,6 +405,10 @@ pub struct ShapeDiff {
     /// What was compared: the response body, or the first chunk of a stream.
     pub subject: String,
     pub diff: String,
+    /// A success against an error in one line (`200 chat.completion vs 400 error envelope`):
+    /// the terminal shows it instead of the diff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 /// Latency of one metric for one target and area.

@@ -68,11 +68,13 @@ impl Redact for CaseResult {
             flaky: _,
             // Derived from the client catalogue (shipped data), never from the endpoint.
             impact: _,
+            missing_model,
         } = self;
         for s in [target, suite, case, feature] {
             s.redact(r);
         }
         reason.redact(r);
+        missing_model.redact(r);
         warnings.redact(r);
         notes.redact(r);
         checks.redact(r);
@@ -281,6 +283,7 @@ mod tests {
             warnings: vec![c("warning")],
             notes: Some(c("notes")),
             impact: None,
+            missing_model: Some(c("role")),
             timings: None,
             checks: vec![CheckResult {
                 check: c("check"),

@@ -29,6 +29,9 @@ pub struct CaseDigest {
     /// Time to headers, to the first content event and in total, of each step that got a
     /// response.
     pub samples: Vec<[Option<f64>; 3]>,
+    /// What the last response was, in a few words (`200 chat.completion`), and whether its
+    /// status was a success.
+    pub label: Option<(String, bool)>,
 }
 
 impl CaseDigest {
@@ -50,6 +53,7 @@ impl CaseDigest {
             }
         };
         CaseDigest {
+            label: with_shape.then(|| label(r)).flatten(),
             target: r.target.clone(),
             case: r.case.clone(),
             outcome: outcome.outcome,
@@ -122,11 +126,16 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
                     let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
                     let diff = diff_shapes(pass_name, &parse(a), other_name, &parse(b));
                     if !diff.is_empty() {
+                        let summary = match (&pass.label, &other.label) {
+                            (Some((a, true)), Some((b, false))) => Some(format!("{a} vs {b}")),
+                            _ => None,
+                        };
                         shape_diffs.push(ShapeDiff {
                             pass: pass_name.to_string(),
                             other: other_name.to_string(),
                             subject: subject.to_string(),
                             diff,
+                            summary,
                         });
                     }
                 }
@@ -165,6 +174,35 @@ fn shape_subject(r: &FinishedCase) -> Option<(&'static str, Cow<'_, Value>)> {
     }
     let first = resp.stream.as_ref()?.first_json()?;
     Some(("first stream chunk", Cow::Owned(first)))
+}
+
+/// `200 chat.completion`, `400 error envelope`: the status of a case's last response and what
+/// its body is (its `object`, an error envelope — bare or list-wrapped —, a stream), with
+/// whether the status is a success.
+fn label(r: &FinishedCase) -> Option<(String, bool)> {
+    let resp = r.steps.last()?.exchange.response.as_ref()?;
+    let what = match &resp.json {
+        Some(j) => {
+            let first = match j {
+                Value::Array(items) => items.first().unwrap_or(j),
+                _ => j,
+            };
+            // An object says what it is first: a Responses `response` carries `"error": null`.
+            if let Some(o) = first.get("object").and_then(Value::as_str) {
+                o.to_string()
+            } else if first.get("error").is_some_and(|e| !e.is_null()) {
+                "error envelope".to_string()
+            } else {
+                "JSON body".to_string()
+            }
+        }
+        None if resp.stream.is_some() => "stream".to_string(),
+        None => "non-JSON body".to_string(),
+    };
+    Some((
+        format!("{} {what}", resp.status),
+        (200..300).contains(&resp.status),
+    ))
 }
 
 /// p50/p95/max of headers, TTFT and total per target and area (and `all`).

@@ -219,6 +219,7 @@ fn report() -> RunReport {
                 diff: format!(
                     "--- reference\n+++ {GW}\n@@ -1,5 +1,6 @@\n {{\n+  \"<script>alert(1)</script>\": \"string\",\n   \"choices\": [\n     {{\n-      \"message\": \"object\"\n+      \"message\": \"null\"\n     }}\n   ]\n }}\n```\n"
                 ),
+                summary: None,
             }],
         },
         Difference {
@@ -257,6 +258,7 @@ fn report() -> RunReport {
                 diff: format!(
                     "--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n {{\n-  \"id\": \"string\"\n+  \"id\": \"null\"\n }}\n"
                 ),
+                summary: None,
             }],
         },
     ];
@@ -297,6 +299,7 @@ fn report() -> RunReport {
         started_at: "2025-01-01T00:00:00Z".into(),
         duration_ms: 1234,
         partial: false,
+        replayed_from: None,
         report_bodies: crate::report::model::BodyPolicy::All,
         targets: vec![
             TargetInfo {
@@ -337,12 +340,136 @@ fn markdown_snapshot() {
 
 #[test]
 fn terminal_snapshot() {
-    insta::assert_snapshot!("terminal", terminal::render(&report(), false));
+    insta::assert_snapshot!(
+        "terminal",
+        terminal::render(&report(), terminal::Look::default())
+    );
 }
 
 #[test]
 fn terminal_wide_snapshot() {
-    insta::assert_snapshot!("terminal_wide", terminal::render(&report(), true));
+    insta::assert_snapshot!(
+        "terminal_wide",
+        terminal::render(
+            &report(),
+            terminal::Look {
+                wide: true,
+                ..Default::default()
+            }
+        )
+    );
+}
+
+#[test]
+fn terminal_color_snapshot() {
+    // Colour as a terminal shows it, the escape byte made visible.
+    let t = terminal::render(
+        &report(),
+        terminal::Look {
+            color: true,
+            ..Default::default()
+        },
+    );
+    assert!(t.contains("\u{1b}[31m"), "red for a failure");
+    insta::assert_snapshot!("terminal_color", t.replace('\u{1b}', "\\e"));
+}
+
+#[test]
+fn terminal_ascii_snapshot() {
+    insta::assert_snapshot!(
+        "terminal_ascii",
+        terminal::render(
+            &report(),
+            terminal::Look {
+                unicode: false,
+                ..Default::default()
+            }
+        )
+    );
+}
+
+/// The report with more differences: two cases whose shape diffs are identical, a success
+/// against an error, and a diff longer than the terminal shows.
+fn report_with_diffs() -> RunReport {
+    let mut r = report();
+    let same = r.differences[0].clone();
+    for case in ["stop-seq", "stop-list"] {
+        r.differences.push(Difference {
+            case: case.into(),
+            ..same.clone()
+        });
+    }
+    let long: String = (0..60)
+        .map(|i| format!("+  \"field_{i}\": \"string\",\n"))
+        .collect();
+    r.differences.push(Difference {
+        feature: "chat.seed".into(),
+        suite: "chat".into(),
+        case: "seed".into(),
+        outcomes: BTreeMap::from([
+            ("reference".into(), Outcome::Pass),
+            (GW.into(), Outcome::Unsupported),
+        ]),
+        reasons: BTreeMap::new(),
+        shape_diffs: vec![ShapeDiff {
+            pass: "reference".into(),
+            other: GW.into(),
+            subject: "response body".into(),
+            diff: format!("--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n-{{\n+[\n"),
+            summary: Some("200 chat.completion vs 400 error envelope".into()),
+        }],
+    });
+    r.differences.push(Difference {
+        feature: "tools.streaming".into(),
+        suite: "tools".into(),
+        case: "stream-long".into(),
+        outcomes: BTreeMap::from([
+            ("reference".into(), Outcome::Pass),
+            (GW.into(), Outcome::Fail),
+        ]),
+        reasons: BTreeMap::new(),
+        shape_diffs: vec![ShapeDiff {
+            pass: "reference".into(),
+            other: GW.into(),
+            subject: "response body".into(),
+            diff: format!("--- reference\n+++ {GW}\n@@ -1,1 +1,61 @@\n {{\n{long}"),
+            summary: None,
+        }],
+    });
+    r
+}
+
+#[test]
+fn terminal_diff_snapshot() {
+    let r = report_with_diffs();
+    let plain = terminal::render(&r, terminal::Look::default());
+    // Without --diff: no diff lines, the success against an error in one line.
+    assert!(!plain.contains("@@"), "{plain}");
+    assert!(
+        plain.contains("200 chat.completion vs 400 error envelope"),
+        "{plain}"
+    );
+    let t = terminal::render(
+        &r,
+        terminal::Look {
+            diff: true,
+            ..Default::default()
+        },
+    );
+    // Failures come before any diff.
+    assert!(
+        t.find("not passing").unwrap() < t.find("@@").unwrap(),
+        "{t}"
+    );
+    // The identical diff of three cases is shown once, naming them.
+    assert_eq!(t.matches("\"message\": \"null\"").count(), 1, "{t}");
+    assert!(
+        t.contains("chat/stop, chat/stop-seq, chat/stop-list"),
+        "{t}"
+    );
+    // The long diff is cut, saying how much.
+    assert!(t.contains("22 more lines cut"), "{t}");
+    insta::assert_snapshot!("terminal_diff", t);
 }
 
 #[test]
@@ -418,7 +545,13 @@ fn junit_is_well_formed_with_the_right_counts() {
 #[test]
 fn terminal_output_has_no_escape_sequences() {
     for wide in [false, true] {
-        let t = terminal::render(&report(), wide);
+        let t = terminal::render(
+            &report(),
+            terminal::Look {
+                wide,
+                ..Default::default()
+            },
+        );
         assert!(
             !t.contains('\u{1b}'),
             "ESC byte in terminal output (wide={wide})"
@@ -491,7 +624,7 @@ fn baseline_blocks_snapshot() {
 #[test]
 fn baseline_comes_first_in_every_format() {
     let r = report_with_baseline();
-    let t = terminal::render(&r, false);
+    let t = terminal::render(&r, terminal::Look::default());
     assert!(t.starts_with("against baseline baseline.yaml"), "{t}");
     assert!(!t.contains('\u{1b}'));
     let md = markdown::render(&r);
@@ -546,6 +679,7 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
         started_at: String::new(),
         duration_ms: 0,
         partial: false,
+        replayed_from: None,
         targets: &targets,
         hop_pairs: vec![],
     });

@@ -67,12 +67,8 @@ pub async fn run_case(
     on_retry: &mut (dyn FnMut(RetryNote) + Send),
 ) -> FinishedCase {
     let start = Instant::now();
-    if let Some((outcome, reason)) = &pc.decided {
-        let stop = Stop::Decided {
-            outcome: *outcome,
-            reason: reason.clone(),
-        };
-        return FinishedCase::new(pc, stop);
+    if let Some(d) = &pc.decided {
+        return FinishedCase::new(pc, Stop::Decided(d.clone()));
     }
     let mut finished = FinishedCase::new(pc, Stop::Ran);
     let mut captures: BTreeMap<String, Value> = BTreeMap::new();

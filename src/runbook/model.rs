@@ -479,6 +479,7 @@ mod tests {
                             other: "new".into(),
                             subject: "response body".into(),
                             diff: "--- old\n+++ new\n".into(),
+                            summary: None,
                         }],
                     }]
                 } else {

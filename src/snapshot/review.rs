@@ -22,10 +22,27 @@ pub fn select(dir: &Path, glob: Option<&str>) -> Result<Vec<Pending>, SnapshotEr
                 .compile_matcher(),
         ),
     };
-    Ok(store::pending(dir)?
-        .into_iter()
-        .filter(|p| matcher.as_ref().is_none_or(|m| m.is_match(&p.id)))
-        .collect())
+    let mut out = Vec::new();
+    for mut p in store::pending(dir)? {
+        // The target as the user writes it (`reference:gemini-compat`, from the pending file's
+        // header) rather than its directory (`reference_gemini-compat`); a glob over the
+        // directory form still matches.
+        let named = store::read(&p.new)
+            .ok()
+            .flatten()
+            .and_then(|f| Some(format!("{}/{}", f.header.target, p.id.split_once('/')?.1)));
+        let keep = matcher
+            .as_ref()
+            .is_none_or(|m| m.is_match(&p.id) || named.as_deref().is_some_and(|n| m.is_match(n)));
+        if keep {
+            if let Some(n) = named {
+                p.id = n;
+            }
+            out.push(p);
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
 }
 
 /// The text `review` prints for one pending snapshot: its id, then the diff against the stored

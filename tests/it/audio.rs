@@ -380,22 +380,25 @@ async fn an_endpoint_without_the_routes_is_unsupported_and_a_missing_role_skips(
     for (case, outcome) in outcomes(&out) {
         assert_eq!(outcome, "unsupported", "{case}\n{}", out.stdout);
     }
-    // Without the roles mapped, the cases are skips, counted as the other skips are.
-    let out = run_cli(
-        &[
-            "run",
-            "--suite",
-            "audio",
-            "--filter",
-            "audio/speech-*",
-            "--base-url",
-            &base,
-            "--model",
-            "chat=m",
-        ],
-        &[],
-    )
-    .await;
+    // Without the role mapped, a selection that needs it stops before sending anything,
+    // naming the fix; with --allow-missing-models the cases are skips, counted as the other
+    // skips are.
+    let mut args = vec![
+        "run",
+        "--suite",
+        "audio",
+        "--filter",
+        "audio/speech-*",
+        "--base-url",
+        &base,
+        "--model",
+        "chat=m",
+    ];
+    let out = run_cli(&args, &[]).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("no `speech` model"), "{}", out.stderr);
+    args.push("--allow-missing-models");
+    let out = run_cli(&args, &[]).await;
     for (case, outcome) in outcomes(&out) {
         assert_eq!(outcome, "skip", "{case}\n{}", out.stdout);
     }

@@ -299,6 +299,22 @@ async fn list_and_validate_work_offline() {
         "{}",
         out.stdout
     );
+    // Every built-in feature is described (by the first case that evidences it).
+    for line in out.stdout.lines() {
+        let (feature, description) = line.split_once(' ').unwrap_or((line, ""));
+        let description = description.trim();
+        assert!(
+            !description.is_empty() && description != "-",
+            "{feature} has no description"
+        );
+    }
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("chat.n ") && l.contains("two choices")),
+        "{}",
+        out.stdout
+    );
     let out = run_cli(&["list", "checks"], &[]).await;
     assert!(out.stdout.contains("errors.envelope"), "{}", out.stdout);
     let out = run_cli(&["list", "targets"], &[]).await;

@@ -47,13 +47,15 @@ async fn reference_vs_gemini_compat_names_the_emulated_deviations() {
     assert!(find("models/configured-ids").is_some());
     // Conformant behaviour is not reported as a difference.
     assert!(find("chat/basic").is_none(), "chat/basic must pass on both");
-    // The terminal shows the difference view before the failures.
+    // The terminal leads with the failures and their reasons, then the difference view; no
+    // shape diff without --diff.
     let d = out
         .stdout
         .find("differences between targets")
         .expect("difference view");
     let f = out.stdout.find("not passing").expect("failures");
-    assert!(d < f);
+    assert!(f < d, "{}", out.stdout);
+    assert!(!out.stdout.contains("@@ "), "{}", out.stdout);
     assert!(out.stdout.contains("list-wrapped"), "{}", out.stdout);
 }
 

@@ -457,6 +457,45 @@ async fn pending_review_accept_and_reject() {
 }
 
 #[tokio::test]
+async fn snapshot_commands_take_the_target_as_the_user_writes_it() {
+    let (ep, dir) = hello_endpoint().await;
+    let d = dir.path().display().to_string();
+    let named = ["--name", "local:gw"];
+    let mut new_mode = named.to_vec();
+    new_mode.extend(["--snapshots", "new"]);
+    run_snap(&ep, "chat", "chat/basic", dir.path(), &new_mode, &[]).await;
+    ep.json(200, with_extension_field()).await;
+    let mut pending = named.to_vec();
+    pending.extend(["--snapshots", "pending"]);
+    run_snap(&ep, "chat", "chat/basic", dir.path(), &pending, &[]).await;
+    // Stored under the directory form of the name (`local_gw`), shown and matched by the name.
+    let new = dir.path().join("local_gw/chat/basic.snap.new");
+    assert!(new.is_file());
+    let out = snapshots_cmd(&["review", "local:gw/*"], &d).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("── local:gw/chat/basic"),
+        "{}",
+        out.stdout
+    );
+    // The directory form still matches.
+    let out = snapshots_cmd(&["review", "local_gw/chat/*"], &d).await;
+    assert!(
+        out.stdout.contains("1 pending snapshot(s)"),
+        "{}",
+        out.stdout
+    );
+    let out = snapshots_cmd(&["accept", "local:gw/chat/basic"], &d).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("accepted local:gw/chat/basic"),
+        "{}",
+        out.stdout
+    );
+    assert!(!new.exists());
+}
+
+#[tokio::test]
 async fn a_missing_snapshot_fails_only_in_ci() {
     let (ep, dir) = hello_endpoint().await;
     let out = run_snap(&ep, "chat", "chat/basic", dir.path(), &[], &[]).await;
