@@ -259,7 +259,7 @@ pub fn render(r: &RunReport, look: Look) -> String {
 
 /// What did not pass and why, by target: the cases with one mark (outcome and impact), one
 /// reason and one client note are one group, the reason wrapped under it and the note kept to
-/// one line (its deviation id always shown; report.md and report.html have it whole).
+/// two lines (its deviation id always shown; report.md and report.html have it whole).
 fn not_passing(s: &mut String, r: &RunReport, look: Look) {
     struct Group<'a> {
         target: &'a str,
@@ -318,10 +318,9 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
             }
             lines.extend(wrap(&g.reason, look.width, "      ", "      "));
             if let Some(note) = &g.note {
-                lines.push(format!(
-                    "      {}",
-                    one_line_note(note, look.width - 6, look)
-                ));
+                // Two lines at most: enough for the client, the call and the symptom.
+                let note = cut_note(note, 2 * (look.width - 8), look);
+                lines.extend(wrap(&note, look.width, "      ", "      "));
             }
             for l in lines {
                 let _ = writeln!(s, "{l}");
@@ -332,7 +331,7 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
 
 /// A client note cut to `width` columns in its middle, so its tail — the deviation id and how
 /// many more client calls, `(S1; 8 more client calls)` — stays.
-fn one_line_note(note: &str, width: usize, look: Look) -> String {
+fn cut_note(note: &str, width: usize, look: Look) -> String {
     let len = textwrap::core::display_width(note);
     if len <= width {
         return note.to_string();
@@ -620,6 +619,9 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         // Case ids and field names are not split at their hyphens; only a word longer than a
         // whole line is broken.
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        // Lines break at spaces only: with Unicode line breaking (a feature another dependency
+        // may switch on) `chat/request-id` would break after its `/`.
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
         .break_words(true);
     textwrap::wrap(text, opts)
         .into_iter()
@@ -921,5 +923,15 @@ mod tests {
         for l in &lines {
             assert!(textwrap::core::display_width(l) <= 80, "{l}");
         }
+    }
+
+    #[test]
+    fn case_ids_are_not_broken_at_their_slash() {
+        let ids = "✗ breaks errors/bad-model, errors/missing-messages, errors/malformed-json, chat/request-id";
+        let lines = wrap(ids, 40, "  ", "      ");
+        for l in &lines {
+            assert!(!l.trim_end().ends_with('/'), "{lines:?}");
+        }
+        assert!(lines.iter().any(|l| l.contains("chat/request-id")), "{lines:?}");
     }
 }
