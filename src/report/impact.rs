@@ -10,7 +10,13 @@
 //!   (every client library raises on both).
 //! - **deviates**: differs from OpenAI's spec and behaviour, and no verified client is known to
 //!   break (a deviation the catalogue lists as working in every client, or a failed check the
-//!   catalogue does not map).
+//!   catalogue does not map). This is the default: a failure is `breaks` only when the catalogue
+//!   or an error status says so, and a failed case whose impact was never recorded reads as
+//!   `deviates` too ([`of_result`]).
+//!
+//! A warning names the catalogued deviation it shows (its `deviations` and `clients`, e.g. a
+//! refusal whose error body a router reshaped, E13) but never gets an impact: warnings stay
+//! warnings, and a case's impact comes from its failed checks only.
 
 use std::sync::OnceLock;
 
@@ -26,23 +32,27 @@ pub fn catalogue() -> &'static Catalogue {
 }
 
 /// Attach to every failed or refused check of `case` (`suite/case`) its impact and the verified
-/// client effects of the deviations it shows. Passing checks and warnings get none.
+/// client effects of the deviations it shows; to a warning, the deviations and effects only.
+/// Passing checks get none.
 pub fn assess_checks(catalogue: &Catalogue, case: &str, checks: &mut [CheckResult]) {
     for c in checks {
-        if !matches!(c.status, CheckStatus::Fail | CheckStatus::Unsupported) {
+        if c.status == CheckStatus::Pass {
             continue;
         }
         let found: Vec<&DeviationEntry> = catalogue
             .deviations_for_check(case, &c.check, &c.message)
             .collect();
+        c.deviations = found.iter().map(|d| d.id.clone()).collect();
+        c.clients = found.iter().flat_map(|d| effects(catalogue, d)).collect();
+        if c.status == CheckStatus::Warn {
+            continue;
+        }
         let generic = if error_instead_of_success(c) {
             Impact::Breaks
         } else {
             Impact::Deviates
         };
         c.impact = Some(found.iter().map(|d| d.impact).fold(generic, Impact::max));
-        c.deviations = found.iter().map(|d| d.id.clone()).collect();
-        c.clients = found.iter().flat_map(|d| effects(catalogue, d)).collect();
     }
 }
 
@@ -97,13 +107,22 @@ pub fn of_case(outcome: Outcome, checks: &[CheckResult]) -> Option<Impact> {
     }
 }
 
-/// The case's verified client effects, most telling first (the checks' order, a client once
-/// per deviation and call).
+/// A case's impact as recorded, or for an entry without one (a report older than impacts),
+/// derived from its checks the same way: a failure nothing maps deviates.
+pub fn of_result(res: &CaseResult) -> Option<Impact> {
+    res.impact.or_else(|| of_case(res.outcome, &res.checks))
+}
+
+/// The case's verified client effects, most telling first (the checks' order — failures and
+/// refusals before the warnings beside them — a client once per deviation and call).
 pub fn effects_of(res: &CaseResult) -> impl Iterator<Item = &ClientEffect> {
     let mut seen = std::collections::HashSet::new();
+    let failed =
+        |c: &&CheckResult| matches!(c.status, CheckStatus::Fail | CheckStatus::Unsupported);
     res.checks
         .iter()
-        .filter(|c| matches!(c.status, CheckStatus::Fail | CheckStatus::Unsupported))
+        .filter(failed)
+        .chain(res.checks.iter().filter(|c| c.status == CheckStatus::Warn))
         .flat_map(|c| c.clients.iter())
         .filter(move |e| seen.insert((&e.deviation, &e.client, &e.call)))
 }
@@ -131,11 +150,12 @@ pub fn note(res: &CaseResult) -> Option<String> {
                 1 => "; 1 more client call".into(),
                 n => format!("; {n} more client calls"),
             };
-            // A refusal is no failure: it says what the clients see, not that it breaks.
-            let verb = if res.outcome == Outcome::Unsupported {
-                ""
-            } else {
+            // A refusal (or a warning beside a pass) is no failure: it says what the clients
+            // see, not that it breaks.
+            let verb = if res.outcome.is_failure() {
                 "breaks "
+            } else {
+                ""
             };
             Some(format!(
                 "{verb}{} ({}{more})",
@@ -234,9 +254,10 @@ mod tests {
                 .any(|l| l.starts_with("openai-node 6.49.0 run_tools: the tool was never called")),
             "{cited:?}"
         );
-        // Warnings and passes stay what they are.
-        assert!(checks[1].impact.is_none() && checks[1].clients.is_empty());
-        assert!(checks[2].impact.is_none());
+        // A warning names the deviation it shows but gets no impact; a pass gets nothing.
+        assert!(checks[1].impact.is_none());
+        assert_eq!(checks[1].deviations, ["S1"]);
+        assert!(checks[2].impact.is_none() && checks[2].deviations.is_empty());
         assert_eq!(of_case(Outcome::Fail, &checks), Some(Impact::Breaks));
     }
 

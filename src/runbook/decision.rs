@@ -51,8 +51,8 @@ pub fn classify(
         )),
         Outcome::Pass => None,
         Outcome::Fail | Outcome::Error => {
-            // A report without impacts (older than them) counts every failure as breaking.
-            let breaks = new.impact != Some(Impact::Deviates);
+            // As everywhere: a failure breaks only when the catalogue or an error says so.
+            let breaks = impact::of_result(new) == Some(Impact::Breaks);
             let sev = if gates && breaks {
                 Severity::NoGo
             } else {
@@ -268,6 +268,18 @@ mod tests {
             ..result(Outcome::Error)
         };
         assert_eq!(classify(true, None, &error).unwrap().0, Severity::NoGo);
+        // Without a recorded impact, the default holds: a failure nothing maps deviates, an
+        // error breaks.
+        assert_eq!(
+            classify(true, Some(&pass), &result(Outcome::Fail))
+                .unwrap()
+                .0,
+            Severity::Caveat
+        );
+        assert_eq!(
+            classify(true, None, &result(Outcome::Error)).unwrap().0,
+            Severity::NoGo
+        );
     }
 
     #[test]

@@ -129,6 +129,58 @@ async fn an_inline_think_block_warns_of_thoughts_shown_to_users() {
     );
 }
 
+/// A reasoning stream whose content is `parts`, with a usage chunk.
+fn reasoning_stream(parts: &[&str]) -> Vec<Value> {
+    let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    chunks.extend(parts.iter().map(|p| chunk(json!({"content": p}), None)));
+    chunks.push(chunk(json!({}), Some("stop")));
+    let mut usage = chunk(json!({}), None);
+    usage["choices"] = json!([]);
+    usage["usage"] = json!({"prompt_tokens": 15, "completion_tokens": 40, "total_tokens": 55,
+        "completion_tokens_details": {"reasoning_tokens": 30}});
+    chunks.push(usage);
+    chunks
+}
+
+#[tokio::test]
+async fn an_inline_think_block_in_a_stream_warns_as_in_a_body() {
+    // The block split across deltas, as a server streams it.
+    let e = sse_entry(
+        "reasoning/stream",
+        &reasoning_stream(&["<thi", "nk>17 + 25 is 42.</th", "ink>\n", "42"]),
+        true,
+    )
+    .await;
+    assert_eq!(outcome(&e), "pass", "{}", reason(&e));
+    assert_check(
+        &e,
+        "reasoning.thoughts",
+        "warn",
+        "show the model's thoughts to end users",
+    );
+    // The same answer without the block: nothing to say.
+    let e = sse_entry("reasoning/stream", &reasoning_stream(&["4", "2"]), true).await;
+    assert_eq!(outcome(&e), "pass", "{}", reason(&e));
+    assert!(!has_check(&e, "reasoning.thoughts", "warn", ""), "{e}");
+    // Usage in the stream is judged as in a body: reasoning tokens beyond the completion fail.
+    let mut chunks = reasoning_stream(&["42"]);
+    chunks.last_mut().unwrap()["usage"]["completion_tokens_details"]["reasoning_tokens"] =
+        json!(99);
+    let e = sse_entry("reasoning/stream", &chunks, true).await;
+    assert_eq!(outcome(&e), "fail", "{e}");
+    assert!(
+        e["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["status"] == "fail"
+                && c["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("reasoning_tokens 99 > completion_tokens 40"))),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn a_mistral_null_tool_calls_passes_as_openai_s_own_does() {
     let mut body = chat_completion("Blue.");

@@ -302,7 +302,7 @@ async fn reasoning_and_extensions_pass_on_the_reference_endpoint() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let report = out.report();
     let results = report["results"].as_array().unwrap();
-    assert_eq!(results.len(), 7, "{}", out.stdout);
+    assert_eq!(results.len(), 8, "{}", out.stdout);
     for r in results {
         assert_eq!(r["outcome"], "pass", "{r}");
     }

@@ -353,3 +353,64 @@ async fn the_runbook_blocks_on_a_break_naming_client_and_symptom_and_accepts_dev
         "{blockers}"
     );
 }
+
+#[tokio::test]
+async fn a_refusal_in_a_reshaped_body_is_unsupported_with_the_reshaped_body_named() {
+    let (both, plain) = ("reference:deviation=Q2+E13", "reference:deviation=Q2");
+    let out = run_cli(
+        &[
+            "run",
+            "--suite",
+            "chat",
+            "--target",
+            "reference",
+            "--target",
+            both,
+            "--target",
+            plain,
+        ],
+        &[],
+    )
+    .await;
+    let report = out.report();
+    assert_eq!(
+        result(&report, "reference", "chat/n-two")["outcome"],
+        "pass"
+    );
+    let named = |r: &Value| -> Vec<Value> {
+        r["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| {
+                c["deviations"]
+                    .as_array()
+                    .is_some_and(|d| d.contains(&"E13".into()))
+            })
+            .cloned()
+            .collect()
+    };
+    // `n` refused in `{"0": {"error": …}}`: the refusal is found where the message sits, and
+    // the reshaped body is its own deviation, a warning with what it does to the clients.
+    let r = result(&report, both, "chat/n-two");
+    assert_eq!(r["outcome"], "unsupported", "{r}");
+    let e13 = named(r);
+    assert_eq!(e13.len(), 1, "{r}");
+    assert_eq!(e13[0]["check"], "errors.envelope");
+    assert_eq!(e13[0]["status"], "warn");
+    assert!(
+        e13[0].get("impact").is_none(),
+        "a warning has no impact: {r}"
+    );
+    assert!(
+        cited(&e13[0])
+            .iter()
+            .any(|c| c.starts_with("openai-node ")
+                && c.contains("error_bad_model: e.code is undefined")),
+        "{r}"
+    );
+    // The same refusal in OpenAI's envelope names no reshaped body.
+    let r = result(&report, plain, "chat/n-two");
+    assert_eq!(r["outcome"], "unsupported", "{r}");
+    assert!(named(r).is_empty(), "{r}");
+}
