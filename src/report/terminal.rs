@@ -71,7 +71,7 @@ pub fn render(r: &RunReport, wide: bool) -> String {
         }
     }
 
-    if r.targets.len() > 1 || r.results.iter().any(|x| x.repeats.len() > 1) {
+    if r.targets.len() > 1 || r.results.summaries().any(|x| x.repeated) {
         let lat = latency_table(r);
         if !lat.is_empty() {
             let _ = writeln!(s, "\nlatency (ms, all areas):\n{lat}");
@@ -93,8 +93,7 @@ pub fn render(r: &RunReport, wide: bool) -> String {
 
     let not_pass: Vec<_> = r
         .results
-        .iter()
-        .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
+        .iter_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
         .collect();
     if !not_pass.is_empty() {
         let _ = writeln!(s, "\nnot passing:");
@@ -110,12 +109,12 @@ pub fn render(r: &RunReport, wide: bool) -> String {
                 f.case,
                 one_line(f.reason.as_deref().unwrap_or(""))
             );
-            if let Some(n) = impact::note(f) {
+            if let Some(n) = impact::note(&f) {
                 let _ = writeln!(s, "      {}", one_line(&n));
             }
         }
     }
-    let flaky = r.results.iter().filter(|x| x.flaky).count();
+    let flaky = r.count_flaky();
     let _ = writeln!(
         s,
         "\n{} pass, {} fail{}, {} error, {} unsupported, {} skip{}{}",
