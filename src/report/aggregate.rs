@@ -1,6 +1,7 @@
 //! Aggregating a run's entries: the feature matrix, and the repeats of a case merged into one
 //! entry.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::model::{CaseResult, FeatureRow};
@@ -9,10 +10,12 @@ use crate::load::feature::{area_of, sort_by_area};
 
 /// Features in first-seen order; each cell the most severe outcome of its cases, and the worst
 /// impact of its failing ones.
-pub fn feature_rows<'a>(results: impl IntoIterator<Item = &'a CaseResult>) -> Vec<FeatureRow> {
+pub fn feature_rows<R: Borrow<CaseResult>>(
+    results: impl IntoIterator<Item = R>,
+) -> Vec<FeatureRow> {
     let mut rows = FeatureRows::default();
     for (i, r) in results.into_iter().enumerate() {
-        rows.add(i, r);
+        rows.add(i, r.borrow());
     }
     rows.finish()
 }

@@ -84,9 +84,13 @@ impl<'r> Collector<'r> {
     }
 
     /// Spool the entries to an unnamed file in `dir` (the report directory) as they arrive,
-    /// for a run whose every case runs once (repeats are merged from entries in memory).
+    /// for a run whose every case runs once (repeats are merged from entries in memory). When
+    /// the file cannot be made there, the entries stay in memory: writing the reports will
+    /// name the problem, after the terminal has shown the run.
     pub fn spool_to(mut self, dir: &Path) -> Self {
-        self.store = Store::Spool(SpoolWriter::new(dir));
+        if let Ok(spool) = SpoolWriter::new(dir) {
+            self.store = Store::Spool(Ok(spool));
+        }
         self
     }
 

@@ -270,18 +270,12 @@ impl Spool {
     ) -> impl Iterator<Item = CaseResult> + 'a {
         let mut reader = self.reader();
         let mut line = Vec::new();
-        let mut failed = false;
         self.slots
             .iter()
             .filter(move |s| keep(&s.summary))
             .map_while(move |slot| {
-                if failed {
-                    return None;
-                }
                 let res = reader.line(slot, &mut line).and_then(|()| parse(&line));
-                let r = self.keep(res);
-                failed = r.is_none();
-                r
+                self.keep(res)
             })
     }
 
