@@ -238,7 +238,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                         m.text()
                     );
                     let cases = cells.get(&(*t, row.feature.as_str())).into_iter().flatten();
-                    for res in cases.filter_map(|&i| r.results.get(i)) {
+                    for res in r.results.pick(cases.copied()) {
                         let res = &*res;
                         let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
                         case_detail(

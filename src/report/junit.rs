@@ -55,7 +55,7 @@ pub fn write(r: &RunReport, w: &mut dyn Write) -> std::io::Result<()> {
     w.write_all(cut(&head, 0, head.rfind(END)).as_bytes())?;
     for ((target, suite), entries) in suites {
         let mut suite = TestSuite::new(format!("{target}/{suite}"));
-        for res in entries.iter().filter_map(|&i| r.results.get(i)) {
+        for res in r.results.pick(entries) {
             suite.add_test_case(test_case(&res));
         }
         let mut one = Report::new("llm-parity");

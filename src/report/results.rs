@@ -162,9 +162,35 @@ impl Results {
 
     /// The entry at `i` in report order.
     pub fn get(&self, i: usize) -> Option<Entry<'_>> {
+        self.pick([i]).next()
+    }
+
+    /// The entries at `indexes` (in report order, as a cell or a testsuite lists them), read
+    /// through one reader: neighbours cost one read.
+    pub fn pick<'a>(
+        &'a self,
+        indexes: impl IntoIterator<Item = usize> + 'a,
+    ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
         match &self.0 {
-            Inner::Memory(v) => v.get(i).map(Cow::Borrowed),
-            Inner::Spool(s) => s.get(i).map(Cow::Owned),
+            Inner::Memory(v) => Box::new(
+                indexes
+                    .into_iter()
+                    .filter_map(|i| v.get(i))
+                    .map(Cow::Borrowed),
+            ),
+            Inner::Spool(s) => {
+                let mut reader = s.reader();
+                let mut line = Vec::new();
+                Box::new(
+                    indexes
+                        .into_iter()
+                        .filter_map(|i| s.slots.get(i))
+                        .map_while(move |slot| {
+                            let res = reader.line(slot, &mut line).and_then(|()| parse(&line));
+                            s.keep(res).map(Cow::Owned)
+                        }),
+                )
+            }
         }
     }
 
@@ -252,16 +278,6 @@ impl<'de> Deserialize<'de> for Results {
 }
 
 impl Spool {
-    fn get(&self, i: usize) -> Option<CaseResult> {
-        let slot = self.slots.get(i)?;
-        let mut line = Vec::new();
-        let res = self
-            .reader()
-            .line(slot, &mut line)
-            .and_then(|()| parse(&line));
-        self.keep(res)
-    }
-
     /// The entries whose summary `keep` accepts, in order; reading stops at the first error
     /// (kept for [`Results::error`]).
     fn read<'a>(
@@ -295,6 +311,7 @@ impl Spool {
         LineReader {
             file: &self.file,
             buf: Vec::new(),
+            filled: 0,
             start: 0,
         }
     }
@@ -304,11 +321,14 @@ fn parse(line: &[u8]) -> std::io::Result<CaseResult> {
     serde_json::from_slice(line).map_err(std::io::Error::other)
 }
 
-/// Reads lines of the spool through a 64 KiB window: sequential slots cost one read per
-/// window, a jump costs one read.
+/// Reads lines of the spool: reading on, through a 64 KiB window (one read per window); a
+/// jump reads just the line.
 struct LineReader<'a> {
     file: &'a File,
+    /// The window (allocated once, grown for a longer line; never cleared between reads).
     buf: Vec<u8>,
+    /// How much of `buf` the last read filled.
+    filled: usize,
     /// File offset of `buf[0]`.
     start: u64,
 }
@@ -319,12 +339,21 @@ impl LineReader<'_> {
     fn line(&mut self, slot: &Slot, out: &mut Vec<u8>) -> std::io::Result<()> {
         let (off, len) = (slot.offset, slot.len as usize);
         let end = off + len as u64;
-        if off < self.start || end > self.start + self.buf.len() as u64 {
-            self.buf.resize(WINDOW.max(len), 0);
-            let n = read_at(self.file, &mut self.buf, off)?;
-            self.buf.truncate(n);
+        let window_end = self.start + self.filled as u64;
+        if off < self.start || end > window_end {
+            // Reading on from the window: the next window; a jump (a cell's cases, the
+            // reordering of a run's lines): only the line.
+            let want = if off >= self.start && off <= window_end {
+                WINDOW.max(len)
+            } else {
+                len
+            };
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+            self.filled = read_at(self.file, &mut self.buf[..want], off)?;
             self.start = off;
-            if n < len {
+            if self.filled < len {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
                     "the results file is shorter than written",
@@ -437,6 +466,7 @@ impl SpoolWriter {
             let mut reader = LineReader {
                 file: &file,
                 buf: Vec::new(),
+                filled: 0,
                 start: 0,
             };
             let mut line = Vec::new();
