@@ -214,7 +214,7 @@ mod report_10k {
         let redactor = Redactor::new(SecretRegistry::default());
         bencher
             .counter(ItemsCount::new(RESULTS))
-            .with_inputs(|| report.results.clone())
+            .with_inputs(|| report.results.clone().into_vec())
             // As a run does: each case's entry on its own as it finishes.
             .bench_values(|results| {
                 results

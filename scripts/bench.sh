@@ -42,12 +42,15 @@ out="${CARGO_TARGET_DIR:-target}/bench"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# The peers of the side by side, built once from crates.io into $out/tools and kept there
-# (the build directory is removed after each install). Hurl links libcurl and libxml2.
-export BENCH_TOOLS="$out/tools"
+# The peers of the side by side, built once from crates.io into the project's cache (as the
+# test servers are: $LLM_PARITY_CACHE or ~/.cache/llm-parity) and kept there, so removing a
+# target directory does not rebuild them (the build directory is removed after each install).
+# Hurl links libcurl and libxml2.
+export BENCH_TOOLS="${LLM_PARITY_CACHE:-${HOME:-/root}/.cache/llm-parity}/bench-tools"
 install_peer() { # crate, binary
     [ -x "$BENCH_TOOLS/bin/$2" ] && return 0
     echo "bench: cargo install $1 (once; kept in $BENCH_TOOLS)" >&2
+    mkdir -p "$BENCH_TOOLS"
     if CARGO_TARGET_DIR="$BENCH_TOOLS/build" cargo install --locked --quiet --root "$BENCH_TOOLS" "$1" \
         >"$out/install-$1.log" 2>&1; then
         rm -rf "$BENCH_TOOLS/build"

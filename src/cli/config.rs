@@ -223,6 +223,15 @@ impl OutputConfig {
             ))
         );
         write_step_summary(report);
+        // Reading a spooled run's entries back failed (the disk did): what was written lacks
+        // the entries after the failure.
+        if let Some(e) = report.results.error() {
+            return Err(CliError::Write {
+                what: "reports",
+                path: self.report_dir.clone(),
+                source: std::io::Error::other(e),
+            });
+        }
         written
     }
 }
@@ -255,7 +264,7 @@ fn write_reports(
             }),
             ReportFormat::Md => atomic_write(&p, report::markdown::render(report).as_bytes()),
             ReportFormat::Html => atomic_write_with(&p, |w| report::html::write(report, w)),
-            ReportFormat::Junit => atomic_write(&p, report::junit::render(report).as_bytes()),
+            ReportFormat::Junit => atomic_write_with(&p, |w| report::junit::write(report, w)),
         };
         res.map_err(|source| CliError::Write {
             what: "reports",

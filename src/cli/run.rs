@@ -100,11 +100,20 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                     .iter()
                     .map(|p| crate::load::feature::area_of(&p.case.feature)),
             ),
-            report::Collector::new(
-                &redactor,
-                args.report_bodies.into(),
-                run_targets.len(),
-            ),
+            {
+                let c = report::Collector::new(
+                    &redactor,
+                    args.report_bodies.into(),
+                    run_targets.len(),
+                );
+                // Every case runs once: its entry goes to disk as it finishes, so the run's
+                // memory does not grow with its cases. Repeats are merged in memory.
+                if selection.repeat <= 1 {
+                    c.spool_to(&output.report_dir)
+                } else {
+                    c
+                }
+            },
         );
         session.recorder = args
             .record
@@ -133,7 +142,11 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             targets: &targets,
             hop_pairs: hop_pairs(&targets, args.baseline_target.as_deref()),
         };
-        let mut report = cases.finish(&meta);
+        let mut report = cases.finish(&meta).map_err(|source| CliError::Write {
+            what: "reports",
+            path: output.report_dir.clone(),
+            source,
+        })?;
         report.suites = redactor.value(report::build::loaded_suites(&project.suites));
         report.shard = args.shard.map(|s| ShardInfo {
             index: s.index,

@@ -195,7 +195,11 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
             targets: &sides,
             hop_pairs: vec![(sides[1].name.clone(), sides[0].name.clone())],
         };
-        let report = cases.finish(&meta);
+        let report = cases.finish(&meta).map_err(|source| CliError::Write {
+            what: "the runbook",
+            path: args.report_dir.clone(),
+            source,
+        })?;
         let input = Input {
             report: &report,
             usage: &usage,

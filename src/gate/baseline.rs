@@ -2,6 +2,7 @@
 //! (`llm-parity baseline save`, YAML or JSON, `schemas/baseline.schema.json`) whose entries may
 //! carry a note and an expiry date, or a previous `report.json` used as it is.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -418,18 +419,23 @@ pub fn today() -> time::Date {
 
 /// Every feature × target cell of a report, with its cases, as baseline entries.
 pub fn entries_of(report: &RunReport) -> Vec<Entry> {
+    // One pass over the entries: each cell's cases.
+    let mut cells: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for r in &report.results {
+        cells
+            .entry((r.target.clone(), r.feature.clone()))
+            .or_default()
+            .push(format!("{}/{}", r.suite, r.case));
+    }
     let mut out: Vec<Entry> = Vec::new();
     for t in report.target_names() {
         for row in &report.features {
             let Some(outcome) = row.outcomes.get(t) else {
                 continue;
             };
-            let cases = report
-                .results
-                .iter()
-                .filter(|r| r.target == t && r.feature == row.feature)
-                .map(|r| format!("{}/{}", r.suite, r.case))
-                .collect();
+            let cases = cells
+                .remove(&(t.to_string(), row.feature.clone()))
+                .unwrap_or_default();
             out.push(Entry {
                 target: t.to_string(),
                 feature: row.feature.clone(),

@@ -1,6 +1,8 @@
 //! The run against the baseline, cell by cell (feature × target, as the matrix shows it), with
 //! case-level detail for failing cases the baseline does not know. Pure: the date is an input.
 
+use std::collections::HashMap;
+
 use super::baseline::{Baseline, Entry, parse_date};
 use crate::judge::{Impact, Outcome};
 use crate::report::model::{BaselineSection, CellChange, FailOn, NewFailure};
@@ -45,25 +47,19 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
         improvements: vec![],
         known: vec![],
     };
-    for target in report.target_names() {
-        for row in &report.features {
-            let results: Vec<&CaseResult> = report
-                .results
-                .iter()
-                .filter(|r| r.target == target && r.feature == row.feature)
-                .collect();
-            let Some(now) = results
-                .iter()
-                .map(|r| effective(r, opts.allow_flaky))
-                .max_by_key(|o| o.severity())
-            else {
-                continue;
-            };
-            let failing: Vec<&&CaseResult> = results
-                .iter()
-                .filter(|r| not_passing(effective(r, opts.allow_flaky)))
-                .collect();
-            let new_failure = |r: &CaseResult| NewFailure {
+    // One pass over the entries (a spooled run's are read back one at a time): each cell's
+    // outcome now, and its cases that do not pass.
+    let mut cells: HashMap<(String, String), (Outcome, Vec<NewFailure>)> = HashMap::new();
+    for r in &report.results {
+        let o = effective(&r, opts.allow_flaky);
+        let (now, failing) = cells
+            .entry((r.target.clone(), r.feature.clone()))
+            .or_insert((o, Vec::new()));
+        if o.severity() >= now.severity() {
+            *now = o;
+        }
+        if not_passing(o) {
+            failing.push(NewFailure {
                 target: r.target.clone(),
                 suite: r.suite.clone(),
                 case: r.case.clone(),
@@ -71,8 +67,16 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
                 outcome: r.outcome,
                 impact: r.impact,
                 reason: r.reason.clone(),
+            });
+        }
+    }
+    for target in report.target_names() {
+        for row in &report.features {
+            let Some((now, failing)) = cells.get(&(target.to_string(), row.feature.clone())) else {
+                continue;
             };
-            let is_failure = |r: &CaseResult| effective(r, opts.allow_flaky).is_failure();
+            let now = *now;
+            let is_failure = |r: &NewFailure| r.outcome.is_failure();
             let entry = baseline
                 .entry(target, &row.feature)
                 .filter(|e| e.outcome != Outcome::Skip);
@@ -82,7 +86,7 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
                     failing
                         .iter()
                         .filter(|r| is_failure(r))
-                        .map(|r| new_failure(r)),
+                        .map(|r| (*r).clone()),
                 );
                 continue;
             };
@@ -122,7 +126,7 @@ pub fn compare(report: &RunReport, baseline: &Baseline, opts: &Options) -> Basel
                             !entry.cases.is_empty()
                                 && !entry.cases.contains(&format!("{}/{}", r.suite, r.case))
                         })
-                        .map(|r| new_failure(r)),
+                        .map(|r| (*r).clone()),
                 );
                 if expired(entry, opts.today) {
                     s.expired.push(change);
@@ -196,7 +200,7 @@ mod tests {
                 })
                 .collect(),
             features: feature_rows(&results),
-            results,
+            results: results.into(),
             differences: vec![],
             latency: vec![],
             hops: vec![],

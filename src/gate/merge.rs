@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::RunReport;
 use crate::report::feature_rows;
 use crate::report::model::SuiteInfo;
 use crate::report::model::{Difference, LatencyRow};
 use crate::report::targets;
+use crate::report::{CaseResult, RunReport};
 
 /// A case's place in the suites' declaration order (suite index, case index), when known.
 type CasePos = Option<(usize, Option<usize>)>;
@@ -49,7 +49,8 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
         return Err(MergeError::Nothing);
     };
     let mut out = first.clone();
-    out.results.clear();
+    out.results = Default::default();
+    let mut results: Vec<CaseResult> = Vec::new();
     out.differences.clear();
     out.latency.clear();
     out.hops.clear();
@@ -94,10 +95,10 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
                     other,
                 });
             }
-            let mut res = res.clone();
+            let mut res = res.into_owned();
             // A report written before impacts were recorded gets them now, from its checks.
             crate::report::impact::assess_entry(&mut res);
-            out.results.push(res);
+            results.push(res);
         }
         for d in &r.differences {
             if !out
@@ -135,19 +136,18 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
             (si, ci)
         })
     };
-    let mut keyed: Vec<_> = out
-        .results
-        .iter()
+    let mut keyed: Vec<_> = results
+        .into_iter()
         .map(|r| {
             (
                 target_pos(&r.target),
                 case_pos(&out.suites, &r.suite, &r.case),
+                r,
             )
         })
-        .zip(out.results.iter().cloned())
         .collect();
-    keyed.sort_by_key(|a| a.0); // stable: reports without their loaded suites keep their order
-    out.results = keyed.into_iter().map(|(_, r)| r).collect();
+    keyed.sort_by_key(|a| (a.0, a.1)); // stable: reports without their loaded suites keep their order
+    let results: Vec<CaseResult> = keyed.into_iter().map(|(.., r)| r).collect();
     let mut diffs: Vec<(CasePos, Difference)> = out
         .differences
         .iter()
@@ -155,7 +155,8 @@ pub fn merge(reports: Vec<(String, RunReport)>) -> Result<Merged, MergeError> {
         .collect();
     diffs.sort_by_key(|a| a.0);
     out.differences = diffs.into_iter().map(|(_, d)| d).collect();
-    out.features = feature_rows(&out.results);
+    out.features = feature_rows(&results);
+    out.results = results.into();
     out.latency = latency.into_values().collect();
     out.hops = targets::hops(&out.latency, &pairs);
     Ok(Merged {

@@ -1,28 +1,56 @@
 //! Aggregating a run's entries: the feature matrix, and the repeats of a case merged into one
 //! entry.
 
-use std::collections::BTreeMap;
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
 
 use super::model::{CaseResult, FeatureRow};
-use crate::judge::{CaseOutcome, Ending, case_outcome};
+use super::results::Results;
+use crate::judge::{CaseOutcome, Ending, Outcome, case_outcome};
 use crate::load::feature::{area_of, sort_by_area};
 
 /// Features in first-seen order; each cell the most severe outcome of its cases, and the worst
 /// impact of its failing ones.
-pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
-    let mut rows: Vec<FeatureRow> = Vec::new();
-    for r in results {
-        let row = match rows.iter_mut().position(|f| f.feature == r.feature) {
-            Some(i) => &mut rows[i],
+pub fn feature_rows<R: Borrow<CaseResult>>(
+    results: impl IntoIterator<Item = R>,
+) -> Vec<FeatureRow> {
+    let mut rows = FeatureRows::default();
+    for (i, r) in results.into_iter().enumerate() {
+        rows.add(i, r.borrow());
+    }
+    rows.finish()
+}
+
+/// The feature matrix built entry by entry, in any order: each row remembers the first place
+/// in the report that evidenced it (cells take the most severe outcome and the worst impact,
+/// which do not depend on the order).
+#[derive(Default)]
+pub struct FeatureRows {
+    /// (first report index, row)
+    rows: Vec<(usize, FeatureRow)>,
+    index: HashMap<String, usize>,
+}
+
+impl FeatureRows {
+    /// Take the entry at report index `idx`.
+    pub fn add(&mut self, idx: usize, r: &CaseResult) {
+        let at = match self.index.get(r.feature.as_str()) {
+            Some(&i) => i,
             None => {
-                rows.push(FeatureRow {
-                    feature: r.feature.clone(),
-                    outcomes: BTreeMap::new(),
-                    impacts: BTreeMap::new(),
-                });
-                rows.last_mut().expect("just pushed")
+                self.index.insert(r.feature.clone(), self.rows.len());
+                self.rows.push((
+                    idx,
+                    FeatureRow {
+                        feature: r.feature.clone(),
+                        outcomes: BTreeMap::new(),
+                        impacts: BTreeMap::new(),
+                    },
+                ));
+                self.rows.len() - 1
             }
         };
+        let (first, row) = &mut self.rows[at];
+        *first = (*first).min(idx);
         let cell = row.outcomes.entry(r.target.clone()).or_insert(r.outcome);
         if r.outcome.severity() > cell.severity() {
             *cell = r.outcome;
@@ -32,17 +60,24 @@ pub fn feature_rows(results: &[CaseResult]) -> Vec<FeatureRow> {
             *worst = (*worst).max(i);
         }
     }
-    // Grouped by area in the order of `load::feature::AREAS`, first-seen order inside an area.
-    sort_by_area(&mut rows, |r| area_of(&r.feature));
-    rows
+
+    /// The rows grouped by area in the order of `load::feature::AREAS`, first-seen order inside
+    /// an area.
+    pub fn finish(mut self) -> Vec<FeatureRow> {
+        self.rows.sort_by_key(|(first, _)| *first);
+        let mut rows: Vec<FeatureRow> = self.rows.into_iter().map(|(_, r)| r).collect();
+        sort_by_area(&mut rows, |r| area_of(&r.feature));
+        rows
+    }
 }
 
 /// Cases skipped because their target (or `target` alone) has no model for a role: each role
 /// with its count, most first (ties in role order).
-pub fn missing_models(results: &[CaseResult], target: Option<&str>) -> Vec<(String, usize)> {
+pub fn missing_models(results: &Results, target: Option<&str>) -> Vec<(String, usize)> {
     let mut counts: Vec<(String, usize)> = Vec::new();
+    // Only skipped entries can name a missing model: the others are not read back.
     for r in results
-        .iter()
+        .iter_where(|s| s.outcome == Outcome::Skip)
         .filter(|r| target.is_none_or(|t| r.target == t))
     {
         if let Some(role) = &r.missing_model {
@@ -57,7 +92,7 @@ pub fn missing_models(results: &[CaseResult], target: Option<&str>) -> Vec<(Stri
 }
 
 /// `27 skipped: no model for embedding, vision, audio` (`None` when nothing was).
-pub fn missing_models_line(results: &[CaseResult], target: Option<&str>) -> Option<String> {
+pub fn missing_models_line(results: &Results, target: Option<&str>) -> Option<String> {
     let missing = missing_models(results, target);
     if missing.is_empty() {
         return None;

@@ -2,11 +2,12 @@
 //! entry (redacted) the moment it arrives, and the rest is assembled at the end.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::aggregate::{feature_rows, merge_repeats, set_outcome};
+use super::aggregate::{FeatureRows, feature_rows, merge_repeats, set_outcome};
 use super::body::{BODY_LIMIT, JsonText};
 use super::impact;
 use super::model::{
@@ -14,6 +15,7 @@ use super::model::{
     TargetInfo, Tool,
 };
 use super::redact::Redact;
+use super::results::{Results, SpoolWriter};
 use super::targets::{self, CaseDigest};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
@@ -45,19 +47,28 @@ pub struct RunMeta<'a> {
 }
 
 /// Builds the report case by case, as the run hands finished cases over: each case's entry is
-/// made (and redacted) at once and its raw exchanges dropped, so a run holds one compact copy
-/// of each case, not the exchanges and their summaries side by side.
+/// made (and redacted) at once and its raw exchanges dropped. Spooled ([`Collector::spool_to`]),
+/// the entry goes to disk at once and the run keeps a few bytes per case; otherwise (repeats to
+/// merge, the runbook's small runs) the entries are held until the end.
 pub struct Collector<'r> {
     redactor: &'r Redactor,
     bodies: BodyPolicy,
     /// More than one target: keep the shapes the differences across targets need.
     across_targets: bool,
-    /// (plan index, entry, how the run ended: repeats are merged from these)
-    results: Vec<(usize, CaseResult, Ending)>,
+    store: Store,
+    /// The feature matrix, cell by cell as cases arrive (spooled runs).
+    features: FeatureRows,
     /// (plan index, what comparing targets needs)
     digests: Vec<(usize, CaseDigest)>,
     /// Response shapes seen so far (see [`CaseDigest::of`]).
     shapes: HashSet<Arc<str>>,
+}
+
+enum Store {
+    /// (plan index, entry, how the run ended: repeats are merged from these)
+    Memory(Vec<(usize, CaseResult, Ending)>),
+    /// The first write error ends the spooling: the run goes on, and `finish` reports it.
+    Spool(Result<SpoolWriter, std::io::Error>),
 }
 
 impl<'r> Collector<'r> {
@@ -67,45 +78,77 @@ impl<'r> Collector<'r> {
             redactor,
             bodies,
             across_targets: targets > 1,
-            results: Vec::new(),
+            store: Store::Memory(Vec::new()),
+            features: FeatureRows::default(),
             digests: Vec::new(),
             shapes: Default::default(),
         }
+    }
+
+    /// Spool the entries to an unnamed file in `dir` (the report directory) as they arrive,
+    /// for a run whose every case runs once (repeats are merged from entries in memory). When
+    /// the file cannot be made there, the entries stay in memory: writing the reports will
+    /// name the problem, after the terminal has shown the run.
+    pub fn spool_to(mut self, dir: &Path) -> Self {
+        if let Ok(spool) = SpoolWriter::new(dir) {
+            self.store = Store::Spool(Ok(spool));
+        }
+        self
     }
 
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
     /// with how it ended and the outcome derived from that.
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
         let digest = CaseDigest::of(rec, outcome, self.across_targets, &mut self.shapes);
+        self.digests.push((idx, digest));
         // Redacted where its text is (strings, headers, bodies), once.
         let mut entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
         entry.redact(self.redactor);
-        let mut ending = ending.clone();
-        ending.redact(self.redactor);
-        self.results.push((idx, entry, ending));
-        self.digests.push((idx, digest));
+        match &mut self.store {
+            Store::Memory(results) => {
+                let mut ending = ending.clone();
+                ending.redact(self.redactor);
+                results.push((idx, entry, ending));
+            }
+            Store::Spool(Ok(spool)) => {
+                self.features.add(idx, &entry);
+                if let Err(e) = spool.add(idx, &entry) {
+                    self.store = Store::Spool(Err(e));
+                }
+            }
+            Store::Spool(Err(_)) => {}
+        }
     }
 
-    /// The report of every case taken, in plan order.
-    pub fn finish(self, meta: &RunMeta<'_>) -> RunReport {
+    /// The report of every case taken, in plan order; an error when the entries could not be
+    /// spooled.
+    pub fn finish(self, meta: &RunMeta<'_>) -> std::io::Result<RunReport> {
         let Collector {
             redactor,
             bodies,
-            mut results,
+            store,
+            features,
             mut digests,
             ..
         } = self;
-        results.sort_by_key(|(idx, ..)| *idx);
         digests.sort_by_key(|(idx, _)| *idx);
-        // Collected in place (same allocation): no second copy of the entries.
-        let results: Vec<(CaseResult, Ending)> =
-            results.into_iter().map(|(_, r, e)| (r, e)).collect();
         let digests: Vec<CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
         let latency = targets::latency(&digests);
         let hops = targets::hops(&latency, &meta.hop_pairs);
         let differences = targets::differences(&digests);
         drop(digests);
-        let results = merge_repeats(results);
+        let (results, features): (Results, _) = match store {
+            Store::Memory(mut results) => {
+                results.sort_by_key(|(idx, ..)| *idx);
+                // Collected in place (same allocation): no second copy of the entries.
+                let results: Vec<(CaseResult, Ending)> =
+                    results.into_iter().map(|(_, r, e)| (r, e)).collect();
+                let results = merge_repeats(results);
+                let features = feature_rows(&results);
+                (results.into(), features)
+            }
+            Store::Spool(spool) => (spool?.finish()?, features.finish()),
+        };
         // Results were redacted as they came in: everything else is redacted here.
         let mut report = redactor.value(RunReport {
             schema_version: SCHEMA_VERSION,
@@ -129,8 +172,8 @@ impl<'r> Collector<'r> {
                     via: t.via.clone(),
                 })
                 .collect(),
-            features: feature_rows(&results),
-            results: vec![],
+            features,
+            results: Results::default(),
             differences: vec![],
             latency,
             hops,
@@ -140,7 +183,7 @@ impl<'r> Collector<'r> {
         });
         report.results = results;
         report.differences = differences.into_iter().map(|d| redactor.value(d)).collect();
-        report
+        Ok(report)
     }
 }
 

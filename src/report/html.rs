@@ -48,12 +48,11 @@ impl std::fmt::Write for IoWriter<'_> {
 fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     let names = r.target_names();
     // Indexed once: a cell's cases and a case's shape diffs, instead of a scan per cell.
-    let mut cells: BTreeMap<(&str, &str), Vec<&CaseResult>> = BTreeMap::new();
-    for res in &r.results {
-        cells
-            .entry((res.target.as_str(), res.feature.as_str()))
-            .or_default()
-            .push(res);
+    // A cell's cases by their place in the report: a spooled run's entries are read back one
+    // at a time, never all held.
+    let mut cells: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, k) in r.results.keys().enumerate() {
+        cells.entry((k.target, k.feature)).or_default().push(i);
     }
     let mut diffs: BTreeMap<(&str, &str), Vec<&Difference>> = BTreeMap::new();
     for d in &r.differences {
@@ -120,7 +119,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             r.count_impact(Impact::Deviates)
         );
     }
-    let flaky = r.results.iter().filter(|x| x.flaky).count();
+    let flaky = r.count_flaky();
     if flaky > 0 {
         let _ = write!(h, "<span class=\"o-fail\">{flaky} flaky</span>");
     }
@@ -255,7 +254,9 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                         classes(m),
                         m.text()
                     );
-                    for res in cells.get(&(*t, row.feature.as_str())).into_iter().flatten() {
+                    let cases = cells.get(&(*t, row.feature.as_str())).into_iter().flatten();
+                    for res in r.results.pick(cases.copied()) {
+                        let res = &*res;
                         let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
                         case_detail(
                             h,
@@ -319,10 +320,9 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
 
     latency_section(h, r);
 
-    let not_pass: Vec<&CaseResult> = r
+    let not_pass: Vec<_> = r
         .results
-        .iter()
-        .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
+        .iter_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
         .collect();
     if !not_pass.is_empty() {
         let _ = writeln!(h, "<section><h2>Not passing</h2><ul class=\"failures\">");
@@ -338,7 +338,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                 esc(&f.case),
                 esc(&f.target),
                 esc(f.reason.as_deref().unwrap_or("")),
-                impact::note(f)
+                impact::note(&f)
                     .map(|n| format!("<br><span class=\"clients\">{}</span>", esc(&n)))
                     .unwrap_or_default()
             );

@@ -142,8 +142,7 @@ pub fn render(r: &RunReport) -> String {
     }
     let failures: Vec<_> = r
         .results
-        .iter()
-        .filter(|x| x.outcome != Outcome::Pass && x.outcome != Outcome::Skip)
+        .iter_where(|x| x.outcome != Outcome::Pass && x.outcome != Outcome::Skip)
         .collect();
     if !failures.is_empty() {
         let _ = writeln!(s, "\n## Not passing\n");
@@ -159,7 +158,7 @@ pub fn render(r: &RunReport) -> String {
                 md_code(&f.target),
                 md_escape(f.reason.as_deref().unwrap_or(""))
             );
-            if let Some(n) = impact::note(f) {
+            if let Some(n) = impact::note(&f) {
                 let _ = writeln!(s, "  - clients: {}", md_escape(&n));
             }
             if let Some(n) = &f.notes {
@@ -167,11 +166,7 @@ pub fn render(r: &RunReport) -> String {
             }
         }
     }
-    let warned: Vec<_> = r
-        .results
-        .iter()
-        .filter(|x| !x.warnings.is_empty())
-        .collect();
+    let warned: Vec<_> = r.results.iter_where(|x| x.warned).collect();
     if !warned.is_empty() {
         let _ = writeln!(s, "\n## Warnings\n");
         for w in warned {

@@ -12,6 +12,7 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 mod redact;
+pub mod results;
 pub mod targets;
 pub mod terminal;
 

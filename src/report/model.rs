@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use super::body::{HeaderList, JsonText};
+pub use super::results::{Entry, Results, Summary};
 use crate::execute::exchange::Timings;
 use crate::execute::stream::StreamCut;
 use crate::judge::{CheckResult, Impact, Mark, Outcome};
@@ -30,7 +31,7 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "BodyPolicy::is_all")]
     pub report_bodies: BodyPolicy,
     pub targets: Vec<TargetInfo>,
-    pub results: Vec<CaseResult>,
+    pub results: Results,
     pub features: Vec<FeatureRow>,
     /// Cases whose outcome differs between targets, with the shape diffs of their responses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -304,29 +305,37 @@ impl RunReport {
     pub fn target_names(&self) -> Vec<&str> {
         self.targets.iter().map(|t| t.name.as_str()).collect()
     }
-    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
-        self.results.iter().filter(|r| r.outcome.is_failure())
+    /// The failing entries (only these are read from a spooled run).
+    pub fn failures(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.results.iter_where(|s| s.outcome.is_failure())
     }
     /// Whether no case failed or errored (flaky ones excused when `allow_flaky`): the fact the
     /// gate decides on without a baseline (`gate::passes` is the decision).
     pub fn no_failures(&self, allow_flaky: bool) -> bool {
-        self.failures().all(|r| allow_flaky && r.flaky)
+        self.results
+            .summaries()
+            .all(|s| !s.outcome.is_failure() || (allow_flaky && s.flaky))
     }
     /// The failing cases that break a client (`--fail-on breaking`), flaky ones excused when
     /// `allow_flaky`.
-    pub fn breaking(&self, allow_flaky: bool) -> impl Iterator<Item = &CaseResult> {
-        self.failures()
-            .filter(move |r| r.impact == Some(Impact::Breaks) && !(allow_flaky && r.flaky))
+    pub fn breaking(&self, allow_flaky: bool) -> impl Iterator<Item = Entry<'_>> {
+        self.results.iter_where(move |s| {
+            s.outcome.is_failure() && s.impact == Some(Impact::Breaks) && !(allow_flaky && s.flaky)
+        })
     }
     /// How many failed cases have `impact`.
     pub fn count_impact(&self, impact: Impact) -> usize {
         self.results
-            .iter()
-            .filter(|r| r.outcome == Outcome::Fail && r.impact == Some(impact))
+            .summaries()
+            .filter(|s| s.outcome == Outcome::Fail && s.impact == Some(impact))
             .count()
     }
     pub fn count(&self, o: Outcome) -> usize {
-        self.results.iter().filter(|r| r.outcome == o).count()
+        self.results.summaries().filter(|s| s.outcome == o).count()
+    }
+    /// How many entries are flaky.
+    pub fn count_flaky(&self) -> usize {
+        self.results.summaries().filter(|s| s.flaky).count()
     }
 }
 

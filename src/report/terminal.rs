@@ -16,7 +16,7 @@ use tabled::settings::Style;
 use super::aggregate::missing_models_line;
 use super::escape::one_line;
 use super::impact;
-use super::model::{CaseResult, FeatureRow, RunReport, ShapeDiff};
+use super::model::{FeatureRow, RunReport, ShapeDiff};
 use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
@@ -233,7 +233,7 @@ pub fn render(r: &RunReport, look: Look) -> String {
     }
     not_passing(&mut s, r, look);
     differences(&mut s, r, look);
-    if r.targets.len() > 1 || r.results.iter().any(|x| x.repeats.len() > 1) {
+    if r.targets.len() > 1 || r.results.summaries().any(|x| x.repeated) {
         let lat = latency_table(r, look);
         if !lat.is_empty() {
             let _ = writeln!(s, "\nlatency (ms, all areas):\n{lat}");
@@ -261,31 +261,33 @@ pub fn render(r: &RunReport, look: Look) -> String {
 /// reason and one client note are one group, the reason wrapped under it and the note kept to
 /// two lines (its deviation id always shown; report.md and report.html have it whole).
 fn not_passing(s: &mut String, r: &RunReport, look: Look) {
-    struct Group<'a> {
-        target: &'a str,
+    struct Group {
+        target: String,
         mark: Mark,
         reason: String,
         note: Option<String>,
-        cases: Vec<&'a CaseResult>,
+        /// `suite/case` of each case in the group.
+        cases: Vec<String>,
     }
     let mut groups: Vec<Group> = Vec::new();
+    // Only the entries that did not pass are read (a spooled run reads them back one by one).
     for f in r
         .results
-        .iter()
-        .filter(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
+        .iter_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
     {
         let reason = one_line(f.reason.as_deref().unwrap_or(""));
-        let note = impact::note(f).map(|n| one_line(&n));
+        let note = impact::note(&f).map(|n| one_line(&n));
+        let id = format!("{}/{}", f.suite, f.case);
         match groups.iter_mut().find(|g| {
             g.target == f.target && g.mark == f.mark() && g.reason == reason && g.note == note
         }) {
-            Some(g) => g.cases.push(f),
+            Some(g) => g.cases.push(id),
             None => groups.push(Group {
-                target: &f.target,
+                target: f.target.clone(),
                 mark: f.mark(),
                 reason,
                 note,
-                cases: vec![f],
+                cases: vec![id],
             }),
         }
     }
@@ -302,13 +304,8 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
         let n: usize = mine.iter().map(|g| g.cases.len()).sum();
         let _ = writeln!(s, " {}", look.bold(&format!("{target} ({n}):")));
         for g in mine {
-            let ids: Vec<String> = g
-                .cases
-                .iter()
-                .map(|c| format!("{}/{}", c.suite, c.case))
-                .collect();
             let lead = look.mark_text(g.mark);
-            let head = format!("{lead} {}", name_cases(&ids, look));
+            let head = format!("{lead} {}", name_cases(&g.cases, look));
             let mut lines = wrap(&head, look.width, "  ", "      ");
             // The symbol and its word carry the colour.
             if let Some(first) = lines.first_mut()

@@ -317,7 +317,7 @@ fn report() -> RunReport {
                 via: Some("reference".into()),
             },
         ],
-        results,
+        results: results.into(),
         features,
         differences,
         latency,
@@ -677,28 +677,30 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
         c.add(idx, &rec, &rec.ending(), &rec.outcome());
     }
     let targets = [a.clone(), b.clone()];
-    let r = c.finish(&RunMeta {
-        started_at: String::new(),
-        duration_ms: 0,
-        partial: false,
-        replayed_from: None,
-        targets: &targets,
-        hop_pairs: vec![],
-    });
-    let order: Vec<(&str, &str)> = r
-        .results
+    let r = c
+        .finish(&RunMeta {
+            started_at: String::new(),
+            duration_ms: 0,
+            partial: false,
+            replayed_from: None,
+            targets: &targets,
+            hop_pairs: vec![],
+        })
+        .unwrap();
+    let results = r.results.clone().into_vec();
+    let order: Vec<(&str, &str)> = results
         .iter()
         .map(|x| (x.target.as_str(), x.case.as_str()))
         .collect();
     assert_eq!(order, [("a", "c1"), ("a", "c2"), ("b", "c1"), ("b", "c2")]);
     // Repeats: the failing one stands for the case, flaky.
-    assert_eq!(r.results[0].repeats, [Outcome::Pass, Outcome::Fail]);
-    assert!(r.results[0].flaky);
+    assert_eq!(results[0].repeats, [Outcome::Pass, Outcome::Fail]);
+    assert!(results[0].flaky);
     // `failures`: the failing cases keep their bodies (redacted), the passing ones do not.
-    let body = |i: usize| r.results[i].exchanges[0].response_body.clone();
+    let body = |i: usize| results[i].exchanges[0].response_body.clone();
     let kept = body(0).expect("a failing repeat keeps its body").value();
     assert_eq!(kept["note"], "***");
-    assert!(body(1).is_none() && r.results[1].exchanges[0].request_headers.is_empty());
+    assert!(body(1).is_none() && results[1].exchanges[0].request_headers.is_empty());
     assert_eq!(
         body(3).unwrap().value(),
         json!([{"error": {"message": "no"}}])
@@ -743,4 +745,89 @@ fn json_text_reads_and_writes_as_the_value_it_holds() {
     // Brackets inside strings are not nesting.
     let t = JsonText::new(&json!({"s": "[".repeat(300)}));
     assert_eq!(t.value(), json!({"s": "[".repeat(300)}));
+}
+
+/// Every format rendered from entries spooled to disk (added out of order, as cases finish)
+/// is byte for byte what the same entries in memory render: `report.json` (the contract),
+/// Markdown, HTML, JUnit and the terminal.
+#[test]
+fn spooled_results_render_exactly_as_in_memory() {
+    use super::results::SpoolWriter;
+    let memory = report();
+    let entries = memory.results.clone().into_vec();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = SpoolWriter::new(dir.path()).unwrap();
+    for (i, e) in entries.iter().enumerate().rev() {
+        spool.add(i, e).unwrap();
+    }
+    let spooled = RunReport {
+        results: spool.finish().unwrap(),
+        ..memory.clone()
+    };
+    assert!(spooled.results.is_spooled() && !memory.results.is_spooled());
+    // The spool is an unnamed file: nothing is left in the report directory.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_eq!(
+        serde_json::to_string_pretty(&spooled).unwrap(),
+        serde_json::to_string_pretty(&memory).unwrap()
+    );
+    assert_eq!(markdown::render(&spooled), markdown::render(&memory));
+    assert_eq!(html::render(&spooled), html::render(&memory));
+    assert_eq!(junit::render(&spooled), junit::render(&memory));
+    for wide in [false, true] {
+        assert_eq!(
+            terminal::render(&spooled, wide),
+            terminal::render(&memory, wide)
+        );
+    }
+    assert_eq!(spooled, memory);
+    assert_eq!(spooled.results.get(3).unwrap().into_owned(), entries[3]);
+    assert_eq!(spooled.results.error(), None);
+}
+
+/// A run whose cases each run once spools its entries as they arrive; its report is the one
+/// the in-memory collector builds from the same cases (entries, matrix, differences), and the
+/// entries on disk are the redacted ones.
+#[test]
+fn the_spooling_collector_reports_what_the_in_memory_one_does() {
+    use super::model::BodyPolicy;
+    use super::{Collector, RunMeta};
+    use crate::testing;
+    let secrets = crate::redact::SecretRegistry::default();
+    secrets.add("canary-spool-0000");
+    let redactor = crate::redact::Redactor::new(secrets);
+    let (a, b) = (testing::target("a"), testing::target("b"));
+    let (c1, c2) = (testing::case("c1"), testing::case("c2"));
+    let ok = json!({"object": "chat.completion", "note": "canary-spool-0000"});
+    let finished = [
+        (0, testing::finished(&a, &c1, Outcome::Pass, ok.clone())),
+        (1, testing::finished(&a, &c2, Outcome::Fail, ok.clone())),
+        (2, testing::finished(&b, &c1, Outcome::Pass, ok.clone())),
+        (3, testing::finished(&b, &c2, Outcome::Pass, json!([1]))),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut memory = Collector::new(&redactor, BodyPolicy::All, 2);
+    let mut spooled = Collector::new(&redactor, BodyPolicy::All, 2).spool_to(dir.path());
+    for (idx, rec) in [2, 0, 3, 1].map(|i| &finished[i]) {
+        memory.add(*idx, rec, &rec.ending(), &rec.outcome());
+        spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
+    }
+    let targets = [a.clone(), b.clone()];
+    let meta = RunMeta {
+        started_at: String::new(),
+        duration_ms: 0,
+        partial: false,
+        targets: &targets,
+        hop_pairs: vec![],
+    };
+    let (memory, spooled) = (
+        memory.finish(&meta).unwrap(),
+        spooled.finish(&meta).unwrap(),
+    );
+    assert!(spooled.results.is_spooled());
+    let json = serde_json::to_string_pretty(&spooled).unwrap();
+    assert_eq!(json, serde_json::to_string_pretty(&memory).unwrap());
+    assert!(!json.contains("canary-spool-0000") && json.contains("***"));
+    assert_eq!(spooled.features, memory.features);
+    assert_eq!(spooled.differences.len(), 1);
 }

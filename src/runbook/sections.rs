@@ -15,7 +15,7 @@ use crate::judge::Outcome;
 use crate::load::feature::area_of;
 use crate::load::{Suite, Target};
 use crate::report::RunReport;
-use crate::report::model::{CaseResult, JsonText};
+use crate::report::model::{CaseResult, Entry, JsonText};
 
 /// Everything the sections read.
 pub struct Input<'a> {
@@ -33,7 +33,7 @@ pub struct Input<'a> {
 pub type Found = (Severity, Item);
 
 impl Input<'_> {
-    pub fn result(&self, target: &str, case_id: &str) -> Option<&CaseResult> {
+    pub fn result(&self, target: &str, case_id: &str) -> Option<Entry<'_>> {
         let (suite, case) = case_id.split_once('/')?;
         self.report
             .results
@@ -72,7 +72,7 @@ pub fn case_items(input: &Input<'_>) -> Vec<Found> {
         let id = format!("{}/{}", new.suite, new.case);
         let old = input.result(&input.old.name, &id);
         let gates = input.uses.gates(&id, &new.feature);
-        if let Some((sev, what)) = classify(gates, old, new) {
+        if let Some((sev, what)) = classify(gates, old.as_deref(), &new) {
             out.push((
                 sev,
                 Item {
@@ -184,7 +184,7 @@ pub fn configuration(input: &Input<'_>, items: &mut Vec<Found>) -> Configuration
         })
         .collect();
     let listing = input.result(&input.new.name, "models/list");
-    let listing_body = last_body(listing);
+    let listing_body = last_body(listing.as_deref());
     let catalogue: Vec<String> = listing_body
         .as_ref()
         .and_then(|b| b.get("data"))
@@ -316,7 +316,7 @@ const READ_PATHS: &[&str] = &[
 pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatSection {
     let old = input.result(&input.old.name, "chat/basic");
     let new = input.result(&input.new.name, "chat/basic");
-    let (ob, nb) = (last_body(old), last_body(new));
+    let (ob, nb) = (last_body(old.as_deref()), last_body(new.as_deref()));
     let mut paths: Vec<String> = READ_PATHS.iter().map(|p| p.to_string()).collect();
     let (ob, nb) = (ob.as_ref(), nb.as_ref());
     for body in [ob, nb].into_iter().flatten() {
@@ -388,9 +388,9 @@ pub fn chat(input: &Input<'_>, items: &mut Vec<Found>) -> ChatSection {
         });
     }
     ChatSection {
-        status: section_status(items, "plain_chat", ran(new)),
-        old: brief(old),
-        new: brief(new),
+        status: section_status(items, "plain_chat", ran(new.as_deref())),
+        old: brief(old.as_deref()),
+        new: brief(new.as_deref()),
         shape,
         differences,
     }
@@ -456,9 +456,9 @@ pub fn usage(input: &Input<'_>, items: &[Found]) -> UsageSection {
         _ => None,
     };
     UsageSection {
-        status: section_status(items, "usage", ran(new_case)),
-        old_case: brief(old_case),
-        new_case: brief(new_case),
+        status: section_status(items, "usage", ran(new_case.as_deref())),
+        old_case: brief(old_case.as_deref()),
+        new_case: brief(new_case.as_deref()),
         old,
         new,
         cost_ratio,
@@ -541,9 +541,9 @@ pub fn bad_model(input: &Input<'_>, items: &[Found]) -> BadModelSection {
     let old = input.result(&input.old.name, "errors/bad-model");
     let new = input.result(&input.new.name, "errors/bad-model");
     BadModelSection {
-        status: section_status(items, "bad_model", ran(new)),
-        old: old.map(error_shape),
-        new: new.map(error_shape),
+        status: section_status(items, "bad_model", ran(new.as_deref())),
+        old: old.as_deref().map(error_shape),
+        new: new.as_deref().map(error_shape),
     }
 }
 

@@ -1,0 +1,490 @@
+//! The report's entries (`RunReport::results`): in memory (a report read back, a test, a run
+//! with repeats to merge) or spooled — each entry written, already redacted, as one line of
+//! compact JSON to an unnamed temporary file as its case finishes, and read back one at a time
+//! by every renderer. A run's memory then holds a few bytes per case (where its line is, and
+//! what counting needs: outcome, impact, flaky), not its entry.
+//!
+//! `report.json` transcodes the lines (no entry is rebuilt); the other formats parse the entries
+//! they show, one at a time. Reading our own unlinked file back fails only if the disk does:
+//! the first such error is kept ([`Results::error`]) and the command reports it after writing.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::CaseResult;
+use crate::judge::{Impact, Outcome};
+
+/// An entry as read: borrowed from memory or parsed from the spool.
+pub type Entry<'a> = Cow<'a, CaseResult>;
+
+/// What counting and filtering need of an entry, without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub outcome: Outcome,
+    pub impact: Option<Impact>,
+    pub flaky: bool,
+    /// The entry has warnings.
+    pub warned: bool,
+    /// The entry merges more than one repeat.
+    pub repeated: bool,
+}
+
+impl Summary {
+    pub fn of(r: &CaseResult) -> Self {
+        Summary {
+            outcome: r.outcome,
+            impact: r.impact,
+            flaky: r.flaky,
+            warned: !r.warnings.is_empty(),
+            repeated: r.repeats.len() > 1,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Results(Inner);
+
+#[derive(Clone)]
+enum Inner {
+    Memory(Vec<CaseResult>),
+    Spool(Arc<Spool>),
+}
+
+/// Where each line is, in report order, and the file holding them.
+struct Spool {
+    file: File,
+    slots: Vec<Slot>,
+    /// The targets, suites and features the slots name (each once).
+    names: Vec<Box<str>>,
+    /// The first error reading the file back.
+    error: Mutex<Option<String>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    offset: u64,
+    len: u32,
+    summary: Summary,
+    /// Target, suite and feature, as indexes into [`Spool::names`].
+    key: [u32; 3],
+}
+
+/// Where an entry belongs (what grouping the entries needs), without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key<'a> {
+    pub target: &'a str,
+    pub suite: &'a str,
+    pub feature: &'a str,
+}
+
+impl Default for Results {
+    fn default() -> Self {
+        Results(Inner::Memory(Vec::new()))
+    }
+}
+
+impl From<Vec<CaseResult>> for Results {
+    fn from(v: Vec<CaseResult>) -> Self {
+        Results(Inner::Memory(v))
+    }
+}
+
+impl FromIterator<CaseResult> for Results {
+    fn from_iter<I: IntoIterator<Item = CaseResult>>(iter: I) -> Self {
+        Results(Inner::Memory(iter.into_iter().collect()))
+    }
+}
+
+impl Results {
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Inner::Memory(v) => v.len(),
+            Inner::Spool(s) => s.slots.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry, in report order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = Entry<'_>> + '_> {
+        self.iter_where(|_| true)
+    }
+
+    /// The entries whose summary `keep` accepts (the others are not read).
+    pub fn iter_where<'a>(
+        &'a self,
+        keep: impl Fn(&Summary) -> bool + 'a,
+    ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
+        match &self.0 {
+            Inner::Memory(v) => Box::new(
+                v.iter()
+                    .filter(move |r| keep(&Summary::of(r)))
+                    .map(Cow::Borrowed),
+            ),
+            Inner::Spool(s) => Box::new(s.read(keep).map(Cow::Owned)),
+        }
+    }
+
+    /// What counting needs of every entry, in report order, without reading the entries.
+    pub fn summaries(&self) -> Box<dyn Iterator<Item = Summary> + '_> {
+        match &self.0 {
+            Inner::Memory(v) => Box::new(v.iter().map(Summary::of)),
+            Inner::Spool(s) => Box::new(s.slots.iter().map(|s| s.summary)),
+        }
+    }
+
+    /// Where every entry belongs, in report order, without reading the entries.
+    pub fn keys(&self) -> Box<dyn Iterator<Item = Key<'_>> + '_> {
+        match &self.0 {
+            Inner::Memory(v) => Box::new(v.iter().map(|r| Key {
+                target: &r.target,
+                suite: &r.suite,
+                feature: &r.feature,
+            })),
+            Inner::Spool(s) => {
+                let name = |i: u32| s.names.get(i as usize).map_or("", |n| &**n);
+                Box::new(s.slots.iter().map(move |slot| Key {
+                    target: name(slot.key[0]),
+                    suite: name(slot.key[1]),
+                    feature: name(slot.key[2]),
+                }))
+            }
+        }
+    }
+
+    /// The entry at `i` in report order.
+    pub fn get(&self, i: usize) -> Option<Entry<'_>> {
+        self.pick([i]).next()
+    }
+
+    /// The entries at `indexes` (in report order, as a cell or a testsuite lists them), read
+    /// through one reader: neighbours cost one read.
+    pub fn pick<'a>(
+        &'a self,
+        indexes: impl IntoIterator<Item = usize> + 'a,
+    ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
+        match &self.0 {
+            Inner::Memory(v) => Box::new(
+                indexes
+                    .into_iter()
+                    .filter_map(|i| v.get(i))
+                    .map(Cow::Borrowed),
+            ),
+            Inner::Spool(s) => {
+                let mut reader = s.reader();
+                let mut line = Vec::new();
+                Box::new(
+                    indexes
+                        .into_iter()
+                        .filter_map(|i| s.slots.get(i))
+                        .map_while(move |slot| {
+                            let res = reader.line(slot, &mut line).and_then(|()| parse(&line));
+                            s.keep(res).map(Cow::Owned)
+                        }),
+                )
+            }
+        }
+    }
+
+    /// The entries in memory (a spooled run's are read back: only for reports of a known
+    /// small size, such as a merge's inputs or a test's).
+    pub fn into_vec(self) -> Vec<CaseResult> {
+        match self.0 {
+            Inner::Memory(v) => v,
+            Inner::Spool(_) => self.iter().map(Cow::into_owned).collect(),
+        }
+    }
+
+    /// Whether the entries are spooled to disk rather than held in memory.
+    pub fn is_spooled(&self) -> bool {
+        matches!(self.0, Inner::Spool(_))
+    }
+
+    /// Why reading the spool back failed, if it did (entries after the failure were missing
+    /// from what was rendered).
+    pub fn error(&self) -> Option<String> {
+        match &self.0 {
+            Inner::Memory(_) => None,
+            Inner::Spool(s) => s.error.lock().ok().and_then(|e| e.clone()),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Results {
+    type Item = Entry<'a>;
+    type IntoIter = Box<dyn Iterator<Item = Entry<'a>> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for Results {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Inner::Memory(v) => f.debug_list().entries(v).finish(),
+            Inner::Spool(s) => write!(f, "Results(spooled, {} entries)", s.slots.len()),
+        }
+    }
+}
+
+impl PartialEq for Results {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Serialize for Results {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        match &self.0 {
+            Inner::Memory(v) => v.serialize(s),
+            Inner::Spool(spool) => {
+                // Each line transcoded into the output as it is read: no entry is rebuilt,
+                // and the output is what serialising the entry would have written.
+                let mut seq = s.serialize_seq(Some(spool.slots.len()))?;
+                let mut reader = spool.reader();
+                let mut line = Vec::new();
+                for slot in &spool.slots {
+                    reader.line(slot, &mut line).map_err(S::Error::custom)?;
+                    seq.serialize_element(&Transcoded(&line))?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+/// One spooled line, serialised as the JSON value it holds.
+struct Transcoded<'a>(&'a [u8]);
+
+impl Serialize for Transcoded<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_transcode::transcode(&mut serde_json::Deserializer::from_slice(self.0), s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Results {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<CaseResult>::deserialize(d).map(Results::from)
+    }
+}
+
+impl Spool {
+    /// The entries whose summary `keep` accepts, in order; reading stops at the first error
+    /// (kept for [`Results::error`]).
+    fn read<'a>(
+        &'a self,
+        keep: impl Fn(&Summary) -> bool + 'a,
+    ) -> impl Iterator<Item = CaseResult> + 'a {
+        let mut reader = self.reader();
+        let mut line = Vec::new();
+        self.slots
+            .iter()
+            .filter(move |s| keep(&s.summary))
+            .map_while(move |slot| {
+                let res = reader.line(slot, &mut line).and_then(|()| parse(&line));
+                self.keep(res)
+            })
+    }
+
+    fn keep(&self, res: std::io::Result<CaseResult>) -> Option<CaseResult> {
+        match res {
+            Ok(r) => Some(r),
+            Err(e) => {
+                if let Ok(mut first) = self.error.lock() {
+                    first.get_or_insert_with(|| format!("reading the run's results back: {e}"));
+                }
+                None
+            }
+        }
+    }
+
+    fn reader(&self) -> LineReader<'_> {
+        LineReader {
+            file: &self.file,
+            buf: Vec::new(),
+            filled: 0,
+            start: 0,
+        }
+    }
+}
+
+fn parse(line: &[u8]) -> std::io::Result<CaseResult> {
+    serde_json::from_slice(line).map_err(std::io::Error::other)
+}
+
+/// Reads lines of the spool: reading on, through a 64 KiB window (one read per window); a
+/// jump reads just the line.
+struct LineReader<'a> {
+    file: &'a File,
+    /// The window (allocated once, grown for a longer line; never cleared between reads).
+    buf: Vec<u8>,
+    /// How much of `buf` the last read filled.
+    filled: usize,
+    /// File offset of `buf[0]`.
+    start: u64,
+}
+
+const WINDOW: usize = 64 * 1024;
+
+impl LineReader<'_> {
+    fn line(&mut self, slot: &Slot, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let (off, len) = (slot.offset, slot.len as usize);
+        let end = off + len as u64;
+        let window_end = self.start + self.filled as u64;
+        if off < self.start || end > window_end {
+            // Reading on from the window: the next window; a jump (a cell's cases, the
+            // reordering of a run's lines): only the line.
+            let want = if off >= self.start && off <= window_end {
+                WINDOW.max(len)
+            } else {
+                len
+            };
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+            self.filled = read_at(self.file, &mut self.buf[..want], off)?;
+            self.start = off;
+            if self.filled < len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the results file is shorter than written",
+                ));
+            }
+        }
+        let at = (off - self.start) as usize;
+        out.clear();
+        out.extend_from_slice(&self.buf[at..at + len]);
+        Ok(())
+    }
+}
+
+/// Read as much of `buf` as the file holds from `offset` on.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(file, &mut buf[done..], offset + done as u64);
+        #[cfg(windows)]
+        let n =
+            std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], offset + done as u64);
+        match n {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Writes the entries of a run as they finish, in any order, and puts them in plan order at
+/// the end.
+pub struct SpoolWriter {
+    dir: std::path::PathBuf,
+    out: BufWriter<File>,
+    written: u64,
+    /// (plan index, where its line is)
+    slots: Vec<(usize, Slot)>,
+    names: Vec<Box<str>>,
+    ids: HashMap<Box<str>, u32>,
+    line: Vec<u8>,
+}
+
+impl SpoolWriter {
+    /// An unnamed temporary file in `dir` (created if missing): nothing is left behind, even
+    /// when the process is killed.
+    pub fn new(dir: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let file = tempfile::tempfile_in(dir)?;
+        Ok(SpoolWriter {
+            dir: dir.to_path_buf(),
+            out: BufWriter::with_capacity(WINDOW, file),
+            written: 0,
+            slots: Vec::new(),
+            names: Vec::new(),
+            ids: HashMap::new(),
+            line: Vec::new(),
+        })
+    }
+
+    /// Spool the entry of the case at `idx` in the plan.
+    pub fn add(&mut self, idx: usize, entry: &CaseResult) -> std::io::Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, entry)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
+        let len = u32::try_from(self.line.len() - 1).map_err(std::io::Error::other)?;
+        let key = [&entry.target, &entry.suite, &entry.feature].map(|n| self.id(n));
+        self.slots.push((
+            idx,
+            Slot {
+                offset: self.written,
+                len,
+                summary: Summary::of(entry),
+                key,
+            },
+        ));
+        self.written += self.line.len() as u64;
+        Ok(())
+    }
+
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.ids.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.into());
+        self.ids.insert(name.into(), i);
+        i
+    }
+
+    /// The entries in plan order: when they finished out of order, copied once into a second
+    /// file in that order, so every renderer reads the file front to back.
+    pub fn finish(self) -> std::io::Result<Results> {
+        let SpoolWriter {
+            dir,
+            out,
+            mut slots,
+            names,
+            ..
+        } = self;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        let file = if slots.is_sorted_by_key(|(i, _)| *i) {
+            file
+        } else {
+            slots.sort_by_key(|(i, _)| *i);
+            let mut sorted = BufWriter::with_capacity(WINDOW, tempfile::tempfile_in(&dir)?);
+            let mut reader = LineReader {
+                file: &file,
+                buf: Vec::new(),
+                filled: 0,
+                start: 0,
+            };
+            let mut line = Vec::new();
+            let mut written = 0u64;
+            for (_, slot) in slots.iter_mut() {
+                reader.line(slot, &mut line)?;
+                line.push(b'\n');
+                sorted.write_all(&line)?;
+                slot.offset = written;
+                written += line.len() as u64;
+            }
+            sorted.into_inner().map_err(|e| e.into_error())?
+        };
+        Ok(Results(Inner::Spool(Arc::new(Spool {
+            file,
+            slots: slots.into_iter().map(|(_, s)| s).collect(),
+            names,
+            error: Mutex::new(None),
+        }))))
+    }
+}
