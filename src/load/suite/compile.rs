@@ -13,7 +13,7 @@ use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use crate::load::feature::is_feature_id;
 use crate::load::locate::Locator;
 use crate::load::template::{Expr, FixtureResolver, TValue, TemplateProblem, compile_string};
-use crate::load::yaml::parse_yaml;
+use crate::load::yaml::parse_yaml_shaped;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
@@ -30,7 +30,7 @@ pub struct SuiteEnv<'a> {
 /// Load one suite file, reporting every problem found in it.
 pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, Diagnostics> {
     let source: Arc<str> = text.into();
-    let def: SuiteDef = parse_yaml(path, &source)?;
+    let def: SuiteDef = parse_yaml_shaped(path, &source, &SUITE)?;
     let loc = Locator::new(&source);
     let mut diags = Diagnostics::default();
     // Each distinct JSONPath of the file is compiled once and shared by every case asserting
@@ -246,7 +246,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     if diags.is_empty() {
         Ok(Suite {
             id: def.suite,
-            description: def.description,
+            description: def.description.unwrap_or_default(),
             file: path.to_path_buf(),
             builtin: false,
             cases,
@@ -806,6 +806,20 @@ cases:
         ] {
             assert!(text.contains(part), "{part:?} not in {text}");
         }
+    }
+
+    #[test]
+    fn the_suite_description_is_optional() {
+        let dir = fixtures();
+        let yaml = "suite: s\ncases:\n  - id: c\n    feature: models.list\n    request: { path: /models }\n";
+        let suite = load(yaml, dir.path()).unwrap();
+        assert_eq!((suite.id.as_str(), suite.description.as_str()), ("s", ""));
+        // Everything else a case needs is still required, and said all at once.
+        let text = load("suite: s\ncases:\n  - id: c\n    request: {}\n", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("s.yaml:3:5: missing key `feature`"), "{text}");
+        assert!(text.contains("s.yaml:4:14: missing key `path`"), "{text}");
     }
 
     #[test]
