@@ -16,6 +16,7 @@ pub(super) const SUITE: MapShape = MapShape {
     fields: &[
         Field::required("suite", Shape::Str),
         Field::optional("description", Shape::Str),
+        Field::defaulted("areas", Shape::List(&Shape::Str)),
         Field::required("cases", Shape::List(&Shape::Map(&CASE))),
         Field::defaulted("redact", Shape::List(&Shape::Str)),
     ],
@@ -125,6 +126,10 @@ pub(super) struct SuiteDef {
     pub(super) suite: String,
     #[serde(default)]
     pub(super) description: Option<String>,
+    /// The suite's own feature areas (`areas: [myapp]`): its cases may evidence features in
+    /// them besides the built-in areas (`load::feature::check_feature`).
+    #[serde(default)]
+    pub(super) areas: Vec<String>,
     pub(super) cases: Vec<CaseDef>,
     #[serde(default)]
     pub(super) redact: Vec<String>,
