@@ -171,9 +171,35 @@ const WEATHER_PROMPT = 'What is the weather in Paris? Use the tool.';
 const CHAT_PROMPT = 'Say hello in one short sentence.';
 const BAD_MODEL = 'no-such-model-llm-parity';
 const BAD_KEY = 'wrong-key-llm-parity-probe';
+// A batch's statuses (any of them is a valid answer to a retrieve right after the create).
+const BATCH_STATUSES = [
+  'validating', 'failed', 'in_progress', 'finalizing', 'completed', 'expired', 'cancelling', 'cancelled',
+];
+// The statuses a batch can be cancelled in.
+const CANCELLABLE = ['validating', 'in_progress', 'finalizing'];
+
+/** A batch input file of one chat request, as uploaded for a batch. */
+function batchJsonl(model) {
+  const line = {
+    custom_id: 'probe-1', method: 'POST', url: '/v1/chat/completions',
+    body: { model, messages: [{ role: 'user', content: CHAT_PROMPT }] },
+  };
+  return Buffer.from(JSON.stringify(line) + '\n');
+}
+
+/** Half a second of 16 kHz mono 16-bit silence in a WAV container, to transcribe. */
+function toneWav() {
+  const data = 2 * 8000;
+  const b = Buffer.alloc(44 + data);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + data, 4); b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(16000, 24); b.writeUInt32LE(32000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(data, 40);
+  return b;
+}
 
 module.exports = {
   Wrong, NotApplicable, job, emit, run, expect, load, versionOf, short, checkText,
   checkWeatherArgs, checkWeatherObject, checkVector, sameVector, WEATHER_PARAMETERS, WEATHER_TOOL,
-  WEATHER_PROMPT, CHAT_PROMPT, BAD_MODEL, BAD_KEY,
+  WEATHER_PROMPT, CHAT_PROMPT, BAD_MODEL, BAD_KEY, BATCH_STATUSES, CANCELLABLE, batchJsonl, toneWav,
 };

@@ -8,11 +8,32 @@
 const c = require('./common.cjs');
 
 const CLIENT = 'openai-node';
-const OpenAI = c.load(CLIENT, 'openai').OpenAI;
+const { OpenAI, toFile } = c.load(CLIENT, 'openai');
 const { zodResponseFormat } = c.load(CLIENT, 'openai/helpers/zod');
 const { z } = c.load(CLIENT, 'zod');
 
 const messages = (text) => [{ role: 'user', content: text }];
+
+async function uploadBatchInput(ctx) {
+  const content = c.batchJsonl(ctx.models.chat);
+  const file = await ctx.client.files.create({
+    file: await toFile(content, 'probe.jsonl', { type: 'application/jsonl' }), purpose: 'batch',
+  });
+  return { content, file };
+}
+
+/**
+ * Runs `steps`; the uploaded file is deleted even when one throws, so a user's account keeps
+ * nothing of a probe (a failed clean-up is left to the step's own error).
+ */
+async function deleting(ctx, fileId, steps) {
+  try {
+    return await steps();
+  } catch (e) {
+    await ctx.client.files.delete(fileId).catch(() => {});
+    throw e;
+  }
+}
 
 function usageProblem(usage, what = 'usage') {
   if (!usage) return `${what} is ${c.short(usage)}`;
@@ -168,6 +189,59 @@ const calls = [
   ['responses', async (ctx) => {
     const r = await ctx.client.responses.create({ model: ctx.models.chat, input: c.CHAT_PROMPT });
     c.expect([c.checkText(r.output_text)]);
+  }],
+  ['files', async (ctx) => {
+    const { content, file } = await uploadBatchInput(ctx);
+    const [listed, meta, got] = await deleting(ctx, file.id, async () => [
+      (await ctx.client.files.list({ purpose: 'batch' })).data.map((f) => f.id),
+      await ctx.client.files.retrieve(file.id),
+      Buffer.from(await (await ctx.client.files.content(file.id)).arrayBuffer()),
+    ]);
+    const deleted = await ctx.client.files.delete(file.id);
+    c.expect([
+      typeof file.id === 'string' && file.id ? null : `file id is ${c.short(file.id)}`,
+      file.bytes === content.length ? null : `bytes is ${c.short(file.bytes)}, not ${content.length}`,
+      listed.includes(file.id) ? null : 'the uploaded file is not on the first page of the list',
+      meta.id === file.id && meta.bytes === content.length ? null : `retrieved ${c.short(meta.id)} of ${c.short(meta.bytes)} bytes`,
+      got.equals(content) ? null : `downloaded ${got.length} bytes that differ from the ${content.length} uploaded`,
+      deleted.deleted === true && deleted.id === file.id ? null : `delete answered deleted=${c.short(deleted.deleted)}`,
+    ]);
+  }],
+  ['batch', async (ctx) => {
+    const { file } = await uploadBatchInput(ctx);
+    const [created, b, cancelled] = await deleting(ctx, file.id, async () => {
+      const created = await ctx.client.batches.create({
+        input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h',
+      });
+      const b = await ctx.client.batches.retrieve(created.id);
+      // Cancelled at once, so no batch runs on a user's account; a finished one has nothing to cancel.
+      const cancelled = c.CANCELLABLE.includes(b.status) ? await ctx.client.batches.cancel(b.id) : null;
+      return [created, b, cancelled];
+    });
+    await ctx.client.files.delete(file.id);
+    c.expect([
+      b.id === created.id ? null : `retrieved id ${c.short(b.id)}, not ${c.short(created.id)}`,
+      b.input_file_id === file.id ? null : `input_file_id is ${c.short(b.input_file_id)}, not the uploaded file`,
+      c.BATCH_STATUSES.includes(b.status) ? null : `status is ${c.short(b.status)}`,
+      cancelled === null || ['cancelling', 'cancelled'].includes(cancelled.status)
+        ? null : `cancel answered status ${c.short(cancelled.status)}`,
+    ]);
+  }],
+  ['speech', async (ctx) => {
+    const r = await ctx.client.audio.speech.create({
+      model: ctx.model('speech'), voice: 'alloy', input: c.CHAT_PROMPT, response_format: 'wav',
+    });
+    const audio = Buffer.from(await r.arrayBuffer());
+    c.expect([
+      audio.subarray(0, 4).toString('latin1') === 'RIFF' && audio.subarray(8, 12).toString('latin1') === 'WAVE'
+        ? null : `the audio starts ${c.short(audio.subarray(0, 12).toString('latin1'))}, not a WAV header`,
+    ]);
+  }],
+  ['transcription', async (ctx) => {
+    const t = await ctx.client.audio.transcriptions.create({
+      model: ctx.model('transcription'), file: await toFile(c.toneWav(), 'tone.wav', { type: 'audio/wav' }),
+    });
+    c.expect([c.checkText(t.text, 'transcript')]);
   }],
   ['error_bad_model', async (ctx) => {
     try {

@@ -155,3 +155,30 @@ WEATHER_PROMPT = "What is the weather in Paris? Use the tool."
 CHAT_PROMPT = "Say hello in one short sentence."
 BAD_MODEL = "no-such-model-llm-parity"
 BAD_KEY = "wrong-key-llm-parity-probe"
+# A batch's statuses (any of them is a valid answer to a retrieve right after the create).
+BATCH_STATUSES = {
+    "validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled",
+}
+# The statuses a batch can be cancelled in.
+CANCELLABLE = {"validating", "in_progress", "finalizing"}
+
+
+def batch_jsonl(model):
+    """A batch input file of one chat request, as uploaded for a batch."""
+    line = {
+        "custom_id": "probe-1", "method": "POST", "url": "/v1/chat/completions",
+        "body": {"model": model, "messages": [{"role": "user", "content": CHAT_PROMPT}]},
+    }
+    return (json.dumps(line) + "\n").encode()
+
+
+def tone_wav():
+    """Half a second of 16 kHz mono 16-bit silence in a WAV container, to transcribe."""
+    samples = 8000
+    data = bytes(2 * samples)
+    return (
+        b"RIFF" + (36 + len(data)).to_bytes(4, "little") + b"WAVEfmt "
+        + (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little")
+        + (16000).to_bytes(4, "little") + (32000).to_bytes(4, "little") + (2).to_bytes(2, "little")
+        + (16).to_bytes(2, "little") + b"data" + len(data).to_bytes(4, "little") + data
+    )

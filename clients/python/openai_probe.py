@@ -9,8 +9,9 @@ environment (common.job).
 import sys
 
 from common import (
-    BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong, check_text,
-    check_weather_args, error_problems, expect, job, run, short, vector_problems,
+    BAD_KEY, BAD_MODEL, BATCH_STATUSES, CANCELLABLE, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong,
+    batch_jsonl, check_text, check_weather_args, error_problems, expect, job, run, short, tone_wav,
+    vector_problems,
 )
 
 try:
@@ -181,6 +182,81 @@ def responses(ctx):
     expect([check_text(r.output_text)])
 
 
+def upload_batch_input(ctx):
+    content = batch_jsonl(ctx.chat_model)
+    return content, ctx.client.files.create(file=("probe.jsonl", content, "application/jsonl"), purpose="batch")
+
+
+def deleting(ctx, file_id, steps):
+    """Runs `steps`; the uploaded file is deleted even when one raises, so a user's account keeps
+    nothing of a probe (a failed clean-up is left to the step's own exception)."""
+    try:
+        return steps()
+    except BaseException:
+        try:
+            ctx.client.files.delete(file_id)
+        except Exception:
+            pass
+        raise
+
+
+def files(ctx):
+    content, f = upload_batch_input(ctx)
+
+    def steps():
+        listed = [x.id for x in ctx.client.files.list(purpose="batch").data]
+        meta = ctx.client.files.retrieve(f.id)
+        return listed, meta, ctx.client.files.content(f.id).content
+
+    listed, meta, got = deleting(ctx, f.id, steps)
+    deleted = ctx.client.files.delete(f.id)
+    expect([
+        None if isinstance(f.id, str) and f.id else f"file id is {f.id!r}",
+        None if f.bytes == len(content) else f"bytes is {f.bytes!r}, not {len(content)}",
+        None if f.id in listed else "the uploaded file is not on the first page of the list",
+        None if meta.id == f.id and meta.bytes == len(content) else f"retrieved {meta.id!r} of {meta.bytes!r} bytes",
+        None if got == content else f"downloaded {len(got)} bytes that differ from the {len(content)} uploaded",
+        None if deleted.deleted is True and deleted.id == f.id else f"delete answered deleted={deleted.deleted!r}",
+    ])
+
+
+def batch(ctx):
+    _, f = upload_batch_input(ctx)
+
+    def steps():
+        created = ctx.client.batches.create(
+            input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h",
+        )
+        b = ctx.client.batches.retrieve(created.id)
+        # Cancelled at once, so no batch runs on a user's account; a finished one has nothing to cancel.
+        cancelled = ctx.client.batches.cancel(b.id) if b.status in CANCELLABLE else None
+        return created, b, cancelled
+
+    created, b, cancelled = deleting(ctx, f.id, steps)
+    ctx.client.files.delete(f.id)
+    expect([
+        None if b.id == created.id else f"retrieved id {b.id!r}, not {created.id!r}",
+        None if b.input_file_id == f.id else f"input_file_id is {b.input_file_id!r}, not the uploaded file",
+        None if b.status in BATCH_STATUSES else f"status is {b.status!r}",
+        None if cancelled is None or cancelled.status in ("cancelling", "cancelled")
+        else f"cancel answered status {cancelled.status!r}",
+    ])
+
+
+def speech(ctx):
+    audio = ctx.client.audio.speech.create(
+        model=ctx.model("speech"), voice="alloy", input=CHAT_PROMPT, response_format="wav",
+    ).content
+    expect([None if audio[:4] == b"RIFF" and audio[8:12] == b"WAVE" else f"the audio starts {audio[:12]!r}, not a WAV header"])
+
+
+def transcription(ctx):
+    t = ctx.client.audio.transcriptions.create(
+        model=ctx.model("transcription"), file=("tone.wav", tone_wav(), "audio/wav"),
+    )
+    expect([check_text(t.text, "transcript")])
+
+
 def error_bad_model(ctx):
     try:
         ctx.client.chat.completions.create(model=BAD_MODEL, messages=messages(CHAT_PROMPT))
@@ -212,6 +288,10 @@ CALLS = [
     ("n_choices", n_choices),
     ("reasoning_effort", reasoning_effort),
     ("responses", responses),
+    ("files", files),
+    ("batch", batch),
+    ("speech", speech),
+    ("transcription", transcription),
     ("error_bad_model", error_bad_model),
     ("error_bad_key", error_bad_key),
 ]

@@ -9,7 +9,7 @@ use super::args::ClientsArgs;
 use super::error::CliError;
 use super::out::outln;
 use super::targets;
-use crate::clients::catalogue::{Catalogue, Client, Status};
+use crate::clients::catalogue::{Call, Catalogue, Client, Status};
 use crate::clients::probe::{self, Interpreters, Job, ProbeRun};
 use crate::exit;
 use crate::load::Auth;
@@ -90,18 +90,23 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
                 "none of the client libraries is installed; see docs/clients.md (pip install openai langchain-openai; npm install openai ai @ai-sdk/openai-compatible zod)",
             ));
         }
-        let requests: u32 = installed
-            .iter()
-            .map(|(c, _)| planned_requests(&catalogue, c, &job.models))
-            .sum();
+        let planned = planned_calls(&catalogue, installed.iter().map(|(c, _)| *c), &job.models);
+        let requests: u32 = planned.iter().map(|c| c.requests).sum();
+        let mut sends = vec!["one-sentence prompts"];
+        for s in planned.iter().filter_map(|c| c.sends.as_deref()) {
+            if !sends.contains(&s) {
+                sends.push(s);
+            }
+        }
         outln!(
-            "probing `{}` with {}: at most {requests} short requests in all (one-sentence prompts, one tool call, one small embedding; a wrong key and an unknown model for the error classes)",
+            "probing `{}` with {}: at most {requests} short requests in all ({})",
             target.name,
             installed
                 .iter()
                 .map(|(c, v)| format!("{} ({})", c.name, show_versions(v)))
                 .collect::<Vec<_>>()
                 .join(", "),
+            sends.join("; "),
         );
         let mut any_breaks = false;
         for (c, _) in &installed {
@@ -131,20 +136,18 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
     })
 }
 
-/// The requests `client`'s probe will send given the target's models (calls without a model
-/// for their role send nothing).
-fn planned_requests(
-    catalogue: &Catalogue,
-    client: &Client,
+/// The calls the probes of `clients` will make given the target's models (calls without a
+/// model for their role send nothing), one entry per client and call.
+fn planned_calls<'a>(
+    catalogue: &'a Catalogue,
+    clients: impl Iterator<Item = &'a Client>,
     models: &BTreeMap<String, String>,
-) -> u32 {
-    client
-        .calls
-        .iter()
+) -> Vec<&'a Call> {
+    clients
+        .flat_map(|client| client.calls.iter())
         .filter_map(|c| catalogue.calls.get(c))
         .filter(|c| models.contains_key(&c.role))
-        .map(|c| c.requests)
-        .sum()
+        .collect()
 }
 
 fn show_versions(v: &BTreeMap<String, String>) -> String {

@@ -32,6 +32,10 @@ pub struct Call {
     pub requests: u32,
     /// The model role it needs (`chat`, `embedding`, `reasoning`); without one it is `n/a`.
     pub role: String,
+    /// What it sends beyond a one-sentence prompt (`uploads a … file and deletes it`), said
+    /// before anything is sent to a user's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sends: Option<String>,
 }
 
 /// A client library and its probe.

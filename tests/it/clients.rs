@@ -290,7 +290,18 @@ async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
         .find("short requests in all")
         .expect("the request count");
     assert!(announce < stdout.find("✗").unwrap(), "{stdout}");
-    assert!(stdout.contains("at most 57 short requests"), "{stdout}");
+    assert!(stdout.contains("at most 81 short requests"), "{stdout}");
+    // The banner says what beyond prompts is sent: a file, a batch, audio (the target has the
+    // models for them).
+    let banner = stdout.lines().find(|l| l.starts_with("probing")).unwrap();
+    for sent in [
+        "uploads a one-line batch input file",
+        "creates a batch of one chat request",
+        "asks for one sentence of speech",
+        "half a second of WAV audio",
+    ] {
+        assert!(banner.contains(sent), "{sent}: {banner}");
+    }
     // openai-python's stream helper raises on tool-call deltas without `index` (S1).
     assert!(
         line_of(&stdout, "openai-python", "tools_stream")
@@ -422,6 +433,16 @@ async fn the_key_never_leaves_the_probes_even_when_the_endpoint_echoes_it() {
     )
     .await;
     assert_eq!(code, 1, "{stdout}\n{stderr}");
+    // Only a chat model: no audio is sent, and the banner does not claim any.
+    let banner = stdout.lines().find(|l| l.starts_with("probing")).unwrap();
+    assert!(
+        !banner.contains("speech") && !banner.contains("audio") && !banner.contains("embedding"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("uploads a one-line batch input file"),
+        "{banner}"
+    );
     assert!(
         stdout.contains("***"),
         "the echoed key is shown masked: {stdout}"

@@ -17,19 +17,19 @@
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::body::JsonObject;
-use crate::errors::ApiError;
+use crate::errors::{self, ApiError};
 use crate::files::body_error;
 use crate::models::{self, Kind};
 use crate::stream::sse_response;
 use crate::validate::{field, opt_number, opt_str, req_str};
-use crate::AppState;
+use crate::{AppState, Deviation};
 
 /// Speech sample rate (OpenAI's `pcm` is 24 kHz, 16-bit, mono, little-endian).
 const RATE: u32 = 24_000;
@@ -47,8 +47,11 @@ const DELTA_BYTES: usize = 8 * 1024;
 /// `POST /v1/audio/speech`.
 pub(crate) async fn speech(
     State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
+    errors::absent_if(state.config.deviations, Deviation::NoAudioApi, method, uri).await?;
     let req = &body.map;
     let model = req_str(field(req, "model"), "model")?;
     models::require(state.config.deviations, model, Kind::Speech)?;
@@ -322,8 +325,18 @@ fn ogg_page(flags: u8, granule: u64, sequence: u32, packets: &[&[u8]]) -> Vec<u8
 /// `language`, `prompt`, `temperature`, `timestamp_granularities[]`).
 pub(crate) async fn transcription(
     State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    if state.config.deviations.has(Deviation::NoAudioApi) {
+        // A6: the upload is read before the 404, as a server does that routes after reading
+        // the request; answering mid-upload would make clients see a broken connection.
+        if let Ok(mut m) = multipart {
+            while let Ok(Some(_)) = m.next_field().await {}
+        }
+        return Err(errors::unknown_route(method, uri).await);
+    }
     let mut multipart = multipart.map_err(|_| {
         ApiError::bad_request(
             "Invalid request: the body must be multipart/form-data with the fields 'file' and 'model'.",

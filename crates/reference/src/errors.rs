@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::{Deviation, Deviations};
+
 /// `type` of client errors.
 pub(crate) const INVALID_REQUEST: &str = "invalid_request_error";
 
@@ -98,6 +100,17 @@ impl ApiError {
         }
     }
 
+    /// A 500 with OpenAI's `server_error` type: the endpoint failed, not the request.
+    pub fn server_error(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+            kind: "server_error",
+            param: None,
+            code: None,
+        }
+    }
+
     /// The 400 for a body that is not JSON (OpenAI's own wording).
     pub fn unparseable_json() -> Self {
         Self::bad_request(
@@ -156,6 +169,19 @@ pub(crate) async fn unknown_route(method: Method, uri: Uri) -> ApiError {
         param: None,
         code: None,
     }
+}
+
+/// A route the deviation `d` removes (A1, A6) answers as unknown while `d` is switched on.
+pub(crate) async fn absent_if(
+    deviations: Deviations,
+    d: Deviation,
+    method: Method,
+    uri: Uri,
+) -> Result<(), ApiError> {
+    if deviations.has(d) {
+        return Err(unknown_route(method, uri).await);
+    }
+    Ok(())
 }
 
 /// Fallback for a known route called with the wrong method: 405.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::deviation::Deviation;
 use crate::errors::ApiError;
 use crate::store::{Store, StoredFile};
 use crate::util::{alnum_id, now_unix, page};
@@ -27,6 +28,16 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    if state.config.deviations.has(Deviation::FilesNotConfigured) {
+        // A4: LiteLLM's words for a proxy without `files_settings`, after reading the upload
+        // (answering mid-upload makes openai-node see a broken connection, not the 500).
+        if let Ok(mut m) = multipart {
+            while let Ok(Some(_)) = m.next_field().await {}
+        }
+        return Err(ApiError::server_error(
+            "files_settings is not set, set it on your config.yaml file.",
+        ));
+    }
     let mut multipart = multipart.map_err(|_| {
         ApiError::bad_request(
             "Invalid request: the body must be multipart/form-data with the fields 'purpose' and 'file'.",
@@ -129,6 +140,12 @@ pub(crate) async fn content(
 ) -> Result<Response, ApiError> {
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     let file = store.file(&id).ok_or_else(|| not_found(&id))?;
+    if state.config.deviations.has(Deviation::FileContentFails) {
+        // A5: the file exists (retrieve finds it); only its download fails.
+        return Err(ApiError::server_error(
+            "The server had an error while processing your request.",
+        ));
+    }
     let mut response = file.content.clone().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -79,7 +79,13 @@ pub(crate) async fn create(
     uri: Uri,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    refuse_without_api(&state, method, uri).await?;
+    errors::absent_if(
+        state.config.deviations,
+        Deviation::NoResponsesApi,
+        method,
+        uri,
+    )
+    .await?;
     let dev = state.config.deviations;
     let (req, seq) = {
         let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -119,7 +125,13 @@ pub(crate) async fn retrieve(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    refuse_without_api(&state, method, uri).await?;
+    errors::absent_if(
+        state.config.deviations,
+        Deviation::NoResponsesApi,
+        method,
+        uri,
+    )
+    .await?;
     let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     store
         .response(&id)
@@ -134,7 +146,13 @@ pub(crate) async fn delete(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    refuse_without_api(&state, method, uri).await?;
+    errors::absent_if(
+        state.config.deviations,
+        Deviation::NoResponsesApi,
+        method,
+        uri,
+    )
+    .await?;
     let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     if !store.remove_response(&id) {
         return Err(not_found(&id));
@@ -142,14 +160,6 @@ pub(crate) async fn delete(
     Ok(Json(
         json!({ "id": id, "object": "response", "deleted": true }),
     ))
-}
-
-/// A1: an endpoint without the Responses API answers every route as unknown.
-async fn refuse_without_api(state: &AppState, method: Method, uri: Uri) -> Result<(), ApiError> {
-    if state.config.deviations.has(Deviation::NoResponsesApi) {
-        return Err(errors::unknown_route(method, uri).await);
-    }
-    Ok(())
 }
 
 fn not_found(id: &str) -> ApiError {

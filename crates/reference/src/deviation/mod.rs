@@ -9,7 +9,8 @@
 //! Which deviations are on: the registry of deviations and their ids ([`registry`]), sets of
 //! them ([`set`]) and the named bundles ([`profile`]). Where each deviation acts: request
 //! validation ([`request`]), non-streamed completions and streams ([`chat`]), error bodies
-//! ([`errors`]), embeddings and model ids (the handlers ask [`Deviations::has`]).
+//! ([`errors`]); embeddings, model ids, the Responses API, files and audio ask
+//! [`Deviations::has`] in their handlers.
 
 pub(crate) mod chat;
 pub(crate) mod errors;

@@ -56,6 +56,12 @@ pub enum Deviation {
     GoogleExtension,
     /// A1: there is no Responses API: every `/responses` route answers 404.
     NoResponsesApi,
+    /// A4: the Files API is not configured: an upload answers 500.
+    FilesNotConfigured,
+    /// A5: uploads work, but downloading a file's content answers 500.
+    FileContentFails,
+    /// A6: there are no audio routes: `/audio/speech` and `/audio/transcriptions` answer 404.
+    NoAudioApi,
 }
 
 /// What `docs/quirks.md` and `llm-parity list deviations` say about a deviation.
@@ -95,6 +101,9 @@ pub const DEVIATIONS: &[DeviationInfo] = &[
     info(Deviation::MediumEffortRefused, "R2", "reasoning_effort: medium is refused with 400"),
     info(Deviation::GoogleExtension, "R3", "Gemini's `google` extension is understood; include_thoughts puts <thought> tags in the content"),
     info(Deviation::NoResponsesApi, "A1", "no Responses API: every /responses route answers 404"),
+    info(Deviation::FilesNotConfigured, "A4", "the Files API is not configured: POST /files answers 500 (\"files_settings is not set\")"),
+    info(Deviation::FileContentFails, "A5", "uploads work, but GET /files/{id}/content answers 500"),
+    info(Deviation::NoAudioApi, "A6", "no audio routes: /audio/speech and /audio/transcriptions answer 404"),
 ];
 
 const fn info(deviation: Deviation, id: &'static str, summary: &'static str) -> DeviationInfo {
