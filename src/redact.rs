@@ -38,6 +38,18 @@ pub fn is_sensitive_header(name: &str) -> bool {
 /// of this length or more, and each is masked; a shorter secret is masked whole.
 pub const FRAGMENT_CHARS: usize = 8;
 
+/// The mark every cut of text leaves (`util::text::excerpt`, the terminal's cells). A cut made
+/// before redaction leaves a secret's head right before it, and the redactor masks such a head
+/// from [`CUT_CHARS`] characters on: shorter than [`FRAGMENT_CHARS`], but only where a cut is.
+pub const CUT_MARK: &str = "…";
+
+/// The shortest head of a secret masked right before a [`CUT_MARK`].
+pub const CUT_CHARS: usize = 4;
+
+/// The shortest piece of a secret a stream's split leaves that is learnt as a secret of its
+/// own ([`learn_split_secrets`]).
+pub const SPLIT_PIECE_CHARS: usize = 6;
+
 /// The longest cut the matcher knows; a longer one is found by its first or last
 /// `MAX_PIECE_CHARS` characters and followed from there, so a long token costs no more.
 const MAX_PIECE_CHARS: usize = 64;
@@ -96,34 +108,29 @@ impl Secrets {
         let Some(m) = &self.matcher else {
             return vec![];
         };
-        let mut found: Vec<(usize, usize)> = m
-            .find_iter(hay)
-            .map(|f| {
-                // Follow the secret beyond the piece, both ways (a cut longer than the
-                // longest piece, or a whole secret found by one of its ends).
-                let (n, a, b) = self.pieces[f.pattern().as_usize()];
-                let secret = self.values[n].as_bytes();
-                let (mut start, mut end) = (f.start(), f.end());
-                let (mut a, mut b) = (a, b);
-                while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
-                    (a, start) = (a - 1, start - 1);
-                }
-                while b < secret.len()
-                    && end < hay.len()
-                    && hay[end].eq_ignore_ascii_case(&secret[b])
-                {
-                    (b, end) = (b + 1, end + 1);
-                }
-                // Whole characters only: the secret is UTF-8, so is the text it sits in.
-                while start > 0 && (hay[start] & 0xC0) == 0x80 {
-                    start -= 1;
-                }
-                while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
-                    end += 1;
-                }
-                (start, end)
-            })
-            .collect();
+        let mut found: Vec<(usize, usize)> = self.heads_before_cuts(hay);
+        found.extend(m.find_iter(hay).map(|f| {
+            // Follow the secret beyond the piece, both ways (a cut longer than the
+            // longest piece, or a whole secret found by one of its ends).
+            let (n, a, b) = self.pieces[f.pattern().as_usize()];
+            let secret = self.values[n].as_bytes();
+            let (mut start, mut end) = (f.start(), f.end());
+            let (mut a, mut b) = (a, b);
+            while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
+                (a, start) = (a - 1, start - 1);
+            }
+            while b < secret.len() && end < hay.len() && hay[end].eq_ignore_ascii_case(&secret[b]) {
+                (b, end) = (b + 1, end + 1);
+            }
+            // Whole characters only: the secret is UTF-8, so is the text it sits in.
+            while start > 0 && (hay[start] & 0xC0) == 0x80 {
+                start -= 1;
+            }
+            while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
+                end += 1;
+            }
+            (start, end)
+        }));
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
         for (s, e) in found {
@@ -133,6 +140,27 @@ impl Secrets {
             }
         }
         merged
+    }
+
+    /// The head of a secret, [`CUT_CHARS`] characters or more, that ends right at a
+    /// [`CUT_MARK`]: what an excerpt made before redaction leaves of it.
+    fn heads_before_cuts(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+        let mark = CUT_MARK.as_bytes();
+        let mut out = Vec::new();
+        for p in
+            (0..hay.len().saturating_sub(mark.len() - 1)).filter(|&p| hay[p..].starts_with(mark))
+        {
+            for v in &self.values {
+                let v = v.as_bytes();
+                let longest = (CUT_CHARS..=v.len().min(p))
+                    .rev()
+                    .find(|&k| hay[p - k..p].eq_ignore_ascii_case(&v[..k]));
+                if let Some(k) = longest {
+                    out.push((p - k, p));
+                }
+            }
+        }
+        out
     }
 
     /// `hay` with every range of [`ranges`](Self::ranges) replaced by [`MASK`].
@@ -185,6 +213,111 @@ pub struct Redactor {
     registry: SecretRegistry,
 }
 
+/// Provider key shapes, whole: OpenAI-style keys, Google API keys, Google OAuth access tokens,
+/// in any case (an endpoint may echo a key lower-cased).
+const KEY_SHAPES: [&str; 3] = [
+    r"(?i)\bsk-[A-Za-z0-9_-]{16,}",
+    r"(?i)\baiza[0-9A-Za-z_-]{30,}",
+    r"(?i)\bya29\.[0-9A-Za-z_-]{20,}",
+];
+
+fn key_shapes() -> &'static [Regex] {
+    static K: OnceLock<Vec<Regex>> = OnceLock::new();
+    K.get_or_init(|| {
+        KEY_SHAPES
+            .iter()
+            .map(|p| Regex::new(p).expect("valid key shape"))
+            .collect()
+    })
+}
+
+/// Learns the pieces an event stream split a secret into. The strings at one place of the
+/// events (a choice's `delta.content`, a tool call's `arguments`, a Responses `delta`) are one
+/// text to a reader, so a secret split across three or more events leaves middle pieces that
+/// are neither its head nor its tail, and no output could tell them from other text. Here the
+/// strings of each place are joined, every registered secret and key shape is looked for in
+/// the joined text — the whole text, before anything is cut — and each piece of one,
+/// [`SPLIT_PIECE_CHARS`] characters or more, becomes a secret of its own, masked wherever it
+/// appears (recordings, reports, snapshots, the terminal).
+pub fn learn_split_secrets<'a>(
+    registry: &SecretRegistry,
+    events: impl IntoIterator<Item = &'a str>,
+) {
+    // place (a JSON Pointer with array positions but the first) → (joined text, piece ends)
+    let mut places: std::collections::BTreeMap<String, (String, Vec<usize>)> = Default::default();
+    for data in events {
+        let data = data.trim_start();
+        if !data.starts_with('{') {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            continue;
+        };
+        strings_of(&v, &mut String::new(), 0, &mut |at, s| {
+            let (text, ends) = places.entry(at.to_string()).or_default();
+            // What every event repeats (`id`, `model`, `object`) is one piece, not a text
+            // growing with the stream.
+            let last = ends.len().checked_sub(2).map_or(0, |i| ends[i]);
+            if !ends.is_empty() && &text[last..] == s {
+                return;
+            }
+            text.push_str(s);
+            ends.push(text.len());
+        });
+    }
+    let secrets = registry.snapshot();
+    for (text, ends) in places.values().filter(|(_, ends)| ends.len() > 1) {
+        let mut found = secrets.ranges(text.as_bytes());
+        for re in key_shapes() {
+            found.extend(re.find_iter(text).map(|m| (m.start(), m.end())));
+        }
+        for (s, e) in found {
+            let mut start = 0;
+            for &end in ends {
+                let (a, b) = (s.max(start), e.min(end));
+                if a < b
+                    && (a, b) != (s, e)
+                    && text.is_char_boundary(a)
+                    && text.is_char_boundary(b)
+                    && text[a..b].chars().count() >= SPLIT_PIECE_CHARS
+                {
+                    registry.add(&text[a..b]);
+                }
+                start = end;
+            }
+        }
+    }
+}
+
+/// Calls `f` with each string of `v` and where it is (object keys and array positions, as a
+/// JSON Pointer), so the strings of one place in successive events can be joined.
+fn strings_of(v: &Value, at: &mut String, depth: usize, f: &mut dyn FnMut(&str, &str)) {
+    if depth > 32 {
+        return;
+    }
+    match v {
+        Value::String(s) => f(at, s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                strings_of(item, at, depth + 1, f);
+                at.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let len = at.len();
+                at.push('/');
+                at.push_str(k);
+                strings_of(item, at, depth + 1, f);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn patterns() -> &'static [(Regex, &'static str)] {
     static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
     P.get_or_init(|| {
@@ -193,11 +326,10 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             // excerpt cut it short (`…` marks every cut made before redaction).
             (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}", "$1 ***"),
             (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+…", "$1 ***…"),
-            // OpenAI-style and Google API keys, Google OAuth access tokens, in any case (an
-            // endpoint may echo a key lower-cased), whole or cut short by an excerpt.
-            (r"(?i)\bsk-[A-Za-z0-9_-]{16,}", "***"),
-            (r"(?i)\baiza[0-9A-Za-z_-]{30,}", "***"),
-            (r"(?i)\bya29\.[0-9A-Za-z_-]{20,}", "***"),
+            // The key shapes, whole or cut short by an excerpt.
+            (KEY_SHAPES[0], "***"),
+            (KEY_SHAPES[1], "***"),
+            (KEY_SHAPES[2], "***"),
             (r"(?i)(?:\bsk-|\baiza|\bya29\.)[0-9A-Za-z_-]*…", "***…"),
             // Credentials in query strings: ?key=…, &api_key=…, &access_token=…
             (
@@ -517,6 +649,72 @@ mod tests {
         let text = crate::util::text::excerpt("Authorization: Bearer abcdefghijklmnopqrstu", 30);
         let out = r.text(&text);
         assert!(!out.contains("abcdefgh"), "{out}");
+    }
+
+    /// Whether `text` holds a piece of `secret` of `n` or more characters, in any ASCII case.
+    fn holds_a_piece_of(text: &str, secret: &str, n: usize) -> bool {
+        let (t, s) = (text.to_ascii_lowercase(), secret.to_ascii_lowercase());
+        let n = n.min(s.len());
+        (0..=s.len() - n).any(|i| t.contains(&s[i..i + n]))
+    }
+
+    #[test]
+    fn the_head_an_excerpt_leaves_before_its_mark_is_masked_from_four_characters() {
+        let r = redactor();
+        for keep in 1..CANARY.len() {
+            let text = crate::util::text::excerpt(&format!("echo: {CANARY} tail"), 6 + keep);
+            let out = r.text(&text);
+            assert!(
+                !holds_a_piece_of(&out, CANARY, CUT_CHARS),
+                "cut {keep}: {out}"
+            );
+        }
+        // Without a cut mark, a short piece is ordinary text.
+        assert_eq!(r.text("a canary is a word"), "a canary is a word");
+    }
+
+    #[test]
+    fn pieces_of_a_secret_split_across_events_are_learnt_and_masked() {
+        let reg = SecretRegistry::default();
+        reg.add(CANARY);
+        let unknown = concat!("sk-proj-", "AbCdEfGhIjKlMnOpQrStUvWxYz012345");
+        let r = Redactor::new(reg.clone());
+        for n in [3, 5, 7] {
+            for secret in [CANARY, unknown] {
+                let size = secret.len().div_ceil(n);
+                let parts: Vec<&str> = secret
+                    .as_bytes()
+                    .chunks(size)
+                    .map(|c| std::str::from_utf8(c).unwrap())
+                    .collect();
+                let events: Vec<String> = parts
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({"choices": [{"delta": {"content": p}}]}).to_string()
+                    })
+                    .chain(["[DONE]".to_string()])
+                    .collect();
+                learn_split_secrets(&reg, events.iter().map(String::as_str));
+                for e in &events {
+                    let out = r.text(e);
+                    assert!(
+                        !holds_a_piece_of(&out, secret, SPLIT_PIECE_CHARS),
+                        "split in {n}: {out}"
+                    );
+                }
+            }
+        }
+        // Strings of different places are not joined: nothing is learnt from them.
+        let before = reg.snapshot().values().len();
+        let (a, b) = CANARY.split_at(10);
+        learn_split_secrets(
+            &reg,
+            [
+                serde_json::json!({"id": a}).to_string().as_str(),
+                serde_json::json!({"model": b}).to_string().as_str(),
+            ],
+        );
+        assert_eq!(reg.snapshot().values().len(), before);
     }
 
     #[test]

@@ -277,6 +277,8 @@ impl TargetClient {
         };
         if let Some(stream) = &body.stream {
             stream_timings(stream, &mut timings);
+            // Where the text enters: pieces of a secret the stream split become secrets too.
+            crate::redact::learn_split_secrets(&self.secrets, stream.events().map(|e| e.data()));
         }
         Exchange {
             request: sent,

@@ -44,7 +44,10 @@ pub fn md_escape(s: &str) -> String {
                 out.push(c);
             }
             ':' if s[i..].starts_with("://") => out.push_str(":\u{200d}"),
-            '.' if s[..i].to_ascii_lowercase().ends_with("www") => out.push_str("\u{200d}."),
+            // The three bytes before, not the whole prefix: a long text of dots stays linear.
+            '.' if i >= 3 && s.as_bytes()[i - 3..i].eq_ignore_ascii_case(b"www") => {
+                out.push_str("\u{200d}.")
+            }
             c if is_unsafe_char(c) => out.push_str(&escaped(c)),
             _ => out.push(c),
         }
@@ -75,4 +78,109 @@ pub fn one_line(s: &str) -> String {
         .chars()
         .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Invisible characters an endpoint may use to hide an autolink from an escaper: joiners
+    /// and zero-width spaces, bidi overrides and isolates, the word joiner, the byte-order mark.
+    const INVISIBLE: &[char] = &[
+        '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{202a}', '\u{202e}', '\u{2060}',
+        '\u{2066}', '\u{2069}', '\u{feff}', '\u{061c}',
+    ];
+
+    /// What GitHub-flavoured Markdown would make live in `md`: an extended autolink
+    /// (`http://`, `https://`, `ftp://`, `www.`, in any case), an angle-bracket autolink or raw
+    /// HTML, a link or an image. Also after every invisible character but the marker the
+    /// escaper itself puts after `:`/before `.` is dropped, as a lenient renderer might.
+    fn live(md: &str) -> Option<&'static str> {
+        let visible: String = md
+            .char_indices()
+            .filter(|&(i, c)| {
+                !INVISIBLE.contains(&c)
+                    || (c == '\u{200d}'
+                        && (md[..i].ends_with(':') || md[i + c.len_utf8()..].starts_with('.')))
+            })
+            .map(|(_, c)| c)
+            .collect();
+        let lower = visible.to_ascii_lowercase();
+        ["http://", "https://", "ftp://", "www.", "<", "](", "!["]
+            .into_iter()
+            .find(|t| lower.contains(t))
+    }
+
+    fn hostile_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("http".to_string()),
+            Just("HTTPS".to_string()),
+            Just("://".to_string()),
+            Just(":".to_string()),
+            Just("/".to_string()),
+            Just("www".to_string()),
+            Just("WwW".to_string()),
+            Just(".".to_string()),
+            Just("beacon.example/x.png".to_string()),
+            Just("<".to_string()),
+            Just(">".to_string()),
+            Just("[x]".to_string()),
+            Just("(".to_string()),
+            Just("!".to_string()),
+            Just(" ".to_string()),
+            proptest::sample::select(INVISIBLE).prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn autolinks_hidden_by_invisible_characters_stay_inert() {
+        for text in [
+            "http\u{200d}://beacon.example/x.png",
+            "h\u{200b}ttps://beacon.example",
+            "https:\u{200d}//beacon.example",
+            "https:/\u{2060}/beacon.example",
+            "www\u{200d}.beacon.example",
+            "w\u{202e}ww.beacon.example",
+            "\u{feff}WWW.beacon.example",
+            "<\u{200d}https://beacon.example>",
+            "!\u{200b}[x](https://beacon.example/x.png)",
+            "[x](java\u{200d}script:alert(1))",
+        ] {
+            let md = md_escape(text);
+            assert_eq!(live(&md), None, "{text:?} -> {md:?}");
+            for out in [one_line(text), esc(text), md_code(text)] {
+                assert!(
+                    !out.chars().any(|c| INVISIBLE.contains(&c)),
+                    "an invisible character reached the output as itself: {out:?}"
+                );
+            }
+        }
+        // The check can fail: unescaped, these are live.
+        assert_eq!(live("http\u{200d}://x"), Some("http://"));
+        assert_eq!(live("www.x"), Some("www."));
+    }
+
+    #[test]
+    fn a_long_text_of_dots_is_escaped_in_linear_time() {
+        let text = "www.".repeat(200_000);
+        let md = md_escape(&text);
+        assert_eq!(live(&md), None);
+    }
+
+    proptest! {
+        // Whatever mix of scheme pieces, `www`, brackets and invisible characters an endpoint
+        // sends, the Markdown escape leaves nothing live and no invisible character but its own
+        // marker, and the terminal and HTML escapes show every invisible character escaped.
+        #[test]
+        fn no_mix_of_link_pieces_and_invisible_characters_is_live(text in hostile_text()) {
+            let md = md_escape(&text);
+            prop_assert_eq!(live(&md), None, "{:?} -> {:?}", text, md);
+            for out in [one_line(&text), esc(&text), md_code(&text)] {
+                prop_assert!(!out.chars().any(|c| INVISIBLE.contains(&c)), "{:?}", out);
+            }
+        }
+    }
 }

@@ -276,9 +276,10 @@ const SHAPES: [&str; 6] = [
 ];
 
 /// Every piece of `FRAGMENT` or more characters of a planted secret found in `bytes`, in any
-/// ASCII case: a whole key, a key cut by an excerpt, or one echoed lower-cased.
+/// ASCII case: a whole key, a key cut by an excerpt, one echoed lower-cased, or a piece a
+/// stream's split left.
 fn pieces_in(what: &str, bytes: &[u8]) -> Vec<String> {
-    const FRAGMENT: usize = 8;
+    const FRAGMENT: usize = 6;
     static PIECES: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<(&str, &str)>)> =
         std::sync::OnceLock::new();
     let (matcher, pieces) = PIECES.get_or_init(|| {
@@ -333,9 +334,18 @@ fn secrets_everywhere(len: usize) -> String {
     s
 }
 
+/// `k` cut into `n` pieces of (nearly) equal length.
+fn pieces(k: &str, n: usize) -> Vec<String> {
+    let size = k.len().div_ceil(n);
+    k.as_bytes()
+        .chunks(size)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect()
+}
+
 /// An endpoint echoing every planted secret: in message contents and error messages of every
 /// length an excerpt cuts at, in bodies past 16 KiB, as header names (lower-cased: header names
-/// are case-insensitive) and values, and split across two deltas of a stream.
+/// are case-insensitive) and values, and split across 2, 3, 5 and 20 deltas of a stream.
 async fn echoing() -> MockServer {
     use wiremock::matchers::body_partial_json;
     let server = MockServer::start().await;
@@ -346,9 +356,13 @@ async fn echoing() -> MockServer {
             .insert_header(format!("x-echo-{i}").as_str(), *k);
     }
     let mut events = String::new();
-    for k in SHAPES {
-        let (a, b) = k.split_at(k.len() / 2);
-        for part in [a, " ", b, " "] {
+    // Each key split across 2, 3, 5 and 20 deltas: the middle pieces are neither its head nor
+    // its tail.
+    let splits = SHAPES
+        .iter()
+        .flat_map(|k| [2, 3, 5, 20].map(|n| (*k, pieces(k, n))));
+    for (k, parts) in splits {
+        for part in parts.iter().map(String::as_str).chain([" "]) {
             let chunk = json!({
                 "id": "c", "object": "chat.completion.chunk", "created": 1, "model": k,
                 "choices": [{"index": 0, "delta": {"content": part}, "finish_reason": null}]
@@ -405,7 +419,7 @@ async fn echoing() -> MockServer {
 
 /// Keys of every provider's shape, in every place a targets file can put one, echoed back cut at
 /// every excerpt length, lower-cased in header names and split across stream deltas: no piece of
-/// 8 or more characters of any of them, in any case, reaches any byte of any output.
+/// 6 or more characters of any of them, in any case, reaches any byte of any output.
 #[tokio::test]
 async fn no_piece_of_any_key_shape_reaches_any_output() {
     let server = echoing().await;

@@ -260,10 +260,19 @@ fn speech_stream(i: &CheckInput<'_>) -> Vec<CheckResult> {
         [(at, done)] => {
             let n = |k: &str| done.pointer(&format!("/usage/{k}")).and_then(Value::as_u64);
             match (n("input_tokens"), n("output_tokens"), n("total_tokens")) {
-                (Some(a), Some(b), Some(t)) if a + b == t => {}
+                // Checked: endpoint counts may be anything up to 2^64 - 1.
+                (Some(a), Some(b), Some(t)) if a.checked_add(b) == Some(t) => {}
                 (Some(a), Some(b), Some(t)) => out.push(
-                    CheckResult::fail(C, format!("usage: input {a} + output {b} ≠ total {t}"))
-                        .at(at),
+                    CheckResult::fail(
+                        C,
+                        match a.checked_add(b) {
+                            Some(_) => format!("usage: input {a} + output {b} ≠ total {t}"),
+                            None => format!(
+                                "usage: input {a} + output {b} does not fit a 64-bit count (total {t})"
+                            ),
+                        },
+                    )
+                    .at(at),
                 ),
                 _ => out.push(
                     CheckResult::fail(

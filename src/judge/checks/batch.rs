@@ -123,7 +123,8 @@ fn object(i: &CheckInput<'_>) -> Vec<CheckResult> {
     if let Some(rc) = b.get("request_counts").filter(|v| !v.is_null()) {
         let n = |k: &str| rc.get(k).and_then(Value::as_u64);
         match (n("total"), n("completed"), n("failed")) {
-            (Some(t), Some(c), Some(f)) if c + f > t => out.push(
+            // Checked: a sum past 2^64 - 1 is more than any total.
+            (Some(t), Some(c), Some(f)) if c.checked_add(f).is_none_or(|sum| sum > t) => out.push(
                 CheckResult::fail(
                     C,
                     format!("request_counts: completed {c} + failed {f} > total {t}"),

@@ -296,9 +296,11 @@ fn modality_usage(i: &CheckInput<'_>, check: &str, m: Modality) -> Vec<CheckResu
         .into_iter()
         .filter_map(|k| Some((k, details?.get(k)?.as_u64()?)))
         .collect();
-    let sum: u64 = parts.iter().map(|(_, v)| v).sum();
-    if parts.len() > 1 && sum > prompt && tokens <= prompt {
+    // Checked: a sum past 2^64 - 1 is more than any prompt.
+    let sum = parts.iter().try_fold(0u64, |s, (_, v)| s.checked_add(*v));
+    if parts.len() > 1 && sum.is_none_or(|s| s > prompt) && tokens <= prompt {
         let shown: Vec<String> = parts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let sum = sum.map_or_else(|| "more than 2^64 - 1".to_string(), |s| s.to_string());
         out.push(
             CheckResult::fail(
                 check,

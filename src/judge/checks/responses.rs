@@ -402,16 +402,24 @@ fn usage(i: &CheckInput<'_>) -> Vec<CheckResult> {
     };
     let (input, output, total) = (n("/input_tokens"), n("/output_tokens"), n("/total_tokens"));
     if let (Some(a), Some(b), Some(t)) = (input, output, total)
-        && a + b != t
+        && a.checked_add(b) != Some(t)
     {
-        out.push(
-            CheckResult::fail(
-                C,
+        // Checked: endpoint counts may be anything up to 2^64 - 1.
+        let (reason, sum) = match a.checked_add(b) {
+            Some(sum) => (
                 format!("total_tokens {t} ≠ input_tokens {a} + output_tokens {b}"),
-            )
-            .at("$.usage.total_tokens")
-            .expected((a + b).to_string())
-            .actual(t.to_string()),
+                sum.to_string(),
+            ),
+            None => (
+                format!("input_tokens {a} + output_tokens {b} does not fit a 64-bit count"),
+                "a sum ≤ 2^64 - 1".to_string(),
+            ),
+        };
+        out.push(
+            CheckResult::fail(C, reason)
+                .at("$.usage.total_tokens")
+                .expected(sum)
+                .actual(t.to_string()),
         );
     }
     let detail = |p: &str| u.pointer(p).and_then(Value::as_u64);

@@ -8,6 +8,7 @@ mod chat;
 mod corpus;
 mod embeddings;
 mod errors;
+mod extremes;
 mod files;
 mod images;
 mod media;
