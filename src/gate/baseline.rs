@@ -578,7 +578,7 @@ mod tests {
         let table: &[(&str, &str)] = &[
             (
                 "schema_version: 1\nentries:\n  - target: t\n    feature: f\n    outcome: fail\n    expirse: 2099-01-01\n",
-                "6:5 entries[0]: unknown field `expirse`, expected one of `target`, `feature`, `outcome`, `cases`, `note`, `expires` (expected one of `target`, `feature`, `outcome`, `cases`, `note`, `expires`) [did you mean `expires`?]",
+                "6:5 entries[0]: unknown field `expirse` (expected one of `target`, `feature`, `outcome`, `cases`, `note`, `expires`) [did you mean `expires`?]",
             ),
             (
                 "schema_version: 1\nentries:\n  - target: t\n    feature: f\n    outcome: fail\n    expires: next week\n",

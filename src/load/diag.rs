@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
 /// One problem found while loading an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The whole file text, kept so the renderer can quote the offending line.
     pub source: Option<std::sync::Arc<str>>,
+    /// A second place the problem involves, with what it is ("the list starts here").
+    pub related: Option<(usize, usize, String)>,
 }
 
 impl Diagnostic {
@@ -33,6 +35,7 @@ impl Diagnostic {
             expected: None,
             help: None,
             source: None,
+            related: None,
         }
     }
 
@@ -64,9 +67,19 @@ impl Diagnostic {
         self
     }
 
+    /// Point at a second place too (1-based line and column), with a label.
+    pub fn related(mut self, line: usize, column: usize, label: impl Into<String>) -> Self {
+        self.related = Some((line.max(1), column.max(1), label.into()));
+        self
+    }
+
     pub fn with_source(mut self, source: &std::sync::Arc<str>) -> Self {
         self.source = Some(source.clone());
         self
+    }
+
+    fn location_file(&self) -> String {
+        self.file.display().to_string()
     }
 
     /// `file:line:col` (or just `file`), the prefix every rendering starts with.
@@ -77,13 +90,23 @@ impl Diagnostic {
         }
     }
 
-    /// Plain, colourless rendering: stable enough for golden tests and CI logs.
+    /// Plain, colourless rendering: stable enough for golden tests and CI logs. Like rustc,
+    /// Cargo and Hurl, the location is said once: in the excerpt's header when the line is
+    /// quoted, else before the message.
     pub fn render(&self) -> String {
         let mut out = String::new();
         let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-            .with_width(100)
+            .with_width(WIDTH)
             .with_links(false);
-        if handler.render_report(&mut out, &MietteView(self)).is_err() {
+        let view = MietteView {
+            d: self,
+            source: self
+                .source
+                .clone()
+                .filter(|_| self.line.is_some())
+                .map(|s| NamedSource::new(self.location_file(), s)),
+        };
+        if handler.render_report(&mut out, &view).is_err() {
             out = format!("error: {}: {}", self.location(), self.message);
         }
         out
@@ -100,52 +123,90 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Adapter so miette can draw the source excerpt with a label at the offending column.
-struct MietteView<'a>(&'a Diagnostic);
+/// Adapter so miette can draw the source excerpt with a label at the offending column; the
+/// source is named after the file, so the excerpt's header is `file:line:col`.
+struct MietteView<'a> {
+    d: &'a Diagnostic,
+    source: Option<NamedSource<std::sync::Arc<str>>>,
+}
 
 impl fmt::Debug for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
+        fmt::Debug::fmt(self.d, f)
     }
 }
 
 impl fmt::Display for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The location is part of the headline so it survives any renderer.
-        write!(f, "{}: {}", self.0.location(), self.0.message)
+        match self.source {
+            // The excerpt's header says where.
+            Some(_) => f.write_str(&self.d.message),
+            None => write!(f, "{}: {}", self.d.location(), self.d.message),
+        }
     }
 }
+
+impl MietteView<'_> {
+    /// Whether "expected …" fits as a label under the excerpt within [`WIDTH`] columns (the
+    /// renderer does not wrap labels); a longer one goes to the help text, which wraps.
+    fn label_fits(&self) -> bool {
+        let Some(e) = &self.d.expected else {
+            return true;
+        };
+        // The gutter (`  12 │ `) and the label's own lead (`╰── expected `).
+        let lead = 8 + self.d.line.map_or(1, |l| l.to_string().len()) + 13;
+        self.source.is_none() || self.d.column.unwrap_or(1) + lead + e.chars().count() <= WIDTH
+    }
+}
+
+/// The width diagnostics are rendered at: a terminal's or a CI log's usual 80 columns.
+const WIDTH: usize = 80;
 
 impl std::error::Error for MietteView<'_> {}
 
 impl miette::Diagnostic for MietteView<'_> {
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        // `str` implements SourceCode; the headline already carries file:line:col.
-        self.0.line?;
-        self.0.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let src = self.0.source.as_deref()?;
-        let offset = offset_of(src, self.0.line?, self.0.column?)?;
-        let len = token_len(&src[offset..]);
-        let label = self
-            .0
-            .expected
-            .as_ref()
-            .map(|e| format!("expected {e}"))
-            .unwrap_or_else(|| "here".to_string());
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+        self.source.as_ref()?;
+        let src = self.d.source.as_deref()?;
+        let span = |line, column| {
+            let offset = offset_of(src, line, column)?;
+            Some(SourceSpan::new(offset.into(), token_len(&src[offset..])))
+        };
+        let label = match &self.d.expected {
+            Some(e) if self.label_fits() => format!("expected {e}"),
+            _ => "here".to_string(),
+        };
+        let mut labels = vec![LabeledSpan::new_with_span(
             Some(label),
-            SourceSpan::new(offset.into(), len),
-        ))))
+            span(self.d.line?, self.d.column?)?,
+        )];
+        if let Some((line, column, label)) = &self.d.related
+            && let Some(at) = span(*line, *column)
+        {
+            labels.push(LabeledSpan::new_with_span(Some(label.clone()), at));
+        }
+        Some(Box::new(labels.into_iter()))
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.0
-            .help
+        // What was expected, when it is too long for a label (a list of accepted names).
+        let expected = self
+            .d
+            .expected
             .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+            .filter(|_| !self.label_fits())
+            .map(|e| format!("expected {e}"));
+        let text = match (&self.d.help, expected) {
+            (Some(h), Some(e)) => format!("{h}\n{e}"),
+            (Some(h), None) => h.clone(),
+            (None, Some(e)) => e,
+            (None, None) => return None,
+        };
+        Some(Box::new(text))
     }
 }
 
@@ -176,9 +237,14 @@ fn token_len(s: &str) -> usize {
             .find(|(_, c)| *c == q)
             .map(|(i, c)| i + c.len_utf8())
             .unwrap_or(line.len()),
-        // A plain scalar in flow or block style: up to the next flow delimiter or comment.
+        // A plain scalar in flow or block style: up to the next flow delimiter, comment or
+        // key separator (a key is underlined, not its value).
         Some(_) => line
             .find([',', '}', ']', '#'])
+            .into_iter()
+            .chain(line.find(": "))
+            .chain(line.ends_with(':').then(|| line.len() - 1))
+            .min()
             .map(|i| line[..i].trim_end().len())
             .filter(|n| *n > 0)
             .unwrap_or(line.len()),

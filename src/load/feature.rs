@@ -2,6 +2,13 @@
 //! evidences (`tools.parallel`), a row of the parity matrix; its first part is its *area*
 //! (`tools`), one suite file per area. Every list or view ordered by area — the matrix, the
 //! runbook's area steps — takes its order from [`AREAS`].
+//!
+//! The features are those the built-in suites evidence ([`builtin_features`]): a suite's
+//! `feature:` is one of them, a new feature in a built-in area, or a feature in an area the
+//! suite declares itself (`areas: [myapp]`); a near miss of a built-in feature is taken for a
+//! typo ([`check_feature`]).
+
+use std::sync::OnceLock;
 
 /// The areas, in the order of the feature list (the order of the matrix and of every view
 /// by area). Areas not listed here follow, in the order they are first seen.
@@ -37,6 +44,106 @@ pub fn is_feature_id(s: &str) -> bool {
                 && p.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         })
+}
+
+/// The features the built-in suites evidence, in suite-file order: with [`AREAS`], the
+/// vocabulary a suite's `feature:` is checked against. Read once from the embedded suites, so
+/// adding a case to a built-in suite is all it takes to add a feature.
+pub fn builtin_features() -> &'static [String] {
+    static FEATURES: OnceLock<Vec<String>> = OnceLock::new();
+    FEATURES.get_or_init(|| {
+        #[derive(serde::Deserialize)]
+        struct File {
+            #[serde(default)]
+            cases: Vec<Case>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Case {
+            feature: String,
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (_, text) in super::builtin::suites() {
+            // A built-in suite that does not load is reported when it is loaded.
+            for case in serde_yaml::from_str::<File>(text).map_or(Vec::new(), |f| f.cases) {
+                if !out.contains(&case.feature) {
+                    out.push(case.feature);
+                }
+            }
+        }
+        out
+    })
+}
+
+/// What is wrong with a case's `feature:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureProblem {
+    /// Its area is neither a built-in one nor one the suite declares (`areas:`); the closest
+    /// known feature or area, if any is close.
+    UnknownArea {
+        area: String,
+        suggestion: Option<String>,
+    },
+    /// Not a built-in feature but a near miss of one (`chat.basci`): a typo.
+    Typo { of: &'static str },
+}
+
+/// Check a well-formed feature id against the vocabulary: a built-in feature; a new feature in
+/// a built-in area (`chat.app_reply`) unless it is a near miss of a built-in feature of that
+/// area; or any feature in an area the suite declares (`own_areas`). A near miss is at most
+/// one edit (a letter added, dropped, changed or two swapped) from a name of 4 to 7 letters,
+/// two from a longer one; names of 3 letters or fewer have no near misses.
+pub fn check_feature(feature: &str, own_areas: &[String]) -> Option<FeatureProblem> {
+    let area = area_of(feature);
+    let known = builtin_features();
+    if !AREAS.contains(&area) && !own_areas.iter().any(|a| a == area) {
+        let name = &feature[area.len()..];
+        let suggestion = known
+            .iter()
+            .filter(|f| f.ends_with(name))
+            .map(|f| (strsim::damerau_levenshtein(area, area_of(f)), f.as_str()))
+            .filter(|(d, _)| *d <= 2)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, f)| f.to_string())
+            .or_else(|| {
+                AREAS
+                    .iter()
+                    .copied()
+                    .chain(own_areas.iter().map(String::as_str))
+                    .map(|a| (strsim::damerau_levenshtein(area, a), a))
+                    .filter(|(d, a)| *d <= near_miss(a))
+                    .min_by_key(|(d, _)| *d)
+                    .map(|(_, a)| a.to_string())
+            });
+        return Some(FeatureProblem::UnknownArea {
+            area: area.to_string(),
+            suggestion,
+        });
+    }
+    if !AREAS.contains(&area) || known.iter().any(|f| f == feature) {
+        return None;
+    }
+    let name = name_of(feature);
+    known
+        .iter()
+        .filter(|f| area_of(f) == area)
+        .map(|f| (strsim::damerau_levenshtein(name, name_of(f)), f.as_str()))
+        .filter(|(d, f)| *d > 0 && *d <= near_miss(name_of(f)))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, of)| FeatureProblem::Typo { of })
+}
+
+/// How many edits from `name` are still a typo of it.
+fn near_miss(name: &str) -> usize {
+    match name.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// The part of a feature after its area (`basic` for `chat.basic`).
+fn name_of(feature: &str) -> &str {
+    feature.split_once('.').map_or("", |(_, n)| n)
 }
 
 /// Order `items` by area: the listed areas first in [`AREAS`] order, then the others in
@@ -106,6 +213,66 @@ mod tests {
                 "alpha.b"
             ]
         );
+    }
+
+    #[test]
+    fn every_built_in_feature_is_in_a_built_in_area_and_passes() {
+        let known = builtin_features();
+        assert!(known.len() > 50, "{}", known.len());
+        for f in known {
+            assert!(AREAS.contains(&area_of(f)), "{f}");
+            assert_eq!(check_feature(f, &[]), None, "{f}");
+        }
+        // Every built-in area has its features.
+        for a in AREAS {
+            assert!(known.iter().any(|f| area_of(f) == *a), "{a}");
+        }
+    }
+
+    #[test]
+    fn typos_and_unknown_areas_are_caught_and_new_features_pass() {
+        let typo = |f: &str| match check_feature(f, &[]) {
+            Some(FeatureProblem::Typo { of }) => Some(of),
+            _ => None,
+        };
+        assert_eq!(typo("chat.basci"), Some("chat.basic"));
+        assert_eq!(typo("tools.parralel"), Some("tools.parallel"));
+        assert_eq!(typo("streaming.usgae"), Some("streaming.usage"));
+        assert_eq!(typo("vision.data_uri_jpg"), Some("vision.data_uri_jpeg"));
+        // New features of a built-in area: far from every built-in one, or too short to judge.
+        for new in [
+            "chat.app_support_reply",
+            "structured_output.app_ticket",
+            "streaming.app_reply",
+            "chat.m",
+            "images.output_format",
+        ] {
+            assert_eq!(check_feature(new, &[]), None, "{new}");
+        }
+        assert_eq!(
+            check_feature("chta.basic", &[]),
+            Some(FeatureProblem::UnknownArea {
+                area: "chta".into(),
+                suggestion: Some("chat.basic".into())
+            })
+        );
+        assert_eq!(
+            check_feature("tols.mine", &[]),
+            Some(FeatureProblem::UnknownArea {
+                area: "tols".into(),
+                suggestion: Some("tools".into())
+            })
+        );
+        assert!(matches!(
+            check_feature("myapp.checkout", &[]),
+            Some(FeatureProblem::UnknownArea {
+                suggestion: None,
+                ..
+            })
+        ));
+        // A suite's own area takes any feature.
+        assert_eq!(check_feature("myapp.checkout", &["myapp".into()]), None);
+        assert_eq!(check_feature("myapp.basci", &["myapp".into()]), None);
     }
 
     #[test]

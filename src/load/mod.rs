@@ -7,6 +7,8 @@ pub mod feature;
 mod locate;
 mod project;
 pub mod schemas;
+pub mod shape;
+pub mod spans;
 pub mod suite;
 pub mod target;
 pub mod template;

@@ -7,12 +7,118 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::diag::{Diagnostic, Diagnostics, did_you_mean};
+use super::shape::{self, MapShape, Problem, ProblemKind, Shape};
+use super::spans::{Seg, Spans};
 
 /// Input files larger than this are refused before parsing (a suite is a few KB); the files
 /// are read with this limit too, so a larger one is never read whole.
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result<T, Diagnostics> {
+    precheck(path, source)?;
+    serde_yaml::from_str::<T>(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
+}
+
+/// [`parse_yaml`] for a file whose format is also described as a [`MapShape`]: when serde
+/// refuses the file, the file is checked against the shape and *every* structural problem is
+/// reported (unknown, misplaced and missing keys, wrong types), sorted by position, instead of
+/// serde's first. A valid file is parsed once, as by [`parse_yaml`].
+pub fn parse_yaml_shaped<T: DeserializeOwned>(
+    path: &Path,
+    source: &Arc<str>,
+    root: &'static MapShape,
+) -> Result<T, Diagnostics> {
+    precheck(path, source)?;
+    let first = match serde_yaml::from_str::<T>(source) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    // A syntax error (or a refused alias expansion) is all there is to say.
+    let doc: serde_yaml::Value = match serde_yaml::from_str(source) {
+        Ok(doc) => doc,
+        Err(e) => return Err(Diagnostics(vec![yaml_error(path, source, &e)])),
+    };
+    let problems = shape::check(&doc, Shape::Map(root), root);
+    if problems.is_empty() {
+        // Something the shape does not describe: serde's own words.
+        return Err(Diagnostics(vec![yaml_error(path, source, &first)]));
+    }
+    let spans = Spans::parse(source).unwrap_or_default();
+    let mut diags: Vec<Diagnostic> = problems
+        .into_iter()
+        .map(|p| problem_diagnostic(path, source, &spans, p))
+        .collect();
+    diags.sort_by_key(|d| (d.line, d.column));
+    Err(Diagnostics(diags))
+}
+
+/// One structural problem as a diagnostic at its key or value.
+fn problem_diagnostic(path: &Path, source: &Arc<str>, spans: &Spans, p: Problem) -> Diagnostic {
+    let place = if p.path.is_empty() {
+        "the file".to_string()
+    } else {
+        format!("`{}`", shape::path_text(&p.path))
+    };
+    let d = Diagnostic::new(path, String::new()).with_source(source);
+    match p.kind {
+        ProblemKind::UnknownKey {
+            key,
+            within,
+            accepted,
+            help,
+        } => {
+            let parent = &p.path[..p.path.len().saturating_sub(1)];
+            // The list of keys when there is no better hint (a list does not fit a label).
+            let help = help.unwrap_or_else(|| {
+                format!(
+                    "{} takes {}",
+                    capitalised(within),
+                    shape::quoted(&accepted).replace(" or ", " and ")
+                )
+            });
+            let mut d = d.at_pos(Some(spans.key(&p.path))).help(help);
+            d.message = format!("unknown key `{key}` in {within}{}", at_path(parent));
+            d.expected(format!("a key of {within}"))
+        }
+        ProblemKind::MissingKey { key, within } => {
+            let mut d = d.at_pos(Some(spans.value(&p.path)));
+            d.message = format!("missing key `{key}` in {within}{}", at_path(&p.path));
+            d.expected(format!("a `{key}` key"))
+        }
+        ProblemKind::WrongType { expected, found } => {
+            let mut d = d.at_pos(Some(spans.value(&p.path)));
+            d.message = format!("{place} is {found}");
+            d.expected(expected)
+        }
+        ProblemKind::BadWord { found, accepted } => {
+            let mut d = d
+                .at_pos(Some(spans.value(&p.path)))
+                .help_opt(did_you_mean(&found, accepted.iter().copied()));
+            d.message = format!("{place} cannot be `{found}`");
+            d.expected(format!("one of {}", shape::quoted(accepted)))
+        }
+    }
+}
+
+/// "A case" for "a case".
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// " (`cases[2].request`)" for a mapping below the top, "" for the top.
+fn at_path(path: &[Seg]) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" (`{}`)", shape::path_text(path))
+    }
+}
+
+/// The checks every input passes before a YAML parser reads it: size, characters, depth.
+fn precheck(path: &Path, source: &Arc<str>) -> Result<(), Diagnostics> {
     if source.len() > MAX_INPUT_BYTES {
         return Err(Diagnostics(vec![
             Diagnostic::new(
@@ -29,7 +135,7 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
     if let Some(d) = forbidden_char(path, source).or_else(|| depth_problem(path, source)) {
         return Err(Diagnostics(vec![d]));
     }
-    serde_yaml::from_str::<T>(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
+    Ok(())
 }
 
 /// The first character YAML does not allow in a document (NUL, ESC and the other C0 controls
@@ -171,17 +277,70 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// One serde/YAML error as a diagnostic: location, message without the trailing position, the
-/// accepted keys as `expected`, and a suggestion for the misspelt one.
+/// One serde/YAML error as a diagnostic: located once (the positions inside the parser's text
+/// move to the diagnostic), the accepted keys as `expected`, a suggestion for a misspelt key,
+/// and for a syntax error the place the unfinished construct starts.
 pub fn yaml_error(path: &Path, source: &Arc<str>, e: &serde_yaml::Error) -> Diagnostic {
     let raw = e.to_string();
-    let message = strip_position(&raw);
+    // libyaml: "<problem> at line L column C, while <context> at line L2 column C2".
+    let (problem, context) = match raw
+        .split_once(", while ")
+        .filter(|(_, c)| c.starts_with("parsing") || c.starts_with("scanning"))
+    {
+        Some((p, c)) => (p, Some(c)),
+        None => (raw.as_str(), None),
+    };
+    let (message, at) = split_position(problem);
     let mut d = Diagnostic::new(path, message.clone()).with_source(source);
-    if let Some(loc) = e.location() {
-        d = d.at(loc.line(), loc.column());
+    if let Some((line, column)) = at.or(e.location().map(|l| (l.line(), l.column()))) {
+        d = d.at(line, column);
+    }
+    if let Some(context) = context {
+        let (what, start) = split_position(context);
+        let what = what.trim_start_matches("while ").to_string();
+        let thing = what
+            .strip_prefix("parsing ")
+            .or_else(|| what.strip_prefix("scanning "))
+            .unwrap_or(&what);
+        match start {
+            // The construct's start is shown as a second label.
+            Some((line, column)) if Some((line, column)) != d.line.zip(d.column) => {
+                d.message = format!("invalid YAML: {message}");
+                d = d.related(line, column, format!("{thing} starts here"));
+            }
+            _ => d.message = format!("invalid YAML: {message} in {thing}"),
+        }
+    } else if is_syntax_error(&message) {
+        d.message = format!("invalid YAML: {message}");
+    }
+    if let Some(what) = message.strip_prefix("did not find expected ") {
+        d = d.expected(what.to_string());
+    }
+    if let Some(key) = message.find("duplicate entry with key ").map(|i| {
+        message[i + "duplicate entry with key ".len()..]
+            .trim_matches('"')
+            .to_string()
+    }) {
+        // serde points at the mapping; point at the second occurrence of the key instead.
+        if let Some(spans) = Spans::parse(source)
+            && let Some(at) = spans
+                .mappings()
+                .into_iter()
+                .find(|(_, at)| Some(*at) == d.line.zip(d.column))
+                .and_then(|(p, _)| spans.nth_key(&p, &key, 1))
+        {
+            d = d
+                .at(at.0, at.1)
+                .help(format!("`{key}` is already a key of this mapping"));
+        }
+        d.message = format!("duplicate key `{key}`");
     }
     if let Some((field, expected)) = unknown_field(&message) {
         let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
+        // The accepted keys are said once, as what was expected.
+        if let Some(i) = d.message.find(", expected") {
+            d.message.truncate(i);
+        }
         d = d
             .expected(format!(
                 "one of {}",
@@ -200,10 +359,38 @@ pub fn yaml_error(path: &Path, source: &Arc<str>, e: &serde_yaml::Error) -> Diag
     d
 }
 
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) if msg[i..].contains(" column ") => msg[..i].to_string(),
-        _ => msg.to_string(),
+/// Whether a parser message is about the YAML text itself rather than its content's shape.
+fn is_syntax_error(message: &str) -> bool {
+    [
+        "did not find expected",
+        "found unexpected",
+        "mapping values are not allowed",
+        "found character that cannot start",
+        "unknown anchor",
+        "found undefined tag handle",
+        "could not find expected",
+        "block sequence entries are not allowed",
+        "found a tab character",
+        "control characters are not allowed",
+        "invalid leading UTF-8 octet",
+        "found incompatible YAML document",
+    ]
+    .iter()
+    .any(|p| message.contains(p))
+}
+
+/// A message without its " at line L column C", and that position.
+fn split_position(msg: &str) -> (String, Option<(usize, usize)>) {
+    let Some(i) = msg.rfind(" at line ") else {
+        return (msg.to_string(), None);
+    };
+    let rest = &msg[i + " at line ".len()..];
+    let mut parts = rest.split(" column ");
+    let line = parts.next().and_then(|l| l.trim().parse().ok());
+    let column = parts.next().and_then(|c| c.trim().parse().ok());
+    match (line, column) {
+        (Some(l), Some(c)) => (msg[..i].to_string(), Some((l, c))),
+        _ => (msg.to_string(), None),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::support::*;
 /// Two cases: the first answered by the fault, the second by a healthy endpoint.
 const SUITE: &str = r#"suite: faults
 description: The fault corpus.
+areas: [faults]
 cases:
   - id: fault
     feature: faults.fault

@@ -572,7 +572,7 @@ async fn bad_inputs_are_configuration_errors() {
     let out = run_cli(&["run", "--baseline", &garbage], &[]).await;
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains(&format!("{garbage}:1:11: ")),
+        out.stderr.contains(&format!("{garbage}:1:11]")),
         "{}",
         out.stderr
     );
@@ -580,9 +580,9 @@ async fn bad_inputs_are_configuration_errors() {
     let out = run_cli(&["run", "--baseline", &bad_date], &[]).await;
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains(&format!(
-            "{bad_date}:3:62: entry 1 (t / chat.basic): invalid expires `soon`"
-        )) && out.stderr.contains("expected a date YYYY-MM-DD"),
+        out.stderr.contains(&format!("{bad_date}:3:62]"))
+            && unwrapped(&out.stderr).contains("entry 1 (t / chat.basic): invalid expires `soon`")
+            && out.stderr.contains("expected a date YYYY-MM-DD"),
         "{}",
         out.stderr
     );

@@ -278,7 +278,11 @@ async fn a_yaml_bomb_is_a_configuration_error_through_the_cli() {
     let out = run_cli(&["validate", "--suite", path.to_str().unwrap()], &[]).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("suite.yaml"), "{}", out.stderr);
-    assert!(out.stderr.contains("YAML bomb"), "{}", out.stderr);
+    assert!(
+        unwrapped(&out.stderr).contains("YAML bomb"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
 
@@ -355,7 +359,11 @@ async fn files_that_are_not_regular_files_are_refused_naming_the_path() {
     for (args, want) in cases {
         let out = run_cli(&args, &[]).await;
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains(&want), "{args:?}: {}", out.stderr);
+        assert!(
+            unwrapped(&out.stderr).contains(&want),
+            "{args:?}: {}",
+            out.stderr
+        );
     }
 }
 

@@ -18,6 +18,7 @@ use crate::support::*;
 
 const SUITE: &str = r#"suite: slow
 description: Three cases; the server answers the first request and stalls the others.
+areas: [slow]
 cases:
   - id: one
     feature: slow.one

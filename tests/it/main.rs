@@ -36,4 +36,5 @@ mod shell;
 mod snapshots_store;
 mod streaming;
 mod structured_output;
+mod suite_errors;
 mod tools;

@@ -638,7 +638,7 @@ async fn bad_snapshot_settings_are_load_errors() {
     let out = validate_bad_suite("shap").await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("unknown variant `shap`"),
+        out.stderr.contains("`cases[0].snapshot` cannot be `shap`"),
         "{}",
         out.stderr
     );
@@ -651,8 +651,10 @@ async fn bad_snapshot_settings_are_load_errors() {
     let out = validate_bad_suite("shape").await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains("suite.yaml:3:19: invalid redaction selector `$.choices[`"),
+        out.stderr.contains("suite.yaml:3:19]")
+            && out
+                .stderr
+                .contains("invalid redaction selector `$.choices[`"),
         "{}",
         out.stderr
     );

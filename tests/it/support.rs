@@ -104,6 +104,12 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 /// Run the CLI with `args`; the repo's suites, a fresh report directory (unless `args` names
 /// one), no inherited `OPENAI_*` variables, and a hard deadline (a hang is a test failure, not
 /// a stuck CI).
+/// Diagnostics as one line per problem: the renderer wraps long messages and help at 80
+/// columns (`  │ ` and deep indentation continue a line), which a phrase search must not see.
+pub fn unwrapped(stderr: &str) -> String {
+    stderr.replace("\n  │ ", " ").replace("\n        ", " ")
+}
+
 pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> RunOutput {
     run_cli_in(&repo(), args, env).await
 }

@@ -10,10 +10,10 @@ use serde_json_path::JsonPath;
 use super::format::*;
 use super::model::*;
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
-use crate::load::feature::is_feature_id;
+use crate::load::feature::{AREAS, FeatureProblem, check_feature, is_feature_id};
 use crate::load::locate::Locator;
 use crate::load::template::{Expr, FixtureResolver, TValue, TemplateProblem, compile_string};
-use crate::load::yaml::parse_yaml;
+use crate::load::yaml::parse_yaml_shaped;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
@@ -30,7 +30,7 @@ pub struct SuiteEnv<'a> {
 /// Load one suite file, reporting every problem found in it.
 pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, Diagnostics> {
     let source: Arc<str> = text.into();
-    let def: SuiteDef = parse_yaml(path, &source)?;
+    let def: SuiteDef = parse_yaml_shaped(path, &source, &SUITE)?;
     let loc = Locator::new(&source);
     let mut diags = Diagnostics::default();
     // Each distinct JSONPath of the file is compiled once and shared by every case asserting
@@ -51,6 +51,19 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             )
             .expected("lowercase letters, digits, `_` and `-`"),
         );
+    }
+
+    for area in &def.areas {
+        if area.is_empty()
+            || !area
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            diags.push(
+                diag(format!("invalid area `{area}`"), loc.find(0, area))
+                    .expected("lowercase letters, digits and `_` (the first part of a feature id)"),
+            );
+        }
     }
 
     let mut scrub = Vec::new();
@@ -105,6 +118,12 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 )
                 .expected("a dotted id starting with the area, e.g. `chat.basic`"),
             );
+        } else if let Some(problem) = check_feature(&cdef.feature, &def.areas) {
+            diags.push(feature_diag(
+                diag(String::new(), here(&cdef.feature)),
+                &cdef.feature,
+                problem,
+            ));
         }
 
         let mut step_defs = Vec::new();
@@ -246,7 +265,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     if diags.is_empty() {
         Ok(Suite {
             id: def.suite,
-            description: def.description,
+            description: def.description.unwrap_or_default(),
             file: path.to_path_buf(),
             builtin: false,
             cases,
@@ -254,6 +273,30 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
         })
     } else {
         Err(diags)
+    }
+}
+
+/// A feature outside the vocabulary: an area nobody declared, or a near miss of a built-in
+/// feature (`chat.basci`, which would otherwise become a matrix row of its own).
+fn feature_diag(mut d: Diagnostic, feature: &str, problem: FeatureProblem) -> Diagnostic {
+    match problem {
+        FeatureProblem::UnknownArea { area, suggestion } => {
+            d.message = format!("unknown area `{area}` in feature `{feature}`");
+            let declare = format!("a suite's own area is declared at its top: `areas: [{area}]`");
+            d.expected("a built-in area or one the suite declares")
+                .help(match suggestion {
+                    Some(s) => format!("did you mean `{s}`? (or, {declare})"),
+                    None => format!("the built-in areas are {}; {declare}", AREAS.join(", ")),
+                })
+        }
+        FeatureProblem::Typo { of } => {
+            d.message = format!("unknown feature `{feature}`");
+            d.expected("a built-in feature or a distinct new name")
+                .help(format!(
+                    "did you mean `{of}`? (`llm-parity list features` lists the built-in ones; \
+                     a new feature needs a name further from them)"
+                ))
+        }
     }
 }
 
@@ -806,6 +849,46 @@ cases:
         ] {
             assert!(text.contains(part), "{part:?} not in {text}");
         }
+    }
+
+    #[test]
+    fn the_suite_description_is_optional() {
+        let dir = fixtures();
+        let yaml = "suite: s\ncases:\n  - id: c\n    feature: models.list\n    request: { path: /models }\n";
+        let suite = load(yaml, dir.path()).unwrap();
+        assert_eq!((suite.id.as_str(), suite.description.as_str()), ("s", ""));
+        // Everything else a case needs is still required, and said all at once.
+        let text = load("suite: s\ncases:\n  - id: c\n    request: {}\n", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("s.yaml:3:5: missing key `feature`"), "{text}");
+        assert!(text.contains("s.yaml:4:14: missing key `path`"), "{text}");
+    }
+
+    #[test]
+    fn features_are_built_in_new_in_a_built_in_area_or_in_the_suites_own() {
+        let dir = fixtures();
+        let suite = |areas: &str, features: &[&str]| {
+            let mut yaml = format!("suite: s\n{areas}cases:\n");
+            for (i, f) in features.iter().enumerate() {
+                yaml.push_str(&format!(
+                    "  - id: c{i}\n    feature: {f}\n    request: {{ path: /models }}\n"
+                ));
+            }
+            load(&yaml, dir.path()).map_err(|d| d.to_string())
+        };
+        assert!(suite("", &["chat.basic", "chat.app_reply", "models.mine"]).is_ok());
+        assert!(suite("areas: [myapp]\n", &["myapp.checkout", "chat.basic"]).is_ok());
+        let text = suite("", &["chat.basci", "myapp.checkout", "chta.basic"]).unwrap_err();
+        for part in [
+            "s.yaml:4:14: unknown feature `chat.basci`",
+            "s.yaml:7:14: unknown area `myapp` in feature `myapp.checkout`",
+            "s.yaml:10:14: unknown area `chta` in feature `chta.basic`",
+        ] {
+            assert!(text.contains(part), "{part:?} not in {text}");
+        }
+        let text = suite("areas: [My-App]\n", &["chat.basic"]).unwrap_err();
+        assert!(text.contains("s.yaml:2:9: invalid area `My-App`"), "{text}");
     }
 
     #[test]

@@ -1,17 +1,135 @@
-//! The YAML format of a suite file: private `*Def` structs with `deny_unknown_fields`, so a
-//! misspelt key is an error with the accepted keys and a "did you mean".
+//! The YAML format of a suite file: private `*Def` structs with `deny_unknown_fields`, and the
+//! same format as a [`Shape`] (which keys each level takes, which are required, what type each
+//! value has), against which a file serde refuses is checked to report every structural problem
+//! of the file at once. A test holds the two to the same keys.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use super::model::{AuthOverride, JsonType, SnapshotMode};
+use crate::load::shape::{Field, MapShape, Shape};
+
+/// The shape of a whole suite file.
+pub(super) const SUITE: MapShape = MapShape {
+    name: "the suite",
+    fields: &[
+        Field::required("suite", Shape::Str),
+        Field::optional("description", Shape::Str),
+        Field::defaulted("areas", Shape::List(&Shape::Str)),
+        Field::required("cases", Shape::List(&Shape::Map(&CASE))),
+        Field::defaulted("redact", Shape::List(&Shape::Str)),
+    ],
+};
+
+const CASE: MapShape = MapShape {
+    name: "a case",
+    fields: &[
+        Field::required("id", Shape::Str),
+        Field::required("feature", Shape::Str),
+        Field::optional("description", Shape::Str),
+        Field::defaulted("tags", Shape::List(&Shape::Str)),
+        Field::optional("notes", Shape::Str),
+        Field::optional("request", Shape::Map(&REQUEST)),
+        Field::optional("expect", Shape::Map(&EXPECT)),
+        Field::defaulted("steps", Shape::List(&Shape::Map(&STEP))),
+        Field::optional("snapshot", Shape::Enum(&["shape", "exact", "stream"])),
+    ],
+};
+
+const STEP: MapShape = MapShape {
+    name: "a step",
+    fields: &[
+        Field::optional("name", Shape::Str),
+        Field::required("request", Shape::Map(&REQUEST)),
+        Field::optional("expect", Shape::Map(&EXPECT)),
+        Field::defaulted("capture", Shape::Dict(&Shape::Str)),
+        Field::optional("poll", Shape::Map(&POLL)),
+    ],
+};
+
+const POLL: MapShape = MapShape {
+    name: "a poll",
+    fields: &[
+        Field::required("while", Shape::Map(&JSONPATH)),
+        Field::required("every_seconds", Shape::Number),
+        Field::required("at_most", Shape::UInt(u32::MAX as u64)),
+    ],
+};
+
+const REQUEST: MapShape = MapShape {
+    name: "a request",
+    fields: &[
+        Field::optional("method", Shape::Str),
+        Field::required("path", Shape::Str),
+        Field::optional("body", Shape::Any),
+        Field::optional("raw_body", Shape::Str),
+        Field::defaulted("headers", Shape::Dict(&Shape::Str)),
+        Field::defaulted("auth", Shape::Enum(&["default", "none", "invalid"])),
+        Field::defaulted("multipart", Shape::Dict(&Shape::Map(&MULTIPART))),
+    ],
+};
+
+const MULTIPART: MapShape = MapShape {
+    name: "a multipart field",
+    fields: &[
+        Field::optional("text", Shape::Str),
+        Field::optional("filename", Shape::Str),
+        Field::optional("content", Shape::Str),
+        Field::optional("fixture", Shape::Str),
+    ],
+};
+
+const EXPECT: MapShape = MapShape {
+    name: "an expect",
+    fields: &[
+        Field::optional("status", Shape::Any),
+        Field::optional("content_type", Shape::Str),
+        Field::optional("schema", Shape::Str),
+        Field::defaulted("jsonpath", Shape::List(&Shape::Map(&JSONPATH))),
+        Field::defaulted("checks", Shape::List(&Shape::Str)),
+        Field::optional("body", Shape::Map(&BODY)),
+    ],
+};
+
+const BODY: MapShape = MapShape {
+    name: "an expected body",
+    fields: &[Field::required("fixture", Shape::Str)],
+};
+
+const JSONPATH: MapShape = MapShape {
+    name: "a JSONPath assertion",
+    fields: &[
+        Field::required("path", Shape::Str),
+        Field::optional("exists", Shape::Bool),
+        Field::optional("equals", Shape::Any),
+        Field::optional("contains", Shape::Any),
+        Field::optional(
+            "type",
+            Shape::Enum(&[
+                "string", "number", "integer", "boolean", "array", "object", "null",
+            ]),
+        ),
+        Field::optional("matches", Shape::Str),
+        Field::optional("one_of", Shape::List(&Shape::Any)),
+        Field::optional("length", Shape::UInt(u64::MAX)),
+        Field::optional("gt", Shape::Number),
+        Field::optional("gte", Shape::Number),
+        Field::optional("lt", Shape::Number),
+        Field::optional("lte", Shape::Number),
+    ],
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SuiteDef {
     pub(super) suite: String,
-    pub(super) description: String,
+    #[serde(default)]
+    pub(super) description: Option<String>,
+    /// The suite's own feature areas (`areas: [myapp]`): its cases may evidence features in
+    /// them besides the built-in areas (`load::feature::check_feature`).
+    #[serde(default)]
+    pub(super) areas: Vec<String>,
     pub(super) cases: Vec<CaseDef>,
     #[serde(default)]
     pub(super) redact: Vec<String>,
@@ -144,4 +262,90 @@ pub(super) struct JsonPathDef {
     pub(super) lt: Option<f64>,
     #[serde(default)]
     pub(super) lte: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::shape::Shape;
+
+    /// The field names serde's derived `Deserialize` of `T` asks for, caught by a deserializer
+    /// that records them and stops.
+    fn serde_fields<'de, T: Deserialize<'de>>() -> Vec<&'static str> {
+        struct Fields(Vec<&'static str>);
+        #[derive(Debug)]
+        struct Stop;
+        impl std::fmt::Display for Stop {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("stop")
+            }
+        }
+        impl std::error::Error for Stop {}
+        impl serde::de::Error for Stop {
+            fn custom<M: std::fmt::Display>(_: M) -> Self {
+                Stop
+            }
+        }
+        impl<'de> serde::Deserializer<'de> for &mut Fields {
+            type Error = Stop;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+                Err(Stop)
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Stop> {
+                self.0 = fields.to_vec();
+                Err(Stop)
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let mut f = Fields(Vec::new());
+        let _ = T::deserialize(&mut f);
+        f.0
+    }
+
+    fn keys(m: &MapShape) -> Vec<&'static str> {
+        m.fields.iter().map(|f| f.key).collect()
+    }
+
+    #[test]
+    fn every_shape_takes_the_keys_serde_takes() {
+        assert_eq!(keys(&SUITE), serde_fields::<SuiteDef>());
+        assert_eq!(keys(&CASE), serde_fields::<CaseDef>());
+        assert_eq!(keys(&STEP), serde_fields::<StepDef>());
+        assert_eq!(keys(&POLL), serde_fields::<PollDef>());
+        assert_eq!(keys(&REQUEST), serde_fields::<RequestDef>());
+        assert_eq!(keys(&MULTIPART), serde_fields::<MultipartDef>());
+        assert_eq!(keys(&EXPECT), serde_fields::<ExpectDef>());
+        assert_eq!(keys(&BODY), serde_fields::<BodyDef>());
+        assert_eq!(keys(&JSONPATH), serde_fields::<JsonPathDef>());
+        // The words of the enums are serde's too.
+        let words = |s: Shape| match s {
+            Shape::Enum(w) => w.to_vec(),
+            _ => vec![],
+        };
+        for (field, accepts) in [
+            (CASE.fields[8].shape, "stream"),
+            (REQUEST.fields[5].shape, "invalid"),
+            (JSONPATH.fields[4].shape, "integer"),
+        ] {
+            assert!(words(field).contains(&accepts));
+        }
+        for w in words(CASE.fields[8].shape) {
+            serde_yaml::from_str::<SnapshotMode>(w).unwrap();
+        }
+        for w in words(REQUEST.fields[5].shape) {
+            serde_yaml::from_str::<AuthOverride>(w).unwrap();
+        }
+        for w in words(JSONPATH.fields[4].shape) {
+            serde_yaml::from_str::<JsonType>(w).unwrap();
+        }
+    }
 }
