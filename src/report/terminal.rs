@@ -929,6 +929,9 @@ mod tests {
         for l in &lines {
             assert!(!l.trim_end().ends_with('/'), "{lines:?}");
         }
-        assert!(lines.iter().any(|l| l.contains("chat/request-id")), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("chat/request-id")),
+            "{lines:?}"
+        );
     }
 }

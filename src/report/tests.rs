@@ -775,10 +775,17 @@ fn spooled_results_render_exactly_as_in_memory() {
     assert_eq!(html::render(&spooled), html::render(&memory));
     assert_eq!(junit::render(&spooled), junit::render(&memory));
     for wide in [false, true] {
-        assert_eq!(
-            terminal::render(&spooled, wide),
-            terminal::render(&memory, wide)
-        );
+        for diff in [false, true] {
+            let look = terminal::Look {
+                wide,
+                diff,
+                ..Default::default()
+            };
+            assert_eq!(
+                terminal::render(&spooled, look),
+                terminal::render(&memory, look)
+            );
+        }
     }
     assert_eq!(spooled, memory);
     assert_eq!(spooled.results.get(3).unwrap().into_owned(), entries[3]);
@@ -817,6 +824,7 @@ fn the_spooling_collector_reports_what_the_in_memory_one_does() {
         started_at: String::new(),
         duration_ms: 0,
         partial: false,
+        replayed_from: None,
         targets: &targets,
         hop_pairs: vec![],
     };
