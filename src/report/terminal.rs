@@ -494,17 +494,24 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
     let _ = writeln!(s);
     let names = r.target_names();
     let pad = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    // Counted from the entries' summaries and keys: a spooled run reads no entry back here.
+    let tally: Vec<(&str, crate::report::results::Summary)> = r
+        .results
+        .keys()
+        .zip(r.results.summaries())
+        .map(|(k, s)| (k.target, s))
+        .collect();
     for t in &names {
-        let of = |o: Outcome| {
-            r.results
+        let mine = || {
+            tally
                 .iter()
-                .filter(|x| x.target == *t && x.outcome == o)
-                .count()
+                .filter(|(target, _)| target == t)
+                .map(|(_, s)| s)
         };
+        let of = |o: Outcome| mine().filter(|x| x.outcome == o).count();
         let impacts = [Impact::Breaks, Impact::Deviates].map(|i| {
-            r.results
-                .iter()
-                .filter(|x| x.target == *t && x.outcome == Outcome::Fail && x.impact == Some(i))
+            mine()
+                .filter(|x| x.outcome == Outcome::Fail && x.impact == Some(i))
                 .count()
         });
         let mut counts: Vec<(Outcome, usize, String)> = Vec::new();
@@ -535,11 +542,7 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let flaky = r
-            .results
-            .iter()
-            .filter(|x| x.target == *t && x.flaky)
-            .count();
+        let flaky = mine().filter(|x| x.flaky).count();
         if flaky > 0 {
             let _ = write!(line, ", {flaky} flaky");
         }
