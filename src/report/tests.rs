@@ -67,6 +67,31 @@ fn exchange(status: u16, response_body: serde_json::Value) -> ExchangeSummary {
     }
 }
 
+/// A difference in `suite/case` (of `feature`) between the reference's outcome and the
+/// gateway's: no reasons, no shape diffs.
+fn difference(feature: &str, case: &str, reference: Outcome, gateway: Outcome) -> Difference {
+    let (suite, case) = case.split_once('/').unwrap();
+    Difference {
+        feature: feature.into(),
+        suite: suite.into(),
+        case: case.into(),
+        outcomes: BTreeMap::from([("reference".into(), reference), (GW.into(), gateway)]),
+        reasons: BTreeMap::new(),
+        shape_diffs: vec![],
+    }
+}
+
+/// The gateway's `subject` differing in shape from the reference's by `diff`.
+fn shape_diff(subject: &str, diff: String) -> ShapeDiff {
+    ShapeDiff {
+        pass: "reference".into(),
+        other: GW.into(),
+        subject: subject.into(),
+        diff,
+        summary: None,
+    }
+}
+
 /// Two targets, two areas, every outcome, a flaky result, a difference with a shape diff,
 /// latency rows and a router hop; endpoint text hostile wherever it can be.
 fn report() -> RunReport {
@@ -204,43 +229,22 @@ fn report() -> RunReport {
 
     let differences = vec![
         Difference {
-            feature: "chat.stop".into(),
-            suite: "chat".into(),
-            case: "stop".into(),
-            outcomes: BTreeMap::from([
-                ("reference".into(), Outcome::Pass),
-                (GW.into(), Outcome::Fail),
-            ]),
             reasons: BTreeMap::from([(GW.into(), format!("schema: {HOSTILE}"))]),
-            shape_diffs: vec![ShapeDiff {
-                pass: "reference".into(),
-                other: GW.into(),
-                subject: "response body".into(),
-                diff: format!(
+            shape_diffs: vec![shape_diff(
+                "response body",
+                format!(
                     "--- reference\n+++ {GW}\n@@ -1,5 +1,6 @@\n {{\n+  \"<script>alert(1)</script>\": \"string\",\n   \"choices\": [\n     {{\n-      \"message\": \"object\"\n+      \"message\": \"null\"\n     }}\n   ]\n }}\n```\n"
                 ),
-                summary: None,
-            }],
+            )],
+            ..difference("chat.stop", "chat/stop", Outcome::Pass, Outcome::Fail)
         },
+        difference(
+            "errors.bad_model",
+            "errors/bad_model",
+            Outcome::Pass,
+            Outcome::Error,
+        ),
         Difference {
-            feature: "errors.bad_model".into(),
-            suite: "errors".into(),
-            case: "bad_model".into(),
-            outcomes: BTreeMap::from([
-                ("reference".into(), Outcome::Pass),
-                (GW.into(), Outcome::Error),
-            ]),
-            reasons: BTreeMap::new(),
-            shape_diffs: vec![],
-        },
-        Difference {
-            feature: "tools.streaming".into(),
-            suite: "tools".into(),
-            case: "stream".into(),
-            outcomes: BTreeMap::from([
-                ("reference".into(), Outcome::Fail),
-                (GW.into(), Outcome::Fail),
-            ]),
             reasons: BTreeMap::from([
                 (
                     "reference".into(),
@@ -251,15 +255,18 @@ fn report() -> RunReport {
                     "tools.stream_deltas: a tool-call delta has no `index`".into(),
                 ),
             ]),
-            shape_diffs: vec![ShapeDiff {
-                pass: "reference".into(),
-                other: GW.into(),
-                subject: "first stream chunk".into(),
-                diff: format!(
+            shape_diffs: vec![shape_diff(
+                "first stream chunk",
+                format!(
                     "--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n {{\n-  \"id\": \"string\"\n+  \"id\": \"null\"\n }}\n"
                 ),
-                summary: None,
-            }],
+            )],
+            ..difference(
+                "tools.streaming",
+                "tools/stream",
+                Outcome::Fail,
+                Outcome::Fail,
+            )
         },
     ];
 
@@ -403,38 +410,31 @@ fn report_with_diffs() -> RunReport {
         .map(|i| format!("+  \"field_{i}\": \"string\",\n"))
         .collect();
     r.differences.push(Difference {
-        feature: "chat.seed".into(),
-        suite: "chat".into(),
-        case: "seed".into(),
-        outcomes: BTreeMap::from([
-            ("reference".into(), Outcome::Pass),
-            (GW.into(), Outcome::Unsupported),
-        ]),
-        reasons: BTreeMap::new(),
         shape_diffs: vec![ShapeDiff {
-            pass: "reference".into(),
-            other: GW.into(),
-            subject: "response body".into(),
-            diff: format!("--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n-{{\n+[\n"),
             summary: Some("200 chat.completion vs 400 error envelope".into()),
+            ..shape_diff(
+                "response body",
+                format!("--- reference\n+++ {GW}\n@@ -1,3 +1,3 @@\n-{{\n+[\n"),
+            )
         }],
+        ..difference(
+            "chat.seed",
+            "chat/seed",
+            Outcome::Pass,
+            Outcome::Unsupported,
+        )
     });
     r.differences.push(Difference {
-        feature: "tools.streaming".into(),
-        suite: "tools".into(),
-        case: "stream-long".into(),
-        outcomes: BTreeMap::from([
-            ("reference".into(), Outcome::Pass),
-            (GW.into(), Outcome::Fail),
-        ]),
-        reasons: BTreeMap::new(),
-        shape_diffs: vec![ShapeDiff {
-            pass: "reference".into(),
-            other: GW.into(),
-            subject: "response body".into(),
-            diff: format!("--- reference\n+++ {GW}\n@@ -1,1 +1,61 @@\n {{\n{long}"),
-            summary: None,
-        }],
+        shape_diffs: vec![shape_diff(
+            "response body",
+            format!("--- reference\n+++ {GW}\n@@ -1,1 +1,61 @@\n {{\n{long}"),
+        )],
+        ..difference(
+            "tools.streaming",
+            "tools/stream-long",
+            Outcome::Pass,
+            Outcome::Fail,
+        )
     });
     r
 }
