@@ -652,14 +652,31 @@ fn baseline_comes_first_in_every_format() {
 
 /// The collector takes cases in the order they finish and reports them in plan order, with
 /// the body policy applied per case, repeats merged and the difference view intact.
+/// A redactor that knows `secret`.
+fn knowing(secret: &str) -> crate::redact::Redactor {
+    let secrets = crate::redact::SecretRegistry::default();
+    secrets.add(secret);
+    crate::redact::Redactor::new(secrets)
+}
+
+/// What a collector is told of a complete run of `targets` (no time, no router hops).
+fn meta(targets: &[std::sync::Arc<crate::load::Target>]) -> super::RunMeta<'_> {
+    super::RunMeta {
+        started_at: String::new(),
+        duration_ms: 0,
+        partial: false,
+        replayed_from: None,
+        targets,
+        hop_pairs: vec![],
+    }
+}
+
 #[test]
 fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
+    use super::Collector;
     use super::model::BodyPolicy;
-    use super::{Collector, RunMeta};
     use crate::testing;
-    let secrets = crate::redact::SecretRegistry::default();
-    secrets.add("canary-collector-0000");
-    let redactor = crate::redact::Redactor::new(secrets);
+    let redactor = knowing("canary-collector-0000");
     let (a, b) = (testing::target("a"), testing::target("b"));
     let (c1, c2) = (testing::case("c1"), testing::case("c2"));
     let ok = json!({"object": "chat.completion", "note": "canary-collector-0000"});
@@ -677,16 +694,7 @@ fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
         c.add(idx, &rec, &rec.ending(), &rec.outcome());
     }
     let targets = [a.clone(), b.clone()];
-    let r = c
-        .finish(&RunMeta {
-            started_at: String::new(),
-            duration_ms: 0,
-            partial: false,
-            replayed_from: None,
-            targets: &targets,
-            hop_pairs: vec![],
-        })
-        .unwrap();
+    let r = c.finish(&meta(&targets)).unwrap();
     let results = r.results.clone().into_vec();
     let order: Vec<(&str, &str)> = results
         .iter()
@@ -797,12 +805,10 @@ fn spooled_results_render_exactly_as_in_memory() {
 /// entries on disk are the redacted ones.
 #[test]
 fn the_spooling_collector_reports_what_the_in_memory_one_does() {
+    use super::Collector;
     use super::model::BodyPolicy;
-    use super::{Collector, RunMeta};
     use crate::testing;
-    let secrets = crate::redact::SecretRegistry::default();
-    secrets.add("canary-spool-0000");
-    let redactor = crate::redact::Redactor::new(secrets);
+    let redactor = knowing("canary-spool-0000");
     let (a, b) = (testing::target("a"), testing::target("b"));
     let (c1, c2) = (testing::case("c1"), testing::case("c2"));
     let ok = json!({"object": "chat.completion", "note": "canary-spool-0000"});
@@ -820,14 +826,7 @@ fn the_spooling_collector_reports_what_the_in_memory_one_does() {
         spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
     }
     let targets = [a.clone(), b.clone()];
-    let meta = RunMeta {
-        started_at: String::new(),
-        duration_ms: 0,
-        partial: false,
-        replayed_from: None,
-        targets: &targets,
-        hop_pairs: vec![],
-    };
+    let meta = meta(&targets);
     let (memory, spooled) = (
         memory.finish(&meta).unwrap(),
         spooled.finish(&meta).unwrap(),
