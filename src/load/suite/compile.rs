@@ -767,6 +767,11 @@ mod tests {
         load_suite(Path::new("s.yaml"), yaml, &env)
     }
 
+    /// A suite `s` of one case `c` whose other keys (indented as a case's) are `case`.
+    fn one_case(case: &str) -> String {
+        format!("suite: s\ndescription: d\ncases:\n  - id: c\n{case}")
+    }
+
     fn fixtures() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -780,12 +785,8 @@ mod tests {
     #[test]
     fn binary_fixtures_upload_byte_for_byte_and_bodies_compare_to_them() {
         let dir = fixtures();
-        let yaml = r#"
-suite: s
-description: d
-cases:
-  - id: c
-    feature: audio.transcription
+        let yaml = one_case(
+            r#"    feature: audio.transcription
     request:
       path: /audio/transcriptions
       multipart:
@@ -794,8 +795,9 @@ cases:
     expect:
       status: 200
       body: { fixture: tone.wav }
-"#;
-        let suite = load(yaml, dir.path()).unwrap();
+"#,
+        );
+        let suite = load(&yaml, dir.path()).unwrap();
         let case = &suite.cases[0];
         assert_eq!(case.roles, ["transcription"]);
         let step = &case.steps[0];
@@ -817,12 +819,8 @@ cases:
     #[test]
     fn missing_fixtures_bad_polls_and_early_captures_are_load_errors() {
         let dir = fixtures();
-        let yaml = r#"
-suite: s
-description: d
-cases:
-  - id: c
-    feature: files.list
+        let yaml = one_case(
+            r#"    feature: files.list
     steps:
       - name: list
         request: { path: /files }
@@ -839,8 +837,9 @@ cases:
           path: /files
           multipart:
             file: { fixture: missing.jsonl }
-"#;
-        let text = load(yaml, dir.path()).unwrap_err().to_string();
+"#,
+        );
+        let text = load(&yaml, dir.path()).unwrap_err().to_string();
         for part in [
             "invalid poll: every_seconds -1, at_most 3",
             "nope.bin",
@@ -894,12 +893,8 @@ cases:
     #[test]
     fn a_poll_compiles_with_its_condition() {
         let dir = fixtures();
-        let yaml = r#"
-suite: s
-description: d
-cases:
-  - id: c
-    feature: batch.output
+        let yaml = one_case(
+            r#"    feature: batch.output
     steps:
       - name: create
         request: { path: /batches, body: {} }
@@ -913,8 +908,9 @@ cases:
         expect:
           jsonpath:
             - { path: $.id, equals: "{{capture.id}}" }
-"#;
-        let suite = load(yaml, dir.path()).unwrap();
+"#,
+        );
+        let suite = load(&yaml, dir.path()).unwrap();
         let poll = suite.cases[0].steps[1].poll.as_ref().unwrap();
         assert_eq!(poll.at_most, 4);
         assert_eq!(poll.every, std::time::Duration::from_millis(500));
