@@ -460,13 +460,10 @@ async fn pending_review_accept_and_reject() {
 async fn snapshot_commands_take_the_target_as_the_user_writes_it() {
     let (ep, dir) = hello_endpoint().await;
     let d = dir.path().display().to_string();
-    let named = ["--name", "local:gw"];
-    let mut new_mode = named.to_vec();
-    new_mode.extend(["--snapshots", "new"]);
+    let named = |mode| ["--name", "local:gw", "--snapshots", mode];
+    let (new_mode, pending) = (named("new"), named("pending"));
     run_snap(&ep, "chat", "chat/basic", dir.path(), &new_mode, &[]).await;
     ep.json(200, with_extension_field()).await;
-    let mut pending = named.to_vec();
-    pending.extend(["--snapshots", "pending"]);
     run_snap(&ep, "chat", "chat/basic", dir.path(), &pending, &[]).await;
     // Stored under the directory form of the name (`local_gw`), shown and matched by the name.
     let new = dir.path().join("local_gw/chat/basic.snap.new");
