@@ -381,7 +381,6 @@ async fn echoing() -> MockServer {
         )
         .mount(&server)
         .await;
-    let mut n = 0;
     for len in [300, 20_000] {
         let text = secrets_everywhere(len);
         let mut chat = chat_completion(&text);
@@ -400,9 +399,7 @@ async fn echoing() -> MockServer {
             .up_to_n_times(30)
             .mount(&server)
             .await;
-        n += 1;
     }
-    assert_eq!(n, 2);
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(401).set_body_string(secrets_everywhere(17_000)))
         .mount(&server)
