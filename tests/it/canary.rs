@@ -5,7 +5,7 @@
 //! endpoint that echoes it back everywhere, and an unreachable one. Not one byte written anywhere
 //! may contain it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use wiremock::matchers::method;
@@ -16,21 +16,60 @@ use crate::support::*;
 /// The token printed by the `cmd` target's auth command: a secret learnt at run time.
 const CMD_TOKEN: &str = "cmdtoken-Hq3vXw8pLr2Zk9Tn";
 
+/// `run` of every target in `targets` and every suite (opt-in cases too), writing every output
+/// there is: all report formats, the wide terminal, recordings in `rec` and pending snapshots
+/// in `snaps`.
+fn run_writing_everything<'a>(targets: &'a str, rec: &'a str, snaps: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "--targets",
+        targets,
+        "--all-targets",
+        "--opt-in",
+        "--format",
+        "json,md,html,junit",
+        "--wide",
+        "--record",
+        rec,
+        "--snapshots",
+        "pending",
+        "--snapshots-dir",
+        snaps,
+    ]
+}
+
+/// The replay of what [`run_writing_everything`] recorded in `rec`.
+fn replay_of<'a>(targets: &'a str, rec: &'a str) -> [&'a str; 7] {
+    [
+        "run",
+        "--targets",
+        targets,
+        "--all-targets",
+        "--opt-in",
+        "--replay",
+        rec,
+    ]
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
 
+/// `path` itself when it is a file (the step summary, a baseline), else every file under it.
+fn files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        walk(path)
+    }
+}
+
 /// Every file under `dir` holding a secret, as `path: secret`.
 fn leaks_in(dir: &Path) -> Vec<String> {
     let mut out = vec![];
-    let files = if dir.is_file() {
-        vec![dir.to_path_buf()]
-    } else {
-        walk(dir)
-    };
-    for p in files {
+    for p in files(dir) {
         let bytes = std::fs::read(&p).unwrap();
         for s in [CANARY, CMD_TOKEN] {
             if contains(&bytes, tell(s)) {
@@ -142,28 +181,9 @@ async fn the_canary_appears_in_no_byte_written_anywhere() {
     ];
     let mut leaks = vec![];
 
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            t,
-            "--all-targets",
-            "--opt-in",
-            "--format",
-            "json,md,html,junit",
-            "--wide",
-            "--record",
-            r,
-            "--snapshots",
-            "pending",
-            "--snapshots-dir",
-            s,
-            "--timeout",
-            "20",
-        ],
-        &env,
-    )
-    .await;
+    let mut args = run_writing_everything(t, r, s);
+    args.extend(["--timeout", "20"]);
+    let out = run_cli(&args, &env).await;
     let report = out.report();
     let results = report["results"].as_array().unwrap();
     let suites: std::collections::BTreeSet<&str> = results
@@ -191,19 +211,7 @@ async fn the_canary_appears_in_no_byte_written_anywhere() {
     let review = run_cli(&["snapshots", "review", "--snapshots-dir", s], &env).await;
     leaks.extend(leaks_in_text("snapshots review", &review.all_output()));
 
-    let replay = run_cli(
-        &[
-            "run",
-            "--targets",
-            t,
-            "--all-targets",
-            "--opt-in",
-            "--replay",
-            r,
-        ],
-        &[],
-    )
-    .await;
+    let replay = run_cli(&replay_of(t, r), &[]).await;
     leaks.extend(leaks_in_text("replay", &replay.all_output()));
 
     let rb = run_cli(
@@ -306,12 +314,7 @@ fn pieces_in(what: &str, bytes: &[u8]) -> Vec<String> {
 }
 
 fn pieces_under(dir: &Path) -> Vec<String> {
-    let files = if dir.is_file() {
-        vec![dir.to_path_buf()]
-    } else {
-        walk(dir)
-    };
-    files
+    files(dir)
         .iter()
         .flat_map(|p| pieces_in(&p.display().to_string(), &std::fs::read(p).unwrap()))
         .collect()
@@ -468,26 +471,7 @@ async fn no_piece_of_any_key_shape_reaches_any_output() {
         ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
     ];
     let mut leaks = vec![];
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            t,
-            "--all-targets",
-            "--opt-in",
-            "--format",
-            "json,md,html,junit",
-            "--wide",
-            "--record",
-            r,
-            "--snapshots",
-            "pending",
-            "--snapshots-dir",
-            s,
-        ],
-        &env,
-    )
-    .await;
+    let out = run_cli(&run_writing_everything(t, r, s), &env).await;
     let report = out.report();
     assert!(
         report["results"].as_array().unwrap().len() > 20,
@@ -523,19 +507,7 @@ async fn no_piece_of_any_key_shape_reaches_any_output() {
     }
     leaks.extend(pieces_under(&merged));
     leaks.extend(pieces_under(&baseline));
-    let replay = run_cli(
-        &[
-            "run",
-            "--targets",
-            t,
-            "--all-targets",
-            "--opt-in",
-            "--replay",
-            r,
-        ],
-        &env,
-    )
-    .await;
+    let replay = run_cli(&replay_of(t, r), &env).await;
     leaks.extend(pieces_in("replay", replay.all_output().as_bytes()));
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
