@@ -164,24 +164,18 @@ async fn server(speech_dev: &'static str, transcription_dev: &'static str) -> Mo
     server
 }
 
+/// The arguments of a run of every speech and transcription case against `base`, with
+/// [`MODELS`].
+fn audio_args(base: &str) -> Vec<&str> {
+    let mut args = case_args("audio", "audio/speech-*", base, MODELS);
+    args.extend(["--filter", "audio/transcription-*"]);
+    args
+}
+
 async fn run_audio(speech_dev: &'static str, transcription_dev: &'static str) -> RunOutput {
     let server = server(speech_dev, transcription_dev).await;
     let base = format!("{}/v1", server.uri());
-    let mut args = vec![
-        "run",
-        "--suite",
-        "audio",
-        "--filter",
-        "audio/speech-*",
-        "--filter",
-        "audio/transcription-*",
-        "--base-url",
-        &base,
-    ];
-    for m in MODELS {
-        args.extend(["--model", m]);
-    }
-    run_cli(&args, &[]).await
+    run_cli(&audio_args(&base), &[]).await
 }
 
 /// The outcome of every speech and transcription case.
@@ -358,42 +352,14 @@ async fn an_endpoint_without_the_routes_is_unsupported_and_a_missing_role_skips(
         .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());
-    let out = run_cli(
-        &[
-            "run",
-            "--suite",
-            "audio",
-            "--filter",
-            "audio/speech-*",
-            "--filter",
-            "audio/transcription-*",
-            "--base-url",
-            &base,
-            "--model",
-            "speech=tts-1",
-            "--model",
-            "transcription=whisper-1",
-        ],
-        &[],
-    )
-    .await;
+    let out = run_cli(&audio_args(&base), &[]).await;
     for (case, outcome) in outcomes(&out) {
         assert_eq!(outcome, "unsupported", "{case}\n{}", out.stdout);
     }
     // Without the role mapped, a selection that needs it stops before sending anything,
     // naming the fix; with --allow-missing-models the cases are skips, counted as the other
     // skips are.
-    let mut args = vec![
-        "run",
-        "--suite",
-        "audio",
-        "--filter",
-        "audio/speech-*",
-        "--base-url",
-        &base,
-        "--model",
-        "chat=m",
-    ];
+    let mut args = case_args("audio", "audio/speech-*", &base, &["chat=m"]);
     let out = run_cli(&args, &[]).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("no `speech` model"), "{}", out.stderr);
