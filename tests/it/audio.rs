@@ -359,12 +359,8 @@ async fn an_endpoint_without_the_routes_is_unsupported_and_a_missing_role_skips(
     // Without the role mapped, a selection that needs it stops before sending anything,
     // naming the fix; with --allow-missing-models the cases are skips, counted as the other
     // skips are.
-    let mut args = case_args("audio", "audio/speech-*", &base, &["chat=m"]);
-    let out = run_cli(&args, &[]).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("no `speech` model"), "{}", out.stderr);
-    args.push("--allow-missing-models");
-    let out = run_cli(&args, &[]).await;
+    let args = case_args("audio", "audio/speech-*", &base, &["chat=m"]);
+    let out = run_allowing_missing(&args, "speech").await;
     for (case, outcome) in outcomes(&out) {
         assert_eq!(outcome, "skip", "{case}\n{}", out.stdout);
     }

@@ -271,16 +271,8 @@ async fn the_role_falls_back_to_the_chat_model_and_a_mapped_role_wins() {
     // Without a chat model there is nothing to fall back to: the run stops naming the role
     // (it is what the selection needs), and with --allow-missing-models it is a skip, not an
     // error.
-    let mut args = case_args("responses", "responses/basic", &base, &["embedding=e"]);
-    let out = run_cli(&args, &[]).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("no `responses` model"),
-        "{}",
-        out.stderr
-    );
-    args.push("--allow-missing-models");
-    let out = run_cli(&args, &[]).await;
+    let args = case_args("responses", "responses/basic", &base, &["embedding=e"]);
+    let out = run_allowing_missing(&args, "responses").await;
     let (outcome, reason) = out.outcome("adhoc", "responses/basic");
     assert_eq!(outcome, "skip", "{reason}");
     assert!(reason.contains("role `responses`"), "{reason}");

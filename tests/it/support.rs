@@ -259,6 +259,21 @@ pub async fn chat_server(status: u16, body: Value) -> wiremock::MockServer {
     server
 }
 
+/// A run of `args` whose selection needs `role`, which no model is mapped to, stops before
+/// sending anything, naming the role; with `--allow-missing-models` it runs: that run.
+pub async fn run_allowing_missing(args: &[&str], role: &str) -> RunOutput {
+    let out = run_cli(args, &[]).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("no `{role}` model")),
+        "{}",
+        out.stderr
+    );
+    let mut args = args.to_vec();
+    args.push("--allow-missing-models");
+    run_cli(&args, &[]).await
+}
+
 /// Run one shipped case against a server that answers chat completions with `body`;
 /// `(outcome, reason)`.
 pub async fn json_case(case: &str, status: u16, body: Value) -> (String, String) {
