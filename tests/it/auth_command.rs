@@ -58,20 +58,6 @@ async fn no_orphans(pids: &Path) {
     panic!("the helper's processes survived the run: {left:?}");
 }
 
-fn reasons(out: &RunOutput) -> Vec<(String, String)> {
-    out.report()["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["outcome"].as_str().unwrap().to_string(),
-                r["reason"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
 /// A helper that never finishes: it runs once for all the concurrent cases, each case ends at
 /// its exchange deadline (`--timeout`) with an error naming the helper, and the helper's whole
 /// process group is killed.
@@ -99,7 +85,7 @@ async fn a_hanging_helper_runs_once_ends_at_the_deadline_and_leaves_no_orphan() 
     )
     .await;
     assert_eq!(out.code, 1, "{}", out.all_output());
-    let results = reasons(&out);
+    let results = out.outcomes();
     let errors: Vec<_> = results.iter().filter(|(o, _)| o == "error").collect();
     assert!(errors.len() >= 2, "{results:?}");
     for (_, reason) in &errors {
@@ -133,7 +119,7 @@ async fn a_helper_printing_forever_is_stopped_at_the_output_limit() {
     )
     .await;
     assert_eq!(out.code, 1, "{}", out.all_output());
-    let results = reasons(&out);
+    let results = out.outcomes();
     assert!(!results.is_empty());
     for (outcome, reason) in &results {
         if outcome == "error" {

@@ -66,12 +66,18 @@ impl RunOutput {
                     "no result for {target} {case}\nstdout:\n{}\nstderr:\n{}",
                     self.stdout, self.stderr
                 )
-            })
-            .clone();
-        (
-            r["outcome"].as_str().unwrap().to_string(),
-            r["reason"].as_str().unwrap_or("").to_string(),
-        )
+            });
+        outcome_of(r)
+    }
+
+    /// `(outcome, reason)` of every result, in the report's order.
+    pub fn outcomes(&self) -> Vec<(String, String)> {
+        self.report()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(outcome_of)
+            .collect()
     }
 
     /// Every byte written: stdout, stderr and every file under the report directory.
@@ -84,6 +90,14 @@ impl RunOutput {
         }
         s
     }
+}
+
+/// `(outcome, reason)` of one result of a report (no reason: empty).
+fn outcome_of(result: &Value) -> (String, String) {
+    (
+        result["outcome"].as_str().unwrap().to_string(),
+        result["reason"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
