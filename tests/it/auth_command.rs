@@ -8,16 +8,12 @@ use crate::support::*;
 
 /// A targets file with one target `t` at `uri` whose token comes from `command`.
 fn targets(dir: &Path, uri: &str, command: &str) -> String {
-    let p = dir.join("targets.yaml");
     let command = command.replace('\\', "\\\\").replace('"', "\\\"");
-    std::fs::write(
-        &p,
-        format!(
-            "targets:\n  t:\n    base_url: {uri}/v1\n    auth: {{ command: \"{command}\" }}\n    models: {{ chat: m }}\n"
-        ),
+    target_t(
+        dir,
+        uri,
+        &format!("    auth: {{ command: \"{command}\" }}\n"),
     )
-    .unwrap();
-    p.to_str().unwrap().to_string()
 }
 
 /// A helper that records each run in `runs` and the pid of a child it leaves waiting in
@@ -67,20 +63,9 @@ async fn a_hanging_helper_runs_once_ends_at_the_deadline_and_leaves_no_orphan() 
     let dir = tempfile::tempdir().unwrap();
     let (cmd, runs, pids) = hanging(dir.path());
     let t = targets(dir.path(), &server.uri(), &cmd);
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            t.as_str(),
-            "--target",
-            "t",
-            "--filter",
-            "chat/*",
-            "--timeout",
-            "2",
-            "--concurrency",
-            "4",
-        ],
+    let out = run_t(
+        &t,
+        &["--filter", "chat/*", "--timeout", "2", "--concurrency", "4"],
         &[],
     )
     .await;
@@ -105,19 +90,7 @@ async fn a_helper_printing_forever_is_stopped_at_the_output_limit() {
     let server = chat_server(200, chat_completion("hi")).await;
     let dir = tempfile::tempdir().unwrap();
     let t = targets(dir.path(), &server.uri(), "yes sk-flood");
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            t.as_str(),
-            "--target",
-            "t",
-            "--filter",
-            "chat/*",
-        ],
-        &[],
-    )
-    .await;
+    let out = run_t(&t, &["--filter", "chat/*"], &[]).await;
     assert_eq!(out.code, 1, "{}", out.all_output());
     let results = out.outcomes();
     assert!(!results.is_empty());
@@ -136,13 +109,9 @@ async fn the_run_deadline_stops_a_hanging_helper_and_kills_its_group() {
     let dir = tempfile::tempdir().unwrap();
     let (cmd, _runs, pids) = hanging(dir.path());
     let t = targets(dir.path(), &server.uri(), &cmd);
-    let out = run_cli(
+    let out = run_t(
+        &t,
         &[
-            "run",
-            "--targets",
-            t.as_str(),
-            "--target",
-            "t",
             "--filter",
             "chat/*",
             "--timeout",
@@ -181,19 +150,7 @@ async fn a_refused_token_is_refreshed_once_and_logged() {
         count.display()
     );
     let t = targets(dir.path(), &server.uri(), &cmd);
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            t.as_str(),
-            "--target",
-            "t",
-            "--filter",
-            "chat/basic",
-        ],
-        &[],
-    )
-    .await;
+    let out = run_t(&t, &["--filter", "chat/basic"], &[]).await;
     let report = out.report();
     let ex = exchange(&report, "basic");
     let log = ex["attempts"]

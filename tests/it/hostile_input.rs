@@ -515,26 +515,13 @@ proptest! {
 #[tokio::test]
 async fn the_largest_accepted_numbers_run() {
     let server = chat_server(200, chat_completion("hi")).await;
-    let (_dir, t) = temp_file(
-        "targets.yaml",
-        &format!(
-            "targets:\n  t:\n    base_url: {}/v1\n    models: {{ chat: m }}\n    timeout: 168h\n    concurrency: 18446744073709551615\n    rpm: 4294967295\n    auth: {{ command: \"printf tok\", refresh_after: 0 }}\n    pricing: {{ input_per_mtok: 1e300, output_per_mtok: 0 }}\n",
-            server.uri()
-        ),
+    let dir = tempfile::tempdir().unwrap();
+    let t = target_t(
+        dir.path(),
+        &server.uri(),
+        "    timeout: 168h\n    concurrency: 18446744073709551615\n    rpm: 4294967295\n    auth: { command: \"printf tok\", refresh_after: 0 }\n    pricing: { input_per_mtok: 1e300, output_per_mtok: 0 }\n",
     );
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            t.to_str().unwrap(),
-            "--target",
-            "t",
-            "--filter",
-            "chat/*",
-        ],
-        &[],
-    )
-    .await;
+    let out = run_t(&t, &["--filter", "chat/*"], &[]).await;
     assert!(out.code == 0 || out.code == 1, "{}", out.all_output());
     assert!(
         !out.all_output().contains("panicked"),
@@ -559,38 +546,22 @@ async fn every_file_a_run_writes_reads_back_after_a_deeply_nested_body() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (_t, targets) = temp_file(
-        "targets.yaml",
-        &format!(
-            "targets:\n  t:\n    base_url: {}/v1\n    models: {{ chat: m }}\n",
-            server.uri()
-        ),
-    );
-    let (t, rec) = (targets.to_str().unwrap(), d.join("rec"));
-    let reports = d.join("reports");
-    let run = |extra: Vec<String>| {
-        let mut args: Vec<String> = [
-            "run",
-            "--targets",
-            t,
-            "--target",
-            "t",
+    let t = target_t(d, &server.uri(), "");
+    let (rec, reports) = (d.join("rec"), d.join("reports"));
+    let rec = rec.to_str().unwrap();
+    let out = run_t(
+        &t,
+        &[
             "--filter",
             "chat/basic",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra);
-        args
-    };
-    let args = run(vec![
-        "--record".into(),
-        rec.display().to_string(),
-        "--report-dir".into(),
-        reports.display().to_string(),
-    ]);
-    let out = run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+            "--record",
+            rec,
+            "--report-dir",
+            reports.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(out.code, 1, "{}", out.all_output());
     let report = reports.join("report.json");
     let text = std::fs::read_to_string(&report).unwrap();
@@ -619,8 +590,7 @@ async fn every_file_a_run_writes_reads_back_after_a_deeply_nested_body() {
         "baseline save read the report: {}",
         b.all_output()
     );
-    let args = run(vec!["--replay".into(), rec.display().to_string()]);
-    let replay = run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    let replay = run_t(&t, &["--filter", "chat/basic", "--replay", rec], &[]).await;
     assert_eq!(replay.code, 1, "{}", replay.all_output());
     let (outcome, reason) = replay.outcome("t", "chat/basic");
     assert_eq!(
@@ -647,25 +617,10 @@ async fn hostile_endpoint_text_is_inert_in_every_output() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("summary.md");
-    let (_t, targets) = temp_file(
-        "targets.yaml",
-        &format!(
-            "targets:\n  t:\n    base_url: {}/v1\n    models: {{ chat: m }}\n",
-            server.uri()
-        ),
-    );
-    let out = run_cli(
-        &[
-            "run",
-            "--targets",
-            targets.to_str().unwrap(),
-            "--target",
-            "t",
-            "--filter",
-            "chat/*",
-            "--format",
-            "json,md,html,junit",
-        ],
+    let t = target_t(dir.path(), &server.uri(), "");
+    let out = run_t(
+        &t,
+        &["--filter", "chat/*", "--format", "json,md,html,junit"],
         &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
     )
     .await;

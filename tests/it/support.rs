@@ -256,6 +256,25 @@ pub fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, p)
 }
 
+/// A targets file `targets.yaml` in `dir` with one target `t` at `{uri}/v1` with the chat model
+/// `m`, and `fields` (more of its fields, each line indented by four spaces) after; its path.
+pub fn target_t(dir: &Path, uri: &str, fields: &str) -> String {
+    let p = dir.join("targets.yaml");
+    std::fs::write(
+        &p,
+        format!("targets:\n  t:\n    base_url: {uri}/v1\n    models: {{ chat: m }}\n{fields}"),
+    )
+    .unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// `run --targets <targets> --target t` (the file [`target_t`] writes) and `args`.
+pub async fn run_t(targets: &str, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
+    let mut all = vec!["run", "--targets", targets, "--target", "t"];
+    all.extend(args);
+    run_cli(&all, env).await
+}
+
 /// Write a suite file into a temporary directory and return (dir, path).
 pub fn temp_suite(yaml: &str) -> (tempfile::TempDir, PathBuf) {
     temp_file("suite.yaml", yaml)
