@@ -144,12 +144,11 @@ async fn a_refused_token_is_refreshed_once_and_logged() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let count = dir.path().join("n");
-    let cmd = format!(
-        "echo x >> {0}; printf 'tok-%s' $(wc -l < {0})",
-        count.display()
+    let t = targets(
+        dir.path(),
+        &server.uri(),
+        &counting_token_command(dir.path()),
     );
-    let t = targets(dir.path(), &server.uri(), &cmd);
     let out = run_t(&t, &["--filter", "chat/basic"], &[]).await;
     let report = out.report();
     let ex = exchange(&report, "basic");

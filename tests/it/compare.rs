@@ -221,12 +221,8 @@ async fn token_command_auth_is_used_and_refreshed_once_on_401() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    // The command prints tok-1 the first time and tok-2 afterwards: the first token is "expired".
-    let counter = dir.path().join("n");
-    let cmd = format!(
-        "n=$(cat {0} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {0}; echo tok-$n",
-        counter.display()
-    );
+    // The command prints tok-1 the first time and tok-2 the second: the first token is "expired".
+    let cmd = counting_token_command(dir.path());
     let targets = dir.path().join("targets.yaml");
     std::fs::write(&targets, format!("targets:\n  vertex:\n    base_url: {}/v1\n    auth:\n      command: {:?}\n    models: {{ chat: m }}\n", server.uri(), cmd)).unwrap();
     let out = run_cli(

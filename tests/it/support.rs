@@ -275,6 +275,15 @@ pub async fn run_t(targets: &str, args: &[&str], env: &[(&str, &str)]) -> RunOut
     run_cli(&all, env).await
 }
 
+/// An `auth: command:` helper counting its runs in a file in `dir`: its n-th run prints `tok-n`,
+/// so an endpoint accepting only `tok-2` refuses the first token and takes the refreshed one.
+pub fn counting_token_command(dir: &Path) -> String {
+    format!(
+        "echo x >> {0}; printf 'tok-%s' $(wc -l < {0})",
+        dir.join("n").display()
+    )
+}
+
 /// Write a suite file into a temporary directory and return (dir, path).
 pub fn temp_suite(yaml: &str) -> (tempfile::TempDir, PathBuf) {
     temp_file("suite.yaml", yaml)
