@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::aggregate::missing_models_line;
+use super::aggregate::MissingModels;
 use super::escape::one_line;
 use super::impact;
 use super::model::{FeatureRow, RunReport, ShapeDiff};
@@ -494,20 +494,10 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
     let _ = writeln!(s);
     let names = r.target_names();
     let pad = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    // Counted from the entries' summaries and keys: a spooled run reads no entry back here.
-    let tally: Vec<(&str, crate::report::results::Summary)> = r
-        .results
-        .keys()
-        .zip(r.results.summaries())
-        .map(|(k, s)| (k.target, s))
-        .collect();
+    let missing = MissingModels::of(&r.results);
     for t in &names {
-        let mine = || {
-            tally
-                .iter()
-                .filter(|(target, _)| target == t)
-                .map(|(_, s)| s)
-        };
+        // Counted from the entries' summaries: a spooled run reads no entry back here.
+        let mine = || r.summaries_of(Some(t));
         let of = |o: Outcome| mine().filter(|x| x.outcome == o).count();
         let impacts = [Impact::Breaks, Impact::Deviates].map(|i| {
             mine()
@@ -555,7 +545,7 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
             }
             let _ = writeln!(s, "{l}");
         }
-        if let Some(missing) = missing_models_line(&r.results, Some(t)) {
+        if let Some(missing) = missing.line(Some(t)) {
             let text = format!("{missing} (--model ROLE=ID, or `models:` in the targets file)");
             for l in wrap(
                 &text,
