@@ -8,6 +8,7 @@ use super::config::{ExecConfig, GateConfig, OutputConfig};
 use super::error::CliError;
 use super::targets;
 use crate::exit;
+use crate::load::Target;
 use crate::plan::{self, Selection};
 use crate::redact::{Redactor, SecretRegistry};
 use crate::report::{self, RunMeta, model::ShardInfo};
@@ -213,9 +214,10 @@ async fn mark_unreachable(
     secrets: &crate::redact::SecretRegistry,
     redactor: &Redactor,
 ) -> Vec<plan::PlannedCase> {
-    let mut tried: Vec<(String, Option<String>)> = Vec::new();
+    // Each target with a case to send, once, with why it cannot be reached (if it cannot).
+    let mut tried: Vec<(Arc<Target>, Option<String>)> = Vec::new();
     for pc in &planned {
-        if pc.decided.is_some() || tried.iter().any(|(t, _)| *t == pc.target.name) {
+        if pc.decided.is_some() || tried.iter().any(|(t, _)| t.name == pc.target.name) {
             continue;
         }
         let client = crate::execute::http::TargetClient::new(
@@ -228,18 +230,12 @@ async fn mark_unreachable(
             Ok(c) => c.unreachable().await,
             Err(_) => None,
         };
-        tried.push((pc.target.name.clone(), why));
+        tried.push((pc.target.clone(), why));
     }
     for (target, why) in &tried {
         let Some(why) = why else { continue };
-        let reason = format!(
-            "cannot reach {}: {why}",
-            planned
-                .iter()
-                .find(|p| p.target.name == *target)
-                .map(|p| p.target.base_url.to_string())
-                .unwrap_or_default()
-        );
+        let reason = format!("cannot reach {}: {why}", target.base_url);
+        let target = &target.name;
         let mut n = 0;
         for pc in planned
             .iter_mut()

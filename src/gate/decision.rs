@@ -72,7 +72,8 @@ pub fn breaking_line(report: &RunReport, allow_flaky: bool) -> Option<String> {
 /// Under `--fail-on skip`: one line naming the cases skipped because their target has no
 /// model for the role they need, for stderr (none when nothing was skipped for that).
 pub fn skip_line(report: &RunReport) -> Option<String> {
-    crate::report::aggregate::missing_models_line(&report.results, None)
+    crate::report::aggregate::MissingModels::of(&report.results)
+        .line(None)
         .map(|l| format!("gate failed (--fail-on skip): {l}"))
 }
 

@@ -1,6 +1,7 @@
 //! Planning the cases of a run: each case on each target in a deterministic order (target,
 //! suite, case), the ones decided without sending anything marked with their outcome.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -165,29 +166,28 @@ pub struct Uncovered {
 /// plan decided for another reason (opt-in, declared unsupported) do not count.
 pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
     use crate::load::template::ROLES;
-    let mut out: Vec<Uncovered> = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
+    // Each target's selected cases, targets in first-seen order, in one pass; repeats
+    // (`--repeat`) are one selected case.
+    let mut targets: Vec<(&Target, Vec<&PlannedCase>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashSet<(&str, &str, &str)> = HashSet::new();
     for pc in planned {
         let name = pc.target.name.as_str();
-        if seen.contains(&name) {
-            continue;
+        let at = *index.entry(name).or_insert_with(|| {
+            targets.push((&pc.target, Vec::new()));
+            targets.len() - 1
+        });
+        if pc
+            .decided
+            .as_ref()
+            .is_none_or(|d| d.missing_model.is_some())
+            && seen.insert((name, &pc.case.suite, &pc.case.id))
+        {
+            targets[at].1.push(pc);
         }
-        seen.push(name);
-        let mut ids: Vec<String> = Vec::new();
-        let cases: Vec<&PlannedCase> = planned
-            .iter()
-            .filter(|p| p.target.name == name)
-            .filter(|p| p.decided.as_ref().is_none_or(|d| d.missing_model.is_some()))
-            // Repeats (`--repeat`) are one selected case.
-            .filter(|p| {
-                let id = p.case.full_id();
-                let new = !ids.contains(&id);
-                if new {
-                    ids.push(id);
-                }
-                new
-            })
-            .collect();
+    }
+    let mut out: Vec<Uncovered> = Vec::new();
+    for (target, cases) in targets {
         let needing = |role: &str| {
             cases
                 .iter()
@@ -205,11 +205,11 @@ pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
         else {
             continue;
         };
-        if pc.target.model(role).is_some() {
+        if target.model(role).is_some() {
             continue;
         }
         out.push(Uncovered {
-            target: name.to_string(),
+            target: target.name.clone(),
             role: role.to_string(),
             needing: n,
             selected: cases.len(),
@@ -217,4 +217,64 @@ pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod uncovered_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::load::target::load_targets;
+    use crate::testing;
+
+    fn chatless(name: &str) -> Arc<Target> {
+        let text = format!(
+            "targets:\n  {name}:\n    base_url: http://127.0.0.1:9/v1\n    models: {{ embedding: e }}\n"
+        );
+        let mut t = load_targets(Path::new("targets.yaml"), &text, &|_| None).unwrap();
+        Arc::new(t.remove(0))
+    }
+
+    fn planned(target: &Arc<Target>, case: &Arc<Case>) -> PlannedCase {
+        let decided = missing_role(target, case).map(|role| Decided {
+            missing_model: Some(role.to_string()),
+            ..Decided::new(Outcome::Skip, "no model")
+        });
+        PlannedCase {
+            target: target.clone(),
+            case: case.clone(),
+            decided,
+        }
+    }
+
+    #[test]
+    fn a_target_without_the_model_most_cases_need_is_uncovered_once_per_target() {
+        let (none, ok) = (chatless("none"), testing::target("ok"));
+        let (c1, c2) = (testing::case("c1"), testing::case("c2"));
+        let opt_in = PlannedCase {
+            decided: Some(Decided::new(Outcome::Skip, "opt-in case")),
+            ..planned(&none, &testing::case("c3"))
+        };
+        let plan = vec![
+            planned(&none, &c1),
+            // A repeat of c1 (`--repeat 2`) is one selected case.
+            planned(&none, &c1),
+            planned(&ok, &c1),
+            planned(&none, &c2),
+            planned(&ok, &c2),
+            // Decided for another reason: not selected for the rule.
+            opt_in,
+        ];
+        assert_eq!(
+            uncovered(&plan),
+            [Uncovered {
+                target: "none".into(),
+                role: "chat".into(),
+                needing: 2,
+                selected: 2,
+                runnable: 0,
+            }]
+        );
+        assert_eq!(uncovered(&plan[2..3]), []);
+    }
 }

@@ -71,35 +71,47 @@ impl FeatureRows {
     }
 }
 
-/// Cases skipped because their target (or `target` alone) has no model for a role: each role
-/// with its count, most first (ties in role order).
-pub fn missing_models(results: &Results, target: Option<&str>) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    // Only skipped entries can name a missing model: the others are not read back.
-    for r in results
-        .iter_where(|s| s.outcome == Outcome::Skip)
-        .filter(|r| target.is_none_or(|t| r.target == t))
-    {
-        if let Some(role) = &r.missing_model {
-            match counts.iter_mut().find(|(x, _)| x == role) {
-                Some(c) => c.1 += 1,
-                None => counts.push((role.clone(), 1)),
+/// The roles each target had no model for, each with how many cases it skipped: read in one
+/// pass over the skipped entries (a spooled run reads only those back, once).
+pub struct MissingModels(BTreeMap<String, BTreeMap<String, usize>>);
+
+impl MissingModels {
+    pub fn of(results: &Results) -> Self {
+        let mut by_target: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for r in results.iter_where(|s| s.outcome == Outcome::Skip) {
+            if let Some(role) = &r.missing_model {
+                *by_target
+                    .entry(r.target.clone())
+                    .or_default()
+                    .entry(role.clone())
+                    .or_default() += 1;
             }
         }
+        MissingModels(by_target)
     }
-    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    counts
-}
 
-/// `27 skipped: no model for embedding, vision, audio` (`None` when nothing was).
-pub fn missing_models_line(results: &Results, target: Option<&str>) -> Option<String> {
-    let missing = missing_models(results, target);
-    if missing.is_empty() {
-        return None;
+    /// `27 skipped: no model for embedding, vision, audio` for `target` (or the whole run),
+    /// roles most first; `None` when nothing was skipped for a missing model.
+    pub fn line(&self, target: Option<&str>) -> Option<String> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, roles) in self
+            .0
+            .iter()
+            .filter(|(t, _)| target.is_none_or(|x| x == *t))
+        {
+            for (role, n) in roles {
+                *counts.entry(role).or_default() += n;
+            }
+        }
+        if counts.is_empty() {
+            return None;
+        }
+        let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        let n: usize = counts.iter().map(|(_, n)| n).sum();
+        let roles: Vec<&str> = counts.iter().map(|(r, _)| *r).collect();
+        Some(format!("{n} skipped: no model for {}", roles.join(", ")))
     }
-    let n: usize = missing.iter().map(|(_, n)| n).sum();
-    let roles: Vec<&str> = missing.iter().map(|(r, _)| r.as_str()).collect();
-    Some(format!("{n} skipped: no model for {}", roles.join(", ")))
 }
 
 /// One result per (target, suite, case): the repeats of a case merged into the entry of the
@@ -153,4 +165,47 @@ pub(super) fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
     r.reason = o.reason;
     r.repeats = o.repeats;
     r.flaky = o.flaky;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::entry;
+
+    fn skipped(target: &str, case: &str, role: Option<&str>) -> CaseResult {
+        CaseResult {
+            missing_model: role.map(str::to_string),
+            ..entry(target, "s", case, "chat.basic", Outcome::Skip)
+        }
+    }
+
+    #[test]
+    fn missing_models_are_counted_by_target_and_role_most_first() {
+        let results: Results = vec![
+            skipped("a", "1", Some("vision")),
+            skipped("a", "2", Some("embedding")),
+            skipped("a", "3", Some("embedding")),
+            skipped("b", "1", Some("audio")),
+            // Skipped for another reason (opt-in, declared unsupported): not counted.
+            skipped("b", "2", None),
+            entry("b", "s", "3", "chat.basic", Outcome::Pass),
+        ]
+        .into();
+        let m = MissingModels::of(&results);
+        assert_eq!(
+            m.line(Some("a")).as_deref(),
+            Some("3 skipped: no model for embedding, vision")
+        );
+        assert_eq!(
+            m.line(Some("b")).as_deref(),
+            Some("1 skipped: no model for audio")
+        );
+        // The whole run, ties in role name order.
+        assert_eq!(
+            m.line(None).as_deref(),
+            Some("4 skipped: no model for embedding, audio, vision")
+        );
+        assert_eq!(m.line(Some("c")), None);
+        assert_eq!(MissingModels::of(&Results::default()).line(None), None);
+    }
 }

@@ -90,8 +90,9 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             esc(dir)
         );
     }
+    let missing = super::aggregate::MissingModels::of(&r.results);
     for t in &r.targets {
-        if let Some(line) = super::aggregate::missing_models_line(&r.results, Some(&t.name)) {
+        if let Some(line) = missing.line(Some(&t.name)) {
             let _ = writeln!(
                 h,
                 "<p class=\"meta\"><code>{}</code>: <strong>{}</strong></p>",

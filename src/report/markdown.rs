@@ -40,8 +40,9 @@ pub fn render(r: &RunReport) -> String {
             ""
         }
     );
+    let missing = super::aggregate::MissingModels::of(&r.results);
     for t in &r.targets {
-        if let Some(line) = super::aggregate::missing_models_line(&r.results, Some(&t.name)) {
+        if let Some(line) = missing.line(Some(&t.name)) {
             let _ = writeln!(
                 s,
                 "**`{}`: {line}** (set the role's model: `--model ROLE=ID`, or `models:` in the targets file).\n",

@@ -330,6 +330,18 @@ impl RunReport {
             .filter(|s| s.outcome == Outcome::Fail && s.impact == Some(impact))
             .count()
     }
+    /// What counting needs of each entry of `target` (of every entry with `None`), read from
+    /// the entries' summaries: a spooled run reads no entry back.
+    pub fn summaries_of<'a>(
+        &'a self,
+        target: Option<&'a str>,
+    ) -> impl Iterator<Item = Summary> + 'a {
+        self.results
+            .keys()
+            .zip(self.results.summaries())
+            .filter(move |(k, _)| target.is_none_or(|t| k.target == t))
+            .map(|(_, s)| s)
+    }
     pub fn count(&self, o: Outcome) -> usize {
         self.results.summaries().filter(|s| s.outcome == o).count()
     }

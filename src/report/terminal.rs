@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::aggregate::missing_models_line;
+use super::aggregate::MissingModels;
 use super::escape::one_line;
 use super::impact;
 use super::model::{FeatureRow, RunReport, ShapeDiff};
@@ -346,38 +346,46 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
     if r.differences.is_empty() {
         return;
     }
-    // feature → (target → worst outcome, cases, one-line summaries of a success vs an error,
-    // whether every target had one outcome and only the shapes differ)
-    type Feature<'a> = (
-        &'a str,
-        BTreeMap<&'a str, Outcome>,
-        Vec<String>,
-        Vec<&'a str>,
-        bool,
-    );
+    /// One feature's line.
+    struct Feature<'a> {
+        name: &'a str,
+        /// Each target's worst outcome among the feature's differing cases.
+        outcomes: BTreeMap<&'a str, Outcome>,
+        cases: usize,
+        /// One-line summaries of a success against an error, each once.
+        summaries: Vec<&'a str>,
+        /// Every target had one outcome: only the shapes differ.
+        same: bool,
+    }
     let mut features: Vec<Feature> = Vec::new();
     for d in &r.differences {
-        let i = match features.iter().position(|f| f.0 == d.feature) {
+        let i = match features.iter().position(|f| f.name == d.feature) {
             Some(i) => i,
             None => {
-                features.push((&d.feature, BTreeMap::new(), vec![], vec![], true));
+                features.push(Feature {
+                    name: &d.feature,
+                    outcomes: BTreeMap::new(),
+                    cases: 0,
+                    summaries: vec![],
+                    same: true,
+                });
                 features.len() - 1
             }
         };
         let f = &mut features[i];
-        f.4 &= d.same_outcome();
+        f.same &= d.same_outcome();
+        f.cases += 1;
         for (t, o) in &d.outcomes {
-            let cell = f.1.entry(t).or_insert(*o);
+            let cell = f.outcomes.entry(t).or_insert(*o);
             if o.severity() > cell.severity() {
                 *cell = *o;
             }
         }
-        f.2.push(format!("{}/{}", d.suite, d.case));
         for sd in &d.shape_diffs {
             if let Some(line) = sd.summary.as_deref()
-                && !f.3.contains(&line)
+                && !f.summaries.contains(&line)
             {
-                f.3.push(line);
+                f.summaries.push(line);
             }
         }
     }
@@ -395,7 +403,7 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
     // The targets in the order of every line's cells.
     let names: Vec<&str> = features
         .first()
-        .map(|f| f.1.keys().copied().collect())
+        .map(|f| f.outcomes.keys().copied().collect())
         .unwrap_or_default();
     for l in wrap(
         &format!("feature: {}", names.join(" | ")),
@@ -405,24 +413,25 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
     ) {
         let _ = writeln!(s, "{}", look.bold(&l));
     }
-    for (feature, outcomes, cases, summaries, same) in &features {
+    for f in &features {
         // Each target's cell as the matrix shows it (a failure by its impact).
-        let row = r.features.iter().find(|f| f.feature == *feature);
-        let cells: Vec<String> = outcomes
+        let row = r.features.iter().find(|row| row.feature == f.name);
+        let cells: Vec<String> = f
+            .outcomes
             .iter()
             .map(|(t, o)| {
                 let mark = row.and_then(|f| f.mark(t)).unwrap_or(Mark::new(*o, None));
                 look.mark_text(mark)
             })
             .collect();
-        let mut line = format!("{feature}: {}", cells.join(" | "));
-        if cases.len() > 1 {
-            let _ = write!(line, " ({} cases)", cases.len());
+        let mut line = format!("{}: {}", f.name, cells.join(" | "));
+        if f.cases > 1 {
+            let _ = write!(line, " ({} cases)", f.cases);
         }
-        if *same {
+        if f.same {
             line.push_str("; the responses differ in shape");
         }
-        for sum in summaries {
+        for sum in &f.summaries {
             let _ = write!(line, "; {sum}");
         }
         for l in wrap(&line, look.width, "  ", "      ") {
@@ -494,20 +503,10 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
     let _ = writeln!(s);
     let names = r.target_names();
     let pad = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    // Counted from the entries' summaries and keys: a spooled run reads no entry back here.
-    let tally: Vec<(&str, crate::report::results::Summary)> = r
-        .results
-        .keys()
-        .zip(r.results.summaries())
-        .map(|(k, s)| (k.target, s))
-        .collect();
+    let missing = MissingModels::of(&r.results);
     for t in &names {
-        let mine = || {
-            tally
-                .iter()
-                .filter(|(target, _)| target == t)
-                .map(|(_, s)| s)
-        };
+        // Counted from the entries' summaries: a spooled run reads no entry back here.
+        let mine = || r.summaries_of(Some(t));
         let of = |o: Outcome| mine().filter(|x| x.outcome == o).count();
         let impacts = [Impact::Breaks, Impact::Deviates].map(|i| {
             mine()
@@ -555,7 +554,7 @@ fn summary(s: &mut String, r: &RunReport, look: Look) {
             }
             let _ = writeln!(s, "{l}");
         }
-        if let Some(missing) = missing_models_line(&r.results, Some(t)) {
+        if let Some(missing) = missing.line(Some(t)) {
             let text = format!("{missing} (--model ROLE=ID, or `models:` in the targets file)");
             for l in wrap(
                 &text,
