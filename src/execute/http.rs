@@ -142,20 +142,20 @@ impl TargetClient {
         let http = builder.build().map_err(ClientError::Build)?;
         let timeout = target.timeout.unwrap_or(opts.timeout);
         let limiter = RateLimiter::per_minute(target.rpm);
-        let target_auth = target.auth.clone();
+        let token = match &target.auth {
+            Auth::Command {
+                command,
+                refresh_after,
+                ..
+            } => Some(TokenSource::new(command.clone(), *refresh_after)),
+            _ => None,
+        };
         Ok(Self {
             http,
             limiter,
             target,
             opts: ClientOptions { timeout, ..opts },
-            token: match &target_auth {
-                Auth::Command {
-                    command,
-                    refresh_after,
-                    ..
-                } => Some(TokenSource::new(command.clone(), *refresh_after)),
-                _ => None,
-            },
+            token,
             secrets,
         })
     }
