@@ -38,6 +38,7 @@ pub fn case(id: &str) -> Arc<Case> {
         allow_fixture_escape: false,
         schema_ids: &[],
         check_names: &[],
+        builtin: false,
     };
     let suite = load_suite(Path::new("s.yaml"), &text, &env).expect("suite loads");
     suite.cases[0].clone()

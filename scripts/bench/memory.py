@@ -11,12 +11,12 @@ usage: memory.py BINARY OUT_DIR
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from common import free_port, timed, wait_port
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
@@ -60,24 +60,15 @@ def suite(name, n, kind):
     return d / "suite.yaml"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure(port, shape, size, kind="stream", n=1, extra=()):
     """Peak RSS (bytes) and the first case's outcome and reason; `n` cases at --concurrency n."""
     rdir = WORK / "reports"
     shutil.rmtree(rdir, ignore_errors=True)
-    timef = WORK / "time.txt"
     cmd = [BIN, "run", "--suite", str(suite(f"mem{kind}", n, kind)),
            "--base-url", f"http://127.0.0.1:{port}/{shape}/v1", "--model", "chat=m",
            "--concurrency", str(n), "--no-progress", "--report-dir", str(rdir),
            "--snapshots-dir", str(WORK / "snapshots"), *extra]
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(timef), *cmd],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = int(timef.read_text().split()[-1]) * 1024
+    _, _, peak, _, r = timed(cmd, WORK)
     try:
         res = json.loads((rdir / "report.json").read_text())["results"][0]
         outcome = f"{res['outcome']}: {(res.get('reason') or '')[:70]}"
@@ -91,12 +82,7 @@ def main():
     server = subprocess.Popen([sys.executable, str(HERE / "flood_server.py"), str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_port(port)
         size = int(7.5 * MIB)
         base, _ = measure(port, "tiny", 0)
         print(f"process footprint (an ordinary short stream): {base / MIB:.1f} MiB", flush=True)

@@ -10,13 +10,14 @@ usage: run.py BINARY OUT_DIR [--quick]
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import free_port, targets_file, timed, wait_port
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
@@ -28,23 +29,6 @@ WORK = Path(tempfile.mkdtemp(prefix="llm-parity-bench-"))
 procs = []
 rows = []  # (scenario, measured, target, ratio)
 notes = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"server on port {port} did not start")
 
 
 def start(cmd, port):
@@ -68,36 +52,21 @@ def suite(n, kind="chat"):
     return d
 
 
-def targets_file(ports, model="ref-chat"):
-    p = WORK / f"targets-{'-'.join(map(str, ports))}.yaml"
-    lines = ["targets:"]
-    for i, port in enumerate(ports):
-        lines += [f"  t{i}:", f"    base_url: http://127.0.0.1:{port}/v1",
-                  "    models:", f"      chat: {model}"]
-    p.write_text("\n".join(lines) + "\n")
-    return p
-
-
 def run(suites_dir, targets, concurrency, extra=()):
     """One `llm-parity run`; returns (wall s, cpu s, peak RSS KiB, report dict)."""
     rdir = WORK / "reports"
     shutil.rmtree(rdir, ignore_errors=True)
-    tf = targets_file(targets) if isinstance(targets, list) else targets
+    tf = targets_file(WORK, targets) if isinstance(targets, list) else targets
     names = [f"t{i}" for i in range(len(targets))] if isinstance(targets, list) else []
     cmd = [BIN, "run", "--suite", str(suites_dir), "--targets", str(tf),
            "--concurrency", str(concurrency), "--no-progress", "--report-dir", str(rdir), *extra]
     for n in names:
         cmd += ["--target", n]
-    timef = WORK / "time.txt"
-    t0 = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(timef), *cmd],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
+    wall, cpu, peak, _, r = timed(cmd, WORK)
     if r.returncode != 0:
         raise SystemExit(f"run failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
-    u, s, m = timef.read_text().split()[-3:]
     report = json.loads((rdir / "report.json").read_text()) if (rdir / "report.json").exists() else {}
-    return wall, float(u) + float(s), int(m), report
+    return wall, cpu, peak // 1024, report
 
 
 def row(name, measured, unit, target, lower_is_better=True):

@@ -13,12 +13,12 @@ usage: scale.py BINARY OUT_DIR [NxT,NxT,…]
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from common import serve, targets_file, timed
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
@@ -30,57 +30,27 @@ WORK = Path(tempfile.mkdtemp(prefix="llm-parity-scale-"))
 MIB = 1024 * 1024
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve():
-    port = free_port()
-    p = subprocess.Popen([BIN, "serve", "--port", str(port), "--delay-ms", "0"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the built-in endpoint did not start")
-
-
 def run(n, targets, port):
     suites = WORK / f"suites-{n}"
     if not suites.exists():
         subprocess.run([sys.executable, str(HERE / "gen_suite.py"), str(suites), str(n)], check=True)
-    tf = WORK / f"targets-{targets}.yaml"
-    lines = ["targets:"]
-    for i in range(targets):
-        lines += [f"  t{i}:", f"    base_url: http://127.0.0.1:{port}/v1", "    models:",
-                  "      chat: ref-chat"]
-    tf.write_text("\n".join(lines) + "\n")
+    tf = targets_file(WORK, [port] * targets)
     rdir = WORK / "reports"
     shutil.rmtree(rdir, ignore_errors=True)
     cmd = [BIN, "run", "--suites-dir", str(suites), "--targets", str(tf), "--concurrency", "32",
            "--no-progress", "--report-dir", str(rdir)]
     for i in range(targets):
         cmd += ["--target", f"t{i}"]
-    timef = WORK / "time.txt"
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(timef), *cmd],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
-    u, s, m = timef.read_text().split()[-3:]
+    wall, cpu, peak, load, r = timed(cmd, WORK)
     written = sorted(p.name for p in rdir.iterdir()) if rdir.exists() else []
     report = json.loads((rdir / "report.json").read_text()) if "report.json" in written else {}
     got = len(report.get("results", []))
     status = "ok" if got == n * targets else f"{got}/{n * targets} results (exit {r.returncode})"
-    return wall, float(u) + float(s), int(m) * 1024, load, status, written
+    return wall, cpu, peak, load, status, written
 
 
 def main():
-    server, port = serve()
+    server, port = serve(BIN)
     rows = []
     try:
         for n, targets in RUNS:

@@ -22,13 +22,13 @@ usage: side.py BINARY OUT_DIR [RUNS]   (default 5; writes OUT_DIR/side.md)
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import common
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
@@ -49,37 +49,18 @@ def which(name):
     return str(p) if p.exists() else shutil.which(name)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve(delay_ms):
-    port = free_port()
-    procs.append(subprocess.Popen([BIN, "serve", "--port", str(port), "--delay-ms", str(delay_ms)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the built-in endpoint did not start")
+    p, port = common.serve(BIN, delay_ms)
+    procs.append(p)
+    return port
 
 
 def timed(cmd):
     """(wall s, CPU s, peak RSS bytes, load average at the start, stdout)."""
-    timef = WORK / "time.txt"
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(timef), *cmd],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
+    wall, cpu, peak, load, r = common.timed(cmd, WORK, stdout=subprocess.PIPE)
     if r.returncode not in (0, 1):
         raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd[:6])} …\n{r.stderr[-1500:]}")
-    u, s, m = timef.read_text().split()[-3:]
-    return wall, float(u) + float(s), int(m) * 1024, load, r.stdout
+    return wall, cpu, peak, load, r.stdout
 
 
 def suites(n, kind):

@@ -97,6 +97,13 @@ impl Catalogue {
             "| deviation | impact | client (verified version) | call | result |\n|---|---|---|---|---|\n",
         );
         for d in &self.deviations {
+            // The deviation and impact cells every line of `d` starts with.
+            let lead = format!(
+                "| [{}](quirks.md#{}) | {} |",
+                d.id,
+                d.id.split('-').next().unwrap_or(&d.id),
+                d.impact.as_str()
+            );
             let mut any = false;
             for c in &self.clients {
                 let version = c
@@ -105,19 +112,13 @@ impl Catalogue {
                     .map(|(k, v)| format!("{k} {v}"))
                     .collect::<Vec<_>>()
                     .join(", ");
+                let client = format!("{} ({version})", c.name);
                 let missing = self.missing_calls(c, d);
                 if !missing.is_empty() {
+                    let calls: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
                     out.push_str(&format!(
-                        "| [{}](quirks.md#{}) | {} | {} ({version}) | {} | not applicable: the client has no such call |\n",
-                        d.id,
-                        d.id.split('-').next().unwrap_or(&d.id),
-                        d.impact.as_str(),
-                        c.name,
-                        missing
-                            .iter()
-                            .map(|m| format!("`{m}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        "{lead} {client} | {} | not applicable: the client has no such call |\n",
+                        calls.join(", ")
                     ));
                 }
                 for call in &c.calls {
@@ -127,23 +128,14 @@ impl Catalogue {
                     }
                     any = true;
                     out.push_str(&format!(
-                        "| [{}](quirks.md#{}) | {} | {} ({version}) | `{call}` | {}: {} |\n",
-                        d.id,
-                        d.id.split('-').next().unwrap_or(&d.id),
-                        d.impact.as_str(),
-                        c.name,
+                        "{lead} {client} | `{call}` | {}: {} |\n",
                         e.status.as_str(),
                         cell(&e.symptom)
                     ));
                 }
             }
             if !any {
-                out.push_str(&format!(
-                    "| [{}](quirks.md#{}) | {} | every client | every call | works |\n",
-                    d.id,
-                    d.id.split('-').next().unwrap_or(&d.id),
-                    d.impact.as_str()
-                ));
+                out.push_str(&format!("{lead} every client | every call | works |\n"));
             }
         }
         out

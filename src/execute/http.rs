@@ -142,20 +142,20 @@ impl TargetClient {
         let http = builder.build().map_err(ClientError::Build)?;
         let timeout = target.timeout.unwrap_or(opts.timeout);
         let limiter = RateLimiter::per_minute(target.rpm);
-        let target_auth = target.auth.clone();
+        let token = match &target.auth {
+            Auth::Command {
+                command,
+                refresh_after,
+                ..
+            } => Some(TokenSource::new(command.clone(), *refresh_after)),
+            _ => None,
+        };
         Ok(Self {
             http,
             limiter,
             target,
             opts: ClientOptions { timeout, ..opts },
-            token: match &target_auth {
-                Auth::Command {
-                    command,
-                    refresh_after,
-                    ..
-                } => Some(TokenSource::new(command.clone(), *refresh_after)),
-                _ => None,
-            },
+            token,
             secrets,
         })
     }
@@ -722,19 +722,9 @@ fn parse_json_body(body: &[u8], max_body: usize) -> (Option<Value>, Option<Strin
 fn value_cost(body: &[u8]) -> usize {
     const OBJECT: usize = 640;
     const VALUE: usize = 48;
-    let (mut objects, mut values, mut in_string, mut escaped) = (0usize, 1usize, false, false);
-    for &b in body {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let (mut objects, mut values) = (0usize, 1usize);
+    for b in crate::util::json::structural_bytes(body) {
         match b {
-            b'"' => in_string = true,
             b'{' => objects += 1,
             b',' | b'[' => values += 1,
             _ => {}

@@ -251,15 +251,7 @@ fn token_len(s: &str) -> usize {
     }
 }
 
-/// 1-based (line, column) of a byte offset.
-pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
+pub use crate::util::text::line_col;
 
 /// Every problem found while loading, in file order.
 #[derive(Debug, Default, Clone)]

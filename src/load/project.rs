@@ -57,12 +57,14 @@ enum Source {
 pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
     let schemas = SchemaStore::load(opts.schemas_dir.as_deref())?;
     let ids = schemas.ids();
-    let env = |fixtures_root| suite::SuiteEnv {
+    let env = |fixtures_root, builtin| suite::SuiteEnv {
         fixtures_root,
         allow_fixture_escape: opts.allow_fixture_escape,
         schema_ids: &ids,
         check_names: &opts.check_names,
+        builtin,
     };
+    let (builtin_env, file_env) = (env(None, true), env(Some(&opts.fixtures_dir), false));
     let mut diags = Diagnostics::default();
     let mut loaded: Vec<Suite> = Vec::new();
     let mut notes = Vec::new();
@@ -70,16 +72,13 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         match source {
             Source::BuiltIn { file, text } => {
                 let path = PathBuf::from(format!("{}{file}", builtin::SUITE_PREFIX));
-                match suite::load_suite(&path, text, &env(None)) {
-                    Ok(mut s) => {
-                        s.builtin = true;
-                        loaded.push(s);
-                    }
+                match suite::load_suite(&path, text, &builtin_env) {
+                    Ok(s) => loaded.push(s),
                     Err(d) => diags.extend(d),
                 }
             }
             Source::File(path) => match read_bounded_string(&path, yaml::MAX_INPUT_BYTES as u64) {
-                Ok(text) => match suite::load_suite(&path, &text, &env(Some(&opts.fixtures_dir))) {
+                Ok(text) => match suite::load_suite(&path, &text, &file_env) {
                     // The built-in suite itself (a checkout of llm-parity, a copied file): the
                     // built-in one, silently.
                     Ok(mut s) if builtin_text(&s.id).is_some_and(|t| t == text) => {

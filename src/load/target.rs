@@ -144,8 +144,8 @@ impl Target {
             if !part.is_empty() {
                 out.push(part.to_string());
                 // The URL keeps it percent-encoded; an error message may show either form.
-                if let Ok(decoded) = percent_decode(part) {
-                    out.push(decoded);
+                if let Ok(decoded) = percent_encoding::percent_decode_str(part).decode_utf8() {
+                    out.push(decoded.into_owned());
                 }
             }
         }
@@ -548,31 +548,6 @@ pub fn interpolate_env(value: &str, env: EnvLookup<'_>) -> Result<Interpolated, 
     }
     out.text.push_str(rest);
     Ok(out)
-}
-
-/// `%xx` escapes decoded, as a URL's user-info is written.
-fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
 }
 
 /// Why a base URL cannot be used.

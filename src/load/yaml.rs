@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::diag::{Diagnostic, Diagnostics, did_you_mean};
+use super::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use super::shape::{self, MapShape, Problem, ProblemKind, Shape};
 use super::spans::{Seg, Spans};
 
@@ -145,12 +145,7 @@ fn forbidden_char(path: &Path, source: &Arc<str>) -> Option<Diagnostic> {
     let (at, c) = source
         .char_indices()
         .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}'))?;
-    let before = &source[..at];
-    let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
-        .count()
-        + 1;
+    let (line, column) = line_col(source, at);
     Some(
         Diagnostic::new(
             path,

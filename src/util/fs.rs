@@ -89,11 +89,11 @@ pub fn read_bounded_string(path: &Path, limit: u64) -> Result<String, ReadError>
         let bytes = e.into_bytes();
         // Everything before `at` is UTF-8.
         let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let (line, column) = super::text::line_col(before, at);
         fail(ReadErrorKind::NotUtf8 {
             byte: bytes[at],
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line,
+            column,
         })
     })
 }

@@ -13,10 +13,11 @@ use super::text::excerpt;
 /// take the rest, so every file the tool writes reads back.
 pub const KEPT_DEPTH: usize = 100;
 
-/// The deepest nesting of arrays and objects in JSON text.
-pub fn nesting(text: &str) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for b in text.bytes() {
+/// The bytes of JSON text outside its string literals (a literal's opening quote is kept):
+/// what its structure is read from without parsing it (a bracket in a string is text).
+pub fn structural_bytes(text: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let (mut in_str, mut escaped) = (false, false);
+    text.iter().copied().filter(move |&b| {
         if in_str {
             match b {
                 _ if escaped => escaped = false,
@@ -24,10 +25,18 @@ pub fn nesting(text: &str) -> usize {
                 b'"' => in_str = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
+        in_str = b == b'"';
+        true
+    })
+}
+
+/// The deepest nesting of arrays and objects in JSON text.
+pub fn nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in structural_bytes(text.as_bytes()) {
         match b {
-            b'"' => in_str = true,
             b'[' | b'{' => {
                 depth += 1;
                 max = max.max(depth);
@@ -107,6 +116,17 @@ pub fn diff_shapes(left_name: &str, left: &Value, right_name: &str, right: &Valu
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn brackets_inside_strings_are_not_structure() {
+        let text = r#"{"a": "[[{\"]]", "b": [[1], {"c": "\\"}], "d": "{"}"#;
+        assert_eq!(nesting(text), 3);
+        let outside: Vec<u8> = structural_bytes(text.as_bytes()).collect();
+        assert_eq!(
+            String::from_utf8(outside).unwrap(),
+            r#"{": ", ": [[1], {": "}], ": "}"#
+        );
+    }
 
     #[test]
     fn shapes_collapse_arrays_and_hide_values() {

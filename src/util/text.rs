@@ -11,6 +11,16 @@ pub fn excerpt(s: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// 1-based (line, column, in characters) of a byte offset of `src`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
 /// Whether `c` must never reach a terminal or a file as itself: C0 and C1 control characters
 /// (ESC starts terminal escape sequences, BEL rings, NUL truncates), DEL, and the invisible
 /// characters that reorder or hide text (bidi overrides and isolates such as U+202E, zero-width

@@ -20,6 +20,7 @@ fn load_both(text: &str) {
         allow_fixture_escape: false,
         schema_ids: &["chat.completion".to_string()],
         check_names: &check_names,
+        builtin: false,
     };
     if let Err(d) = load_suite(Path::new("fuzz.yaml"), text, &env) {
         let _ = d.to_string();
@@ -240,6 +241,7 @@ fn yaml_bombs_and_deep_nesting_are_refused_with_a_clear_error() {
         allow_fixture_escape: false,
         schema_ids: &[],
         check_names: &[],
+        builtin: false,
     };
     for (name, text, limit) in [
         ("laughs", bomb_suite(), "repetition limit"),
@@ -492,6 +494,7 @@ proptest! {
             allow_fixture_escape: false,
             schema_ids: &[],
             check_names: &[],
+            builtin: false,
         };
         let loaded = std::panic::catch_unwind(|| load_suite(Path::new("s.yaml"), &text, &env));
         prop_assert!(loaded.is_ok(), "panicked on {text}");

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 use crate::body::JsonObject;
 use crate::errors::{self, ApiError};
-use crate::files::body_error;
+use crate::files::{body_error, drain};
 use crate::models::{self, Kind};
 use crate::stream::sse_response;
 use crate::validate::{field, opt_number, opt_str, req_str};
@@ -330,11 +330,8 @@ pub(crate) async fn transcription(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     if state.config.deviations.has(Deviation::NoAudioApi) {
-        // A6: the upload is read before the 404, as a server does that routes after reading
-        // the request; answering mid-upload would make clients see a broken connection.
-        if let Ok(mut m) = multipart {
-            while let Ok(Some(_)) = m.next_field().await {}
-        }
+        // A6: the upload is read before the 404, as by a server that routes after reading it.
+        drain(multipart).await;
         return Err(errors::unknown_route(method, uri).await);
     }
     let mut multipart = multipart.map_err(|_| {

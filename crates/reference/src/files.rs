@@ -29,11 +29,8 @@ pub(crate) async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>, ApiError> {
     if state.config.deviations.has(Deviation::FilesNotConfigured) {
-        // A4: LiteLLM's words for a proxy without `files_settings`, after reading the upload
-        // (answering mid-upload makes openai-node see a broken connection, not the 500).
-        if let Ok(mut m) = multipart {
-            while let Ok(Some(_)) = m.next_field().await {}
-        }
+        // A4: LiteLLM's words for a proxy without `files_settings`.
+        drain(multipart).await;
         return Err(ApiError::server_error(
             "files_settings is not set, set it on your config.yaml file.",
         ));
@@ -74,6 +71,15 @@ pub(crate) async fn upload(
     let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
     let object = add_file(&mut store, &filename, &purpose, content.to_vec());
     Ok(Json(object))
+}
+
+/// Read an upload to its end before refusing it, as a server does that answers after reading
+/// the request: answering mid-upload makes clients (openai-node) see a broken connection, not
+/// the answer.
+pub(crate) async fn drain(multipart: Result<Multipart, MultipartRejection>) {
+    if let Ok(mut m) = multipart {
+        while let Ok(Some(_)) = m.next_field().await {}
+    }
 }
 
 /// A multipart body that cannot be read: too large (413) or malformed (400).

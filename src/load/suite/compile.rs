@@ -25,6 +25,10 @@ pub struct SuiteEnv<'a> {
     /// The built-in checks a suite may name under `expect.checks` (the judge's, handed over
     /// like the schema ids: load does not know the judge).
     pub check_names: &'a [&'a str],
+    /// A built-in suite: its features are the vocabulary others are checked against
+    /// (`load::feature::builtin_features`), so they are not checked, and loading only built-in
+    /// suites does not read the embedded suites a second time to build it.
+    pub builtin: bool,
 }
 
 /// Load one suite file, reporting every problem found in it.
@@ -118,7 +122,9 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 )
                 .expected("a dotted id starting with the area, e.g. `chat.basic`"),
             );
-        } else if let Some(problem) = check_feature(&cdef.feature, &def.areas) {
+        } else if !env.builtin
+            && let Some(problem) = check_feature(&cdef.feature, &def.areas)
+        {
             diags.push(feature_diag(
                 diag(String::new(), here(&cdef.feature)),
                 &cdef.feature,
@@ -267,7 +273,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
             id: def.suite,
             description: def.description.unwrap_or_default(),
             file: path.to_path_buf(),
-            builtin: false,
+            builtin: env.builtin,
             cases,
             scrub,
         })
@@ -763,6 +769,7 @@ mod tests {
             allow_fixture_escape: false,
             schema_ids: &[],
             check_names: &[],
+            builtin: false,
         };
         load_suite(Path::new("s.yaml"), yaml, &env)
     }

@@ -155,6 +155,7 @@ pub fn judge(row: &Row) -> Verdict {
         allow_fixture_escape: false,
         schema_ids: &schema_ids,
         check_names: &check_names,
+        builtin: false,
     };
     let suite = match load_suite(Path::new("s.yaml"), &yaml, &env) {
         Ok(s) => s,
