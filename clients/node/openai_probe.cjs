@@ -263,6 +263,18 @@ const calls = [
     }
     throw new c.Wrong('no error for a wrong key');
   }],
+  ['context_length', async (ctx) => {
+    try {
+      await ctx.client.chat.completions.create({
+        model: ctx.models.chat, messages: messages(c.filler(c.contextWords())), max_tokens: 8,
+      });
+    } catch (e) {
+      if (!(e instanceof ctx.OpenAI.APIError)) throw e;
+      c.expect(errorProblems(e, ctx.OpenAI.BadRequestError, 400, 'context_length_exceeded', null));
+      return;
+    }
+    throw new c.Wrong('no error for a prompt longer than the context');
+  }],
 ];
 
 const job = c.job();

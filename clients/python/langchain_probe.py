@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 from common import (
     BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong,
-    check_text, error_problems, expect, job, run, short, vector_problems,
+    check_text, context_words, error_problems, expect, filler, job, run, short, vector_problems,
 )
 
 try:
@@ -152,6 +152,18 @@ def error_bad_key(ctx):
     raise Wrong("no error for a wrong key")
 
 
+def context_length(ctx):
+    # LangChain re-raises the SDK's error as a subclass of openai.BadRequestError (its own
+    # ContextOverflowError only when "context_length_exceeded" is in str(e), which openai 3.x
+    # no longer puts there: the body's code is what an app can branch on).
+    try:
+        ctx.chat(max_tokens=8).invoke(filler(context_words()))
+    except openai.APIError as e:
+        expect(error_problems(e, openai.BadRequestError, 400, "context_length_exceeded", None))
+        return
+    raise Wrong("no error for a prompt longer than the context")
+
+
 CALLS = [
     ("chat", chat),
     ("stream", stream),
@@ -164,6 +176,7 @@ CALLS = [
     ("reasoning_effort", reasoning_effort),
     ("error_bad_model", error_bad_model),
     ("error_bad_key", error_bad_key),
+    ("context_length", context_length),
 ]
 
 

@@ -10,8 +10,8 @@ import sys
 
 from common import (
     BAD_KEY, BAD_MODEL, BATCH_STATUSES, CANCELLABLE, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong,
-    batch_jsonl, check_text, check_weather_args, error_problems, expect, job, run, short, tone_wav,
-    vector_problems,
+    batch_jsonl, check_text, check_weather_args, context_words, error_problems, expect, filler, job, run,
+    short, tone_wav, vector_problems,
 )
 
 try:
@@ -275,6 +275,17 @@ def error_bad_key(ctx):
     raise Wrong("no error for a wrong key")
 
 
+def context_length(ctx):
+    try:
+        ctx.client.chat.completions.create(
+            model=ctx.chat_model, messages=messages(filler(context_words())), max_tokens=8,
+        )
+    except openai.APIError as e:
+        expect(error_problems(e, openai.BadRequestError, 400, "context_length_exceeded", None))
+        return
+    raise Wrong("no error for a prompt longer than the context")
+
+
 CALLS = [
     ("chat", chat),
     ("stream", stream),
@@ -294,6 +305,7 @@ CALLS = [
     ("transcription", transcription),
     ("error_bad_model", error_bad_model),
     ("error_bad_key", error_bad_key),
+    ("context_length", context_length),
 ]
 
 

@@ -9,7 +9,7 @@ pub enum Profile {
     /// OpenAI's documented behaviour (the baseline): no deviation.
     OpenAi,
     /// An emulation of the documented deviations of Gemini's OpenAI-compatibility endpoint
-    /// (rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2, R3, A1 of `docs/quirks.md`). Not Google's
+    /// (rows E1, E2, E15, S1, S4, S5, S7, T1, T2, L1, Q2, R2, R3, A1 of `docs/quirks.md`). Not Google's
     /// code.
     GeminiCompat,
 }
@@ -40,6 +40,7 @@ impl Profile {
             Profile::GeminiCompat => [
                 ListWrappedError,
                 BadKey400,
+                ContextOverflowWithoutCode,
                 ToolDeltaWithoutIndex,
                 ChunkWithoutId,
                 RoleOnEveryDelta,

@@ -18,6 +18,8 @@ pub enum Deviation {
     ErrorWithoutParam,
     /// E13: a list-wrapped error re-shaped by a router into `{"0": {"error": …}}`.
     ReshapedListError,
+    /// E15: a prompt longer than the context is refused without `code: context_length_exceeded`.
+    ContextOverflowWithoutCode,
     /// S1: streamed tool calls arrive whole, without `index`.
     ToolDeltaWithoutIndex,
     /// S4-no-id: chunks carry no `id`.
@@ -82,6 +84,7 @@ pub const DEVIATIONS: &[DeviationInfo] = &[
     info(Deviation::ErrorInStream, "E8", "the stream breaks off with data: {\"error\": …} inside the HTTP 200 response, then [DONE]"),
     info(Deviation::ErrorWithoutParam, "E12", "the error object has no `param` key"),
     info(Deviation::ReshapedListError, "E13", "error bodies are a list-wrapped error re-shaped into {\"0\": {\"error\": …}}"),
+    info(Deviation::ContextOverflowWithoutCode, "E15", "a prompt longer than the context gets a 400 in Gemini's words (\"The input token count … exceeds …\"), without code context_length_exceeded"),
     info(Deviation::ToolDeltaWithoutIndex, "S1", "streamed tool calls arrive whole in one delta, without `index`"),
     info(Deviation::ChunkWithoutId, "S4-no-id", "stream chunks carry no `id`"),
     info(Deviation::RoleOnEveryDelta, "S4-role", "every stream delta repeats role: \"assistant\""),

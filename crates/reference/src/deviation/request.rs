@@ -1,5 +1,6 @@
 //! Deviations in how requests are read: refused values (Q2, R2), the `google` extension (R3),
-//! ignored parameters (O2, B1, B3) and `models/`-prefixed ids (L1).
+//! ignored parameters (O2, B1, B3), `models/`-prefixed ids (L1) and the context-overflow
+//! error (E15).
 
 use serde_json::{Map, Value};
 
@@ -36,6 +37,28 @@ pub(crate) fn check_chat(
     } else {
         Ok(GoogleExtension::default())
     }
+}
+
+/// The error for a prompt of `tokens` tokens beyond a context of `limit` tokens: OpenAI's
+/// (HTTP 400, `param: "messages"`, `code: "context_length_exceeded"`, the wording of its
+/// chat models), or under E15 Gemini's wording without a code (list-wrapped as well under E1).
+pub(crate) fn context_overflow(dev: Deviations, tokens: u64, limit: u64) -> ApiError {
+    if dev.has(Deviation::ContextOverflowWithoutCode) {
+        return ApiError::bad_request(
+            format!(
+                "The input token count ({tokens}) exceeds the maximum number of tokens allowed ({limit})."
+            ),
+            None,
+            None,
+        );
+    }
+    ApiError::bad_request(
+        format!(
+            "This model's maximum context length is {limit} tokens. However, your messages resulted in {tokens} tokens. Please reduce the length of the messages."
+        ),
+        Some("messages"),
+        Some("context_length_exceeded"),
+    )
 }
 
 /// L1: requests accept both `ref-chat` and `models/ref-chat` ("the model name will be

@@ -117,6 +117,57 @@ async fn e13_list_wrapped_errors_are_reshaped_into_an_object() {
     assert_eq!(v["0"]["error"]["status"], "NOT_FOUND");
 }
 
+/// A chat request whose prompt is `words` words (one token each on this endpoint).
+fn long_prompt(words: usize) -> Value {
+    chat_body(&"lorem ".repeat(words))
+}
+
+#[tokio::test]
+async fn a_prompt_beyond_the_context_is_context_length_exceeded() {
+    let app = router(Config::default());
+    let fits = post(&app, "/v1/chat/completions", &long_prompt(128_000)).await;
+    assert_eq!(
+        fits.status,
+        200,
+        "exactly the context fits: {}",
+        fits.text()
+    );
+    let r = post(&app, "/v1/chat/completions", &long_prompt(128_001)).await;
+    let v = assert_openai_error(&r, 400, Some("messages"));
+    assert_eq!(v["error"]["code"], "context_length_exceeded");
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("maximum context length is 128000 tokens") && m.contains("128001"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn e15_the_context_overflow_has_no_code() {
+    let r = post(&with("E15"), "/v1/chat/completions", &long_prompt(128_001)).await;
+    let v = assert_openai_error(&r, 400, None);
+    assert!(v["error"]["code"].is_null(), "{v}");
+    assert_eq!(
+        v["error"]["message"],
+        "The input token count (128001) exceeds the maximum number of tokens allowed (128000)."
+    );
+    // With E1 (as in gemini-compat) the same error is list-wrapped, as Google sends it.
+    let v = post(
+        &with("E1+E15"),
+        "/v1/chat/completions",
+        &long_prompt(128_001),
+    )
+    .await
+    .json();
+    assert_eq!(v[0]["error"]["code"], 400, "{v}");
+    assert_eq!(v[0]["error"]["status"], "INVALID_ARGUMENT");
+    assert!(v[0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The input token count"));
+}
+
 #[tokio::test]
 async fn e8_the_stream_breaks_off_with_an_error_event() {
     let (chunks, done) = stream(&with("E8"), &chat_body_stream()).await;
