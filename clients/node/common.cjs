@@ -187,6 +187,8 @@ const WEATHER_TOOL = {
   function: { name: 'get_weather', description: 'The weather in a city', parameters: WEATHER_PARAMETERS },
 };
 const WEATHER_PROMPT = 'What is the weather in Paris? Use the tool.';
+// The tool's result a round trip sends back.
+const WEATHER_RESULT = '{"city": "Paris", "temperature_c": 18, "conditions": "sunny"}';
 const CHAT_PROMPT = 'Say hello in one short sentence.';
 const BAD_MODEL = 'no-such-model-llm-parity';
 const BAD_KEY = 'wrong-key-llm-parity-probe';
@@ -221,5 +223,5 @@ module.exports = {
   Wrong, NotApplicable, job, emit, run, expect, load, versionOf, short, checkText,
   checkWeatherArgs, checkWeatherObject, checkVector, sameVector, WEATHER_PARAMETERS, WEATHER_TOOL,
   WEATHER_PROMPT, CHAT_PROMPT, BAD_MODEL, BAD_KEY, BATCH_STATUSES, CANCELLABLE, batchJsonl, toneWav,
-  contextWords, filler,
+  contextWords, filler, WEATHER_RESULT,
 };

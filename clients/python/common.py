@@ -156,6 +156,9 @@ def error_problems(e, cls, status, code, mention):
     ]
 
 
+# The tool's result a round trip sends back.
+WEATHER_RESULT = '{"city": "Paris", "temperature_c": 18, "conditions": "sunny"}'
+
 WEATHER_TOOL = {
     "type": "function",
     "function": {

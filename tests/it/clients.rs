@@ -327,7 +327,7 @@ async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
         .find("short requests in all")
         .expect("the request count");
     assert!(announce < stdout.find("✗").unwrap(), "{stdout}");
-    assert!(stdout.contains("at most 81 short requests"), "{stdout}");
+    assert!(stdout.contains("at most 87 short requests"), "{stdout}");
     // The banner says what beyond prompts is sent: a file, a batch, audio (the target has the
     // models for them).
     let banner = stdout.lines().find(|l| l.starts_with("probing")).unwrap();

@@ -42,6 +42,9 @@ pub enum Deviation {
     EmptyToolCallIds,
     /// T3: `function.arguments` is a JSON object instead of a string (non-streamed).
     ArgumentsAsObject,
+    /// T7: the first tool call of a turn carries `extra_content.google.thought_signature`, which
+    /// the next request must echo back on that assistant tool call.
+    ThoughtSignature,
     /// O2: `response_format` is ignored (prose comes back).
     ResponseFormatIgnored,
     /// B1: `encoding_format: base64` is ignored (floats come back).
@@ -96,6 +99,7 @@ pub const DEVIATIONS: &[DeviationInfo] = &[
     info(Deviation::StopWithToolCalls, "T1", "finish_reason \"stop\" beside tool calls (non-streamed)"),
     info(Deviation::EmptyToolCallIds, "T2", "tool-call ids are empty strings"),
     info(Deviation::ArgumentsAsObject, "T3", "function.arguments is a JSON object, not a string (non-streamed)"),
+    info(Deviation::ThoughtSignature, "T7", "tool calls carry extra_content.google.thought_signature, and a tool-call history without it is refused with 400"),
     info(Deviation::ResponseFormatIgnored, "O2", "response_format is ignored: prose comes back"),
     info(Deviation::Base64Ignored, "B1", "encoding_format: base64 is ignored: float arrays come back"),
     info(Deviation::DimensionsIgnored, "B3", "`dimensions` is ignored: the native 256 components come back"),

@@ -169,6 +169,75 @@ async fn e15_the_context_overflow_has_no_code() {
 }
 
 #[tokio::test]
+async fn t7_the_first_tool_call_is_signed_and_the_next_turn_must_echo_it() {
+    let app = with("T7");
+    let v = post(&app, "/v1/chat/completions", &tool_body(false))
+        .await
+        .json();
+    let call = &v["choices"][0]["message"]["tool_calls"][0];
+    let sig = call["extra_content"]["google"]["thought_signature"]
+        .as_str()
+        .unwrap();
+    assert!(sig.len() > 20, "{v}");
+    // Streamed: a signature on the call's first delta only.
+    let (chunks, _) = stream(&app, &tool_body(true)).await;
+    let signed: Vec<&Value> = tool_call_deltas(&chunks)
+        .into_iter()
+        .filter(|d| d.get("extra_content").is_some())
+        .collect();
+    assert_eq!(signed.len(), 1, "{chunks:?}");
+    assert!(signed[0]["extra_content"]["google"]["thought_signature"].is_string());
+    // The next turn: refused without the signature, answered with it (or Google's bypass value).
+    let next = |call: Value| {
+        let mut b = tool_body(false);
+        b["messages"] = json!([
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": null, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "18C"}
+        ]);
+        b["tool_choice"] = json!("auto");
+        b
+    };
+    let bare = json!({"id": "c1", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}});
+    let r = post(&app, "/v1/chat/completions", &next(bare.clone())).await;
+    let e = assert_openai_error(&r, 400, None);
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("Function call is missing a thought_signature")
+            && m.contains("`default_api:get_weather` , position 1"),
+        "{m}"
+    );
+    for s in [sig, "skip_thought_signature_validator"] {
+        let mut signed = bare.clone();
+        signed["extra_content"] = json!({"google": {"thought_signature": s}});
+        let r = post(&app, "/v1/chat/completions", &next(signed)).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // Only the current turn is validated: an unsigned call before a later user message passes.
+    let mut earlier = next(bare);
+    earlier["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "user", "content": "And Rome?"}));
+    assert_eq!(
+        post(&app, "/v1/chat/completions", &earlier).await.status,
+        200
+    );
+    // Without T7 nothing is added.
+    let v = post(
+        &router(Config::default()),
+        "/v1/chat/completions",
+        &tool_body(false),
+    )
+    .await
+    .json();
+    assert!(v["choices"][0]["message"]["tool_calls"][0]
+        .get("extra_content")
+        .is_none());
+}
+
+#[tokio::test]
 async fn e8_the_stream_breaks_off_with_an_error_event() {
     let (chunks, done) = stream(&with("E8"), &chat_body_stream()).await;
     assert!(done);
