@@ -572,7 +572,7 @@ async fn bad_inputs_are_configuration_errors() {
     let out = run_cli(&["run", "--baseline", &garbage], &[]).await;
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains(&format!("{garbage}:1:11]")),
+        out.stderr.contains(&format!("{garbage}:1:10]")),
         "{}",
         out.stderr
     );
