@@ -8,7 +8,9 @@
 #                                      # ($CARGO_TARGET_DIR/bench)
 #   scripts/bench.sh --memory          # only peak memory against hostile and large bodies
 #   scripts/bench.sh --side [RUNS]     # only the side by side with Hurl, oha and wrk (5 runs)
-#   scripts/bench.sh --scale [NxT,…]   # only the growth in cases and targets
+#   scripts/bench.sh --scale [--large] [NxT,…]
+#                                      # only the growth: 1k and 10k cases × 1, 2, 4 targets
+#                                      # (--large adds the 100k rows, several minutes)
 #   cargo bench --bench hot            # the hot pure parts (divan)
 #
 # The release binary is stripped (Cargo.toml, [profile.release]); to profile a run, build the

@@ -63,6 +63,7 @@ pub fn finished(
         stop: Stop::Ran,
         steps: vec![FinishedStep {
             name: "main".into(),
+            auth: Default::default(),
             exchange: Exchange {
                 request: SentRequest {
                     method: "POST".into(),

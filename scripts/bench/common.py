@@ -1,6 +1,6 @@
 """What the bench scripts share: a free local port, waiting for a server to listen, the built-in
 endpoint (`llm-parity serve`), a targets file for local ports and a command timed by
-/usr/bin/time."""
+/usr/bin/time, and whether the machine is too busy to trust a time."""
 import os
 import socket
 import subprocess
@@ -57,3 +57,19 @@ def timed(cmd, work, stdout=subprocess.DEVNULL):
     wall = time.perf_counter() - t0
     u, s, m = timef.read_text().split()[-3:]
     return wall, float(u) + float(s), int(m) * 1024, load, r
+
+
+CORES = os.cpu_count() or 1
+# Above this load average per core, other work shares the cores with the run: its wall time
+# and requests per second are not the tool's alone (CPU time and peak RSS still are).
+BUSY_PER_CORE = 0.5
+
+
+def busy(load):
+    """Whether a run that started at this load average (1 min) cannot be trusted for time."""
+    return load > BUSY_PER_CORE * CORES
+
+
+def load_mark(load):
+    """The load average as a table shows it, marked when the machine was busy."""
+    return f"{load:.1f} **busy: times not trusted**" if busy(load) else f"{load:.1f}"

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Growth with the number of distinct cases and targets (called by scripts/bench.sh; `--scale`
 runs only this). Runs N distinct chat cases (scripts/bench/gen_suite.py: schema, JSONPath and
-semantic checks, every report written) on T targets (all the built-in endpoint, `llm-parity
-serve`, 0 ms) at --concurrency 32, for each NxT given, and prints one table: cases, targets,
-wall time, requests per second, own CPU per request, peak RSS. Also writes it to
-OUT_DIR/scale.md. Marks a run that started on a busy machine (load average above its cores):
-its times are not to be trusted; its memory figures are.
+semantic checks, every report written) on T targets (each the built-in endpoint, `llm-parity
+serve`, 0 ms; one server per target) at --concurrency 32, for each NxT, and prints one table:
+cases, targets, wall time, requests per second, own CPU per request, peak RSS, the load average
+when the run started and whether every report was written with every result. Also writes it
+to OUT_DIR/scale.md. A run that started on a busy machine (load average above 0.5 per core)
+has its time columns marked: they are not the tool's alone; CPU time and peak RSS are.
 
-usage: scale.py BINARY OUT_DIR [NxT,NxT,…]
-       (default 1000x1,10000x1,100000x1,10000x2,10000x4)
+usage: scale.py BINARY OUT_DIR [--large] [NxT,NxT,…]
+       default: 1k and 10k cases × 1, 2 and 4 targets; --large adds 100k × 1, 2 and 4 (minutes)
 """
 import json
 import os
@@ -18,60 +19,75 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import serve, targets_file, timed
+from common import busy, load_mark, serve, targets_file, timed
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
-RUNS = [tuple(int(x) for x in r.split("x")) for r in
-        (sys.argv[3] if len(sys.argv) > 3 else "1000x1,10000x1,100000x1,10000x2,10000x4").split(",")]
+ARGS = sys.argv[3:]
+LARGE = "--large" in ARGS
+ARGS = [a for a in ARGS if a != "--large"]
+SIZES = [1000, 10000] + ([100000] if LARGE else [])
+RUNS = ([tuple(int(x) for x in r.split("x")) for r in ARGS[0].split(",")] if ARGS else
+        [(n, t) for n in SIZES for t in (1, 2, 4)])
 HERE = Path(__file__).resolve().parent
 OUT.mkdir(parents=True, exist_ok=True)
 WORK = Path(tempfile.mkdtemp(prefix="llm-parity-scale-"))
 MIB = 1024 * 1024
+REPORTS = ["junit.xml", "report.html", "report.json", "report.md"]
 
 
-def run(n, targets, port):
+def run(n, ports):
     suites = WORK / f"suites-{n}"
     if not suites.exists():
         subprocess.run([sys.executable, str(HERE / "gen_suite.py"), str(suites), str(n)], check=True)
-    tf = targets_file(WORK, [port] * targets)
+    tf = targets_file(WORK, ports)
     rdir = WORK / "reports"
     shutil.rmtree(rdir, ignore_errors=True)
-    cmd = [BIN, "run", "--suites-dir", str(suites), "--targets", str(tf), "--concurrency", "32",
+    cmd = [BIN, "run", "--suite", str(suites), "--targets", str(tf), "--concurrency", "32",
            "--no-progress", "--report-dir", str(rdir)]
-    for i in range(targets):
+    for i in range(len(ports)):
         cmd += ["--target", f"t{i}"]
     wall, cpu, peak, load, r = timed(cmd, WORK)
     written = sorted(p.name for p in rdir.iterdir()) if rdir.exists() else []
-    report = json.loads((rdir / "report.json").read_text()) if "report.json" in written else {}
-    got = len(report.get("results", []))
-    status = "ok" if got == n * targets else f"{got}/{n * targets} results (exit {r.returncode})"
-    return wall, cpu, peak, load, status, written
+    got = 0
+    if "report.json" in written:
+        with open(rdir / "report.json") as f:
+            got = len(json.load(f).get("results", []))
+    want = n * len(ports)
+    missing = [x for x in REPORTS if x not in written]
+    if got == want and not missing:
+        status = "all 4"
+    else:
+        status = f"{got:,}/{want:,} results, missing {', '.join(missing) or 'none'} (exit {r.returncode})"
+    return wall, cpu, peak, load, status
 
 
 def main():
-    server, port = serve(BIN)
+    servers = [serve(BIN) for _ in range(max(t for _, t in RUNS))]
     rows = []
     try:
         for n, targets in RUNS:
-            wall, cpu, peak, load, status, written = run(n, targets, port)
+            wall, cpu, peak, load, status = run(n, [port for _, port in servers[:targets]])
             reqs = n * targets
             rows.append((n, targets, wall, reqs / wall, cpu / reqs * 1000, peak, load, status))
-            print(f"  {n} cases x {targets} target(s): {wall:.2f} s, {reqs / wall:,.0f} req/s, "
+            print(f"  {n:,} cases x {targets} target(s): {wall:.2f} s, {reqs / wall:,.0f} req/s, "
                   f"{cpu / reqs * 1000:.3f} ms CPU/request, peak {peak / MIB:.0f} MiB, "
-                  f"load {load:.1f}; {status}; {', '.join(written)}", flush=True)
+                  f"load {load:.1f}; reports: {status}", flush=True)
     finally:
-        server.terminate()
-        server.wait()
+        for p, _ in servers:
+            p.terminate()
+            p.wait()
         shutil.rmtree(WORK, ignore_errors=True)
-    cores = os.cpu_count() or 1
-    lines = ["| cases | targets | wall | req/s | own CPU per request | peak RSS | load average | reports |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| cases | targets | wall | req/s | own CPU per request | peak RSS | load average "
+             "at start | reports written |", "|---|---|---|---|---|---|---|---|"]
     for n, t, wall, rps, cpu, peak, load, status in rows:
-        busy = " (busy: times not trusted)" if load > cores else ""
-        lines.append(f"| {n:,} | {t} | {wall:.2f} s | {rps:,.0f} | {cpu:.3f} ms | "
-                     f"{peak / MIB:.0f} MiB | {load:.1f}{busy} | {status} |")
-    table = "\n".join(lines)
+        # On a busy machine the time columns are printed for comparison only.
+        mark = " (busy)" if busy(load) else ""
+        lines.append(f"| {n:,} | {t} | {wall:.2f} s{mark} | {rps:,.0f}{mark} | {cpu:.3f} ms | "
+                     f"{peak / MIB:.0f} MiB | {load_mark(load)} | {status} |")
+    machine = subprocess.run(["sh", "-c", "uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo"],
+                             capture_output=True, text=True).stdout.strip().replace("\n", "; ")
+    table = f"machine: {machine}\n\n" + "\n".join(lines)
     (OUT / "scale.md").write_text(table + "\n")
     print()
     print(table)

@@ -15,7 +15,8 @@ llm-parity runs every check of chat/basic (schema, JSONPath, semantic) and write
 reports; Hurl asserts the status, the content type and the same JSONPath values (it has no
 JSON Schema); oha and wrk check nothing. A tool that is not installed is left out (bench.sh
 installs what it can). Each run records the load average when it started: a row whose runs
-started on a busy machine (load above the core count) is marked, its times not to be trusted.
+started on a busy machine (load average above 0.5 per core) is marked, its times not to be
+trusted.
 
 usage: side.py BINARY OUT_DIR [RUNS]   (default 5; writes OUT_DIR/side.md)
 """
@@ -37,7 +38,6 @@ HERE = Path(__file__).resolve().parent
 OUT.mkdir(parents=True, exist_ok=True)
 WORK = Path(tempfile.mkdtemp(prefix="llm-parity-side-"))
 TOOLS_BIN = Path(os.environ.get("BENCH_TOOLS", "")) / "bin"
-CORES = os.cpu_count() or 1
 CONC = 32
 BODY = {"model": "ref-chat", "max_tokens": 32,
         "messages": [{"role": "user", "content": "Say hello in one short sentence."}]}
@@ -104,7 +104,7 @@ def targets(port):
 def llm_parity(n, port, kind):
     rdir = WORK / "reports"
     shutil.rmtree(rdir, ignore_errors=True)
-    return [BIN, "run", "--suites-dir", str(suites(n, kind)), "--targets", str(targets(port)),
+    return [BIN, "run", "--suite", str(suites(n, kind)), "--targets", str(targets(port)),
             "--target", "t", "--concurrency", str(CONC), "--no-progress", "--report-dir",
             str(rdir)]
 
@@ -195,8 +195,8 @@ def main():
     lines = ["| workload | tool | median (min–max) | peak RSS | own CPU per request | "
              "÷ ceiling | max load at start |", "|---|---|---|---|---|---|---|"]
     for title, label, value, peak, cpu, ratio, load in rows:
-        busy = f"{load:.1f} **busy: times not trusted**" if load > CORES else f"{load:.1f}"
-        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | {busy} |")
+        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | "
+                     f"{common.load_mark(load)} |")
     machine = subprocess.run(["sh", "-c", "uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo"],
                              capture_output=True, text=True).stdout.strip().replace("\n", "; ")
     text = f"machine: {machine}; {RUNS} runs per row, tools alternating\n\n" + "\n".join(lines)

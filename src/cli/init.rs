@@ -119,6 +119,7 @@ fn targets_yaml() -> String {
         schemas_dir: None,
         allow_fixture_escape: false,
         check_names: crate::judge::checks::names().collect(),
+        held_cases: load::HELD_CASES,
     };
     if let Ok(project) = load::load_project(&opts) {
         out.push_str("# The built-in suites that need each role:\n");

@@ -38,6 +38,7 @@ pub fn load_options(p: &ProjectArgs) -> LoadOptions {
         schemas_dir: p.schemas_dir.clone(),
         allow_fixture_escape: p.allow_fixture_escape,
         check_names: crate::judge::checks::names().collect(),
+        held_cases: load::HELD_CASES,
     }
 }
 

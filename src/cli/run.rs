@@ -257,7 +257,7 @@ async fn mark_unreachable(
             .iter_mut()
             .filter(|p| p.target.name == *target && p.decided.is_none())
         {
-            pc.decided = Some(plan::Decided::unreachable(reason.clone()));
+            pc.decided = Some(Box::new(plan::Decided::unreachable(reason.clone())));
             n += 1;
         }
         eprintln!(

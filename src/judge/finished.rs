@@ -10,6 +10,7 @@ use super::outcome::{
     CaseOutcome, CheckResult, CheckStatus, Ending, Outcome, StepEnding, Verdict, case_outcome,
 };
 use crate::execute::exchange::Exchange;
+use crate::load::suite::AuthOverride;
 use crate::load::{Case, Target};
 use crate::plan::{Decided, PlannedCase};
 
@@ -17,6 +18,8 @@ use crate::plan::{Decided, PlannedCase};
 #[derive(Debug)]
 pub struct FinishedStep {
     pub name: String,
+    /// The credentials the step's request was sent with (its `auth:`).
+    pub auth: AuthOverride,
     pub exchange: Exchange,
     pub verdict: Verdict,
 }

@@ -174,7 +174,7 @@ pub fn described<'a>(
 ) -> Vec<(&'a str, Option<&'a str>)> {
     let mut out: Vec<(&str, Option<&str>)> = Vec::new();
     for c in cases {
-        match out.iter_mut().find(|(f, _)| *f == c.feature) {
+        match out.iter_mut().find(|(f, _)| *f == &*c.feature) {
             Some((_, d)) => {
                 if d.is_none() {
                     *d = c.description.as_deref();

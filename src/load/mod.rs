@@ -15,7 +15,7 @@ pub mod template;
 pub mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics};
-pub use project::{LoadOptions, Project, load_project};
+pub use project::{HELD_CASES, LoadOptions, Project, load_project};
 pub use schemas::SchemaStore;
 pub use suite::{Case, Step, Suite};
 pub use target::{Auth, AuthHeader, Secret, Target};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::builtin;
 use super::diag::{self, Diagnostic, Diagnostics};
 use super::schemas::SchemaStore;
-use super::suite::{self, Suite};
+use super::suite::{self, StepsEnv, Suite, SuiteSource};
 use super::yaml;
 use crate::util::fs::read_bounded_string;
 
@@ -28,7 +28,15 @@ pub struct LoadOptions {
     pub allow_fixture_escape: bool,
     /// The built-in checks a suite may name (the judge's `checks::names()`).
     pub check_names: Vec<&'static str>,
+    /// How many cases keep their compiled steps in memory: past them, each suite file's cases
+    /// are validated, then compiled again from the file when they run (`suite::Steps`), so a
+    /// project of any size loads into memory flat in its number of cases. [`HELD_CASES`].
+    pub held_cases: usize,
 }
+
+/// The cases whose compiled steps are held (~2.4 KB each for a chat case, ~5 MB in all): a run
+/// of up to this many cases compiles nothing twice.
+pub const HELD_CASES: usize = 2_000;
 
 #[derive(Debug)]
 pub struct Project {
@@ -65,6 +73,13 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         builtin,
     };
     let (builtin_env, file_env) = (env(None, true), env(Some(&opts.fixtures_dir), false));
+    let steps_env = Arc::new(StepsEnv::new(
+        Some(opts.fixtures_dir.clone()),
+        opts.allow_fixture_escape,
+        ids.clone(),
+        opts.check_names.clone(),
+    ));
+    let mut held = 0;
     let mut diags = Diagnostics::default();
     let mut loaded: Vec<Suite> = Vec::new();
     let mut notes = Vec::new();
@@ -79,13 +94,17 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
             }
             Source::File(path) => match read_bounded_string(&path, yaml::MAX_INPUT_BYTES as u64) {
                 Ok(text) => match suite::load_suite(&path, &text, &file_env) {
-                    // The built-in suite itself (a checkout of llm-parity, a copied file): the
-                    // built-in one, silently.
-                    Ok(mut s) if builtin_text(&s.id).is_some_and(|t| t == text) => {
-                        s.builtin = true;
+                    Ok(mut s) => {
+                        // The built-in suite itself (a checkout of llm-parity, a copied file):
+                        // the built-in one, silently.
+                        s.builtin = builtin_text(&s.id).is_some_and(|t| t == text);
+                        if held + s.cases.len() <= opts.held_cases {
+                            held += s.cases.len();
+                        } else {
+                            release_steps(&mut s, &text, &steps_env);
+                        }
                         loaded.push(s);
                     }
-                    Ok(s) => loaded.push(s),
                     Err(d) => diags.extend(d),
                 },
                 Err(e) => diags.push(super::diag::read_problem(&path, "suite", &e)),
@@ -126,6 +145,18 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
 
 /// The text of the built-in suite whose id is `id` (the file stem of every built-in suite is its
 /// id: tests/it/project.rs checks it).
+/// Drop the compiled steps of `s`'s cases: they are compiled again from its file, `text` as
+/// validated, when they run.
+fn release_steps(s: &mut Suite, text: &str, env: &Arc<StepsEnv>) {
+    let file = Arc::new(SuiteSource::new(s.file.clone(), text, env.clone()));
+    for (index, case) in s.cases.iter_mut().enumerate() {
+        // Just loaded: nothing else holds the case yet.
+        if let Some(case) = Arc::get_mut(case) {
+            case.steps.release(&file, index);
+        }
+    }
+}
+
 fn builtin_text(id: &str) -> Option<&'static str> {
     builtin::suite(id).map(|(_, text)| text)
 }

@@ -109,10 +109,7 @@ impl<'a> Recorder<'a> {
 
     /// Record every sent exchange of one finished case (`idx`: its place in the plan).
     pub fn add(&mut self, idx: usize, rec: &FinishedCase) {
-        for (i, step) in rec.steps.iter().enumerate() {
-            let Some(def) = rec.case.steps.get(i) else {
-                continue;
-            };
+        for step in &rec.steps {
             let ex = &step.exchange;
             let unsent = ex.request.url.is_empty()
                 || ex
@@ -123,7 +120,7 @@ impl<'a> Recorder<'a> {
                 continue;
             }
             let path = relative_path(&ex.request.url, rec.target.base_url.as_str());
-            let auth = auth_mode(def.request.auth);
+            let auth = auth_mode(step.auth);
             let key = format::key(&ex.request.method, &path, auth, &key_body(ex));
             let slot = (format::target_dir(&rec.target.name), key);
             if self.written.get(&slot).is_some_and(|&first| first <= idx) {

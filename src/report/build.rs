@@ -16,7 +16,7 @@ use super::model::{
 };
 use super::redact::Redact;
 use super::results::{Results, SpoolWriter};
-use super::targets::{self, CaseDigest};
+use super::targets::{self, CaseDigest, Latency};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
 use crate::load::{Suite, Target};
@@ -58,8 +58,9 @@ pub struct Collector<'r> {
     store: Store,
     /// The feature matrix, cell by cell as cases arrive (spooled runs).
     features: FeatureRows,
-    /// (plan index, what comparing targets needs)
+    /// (plan index, what comparing targets needs): only with more than one target.
     digests: Vec<(usize, CaseDigest)>,
+    latency: Latency,
     /// Response shapes seen so far (see [`CaseDigest::of`]).
     shapes: HashSet<Arc<str>>,
 }
@@ -81,6 +82,7 @@ impl<'r> Collector<'r> {
             store: Store::Memory(Vec::new()),
             features: FeatureRows::default(),
             digests: Vec::new(),
+            latency: Latency::default(),
             shapes: Default::default(),
         }
     }
@@ -99,8 +101,11 @@ impl<'r> Collector<'r> {
     /// Take a finished case (`idx` is its place in the plan; cases may arrive in any order)
     /// with how it ended and the outcome derived from that.
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
-        let digest = CaseDigest::of(rec, outcome, self.across_targets, &mut self.shapes);
-        self.digests.push((idx, digest));
+        self.latency.add(rec);
+        if self.across_targets {
+            let digest = CaseDigest::of(rec, outcome, &mut self.shapes);
+            self.digests.push((idx, digest));
+        }
         // Redacted where its text is (strings, headers, bodies), once.
         let mut entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
         entry.redact(self.redactor);
@@ -129,11 +134,12 @@ impl<'r> Collector<'r> {
             store,
             features,
             mut digests,
+            latency,
             ..
         } = self;
         digests.sort_by_key(|(idx, _)| *idx);
         let digests: Vec<CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
-        let latency = targets::latency(&digests);
+        let latency = latency.rows();
         let hops = targets::hops(&latency, &meta.hop_pairs);
         let differences = targets::differences(&digests);
         drop(digests);
@@ -202,9 +208,9 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
     let last = r.steps.last();
     let mut entry = CaseResult {
         target: r.target.name.clone(),
-        suite: r.case.suite.clone(),
+        suite: r.case.suite.to_string(),
         case: r.case.id.clone(),
-        feature: r.case.feature.clone(),
+        feature: r.case.feature.to_string(),
         outcome: Outcome::Pass,
         reason: None,
         step: None,

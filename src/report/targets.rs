@@ -15,7 +15,8 @@ use crate::load::feature::area_of;
 use crate::load::{Case, Target};
 use crate::util::json::{diff_shapes, shape};
 
-/// What comparing targets needs of one finished case, kept after its raw exchanges are dropped.
+/// What comparing targets needs of one finished case, kept after its raw exchanges are dropped
+/// (only in a run of more than one target: with one, nothing differs across targets).
 #[derive(Debug, Clone)]
 pub struct CaseDigest {
     pub target: Arc<Target>,
@@ -26,9 +27,6 @@ pub struct CaseDigest {
     /// What the response's shape was taken from (`response body`, `first stream chunk`), and
     /// that shape (see [`shape`]) as compact JSON, shared by every case of the same shape.
     pub shape: Option<(&'static str, Arc<str>)>,
-    /// Time to headers, to the first content event and in total, of each step that got a
-    /// response.
-    pub samples: Vec<[Option<f64>; 3]>,
     /// What the last response was, in a few words (`200 chat.completion`), and whether its
     /// status was a success.
     pub label: Option<(String, bool)>,
@@ -36,14 +34,8 @@ pub struct CaseDigest {
 
 impl CaseDigest {
     /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
-    /// one copy of it. Without `with_shape` (a run of one target: nothing differs across targets) no shape
-    /// is taken.
-    pub fn of(
-        r: &FinishedCase,
-        outcome: &CaseOutcome,
-        with_shape: bool,
-        shapes: &mut HashSet<Arc<str>>,
-    ) -> Self {
+    /// one copy of it.
+    pub fn of(r: &FinishedCase, outcome: &CaseOutcome, shapes: &mut HashSet<Arc<str>>) -> Self {
         let mut intern = |text: String| match shapes.get(text.as_str()) {
             Some(s) => s.clone(),
             None => {
@@ -53,24 +45,12 @@ impl CaseDigest {
             }
         };
         CaseDigest {
-            label: with_shape.then(|| label(r)).flatten(),
+            label: label(r),
             target: r.target.clone(),
             case: r.case.clone(),
             outcome: outcome.outcome,
-            reason: with_shape.then(|| outcome.reason.clone()).flatten(),
-            shape: with_shape
-                .then(|| shape_subject(r))
-                .flatten()
-                .map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
-            samples: r
-                .steps
-                .iter()
-                .filter(|s| s.exchange.response.is_some())
-                .map(|s| {
-                    let t = &s.exchange.timings;
-                    [t.headers_ms, t.ttft_ms, Some(t.total_ms)]
-                })
-                .collect(),
+            reason: outcome.reason.clone(),
+            shape: shape_subject(r).map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
         }
     }
 }
@@ -86,13 +66,13 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
     // Position of each case in `by_case` (first-seen order kept; no linear search per case).
     let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for r in digests {
-        match index.get(&(r.case.suite.as_str(), r.case.id.as_str())) {
+        match index.get(&(&*r.case.suite, r.case.id.as_str())) {
             Some(&i) => {
                 by_case[i].1.insert(r.target.name.clone(), r);
             }
             None => {
                 index.insert((&r.case.suite, &r.case.id), by_case.len());
-                let key = (r.case.suite.clone(), r.case.id.clone());
+                let key = (r.case.suite.to_string(), r.case.id.clone());
                 by_case.push((key, BTreeMap::from([(r.target.name.clone(), r)])));
             }
         }
@@ -147,7 +127,7 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
         let feature = per_target
             .values()
             .next()
-            .map(|r| r.case.feature.clone())
+            .map(|r| r.case.feature.to_string())
             .unwrap_or_default();
         let reasons = per_target
             .iter()
@@ -206,38 +186,68 @@ fn label(r: &FinishedCase) -> Option<(String, bool)> {
 }
 
 /// p50/p95/max of headers, TTFT and total per target and area (and `all`).
-pub fn latency(digests: &[CaseDigest]) -> Vec<LatencyRow> {
-    let mut samples: BTreeMap<(String, String, &'static str), Vec<f64>> = BTreeMap::new();
-    for r in digests {
+/// The latency samples of a run, taken as cases finish: time to headers, to the first content
+/// event and in total of every step that got a response, by target and area (and `all`).
+/// Percentiles need every sample, 16 bytes per sample and metric; nothing else of a case is kept.
+#[derive(Debug, Default)]
+pub struct Latency {
+    /// target → area → samples of `headers`, `ttft`, `total`
+    samples: BTreeMap<String, BTreeMap<String, [Vec<f64>; 3]>>,
+}
+
+const METRICS: [&str; 3] = ["headers", "ttft", "total"];
+
+impl Latency {
+    pub fn add(&mut self, r: &FinishedCase) {
         let area = area_of(&r.case.feature);
-        for step in &r.samples {
-            for (metric, value) in ["headers", "ttft", "total"].into_iter().zip(step) {
-                if let Some(v) = *value {
-                    for a in [area, "all"] {
-                        samples
-                            .entry((r.target.name.clone(), a.to_string(), metric))
-                            .or_default()
-                            .push(v);
-                    }
+        for s in r.steps.iter().filter(|s| s.exchange.response.is_some()) {
+            let t = &s.exchange.timings;
+            for a in [area, "all"] {
+                let per_target = match self.samples.get_mut(r.target.name.as_str()) {
+                    Some(m) => m,
+                    None => self.samples.entry(r.target.name.clone()).or_default(),
+                };
+                let per_area = match per_target.get_mut(a) {
+                    Some(v) => v,
+                    None => per_target.entry(a.to_string()).or_default(),
+                };
+                for (v, value) in
+                    per_area
+                        .iter_mut()
+                        .zip([t.headers_ms, t.ttft_ms, Some(t.total_ms)])
+                {
+                    v.extend(value);
                 }
             }
         }
     }
-    samples
-        .into_iter()
-        .map(|((target, area, metric), mut v)| {
-            v.sort_by(f64::total_cmp);
-            LatencyRow {
-                target,
-                area,
-                metric: metric.to_string(),
-                count: v.len(),
-                p50_ms: round(percentile(&v, 50.0)),
-                p95_ms: round(percentile(&v, 95.0)),
-                max_ms: round(*v.last().unwrap_or(&0.0)),
+
+    /// One row per target, area and metric that has samples, in that order (metrics by name).
+    pub fn rows(self) -> Vec<LatencyRow> {
+        let mut rows: Vec<LatencyRow> = Vec::new();
+        for (target, areas) in self.samples {
+            for (area, metrics) in areas {
+                for (metric, mut v) in METRICS.into_iter().zip(metrics) {
+                    if v.is_empty() {
+                        continue;
+                    }
+                    v.sort_by(f64::total_cmp);
+                    rows.push(LatencyRow {
+                        target: target.clone(),
+                        area: area.clone(),
+                        metric: metric.to_string(),
+                        count: v.len(),
+                        p50_ms: round(percentile(&v, 50.0)),
+                        p95_ms: round(percentile(&v, 95.0)),
+                        max_ms: round(*v.last().unwrap_or(&0.0)),
+                    });
+                }
             }
-        })
-        .collect()
+        }
+        // The order the rows always had: by target, area, then metric name.
+        rows.sort_by(|a, b| (&a.target, &a.area, &a.metric).cmp(&(&b.target, &b.area, &b.metric)));
+        rows
+    }
 }
 
 /// Nearest-rank percentile of sorted samples.

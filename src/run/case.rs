@@ -68,11 +68,28 @@ pub async fn run_case(
 ) -> FinishedCase {
     let start = Instant::now();
     if let Some(d) = &pc.decided {
-        return FinishedCase::new(pc, Stop::Decided(d.clone()));
+        return FinishedCase::new(pc, Stop::Decided(d.as_ref().clone()));
     }
     let mut finished = FinishedCase::new(pc, Stop::Ran);
+    // Compiling a released suite file again takes tens of milliseconds: done off the runtime's
+    // workers, so the cases in flight go on meanwhile (a test's single-threaded runtime has none
+    // to hand over to).
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let steps = match pc.case.steps.compiled() {
+        Some(steps) => Ok(steps),
+        None if multi_thread => tokio::task::block_in_place(|| pc.case.steps.get()),
+        None => pc.case.steps.get(),
+    };
+    let steps = match steps {
+        Ok(steps) => steps,
+        Err(reason) => {
+            finished.stop = Stop::NotPrepared { reason };
+            return finished;
+        }
+    };
     let mut captures: BTreeMap<String, Value> = BTreeMap::new();
-    for step in &pc.case.steps {
+    for step in steps.iter() {
         let prepared = match prepare(step, &pc.target, &captures) {
             Ok(p) => p,
             Err(e) => {
@@ -137,6 +154,7 @@ pub async fn run_case(
         let passed = verdict.outcome == Outcome::Pass;
         finished.steps.push(FinishedStep {
             name: step.name.clone(),
+            auth: step.request.auth,
             exchange,
             verdict,
         });
@@ -285,5 +303,96 @@ mod tests {
             (o.outcome, o.reason.as_deref()),
             (Outcome::Fail, Some("status: not what was expected"))
         );
+    }
+
+    /// The bytes a prepared request puts on the wire (method, path, headers, credentials
+    /// mode, body as `TargetClient` serialises it).
+    fn wire(p: &PreparedRequest) -> Vec<u8> {
+        let mut out = format!(
+            "{} {}\n{:?}\n{:?} stream={}\n",
+            p.method, p.path, p.headers, p.auth, p.stream
+        )
+        .into_bytes();
+        match &p.body {
+            Body::None => {}
+            Body::Json(v) => out.extend(serde_json::to_vec(v).unwrap()),
+            Body::Raw(r) => out.extend(r.as_bytes()),
+            Body::Multipart(parts) => {
+                for (name, part) in parts {
+                    out.extend(format!("\n--{name}\n").as_bytes());
+                    match part {
+                        MultipartPart::Text(t) => out.extend(t.as_bytes()),
+                        MultipartPart::File { filename, bytes } => {
+                            out.extend(filename.as_bytes());
+                            out.extend(bytes);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Cases whose steps were dropped after validation compile again, when they run, to the
+    /// same steps and the same requests byte for byte as cases that held theirs: every shipped
+    /// suite, loaded as a project's own files (templates, fixtures, multipart, captures, polls).
+    #[test]
+    fn released_steps_compile_again_to_the_same_requests() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let load = |held_cases| {
+            crate::load::load_project(&crate::load::LoadOptions {
+                suites: vec![],
+                suites_dir: root.join("suites"),
+                only_suites_dir: true,
+                fixtures_dir: root.join("fixtures"),
+                schemas_dir: None,
+                allow_fixture_escape: false,
+                check_names: crate::judge::checks::names().collect(),
+                held_cases,
+            })
+            .expect("the shipped suites load")
+        };
+        let (held, released) = (load(usize::MAX), load(0));
+        let models = crate::load::template::ROLES
+            .iter()
+            .map(|r| format!("{r}: m-{r}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "targets:\n  t:\n    base_url: http://127.0.0.1:9/v1\n    models: {{ {models} }}\n"
+        );
+        let target =
+            crate::load::target::load_targets(std::path::Path::new("targets.yaml"), &text, &|_| {
+                None
+            })
+            .expect("target loads")
+            .remove(0);
+        let cases = |p: &crate::load::Project| -> Vec<Arc<crate::load::Case>> {
+            p.suites.iter().flat_map(|s| s.cases.clone()).collect()
+        };
+        let (a, b) = (cases(&held), cases(&released));
+        assert_eq!(a.len(), b.len());
+        let mut requests = 0;
+        for (a, b) in a.iter().zip(&b) {
+            let id = a.full_id();
+            assert!(a.steps.held().is_some(), "{id}");
+            assert!(b.steps.held().is_none(), "{id} was not released");
+            let (sa, sb) = (a.steps.get().unwrap(), b.steps.get().unwrap());
+            assert_eq!(format!("{:?}", &*sa), format!("{:?}", &*sb), "{id}");
+            let captures: BTreeMap<String, Value> = sa
+                .iter()
+                .flat_map(|s| &s.capture)
+                .map(|(n, _)| (n.clone(), Value::String(format!("captured-{n}"))))
+                .collect();
+            for (x, y) in sa.iter().zip(sb.iter()) {
+                let (x, y) = (
+                    prepare(x, &target, &captures).unwrap(),
+                    prepare(y, &target, &captures).unwrap(),
+                );
+                assert_eq!(wire(&x), wire(&y), "{id}");
+                requests += 1;
+            }
+        }
+        assert!(requests > 100, "{requests} requests compared");
     }
 }

@@ -44,7 +44,7 @@ impl Input<'_> {
         self.suites
             .iter()
             .flat_map(|s| s.cases.iter())
-            .find(|c| c.suite == suite && c.id == case)
+            .find(|c| &*c.suite == suite && c.id == case)
             .and_then(|c| c.notes.clone())
     }
 }
@@ -165,8 +165,8 @@ fn used_roles(input: &Input<'_>) -> Vec<String> {
     for c in input.suites.iter().flat_map(|s| s.cases.iter()) {
         if ids.contains(&c.full_id()) {
             for r in &c.roles {
-                if !roles.contains(r) {
-                    roles.push(r.clone());
+                if !roles.iter().any(|x| x == r) {
+                    roles.push(r.to_string());
                 }
             }
         }

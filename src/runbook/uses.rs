@@ -95,7 +95,7 @@ impl Uses {
                 let matches_any = suites
                     .iter()
                     .flat_map(|s| s.cases.iter())
-                    .any(|c| glob.is_match(&c.feature));
+                    .any(|c| glob.is_match(&*c.feature));
                 if !matches_any {
                     return Err(UsesError::NoCase(item));
                 }

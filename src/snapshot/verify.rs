@@ -126,7 +126,7 @@ impl<'a> Verifier<'a> {
         if !matches!(outcome, Outcome::Pass | Outcome::Fail) || rec.steps.is_empty() {
             return;
         }
-        let suite = self.suites.iter().find(|s| s.id == rec.case.suite);
+        let suite = self.suites.iter().find(|s| *s.id == *rec.case.suite);
         let selectors = suite.map(|s| s.scrub.as_slice()).unwrap_or(&[]);
         let current = current_snapshot(rec, mode, selectors, self.redactor);
         let path = store::path_for(
@@ -191,7 +191,7 @@ fn current_snapshot(
     let r = |s: &str| redactor.text(s).into_owned();
     SnapshotFile {
         header: Header {
-            suite: rec.case.suite.clone(),
+            suite: rec.case.suite.to_string(),
             case: rec.case.id.clone(),
             target: r(&rec.target.name),
             model: r(&model),

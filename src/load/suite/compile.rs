@@ -1,6 +1,6 @@
 //! Compiling a suite file: every problem of the file reported at once, with file:line:col.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +12,9 @@ use super::model::*;
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use crate::load::feature::{AREAS, FeatureProblem, check_feature, is_feature_id};
 use crate::load::locate::Locator;
-use crate::load::template::{Expr, FixtureResolver, TValue, TemplateProblem, compile_string};
+use crate::load::template::{
+    Expr, FixtureResolver, ROLES, TValue, TemplateProblem, compile_string,
+};
 use crate::load::yaml::parse_yaml_shaped;
 
 /// What a suite may refer to, resolved before any suite is read.
@@ -90,6 +92,9 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     };
     let mut seen = BTreeMap::new();
     let mut cases = Vec::new();
+    // One copy of the suite id and of each feature id, shared by the cases.
+    let suite_id: Arc<str> = def.suite.as_str().into();
+    let mut features: HashSet<Arc<str>> = HashSet::new();
     let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
     for cdef in def.cases {
         let nth = occurrences.entry(cdef.id.clone()).or_insert(0);
@@ -253,15 +258,28 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 poll,
             });
         }
+        let feature = match features.get(cdef.feature.as_str()) {
+            Some(f) => f.clone(),
+            None => {
+                let f: Arc<str> = cdef.feature.into();
+                features.insert(f.clone());
+                f
+            }
+        };
         cases.push(Arc::new(Case {
-            suite: def.suite.clone(),
+            suite: suite_id.clone(),
             id: cdef.id,
-            feature: cdef.feature,
+            feature,
             description: cdef.description,
             tags: cdef.tags,
             notes: cdef.notes,
-            steps,
+            steps: steps.into(),
             roles: {
+                // Every role was checked against ROLES when its template compiled.
+                let mut roles: Vec<&'static str> = roles
+                    .iter()
+                    .filter_map(|r| ROLES.iter().copied().find(|x| x == r))
+                    .collect();
                 roles.shrink_to_fit();
                 roles
             },
@@ -807,7 +825,8 @@ mod tests {
         let suite = load(&yaml, dir.path()).unwrap();
         let case = &suite.cases[0];
         assert_eq!(case.roles, ["transcription"]);
-        let step = &case.steps[0];
+        let steps = case.steps.get().unwrap();
+        let step = &steps[0];
         let file = step.request.multipart.iter().find(|(n, _)| n == "file");
         match file.map(|(_, v)| v) {
             Some(MultipartValue::File {
@@ -918,10 +937,11 @@ mod tests {
 "#,
         );
         let suite = load(&yaml, dir.path()).unwrap();
-        let poll = suite.cases[0].steps[1].poll.as_ref().unwrap();
+        let steps = suite.cases[0].steps.get().unwrap();
+        let poll = steps[1].poll.as_ref().unwrap();
         assert_eq!(poll.at_most, 4);
         assert_eq!(poll.every, std::time::Duration::from_millis(500));
         assert_eq!(poll.pending.source, "$.status");
-        assert!(suite.cases[0].steps[0].poll.is_none());
+        assert!(steps[0].poll.is_none());
     }
 }

@@ -4,6 +4,7 @@
 mod compile;
 mod format;
 pub mod model;
+mod steps;
 
 pub use compile::{SuiteEnv, load_suite, yaml_to_json};
 pub use model::{
@@ -11,3 +12,4 @@ pub use model::{
     JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,
     Step, Suite,
 };
+pub use steps::{Steps, StepsEnv, StepsRef, SuiteSource};

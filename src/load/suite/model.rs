@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use super::steps::Steps;
 use crate::load::template::{Expr, TValue};
 
 #[derive(Debug)]
@@ -25,16 +26,20 @@ pub struct Suite {
 
 #[derive(Debug)]
 pub struct Case {
-    pub suite: String,
+    /// Shared by the suite's cases (a large suite holds many thousands).
+    pub suite: Arc<str>,
     pub id: String,
-    pub feature: String,
+    /// Shared by the suite's cases of the same feature.
+    pub feature: Arc<str>,
     pub description: Option<String>,
     pub tags: Vec<String>,
     /// Free text shown with a failure: what the deviation means and how apps work around it.
     pub notes: Option<String>,
-    pub steps: Vec<Step>,
-    /// Model roles the request templates need; a target missing one skips the case.
-    pub roles: Vec<String>,
+    /// Held, or compiled again from the suite file when the case runs ([`Steps::get`]).
+    pub steps: Steps,
+    /// Model roles the request templates need (`load::template::ROLES`); a target missing one
+    /// skips the case.
+    pub roles: Vec<&'static str>,
     /// How the case's responses are snapshotted (`snapshot:`); `None`: not snapshotted.
     pub snapshot: Option<SnapshotMode>,
 }

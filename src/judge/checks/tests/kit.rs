@@ -161,7 +161,8 @@ pub fn judge(row: &Row) -> Verdict {
         Ok(s) => s,
         Err(e) => panic!("{}: the row's suite does not load: {e:?}", row.what),
     };
-    let step = &suite.cases[0].steps[1];
+    let steps = suite.cases[0].steps.get().expect("held steps");
+    let step = &steps[1];
     let exchange = Exchange {
         request: SentRequest {
             method: "POST".into(),

@@ -1,0 +1,341 @@
+//! A case's compiled steps, held in memory or compiled again from the suite file when the case
+//! runs.
+//!
+//! Compiled steps are the bulk of a loaded case (~2.4 KB for a one-step chat case: the request
+//! template, its expectations, the JSONPath assertions), and the rest of a run needs only the
+//! case's name, feature, tags and roles until the case's turn comes. So past the first few
+//! thousand cases (`load::LoadOptions::held_cases`), a suite file is loaded and validated as
+//! always — every problem reported at once, with file:line:col — and its cases then keep only
+//! where their steps come from ([`SuiteSource`]): when one of them runs, the file is read and
+//! compiled again, shared by the file's cases running at that time, and freed when the last of
+//! them is done. A loaded project is then flat in the number of cases; the transient cost is one
+//! file's compiled cases, which loading the file already had.
+//!
+//! The file is read again, not kept: a file edited during the run is noticed (its length and
+//! hash no longer match what was validated) and its cases end as not prepared, saying so,
+//! rather than running requests nobody validated.
+
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+
+use super::compile::{SuiteEnv, load_suite};
+use super::model::Step;
+use crate::load::yaml::MAX_INPUT_BYTES;
+use crate::util::fs::read_bounded_string;
+
+/// A case's compiled steps, or where to compile them from.
+#[derive(Debug)]
+pub struct Steps {
+    len: usize,
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    Held(Arc<[Step]>),
+    File {
+        file: Arc<SuiteSource>,
+        index: usize,
+    },
+}
+
+/// A case's compiled steps while it is used: they stay compiled until the last holder of any
+/// of its file's cases is dropped.
+#[derive(Debug, Clone)]
+pub struct StepsRef {
+    steps: Arc<[Step]>,
+    /// Keeps the file's compiled cases alive for its other running cases.
+    _file: Option<Arc<Compiled>>,
+}
+
+impl Deref for StepsRef {
+    type Target = [Step];
+    fn deref(&self) -> &[Step] {
+        &self.steps
+    }
+}
+
+/// Every case's steps of one compiled file, in file order.
+type Compiled = Vec<Arc<[Step]>>;
+
+impl From<Vec<Step>> for Steps {
+    fn from(steps: Vec<Step>) -> Self {
+        Steps {
+            len: steps.len(),
+            source: Source::Held(steps.into()),
+        }
+    }
+}
+
+impl Steps {
+    /// How many steps the case has (known without compiling them).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The compiled steps: held, or compiled again from the suite file. Fails only if the file
+    /// can no longer be read, or changed since it was validated (the message says which).
+    pub fn get(&self) -> Result<StepsRef, String> {
+        match &self.source {
+            Source::Held(steps) => Ok(StepsRef {
+                steps: steps.clone(),
+                _file: None,
+            }),
+            Source::File { file, index } => {
+                let all = file.compiled()?;
+                let steps = all.get(*index).cloned().ok_or_else(|| file.changed())?;
+                Ok(StepsRef {
+                    steps,
+                    _file: Some(all),
+                })
+            }
+        }
+    }
+
+    /// The steps if they are compiled now (held, or compiled for another case of the file):
+    /// [`Steps::get`] without compiling.
+    pub fn compiled(&self) -> Option<StepsRef> {
+        match &self.source {
+            Source::Held(steps) => Some(StepsRef {
+                steps: steps.clone(),
+                _file: None,
+            }),
+            Source::File { file, index } => {
+                // Being compiled by another case: the caller waits for it in `get`.
+                let all = match file.compiled.try_lock() {
+                    Ok(slot) => slot.upgrade()?,
+                    Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().upgrade()?,
+                    Err(std::sync::TryLockError::WouldBlock) => return None,
+                };
+                let steps = all.get(*index)?.clone();
+                Some(StepsRef {
+                    steps,
+                    _file: Some(all),
+                })
+            }
+        }
+    }
+
+    /// The steps, if they are held in memory.
+    pub fn held(&self) -> Option<Arc<[Step]>> {
+        match &self.source {
+            Source::Held(steps) => Some(steps.clone()),
+            Source::File { .. } => None,
+        }
+    }
+
+    /// Drop the compiled steps: `file` compiles them again when they are needed. `index` is the
+    /// case's place in the file.
+    pub(crate) fn release(&mut self, file: &Arc<SuiteSource>, index: usize) {
+        self.source = Source::File {
+            file: file.clone(),
+            index,
+        };
+    }
+}
+
+/// What compiling a suite file again needs: the borrowed [`SuiteEnv`] of the load, owned, and
+/// the files compiled last, shared by every released file of the project.
+#[derive(Debug)]
+pub struct StepsEnv {
+    fixtures_root: Option<PathBuf>,
+    allow_fixture_escape: bool,
+    schema_ids: Vec<String>,
+    check_names: Vec<&'static str>,
+    /// The last [`RECENT`] files compiled, kept even while none of their cases runs: a run at
+    /// `--concurrency 1` has no case in flight between two of a file's cases, and targets
+    /// running at different places of the plan move between files at different times.
+    recent: Mutex<VecDeque<Arc<Compiled>>>,
+}
+
+/// How many compiled files stay alive after their last running case (each bounded by the
+/// suite file's size, as loading it was).
+const RECENT: usize = 2;
+
+impl StepsEnv {
+    pub fn new(
+        fixtures_root: Option<PathBuf>,
+        allow_fixture_escape: bool,
+        schema_ids: Vec<String>,
+        check_names: Vec<&'static str>,
+    ) -> Self {
+        StepsEnv {
+            fixtures_root,
+            allow_fixture_escape,
+            schema_ids,
+            check_names,
+            recent: Mutex::new(VecDeque::with_capacity(RECENT + 1)),
+        }
+    }
+}
+
+/// A suite file whose cases' steps were dropped after validation, and compiles them again.
+#[derive(Debug)]
+pub struct SuiteSource {
+    path: PathBuf,
+    /// The validated text's length and hash, to notice an edit during the run.
+    len: usize,
+    hash: u64,
+    env: Arc<StepsEnv>,
+    /// The compiled cases while any of them is in use.
+    compiled: Mutex<Weak<Compiled>>,
+}
+
+fn text_hash(text: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+impl SuiteSource {
+    /// The file at `path`, validated with this `text` in `env`.
+    pub fn new(path: PathBuf, text: &str, env: Arc<StepsEnv>) -> Self {
+        SuiteSource {
+            path,
+            len: text.len(),
+            hash: text_hash(text),
+            env,
+            compiled: Mutex::new(Weak::new()),
+        }
+    }
+
+    fn changed(&self) -> String {
+        format!(
+            "suite file {} changed during the run (its cases were validated before it was edited); run again",
+            self.path.display()
+        )
+    }
+
+    /// Read and compile the file, checked against what was validated.
+    fn compile(&self) -> Result<Arc<Compiled>, String> {
+        let text = read_bounded_string(&self.path, MAX_INPUT_BYTES as u64).map_err(|e| {
+            format!(
+                "cannot read suite file {} again to run its case: {}",
+                self.path.display(),
+                e.kind
+            )
+        })?;
+        if text.len() != self.len || text_hash(&text) != self.hash {
+            return Err(self.changed());
+        }
+        let env = SuiteEnv {
+            fixtures_root: self.env.fixtures_root.as_deref(),
+            allow_fixture_escape: self.env.allow_fixture_escape,
+            schema_ids: &self.env.schema_ids,
+            check_names: &self.env.check_names,
+            builtin: false,
+        };
+        // The same text in the same environment compiled once already; a problem now is in
+        // what it refers to (a fixture removed since).
+        let suite = load_suite(&self.path, &text, &env).map_err(|d| {
+            let first = d.0.first().map(ToString::to_string).unwrap_or_default();
+            format!(
+                "suite file {} no longer compiles: {first}",
+                self.path.display()
+            )
+        })?;
+        Ok(Arc::new(
+            suite.cases.iter().filter_map(|c| c.steps.held()).collect(),
+        ))
+    }
+
+    /// The file's compiled cases: the ones in use, or compiled again. The lock is held while
+    /// compiling, so the file's cases starting meanwhile wait for one compilation, not one each.
+    fn compiled(&self) -> Result<Arc<Compiled>, String> {
+        let mut slot = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(all) = slot.upgrade() {
+            return Ok(all);
+        }
+        // On a thread of its own: the text, the parser's buffers and the compiled cases come
+        // and go in one allocator arena, whichever runtime thread asked (each thread allocating
+        // them would grow an arena of its own by a file's compilation, never given back).
+        let all = std::thread::scope(|s| s.spawn(|| self.compile()).join())
+            .unwrap_or_else(|_| Err(format!("compiling {} again failed", self.path.display())))?;
+        *slot = Arc::downgrade(&all);
+        let mut recent = self.env.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.push_back(all.clone());
+        if recent.len() > RECENT {
+            recent.pop_front();
+        }
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::load::{LoadOptions, Project, load_project};
+
+    fn load(dir: &Path, held_cases: usize) -> Project {
+        load_project(&LoadOptions {
+            suites: vec![],
+            suites_dir: dir.join("suites"),
+            only_suites_dir: true,
+            fixtures_dir: dir.join("fixtures"),
+            schemas_dir: None,
+            allow_fixture_escape: false,
+            check_names: vec![],
+            held_cases,
+        })
+        .expect("the suite loads")
+    }
+
+    const SUITE: &str = "suite: s\ncases:\n  - id: a\n    feature: chat.basic\n    request: { path: /chat/completions, body: { model: \"{{model.chat}}\" } }\n  - id: b\n    feature: chat.basic\n    request: { path: /models, method: GET }\n";
+
+    #[test]
+    fn the_cases_of_a_released_file_share_one_compilation_and_an_edit_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("suites")).unwrap();
+        let file = dir.path().join("suites/s.yaml");
+        std::fs::write(&file, SUITE).unwrap();
+
+        let held = load(dir.path(), 2);
+        assert!(
+            held.suites[0]
+                .cases
+                .iter()
+                .all(|c| c.steps.held().is_some())
+        );
+
+        let p = load(dir.path(), 1);
+        let [a, b] = &p.suites[0].cases[..] else {
+            panic!("two cases")
+        };
+        assert_eq!((a.steps.len(), b.steps.len()), (1, 1));
+        assert!(
+            a.steps.compiled().is_none(),
+            "nothing is compiled before a case needs it"
+        );
+        let sa = a.steps.get().unwrap();
+        let sb = b
+            .steps
+            .compiled()
+            .expect("compiled with the first case of its file");
+        assert!(Arc::ptr_eq(
+            sa._file.as_ref().unwrap(),
+            sb._file.as_ref().unwrap()
+        ));
+        assert_eq!(sb[0].request.method, reqwest::Method::GET);
+
+        // Validated, then edited before its cases ran: not run from the new text.
+        let p = load(dir.path(), 0);
+        std::fs::write(&file, SUITE.replace("/models", "/files")).unwrap();
+        let e = p.suites[0].cases[1].steps.get().unwrap_err();
+        assert!(
+            e.contains("changed during the run") && e.contains("s.yaml"),
+            "{e}"
+        );
+        std::fs::remove_file(&file).unwrap();
+        let e = p.suites[0].cases[1].steps.get().unwrap_err();
+        assert!(e.contains("cannot read suite file"), "{e}");
+    }
+}
