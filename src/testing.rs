@@ -106,6 +106,7 @@ pub fn entry(target: &str, suite: &str, case: &str, feature: &str, outcome: Outc
         feature: feature.into(),
         outcome,
         reason: None,
+        step: None,
         impact: None,
         duration_ms: 0,
         http_status: None,

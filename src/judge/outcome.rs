@@ -188,6 +188,9 @@ pub struct StepEnding {
 pub struct CaseOutcome {
     pub outcome: Outcome,
     pub reason: Option<String>,
+    /// The step of a case of several steps that decided the outcome: the reason starts with
+    /// its name and `: `.
+    pub step: Option<String>,
     /// Each run's outcome when the case ran more than once (`--repeat K`); empty otherwise.
     pub repeats: Vec<Outcome>,
     /// Passed on some runs and failed or errored on others.
@@ -210,19 +213,24 @@ pub struct CaseOutcome {
 ///   passed on some runs and failed or errored on others is flaky: its reason says
 ///   `flaky (F/K repeats not passing): …`.
 pub fn case_outcome(runs: &[Ending]) -> CaseOutcome {
-    let each: Vec<(Outcome, Option<String>)> = runs.iter().map(one_run).collect();
-    let Some(stands_for) = (0..each.len()).max_by_key(|&i| each[i].0.severity()) else {
+    let each: Vec<Run> = runs.iter().map(one_run).collect();
+    let Some(stands_for) = (0..each.len()).max_by_key(|&i| each[i].outcome.severity()) else {
         debug_assert!(false, "a case outcome needs at least one run");
         return CaseOutcome {
             outcome: Outcome::Skip,
             reason: Some("not run".into()),
+            step: None,
             repeats: vec![],
             flaky: false,
             stands_for: 0,
         };
     };
-    let repeats: Vec<Outcome> = each.iter().map(|(o, _)| *o).collect();
-    let (outcome, mut reason) = each[stands_for].clone();
+    let repeats: Vec<Outcome> = each.iter().map(|r| r.outcome).collect();
+    let Run {
+        outcome,
+        mut reason,
+        step,
+    } = each[stands_for].clone();
     let failing = repeats.iter().filter(|o| o.is_failure()).count();
     let flaky = repeats.len() > 1 && repeats.contains(&Outcome::Pass) && failing > 0;
     if flaky {
@@ -236,22 +244,34 @@ pub fn case_outcome(runs: &[Ending]) -> CaseOutcome {
     CaseOutcome {
         outcome,
         reason,
+        step,
         repeats: if repeats.len() > 1 { repeats } else { vec![] },
         flaky,
         stands_for,
     }
 }
 
+/// One run's outcome and reason, and the step of several it stopped at.
+#[derive(Clone)]
+struct Run {
+    outcome: Outcome,
+    reason: Option<String>,
+    step: Option<String>,
+}
+
 /// One run's outcome and reason (see [`case_outcome`]).
-fn one_run(end: &Ending) -> (Outcome, Option<String>) {
+fn one_run(end: &Ending) -> Run {
+    let decided = |outcome, reason: &str| Run {
+        outcome,
+        reason: Some(reason.to_string()),
+        step: None,
+    };
     match end {
-        Ending::Decided { outcome, reason } => (*outcome, Some(reason.clone())),
-        Ending::NotPrepared { reason } => (Outcome::Skip, Some(reason.clone())),
-        Ending::Crashed { message } => (
+        Ending::Decided { outcome, reason } => decided(*outcome, reason),
+        Ending::NotPrepared { reason } => decided(Outcome::Skip, reason),
+        Ending::Crashed { message } => decided(
             Outcome::Error,
-            Some(format!(
-                "internal error in llm-parity (please report it): {message}"
-            )),
+            &format!("internal error in llm-parity (please report it): {message}"),
         ),
         Ending::Ran {
             many_steps,
@@ -271,13 +291,21 @@ fn one_run(end: &Ending) -> (Outcome, Option<String>) {
                     r
                 }
             });
-            (step.outcome, reason)
+            Run {
+                outcome: step.outcome,
+                step: (*many_steps && reason.is_some()).then(|| step.name.clone()),
+                reason,
+            }
         }
         Ending::Ran {
             failed_after: Some(first_line),
             ..
-        } => (Outcome::Fail, Some(first_line.clone())),
-        Ending::Ran { .. } => (Outcome::Pass, None),
+        } => decided(Outcome::Fail, first_line),
+        Ending::Ran { .. } => Run {
+            outcome: Outcome::Pass,
+            reason: None,
+            step: None,
+        },
     }
 }
 
@@ -390,6 +418,11 @@ mod tests {
             );
             assert!(!got.flaky && got.repeats.is_empty(), "{what}");
             assert_eq!(got.stands_for, 0, "{what}");
+            // Only a step of several is named, and the reason starts with its name.
+            assert_eq!(got.step.is_some(), what.contains("of several"), "{what}");
+            if let (Some(step), Some(reason)) = (&got.step, &got.reason) {
+                assert!(reason.starts_with(&format!("{step}: ")), "{what}");
+            }
         }
     }
 

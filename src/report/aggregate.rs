@@ -163,6 +163,7 @@ pub(super) fn set_outcome(r: &mut CaseResult, o: CaseOutcome) {
     r.outcome = o.outcome;
     r.impact = super::impact::of_case(o.outcome, &r.checks);
     r.reason = o.reason;
+    r.step = o.step;
     r.repeats = o.repeats;
     r.flaky = o.flaky;
 }

@@ -207,6 +207,7 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
         feature: r.case.feature.clone(),
         outcome: Outcome::Pass,
         reason: None,
+        step: None,
         impact: None,
         duration_ms: r.duration.as_millis() as u64,
         http_status: last

@@ -82,6 +82,10 @@ pub struct CaseResult {
     pub feature: String,
     pub outcome: Outcome,
     pub reason: Option<String>,
+    /// The step of a case of several steps whose result decided the outcome; `reason` starts
+    /// with its name and `: `.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     /// A failure's impact on clients: its worst failed check's (`breaks` for an error: no
     /// usable response reaches any client). Absent for pass, unsupported and skip.
     #[serde(default, skip_serializing_if = "Option::is_none")]

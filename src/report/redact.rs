@@ -55,6 +55,7 @@ impl Redact for CaseResult {
             feature,
             outcome: _,
             reason,
+            step,
             duration_ms: _,
             http_status: _,
             warnings,
@@ -74,6 +75,7 @@ impl Redact for CaseResult {
             s.redact(r);
         }
         reason.redact(r);
+        step.redact(r);
         missing_model.redact(r);
         warnings.redact(r);
         notes.redact(r);
@@ -278,6 +280,7 @@ mod tests {
             feature: c("feature"),
             outcome: Outcome::Fail,
             reason: Some(c("reason")),
+            step: Some(c("step")),
             duration_ms: 1,
             http_status: Some(200),
             warnings: vec![c("warning")],

@@ -16,7 +16,7 @@ use tabled::settings::Style;
 use super::aggregate::MissingModels;
 use super::escape::one_line;
 use super::impact;
-use super::model::{FeatureRow, RunReport, ShapeDiff};
+use super::model::{CaseResult, FeatureRow, RunReport, ShapeDiff};
 use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
@@ -276,8 +276,13 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
         .iter_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
     {
         let reason = one_line(f.reason.as_deref().unwrap_or(""));
+        // A case of several steps names the step its reason comes from; the step goes beside
+        // the case, so the same refusal at `create` and at `first turn` is one group.
+        let (reason, id) = match stopped_at(&f, &reason) {
+            Some((step, rest)) => (rest.to_string(), format!("{}/{} ({step})", f.suite, f.case)),
+            None => (reason.clone(), format!("{}/{}", f.suite, f.case)),
+        };
         let note = impact::note(&f).map(|n| one_line(&n));
-        let id = format!("{}/{}", f.suite, f.case);
         match groups.iter_mut().find(|g| {
             g.target == f.target && g.mark == f.mark() && g.reason == reason && g.note == note
         }) {
@@ -324,6 +329,13 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
             }
         }
     }
+}
+
+/// The step a multi-step case's reason comes from and the rest of the reason.
+fn stopped_at<'a>(entry: &'a CaseResult, reason: &'a str) -> Option<(&'a str, &'a str)> {
+    let step = entry.step.as_deref()?;
+    let rest = reason.strip_prefix(step)?.strip_prefix(": ")?;
+    Some((step, rest))
 }
 
 /// A client note cut to `width` columns in its middle, so its tail — the deviation id and how
@@ -413,6 +425,9 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
     ) {
         let _ = writeln!(s, "{}", look.bold(&l));
     }
+    // Features of one area whose lines would read the same after their name are one line:
+    // `responses.{basic, usage}: ✓ pass | – unsupported; 200 response vs 404 error envelope`.
+    let mut lines: Vec<(&str, Vec<&str>, usize, String)> = Vec::new();
     for f in &features {
         // Each target's cell as the matrix shows it (a failure by its impact).
         let row = r.features.iter().find(|row| row.feature == f.name);
@@ -424,15 +439,39 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
                 look.mark_text(mark)
             })
             .collect();
-        let mut line = format!("{}: {}", f.name, cells.join(" | "));
-        if f.cases > 1 {
-            let _ = write!(line, " ({} cases)", f.cases);
-        }
+        let mut rest = cells.join(" | ");
         if f.same {
-            line.push_str("; the responses differ in shape");
+            rest.push_str("; the responses differ in shape");
         }
         for sum in &f.summaries {
-            let _ = write!(line, "; {sum}");
+            let _ = write!(rest, "; {sum}");
+        }
+        let area = area_of(f.name);
+        match lines.iter_mut().find(|l| l.0 == area && l.3 == rest) {
+            Some(l) => {
+                l.1.push(f.name);
+                l.2 += f.cases;
+            }
+            None => lines.push((area, vec![f.name], f.cases, rest)),
+        }
+    }
+    for (area, names, cases, rest) in &lines {
+        let mut line = match names.as_slice() {
+            [one] => format!("{one}: {rest}"),
+            many => {
+                let short: Vec<&str> = many
+                    .iter()
+                    .map(|n| {
+                        n.strip_prefix(area)
+                            .and_then(|n| n.strip_prefix('.'))
+                            .unwrap_or(n)
+                    })
+                    .collect();
+                format!("{area}.{{{}}}: {rest}", short.join(", "))
+            }
+        };
+        if *cases > names.len() {
+            let _ = write!(line, " ({cases} cases)");
         }
         for l in wrap(&line, look.width, "  ", "      ") {
             let _ = writeln!(s, "{}", paint_outcome_words(&l, look));

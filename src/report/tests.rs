@@ -475,6 +475,70 @@ fn terminal_diff_snapshot() {
 }
 
 #[test]
+fn one_refusal_at_different_steps_and_features_alike_are_grouped() {
+    let mut r = report();
+    let refused = "endpoint refused: HTTP 404 (route not implemented): Invalid URL";
+    let mut multi = Vec::new();
+    for (case, step) in [("store", "create"), ("previous", "first turn")] {
+        let mut e = result(
+            GW,
+            "responses",
+            case,
+            "responses.store",
+            Outcome::Unsupported,
+        );
+        e.reason = Some(format!("{step}: {refused}"));
+        e.step = Some(step.into());
+        e.exchanges = vec![ExchangeSummary {
+            step: step.into(),
+            ..exchange(404, json!({"error": {"message": "Invalid URL"}}))
+        }];
+        multi.push(e);
+    }
+    // A single-step case whose reason happens to start with its step's name keeps it.
+    let mut single = result(
+        GW,
+        "responses",
+        "basic",
+        "responses.basic",
+        Outcome::Unsupported,
+    );
+    single.reason = Some(format!("main: {refused}"));
+    single.exchanges = vec![exchange(404, json!({}))];
+    let mut results: Vec<CaseResult> = r.results.iter().map(|e| e.into_owned()).collect();
+    results.extend(multi);
+    results.push(single);
+    r.results = results.into();
+    for (feature, case) in [
+        ("responses.store", "responses/store"),
+        ("responses.previous", "responses/previous"),
+        ("responses.basic", "responses/basic"),
+    ] {
+        r.differences.push(difference(
+            feature,
+            case,
+            Outcome::Pass,
+            Outcome::Unsupported,
+        ));
+    }
+    let t = terminal::render(&r, terminal::Look::default());
+    let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The two multi-step cases are one group, each naming its step; the reason is said once
+    // for them, and once more for the single-step case (whose `main:` is its reason's own).
+    assert!(
+        flat.contains("responses/store (create), responses/previous (first turn)"),
+        "{t}"
+    );
+    assert!(flat.contains(&format!("main: {refused}")), "{t}");
+    assert_eq!(flat.matches(refused).count(), 2, "{t}");
+    // Three features of one area with the same cells are one line (the targets in name order).
+    assert!(
+        flat.contains("responses.{store, previous, basic}: – unsupported | ✓ pass"),
+        "{t}"
+    );
+}
+
+#[test]
 fn junit_snapshot() {
     insta::assert_snapshot!("junit", junit::render(&report()));
 }

@@ -11,7 +11,11 @@ use crate::support::*;
 
 #[tokio::test]
 async fn reference_vs_gemini_compat_names_the_emulated_deviations() {
-    let out = run_cli(
+    // As a user's CI runs it: from a directory of its own (the shipped snapshots of both
+    // targets come from the binary), `CI=true`, 80 columns, no colour.
+    let cwd = tempfile::tempdir().unwrap();
+    let out = run_cli_in(
+        cwd.path(),
         &[
             "run",
             "--target",
@@ -19,7 +23,7 @@ async fn reference_vs_gemini_compat_names_the_emulated_deviations() {
             "--target",
             "reference:gemini-compat",
         ],
-        &[],
+        &[("CI", "true"), ("COLUMNS", "80")],
     )
     .await;
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -57,6 +61,23 @@ async fn reference_vs_gemini_compat_names_the_emulated_deviations() {
     assert!(f < d, "{}", out.stdout);
     assert!(!out.stdout.contains("@@ "), "{}", out.stdout);
     assert!(out.stdout.contains("list-wrapped"), "{}", out.stdout);
+    // Readable in a CI log: under 200 lines, none wider than the terminal, and no case fails
+    // for want of a snapshot the project ships.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines.len() < 200, "{} lines:\n{}", lines.len(), out.stdout);
+    for l in &lines {
+        assert!(l.chars().count() <= 80, "wider than 80 columns: {l:?}");
+    }
+    assert!(!out.stdout.contains("snapshot missing"), "{}", out.stdout);
+    // The same refusal at different steps of several cases is one group, each case naming
+    // the step it stopped at.
+    let flat = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        flat.matches("Invalid URL (POST /v1/responses)").count(),
+        2,
+        "one group's reason and its client note: {}",
+        out.stdout
+    );
 }
 
 #[tokio::test]
