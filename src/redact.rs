@@ -33,18 +33,10 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// The shortest cut of a secret that is masked on its own. A secret cut by an excerpt (its
-/// first characters) or split across stream deltas (its first and last characters) leaves cuts
-/// of this length or more, and each is masked; a shorter secret is masked whole.
+/// The shortest cut of a secret that is masked wherever it stands. Text is never cut before it
+/// is redacted ([`Redactor::excerpt`]), so such cuts come only from an endpoint that quoted part
+/// of a key itself; a shorter secret is masked whole.
 pub const FRAGMENT_CHARS: usize = 8;
-
-/// The mark every cut of text leaves (`util::text::excerpt`, the terminal's cells). A cut made
-/// before redaction leaves a secret's head right before it, and the redactor masks such a head
-/// from [`CUT_CHARS`] characters on: shorter than [`FRAGMENT_CHARS`], but only where a cut is.
-pub const CUT_MARK: &str = "…";
-
-/// The shortest head of a secret masked right before a [`CUT_MARK`].
-pub const CUT_CHARS: usize = 4;
 
 /// The shortest piece of a secret a stream's split leaves that is learnt as a secret of its
 /// own ([`learn_split_secrets`]).
@@ -108,29 +100,34 @@ impl Secrets {
         let Some(m) = &self.matcher else {
             return vec![];
         };
-        let mut found: Vec<(usize, usize)> = self.heads_before_cuts(hay);
-        found.extend(m.find_iter(hay).map(|f| {
-            // Follow the secret beyond the piece, both ways (a cut longer than the
-            // longest piece, or a whole secret found by one of its ends).
-            let (n, a, b) = self.pieces[f.pattern().as_usize()];
-            let secret = self.values[n].as_bytes();
-            let (mut start, mut end) = (f.start(), f.end());
-            let (mut a, mut b) = (a, b);
-            while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
-                (a, start) = (a - 1, start - 1);
-            }
-            while b < secret.len() && end < hay.len() && hay[end].eq_ignore_ascii_case(&secret[b]) {
-                (b, end) = (b + 1, end + 1);
-            }
-            // Whole characters only: the secret is UTF-8, so is the text it sits in.
-            while start > 0 && (hay[start] & 0xC0) == 0x80 {
-                start -= 1;
-            }
-            while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
-                end += 1;
-            }
-            (start, end)
-        }));
+        let mut found: Vec<(usize, usize)> = m
+            .find_iter(hay)
+            .map(|f| {
+                // Follow the secret beyond the piece, both ways (a cut longer than the
+                // longest piece, or a whole secret found by one of its ends).
+                let (n, a, b) = self.pieces[f.pattern().as_usize()];
+                let secret = self.values[n].as_bytes();
+                let (mut start, mut end) = (f.start(), f.end());
+                let (mut a, mut b) = (a, b);
+                while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
+                    (a, start) = (a - 1, start - 1);
+                }
+                while b < secret.len()
+                    && end < hay.len()
+                    && hay[end].eq_ignore_ascii_case(&secret[b])
+                {
+                    (b, end) = (b + 1, end + 1);
+                }
+                // Whole characters only: the secret is UTF-8, so is the text it sits in.
+                while start > 0 && (hay[start] & 0xC0) == 0x80 {
+                    start -= 1;
+                }
+                while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
+                    end += 1;
+                }
+                (start, end)
+            })
+            .collect();
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
         for (s, e) in found {
@@ -140,27 +137,6 @@ impl Secrets {
             }
         }
         merged
-    }
-
-    /// The head of a secret, [`CUT_CHARS`] characters or more, that ends right at a
-    /// [`CUT_MARK`]: what an excerpt made before redaction leaves of it.
-    fn heads_before_cuts(&self, hay: &[u8]) -> Vec<(usize, usize)> {
-        let mark = CUT_MARK.as_bytes();
-        let mut out = Vec::new();
-        for p in
-            (0..hay.len().saturating_sub(mark.len() - 1)).filter(|&p| hay[p..].starts_with(mark))
-        {
-            for v in &self.values {
-                let v = v.as_bytes();
-                let longest = (CUT_CHARS..=v.len().min(p))
-                    .rev()
-                    .find(|&k| hay[p - k..p].eq_ignore_ascii_case(&v[..k]));
-                if let Some(k) = longest {
-                    out.push((p - k, p));
-                }
-            }
-        }
-        out
     }
 
     /// `hay` with every range of [`ranges`](Self::ranges) replaced by [`MASK`].
@@ -187,6 +163,14 @@ impl Secrets {
 }
 
 impl SecretRegistry {
+    /// The process's registry: the one a run registers its secrets in, so that every cut of
+    /// text anywhere in the process ([`util::text::excerpt`](crate::util::text::excerpt)) is
+    /// made after they are masked. Registries made with `default()` (tests) are their own.
+    pub fn process() -> &'static SecretRegistry {
+        static P: OnceLock<SecretRegistry> = OnceLock::new();
+        P.get_or_init(SecretRegistry::default)
+    }
+
     pub fn add(&self, secret: &str) {
         // Very short values would mask ordinary words; real credentials are longer.
         if secret.chars().count() >= MIN_SECRET_CHARS {
@@ -356,6 +340,40 @@ fn patterns() -> &'static [(Regex, &'static str)] {
 impl Redactor {
     pub fn new(registry: SecretRegistry) -> Self {
         Self { registry }
+    }
+
+    /// The redactor of [`SecretRegistry::process`].
+    pub fn process() -> &'static Redactor {
+        static R: OnceLock<Redactor> = OnceLock::new();
+        R.get_or_init(|| Redactor::new(SecretRegistry::process().clone()))
+    }
+
+    /// `s` redacted whole, then trimmed and cut to at most `max` characters, with `…` where it
+    /// was cut. The one way text is shortened: redacting first means no cut can leave a piece
+    /// of a secret that the redactor would no longer recognise (a key's head at the end of a
+    /// reason, a key shape too short to match).
+    pub fn excerpt(&self, s: &str, max: usize) -> String {
+        let redacted = self.text(s.trim());
+        let s = redacted.trim();
+        if s.chars().count() <= max {
+            return s.to_string();
+        }
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+
+    /// How many bytes past a cut a text must reach so that every secret starting before the
+    /// cut is seen whole: the longest registered secret, or a key shape's longest prefix that
+    /// decides it is one (generously).
+    pub fn reach(&self) -> usize {
+        let longest = self
+            .registry
+            .snapshot()
+            .values
+            .iter()
+            .map(String::len)
+            .max();
+        longest.unwrap_or(0).max(256)
     }
 
     pub fn registry(&self) -> &SecretRegistry {
@@ -586,14 +604,18 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_cut_at_any_length_or_case_changed_is_masked() {
+    fn an_excerpt_redacts_before_it_cuts_so_no_cut_leaves_a_piece() {
         let r = redactor();
-        for cut in 1..CANARY.len() {
-            let text = crate::util::text::excerpt(&format!("echo: {CANARY} tail"), 6 + cut);
-            let out = r.text(&text);
-            assert!(!holds_a_piece(&out, CANARY), "cut {cut}: {out}");
-            // The tail of a secret (a delta split it) is masked too.
-            let out = r.text(&CANARY[cut..]);
+        for cut in 1..CANARY.len() + 8 {
+            for case in [CANARY.to_string(), CANARY.to_ascii_lowercase()] {
+                let out = r.excerpt(&format!("echo: {case} tail"), 6 + cut);
+                assert!(
+                    !holds_a_piece_of(&out, CANARY, MIN_SECRET_CHARS),
+                    "cut {cut}: {out}"
+                );
+            }
+            // The tail of a secret (a delta split it, an endpoint quoted it) is masked too.
+            let out = r.text(&CANARY[cut.min(CANARY.len() - FRAGMENT_CHARS)..]);
             assert!(!holds_a_piece(&out, CANARY), "tail {cut}: {out}");
         }
         for changed in [CANARY.to_ascii_lowercase(), CANARY.to_ascii_uppercase()] {
@@ -601,6 +623,17 @@ mod tests {
             assert!(!holds_a_piece(&out, CANARY), "{out}");
         }
         assert_eq!(r.text("nothing secret here"), "nothing secret here");
+        assert_eq!(r.excerpt("  nothing secret here ", 7), "nothing…");
+    }
+
+    /// What cutting first and redacting after leaves: the head of a secret too short to be
+    /// recognised. The reason `excerpt` redacts first.
+    #[test]
+    fn cutting_before_redacting_would_leave_a_head() {
+        let r = redactor();
+        let cut: String = format!("echo: {CANARY}").chars().take(6 + 7).collect();
+        assert!(holds_a_piece_of(&r.text(&cut), CANARY, 7));
+        assert_eq!(r.excerpt(&format!("echo: {CANARY}"), 6 + 7), "echo: ***");
     }
 
     #[test]
@@ -625,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn key_shapes_cut_by_an_excerpt_or_lower_cased_are_masked() {
+    fn key_shapes_never_configured_are_masked_before_a_cut_and_in_any_case() {
         let r = Redactor::default();
         let keys = [
             // Made-up keys, assembled so that no key-shaped literal sits in the source.
@@ -635,19 +668,20 @@ mod tests {
             concat!("ya29.", "a0AfB_byAbCdEfGhIjKlMnOpQrStUvWxYz"),
         ];
         for key in keys {
-            for cut in 4..key.len() {
-                let text = crate::util::text::excerpt(&format!("echo {key}"), 5 + cut);
-                let out = r.text(&text);
-                assert!(!holds_a_piece(&out, key), "{key} cut at {cut}: {out}");
+            for cut in 1..key.len() {
+                let out = r.excerpt(&format!("echo {key}"), 5 + cut);
+                assert!(
+                    !holds_a_piece_of(&out, &key[5..], MIN_SECRET_CHARS),
+                    "{key} cut at {cut}: {out}"
+                );
             }
             let out = r
                 .text(&format!("header {}", key.to_ascii_lowercase()))
                 .into_owned();
             assert!(!holds_a_piece(&out, key), "{out}");
         }
-        let text = crate::util::text::excerpt("Authorization: Bearer abcdefghijklmnopqrstu", 30);
-        let out = r.text(&text);
-        assert!(!out.contains("abcdefgh"), "{out}");
+        let out = r.excerpt("Authorization: Bearer abcdefghijklmnopqrstu", 30);
+        assert!(!out.contains("abcd"), "{out}");
     }
 
     /// Whether `text` holds a piece of `secret` of `n` or more characters, in any ASCII case.
@@ -655,21 +689,6 @@ mod tests {
         let (t, s) = (text.to_ascii_lowercase(), secret.to_ascii_lowercase());
         let n = n.min(s.len());
         (0..=s.len() - n).any(|i| t.contains(&s[i..i + n]))
-    }
-
-    #[test]
-    fn the_head_an_excerpt_leaves_before_its_mark_is_masked_from_four_characters() {
-        let r = redactor();
-        for keep in 1..CANARY.len() {
-            let text = crate::util::text::excerpt(&format!("echo: {CANARY} tail"), 6 + keep);
-            let out = r.text(&text);
-            assert!(
-                !holds_a_piece_of(&out, CANARY, CUT_CHARS),
-                "cut {keep}: {out}"
-            );
-        }
-        // Without a cut mark, a short piece is ordinary text.
-        assert_eq!(r.text("a canary is a word"), "a canary is a word");
     }
 
     #[test]

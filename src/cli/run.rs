@@ -29,7 +29,8 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     };
     selection.compile()?;
     super::runtime()?.block_on(async move {
-        let secrets = SecretRegistry::default();
+        // The process's registry: every excerpt cut anywhere masks these first.
+        let secrets = SecretRegistry::process().clone();
         let redactor = Redactor::new(secrets.clone());
         let mut targets: Vec<Arc<_>> = resolved.targets.into_iter().map(Arc::new).collect();
         for b in &resolved.builtins {

@@ -128,7 +128,8 @@ pub fn run(args: RunbookArgs) -> Result<u8, CliError> {
         ));
     }
     super::runtime()?.block_on(async move {
-        let secrets = SecretRegistry::default();
+        // The process's registry: every excerpt cut anywhere masks these first.
+        let secrets = SecretRegistry::process().clone();
         let redactor = Redactor::new(secrets.clone());
         let mut sides = Vec::new();
         for (side, overrides) in [old, new] {

@@ -277,8 +277,13 @@ pub async fn run(
             };
         }
     };
+    // What the probe prints is quoted through `excerpt`, which masks the process's secrets
+    // before it cuts: the key is one of them.
+    if let Some(k) = &job.key {
+        crate::redact::SecretRegistry::process().add(k);
+    }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = mask(&String::from_utf8_lossy(&output.stderr), job.key.as_deref());
+    let stderr = String::from_utf8_lossy(&output.stderr);
     parse_output(&stdout, &stderr, output.status.code())
 }
 
@@ -334,17 +339,9 @@ pub fn parse_output(stdout: &str, stderr: &str, code: Option<i32>) -> ProbeRun {
     }
 }
 
+/// A line of the probe's output as a reason quotes it: redacted, then cut.
 fn excerpt(text: &str) -> String {
-    let t: String = text.chars().take(300).collect();
-    t.trim().to_string()
-}
-
-/// `text` with every occurrence of `key` replaced by `***`.
-fn mask(text: &str, key: Option<&str>) -> String {
-    match key {
-        Some(k) if !k.is_empty() => text.replace(k, "***"),
-        _ => text.to_string(),
-    }
+    crate::util::text::excerpt(text, 300)
 }
 
 #[cfg(test)]
@@ -392,10 +389,13 @@ mod tests {
 
     #[test]
     fn the_key_is_masked_in_probe_errors_and_debug_output() {
-        assert_eq!(
-            mask("boom sk-secret-1 boom", Some("sk-secret-1")),
-            "boom *** boom"
-        );
+        crate::redact::SecretRegistry::process().add("probe-secret-Qx7Vb2Lk9");
+        let ProbeRun::Failed { reason } =
+            parse_output("", "boom PROBE-SECRET-qx7vb2lk9 boom", Some(1))
+        else {
+            panic!("a failed probe");
+        };
+        assert_eq!(reason, "the probe exited with 1: boom *** boom");
         let job = Job {
             key: Some("sk-secret-1".into()),
             ..Job::default()

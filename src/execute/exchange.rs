@@ -84,9 +84,14 @@ impl Response {
     }
     /// A short, printable excerpt of the body for reasons.
     pub fn body_excerpt(&self, max: usize) -> String {
-        // Only the head is decoded: a reason needs `max` characters, not a 20 MB copy.
+        // Only the head is decoded: a reason needs `max` characters, not a 20 MB copy. It
+        // reaches past the cut far enough for a secret that straddles it to be masked whole
+        // before it is cut.
         let body = self.body.trim_ascii_start();
-        let head = &body[..body.len().min(max.saturating_mul(4).saturating_add(4))];
+        let reach = crate::redact::Redactor::process().reach();
+        let head = &body[..body
+            .len()
+            .min(max.saturating_mul(4).saturating_add(4 + reach))];
         excerpt(&String::from_utf8_lossy(head), max)
     }
 }

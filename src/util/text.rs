@@ -1,14 +1,11 @@
 //! Text helpers shared by every layer.
 
-/// `s` trimmed and cut to at most `max` characters, with `…` where it was cut: endpoint text
-/// quoted in a reason or a report stays short whatever the endpoint sent.
+/// `s` redacted, trimmed and cut to at most `max` characters, with `…` where it was cut:
+/// endpoint text quoted in a reason or a report stays short whatever the endpoint sent, and
+/// holds no piece of a secret (the run's secrets are masked in the whole text before it is
+/// cut: [`Redactor::excerpt`](crate::redact::Redactor::excerpt)).
 pub fn excerpt(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max).collect();
-    format!("{cut}…")
+    crate::redact::Redactor::process().excerpt(s, max)
 }
 
 /// 1-based (line, column, in characters) of a byte offset of `src`.

@@ -116,7 +116,7 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// Why a `b64_json` value is not an image (the check's reason, after "b64_json …").
 #[derive(Debug, PartialEq, thiserror::Error)]
 enum NotAnImage {
-    #[error("is a data: URI ({0}…), not bare base64 (clients decoding it as base64 fail)")]
+    #[error("is a data: URI ({0}), not bare base64 (clients decoding it as base64 fail)")]
     DataUri(String),
     #[error("uses the base64url alphabet (`-`/`_`), not standard base64 ({0})")]
     Base64Url(base64::DecodeError),
@@ -129,7 +129,7 @@ enum NotAnImage {
 /// Decode one `b64_json` value to its image format, or say why it is not an image.
 fn decode_image(s: &str) -> Result<&'static str, NotAnImage> {
     if s.starts_with("data:") {
-        return Err(NotAnImage::DataUri(s.chars().take(24).collect()));
+        return Err(NotAnImage::DataUri(crate::util::text::excerpt(s, 24)));
     }
     let bytes = match STANDARD.decode(s) {
         Ok(b) => b,
