@@ -129,8 +129,8 @@ pub struct RunArgs {
     /// Also run cases tagged `opt-in`.
     #[arg(help_heading = "Selection", long)]
     pub opt_in: bool,
-    /// Run even when a target has no model for the role most of the selected cases need
-    /// (they are skipped and counted; without this flag the run stops, exit 2).
+    /// Run even when a target lacks the models for more than half of its selected cases (they
+    /// are skipped and counted; without this flag the run stops, exit 2).
     #[arg(help_heading = "Selection", long)]
     pub allow_missing_models: bool,
     #[command(flatten)]

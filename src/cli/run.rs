@@ -191,17 +191,33 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     })
 }
 
-/// Why a run of a target without a model for the role most of its cases need stops, and how to
+/// Why a run of a target without a model for a role most of its cases need stops, and how to
 /// fix it.
 fn uncovered_message(u: &plan::Uncovered) -> String {
+    let narrow = match u.runnable_suites.as_slice() {
+        [] => String::new(),
+        suites => {
+            let shown: Vec<String> = suites
+                .iter()
+                .take(3)
+                .map(|s| format!("--suite {s}"))
+                .collect();
+            format!(
+                "narrow the selection to what the target has ({}{}), or ",
+                shown.join(", "),
+                if suites.len() > 3 { ", …" } else { "" }
+            )
+        }
+    };
     format!(
-        "target `{t}` has no `{r}` model, which {n} of its {sel} selected cases need: the run would skip them and test {run}.\n\
+        "target `{t}` has no `{r}` model, which {n} of its {sel} selected cases need: without the models it lacks, the run would skip {skip} of them and test {run}.\n\
          Fix: set OPENAI_MODEL (the target from OPENAI_BASE_URL), pass --model {r}=MODEL_ID (with --base-url), or add `models: {{{r}: MODEL_ID}}` to the target in the targets file.\n\
-         Or narrow the selection to what the target has (e.g. --suite models), or pass --allow-missing-models to run the {run} case(s) it can.",
+         Or {narrow}pass --allow-missing-models to run the {run} case(s) it can.",
         t = u.target,
         r = u.role,
         n = u.needing,
         sel = u.selected,
+        skip = u.selected - u.runnable,
         run = u.runnable,
     )
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::judge::Outcome;
 use crate::load::diag::{Diagnostic, Diagnostics, line_col};
-use crate::load::yaml::yaml_error;
+use crate::load::shape::{Field, MapShape, Shape};
 use crate::report::RunReport;
 use crate::report::model::SCHEMA_VERSION as REPORT_SCHEMA_VERSION;
 use crate::util::fs::{MIB, ReadError, read_bounded_string};
@@ -158,9 +158,36 @@ pub fn parse(path: &Path, text: &Arc<str>) -> Result<Baseline, BaselineError> {
     }
     match serde_yaml::from_str::<BaselineFile>(text) {
         Ok(file) => checked(path, text, file),
-        Err(e) => Err(BaselineError::at(explain(path, text, &e))),
+        Err(e) => Err(BaselineError::Invalid(explain(path, text, &e))),
     }
 }
+
+/// A baseline file's format, checked when serde refuses a file so that every structural
+/// problem in it is reported at once (a test holds it to the structs' keys).
+const BASELINE_FILE: MapShape = MapShape {
+    name: "a baseline file",
+    fields: &[
+        Field::required("schema_version", Shape::UInt(u32::MAX as u64)),
+        Field::optional("created_at", Shape::Str),
+        Field::optional("source", Shape::Str),
+        Field::defaulted("entries", Shape::List(&Shape::Map(&ENTRY))),
+    ],
+};
+
+const ENTRY: MapShape = MapShape {
+    name: "a baseline entry",
+    fields: &[
+        Field::required("target", Shape::Str),
+        Field::required("feature", Shape::Str),
+        Field::required(
+            "outcome",
+            Shape::Enum(&["pass", "fail", "error", "unsupported", "skip"]),
+        ),
+        Field::defaulted("cases", Shape::List(&Shape::Str)),
+        Field::optional("note", Shape::Str),
+        Field::optional("expires", Shape::Str),
+    ],
+};
 
 /// A baseline file that parsed: its version and its entries checked.
 fn checked(path: &Path, text: &Arc<str>, file: BaselineFile) -> Result<Baseline, BaselineError> {
@@ -183,22 +210,28 @@ fn checked(path: &Path, text: &Arc<str>, file: BaselineFile) -> Result<Baseline,
     })
 }
 
-/// A parse error, with a better word where a general one would mislead: a file of another
-/// version, a file without one.
-fn explain(path: &Path, text: &Arc<str>, e: &serde_yaml::Error) -> Diagnostic {
+/// A parse error: every structural problem of the file, with a better word where a general
+/// one would mislead (a file of another version, a file without one).
+fn explain(path: &Path, text: &Arc<str>, e: &serde_yaml::Error) -> Diagnostics {
     if let Some(v) = declared_version(text).filter(|v| *v != u64::from(SCHEMA_VERSION)) {
-        return version_problem(path, text, v);
+        return Diagnostics(vec![version_problem(path, text, v)]);
     }
-    let d = yaml_error(path, text, e);
-    if d.message.contains("missing field `schema_version`") {
-        d.help(format!(
-            "a baseline file starts with `schema_version: {SCHEMA_VERSION}` and lists `entries` (write one with `llm-parity baseline save`); a report.json may be used as it is"
-        ))
-    } else if d.message.contains("expected struct BaselineFile") {
-        d.expected("a mapping: a baseline file or a report.json")
-    } else {
-        d
-    }
+    let Diagnostics(all) = crate::load::yaml::shape_problems(path, text, &BASELINE_FILE, e);
+    Diagnostics(
+        all.into_iter()
+            .map(|d| {
+                if d.message.contains("`schema_version`") && d.message.contains("missing") {
+                    d.help(format!(
+                        "a baseline file starts with `schema_version: {SCHEMA_VERSION}` and lists `entries` (write one with `llm-parity baseline save`); a report.json may be used as it is"
+                    ))
+                } else if d.message.starts_with("the file is ") {
+                    d.expected("a mapping: a baseline file or a report.json")
+                } else {
+                    d
+                }
+            })
+            .collect(),
+    )
 }
 
 fn version_problem(path: &Path, text: &Arc<str>, v: u64) -> Diagnostic {
@@ -511,6 +544,32 @@ mod tests {
         parse(Path::new("b.yaml"), &text.into())
     }
 
+    #[test]
+    fn every_shape_takes_the_keys_serde_takes() {
+        use crate::load::shape::testing::{keys, serde_fields};
+        assert_eq!(keys(&BASELINE_FILE), serde_fields::<BaselineFile>());
+        assert_eq!(keys(&ENTRY), serde_fields::<Entry>());
+        let Shape::Enum(words) = ENTRY.fields[2].shape else {
+            panic!("outcome is an enum")
+        };
+        for w in words {
+            serde_yaml::from_str::<Outcome>(w).unwrap();
+        }
+    }
+
+    #[test]
+    fn every_structural_problem_of_a_baseline_file_is_reported_at_once() {
+        let text = "schema_version: 1\nentries:\n  - {target: a, feature: chat.basic, outcome: fail, expirse: 2030-01-01}\n  - {targt: a, feature: chat.x, outcome: failed}\n";
+        let Err(BaselineError::Invalid(d)) = parse_text(text) else {
+            panic!("refused")
+        };
+        let said: Vec<String> = d.0.iter().map(|d| d.message.clone()).collect();
+        for what in ["expirse", "targt", "`target`", "failed"] {
+            assert!(said.iter().any(|s| s.contains(what)), "{what}: {said:#?}");
+        }
+        assert_eq!(d.0[0].line, Some(3), "sorted by position: {said:#?}");
+    }
+
     /// The problems found, each as `line:col message (expected …) [help]`.
     fn problems(text: &str) -> Vec<String> {
         match parse_text(text) {
@@ -578,7 +637,7 @@ mod tests {
         let table: &[(&str, &str)] = &[
             (
                 "schema_version: 1\nentries:\n  - target: t\n    feature: f\n    outcome: fail\n    expirse: 2099-01-01\n",
-                "6:5 entries[0]: unknown field `expirse` (expected one of `target`, `feature`, `outcome`, `cases`, `note`, `expires`) [did you mean `expires`?]",
+                "6:5 unknown key `expirse` in a baseline entry (`entries[0]`) (expected a key of a baseline entry) [did you mean `expires`?]",
             ),
             (
                 "schema_version: 1\nentries:\n  - target: t\n    feature: f\n    outcome: fail\n    expires: next week\n",
@@ -590,7 +649,7 @@ mod tests {
             ),
             (
                 "schema_version: 1\nentries:\n  - target: t\n    feature: f\n    outcome: maybe\n",
-                "5:14 entries[0].outcome: unknown variant `maybe`, expected one of `pass`, `fail`, `unsupported`, `error`, `skip`",
+                "5:14 `entries[0].outcome` cannot be `maybe` (expected one of `pass`, `fail`, `error`, `unsupported` or `skip`)",
             ),
         ];
         for (text, want) in table {
@@ -598,13 +657,15 @@ mod tests {
         }
         let p = problems("entries: []\n");
         assert!(
-            p[0].contains("missing field `schema_version`")
+            p[0].contains("missing key `schema_version`")
                 && p[0].contains("[a baseline file starts with `schema_version: 1`"),
             "{p:?}"
         );
         let p = problems("[1, 2]");
         assert!(
-            p[0].contains("(expected a mapping: a baseline file or a report.json)"),
+            p[0].contains(
+                "the file is a list (expected a mapping: a baseline file or a report.json)"
+            ),
             "{p:?}"
         );
         // Every problem at once, each at its own entry.

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::diag::{Diagnostic, Diagnostics, did_you_mean};
 use super::locate::Locator;
+use super::shape::{Field, MapShape, Shape};
 use super::template::ROLES;
-use super::yaml::parse_yaml;
+use super::yaml::parse_yaml_shaped;
 use crate::util::duration::{self, DurationError, Min};
 
 /// A secret value: prints as `***` in every `Debug`/`Display`, so it cannot leak by accident.
@@ -204,6 +205,53 @@ struct AuthDef {
 /// A duration as written in YAML: `30s`, `50m`, or a bare number of seconds.
 type DurationDef = serde_yaml::Value;
 
+/// The targets file's format as a [`MapShape`], checked when serde refuses a file so that every
+/// structural problem in it is reported at once (a test holds it to the `*Def` structs' keys).
+const TARGETS_FILE: MapShape = MapShape {
+    name: "the targets file",
+    fields: &[Field::required(
+        "targets",
+        Shape::Dict(&Shape::Map(&TARGET)),
+    )],
+};
+
+const TARGET: MapShape = MapShape {
+    name: "a target",
+    fields: &[
+        Field::required("base_url", Shape::Str),
+        Field::optional("description", Shape::Str),
+        Field::optional("auth", Shape::Map(&AUTH)),
+        Field::defaulted("models", Shape::Dict(&Shape::Str)),
+        Field::defaulted("headers", Shape::Dict(&Shape::Str)),
+        // A duration is a number of seconds or a text (`30s`); its value is checked later.
+        Field::optional("timeout", Shape::Str),
+        Field::optional("concurrency", Shape::UInt(u64::MAX)),
+        Field::optional("rpm", Shape::UInt(u32::MAX as u64)),
+        Field::defaulted("unsupported", Shape::List(&Shape::Str)),
+        Field::defaulted("opt_in", Shape::List(&Shape::Str)),
+        Field::optional("via", Shape::Str),
+        Field::optional("pricing", Shape::Map(&PRICING)),
+    ],
+};
+
+const AUTH: MapShape = MapShape {
+    name: "a target's auth",
+    fields: &[
+        Field::optional("api_key_env", Shape::Str),
+        Field::optional("header", Shape::Str),
+        Field::optional("command", Shape::Str),
+        Field::optional("refresh_after", Shape::Str),
+    ],
+};
+
+const PRICING: MapShape = MapShape {
+    name: "a target's pricing",
+    fields: &[
+        Field::required("input_per_mtok", Shape::Number),
+        Field::required("output_per_mtok", Shape::Number),
+    ],
+};
+
 /// How to look up environment variables (injected so tests need not touch the process env).
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -225,7 +273,7 @@ pub fn load_targets_keyless(
     keyless: bool,
 ) -> Result<Vec<Target>, Diagnostics> {
     let source: Arc<str> = text.into();
-    let def: TargetsFileDef = parse_yaml(path, &source)?;
+    let def: TargetsFileDef = parse_yaml_shaped(path, &source, &TARGETS_FILE)?;
     let loc = Locator::new(&source);
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
@@ -575,6 +623,53 @@ pub fn parse_base_url(text: &str) -> Result<url::Url, BaseUrlError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_shape_takes_the_keys_serde_takes() {
+        use crate::load::shape::testing::{keys, serde_fields};
+        assert_eq!(
+            keys(&super::TARGETS_FILE),
+            serde_fields::<super::TargetsFileDef>()
+        );
+        assert_eq!(keys(&super::TARGET), serde_fields::<super::TargetDef>());
+        assert_eq!(keys(&super::AUTH), serde_fields::<super::AuthDef>());
+        assert_eq!(keys(&super::PRICING), serde_fields::<super::Pricing>());
+    }
+
+    #[test]
+    fn every_structural_problem_of_a_targets_file_is_reported_at_once() {
+        let text = "targets:\n  a:\n    base_ur: http://x/v1\n    modls: {chat: m}\n  b:\n    base_url: http://y/v1\n    timeot: 3\n    rpm: -1\n";
+        let err = super::load_targets(std::path::Path::new("t.yaml"), text, &|_| None).unwrap_err();
+        let said: Vec<String> = err
+            .0
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.line.unwrap_or(0),
+                    d.column.unwrap_or(0),
+                    d.message
+                )
+            })
+            .collect();
+        assert_eq!(said.len(), 5, "{said:#?}");
+        for (at, what) in [
+            ("3:5", "base_ur"),
+            ("4:5", "modls"),
+            ("7:5", "timeot"),
+            ("8:10", "rpm"),
+        ] {
+            assert!(
+                said.iter().any(|s| s.starts_with(at) && s.contains(what)),
+                "{at} {what}: {said:#?}"
+            );
+        }
+        // `a` has no base_url: said once, at the target.
+        assert!(
+            said.iter()
+                .any(|s| s.contains("base_url") && s.contains("missing")),
+            "{said:#?}"
+        );
+    }
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

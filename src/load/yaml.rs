@@ -29,19 +29,30 @@ pub fn parse_yaml_shaped<T: DeserializeOwned>(
     root: &'static MapShape,
 ) -> Result<T, Diagnostics> {
     precheck(path, source)?;
-    let first = match serde_yaml::from_str::<T>(source) {
-        Ok(v) => return Ok(v),
-        Err(e) => e,
-    };
+    match serde_yaml::from_str::<T>(source) {
+        Ok(v) => Ok(v),
+        Err(first) => Err(shape_problems(path, source, root, &first)),
+    }
+}
+
+/// Why serde refused `source` (its error `first`): every structural problem the shape finds,
+/// sorted by position, or — for a syntax error, or something the shape does not describe —
+/// the parser's own words.
+pub fn shape_problems(
+    path: &Path,
+    source: &Arc<str>,
+    root: &'static MapShape,
+    first: &serde_yaml::Error,
+) -> Diagnostics {
     // A syntax error (or a refused alias expansion) is all there is to say.
     let doc: serde_yaml::Value = match serde_yaml::from_str(source) {
         Ok(doc) => doc,
-        Err(e) => return Err(Diagnostics(vec![yaml_error(path, source, &e)])),
+        Err(e) => return Diagnostics(vec![yaml_error(path, source, &e)]),
     };
     let problems = shape::check(&doc, Shape::Map(root), root);
     if problems.is_empty() {
         // Something the shape does not describe: serde's own words.
-        return Err(Diagnostics(vec![yaml_error(path, source, &first)]));
+        return Diagnostics(vec![yaml_error(path, source, first)]);
     }
     let spans = Spans::parse(source).unwrap_or_default();
     let mut diags: Vec<Diagnostic> = problems
@@ -49,7 +60,7 @@ pub fn parse_yaml_shaped<T: DeserializeOwned>(
         .map(|p| problem_diagnostic(path, source, &spans, p))
         .collect();
     diags.sort_by_key(|d| (d.line, d.column));
-    Err(Diagnostics(diags))
+    Diagnostics(diags)
 }
 
 /// One structural problem as a diagnostic at its key or value.

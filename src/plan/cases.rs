@@ -147,7 +147,7 @@ pub fn missing_role<'c>(target: &Target, case: &'c Case) -> Option<&'c str> {
         .find(|r| target.model(r).is_none())
 }
 
-/// A target without a model for the role most of its selected cases need: a run of it would
+/// A target without a model for a role most of its selected cases need: a run of it would
 /// skip most of what it was asked to test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uncovered {
@@ -159,11 +159,15 @@ pub struct Uncovered {
     pub selected: usize,
     /// Of those, the cases the target has every model for.
     pub runnable: usize,
+    /// The selected suites the target has every model for (a narrower selection that runs).
+    pub runnable_suites: Vec<String>,
 }
 
-/// Every target whose most-needed role (the role the most of its selected cases need; ties go
-/// to the earlier role in [`ROLES`](crate::load::template::ROLES)) has no model. Cases the
-/// plan decided for another reason (opt-in, declared unsupported) do not count.
+/// Every target that lacks models for more than half of its selected cases, named by the
+/// missing role the most of them need (ties go to the earlier role in
+/// [`ROLES`](crate::load::template::ROLES)). A selection narrowed to what the target has —
+/// `--suite models`, where one case of three needs a chat model — runs, its skip counted.
+/// Cases the plan decided for another reason (opt-in, declared unsupported) do not count.
 pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
     use crate::load::template::ROLES;
     // Each target's selected cases, targets in first-seen order, in one pass; repeats
@@ -196,8 +200,8 @@ pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
         };
         let Some((role, n)) = ROLES
             .iter()
+            .filter(|r| target.model(r).is_none())
             .map(|r| (*r, needing(r)))
-            .filter(|(_, n)| *n > 0)
             .fold(None, |best: Option<(&str, usize)>, (r, n)| match best {
                 Some((_, m)) if m >= n => best,
                 _ => Some((r, n)),
@@ -205,15 +209,30 @@ pub fn uncovered(planned: &[PlannedCase]) -> Vec<Uncovered> {
         else {
             continue;
         };
-        if target.model(role).is_some() {
+        let runnable = cases.iter().filter(|p| p.decided.is_none()).count();
+        if (cases.len() - runnable) * 2 <= cases.len() {
             continue;
+        }
+        // Suites in first-seen order; a suite with a case the target cannot run is out.
+        let mut suites: Vec<(&str, bool)> = Vec::new();
+        for p in &cases {
+            let runs = p.decided.is_none();
+            match suites.iter_mut().find(|s| s.0 == p.case.suite) {
+                Some(s) => s.1 &= runs,
+                None => suites.push((&p.case.suite, runs)),
+            }
         }
         out.push(Uncovered {
             target: target.name.clone(),
             role: role.to_string(),
             needing: n,
             selected: cases.len(),
-            runnable: cases.iter().filter(|p| p.decided.is_none()).count(),
+            runnable,
+            runnable_suites: suites
+                .into_iter()
+                .filter(|s| s.1)
+                .map(|s| s.0.to_string())
+                .collect(),
         });
     }
     out
@@ -247,6 +266,23 @@ mod uncovered_tests {
         }
     }
 
+    /// A case of suite `suite` that needs no model at all.
+    fn modelless(suite: &str, id: &str) -> Arc<Case> {
+        let text = format!(
+            "suite: {suite}\ncases:\n  - id: {id}\n    feature: models.list\n    request:\n      method: GET\n      path: /models\n    expect: {{ status: 200 }}\n"
+        );
+        let env = crate::load::suite::SuiteEnv {
+            fixtures_root: None,
+            allow_fixture_escape: false,
+            schema_ids: &[],
+            check_names: &[],
+            builtin: false,
+        };
+        let suite = crate::load::suite::load_suite(Path::new("s.yaml"), &text, &env).unwrap();
+        assert!(suite.cases[0].roles.is_empty());
+        suite.cases[0].clone()
+    }
+
     #[test]
     fn a_target_without_the_model_most_cases_need_is_uncovered_once_per_target() {
         let (none, ok) = (chatless("none"), testing::target("ok"));
@@ -255,6 +291,7 @@ mod uncovered_tests {
             decided: Some(Decided::new(Outcome::Skip, "opt-in case")),
             ..planned(&none, &testing::case("c3"))
         };
+        let list = modelless("models", "list");
         let plan = vec![
             planned(&none, &c1),
             // A repeat of c1 (`--repeat 2`) is one selected case.
@@ -264,6 +301,8 @@ mod uncovered_tests {
             planned(&ok, &c2),
             // Decided for another reason: not selected for the rule.
             opt_in,
+            // Needs no model: selected, runnable, and its suite can run alone.
+            planned(&none, &list),
         ];
         assert_eq!(
             uncovered(&plan),
@@ -271,10 +310,84 @@ mod uncovered_tests {
                 target: "none".into(),
                 role: "chat".into(),
                 needing: 2,
-                selected: 2,
-                runnable: 0,
+                selected: 3,
+                runnable: 1,
+                runnable_suites: vec!["models".into()],
             }]
         );
         assert_eq!(uncovered(&plan[2..3]), []);
+    }
+
+    #[test]
+    fn a_run_stops_only_when_it_would_skip_more_than_half_its_cases() {
+        let none = chatless("none");
+        let with = |k: usize, free: usize| -> Vec<PlannedCase> {
+            let mut plan: Vec<PlannedCase> = (0..k)
+                .map(|i| planned(&none, &testing::case(&format!("c{i}"))))
+                .collect();
+            plan.extend((0..free).map(|i| planned(&none, &modelless("models", &format!("m{i}")))));
+            plan
+        };
+        // `--suite models`: one case of three needs a chat model — it runs, that one skipped.
+        assert_eq!(uncovered(&with(1, 2)), []);
+        // Half is not most.
+        assert_eq!(uncovered(&with(2, 2)), []);
+        let stop = uncovered(&with(3, 2));
+        assert_eq!((stop[0].needing, stop[0].selected), (3, 5), "{stop:?}");
+        // Every selected case needs the role: no suite of them runs alone.
+        assert_eq!(
+            uncovered(&with(2, 0))[0].runnable_suites,
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn the_skips_of_every_missing_role_count_and_the_most_needed_is_named() {
+        // No model at all (OPENAI_BASE_URL without OPENAI_MODEL): two chat cases, two
+        // embedding cases and three that need no model — no role is needed by most cases, but
+        // the run would skip four of seven.
+        let text = "targets:\n  bare:\n    base_url: http://127.0.0.1:9/v1\n";
+        let bare = Arc::new(
+            load_targets(Path::new("t.yaml"), text, &|_| None)
+                .unwrap()
+                .remove(0),
+        );
+        let embedding = |id: &str| {
+            let text = format!(
+                "suite: e\ncases:\n  - id: {id}\n    feature: embeddings.basic\n    request:\n      path: /embeddings\n      body: {{ model: \"{{{{model.embedding}}}}\", input: x }}\n    expect: {{ status: 200 }}\n"
+            );
+            let env = crate::load::suite::SuiteEnv {
+                fixtures_root: None,
+                allow_fixture_escape: false,
+                schema_ids: &[],
+                check_names: &[],
+                builtin: false,
+            };
+            crate::load::suite::load_suite(Path::new("e.yaml"), &text, &env)
+                .unwrap()
+                .cases[0]
+                .clone()
+        };
+        let mut plan = vec![
+            planned(&bare, &testing::case("c1")),
+            planned(&bare, &testing::case("c2")),
+            planned(&bare, &embedding("e1")),
+            planned(&bare, &embedding("e2")),
+        ];
+        plan.extend((0..3).map(|i| planned(&bare, &modelless("models", &format!("m{i}")))));
+        let stop = uncovered(&plan);
+        assert_eq!(
+            (
+                stop[0].role.as_str(),
+                stop[0].needing,
+                stop[0].selected,
+                stop[0].runnable
+            ),
+            ("chat", 2, 7, 3),
+            "{stop:?}"
+        );
+        assert_eq!(stop[0].runnable_suites, ["models"]);
+        // One missing role fewer and the run goes ahead.
+        assert_eq!(uncovered(&plan[1..]), []);
     }
 }

@@ -572,7 +572,7 @@ async fn bad_inputs_are_configuration_errors() {
     let out = run_cli(&["run", "--baseline", &garbage], &[]).await;
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains(&format!("{garbage}:1:11]")),
+        out.stderr.contains(&format!("{garbage}:1:10]")),
         "{}",
         out.stderr
     );
@@ -649,4 +649,57 @@ async fn a_typo_in_a_baseline_file_is_located_with_a_suggestion() {
             insta::assert_snapshot!("baseline_typo", out.stderr);
         });
     }
+}
+
+/// `OPENAI_BASE_URL` + `OPENAI_API_KEY` without `OPENAI_MODEL`: the default run would skip most
+/// of its cases, so it stops before sending anything and names the fix. A selection narrowed
+/// to what the target has (`--suite models`: one case of three needs a chat model) runs, the
+/// skip counted on the summary line and in report.md, and `--fail-on skip` gates on it.
+#[tokio::test]
+async fn a_target_without_models_stops_unless_the_selection_fits_it() {
+    let server = MockServer::start().await;
+    let base = format!("{}/v1", server.uri());
+    let env = [
+        ("OPENAI_BASE_URL", base.as_str()),
+        ("OPENAI_API_KEY", "sk-test-key"),
+    ];
+    let out = run_cli(&["run"], &env).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let said = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    for fix in [
+        "target `env` has no `chat` model",
+        "set OPENAI_MODEL",
+        "--model chat=MODEL_ID",
+        "`models: {chat: MODEL_ID}`",
+        "--allow-missing-models",
+    ] {
+        assert!(said.contains(fix), "{fix:?} in {said}");
+    }
+    let sent = server.received_requests().await.unwrap();
+    assert!(sent.is_empty(), "nothing is sent: {sent:?}");
+
+    let (addr, _reference) = reference_endpoint("sk-test-key").await;
+    let base = format!("http://{addr}/v1");
+    let env = [
+        ("OPENAI_BASE_URL", base.as_str()),
+        ("OPENAI_API_KEY", "sk-test-key"),
+    ];
+    let out = run_cli(&["run", "--suite", "models"], &env).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let summary = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        summary.contains("1 skipped: no model for chat"),
+        "{summary}"
+    );
+    let md = std::fs::read_to_string(out.report_dir.join("report.md")).unwrap();
+    assert!(md.contains("1 skipped: no model for chat"), "{md}");
+    let gated = run_cli(&["run", "--suite", "models", "--fail-on", "skip"], &env).await;
+    assert_eq!(gated.code, 1, "{}", gated.stderr);
+    assert!(
+        gated
+            .stderr
+            .contains("gate failed (--fail-on skip): 1 skipped: no model for chat"),
+        "{}",
+        gated.stderr
+    );
 }

@@ -269,51 +269,7 @@ mod tests {
     use super::*;
     use crate::load::shape::Shape;
 
-    /// The field names serde's derived `Deserialize` of `T` asks for, caught by a deserializer
-    /// that records them and stops.
-    fn serde_fields<'de, T: Deserialize<'de>>() -> Vec<&'static str> {
-        struct Fields(Vec<&'static str>);
-        #[derive(Debug)]
-        struct Stop;
-        impl std::fmt::Display for Stop {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("stop")
-            }
-        }
-        impl std::error::Error for Stop {}
-        impl serde::de::Error for Stop {
-            fn custom<M: std::fmt::Display>(_: M) -> Self {
-                Stop
-            }
-        }
-        impl<'de> serde::Deserializer<'de> for &mut Fields {
-            type Error = Stop;
-            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-                Err(Stop)
-            }
-            fn deserialize_struct<V: serde::de::Visitor<'de>>(
-                self,
-                _: &'static str,
-                fields: &'static [&'static str],
-                _: V,
-            ) -> Result<V::Value, Stop> {
-                self.0 = fields.to_vec();
-                Err(Stop)
-            }
-            serde::forward_to_deserialize_any! {
-                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
-                identifier ignored_any
-            }
-        }
-        let mut f = Fields(Vec::new());
-        let _ = T::deserialize(&mut f);
-        f.0
-    }
-
-    fn keys(m: &MapShape) -> Vec<&'static str> {
-        m.fields.iter().map(|f| f.key).collect()
-    }
+    use crate::load::shape::testing::{keys, serde_fields};
 
     #[test]
     fn every_shape_takes_the_keys_serde_takes() {
