@@ -389,6 +389,17 @@ fn deltas_under(dir: &Path) -> String {
     out
 }
 
+/// Every leak in a run's stdout, stderr, reports and the other outputs it wrote (`paths`).
+fn pieces_of_run(out: &RunOutput, paths: &[&Path]) -> Vec<String> {
+    let mut leaks = pieces_in("run stdout", out.stdout.as_bytes());
+    leaks.extend(pieces_in("run stderr", out.stderr.as_bytes()));
+    leaks.extend(pieces_under(&out.report_dir));
+    for p in paths {
+        leaks.extend(pieces_under(p));
+    }
+    leaks
+}
+
 fn pieces_under(dir: &Path) -> Vec<String> {
     files(dir)
         .iter()
@@ -557,12 +568,7 @@ async fn no_piece_of_any_key_shape_reaches_any_output() {
     // The public model id is not masked; the run did echo secrets back.
     assert!(out.all_output().contains("public-model-id"));
     assert!(out.all_output().contains("***"));
-    leaks.extend(pieces_in("run stdout", out.stdout.as_bytes()));
-    leaks.extend(pieces_in("run stderr", out.stderr.as_bytes()));
-    leaks.extend(pieces_under(&out.report_dir));
-    leaks.extend(pieces_under(&rec));
-    leaks.extend(pieces_under(&snaps));
-    leaks.extend(pieces_under(&summary));
+    leaks.extend(pieces_of_run(&out, &[&rec, &snaps, &summary]));
 
     let report_json = out.report_dir.join("report.json");
     let rj = report_json.to_str().unwrap();
@@ -786,12 +792,7 @@ async fn the_second_round_of_attacks_leaves_no_piece_of_a_key_anywhere() {
     let out = run_cli(&args, &env).await;
     assert!(out.code == 1 || out.code == 3, "{}", out.all_output());
     let mut leaks = vec![];
-    leaks.extend(pieces_in("run stdout", out.stdout.as_bytes()));
-    leaks.extend(pieces_in("run stderr", out.stderr.as_bytes()));
-    leaks.extend(pieces_under(&out.report_dir));
-    leaks.extend(pieces_under(&rec));
-    leaks.extend(pieces_under(&snaps));
-    leaks.extend(pieces_under(&summary));
+    leaks.extend(pieces_of_run(&out, &[&rec, &snaps, &summary]));
     let review = run_cli(&["snapshots", "review", "--snapshots-dir", s], &env).await;
     leaks.extend(pieces_in(
         "snapshots review",
