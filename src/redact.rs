@@ -588,10 +588,15 @@ impl Redactor {
             }
             Value::Object(map) => {
                 // A key may carry a secret too: an endpoint echoing a key as a header name.
-                if map.keys().any(|k| matches!(self.text(k), Cow::Owned(_))) {
+                if map.keys().any(|k| self.masks_member_name(k)) {
                     let entries = std::mem::take(map);
                     for (k, v) in entries {
-                        map.insert(self.text(&k).into_owned(), v);
+                        let k = if self.masks_member_name(&k) {
+                            self.text(&k).into_owned()
+                        } else {
+                            k
+                        };
+                        map.insert(k, v);
                     }
                 }
                 for (k, v) in map.iter_mut() {
@@ -612,6 +617,23 @@ impl Redactor {
             }
             _ => {}
         }
+    }
+
+    /// Whether a JSON member name is masked: when redacting changes it, unless it is a word
+    /// (a field's name: `router`, `retry_after`) that holds no whole secret — a short cut of
+    /// a secret (`router-key-…` cut to `router`) must not rename a report's field.
+    fn masks_member_name(&self, k: &str) -> bool {
+        if !matches!(self.text(k), Cow::Owned(_)) {
+            return false;
+        }
+        let lower = k.to_ascii_lowercase();
+        !is_vocabulary_word(k)
+            || self
+                .registry
+                .snapshot()
+                .values()
+                .iter()
+                .any(|v| lower.contains(&v.to_ascii_lowercase()))
     }
 
     /// Redact every string of a serialisable value (a report, a runbook): one pass over its
@@ -641,12 +663,7 @@ impl Redactor {
         &self,
         item: T,
     ) -> T {
-        let is_word = |s: &str| {
-            s.len() <= 32
-                && s.starts_with(|c: char| c.is_ascii_lowercase())
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        };
+        let is_word = is_vocabulary_word;
         let mut v = match serde_json::to_value(&item) {
             Ok(v) => v,
             Err(e) => return unrebuildable(item, &e),
@@ -696,6 +713,14 @@ impl Redactor {
             })
             .collect()
     }
+}
+
+/// A short lowercase word, as enum variants and field names are written.
+fn is_vocabulary_word(s: &str) -> bool {
+    s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A value the redactor cannot rebuild from its own JSON form: a type whose serialisation
@@ -1024,6 +1049,25 @@ mod value_tests {
         assert_eq!(out.outcome, crate::judge::Outcome::Fail);
         assert_eq!(out.reason, "key *** rejected: *** (***)");
         assert_eq!(out.words, ["***", "***", "kept"]);
+    }
+
+    /// A field named by a cut of a secret (`router` of `router-key-…`) keeps its name; a
+    /// member named by a whole secret does not.
+    #[test]
+    fn a_field_named_by_a_cut_of_a_secret_keeps_its_name() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Hop {
+            router: String,
+            headers: std::collections::BTreeMap<String, String>,
+        }
+        let r = redactor(&["router-key-Hx81"]);
+        let hop = Hop {
+            router: "router".into(),
+            headers: [("x-router-key-hx81".to_string(), "1".to_string())].into(),
+        };
+        let out = r.value(hop);
+        assert_eq!(out.router, "***");
+        assert_eq!(out.headers.keys().collect::<Vec<_>>(), ["x-***"]);
     }
 
     #[test]
