@@ -91,12 +91,31 @@ function versionOf(name) {
   }
 }
 
+// Calls that send more than a short prompt run only when asked for: `context_length` sends a
+// prompt of LLM_PARITY_PROBE_CONTEXT_WORDS words (`llm-parity clients --context-words N`).
+const OPT_IN_CALLS = { context_length: 'LLM_PARITY_PROBE_CONTEXT_WORDS' };
+
+// The words of llm-parity's `{{filler:N}}` template: about one token each on mainstream tokenizers.
+const FILLER_WORDS = 'the of and to in is that for it as with was on be at by'.split(' ');
+
+/** How many filler words the context_length call sends (0: the call is not run). */
+function contextWords() {
+  return Number(process.env.LLM_PARITY_PROBE_CONTEXT_WORDS || 0);
+}
+
+function filler(n) {
+  const words = new Array(n);
+  for (let i = 0; i < n; i++) words[i] = FILLER_WORDS[i % FILLER_WORDS.length];
+  return words.join(' ');
+}
+
 async function run(client, versions, calls, job, makeContext) {
   emit({ type: 'client', client, versions });
   for (const target of job.targets) {
     const ctx = makeContext(target);
     for (const [name, fn] of calls) {
       if (job.selected.length && !job.selected.includes(name)) continue;
+      if (OPT_IN_CALLS[name] && !process.env[OPT_IN_CALLS[name]]) continue;
       let status = 'works';
       let symptom = '';
       try {
@@ -168,6 +187,8 @@ const WEATHER_TOOL = {
   function: { name: 'get_weather', description: 'The weather in a city', parameters: WEATHER_PARAMETERS },
 };
 const WEATHER_PROMPT = 'What is the weather in Paris? Use the tool.';
+// The tool's result a round trip sends back.
+const WEATHER_RESULT = '{"city": "Paris", "temperature_c": 18, "conditions": "sunny"}';
 const CHAT_PROMPT = 'Say hello in one short sentence.';
 const BAD_MODEL = 'no-such-model-llm-parity';
 const BAD_KEY = 'wrong-key-llm-parity-probe';
@@ -202,4 +223,5 @@ module.exports = {
   Wrong, NotApplicable, job, emit, run, expect, load, versionOf, short, checkText,
   checkWeatherArgs, checkWeatherObject, checkVector, sameVector, WEATHER_PARAMETERS, WEATHER_TOOL,
   WEATHER_PROMPT, CHAT_PROMPT, BAD_MODEL, BAD_KEY, BATCH_STATUSES, CANCELLABLE, batchJsonl, toneWav,
+  contextWords, filler, WEATHER_RESULT,
 };

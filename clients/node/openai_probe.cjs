@@ -150,6 +150,19 @@ const calls = [
       c.checkText(content, 'final content'),
     ]);
   }],
+  ['tools_round_trip', async (ctx) => {
+    // The tool loop as the SDK's documentation writes it: the answer's message object goes back
+    // into the history as it came, then the tool's result.
+    const history = messages(c.WEATHER_PROMPT);
+    const r = await ctx.client.chat.completions.create({
+      model: ctx.models.chat, messages: history, tools: [c.WEATHER_TOOL], tool_choice: 'required',
+    });
+    const m = r.choices[0].message;
+    if (!m.tool_calls || !m.tool_calls.length) throw new c.Wrong('no tool call to answer');
+    history.push(m, { role: 'tool', tool_call_id: m.tool_calls[0].id, content: c.WEATHER_RESULT });
+    const final = await ctx.client.chat.completions.create({ model: ctx.models.chat, messages: history, tools: [c.WEATHER_TOOL] });
+    c.expect([c.checkText(final.choices[0].message.content)]);
+  }],
   ['parse', async (ctx) => {
     const Answer = z.object({ city: z.string(), sunny: z.boolean() });
     const r = await ctx.client.chat.completions.parse({
@@ -262,6 +275,18 @@ const calls = [
       return;
     }
     throw new c.Wrong('no error for a wrong key');
+  }],
+  ['context_length', async (ctx) => {
+    try {
+      await ctx.client.chat.completions.create({
+        model: ctx.models.chat, messages: messages(c.filler(c.contextWords())), max_tokens: 8,
+      });
+    } catch (e) {
+      if (!(e instanceof ctx.OpenAI.APIError)) throw e;
+      c.expect(errorProblems(e, ctx.OpenAI.BadRequestError, 400, 'context_length_exceeded', null));
+      return;
+    }
+    throw new c.Wrong('no error for a prompt longer than the context');
   }],
 ];
 

@@ -157,6 +157,21 @@ const calls = [
     }
     throw new c.Wrong('no error for a wrong key');
   }],
+  ['context_length', async (ctx) => {
+    // What an app reads from the SDK's APICallError: the status and the provider's error code.
+    try {
+      await ai.generateText({ model: ctx.chat(), prompt: c.filler(c.contextWords()), maxOutputTokens: 8, maxRetries: 0 });
+    } catch (e) {
+      if (!ai.APICallError.isInstance(e)) throw e;
+      const code = e.data && e.data.error ? e.data.error.code : undefined;
+      c.expect([
+        ...statusProblems(e, 400, null),
+        code === 'context_length_exceeded' ? null : `data.error.code is ${c.short(code)}, not "context_length_exceeded"`,
+      ]);
+      return;
+    }
+    throw new c.Wrong('no error for a prompt longer than the context');
+  }],
 ];
 
 const job = c.job();

@@ -42,6 +42,23 @@ def job():
     return targets, key, models, calls
 
 
+# Calls that send more than a short prompt run only when asked for: `context_length` sends a
+# prompt of LLM_PARITY_PROBE_CONTEXT_WORDS words (`llm-parity clients --context-words N`).
+OPT_IN_CALLS = {"context_length": "LLM_PARITY_PROBE_CONTEXT_WORDS"}
+
+# The words of llm-parity's `{{filler:N}}` template: about one token each on mainstream tokenizers.
+FILLER_WORDS = "the of and to in is that for it as with was on be at by".split()
+
+
+def context_words():
+    """How many filler words the context_length call sends (0: the call is not run)."""
+    return int(os.environ.get("LLM_PARITY_PROBE_CONTEXT_WORDS") or 0)
+
+
+def filler(n):
+    return " ".join(FILLER_WORDS[i % len(FILLER_WORDS)] for i in range(n))
+
+
 def emit(obj):
     sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
     sys.stdout.flush()
@@ -69,6 +86,8 @@ def run(client_name, versions, calls, targets, key, selected, make_context):
         ctx = make_context(target)
         for name, fn in calls:
             if selected and name not in selected:
+                continue
+            if name in OPT_IN_CALLS and not os.environ.get(OPT_IN_CALLS[name]):
                 continue
             try:
                 fn(ctx)
@@ -136,6 +155,9 @@ def error_problems(e, cls, status, code, mention):
         None if mention is None or mention in str(getattr(e, "message", e)) else "the message does not carry the server's message",
     ]
 
+
+# The tool's result a round trip sends back.
+WEATHER_RESULT = '{"city": "Paris", "temperature_c": 18, "conditions": "sunny"}'
 
 WEATHER_TOOL = {
     "type": "function",

@@ -7,8 +7,8 @@ import sys
 from importlib.metadata import version
 
 from common import (
-    BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong,
-    check_text, error_problems, expect, job, run, short, vector_problems,
+    BAD_KEY, BAD_MODEL, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_RESULT, WEATHER_TOOL, NotApplicable, Wrong,
+    check_text, context_words, error_problems, expect, filler, job, run, short, vector_problems,
 )
 
 try:
@@ -16,7 +16,7 @@ try:
     import langchain_openai
     import openai
     import pydantic
-    from langchain_core.messages import HumanMessage
+    from langchain_core.messages import HumanMessage, ToolMessage
     from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 except ImportError as e:  # reported, not raised: the user may not have it installed
     print('{"type": "missing", "client": "langchain-openai", "error": %r}' % str(e).replace('"', "'"))
@@ -101,6 +101,17 @@ def tools_stream(ctx):
     expect(tool_call_problems(total.tool_calls if total is not None else []))
 
 
+def tools_round_trip(ctx):
+    # The tool loop as LangChain's documentation writes it: the AIMessage and a ToolMessage.
+    history = [HumanMessage(WEATHER_PROMPT)]
+    m = ctx.chat().bind_tools([WEATHER_TOOL], tool_choice="required").invoke(history)
+    if not m.tool_calls:
+        raise Wrong("no tool call to answer")
+    history += [m, ToolMessage(WEATHER_RESULT, tool_call_id=m.tool_calls[0]["id"])]
+    final = ctx.chat().bind_tools([WEATHER_TOOL]).invoke(history)
+    expect([check_text(final.content)])
+
+
 class Answer(pydantic.BaseModel):
     city: str
     sunny: bool
@@ -152,11 +163,24 @@ def error_bad_key(ctx):
     raise Wrong("no error for a wrong key")
 
 
+def context_length(ctx):
+    # LangChain re-raises the SDK's error as a subclass of openai.BadRequestError (its own
+    # ContextOverflowError only when "context_length_exceeded" is in str(e), which openai 3.x
+    # no longer puts there: the body's code is what an app can branch on).
+    try:
+        ctx.chat(max_tokens=8).invoke(filler(context_words()))
+    except openai.APIError as e:
+        expect(error_problems(e, openai.BadRequestError, 400, "context_length_exceeded", None))
+        return
+    raise Wrong("no error for a prompt longer than the context")
+
+
 CALLS = [
     ("chat", chat),
     ("stream", stream),
     ("tools", tools),
     ("tools_stream", tools_stream),
+    ("tools_round_trip", tools_round_trip),
     ("parse", parse),
     ("embeddings", embeddings),
     ("embeddings_dimensions", embeddings_dimensions),
@@ -164,6 +188,7 @@ CALLS = [
     ("reasoning_effort", reasoning_effort),
     ("error_bad_model", error_bad_model),
     ("error_bad_key", error_bad_key),
+    ("context_length", context_length),
 ]
 
 

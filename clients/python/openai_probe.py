@@ -9,9 +9,10 @@ environment (common.job).
 import sys
 
 from common import (
-    BAD_KEY, BAD_MODEL, BATCH_STATUSES, CANCELLABLE, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_TOOL, NotApplicable, Wrong,
-    batch_jsonl, check_text, check_weather_args, error_problems, expect, job, run, short, tone_wav,
-    vector_problems,
+    BAD_KEY, BAD_MODEL, BATCH_STATUSES, CANCELLABLE, CHAT_PROMPT, WEATHER_PROMPT, WEATHER_RESULT, WEATHER_TOOL,
+    NotApplicable, Wrong,
+    batch_jsonl, check_text, check_weather_args, context_words, error_problems, expect, filler, job, run,
+    short, tone_wav, vector_problems,
 )
 
 try:
@@ -130,6 +131,21 @@ def tools_stream(ctx):
             pass
         final = s.get_final_completion()
     expect(tool_call_problems(final.choices[0].message.tool_calls))
+
+
+def tools_round_trip(ctx):
+    # The tool loop as the SDK's documentation writes it: the answer's message object goes back
+    # into the history as it came, then the tool's result.
+    history = messages(WEATHER_PROMPT)
+    r = ctx.client.chat.completions.create(
+        model=ctx.chat_model, messages=history, tools=[WEATHER_TOOL], tool_choice="required",
+    )
+    message = r.choices[0].message
+    if not message.tool_calls:
+        raise Wrong("no tool call to answer")
+    history += [message, {"role": "tool", "tool_call_id": message.tool_calls[0].id, "content": WEATHER_RESULT}]
+    final = ctx.client.chat.completions.create(model=ctx.chat_model, messages=history, tools=[WEATHER_TOOL])
+    expect([check_text(final.choices[0].message.content)])
 
 
 class Answer(pydantic.BaseModel):
@@ -275,12 +291,24 @@ def error_bad_key(ctx):
     raise Wrong("no error for a wrong key")
 
 
+def context_length(ctx):
+    try:
+        ctx.client.chat.completions.create(
+            model=ctx.chat_model, messages=messages(filler(context_words())), max_tokens=8,
+        )
+    except openai.APIError as e:
+        expect(error_problems(e, openai.BadRequestError, 400, "context_length_exceeded", None))
+        return
+    raise Wrong("no error for a prompt longer than the context")
+
+
 CALLS = [
     ("chat", chat),
     ("stream", stream),
     ("stream_helper", stream_helper),
     ("tools", tools),
     ("tools_stream", tools_stream),
+    ("tools_round_trip", tools_round_trip),
     ("parse", parse),
     ("embeddings", embeddings),
     ("embeddings_dimensions", embeddings_dimensions),
@@ -294,6 +322,7 @@ CALLS = [
     ("transcription", transcription),
     ("error_bad_model", error_bad_model),
     ("error_bad_key", error_bad_key),
+    ("context_length", context_length),
 ]
 
 

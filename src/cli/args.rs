@@ -597,6 +597,11 @@ pub struct ClientsArgs {
     /// or LLM_PARITY_CLIENTS_NODE_PATH).
     #[arg(long, value_name = "DIR")]
     pub node_modules: Option<PathBuf>,
+    /// Also probe the context-overflow error (`context_length`) with a prompt of this many
+    /// filler words (about one token each): choose more than the model's context window. Off by
+    /// default, since such a prompt can be billed.
+    #[arg(long, value_name = "WORDS", value_parser = clap::value_parser!(u64).range(1..=crate::load::template::FILLER_MAX_WORDS))]
+    pub context_words: Option<u64>,
 }
 
 /// The clients of the catalogue, by their `--client` name.

@@ -73,6 +73,7 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
             key,
             models: target.models.clone().into_iter().collect(),
             calls: vec![],
+            context_words: a.context_words,
         };
 
         // First, which libraries are there: a probe with no target sends nothing.
@@ -90,7 +91,12 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
                 "none of the client libraries is installed; see docs/clients.md (pip install openai langchain-openai; npm install openai ai @ai-sdk/openai-compatible zod)",
             ));
         }
-        let planned = planned_calls(&catalogue, installed.iter().map(|(c, _)| *c), &job.models);
+        let planned = planned_calls(
+            &catalogue,
+            installed.iter().map(|(c, _)| *c),
+            &job.models,
+            job.context_words.is_some(),
+        );
         let requests: u32 = planned.iter().map(|c| c.requests).sum();
         let mut sends = vec!["one-sentence prompts"];
         for s in planned.iter().filter_map(|c| c.sends.as_deref()) {
@@ -99,13 +105,14 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
             }
         }
         outln!(
-            "probing `{}` with {}: at most {requests} short requests in all ({})",
+            "probing `{}` with {}: at most {requests} {} in all ({})",
             target.name,
             installed
                 .iter()
                 .map(|(c, v)| format!("{} ({})", c.name, show_versions(v)))
                 .collect::<Vec<_>>()
                 .join(", "),
+            if job.context_words.is_some() { "requests" } else { "short requests" },
             sends.join("; "),
         );
         let mut any_breaks = false;
@@ -137,16 +144,18 @@ pub fn run(a: &ClientsArgs) -> Result<u8, CliError> {
 }
 
 /// The calls the probes of `clients` will make given the target's models (calls without a
-/// model for their role send nothing), one entry per client and call.
+/// model for their role send nothing) and whether opt-in calls were asked for, one entry per
+/// client and call.
 fn planned_calls<'a>(
     catalogue: &'a Catalogue,
     clients: impl Iterator<Item = &'a Client>,
     models: &BTreeMap<String, String>,
+    opt_in: bool,
 ) -> Vec<&'a Call> {
     clients
         .flat_map(|client| client.calls.iter())
         .filter_map(|c| catalogue.calls.get(c))
-        .filter(|c| models.contains_key(&c.role))
+        .filter(|c| models.contains_key(&c.role) && (opt_in || !c.opt_in))
         .collect()
 }
 

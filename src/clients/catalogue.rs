@@ -36,6 +36,10 @@ pub struct Call {
     /// before anything is sent to a user's target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sends: Option<String>,
+    /// Made only when asked for (`llm-parity clients --context-words N` for `context_length`):
+    /// what it sends costs more than a short request.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opt_in: bool,
 }
 
 /// A client library and its probe.

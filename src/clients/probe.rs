@@ -111,14 +111,17 @@ fn npm_global_root() -> Option<PathBuf> {
     (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
 }
 
-/// What to probe: targets (name, base URL), the key, the models by role, and optionally a
-/// subset of calls.
+/// What to probe: targets (name, base URL), the key, the models by role, optionally a subset
+/// of calls, and for the opt-in `context_length` call the length of its prompt.
 #[derive(Clone, Default)]
 pub struct Job {
     pub targets: Vec<(String, String)>,
     pub key: Option<String>,
     pub models: BTreeMap<String, String>,
     pub calls: Vec<String>,
+    /// Words of filler the `context_length` call sends; `None`: the call is not made (it costs
+    /// a prompt longer than the model's context).
+    pub context_words: Option<u64>,
 }
 
 impl std::fmt::Debug for Job {
@@ -129,6 +132,7 @@ impl std::fmt::Debug for Job {
             .field("key", &self.key.as_ref().map(|_| "***"))
             .field("models", &self.models)
             .field("calls", &self.calls)
+            .field("context_words", &self.context_words)
             .finish()
     }
 }
@@ -221,6 +225,10 @@ pub async fn run(
         )
         .env("LLM_PARITY_PROBE_KEY", job.key.as_deref().unwrap_or(""))
         .env("LLM_PARITY_PROBE_CALLS", job.calls.join(","))
+        .env(
+            "LLM_PARITY_PROBE_CONTEXT_WORDS",
+            job.context_words.map(|n| n.to_string()).unwrap_or_default(),
+        )
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONIOENCODING", "utf-8")
         .stdin(std::process::Stdio::null())

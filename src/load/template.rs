@@ -1,5 +1,6 @@
 //! Request-body templates: `{{model.chat}}`, `{{fixture:images/red.png|data_uri}}`,
-//! `{{capture.call_id}}`. Parsed and checked once at load time; rendered per target and step.
+//! `{{capture.call_id}}`, `{{filler:N}}`. Parsed and checked once at load time; rendered per
+//! target and step.
 //!
 //! A string that is exactly one `{{…}}` expression is replaced by the expression's JSON value
 //! (so a captured object stays an object); anything else is string interpolation.
@@ -14,6 +15,32 @@ use crate::util::fs::{MIB, ReadErrorKind, read_bounded};
 
 /// The largest fixture read (an image or audio clip sent inline as base64).
 const FIXTURE_LIMIT: u64 = 64 * MIB;
+
+/// The most words `{{filler:N}}` may produce: above the largest context windows served today
+/// (about a million tokens), and at about 4 bytes a word well below request size limits.
+pub const FILLER_MAX_WORDS: u64 = 4_000_000;
+
+/// The words `{{filler:N}}` cycles through: frequent English words that every mainstream
+/// tokenizer (OpenAI's BPE, Gemini's and Llama's SentencePiece) keeps as one token each, with
+/// the space before them, so N words are about N tokens on any model.
+const FILLER_WORDS: &[&str] = &[
+    "the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "with", "was", "on", "be",
+    "at", "by",
+];
+
+/// `n` filler words separated by single spaces (built at render time: a suite that asks for a
+/// million words stays a few bytes until the request is sent).
+pub fn filler(n: u64) -> String {
+    let n = n as usize;
+    let mut s = String::with_capacity(n * 4);
+    for (i, w) in FILLER_WORDS.iter().cycle().take(n).enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(w);
+    }
+    s
+}
 
 /// The roles a target maps to model ids. Kept closed so a typo in a suite is a load error.
 pub const ROLES: &[&str] = &[
@@ -54,6 +81,9 @@ pub enum Expr {
     Fixture(Arc<Fixture>),
     /// A value captured by an earlier step of the same case.
     Capture(String),
+    /// `{{filler:N}}`: N words of filler text (about N tokens), e.g. a prompt longer than a
+    /// model's context window.
+    Filler(u64),
 }
 
 #[derive(Debug, PartialEq)]
@@ -346,6 +376,19 @@ fn parse_expr(inner: &str, fixtures: &FixtureResolver<'_>) -> Result<Expr, ExprE
             None,
         ));
     }
+    if let Some(n) = inner.strip_prefix("filler:") {
+        let n = n.trim().replace('_', "");
+        return match n.parse::<u64>() {
+            Ok(n) if (1..=FILLER_MAX_WORDS).contains(&n) => Ok(Expr::Filler(n)),
+            _ => Err((
+                format!("invalid filler length `{n}`"),
+                Some(format!(
+                    "a whole number of words from 1 to {FILLER_MAX_WORDS} (`_` may group digits: `{{{{filler:1_100_000}}}}`)"
+                )),
+                None,
+            )),
+        };
+    }
     if let Some(spec) = inner.strip_prefix("fixture:") {
         let (path, enc) = spec.split_once('|').unwrap_or((spec, "text"));
         let encoding = match enc.trim() {
@@ -386,7 +429,10 @@ fn parse_expr(inner: &str, fixtures: &FixtureResolver<'_>) -> Result<Expr, ExprE
     }
     Err((
         format!("unknown template expression `{inner}`"),
-        Some("`model.<role>`, `fixture:<path>|<encoding>` or `capture.<name>`".into()),
+        Some(
+            "`model.<role>`, `fixture:<path>|<encoding>`, `capture.<name>` or `filler:<words>`"
+                .into(),
+        ),
         None,
     ))
 }
@@ -424,6 +470,7 @@ fn eval(e: &Expr, ctx: &RenderContext<'_>) -> Result<Value, RenderError> {
             .get(name)
             .cloned()
             .ok_or_else(|| RenderError::MissingCapture(name.clone()))?,
+        Expr::Filler(n) => Value::String(filler(*n)),
         Expr::Fixture(f) => {
             let b64 = || base64::engine::general_purpose::STANDARD.encode(&f.bytes);
             Value::String(match f.encoding {
@@ -527,6 +574,40 @@ mod tests {
                 .any(|m| m.contains("leaves the fixtures directory"))
         );
         assert_eq!(p[0].help.as_deref(), Some("did you mean `chat`?"));
+    }
+
+    #[test]
+    fn filler_is_n_words_rendered_late_and_bounded() {
+        let (t, p) =
+            compile(json!({"content": "Summarise: {{filler:1_000}}", "w": "{{ filler:3 }}"}));
+        assert!(p.is_empty(), "{p:?}");
+        // Compiled, the template holds the count, not the text.
+        assert!(format!("{t:?}").len() < 200);
+        let out = t
+            .render(&RenderContext {
+                models: &BTreeMap::new(),
+                captures: &BTreeMap::new(),
+            })
+            .unwrap();
+        assert_eq!(out["w"], "the of and");
+        let content = out["content"].as_str().unwrap();
+        assert_eq!(content.split(' ').count(), 1 + 1_000);
+        assert!(!content.contains("  ") && !content.ends_with(' '));
+        for bad in [
+            "{{filler:0}}",
+            "{{filler:-5}}",
+            "{{filler:x}}",
+            "{{filler:4000001}}",
+        ] {
+            let (_, p) = compile(json!(bad));
+            assert_eq!(p.len(), 1, "{bad}");
+            assert!(
+                p[0].message.starts_with("invalid filler length"),
+                "{}",
+                p[0].message
+            );
+            assert!(p[0].expected.as_deref().unwrap().contains("4000000"));
+        }
     }
 
     #[test]

@@ -356,8 +356,8 @@ fn shards_merge_into_one_gated_report() {
     .unwrap();
     assert_eq!(
         merged["results"].as_array().unwrap().len(),
-        8,
-        "3 models + 5 errors cases"
+        9,
+        "3 models + 6 errors cases (the opt-in context-length case a skip)"
     );
     assert!(f.summary.contains("models"), "{}", f.summary);
 

@@ -79,6 +79,8 @@ async fn the_catalogue_is_what_the_pinned_clients_do() {
         key: Some(KEY.into()),
         models,
         calls: vec![],
+        // Just over the reference endpoint's 128,000-token context (one token a word there).
+        context_words: Some(CONTEXT_WORDS),
     };
     let dir = tempfile::tempdir().unwrap();
     probe::write_scripts(dir.path()).unwrap();
@@ -163,17 +165,49 @@ async fn the_detecting_checks_are_the_ones_that_fail_on_each_deviation() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run_cli(&args, &[]).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let report = out.report();
+    let mut results = out.report()["results"].as_array().unwrap().clone();
+    // A detection naming an opt-in case (errors/context-length sends a prompt beyond the
+    // context): run that case too, against the deviations naming it.
+    let ran: std::collections::BTreeSet<String> = results
+        .iter()
+        .filter(|r| r["outcome"] != "skip")
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["suite"].as_str().unwrap(),
+                r["case"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let mut opt_in = vec![
+        "run".to_string(),
+        "--opt-in".into(),
+        "--snapshots-dir".into(),
+    ];
+    opt_in.push(snapshots.path().display().to_string());
+    let mut cases = std::collections::BTreeSet::new();
+    for d in &catalogue.deviations {
+        for case in d.detected_by.iter().filter_map(|det| det.case.as_ref()) {
+            if !ran.contains(case) {
+                cases.insert(case.clone());
+                opt_in.extend(["--target".into(), format!("reference:deviation={}", d.id)]);
+            }
+        }
+    }
+    if !cases.is_empty() {
+        for case in &cases {
+            opt_in.extend(["--filter".into(), case.clone()]);
+        }
+        let args: Vec<&str> = opt_in.iter().map(String::as_str).collect();
+        let out = run_cli(&args, &[]).await;
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        results.extend(out.report()["results"].as_array().unwrap().iter().cloned());
+    }
     let mut problems = Vec::new();
     for d in &catalogue.deviations {
         let target = format!("reference:deviation={}", d.id);
         let mut fired = vec![false; d.detected_by.len()];
-        for r in report["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["target"] == target.as_str())
-        {
+        for r in results.iter().filter(|r| r["target"] == target.as_str()) {
             if !["fail", "unsupported", "error"].contains(&r["outcome"].as_str().unwrap()) {
                 continue;
             }
@@ -277,6 +311,9 @@ fn line_of<'a>(stdout: &'a str, client: &str, call: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {call} line for {client} in:\n{section}"))
 }
 
+/// The `context_length` probes' prompt: just over the reference endpoint's 128,000-token context.
+const CONTEXT_WORDS: u64 = 130_000;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the pinned client libraries (scripts/clients/install.sh; scripts/test.sh runs it)"]
 async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
@@ -290,7 +327,7 @@ async fn clients_against_gemini_compat_reproduce_what_the_sdks_do() {
         .find("short requests in all")
         .expect("the request count");
     assert!(announce < stdout.find("✗").unwrap(), "{stdout}");
-    assert!(stdout.contains("at most 81 short requests"), "{stdout}");
+    assert!(stdout.contains("at most 87 short requests"), "{stdout}");
     // The banner says what beyond prompts is sent: a file, a batch, audio (the target has the
     // models for them).
     let banner = stdout.lines().find(|l| l.starts_with("probing")).unwrap();
@@ -342,6 +379,50 @@ async fn clients_against_the_reference_all_work_and_one_client_can_be_chosen() {
     );
     assert!(stdout.contains("at most 13 short requests"), "{stdout}");
     assert!(!stdout.contains('✗'), "{stdout}");
+    assert!(
+        !stdout.contains("context_length"),
+        "the long prompt is opt-in: {stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the pinned client libraries (scripts/clients/install.sh; scripts/test.sh runs it)"]
+async fn clients_probe_the_context_overflow_only_when_asked() {
+    let i = pinned_clients();
+    let env = pinned_env(&i);
+    let words = CONTEXT_WORDS.to_string();
+    for (target, code, result) in [
+        ("reference", 0, "✓ works"),
+        (
+            "reference:gemini-compat",
+            1,
+            "✗ wrong  e.code is None, not 'context_length_exceeded'",
+        ),
+    ] {
+        let (got, stdout, stderr) = clients_cli(
+            &[
+                "--target",
+                target,
+                "--client",
+                "langchain",
+                "--context-words",
+                &words,
+            ],
+            &as_refs(&env),
+        )
+        .await;
+        assert_eq!(got, code, "{stdout}\n{stderr}");
+        // Said before it is sent: a long prompt, so not "short requests".
+        let banner = stdout.lines().find(|l| l.starts_with("probing")).unwrap();
+        assert!(
+            banner.contains("requests in all")
+                && !banner.contains("short requests")
+                && banner.contains("sends one prompt of --context-words filler words"),
+            "{banner}"
+        );
+        let line = line_of(&stdout, "LangChain", "context_length");
+        assert!(line.contains(result), "{target}: {line}");
+    }
 }
 
 #[tokio::test]

@@ -288,20 +288,21 @@ fn a_run_without_a_terminal_prints_plain_progress_lines() {
         !stderr.contains('\r'),
         "carriage returns in a log:\n{stderr:?}"
     );
-    assert!(stderr.starts_with("running 8 case(s)\n"), "{stderr}");
+    // 3 models and 6 errors cases, the opt-in context-length one a skip.
+    assert!(stderr.starts_with("running 9 case(s)\n"), "{stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
     let area = |name: &str, counts: &str| {
         lines.iter().any(|l| {
             l.split_once("] ").is_some_and(|(n, rest)| {
-                n.ends_with("/8") && rest.starts_with(&format!("{name}: {counts} ("))
+                n.ends_with("/9") && rest.starts_with(&format!("{name}: {counts} ("))
             })
         })
     };
     assert!(area("models", "3 pass"), "{stderr}");
-    assert!(area("errors", "5 pass"), "{stderr}");
-    assert!(lines.iter().any(|l| l.starts_with("[8/8] ")), "{stderr}");
+    assert!(area("errors", "5 pass, 1 skip"), "{stderr}");
+    assert!(lines.iter().any(|l| l.starts_with("[9/9] ")), "{stderr}");
 
     let quiet = run(&["--no-progress"]);
-    assert!(!quiet.contains("running 8"), "{quiet}");
+    assert!(!quiet.contains("running 9"), "{quiet}");
     assert!(!quiet.lines().any(|l| l.starts_with('[')), "{quiet}");
 }

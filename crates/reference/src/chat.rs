@@ -48,6 +48,14 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let dev = state.config.deviations;
     let req = request::parse(dev, &body.map)?;
+    let prompt_tokens = reply::prompt_tokens(&req.messages);
+    if let Some(limit) = req.entry.context_length.filter(|l| prompt_tokens > *l) {
+        return Err(deviation::request::context_overflow(
+            dev,
+            prompt_tokens,
+            limit,
+        ));
+    }
     let completion = complete(&req, &body.raw);
     if req.stream {
         return Ok(stream::respond(&completion, &req, &state.config));

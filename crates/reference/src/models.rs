@@ -35,7 +35,14 @@ pub(crate) struct ModelEntry {
     pub kind: Kind,
     /// Reasoning models report `reasoning_tokens` according to `reasoning_effort`.
     pub reasoning: bool,
+    /// Chat models: the most prompt tokens a request may carry; a longer prompt is refused with
+    /// OpenAI's `context_length_exceeded` error.
+    pub context_length: Option<u64>,
 }
+
+/// The context window of the chat models: gpt-4o's 128k tokens, so a prompt that overflows
+/// it overflows the reference endpoint too.
+pub(crate) const CHAT_CONTEXT: u64 = 128_000;
 
 /// Every model, one per logical role.
 pub(crate) const CATALOGUE: &[ModelEntry] = &[
@@ -44,48 +51,56 @@ pub(crate) const CATALOGUE: &[ModelEntry] = &[
         role: "chat",
         kind: Kind::Chat,
         reasoning: false,
+        context_length: Some(CHAT_CONTEXT),
     },
     ModelEntry {
         id: "ref-vision",
         role: "vision",
         kind: Kind::Chat,
         reasoning: false,
+        context_length: Some(CHAT_CONTEXT),
     },
     ModelEntry {
         id: "ref-audio",
         role: "audio",
         kind: Kind::Chat,
         reasoning: false,
+        context_length: Some(CHAT_CONTEXT),
     },
     ModelEntry {
         id: "ref-embed",
         role: "embedding",
         kind: Kind::Embedding,
         reasoning: false,
+        context_length: None,
     },
     ModelEntry {
         id: "ref-image",
         role: "image",
         kind: Kind::Image,
         reasoning: false,
+        context_length: None,
     },
     ModelEntry {
         id: "ref-reasoning",
         role: "reasoning",
         kind: Kind::Chat,
         reasoning: true,
+        context_length: Some(CHAT_CONTEXT),
     },
     ModelEntry {
         id: "ref-tts",
         role: "speech",
         kind: Kind::Speech,
         reasoning: false,
+        context_length: None,
     },
     ModelEntry {
         id: "ref-transcribe",
         role: "transcription",
         kind: Kind::Transcription,
         reasoning: false,
+        context_length: None,
     },
 ];
 

@@ -28,6 +28,11 @@ pub const CHECKS: &[CheckDef] = &[
         description: "a bad key's error says what happened: `error.type` is not a server-error type (`api_error`, `server_error`, … — apps and retry wrappers then treat a bad key as an outage) and `error.code` is not an error type name (`invalid_request_error` — apps testing `code == \"invalid_api_key\"` to ask for a new key miss it)",
         run: auth_meaning,
     },
+    CheckDef {
+        name: "errors.context_length",
+        description: "a prompt longer than the model's context is refused as OpenAI does: HTTP 400 with `error.code` `context_length_exceeded` (what apps test, as `e.code` in the OpenAI SDKs and LangChain, to trim the history and retry); `type` `invalid_request_error` and `param` `messages` (differences are warnings); a 200 (the input truncated or ignored), 413 or 429 fails",
+        run: context_length,
+    },
 ];
 
 fn envelope(i: &CheckInput<'_>) -> Vec<CheckResult> {
@@ -176,6 +181,72 @@ fn auth_meaning(i: &CheckInput<'_>) -> Vec<CheckResult> {
     }
     if out.is_empty() {
         out.push(CheckResult::pass(C, "the error says the key was refused"));
+    }
+    out
+}
+
+/// The context-overflow error clients can recognise: what they branch on is the status (the
+/// SDKs' error class) and `error.code`.
+fn context_length(i: &CheckInput<'_>) -> Vec<CheckResult> {
+    const C: &str = "errors.context_length";
+    const CODE: &str = "context_length_exceeded";
+    let status = i.response.status;
+    if (200..300).contains(&status) {
+        return vec![CheckResult::fail(
+            C,
+            format!(
+                "HTTP {status}: a prompt longer than the context was accepted (the input was truncated or ignored without an error, or the model's context is larger than the case's filler)"
+            ),
+        )];
+    }
+    let mut out = Vec::new();
+    if status != 400 {
+        let class = match status {
+            413 => "APIStatusError (413), not BadRequestError",
+            429 => "RateLimitError after retrying (a 429 is retried), not BadRequestError",
+            _ => "another error class than BadRequestError",
+        };
+        out.push(CheckResult::fail(
+            C,
+            format!("HTTP {status} where OpenAI sends 400: the OpenAI SDKs raise {class}, so context-overflow handling misses it"),
+        ));
+    }
+    let e = i
+        .json
+        .and_then(|b| b.get("error"))
+        .filter(|e| e.is_object());
+    let field = |k: &str| e.and_then(|e| e.get(k));
+    match field("code") {
+        Some(Value::String(c)) if c == CODE => {}
+        other => out.push(
+            CheckResult::fail(
+                C,
+                format!(
+                    "error.code is {}, not \"{CODE}\": the SDKs expose that code as `e.code`, which apps test to trim the history and retry; without it the overflow is an ordinary bad request (QUIRKS E15)",
+                    other.map(Value::to_string).unwrap_or_else(|| "missing".into())
+                ),
+            )
+            .at("$.error.code")
+            .expected(CODE),
+        ),
+    }
+    if let Some(t) = field("type").filter(|t| t.as_str() != Some("invalid_request_error")) {
+        out.push(
+            CheckResult::warn(
+                C,
+                format!("error.type is {t}, OpenAI sends \"invalid_request_error\""),
+            )
+            .at("$.error.type"),
+        );
+    }
+    if let Some(p) = field("param").filter(|p| p.as_str() != Some("messages")) {
+        out.push(
+            CheckResult::warn(C, format!("error.param is {p}, OpenAI sends \"messages\""))
+                .at("$.error.param"),
+        );
+    }
+    if out.is_empty() {
+        out.push(CheckResult::pass(C, format!("HTTP 400 {CODE}")));
     }
     out
 }

@@ -199,6 +199,15 @@ fn calls(i: &CheckInput<'_>) -> Vec<CheckResult> {
         for (k, call) in list.iter().enumerate() {
             let at = at_choice(n, &format!(".message.tool_calls[{k}]"));
             out.extend(call_shape(C, call, &at, &tools, &mut seen));
+            if call
+                .pointer("/extra_content/google/thought_signature")
+                .is_some_and(Value::is_string)
+            {
+                out.push(
+                    CheckResult::pass(C, "a Gemini thought signature (`extra_content.google.thought_signature`): a documented extension, not a malformed call; the next turn must send it back on this call, which clients that keep only id, name and arguments do not (QUIRKS T7)")
+                        .at(format!("{at}.extra_content")),
+                );
+            }
         }
     }
     if no_failures(&out) {

@@ -1,5 +1,5 @@
-//! Deviations of chat completions: the non-streamed body (T1, T2, T3) and the stream (S1, S4,
-//! S5, S7, S10, T2, E8). Each takes what OpenAI would send and changes only its own part, so
+//! Deviations of chat completions: the non-streamed body (T1, T2, T3, T7) and the stream (S1,
+//! S4, S5, S7, S10, T2, T7, E8). Each takes what OpenAI would send and changes only its own part, so
 //! any combination composes; the order below is the one the `gemini-compat` bundle needs.
 
 use std::collections::HashMap;
@@ -7,6 +7,17 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::{Deviation, Deviations};
+use crate::util::sha256;
+
+/// T7: the opaque signature Gemini attaches to the first function call of a step, here derived
+/// from the call's id (before T2 empties it) so streamed and non-streamed answers agree.
+fn thought_signature(call_id: &str) -> Value {
+    use base64::Engine as _;
+    let digest = sha256(&[b"llm-parity thought signature ", call_id.as_bytes()]);
+    json!({ "google": {
+        "thought_signature": base64::engine::general_purpose::STANDARD.encode(digest)
+    }})
+}
 
 /// The error event E8 puts in the stream.
 pub(crate) const STREAM_ERROR_MESSAGE: &str =
@@ -24,6 +35,11 @@ pub(crate) fn completion(dev: Deviations, v: &mut Value) {
         else {
             continue;
         };
+        if dev.has(Deviation::ThoughtSignature) {
+            if let Some(first) = calls.first_mut() {
+                first["extra_content"] = thought_signature(first["id"].as_str().unwrap_or(""));
+            }
+        }
         for call in calls.iter_mut() {
             if dev.has(Deviation::EmptyToolCallIds) {
                 call["id"] = json!("");
@@ -78,6 +94,8 @@ fn stream_chunks(dev: Deviations, mut chunks: Vec<Value>) -> Vec<Value> {
         .first()
         .and_then(|c| c["created"].as_u64())
         .unwrap_or(0);
+    // T7: the choices whose first tool call already got its signature.
+    let mut signed: Vec<Value> = Vec::new();
     for (i, chunk) in chunks.iter_mut().enumerate() {
         if dev.has(Deviation::ChunkWithoutId) {
             if let Some(o) = chunk.as_object_mut() {
@@ -92,6 +110,7 @@ fn stream_chunks(dev: Deviations, mut chunks: Vec<Value>) -> Vec<Value> {
             if dev.has(Deviation::RoleOnEveryDelta) {
                 choice["delta"]["role"] = json!("assistant");
             }
+            let index = choice["index"].clone();
             for call in choice
                 .get_mut("delta")
                 .and_then(|d| d.get_mut("tool_calls"))
@@ -102,6 +121,13 @@ fn stream_chunks(dev: Deviations, mut chunks: Vec<Value>) -> Vec<Value> {
                 if dev.has(Deviation::ToolDeltaWithoutIndex) {
                     if let Some(o) = call.as_object_mut() {
                         o.remove("index");
+                    }
+                }
+                // The call's first delta (the one with its id) of the choice's first call.
+                if dev.has(Deviation::ThoughtSignature) && !signed.contains(&index) {
+                    if let Some(id) = call.get("id").and_then(Value::as_str) {
+                        call["extra_content"] = thought_signature(id);
+                        signed.push(index.clone());
                     }
                 }
                 if dev.has(Deviation::EmptyToolCallIds) && call.get("id").is_some() {

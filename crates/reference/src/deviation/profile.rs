@@ -9,8 +9,9 @@ pub enum Profile {
     /// OpenAI's documented behaviour (the baseline): no deviation.
     OpenAi,
     /// An emulation of the documented deviations of Gemini's OpenAI-compatibility endpoint
-    /// (rows E1, E2, S1, S4, S5, S7, T1, T2, L1, Q2, R2, R3, A1 of `docs/quirks.md`). Not Google's
-    /// code.
+    /// (rows E1, E2, E15, S1, S4, S5, S7, T1, T2, T7, L1, Q2, R2, R3, A1, A6 of `docs/quirks.md`): the
+    /// routes Google does not document for the endpoint (`/responses`, `/audio/*`) answer 404;
+    /// files and batches are served, as Google documents them. Not Google's code.
     GeminiCompat,
 }
 
@@ -40,6 +41,7 @@ impl Profile {
             Profile::GeminiCompat => [
                 ListWrappedError,
                 BadKey400,
+                ContextOverflowWithoutCode,
                 ToolDeltaWithoutIndex,
                 ChunkWithoutId,
                 RoleOnEveryDelta,
@@ -47,11 +49,13 @@ impl Profile {
                 FinishOnContent,
                 StopWithToolCalls,
                 EmptyToolCallIds,
+                ThoughtSignature,
                 PrefixedModelIds,
                 MultipleChoicesRefused,
                 MediumEffortRefused,
                 GoogleExtension,
                 NoResponsesApi,
+                NoAudioApi,
             ]
             .into_iter()
             .fold(Deviations::NONE, Deviations::with),

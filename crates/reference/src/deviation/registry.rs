@@ -18,6 +18,8 @@ pub enum Deviation {
     ErrorWithoutParam,
     /// E13: a list-wrapped error re-shaped by a router into `{"0": {"error": …}}`.
     ReshapedListError,
+    /// E15: a prompt longer than the context is refused without `code: context_length_exceeded`.
+    ContextOverflowWithoutCode,
     /// S1: streamed tool calls arrive whole, without `index`.
     ToolDeltaWithoutIndex,
     /// S4-no-id: chunks carry no `id`.
@@ -40,6 +42,9 @@ pub enum Deviation {
     EmptyToolCallIds,
     /// T3: `function.arguments` is a JSON object instead of a string (non-streamed).
     ArgumentsAsObject,
+    /// T7: the first tool call of a turn carries `extra_content.google.thought_signature`, which
+    /// the next request must echo back on that assistant tool call.
+    ThoughtSignature,
     /// O2: `response_format` is ignored (prose comes back).
     ResponseFormatIgnored,
     /// B1: `encoding_format: base64` is ignored (floats come back).
@@ -82,6 +87,7 @@ pub const DEVIATIONS: &[DeviationInfo] = &[
     info(Deviation::ErrorInStream, "E8", "the stream breaks off with data: {\"error\": …} inside the HTTP 200 response, then [DONE]"),
     info(Deviation::ErrorWithoutParam, "E12", "the error object has no `param` key"),
     info(Deviation::ReshapedListError, "E13", "error bodies are a list-wrapped error re-shaped into {\"0\": {\"error\": …}}"),
+    info(Deviation::ContextOverflowWithoutCode, "E15", "a prompt longer than the context gets a 400 in Gemini's words (\"The input token count … exceeds …\"), without code context_length_exceeded"),
     info(Deviation::ToolDeltaWithoutIndex, "S1", "streamed tool calls arrive whole in one delta, without `index`"),
     info(Deviation::ChunkWithoutId, "S4-no-id", "stream chunks carry no `id`"),
     info(Deviation::RoleOnEveryDelta, "S4-role", "every stream delta repeats role: \"assistant\""),
@@ -93,6 +99,7 @@ pub const DEVIATIONS: &[DeviationInfo] = &[
     info(Deviation::StopWithToolCalls, "T1", "finish_reason \"stop\" beside tool calls (non-streamed)"),
     info(Deviation::EmptyToolCallIds, "T2", "tool-call ids are empty strings"),
     info(Deviation::ArgumentsAsObject, "T3", "function.arguments is a JSON object, not a string (non-streamed)"),
+    info(Deviation::ThoughtSignature, "T7", "tool calls carry extra_content.google.thought_signature, and a tool-call history without it is refused with 400"),
     info(Deviation::ResponseFormatIgnored, "O2", "response_format is ignored: prose comes back"),
     info(Deviation::Base64Ignored, "B1", "encoding_format: base64 is ignored: float arrays come back"),
     info(Deviation::DimensionsIgnored, "B3", "`dimensions` is ignored: the native 256 components come back"),

@@ -117,6 +117,126 @@ async fn e13_list_wrapped_errors_are_reshaped_into_an_object() {
     assert_eq!(v["0"]["error"]["status"], "NOT_FOUND");
 }
 
+/// A chat request whose prompt is `words` words (one token each on this endpoint).
+fn long_prompt(words: usize) -> Value {
+    chat_body(&"lorem ".repeat(words))
+}
+
+#[tokio::test]
+async fn a_prompt_beyond_the_context_is_context_length_exceeded() {
+    let app = router(Config::default());
+    let fits = post(&app, "/v1/chat/completions", &long_prompt(128_000)).await;
+    assert_eq!(
+        fits.status,
+        200,
+        "exactly the context fits: {}",
+        fits.text()
+    );
+    let r = post(&app, "/v1/chat/completions", &long_prompt(128_001)).await;
+    let v = assert_openai_error(&r, 400, Some("messages"));
+    assert_eq!(v["error"]["code"], "context_length_exceeded");
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("maximum context length is 128000 tokens") && m.contains("128001"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn e15_the_context_overflow_has_no_code() {
+    let r = post(&with("E15"), "/v1/chat/completions", &long_prompt(128_001)).await;
+    let v = assert_openai_error(&r, 400, None);
+    assert!(v["error"]["code"].is_null(), "{v}");
+    assert_eq!(
+        v["error"]["message"],
+        "The input token count (128001) exceeds the maximum number of tokens allowed (128000)."
+    );
+    // With E1 (as in gemini-compat) the same error is list-wrapped, as Google sends it.
+    let v = post(
+        &with("E1+E15"),
+        "/v1/chat/completions",
+        &long_prompt(128_001),
+    )
+    .await
+    .json();
+    assert_eq!(v[0]["error"]["code"], 400, "{v}");
+    assert_eq!(v[0]["error"]["status"], "INVALID_ARGUMENT");
+    assert!(v[0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The input token count"));
+}
+
+#[tokio::test]
+async fn t7_the_first_tool_call_is_signed_and_the_next_turn_must_echo_it() {
+    let app = with("T7");
+    let v = post(&app, "/v1/chat/completions", &tool_body(false))
+        .await
+        .json();
+    let call = &v["choices"][0]["message"]["tool_calls"][0];
+    let sig = call["extra_content"]["google"]["thought_signature"]
+        .as_str()
+        .unwrap();
+    assert!(sig.len() > 20, "{v}");
+    // Streamed: a signature on the call's first delta only.
+    let (chunks, _) = stream(&app, &tool_body(true)).await;
+    let signed: Vec<&Value> = tool_call_deltas(&chunks)
+        .into_iter()
+        .filter(|d| d.get("extra_content").is_some())
+        .collect();
+    assert_eq!(signed.len(), 1, "{chunks:?}");
+    assert!(signed[0]["extra_content"]["google"]["thought_signature"].is_string());
+    // The next turn: refused without the signature, answered with it (or Google's bypass value).
+    let next = |call: Value| {
+        let mut b = tool_body(false);
+        b["messages"] = json!([
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": null, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "18C"}
+        ]);
+        b["tool_choice"] = json!("auto");
+        b
+    };
+    let bare = json!({"id": "c1", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}});
+    let r = post(&app, "/v1/chat/completions", &next(bare.clone())).await;
+    let e = assert_openai_error(&r, 400, None);
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("Function call is missing a thought_signature")
+            && m.contains("`default_api:get_weather` , position 1"),
+        "{m}"
+    );
+    for s in [sig, "skip_thought_signature_validator"] {
+        let mut signed = bare.clone();
+        signed["extra_content"] = json!({"google": {"thought_signature": s}});
+        let r = post(&app, "/v1/chat/completions", &next(signed)).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // Only the current turn is validated: an unsigned call before a later user message passes.
+    let mut earlier = next(bare);
+    earlier["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "user", "content": "And Rome?"}));
+    assert_eq!(
+        post(&app, "/v1/chat/completions", &earlier).await.status,
+        200
+    );
+    // Without T7 nothing is added.
+    let v = post(
+        &router(Config::default()),
+        "/v1/chat/completions",
+        &tool_body(false),
+    )
+    .await
+    .json();
+    assert!(v["choices"][0]["message"]["tool_calls"][0]
+        .get("extra_content")
+        .is_none());
+}
+
 #[tokio::test]
 async fn e8_the_stream_breaks_off_with_an_error_event() {
     let (chunks, done) = stream(&with("E8"), &chat_body_stream()).await;

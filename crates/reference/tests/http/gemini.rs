@@ -127,15 +127,7 @@ async fn gemini_stream(body: Value) -> Vec<Value> {
 #[tokio::test]
 async fn s1_stream_tool_calls_have_no_index() {
     let chunks = gemini_stream(tool_body(true)).await;
-    let calls: Vec<&Value> = chunks
-        .iter()
-        .flat_map(|c| {
-            c["choices"][0]["delta"]["tool_calls"]
-                .as_array()
-                .into_iter()
-                .flatten()
-        })
-        .collect();
+    let calls = tool_call_deltas(&chunks);
     assert_eq!(calls.len(), 1, "whole call in one delta");
     assert!(calls[0].get("index").is_none());
     assert_eq!(calls[0]["id"], "");

@@ -111,6 +111,19 @@ pub fn sse_data(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every `delta.tool_calls[]` item of a stream's first choice, in order.
+pub fn tool_call_deltas(chunks: &[Value]) -> Vec<&Value> {
+    chunks
+        .iter()
+        .flat_map(|c| {
+            c["choices"][0]["delta"]["tool_calls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .collect()
+}
+
 /// Validates `instance` against `schema` with an independent validator.
 pub fn assert_valid(schema: &Value, instance: &Value) {
     let validator = jsonschema::validator_for(schema).expect("schema compiles");

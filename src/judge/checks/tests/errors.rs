@@ -183,3 +183,41 @@ fn errors_meaning() {
     ];
     insta::assert_snapshot!(table(&rows));
 }
+
+#[test]
+fn errors_context_length() {
+    let openai = json!({"error": {
+        "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 1100000 tokens. Please reduce the length of the messages.",
+        "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}});
+    let row = |status: u16, body, what| {
+        named(
+            Row::new("", &[], ask("the of and"), json(status, body))
+                .expect("{ status: 4xx, checks: [errors.envelope, errors.context_length] }"),
+            what,
+        )
+    };
+    let rows = vec![
+        row(400, openai, "OpenAI's 400 context_length_exceeded"),
+        row(
+            400,
+            json!([{"error": {"code": 400, "message": "The input token count (1100000) exceeds the maximum number of tokens allowed (1048576).", "status": "INVALID_ARGUMENT"}}]),
+            "Gemini's list-wrapped 400",
+        ),
+        row(
+            400,
+            json!({"error": {"message": "This model's maximum context length is 131072 tokens.", "type": "invalid_request_error", "param": null, "code": "invalid_request_error"}}),
+            "DeepSeek: the code is the type name, no param",
+        ),
+        row(
+            413,
+            json!({"error": {"message": "Request too large", "type": "invalid_request_error", "param": null, "code": "context_length_exceeded"}}),
+            "413 with the right code",
+        ),
+        row(
+            200,
+            super::kit::completion(json!({"role": "assistant", "content": "Sure."})),
+            "accepted: the input truncated",
+        ),
+    ];
+    insta::assert_snapshot!(table(&rows));
+}
