@@ -33,18 +33,39 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// The shortest cut of a secret that is masked wherever it stands. Text is never cut before it
-/// is redacted ([`Redactor::excerpt`]), so such cuts come only from an endpoint that quoted part
-/// of a key itself; a shorter secret is masked whole.
-pub const FRAGMENT_CHARS: usize = 8;
+/// The leak rule: 4 or more consecutive characters of a secret past its public prefix
+/// ([`public_prefix`]), in any ASCII case, are a leak. Nothing shorter can be told from ordinary
+/// text by its characters alone (and values shorter than this are not registered at all).
+pub const LEAK_CHARS: usize = MIN_SECRET_CHARS;
 
-/// The shortest piece of a secret a stream's split leaves that is learnt as a secret of its
-/// own ([`learn_split_secrets`]).
-pub const SPLIT_PIECE_CHARS: usize = 6;
+/// A cut of a secret (its first or its last characters, what an endpoint quoting part of a key
+/// or a stream's split leaves) of this length or more is masked wherever it stands; a shorter
+/// one, from [`LEAK_CHARS`] on, where a cut leaves it — see [`Secrets`].
+pub const ANYWHERE_CHARS: usize = 8;
 
 /// The longest cut the matcher knows; a longer one is found by its first or last
 /// `MAX_PIECE_CHARS` characters and followed from there, so a long token costs no more.
 const MAX_PIECE_CHARS: usize = 64;
+
+/// The fixed beginnings of provider key shapes: the same in every key, so no part of a secret
+/// (a head that holds only them is not masked: `sk-p` is in `task-planner`).
+const PUBLIC_PREFIXES: [&str; 7] = [
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-ant-",
+    "sk-",
+    "AIza",
+    "ya29.",
+];
+
+/// How many bytes of `secret` are a provider's fixed prefix.
+pub fn public_prefix(secret: &str) -> usize {
+    PUBLIC_PREFIXES
+        .iter()
+        .find(|p| secret.starts_with(*p))
+        .map_or(0, |p| p.len())
+}
 
 /// Secrets learnt while running (keys, `${env:…}` values, auth command tokens), shared with the
 /// redactor. Each registration rebuilds one matcher of every secret's cuts; redacting a string
@@ -56,40 +77,71 @@ pub struct SecretRegistry(Arc<Mutex<Arc<Secrets>>>);
 #[derive(Debug, Default)]
 pub struct Secrets {
     values: Vec<String>,
+    /// Pieces of a secret a stream split into strings too short to be told from text, kept
+    /// with the JSON quotes they stood between (`"Zq"`, `"Zq`, `Zq"`): masked only there.
+    anchored: Vec<String>,
     /// Each secret's cuts — its first and its last k characters, for every k from
-    /// [`FRAGMENT_CHARS`] on — matched ASCII-case-insensitively: an endpoint that echoes a key
-    /// lower-cased in a header name, an excerpt that cut it, or a stream that split it across
-    /// deltas leaves only cuts this matcher finds. Only cuts: a key `sk-litellm-master` does not
-    /// mask the word `litellm-` in the middle of a target's name.
+    /// [`LEAK_CHARS`] on (a head holding [`LEAK_CHARS`] past the public prefix) — and the
+    /// anchored pieces, matched ASCII-case-insensitively: an endpoint that echoes a key
+    /// lower-cased in a header name, quotes part of it, or a stream that split it across deltas
+    /// leaves only cuts this matcher finds. A cut shorter than [`ANYWHERE_CHARS`] counts only
+    /// where a cut leaves it: a head followed by, or a tail preceded by, a character that is no
+    /// letter or digit (a quote, `…`, `*`, a space, the end of the text); so a key
+    /// `sk-litellm-master` does not mask `cluster`, nor the word `litellm-` in a target's name.
     matcher: Option<AhoCorasick>,
-    /// For each pattern of the matcher: (secret, first byte, end byte) of the piece.
-    pieces: Vec<(usize, usize, usize)>,
+    pieces: Vec<Piece>,
+}
+
+/// What a pattern of the matcher stands for.
+#[derive(Debug, Clone, Copy)]
+enum Piece {
+    /// Bytes `start..end` of secret `n`.
+    Cut { n: usize, start: usize, end: usize },
+    /// Anchored piece `n`: its quotes are kept, the rest masked.
+    Anchored { n: usize },
 }
 
 impl Secrets {
-    fn new(values: Vec<String>) -> Self {
-        let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    fn new(values: Vec<String>, anchored: Vec<String>) -> Self {
+        let mut pieces: Vec<Piece> = Vec::new();
         for (n, v) in values.iter().enumerate() {
             let starts: Vec<usize> = v.char_indices().map(|(i, _)| i).collect();
-            if starts.len() <= FRAGMENT_CHARS {
-                pieces.push((n, 0, v.len()));
+            let prefix = v[..public_prefix(v)].chars().count();
+            if starts.len() <= prefix + LEAK_CHARS {
+                pieces.push(Piece::Cut {
+                    n,
+                    start: 0,
+                    end: v.len(),
+                });
                 continue;
             }
-            for k in FRAGMENT_CHARS..=starts.len().min(MAX_PIECE_CHARS) {
-                let end = starts.get(k).copied().unwrap_or(v.len());
-                pieces.push((n, 0, end));
-                pieces.push((n, starts[starts.len() - k], v.len()));
+            for k in LEAK_CHARS..=starts.len().min(MAX_PIECE_CHARS) {
+                if k >= prefix + LEAK_CHARS {
+                    let end = starts.get(k).copied().unwrap_or(v.len());
+                    pieces.push(Piece::Cut { n, start: 0, end });
+                }
+                let start = starts[starts.len() - k];
+                pieces.push(Piece::Cut {
+                    n,
+                    start,
+                    end: v.len(),
+                });
             }
         }
+        pieces.extend((0..anchored.len()).map(|n| Piece::Anchored { n }));
         let matcher = (!pieces.is_empty()).then(|| {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(pieces.iter().map(|&(n, a, b)| &values[n].as_bytes()[a..b]))
+                .build(pieces.iter().map(|p| match *p {
+                    Piece::Cut { n, start, end } => &values[n].as_bytes()[start..end],
+                    Piece::Anchored { n } => anchored[n].as_bytes(),
+                }))
                 .expect("a matcher of literal strings builds")
         });
         Self {
             values,
+            anchored,
             matcher,
             pieces,
         }
@@ -100,34 +152,28 @@ impl Secrets {
         let Some(m) = &self.matcher else {
             return vec![];
         };
-        let mut found: Vec<(usize, usize)> = m
-            .find_iter(hay)
-            .map(|f| {
-                // Follow the secret beyond the piece, both ways (a cut longer than the
-                // longest piece, or a whole secret found by one of its ends).
-                let (n, a, b) = self.pieces[f.pattern().as_usize()];
-                let secret = self.values[n].as_bytes();
-                let (mut start, mut end) = (f.start(), f.end());
-                let (mut a, mut b) = (a, b);
-                while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
-                    (a, start) = (a - 1, start - 1);
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        let mut at = 0;
+        while let Some(f) = m.find(aho_corasick::Input::new(hay).range(at..)) {
+            let kept = match self.pieces[f.pattern().as_usize()] {
+                Piece::Anchored { n } => {
+                    let p = self.anchored[n].as_bytes();
+                    let (head, tail) = (p[0] == b'"', p[p.len() - 1] == b'"');
+                    Some((f.start() + usize::from(head), f.end() - usize::from(tail)))
                 }
-                while b < secret.len()
-                    && end < hay.len()
-                    && hay[end].eq_ignore_ascii_case(&secret[b])
-                {
-                    (b, end) = (b + 1, end + 1);
+                Piece::Cut { n, start, end } => {
+                    self.follow(&self.values[n], start, end, hay, f.start(), f.end())
                 }
-                // Whole characters only: the secret is UTF-8, so is the text it sits in.
-                while start > 0 && (hay[start] & 0xC0) == 0x80 {
-                    start -= 1;
+            };
+            // A short cut inside a word is not one; a secret may start within it.
+            at = match kept {
+                Some(range) => {
+                    found.push(range);
+                    f.end()
                 }
-                while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
-                    end += 1;
-                }
-                (start, end)
-            })
-            .collect();
+                None => f.start() + 1,
+            };
+        }
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
         for (s, e) in found {
@@ -137,6 +183,48 @@ impl Secrets {
             }
         }
         merged
+    }
+
+    /// Bytes `a..b` of `secret` found at `start..end` of `hay`: followed beyond the piece, both
+    /// ways (a cut longer than the longest piece, or a whole secret found by one of its ends),
+    /// and kept when it is the whole secret, a cut of [`ANYWHERE_CHARS`] or more, or a shorter
+    /// cut where a cut leaves it.
+    fn follow(
+        &self,
+        secret: &str,
+        a: usize,
+        b: usize,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Option<(usize, usize)> {
+        let secret = secret.as_bytes();
+        let (mut a, mut b, mut start, mut end) = (a, b, start, end);
+        while a > 0 && start > 0 && hay[start - 1].eq_ignore_ascii_case(&secret[a - 1]) {
+            (a, start) = (a - 1, start - 1);
+        }
+        while b < secret.len() && end < hay.len() && hay[end].eq_ignore_ascii_case(&secret[b]) {
+            (b, end) = (b + 1, end + 1);
+        }
+        let whole = a == 0 && b == secret.len();
+        let chars = String::from_utf8_lossy(&secret[a..b]).chars().count();
+        let cut_left = |at: usize| at == 0 || !hay[at - 1].is_ascii_alphanumeric();
+        let cut_right = |at: usize| at == hay.len() || !hay[at].is_ascii_alphanumeric();
+        let kept = whole
+            || chars >= ANYWHERE_CHARS
+            || (a == 0 && cut_right(end))
+            || (b == secret.len() && cut_left(start));
+        if !kept {
+            return None;
+        }
+        // Whole characters only: the secret is UTF-8, so is the text it sits in.
+        while start > 0 && (hay[start] & 0xC0) == 0x80 {
+            start -= 1;
+        }
+        while end < hay.len() && (hay[end] & 0xC0) == 0x80 {
+            end += 1;
+        }
+        Some((start, end))
     }
 
     /// `hay` with every range of [`ranges`](Self::ranges) replaced by [`MASK`].
@@ -171,15 +259,55 @@ impl SecretRegistry {
         P.get_or_init(SecretRegistry::default)
     }
 
+    /// Register a secret, and the forms an endpoint may echo it in: percent-encoded (a URL
+    /// quoted back) and JSON-escaped (`\/` for `/`, as PHP writes it), when they differ.
     pub fn add(&self, secret: &str) {
         // Very short values would mask ordinary words; real credentials are longer.
-        if secret.chars().count() >= MIN_SECRET_CHARS {
-            let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            if !v.values.iter().any(|s| s == secret) {
-                let mut next = v.values.clone();
-                next.push(secret.to_string());
-                *v = Arc::new(Secrets::new(next));
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            return;
+        }
+        let encoded = percent_encoding::utf8_percent_encode(secret, URL_UNSAFE).to_string();
+        let escaped = serde_json::to_string(secret).unwrap_or_default();
+        let escaped = escaped[1..escaped.len().saturating_sub(1).max(1)].replace('/', "\\/");
+        let forms = [secret.to_string(), encoded, escaped];
+        self.update(|values, _| {
+            for f in &forms {
+                if !values.contains(f) {
+                    values.push(f.clone());
+                }
             }
+        });
+    }
+
+    /// Register a piece of a secret that a stream split into a string too short to be told
+    /// from text by its characters: masked where it stood, at the start (`starts`) or end
+    /// (`ends`) of a JSON string — `"Zq"`, `"Zq`, `Zq"` in the raw text of an event.
+    pub fn add_anchored(&self, piece: &str, starts: bool, ends: bool) {
+        // Only what JSON writes as itself (a key's alphabet), at a string's edge.
+        if piece.is_empty()
+            || !(starts || ends)
+            || piece
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            return;
+        }
+        let q = |on: bool| if on { "\"" } else { "" };
+        let pattern = format!("{}{piece}{}", q(starts), q(ends));
+        self.update(|_, anchored| {
+            if !anchored.contains(&pattern) {
+                anchored.push(pattern.clone());
+            }
+        });
+    }
+
+    /// Change the secrets and rebuild the matcher, when something changed.
+    fn update(&self, change: impl FnOnce(&mut Vec<String>, &mut Vec<String>)) {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut values, mut anchored) = (v.values.clone(), v.anchored.clone());
+        change(&mut values, &mut anchored);
+        if values.len() != v.values.len() || anchored.len() != v.anchored.len() {
+            *v = Arc::new(Secrets::new(values, anchored));
         }
     }
 
@@ -191,6 +319,14 @@ impl SecretRegistry {
 
 /// Values shorter than this are not registered as secrets: they would mask ordinary words.
 pub const MIN_SECRET_CHARS: usize = 4;
+
+/// What percent-encoding changes in a secret echoed in a URL: all but the unreserved
+/// characters (RFC 3986), which a URL carries as themselves.
+const URL_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -220,9 +356,12 @@ fn key_shapes() -> &'static [Regex] {
 /// text to a reader, so a secret split across three or more events leaves middle pieces that
 /// are neither its head nor its tail, and no output could tell them from other text. Here the
 /// strings of each place are joined, every registered secret and key shape is looked for in
-/// the joined text — the whole text, before anything is cut — and each piece of one,
-/// [`SPLIT_PIECE_CHARS`] characters or more, becomes a secret of its own, masked wherever it
-/// appears (recordings, reports, snapshots, the terminal).
+/// the joined text — the whole text, before anything is cut — and each piece of one becomes a
+/// secret of its own, masked wherever it appears (recordings, reports, snapshots, the
+/// terminal): a piece of [`LEAK_CHARS`] characters or more as any secret, a shorter one (a
+/// model echoing a key token by token leaves pieces of 2 or 3) where it stood, as a whole JSON
+/// string or at its start or end ([`SecretRegistry::add_anchored`]). A piece inside a key's
+/// public prefix (`sk-`) is no secret.
 pub fn learn_split_secrets<'a>(
     registry: &SecretRegistry,
     events: impl IntoIterator<Item = &'a str>,
@@ -256,16 +395,22 @@ pub fn learn_split_secrets<'a>(
             found.extend(re.find_iter(text).map(|m| (m.start(), m.end())));
         }
         for (s, e) in found {
+            let public_end = s + public_prefix(&text[s..e]);
             let mut start = 0;
             for &end in ends {
                 let (a, b) = (s.max(start), e.min(end));
                 if a < b
                     && (a, b) != (s, e)
+                    && b > public_end
                     && text.is_char_boundary(a)
                     && text.is_char_boundary(b)
-                    && text[a..b].chars().count() >= SPLIT_PIECE_CHARS
                 {
-                    registry.add(&text[a..b]);
+                    let piece = &text[a..b];
+                    if piece.chars().count() >= LEAK_CHARS {
+                        registry.add(piece);
+                    } else {
+                        registry.add_anchored(piece, a == start, b == end);
+                    }
                 }
                 start = end;
             }
@@ -310,6 +455,13 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             // excerpt cut it short (`…` marks every cut made before redaction).
             (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}", "$1 ***"),
             (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+…", "$1 ***…"),
+            // `Basic <base64 of user:password>` (an Authorization header echoed as text): a
+            // run with a lowercase letter or digit before an uppercase one, as base64 has and
+            // a word after "Basic" has not.
+            (
+                r"\b(Basic)\s+[A-Za-z0-9+/]*[a-z0-9+/][A-Z0-9+/][A-Za-z0-9+/]*=*",
+                "$1 ***",
+            ),
             // The key shapes, whole or cut short by an excerpt.
             (KEY_SHAPES[0], "***"),
             (KEY_SHAPES[1], "***"),
@@ -436,10 +588,15 @@ impl Redactor {
             }
             Value::Object(map) => {
                 // A key may carry a secret too: an endpoint echoing a key as a header name.
-                if map.keys().any(|k| matches!(self.text(k), Cow::Owned(_))) {
+                if map.keys().any(|k| self.masks_member_name(k)) {
                     let entries = std::mem::take(map);
                     for (k, v) in entries {
-                        map.insert(self.text(&k).into_owned(), v);
+                        let k = if self.masks_member_name(&k) {
+                            self.text(&k).into_owned()
+                        } else {
+                            k
+                        };
+                        map.insert(k, v);
                     }
                 }
                 for (k, v) in map.iter_mut() {
@@ -460,6 +617,23 @@ impl Redactor {
             }
             _ => {}
         }
+    }
+
+    /// Whether a JSON member name is masked: when redacting changes it, unless it is a word
+    /// (a field's name: `router`, `retry_after`) that holds no whole secret — a short cut of
+    /// a secret (`router-key-…` cut to `router`) must not rename a report's field.
+    fn masks_member_name(&self, k: &str) -> bool {
+        if !matches!(self.text(k), Cow::Owned(_)) {
+            return false;
+        }
+        let lower = k.to_ascii_lowercase();
+        !is_vocabulary_word(k)
+            || self
+                .registry
+                .snapshot()
+                .values()
+                .iter()
+                .any(|v| lower.contains(&v.to_ascii_lowercase()))
     }
 
     /// Redact every string of a serialisable value (a report, a runbook): one pass over its
@@ -489,12 +663,7 @@ impl Redactor {
         &self,
         item: T,
     ) -> T {
-        let is_word = |s: &str| {
-            s.len() <= 32
-                && s.starts_with(|c: char| c.is_ascii_lowercase())
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        };
+        let is_word = is_vocabulary_word;
         let mut v = match serde_json::to_value(&item) {
             Ok(v) => v,
             Err(e) => return unrebuildable(item, &e),
@@ -544,6 +713,14 @@ impl Redactor {
             })
             .collect()
     }
+}
+
+/// A short lowercase word, as enum variants and field names are written.
+fn is_vocabulary_word(s: &str) -> bool {
+    s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A value the redactor cannot rebuild from its own JSON form: a type whose serialisation
@@ -597,10 +774,10 @@ mod tests {
         assert_eq!(v["headers"]["accept"], "a");
     }
 
-    /// Whether `text` holds a piece of `secret` of `FRAGMENT_CHARS` or more characters, in any
-    /// ASCII case.
+    /// Whether `text` holds a leak of `secret`: [`LEAK_CHARS`] or more of its characters, in
+    /// any ASCII case.
     fn holds_a_piece(text: &str, secret: &str) -> bool {
-        holds_a_piece_of(text, secret, FRAGMENT_CHARS)
+        holds_a_piece_of(text, secret, LEAK_CHARS)
     }
 
     #[test]
@@ -615,7 +792,7 @@ mod tests {
                 );
             }
             // The tail of a secret (a delta split it, an endpoint quoted it) is masked too.
-            let out = r.text(&CANARY[cut.min(CANARY.len() - FRAGMENT_CHARS)..]);
+            let out = r.text(&CANARY[cut.min(CANARY.len() - LEAK_CHARS)..]);
             assert!(!holds_a_piece(&out, CANARY), "tail {cut}: {out}");
         }
         for changed in [CANARY.to_ascii_lowercase(), CANARY.to_ascii_uppercase()] {
@@ -626,14 +803,16 @@ mod tests {
         assert_eq!(r.excerpt("  nothing secret here ", 7), "nothing…");
     }
 
-    /// What cutting first and redacting after leaves: the head of a secret too short to be
-    /// recognised. The reason `excerpt` redacts first.
+    /// What cutting first and redacting after leaves: a key shape cut too short to be
+    /// recognised (no secret configured). The reason `excerpt` redacts first.
     #[test]
-    fn cutting_before_redacting_would_leave_a_head() {
-        let r = redactor();
-        let cut: String = format!("echo: {CANARY}").chars().take(6 + 7).collect();
-        assert!(holds_a_piece_of(&r.text(&cut), CANARY, 7));
-        assert_eq!(r.excerpt(&format!("echo: {CANARY}"), 6 + 7), "echo: ***");
+    fn cutting_before_redacting_would_leave_a_key_shapes_head() {
+        let r = Redactor::default();
+        let key = concat!("sk-proj-", "AbCdEfGhIjKlMnOpQrStUvWxYz012345");
+        let text = format!("echo: {key}");
+        let cut: String = text.chars().take(6 + 16).collect();
+        assert!(r.text(&cut).contains("AbCdEfGh"));
+        assert_eq!(r.excerpt(&text, 6 + 16), "echo: ***");
     }
 
     #[test]
@@ -697,7 +876,7 @@ mod tests {
         reg.add(CANARY);
         let unknown = concat!("sk-proj-", "AbCdEfGhIjKlMnOpQrStUvWxYz012345");
         let r = Redactor::new(reg.clone());
-        for n in [3, 5, 7] {
+        for n in [3, 5, 7, 10, 20] {
             for secret in [CANARY, unknown] {
                 let size = secret.len().div_ceil(n);
                 let parts: Vec<&str> = secret
@@ -713,12 +892,19 @@ mod tests {
                     .chain(["[DONE]".to_string()])
                     .collect();
                 learn_split_secrets(&reg, events.iter().map(String::as_str));
-                for e in &events {
+                let public = public_prefix(secret);
+                let mut at = 0;
+                for (e, p) in events.iter().zip(&parts) {
                     let out = r.text(e);
                     assert!(
-                        !holds_a_piece_of(&out, secret, SPLIT_PIECE_CHARS),
+                        !holds_a_piece(&out, &secret[public..]),
                         "split in {n}: {out}"
                     );
+                    // Even a piece of 1 to 3 characters is masked where it stood.
+                    at += p.len();
+                    if at > public {
+                        assert!(!out.contains(&format!("\"{p}\"")), "split in {n}: {out}");
+                    }
                 }
             }
         }
@@ -733,6 +919,58 @@ mod tests {
             ],
         );
         assert_eq!(reg.snapshot().values().len(), before);
+    }
+
+    /// The leak rule at its edge: a head or a tail of 4 to 7 characters, unmarked, where an
+    /// endpoint's own cut left it, is masked (main masked them from 8); inside a word it is
+    /// not, nor a head that is only a provider's public prefix.
+    #[test]
+    fn a_cut_of_four_characters_is_masked_where_a_cut_leaves_it() {
+        let key = concat!("sk-proj-", "Vd8Xq2Lm6Tz4Rw9Kc3Hp7Ny1Bg5Fj0Sa");
+        let reg = SecretRegistry::default();
+        reg.add(key);
+        reg.add("sk-litellm-master");
+        let r = Redactor::new(reg);
+        for k in LEAK_CHARS..ANYWHERE_CHARS {
+            let head = &key[..8 + k];
+            let tail = &key[key.len() - k..];
+            for text in [
+                format!("invalid key {head}"),
+                format!("invalid key '{head}…'"),
+                format!("{{\"model\":\"{}\"}}", head.to_ascii_uppercase()),
+                format!("key sk-proj-****{tail} rejected"),
+                format!("key ending in {tail}"),
+            ] {
+                let out = r.text(&text);
+                assert!(!holds_a_piece(&out, &key[8..]), "{k}: {out}");
+            }
+        }
+        for word in ["the cluster", "a task-planner", "sk-proj-", "litellm-mock"] {
+            assert_eq!(r.text(word), word);
+        }
+        assert_eq!(r.text("master branch"), "*** branch");
+    }
+
+    #[test]
+    fn percent_encoded_and_json_escaped_forms_and_basic_credentials_are_masked() {
+        let reg = SecretRegistry::default();
+        let secret = "tok/en+Qx7:Vb2=Lk9";
+        reg.add(secret);
+        let r = Redactor::new(reg);
+        for form in [
+            "tok%2Fen%2BQx7%3AVb2%3DLk9".to_string(),
+            r"tok\/en+Qx7:Vb2=Lk9".to_string(),
+            secret.to_ascii_uppercase(),
+        ] {
+            let out = r
+                .text(&format!("echo https://x.test/?q={form}&a=1"))
+                .into_owned();
+            assert!(!holds_a_piece(&out, "Qx7:Vb2=Lk9"), "{out}");
+            assert!(!out.contains("Qx7%3A"), "{out}");
+        }
+        let out = r.text("Authorization: Basic dXNlcjpwYXNzd29yZA==");
+        assert!(!out.contains("dXNlcjpw"), "{out}");
+        assert_eq!(r.text("a Basic streaming case"), "a Basic streaming case");
     }
 
     #[test]
@@ -811,6 +1049,25 @@ mod value_tests {
         assert_eq!(out.outcome, crate::judge::Outcome::Fail);
         assert_eq!(out.reason, "key *** rejected: *** (***)");
         assert_eq!(out.words, ["***", "***", "kept"]);
+    }
+
+    /// A field named by a cut of a secret (`router` of `router-key-…`) keeps its name; a
+    /// member named by a whole secret does not.
+    #[test]
+    fn a_field_named_by_a_cut_of_a_secret_keeps_its_name() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Hop {
+            router: String,
+            headers: std::collections::BTreeMap<String, String>,
+        }
+        let r = redactor(&["router-key-Hx81"]);
+        let hop = Hop {
+            router: "router".into(),
+            headers: [("x-router-key-hx81".to_string(), "1".to_string())].into(),
+        };
+        let out = r.value(hop);
+        assert_eq!(out.router, "***");
+        assert_eq!(out.headers.keys().collect::<Vec<_>>(), ["x-***"]);
     }
 
     #[test]
