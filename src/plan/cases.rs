@@ -269,11 +269,8 @@ mod uncovered_tests {
         }
     }
 
-    /// A case of suite `suite` that needs no model at all.
-    fn modelless(suite: &str, id: &str) -> Arc<Case> {
-        let text = format!(
-            "suite: {suite}\ncases:\n  - id: {id}\n    feature: models.list\n    request:\n      method: GET\n      path: /models\n    expect: {{ status: 200 }}\n"
-        );
+    /// The one case of a suite file's text.
+    fn one_case(text: &str) -> Arc<Case> {
         let env = crate::load::suite::SuiteEnv {
             fixtures_root: None,
             allow_fixture_escape: false,
@@ -281,9 +278,17 @@ mod uncovered_tests {
             check_names: &[],
             builtin: false,
         };
-        let suite = crate::load::suite::load_suite(Path::new("s.yaml"), &text, &env).unwrap();
-        assert!(suite.cases[0].roles.is_empty());
+        let suite = crate::load::suite::load_suite(Path::new("s.yaml"), text, &env).unwrap();
         suite.cases[0].clone()
+    }
+
+    /// A case of suite `suite` that needs no model at all.
+    fn modelless(suite: &str, id: &str) -> Arc<Case> {
+        let case = one_case(&format!(
+            "suite: {suite}\ncases:\n  - id: {id}\n    feature: models.list\n    request:\n      method: GET\n      path: /models\n    expect: {{ status: 200 }}\n"
+        ));
+        assert!(case.roles.is_empty());
+        case
     }
 
     #[test]
@@ -356,20 +361,9 @@ mod uncovered_tests {
                 .remove(0),
         );
         let embedding = |id: &str| {
-            let text = format!(
+            one_case(&format!(
                 "suite: e\ncases:\n  - id: {id}\n    feature: embeddings.basic\n    request:\n      path: /embeddings\n      body: {{ model: \"{{{{model.embedding}}}}\", input: x }}\n    expect: {{ status: 200 }}\n"
-            );
-            let env = crate::load::suite::SuiteEnv {
-                fixtures_root: None,
-                allow_fixture_escape: false,
-                schema_ids: &[],
-                check_names: &[],
-                builtin: false,
-            };
-            crate::load::suite::load_suite(Path::new("e.yaml"), &text, &env)
-                .unwrap()
-                .cases[0]
-                .clone()
+            ))
         };
         let mut plan = vec![
             planned(&bare, &testing::case("c1")),
