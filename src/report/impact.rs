@@ -137,13 +137,35 @@ pub fn cite(e: &ClientEffect) -> String {
     format!("{} {} {}: {what}", e.client, e.version, e.call)
 }
 
+/// The effect whose client call is most like the case — the most words of the call's name
+/// (`tools_stream`) among the words of the case's suite, id and feature — the first of equals:
+/// a transcription case cites a `transcription` call, not the deviation's first (`speech`).
+fn closest<'a>(res: &CaseResult, effects: &[&'a ClientEffect]) -> Option<&'a ClientEffect> {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let case = words(&format!("{} {} {}", res.suite, res.case, res.feature));
+    let score = |e: &ClientEffect| words(&e.call).iter().filter(|w| case.contains(w)).count();
+    let mut best: Option<(&ClientEffect, usize)> = None;
+    for e in effects {
+        let n = score(e);
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((e, n));
+        }
+    }
+    best.map(|(e, _)| e)
+}
+
 /// One line shown after a case's reason in every report format: the first verified client
 /// effect and how many more there are (`breaks openai-python 3.57.0 tools_stream: raises
 /// TypeError: … (S1; 2 more client calls)`), or for a catalogued deviation no client notices,
 /// that no verified client breaks. `None` when there is nothing the catalogue knows to say.
 pub fn note(res: &CaseResult) -> Option<String> {
     let effects: Vec<&ClientEffect> = effects_of(res).collect();
-    match (res.impact, effects.first()) {
+    match (res.impact, closest(res, &effects)) {
         (Some(Impact::Breaks) | None, Some(first)) => {
             let more = match effects.len() - 1 {
                 0 => String::new(),
@@ -225,6 +247,33 @@ mod tests {
 
     fn failed(check: &str, message: &str) -> CheckResult {
         CheckResult::fail(check, message)
+    }
+
+    #[test]
+    fn the_note_cites_the_client_call_most_like_the_case() {
+        let effect = |call: &str| ClientEffect {
+            deviation: "A6".into(),
+            client: "openai-python".into(),
+            version: "3.57.0".into(),
+            call: call.into(),
+            status: Status::Raises,
+            symptom: format!("NotFoundError ({call})"),
+        };
+        let mut refused = CheckResult::fail("status", "HTTP 404");
+        refused.clients = vec![effect("speech"), effect("transcription")];
+        let res = |case: &str, feature: &str| CaseResult {
+            checks: vec![refused.clone()],
+            ..crate::testing::entry("t", "audio", case, feature, Outcome::Unsupported)
+        };
+        let note = |r: &CaseResult| note(r).unwrap();
+        assert!(
+            note(&res("transcription-json", "audio.transcription")).contains(" transcription: "),
+            "{}",
+            note(&res("transcription-json", "audio.transcription"))
+        );
+        assert!(note(&res("speech-mp3", "audio.speech_mp3")).contains(" speech: "));
+        // Nothing alike: the first, as the catalogue orders them.
+        assert!(note(&res("other", "audio.other")).contains(" speech: "));
     }
 
     #[test]
