@@ -143,8 +143,6 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
     }
 }
 
-/// The text of the built-in suite whose id is `id` (the file stem of every built-in suite is its
-/// id: tests/it/project.rs checks it).
 /// Drop the compiled steps of `s`'s cases: they are compiled again from its file, `text` as
 /// validated, when they run.
 fn release_steps(s: &mut Suite, text: &str, env: &Arc<StepsEnv>) {
@@ -157,6 +155,8 @@ fn release_steps(s: &mut Suite, text: &str, env: &Arc<StepsEnv>) {
     }
 }
 
+/// The text of the built-in suite whose id is `id` (the file stem of every built-in suite is its
+/// id: tests/it/project.rs checks it).
 fn builtin_text(id: &str) -> Option<&'static str> {
     builtin::suite(id).map(|(_, text)| text)
 }

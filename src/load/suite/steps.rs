@@ -51,6 +51,24 @@ pub struct StepsRef {
     _file: Option<Arc<Compiled>>,
 }
 
+impl StepsRef {
+    fn held(steps: &Arc<[Step]>) -> StepsRef {
+        StepsRef {
+            steps: steps.clone(),
+            _file: None,
+        }
+    }
+
+    /// Case `index`'s steps of a compiled file, keeping the file compiled.
+    fn of_file(all: Arc<Compiled>, index: usize) -> Option<StepsRef> {
+        let steps = all.get(index)?.clone();
+        Some(StepsRef {
+            steps,
+            _file: Some(all),
+        })
+    }
+}
+
 impl Deref for StepsRef {
     type Target = [Step];
     fn deref(&self) -> &[Step] {
@@ -84,17 +102,9 @@ impl Steps {
     /// can no longer be read, or changed since it was validated (the message says which).
     pub fn get(&self) -> Result<StepsRef, String> {
         match &self.source {
-            Source::Held(steps) => Ok(StepsRef {
-                steps: steps.clone(),
-                _file: None,
-            }),
+            Source::Held(steps) => Ok(StepsRef::held(steps)),
             Source::File { file, index } => {
-                let all = file.compiled()?;
-                let steps = all.get(*index).cloned().ok_or_else(|| file.changed())?;
-                Ok(StepsRef {
-                    steps,
-                    _file: Some(all),
-                })
+                StepsRef::of_file(file.compiled()?, *index).ok_or_else(|| file.changed())
             }
         }
     }
@@ -103,10 +113,7 @@ impl Steps {
     /// [`Steps::get`] without compiling.
     pub fn compiled(&self) -> Option<StepsRef> {
         match &self.source {
-            Source::Held(steps) => Some(StepsRef {
-                steps: steps.clone(),
-                _file: None,
-            }),
+            Source::Held(steps) => Some(StepsRef::held(steps)),
             Source::File { file, index } => {
                 // Being compiled by another case: the caller waits for it in `get`.
                 let all = match file.compiled.try_lock() {
@@ -114,11 +121,7 @@ impl Steps {
                     Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().upgrade()?,
                     Err(std::sync::TryLockError::WouldBlock) => return None,
                 };
-                let steps = all.get(*index)?.clone();
-                Some(StepsRef {
-                    steps,
-                    _file: Some(all),
-                })
+                StepsRef::of_file(all, *index)
             }
         }
     }
