@@ -427,7 +427,14 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
     }
     // Features of one area whose lines would read the same after their name are one line:
     // `responses.{basic, usage}: ✓ pass | – unsupported; 200 response vs 404 error envelope`.
-    let mut lines: Vec<(&str, Vec<&str>, usize, String)> = Vec::new();
+    struct Line<'a> {
+        area: &'a str,
+        names: Vec<&'a str>,
+        cases: usize,
+        /// The cells and summaries after the name(s).
+        rest: String,
+    }
+    let mut lines: Vec<Line> = Vec::new();
     for f in &features {
         // Each target's cell as the matrix shows it (a failure by its impact).
         let row = r.features.iter().find(|row| row.feature == f.name);
@@ -447,15 +454,26 @@ fn differences(s: &mut String, r: &RunReport, look: Look) {
             let _ = write!(rest, "; {sum}");
         }
         let area = area_of(f.name);
-        match lines.iter_mut().find(|l| l.0 == area && l.3 == rest) {
+        match lines.iter_mut().find(|l| l.area == area && l.rest == rest) {
             Some(l) => {
-                l.1.push(f.name);
-                l.2 += f.cases;
+                l.names.push(f.name);
+                l.cases += f.cases;
             }
-            None => lines.push((area, vec![f.name], f.cases, rest)),
+            None => lines.push(Line {
+                area,
+                names: vec![f.name],
+                cases: f.cases,
+                rest,
+            }),
         }
     }
-    for (area, names, cases, rest) in &lines {
+    for Line {
+        area,
+        names,
+        cases,
+        rest,
+    } in &lines
+    {
         let mut line = match names.as_slice() {
             [one] => format!("{one}: {rest}"),
             many => {
