@@ -2,26 +2,34 @@
 //! code span, inject markup or send escape sequences to a terminal. Every renderer of a report
 //! (and of the runbook) escapes through these, and only these.
 
+use std::borrow::Cow;
+
 use crate::util::text::{escaped, is_unsafe_char};
 
 /// HTML-escape text for element content and attribute values (which are always quoted).
+/// Runs of text that need nothing are copied whole (most report text is such a run).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escaped_as: Cow<'static, str> = match c {
+            '&' => "&amp;".into(),
+            '<' => "&lt;".into(),
+            '>' => "&gt;".into(),
+            '"' => "&quot;".into(),
+            '\'' => "&#39;".into(),
             // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
             // show them escaped (`\x1b[31m`) so they stay visible in any font.
-            '\t' | '\n' | '\r' => out.push(c),
+            '\t' | '\n' | '\r' => continue,
             // Bidi overrides would reorder the page's text around them: shown escaped too.
-            c if is_unsafe_char(c) => out.push_str(&escaped(c)),
-            _ => out.push(c),
-        }
+            c if is_unsafe_char(c) => escaped(c).into(),
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        out.push_str(&escaped_as);
+        run = i + c.len_utf8();
     }
+    out.push_str(&s[run..]);
     out
 }
 
