@@ -1,12 +1,10 @@
 //! How the report keeps an exchange's bodies and headers: compact, cut at a size that keeps the
 //! report readable, and serialised exactly as the JSON they stand for.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::util::json::{KEPT_DEPTH, nesting};
+use crate::util::json::{KEPT_DEPTH, nests_deeper_than};
 use crate::util::text::excerpt;
 
 /// Bodies kept in the report are cut at this many characters (the report stays readable and
@@ -39,7 +37,7 @@ impl JsonText {
     /// Compact JSON text written by serde_json. Nested deeper than [`KEPT_DEPTH`], it is kept
     /// as a string holding that text, so the report holding it always reads back.
     fn from_json(text: String) -> Self {
-        if nesting(&text) > KEPT_DEPTH {
+        if nests_deeper_than(&text, KEPT_DEPTH) {
             JsonText(Value::String(text).to_string().into_boxed_str())
         } else {
             JsonText(text.into_boxed_str())
@@ -109,8 +107,18 @@ impl HeaderList {
 
 impl FromIterator<(String, String)> for HeaderList {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        let map: BTreeMap<String, String> = iter.into_iter().collect();
-        HeaderList(map.into_iter().collect())
+        // Sorted in place (stable, so equal names keep their order), then the last value of
+        // each name kept: a map's result without building one.
+        let mut list: Vec<(String, String)> = iter.into_iter().collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, String)> = Vec::with_capacity(list.len());
+        for (k, v) in list {
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => out.push((k, v)),
+            }
+        }
+        HeaderList(out)
     }
 }
 
@@ -122,6 +130,23 @@ impl Serialize for HeaderList {
 
 impl<'de> Deserialize<'de> for HeaderList {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        BTreeMap::<String, String>::deserialize(d).map(|m| HeaderList(m.into_iter().collect()))
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = HeaderList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of header names and values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<HeaderList, A::Error> {
+                let mut pairs = Vec::with_capacity(m.size_hint().unwrap_or(0).min(64));
+                while let Some(pair) = m.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        d.deserialize_map(Pairs)
     }
 }
