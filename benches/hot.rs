@@ -14,6 +14,7 @@ use llm_parity::execute::stream::{StreamBuilder, StreamLimits};
 use llm_parity::load::SchemaStore;
 use llm_parity::redact::{Redactor, SecretRegistry};
 use llm_parity::report::RunReport;
+use llm_parity::report::redact::Redact;
 use llm_parity::util::json::{shape, shape_diff};
 use serde_json::{Value, json};
 
@@ -204,6 +205,27 @@ fn big_report() -> RunReport {
     report
 }
 
+/// A clean 1.2 KB text (a chat completion's compact JSON, no secret, no key shape): what the
+/// redactor sees for nearly every string and body of a run.
+#[divan::bench]
+fn redact_clean_text(bencher: Bencher) {
+    let text = chat_completion().to_string();
+    let redactor = Redactor::new(SecretRegistry::default());
+    redactor.registry().add("sk-canary-secret-0123456789");
+    bencher
+        .counter(BytesCount::of_str(&text))
+        .bench(|| redactor.text(black_box(&text)).len());
+}
+
+/// HTML-escaping a chat completion's pretty JSON (quotes to escape on every line).
+#[divan::bench]
+fn html_escape(bencher: Bencher) {
+    let text = serde_json::to_string_pretty(&chat_completion()).unwrap();
+    bencher
+        .counter(BytesCount::of_str(&text))
+        .bench(|| llm_parity::report::escape::esc(black_box(&text)));
+}
+
 #[divan::bench_group(sample_count = 10)]
 mod report_10k {
     use super::*;
@@ -215,12 +237,12 @@ mod report_10k {
         bencher
             .counter(ItemsCount::new(RESULTS))
             .with_inputs(|| report.results.clone().into_vec())
-            // As a run does: each case's entry on its own as it finishes.
-            .bench_values(|results| {
+            // As a run does: each case's entry on its own as it finishes, where its text is.
+            .bench_values(|mut results| {
+                for r in &mut results {
+                    r.redact(&redactor);
+                }
                 results
-                    .into_iter()
-                    .map(|r| redactor.value(r))
-                    .collect::<Vec<_>>()
             });
     }
 

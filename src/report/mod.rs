@@ -11,7 +11,7 @@ pub mod impact;
 pub mod junit;
 pub mod markdown;
 pub mod model;
-mod redact;
+pub mod redact;
 pub mod results;
 pub mod targets;
 pub mod terminal;
