@@ -150,3 +150,26 @@ impl<'de> Deserialize<'de> for HeaderList {
         d.deserialize_map(Pairs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lists_are_sorted_with_the_last_value_of_each_name() {
+        let pairs = [("b", "1"), ("a", "1"), ("b", "2"), ("c", "1"), ("a", "2")];
+        let list: HeaderList = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let got: Vec<(&str, &str)> = list.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, [("a", "2"), ("b", "2"), ("c", "1")]);
+        let json = serde_json::to_string(&list).unwrap();
+        assert_eq!(json, r#"{"a":"2","b":"2","c":"1"}"#);
+        let back: HeaderList = serde_json::from_str(r#"{"b":"x","a":"y","b":"z"}"#).unwrap();
+        assert_eq!(
+            back,
+            HeaderList(vec![("a".into(), "y".into()), ("b".into(), "z".into())])
+        );
+    }
+}

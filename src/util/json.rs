@@ -126,6 +126,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn deeper_than_counts_structure_only_past_the_bracket_count() {
+        let deep = format!("{}1{}", "[".repeat(5), "]".repeat(5));
+        assert!(nests_deeper_than(&deep, 4));
+        assert!(!nests_deeper_than(&deep, 5));
+        // More brackets than the limit, but in a string or side by side: not deep.
+        let in_string = format!("[\"{}\"]", "[".repeat(10));
+        assert!(!nests_deeper_than(&in_string, 4));
+        assert!(!nests_deeper_than("[[],[],[],[],[],[]]", 4));
+    }
+
+    #[test]
     fn brackets_inside_strings_are_not_structure() {
         let text = r#"{"a": "[[{\"]]", "b": [[1], {"c": "\\"}], "d": "{"}"#;
         assert_eq!(nesting(text), 3);
