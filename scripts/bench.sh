@@ -4,10 +4,14 @@
 # scenarios of docs/performance.md and prints one table: scenario, measured, target, ratio.
 # Not part of scripts/test.sh (no timed tests). `--quick` runs smaller scenarios.
 #
-#   scripts/bench.sh [--quick]         # results.md, memory.md, side.md, scale.md in target/bench
-#                                      # ($CARGO_TARGET_DIR/bench)
+#   scripts/bench.sh [--quick]         # results.md, memory.md, streams.md, side.md, scale.md
+#                                      # in $CARGO_TARGET_DIR/bench (default target/bench)
 #   scripts/bench.sh --memory          # only peak memory against hostile and large bodies
-#   scripts/bench.sh --side [RUNS]     # only the side by side with Hurl, oha and wrk (5 runs)
+#   scripts/bench.sh --streams         # only the cost of a stream per byte (plain, many small
+#                                      # events, tool call; four sizes; with and without --record)
+#   scripts/bench.sh --side [RUNS [ABCD]]
+#                                      # only the side by side with Hurl, oha and wrk (5 runs;
+#                                      # workloads A–D of docs/performance.md, all by default)
 #   scripts/bench.sh --scale [--large] [NxT,…]
 #                                      # only the growth: 1k and 10k cases × 1, 2, 4 targets
 #                                      # (--large adds the 100k rows, several minutes)
@@ -71,11 +75,13 @@ peers() {
 
 case " $* " in
 *" --memory "*) exec python3 scripts/bench/memory.py "$bin" "$out" ;;
+*" --streams "*) exec python3 scripts/bench/streams.py "$bin" "$out" ;;
 *" --side "*) peers; shift; exec python3 scripts/bench/side.py "$bin" "$out" "$@" ;;
 *" --scale "*) shift; exec python3 scripts/bench/scale.py "$bin" "$out" "$@" ;;
 esac
 python3 scripts/bench/run.py "$bin" "$out" "$@"
 python3 scripts/bench/memory.py "$bin" "$out"
+python3 scripts/bench/streams.py "$bin" "$out"
 peers
 python3 scripts/bench/side.py "$bin" "$out"
 exec python3 scripts/bench/scale.py "$bin" "$out"
