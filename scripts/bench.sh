@@ -53,15 +53,15 @@ out=$(cd "$out" && pwd)
 # target directory does not rebuild them (the build directory is removed after each install).
 # Hurl links libcurl and libxml2.
 export BENCH_TOOLS="${LLM_PARITY_CACHE:-${HOME:-/root}/.cache/llm-parity}/bench-tools"
-install_peer() { # crate, binary
+install_peer() { # crate@version, binary
     [ -x "$BENCH_TOOLS/bin/$2" ] && return 0
     echo "bench: cargo install $1 (once; kept in $BENCH_TOOLS)" >&2
     mkdir -p "$BENCH_TOOLS"
     if CARGO_TARGET_DIR="$BENCH_TOOLS/build" cargo install --locked --quiet --root "$BENCH_TOOLS" "$1" \
-        >"$out/install-$1.log" 2>&1; then
+        >"$out/install-$2.log" 2>&1; then
         rm -rf "$BENCH_TOOLS/build"
     else
-        echo "bench: could not install $1 ($out/install-$1.log); its rows are skipped" >&2
+        echo "bench: could not install $1 ($out/install-$2.log); its rows are skipped" >&2
     fi
 }
 peers() {
@@ -69,8 +69,10 @@ peers() {
         $SUDO apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libxml2-dev \
             pkg-config >/dev/null 2>&1 || true
     fi
-    install_peer oha oha
-    install_peer hurl hurl
+    # Pinned: the side by side compares the same tools run after run (Hurl 8.1 needs a newer
+    # rustc than the project's toolchain).
+    install_peer oha@1.16.0 oha
+    install_peer hurl@8.0.1 hurl
 }
 
 case " $* " in
