@@ -144,6 +144,16 @@ mod tests {
     }
 
     #[test]
+    fn html_escapes_markup_and_unsafe_characters_between_runs_kept_whole() {
+        assert_eq!(
+            esc("é<b a=\"1\">&'x'</b>\x1b[31m\u{202e}z\tok\n"),
+            "é&lt;b a=&quot;1&quot;&gt;&amp;&#39;x&#39;&lt;/b&gt;\\x1b[31m\\u{202e}z\tok\n"
+        );
+        assert_eq!(esc("plain text, ünïcode"), "plain text, ünïcode");
+        assert_eq!(esc(""), "");
+    }
+
+    #[test]
     fn autolinks_hidden_by_invisible_characters_stay_inert() {
         for text in [
             "http\u{200d}://beacon.example/x.png",
