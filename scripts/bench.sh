@@ -4,10 +4,14 @@
 # scenarios of docs/performance.md and prints one table: scenario, measured, target, ratio.
 # Not part of scripts/test.sh (no timed tests). `--quick` runs smaller scenarios.
 #
-#   scripts/bench.sh [--quick]         # results.md, memory.md, side.md, scale.md in target/bench
-#                                      # ($CARGO_TARGET_DIR/bench)
+#   scripts/bench.sh [--quick]         # results.md, memory.md, streams.md, side.md, scale.md
+#                                      # in $CARGO_TARGET_DIR/bench (default target/bench)
 #   scripts/bench.sh --memory          # only peak memory against hostile and large bodies
-#   scripts/bench.sh --side [RUNS]     # only the side by side with Hurl, oha and wrk (5 runs)
+#   scripts/bench.sh --streams         # only the cost of a stream per byte (plain, many small
+#                                      # events, tool call; four sizes; with and without --record)
+#   scripts/bench.sh --side [RUNS [ABCD]]
+#                                      # only the side by side with Hurl, oha and wrk (5 runs;
+#                                      # workloads A–D of docs/performance.md, all by default)
 #   scripts/bench.sh --scale [--large] [NxT,…]
 #                                      # only the growth: 1k and 10k cases × 1, 2, 4 targets
 #                                      # (--large adds the 100k rows, several minutes)
@@ -47,35 +51,39 @@ out=$(cd "$out" && pwd)
 # The peers of the side by side, built once from crates.io into the project's cache (as the
 # test servers are: $LLM_PARITY_CACHE or ~/.cache/llm-parity) and kept there, so removing a
 # target directory does not rebuild them (the build directory is removed after each install).
-# Hurl links libcurl and libxml2.
+# Hurl links libcurl and libxml2 (its libxml bindings are generated with libclang).
 export BENCH_TOOLS="${LLM_PARITY_CACHE:-${HOME:-/root}/.cache/llm-parity}/bench-tools"
-install_peer() { # crate, binary
+install_peer() { # crate@version, binary
     [ -x "$BENCH_TOOLS/bin/$2" ] && return 0
     echo "bench: cargo install $1 (once; kept in $BENCH_TOOLS)" >&2
     mkdir -p "$BENCH_TOOLS"
     if CARGO_TARGET_DIR="$BENCH_TOOLS/build" cargo install --locked --quiet --root "$BENCH_TOOLS" "$1" \
-        >"$out/install-$1.log" 2>&1; then
+        >"$out/install-$2.log" 2>&1; then
         rm -rf "$BENCH_TOOLS/build"
     else
-        echo "bench: could not install $1 ($out/install-$1.log); its rows are skipped" >&2
+        echo "bench: could not install $1 ($out/install-$2.log); its rows are skipped" >&2
     fi
 }
 peers() {
     if [ ! -x "$BENCH_TOOLS/bin/hurl" ]; then
-        $SUDO apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libxml2-dev \
+        $SUDO apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libxml2-dev libclang-dev \
             pkg-config >/dev/null 2>&1 || true
     fi
-    install_peer oha oha
-    install_peer hurl hurl
+    # Pinned: the side by side compares the same tools run after run (Hurl 8.1 needs a newer
+    # rustc than the project's toolchain).
+    install_peer oha@1.16.0 oha
+    install_peer hurl@8.0.1 hurl
 }
 
 case " $* " in
 *" --memory "*) exec python3 scripts/bench/memory.py "$bin" "$out" ;;
+*" --streams "*) exec python3 scripts/bench/streams.py "$bin" "$out" ;;
 *" --side "*) peers; shift; exec python3 scripts/bench/side.py "$bin" "$out" "$@" ;;
 *" --scale "*) shift; exec python3 scripts/bench/scale.py "$bin" "$out" "$@" ;;
 esac
 python3 scripts/bench/run.py "$bin" "$out" "$@"
 python3 scripts/bench/memory.py "$bin" "$out"
+python3 scripts/bench/streams.py "$bin" "$out"
 peers
 python3 scripts/bench/side.py "$bin" "$out"
 exec python3 scripts/bench/scale.py "$bin" "$out"

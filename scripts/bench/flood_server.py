@@ -18,6 +18,9 @@ shapes are SIZE bytes (default 7.5 MiB, under the default --max-body of 8 MiB); 
   bigstring a JSON chat.completion whose content is one 7.5 MB string
   objects   SIZE bytes of JSON `[{},{},…]` (as a serde_json Value: ~600 bytes per object)
 
+A shape may name its own size: `/<shape>@<SIZE_BYTES>/v1/chat/completions` (the stream
+benchmark sends several sizes of one shape to one server).
+
 usage: flood_server.py PORT [SIZE_BYTES]   (listens on 127.0.0.1; stops after 30 minutes)
 """
 import json
@@ -47,6 +50,8 @@ def fill(unit, size):
     return unit * max(1, size // len(unit))
 
 
+
+
 def stream(middle):
     head = frame(chunk({"role": "assistant", "content": ""}))
     tail = frame(chunk({"content": "done"})) + frame(chunk({}, "stop")) + frame("[DONE]")
@@ -61,9 +66,15 @@ def completion(choices):
     }, separators=(",", ":")).encode()
 
 
-def build(shape):
+def build(name):
+    """The body of `name` (`shape` or `shape@SIZE_BYTES`); None for an unknown shape."""
+    shape, _, size = name.partition("@")
+    return build_shape(shape, int(size) if size.isdigit() else SIZE)
+
+
+def build_shape(shape, size):
     if shape == "plain":
-        return stream(fill(frame(chunk({"content": "x" * 40})), SIZE))
+        return stream(fill(frame(chunk({"content": "x" * 40})), size))
     if shape == "tools":
         call = {"index": 0, "id": "call_1", "type": "function",
                 "function": {"name": "get_weather", "arguments": ""}}
@@ -71,21 +82,21 @@ def build(shape):
         piece = frame(chunk({"tool_calls": [{"index": 0, "function": {"arguments": " " * 16}}]}))
         args = frame(chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city":"Paris"}'}}]}))
         tail = frame(chunk({}, "tool_calls")) + frame("[DONE]")
-        return (head + fill(piece, SIZE) + args + tail).encode()
+        return (head + fill(piece, size) + args + tail).encode()
     if shape == "chunks":
-        return stream(fill(frame(chunk({"content": "a"})), SIZE))
+        return stream(fill(frame(chunk({"content": "a"})), size))
     if shape == "comments":
-        return stream(fill(":\n", SIZE))
+        return stream(fill(":\n", size))
     if shape == "unknown":
-        return stream(fill("x: y\n", SIZE))
+        return stream(fill("x: y\n", size))
     if shape == "events":
-        return stream(fill("data:x\n\n", SIZE))
+        return stream(fill("data:x\n\n", size))
     if shape == "bigline":
         return stream(frame(chunk({"content": "x" * (20 * 2**20)})))
     if shape == "tiny":
         return stream(frame(chunk({"content": "Hello."})))
     if shape == "objects":
-        return ("[" + "{}," * (SIZE // 3) + "{}]").encode()
+        return ("[" + "{}," * (size // 3) + "{}]").encode()
     if shape == "choices":
         text = "x" * 700
         return completion([{"index": i, "message": {"role": "assistant", "content": text},
@@ -118,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         self.send_response(200)
-        ct = "application/json" if shape in JSON_SHAPES else "text/event-stream"
+        ct = "application/json" if shape.split("@")[0] in JSON_SHAPES else "text/event-stream"
         self.send_header("content-type", ct)
         self.send_header("content-length", str(len(body)))
         self.end_headers()

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import free_port, timed, wait_port
+from common import free_port, stream_suite, timed, wait_port
 
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
@@ -26,45 +26,11 @@ WORK = Path(tempfile.mkdtemp(prefix="llm-parity-memory-"))
 MIB = 1024 * 1024
 DEFAULT_MAX_BODY = 8 * MIB
 
-CHECKS = ("streaming.error_event, streaming.content_type, streaming.done, streaming.framing, "
-          "streaming.chunks, streaming.identity, streaming.role, streaming.finish, "
-          "streaming.usage, streaming.n, streaming.reassembled")
-TOOL = ("{type: function, function: {name: get_weather, parameters: "
-        "{type: object, properties: {city: {type: string}}}}}")
-
-
-def suite(name, n, kind):
-    """A suite of `n` cases (distinct messages): every streaming check on a stream (`stream`),
-    and `tools.stream_deltas` too on a tool-call stream (`tools`); the schema and chat checks
-    on a JSON body (`json`)."""
-    lines = [f"suite: {name}", "description: memory benchmark", "cases:"]
-    for i in range(n):
-        lines += [f"  - id: c{i}", "    feature: " + ("chat.basic" if kind == "json" else "streaming.basic"),
-                  "    request:", "      path: /chat/completions", "      body:",
-                  '        model: "{{model.chat}}"',
-                  f'        messages: [{{ role: user, content: "hi {i}" }}]']
-        if kind != "json":
-            lines += ["        stream: true"]
-        if kind == "tools":
-            lines += [f"        tools: [{TOOL}]", "        tool_choice: required"]
-        lines += ["    expect:", "      status: 200"]
-        if kind == "stream":
-            lines += [f"      checks: [{CHECKS}]"]
-        elif kind == "tools":
-            lines += [f"      checks: [{CHECKS}, tools.stream_deltas]"]
-        else:
-            lines += ["      schema: chat.completion", "      checks: [chat.response, chat.usage]"]
-    d = WORK / f"{name}-{n}"
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "suite.yaml").write_text("\n".join(lines) + "\n")
-    return d / "suite.yaml"
-
-
 def measure(port, shape, size, kind="stream", n=1, extra=()):
     """Peak RSS (bytes) and the first case's outcome and reason; `n` cases at --concurrency n."""
     rdir = WORK / "reports"
     shutil.rmtree(rdir, ignore_errors=True)
-    cmd = [BIN, "run", "--suite", str(suite(f"mem{kind}", n, kind)),
+    cmd = [BIN, "run", "--suite", str(stream_suite(WORK, f"mem{kind}", n, kind)),
            "--base-url", f"http://127.0.0.1:{port}/{shape}/v1", "--model", "chat=m",
            "--concurrency", str(n), "--no-progress", "--report-dir", str(rdir),
            "--snapshots-dir", str(WORK / "snapshots"), *extra]

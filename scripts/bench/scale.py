@@ -3,10 +3,11 @@
 runs only this). Runs N distinct chat cases (scripts/bench/gen_suite.py: schema, JSONPath and
 semantic checks, every report written) on T targets (each the built-in endpoint, `llm-parity
 serve`, 0 ms; one server per target) at --concurrency 32, for each NxT, and prints one table:
-cases, targets, wall time, requests per second, own CPU per request, peak RSS, the load average
-when the run started and whether every report was written with every result. Also writes it
-to OUT_DIR/scale.md. A run that started on a busy machine (load average above 0.5 per core)
-has its time columns marked: they are not the tool's alone; CPU time and peak RSS are.
+cases, targets, wall time, requests per second, own CPU per request, peak RSS, the CPU other
+work took during the run and whether every report was written with every result. Also writes
+it to OUT_DIR/scale.md. A run during which other work took more than a fifth of a core
+(common.py) has its time columns marked: they are not the tool's alone; CPU time and peak RSS
+are.
 
 usage: scale.py BINARY OUT_DIR [--large] [NxT,NxT,…]
        default: 1k and 10k cases × 1, 2 and 4 targets; --large adds 100k × 1, 2 and 4 (minutes)
@@ -62,6 +63,24 @@ def run(n, ports):
     return wall, cpu, peak, load, status
 
 
+def growth(rows):
+    """Per number of targets, how time and memory grow with the cases: CPU per request (flat
+    when time is linear in the cases) and peak RSS (flat when memory is) from the smallest to
+    the largest run, as lines under the table."""
+    out = []
+    for t in sorted({t for _, t, *_ in rows}):
+        rs = sorted((r for r in rows if r[1] == t), key=lambda r: r[0])
+        if len(rs) < 2:
+            continue
+        sizes = " → ".join(f"{r[0]:,}" for r in rs)
+        cpu = " → ".join(f"{r[4]:.3f}" for r in rs)
+        peak = " → ".join(f"{r[5] / MIB:.0f}" for r in rs)
+        out.append(f"- {t} target(s), {sizes} cases: CPU per request {cpu} ms "
+                   f"(×{rs[-1][4] / rs[0][4]:.2f}); peak RSS {peak} MiB (×{rs[-1][5] / rs[0][5]:.2f} "
+                   f"for ×{rs[-1][0] // rs[0][0]} cases)")
+    return ("\n\nGrowth:\n" + "\n".join(out)) if out else ""
+
+
 def main():
     servers = [serve(BIN) for _ in range(max(t for _, t in RUNS))]
     rows = []
@@ -72,14 +91,14 @@ def main():
             rows.append((n, targets, wall, reqs / wall, cpu / reqs * 1000, peak, load, status))
             print(f"  {n:,} cases x {targets} target(s): {wall:.2f} s, {reqs / wall:,.0f} req/s, "
                   f"{cpu / reqs * 1000:.3f} ms CPU/request, peak {peak / MIB:.0f} MiB, "
-                  f"load {load:.1f}; reports: {status}", flush=True)
+                  f"others {load:.2f} cores; reports: {status}", flush=True)
     finally:
         for p, _ in servers:
             p.terminate()
             p.wait()
         shutil.rmtree(WORK, ignore_errors=True)
-    lines = ["| cases | targets | wall | req/s | own CPU per request | peak RSS | load average "
-             "at start | reports written |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| cases | targets | wall | req/s | own CPU per request | peak RSS | other work (cores) "
+             "| reports written |", "|---|---|---|---|---|---|---|---|"]
     for n, t, wall, rps, cpu, peak, load, status in rows:
         # On a busy machine the time columns are printed for comparison only.
         mark = " (busy)" if busy(load) else ""
@@ -87,7 +106,7 @@ def main():
                      f"{peak / MIB:.0f} MiB | {load_mark(load)} | {status} |")
     machine = subprocess.run(["sh", "-c", "uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo"],
                              capture_output=True, text=True).stdout.strip().replace("\n", "; ")
-    table = f"machine: {machine}\n\n" + "\n".join(lines)
+    table = f"machine: {machine}\n\n" + "\n".join(lines) + growth(rows)
     (OUT / "scale.md").write_text(table + "\n")
     print()
     print(table)

@@ -6,19 +6,24 @@ moment of the machine is shared rather than charged to one tool; each row is the
 RUNS runs with the min–max, the median peak RSS and own CPU (user + system) per request.
 
 Workloads (distinct cases ask something different each; repeated ones send one request):
-  A   1,000 distinct cases, server 50 ms, concurrency 32: wall ÷ ideal (n × 50 ms ÷ 32)
+  A   1,000 distinct cases, server 50 ms, concurrency 32: wall ÷ ideal (n × 50 ms ÷ 32), and
+      for llm-parity the time outside the requests (wall − the run's own duration_ms: start,
+      load, compile, plan, reports)
   B   2,000 distinct (and repeated) cases, server 0 ms, concurrency 32: requests per second,
-      and the ratio to the ceiling (wrk -c32 against the same server, same run)
+      and the ratio to the raw ceilings measured against the same server in the same run:
+      oha's on the same workload, and wrk -c32 over 3 s
   C   10,000 distinct cases, 0 ms, concurrency 32: requests per second and peak RSS
+  D   100,000 distinct cases, 0 ms, concurrency 32: the same, one run per tool (minutes)
 
 llm-parity runs every check of chat/basic (schema, JSONPath, semantic) and writes all four
 reports; Hurl asserts the status, the content type and the same JSONPath values (it has no
 JSON Schema); oha and wrk check nothing. A tool that is not installed is left out (bench.sh
-installs what it can). Each run records the load average when it started: a row whose runs
-started on a busy machine (load average above 0.5 per core) is marked, its times not to be
+installs what it can). Each run records the CPU other work took while it ran (common.py): a
+row with a run during which that was above a fifth of a core is marked, its times not to be
 trusted.
 
-usage: side.py BINARY OUT_DIR [RUNS]   (default 5; writes OUT_DIR/side.md)
+usage: side.py BINARY OUT_DIR [RUNS [WORKLOADS]]   (default 5 runs of ABCD; writes OUT_DIR/side.md)
+       e.g. `side.py BIN OUT 3 AB` runs only workloads A and B, three runs each
 """
 import json
 import os
@@ -34,6 +39,7 @@ import common
 BIN = os.path.abspath(sys.argv[1])
 OUT = Path(sys.argv[2]).resolve()
 RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+WHICH = sys.argv[4].upper() if len(sys.argv) > 4 else "ABCD"
 HERE = Path(__file__).resolve().parent
 OUT.mkdir(parents=True, exist_ok=True)
 WORK = Path(tempfile.mkdtemp(prefix="llm-parity-side-"))
@@ -56,7 +62,7 @@ def serve(delay_ms):
 
 
 def timed(cmd):
-    """(wall s, CPU s, peak RSS bytes, load average at the start, stdout)."""
+    """(wall s, CPU s, peak RSS bytes, other work's CPU in cores, stdout)."""
     wall, cpu, peak, load, r = common.timed(cmd, WORK, stdout=subprocess.PIPE)
     if r.returncode not in (0, 1):
         raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd[:6])} …\n{r.stderr[-1500:]}")
@@ -99,6 +105,12 @@ def targets(port):
     p.write_text(f"targets:\n  t:\n    base_url: http://127.0.0.1:{port}/v1\n"
                  "    models:\n      chat: ref-chat\n")
     return p
+
+
+def run_duration():
+    """The last llm-parity run's own duration (report.json `duration_ms`), in seconds."""
+    with open(WORK / "reports" / "report.json") as f:
+        return json.load(f)["duration_ms"] / 1000
 
 
 def llm_parity(n, port, kind):
@@ -145,57 +157,71 @@ def main():
     fast, slow = serve(0), serve(50)
     rows = []
     try:
-        # (workload, port, n, kinds, measure: "ideal" or "rps")
+        # (workload, port, n, kinds, measure: "ideal" or "rps", runs)
         workloads = [
-            ("A: 1,000 distinct cases, 50 ms, c=32 — wall ÷ ideal", slow, 1000, ["distinct"], "ideal"),
-            ("B: 2,000 cases, 0 ms, c=32 — req/s", fast, 2000, ["distinct", "same"], "rps"),
-            ("C: 10,000 distinct cases, 0 ms, c=32 — req/s", fast, 10000, ["distinct"], "rps"),
+            ("A: 1,000 distinct cases, 50 ms, c=32 — wall ÷ ideal", slow, 1000, ["distinct"],
+             "ideal", RUNS),
+            ("B: 2,000 cases, 0 ms, c=32 — req/s", fast, 2000, ["distinct", "same"], "rps", RUNS),
+            ("C: 10,000 distinct cases, 0 ms, c=32 — req/s", fast, 10000, ["distinct"], "rps",
+             RUNS),
+            ("D: 100,000 distinct cases, 0 ms, c=32 — req/s", fast, 100000, ["distinct"], "rps",
+             1),
         ]
-        for title, port, n, kinds, measure in workloads:
+        for title, port, n, kinds, measure, runs_of in workloads:
+            if title[0] not in WHICH:
+                continue
             print(title, flush=True)
             runs = {}
             ceiling = []
-            for r in range(RUNS):
+            for r in range(runs_of):
                 order = tools if r % 2 == 0 else tools[::-1]
                 for name, cmd in order:
                     for kind in kinds:
                         if name == "oha" and kind != kinds[0]:
                             continue
                         label = name if name == "oha" else f"{name} ({kind})"
-                        wall, cpu, peak, load, _ = timed(cmd(n, port, kind))
-                        runs.setdefault(label, []).append((wall, cpu, peak, load))
+                        wall, cpu, peak, others, _ = timed(cmd(n, port, kind))
+                        outside = wall - run_duration() if name == "llm-parity" else None
+                        runs.setdefault(label, []).append((wall, cpu, peak, others, outside))
                 if have_wrk and measure == "rps":
                     ceiling.append(wrk_rps(port))
-            ceil = statistics.median(c[0] for c in ceiling) if ceiling else None
+            wrk_ceil = statistics.median(c[0] for c in ceiling) if ceiling else None
+            oha_ceil = (statistics.median(n / w for w, *_ in runs["oha"])
+                        if measure == "rps" and "oha" in runs else None)
             if ceiling:
                 rows.append((title, "wrk -c32 (ceiling, no checks)",
                              span([c[0] for c in ceiling], lambda x: f"{x:,.0f}"),
                              f"{statistics.median(c[2] for c in ceiling) / 2**20:.0f} MiB",
-                             f"{statistics.median(c[1] for c in ceiling) * 1000:.3f} ms", "1.00",
-                             max(c[3] for c in ceiling)))
+                             f"{statistics.median(c[1] for c in ceiling) * 1000:.3f} ms", "–",
+                             "–", max(c[3] for c in ceiling)))
             for label, rs in runs.items():
                 walls = [w for w, *_ in rs]
+                outside = [o for *_, o in rs if o is not None]
                 if measure == "ideal":
                     ideal = n * 0.050 / CONC
                     value = span([w / ideal for w in walls], lambda x: f"{x:.3f}×")
                     ratio = "–"
                 else:
                     value = span([n / w for w in walls], lambda x: f"{x:,.0f}")
-                    ratio = f"{statistics.median(n / w for w in walls) / ceil:.2f}" if ceil else "–"
+                    rps = statistics.median(n / w for w in walls)
+                    ratio = " / ".join(f"{rps / c:.2f}" if c else "–" for c in (oha_ceil, wrk_ceil))
                 rows.append((title, label, value,
-                             f"{statistics.median(p for *_, p, _ in rs) / 2**20:.0f} MiB",
-                             f"{statistics.median(c for _, c, _, _ in rs) / n * 1000:.3f} ms",
-                             ratio, max(l for *_, l in rs)))
-                print(f"  {label}: {value}", flush=True)
+                             f"{statistics.median(r[2] for r in rs) / 2**20:.0f} MiB",
+                             f"{statistics.median(r[1] for r in rs) / n * 1000:.3f} ms", ratio,
+                             span(outside, lambda x: f"{x * 1000:.0f} ms") if outside else "–",
+                             max(r[3] for r in rs)))
+                print(f"  {label}: {value}" + (f"; outside the requests "
+                      f"{statistics.median(outside) * 1000:.0f} ms" if outside else ""), flush=True)
     finally:
         for p in procs:
             p.terminate()
             p.wait()
         shutil.rmtree(WORK, ignore_errors=True)
     lines = ["| workload | tool | median (min–max) | peak RSS | own CPU per request | "
-             "÷ ceiling | max load at start |", "|---|---|---|---|---|---|---|"]
-    for title, label, value, peak, cpu, ratio, load in rows:
-        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | "
+             "÷ oha / ÷ wrk | outside the requests | other work (cores, max) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for title, label, value, peak, cpu, ratio, outside, load in rows:
+        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | {outside} | "
                      f"{common.load_mark(load)} |")
     machine = subprocess.run(["sh", "-c", "uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo"],
                              capture_output=True, text=True).stdout.strip().replace("\n", "; ")
