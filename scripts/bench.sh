@@ -51,7 +51,7 @@ out=$(cd "$out" && pwd)
 # The peers of the side by side, built once from crates.io into the project's cache (as the
 # test servers are: $LLM_PARITY_CACHE or ~/.cache/llm-parity) and kept there, so removing a
 # target directory does not rebuild them (the build directory is removed after each install).
-# Hurl links libcurl and libxml2.
+# Hurl links libcurl and libxml2 (its libxml bindings are generated with libclang).
 export BENCH_TOOLS="${LLM_PARITY_CACHE:-${HOME:-/root}/.cache/llm-parity}/bench-tools"
 install_peer() { # crate@version, binary
     [ -x "$BENCH_TOOLS/bin/$2" ] && return 0
@@ -66,7 +66,7 @@ install_peer() { # crate@version, binary
 }
 peers() {
     if [ ! -x "$BENCH_TOOLS/bin/hurl" ]; then
-        $SUDO apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libxml2-dev \
+        $SUDO apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libxml2-dev libclang-dev \
             pkg-config >/dev/null 2>&1 || true
     fi
     # Pinned: the side by side compares the same tools run after run (Hurl 8.1 needs a newer

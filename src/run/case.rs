@@ -71,16 +71,7 @@ pub async fn run_case(
         return FinishedCase::new(pc, Stop::Decided(d.as_ref().clone()));
     }
     let mut finished = FinishedCase::new(pc, Stop::Ran);
-    // Compiling a released suite file again takes tens of milliseconds: done off the runtime's
-    // workers, so the cases in flight go on meanwhile (a test's single-threaded runtime has none
-    // to hand over to).
-    let multi_thread = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    let steps = match pc.case.steps.compiled() {
-        Some(steps) => Ok(steps),
-        None if multi_thread => tokio::task::block_in_place(|| pc.case.steps.get()),
-        None => pc.case.steps.get(),
-    };
+    let steps = pc.case.steps.get().await;
     let steps = match steps {
         Ok(steps) => steps,
         Err(reason) => {
@@ -336,8 +327,8 @@ mod tests {
     /// Cases whose steps were dropped after validation compile again, when they run, to the
     /// same steps and the same requests byte for byte as cases that held theirs: every shipped
     /// suite, loaded as a project's own files (templates, fixtures, multipart, captures, polls).
-    #[test]
-    fn released_steps_compile_again_to_the_same_requests() {
+    #[tokio::test]
+    async fn released_steps_compile_again_to_the_same_requests() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let load = |held_cases| {
             crate::load::load_project(&crate::load::LoadOptions {
@@ -377,7 +368,7 @@ mod tests {
             let id = a.full_id();
             assert!(a.steps.held().is_some(), "{id}");
             assert!(b.steps.held().is_none(), "{id} was not released");
-            let (sa, sb) = (a.steps.get().unwrap(), b.steps.get().unwrap());
+            let (sa, sb) = (a.steps.held().unwrap(), b.steps.get().await.unwrap());
             assert_eq!(format!("{:?}", &*sa), format!("{:?}", &*sb), "{id}");
             let captures: BTreeMap<String, Value> = sa
                 .iter()

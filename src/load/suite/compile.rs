@@ -825,7 +825,7 @@ mod tests {
         let suite = load(&yaml, dir.path()).unwrap();
         let case = &suite.cases[0];
         assert_eq!(case.roles, ["transcription"]);
-        let steps = case.steps.get().unwrap();
+        let steps = case.steps.held().unwrap();
         let step = &steps[0];
         let file = step.request.multipart.iter().find(|(n, _)| n == "file");
         match file.map(|(_, v)| v) {
@@ -937,7 +937,7 @@ mod tests {
 "#,
         );
         let suite = load(&yaml, dir.path()).unwrap();
-        let steps = suite.cases[0].steps.get().unwrap();
+        let steps = suite.cases[0].steps.held().unwrap();
         let poll = steps[1].poll.as_ref().unwrap();
         assert_eq!(poll.at_most, 4);
         assert_eq!(poll.every, std::time::Duration::from_millis(500));

@@ -21,6 +21,8 @@ use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 
+use tokio::sync::watch;
+
 use super::compile::{SuiteEnv, load_suite};
 use super::model::Step;
 use crate::load::yaml::MAX_INPUT_BYTES;
@@ -98,30 +100,14 @@ impl Steps {
         self.len == 0
     }
 
-    /// The compiled steps: held, or compiled again from the suite file. Fails only if the file
-    /// can no longer be read, or changed since it was validated (the message says which).
-    pub fn get(&self) -> Result<StepsRef, String> {
+    /// The compiled steps: held, or compiled again from the suite file (on a thread of its own,
+    /// awaited here). Fails only if the file can no longer be read, or changed since it was
+    /// validated (the message says which).
+    pub async fn get(&self) -> Result<StepsRef, String> {
         match &self.source {
             Source::Held(steps) => Ok(StepsRef::held(steps)),
             Source::File { file, index } => {
-                StepsRef::of_file(file.compiled()?, *index).ok_or_else(|| file.changed())
-            }
-        }
-    }
-
-    /// The steps if they are compiled now (held, or compiled for another case of the file):
-    /// [`Steps::get`] without compiling.
-    pub fn compiled(&self) -> Option<StepsRef> {
-        match &self.source {
-            Source::Held(steps) => Some(StepsRef::held(steps)),
-            Source::File { file, index } => {
-                // Being compiled by another case: the caller waits for it in `get`.
-                let all = match file.compiled.try_lock() {
-                    Ok(slot) => slot.upgrade()?,
-                    Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().upgrade()?,
-                    Err(std::sync::TryLockError::WouldBlock) => return None,
-                };
-                StepsRef::of_file(all, *index)
+                StepsRef::of_file(file.compiled().await?, *index).ok_or_else(|| file.changed())
             }
         }
     }
@@ -187,9 +173,19 @@ pub struct SuiteSource {
     len: usize,
     hash: u64,
     env: Arc<StepsEnv>,
-    /// The compiled cases while any of them is in use.
-    compiled: Mutex<Weak<Compiled>>,
+    slot: Mutex<Slot>,
 }
+
+/// A file's compiled cases while any of them is in use, and the compilation under way.
+#[derive(Debug, Default)]
+struct Slot {
+    compiled: Weak<Compiled>,
+    /// Set while the file compiles: every case of the file that starts meanwhile awaits this
+    /// one compilation. Its thread clears it (and sets `compiled`) before it tells the result.
+    compiling: Option<watch::Receiver<Option<Compilation>>>,
+}
+
+type Compilation = Result<Arc<Compiled>, String>;
 
 fn text_hash(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -205,7 +201,7 @@ impl SuiteSource {
             len: text.len(),
             hash: text_hash(text),
             env,
-            compiled: Mutex::new(Weak::new()),
+            slot: Mutex::new(Slot::default()),
         }
     }
 
@@ -216,8 +212,12 @@ impl SuiteSource {
         )
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Read and compile the file, checked against what was validated.
-    fn compile(&self) -> Result<Arc<Compiled>, String> {
+    fn compile(&self) -> Compilation {
         let text = read_bounded_string(&self.path, MAX_INPUT_BYTES as u64).map_err(|e| {
             format!(
                 "cannot read suite file {} again to run its case: {}",
@@ -249,25 +249,75 @@ impl SuiteSource {
         ))
     }
 
-    /// The file's compiled cases: the ones in use, or compiled again. The lock is held while
-    /// compiling, so the file's cases starting meanwhile wait for one compilation, not one each.
-    fn compiled(&self) -> Result<Arc<Compiled>, String> {
-        let mut slot = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(all) = slot.upgrade() {
-            return Ok(all);
+    /// The file's compiled cases: the ones in use, or compiled again. The compilation runs on
+    /// a thread of its own and the file's cases that start meanwhile await that one
+    /// compilation: no runtime thread blocks (a blocked worker would hand its tasks to a new
+    /// thread, one per waiting case), and the text, the parser's buffers and the compiled cases
+    /// come and go on one thread, in one allocator arena.
+    async fn compiled(self: &Arc<Self>) -> Compilation {
+        let mut compiling = {
+            let mut slot = self.lock();
+            if let Some(all) = slot.compiled.upgrade() {
+                return Ok(all);
+            }
+            match &slot.compiling {
+                Some(rx) => rx.clone(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    slot.compiling = Some(rx.clone());
+                    let file = self.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("llm-parity-compile".into())
+                        .spawn(move || file.compile_and_tell(tx));
+                    if let Err(e) = spawned {
+                        slot.compiling = None;
+                        return Err(format!(
+                            "cannot compile suite file {} again: {e}",
+                            self.path.display()
+                        ));
+                    }
+                    rx
+                }
+            }
+        };
+        match compiling.wait_for(Option::is_some).await {
+            Ok(done) => done.clone().unwrap_or_else(|| Err(self.failed())),
+            Err(_) => Err(self.failed()),
         }
-        // On a thread of its own: the text, the parser's buffers and the compiled cases come
-        // and go in one allocator arena, whichever runtime thread asked (each thread allocating
-        // them would grow an arena of its own by a file's compilation, never given back).
-        let all = std::thread::scope(|s| s.spawn(|| self.compile()).join())
-            .unwrap_or_else(|_| Err(format!("compiling {} again failed", self.path.display())))?;
-        *slot = Arc::downgrade(&all);
-        let mut recent = self.env.recent.lock().unwrap_or_else(|e| e.into_inner());
-        recent.push_back(all.clone());
-        if recent.len() > RECENT {
-            recent.pop_front();
+    }
+
+    fn failed(&self) -> String {
+        format!("compiling suite file {} again failed", self.path.display())
+    }
+
+    /// On the compiling thread: compile, settle the slot (the compiled cases for the next case
+    /// that starts, none pending), then tell the cases waiting. A panic while compiling is told
+    /// as a failed compilation (the sender dropped), and the next case tries again.
+    fn compile_and_tell(&self, tx: watch::Sender<Option<Compilation>>) {
+        struct Clear<'a>(&'a SuiteSource);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                self.0.lock().compiling = None;
+            }
         }
-        Ok(all)
+        let clear = Clear(self);
+        let result = self.compile();
+        if let Ok(all) = &result {
+            self.lock().compiled = Arc::downgrade(all);
+            let mut recent = self.env.recent.lock().unwrap_or_else(|e| e.into_inner());
+            recent.push_back(all.clone());
+            if recent.len() > RECENT {
+                recent.pop_front();
+            }
+        }
+        drop(clear);
+        tx.send_replace(Some(result));
+    }
+
+    /// Whether the file's cases are compiled now (for the tests).
+    #[cfg(test)]
+    fn is_compiled(&self) -> bool {
+        self.lock().compiled.strong_count() > 0
     }
 }
 
@@ -292,15 +342,29 @@ mod tests {
         .expect("the suite loads")
     }
 
-    const SUITE: &str = "suite: s\ncases:\n  - id: a\n    feature: chat.basic\n    request: { path: /chat/completions, body: { model: \"{{model.chat}}\" } }\n  - id: b\n    feature: chat.basic\n    request: { path: /models, method: GET }\n";
+    const SUITE: &str = "suite: s\ncases:\n  - id: a\n    feature: chat.basic\n    request: { path: /chat/completions, body: { model: \"{{model.chat}}\", note: \"{{fixture:own.txt}}\" } }\n  - id: b\n    feature: chat.basic\n    request: { path: /models, method: GET }\n";
 
-    #[test]
-    fn the_cases_of_a_released_file_share_one_compilation_and_an_edit_is_noticed() {
+    /// A project with [`SUITE`] and its fixture.
+    fn project() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("suites")).unwrap();
+        std::fs::create_dir(dir.path().join("fixtures")).unwrap();
+        std::fs::write(dir.path().join("fixtures/own.txt"), "fixture text").unwrap();
         let file = dir.path().join("suites/s.yaml");
         std::fs::write(&file, SUITE).unwrap();
+        (dir, file)
+    }
 
+    fn file_of(steps: &Steps) -> &Arc<SuiteSource> {
+        match &steps.source {
+            Source::File { file, .. } => file,
+            Source::Held(_) => panic!("held"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_cases_of_a_released_file_await_one_compilation() {
+        let (dir, _) = project();
         let held = load(dir.path(), 2);
         assert!(
             held.suites[0]
@@ -315,30 +379,64 @@ mod tests {
         };
         assert_eq!((a.steps.len(), b.steps.len()), (1, 1));
         assert!(
-            a.steps.compiled().is_none(),
+            !file_of(&a.steps).is_compiled(),
             "nothing is compiled before a case needs it"
         );
-        let sa = a.steps.get().unwrap();
-        let sb = b
-            .steps
-            .compiled()
-            .expect("compiled with the first case of its file");
+        // Both start before the file is compiled: the second awaits the first's compilation.
+        let (sa, sb) = tokio::join!(a.steps.get(), b.steps.get());
+        let (sa, sb) = (sa.unwrap(), sb.unwrap());
         assert!(Arc::ptr_eq(
             sa._file.as_ref().unwrap(),
             sb._file.as_ref().unwrap()
         ));
         assert_eq!(sb[0].request.method, reqwest::Method::GET);
+        assert!(file_of(&a.steps).lock().compiling.is_none());
+        // Compiled, the file's next case takes the same compilation at once.
+        let again = a.steps.get().await.unwrap();
+        assert!(Arc::ptr_eq(
+            again._file.as_ref().unwrap(),
+            sa._file.as_ref().unwrap()
+        ));
+    }
 
+    #[tokio::test]
+    async fn an_edited_file_or_one_that_no_longer_compiles_ends_its_cases_saying_so() {
+        let (dir, file) = project();
         // Validated, then edited before its cases ran: not run from the new text.
         let p = load(dir.path(), 0);
         std::fs::write(&file, SUITE.replace("/models", "/files")).unwrap();
-        let e = p.suites[0].cases[1].steps.get().unwrap_err();
+        let (ea, eb) = tokio::join!(
+            p.suites[0].cases[0].steps.get(),
+            p.suites[0].cases[1].steps.get()
+        );
+        for e in [ea.unwrap_err(), eb.unwrap_err()] {
+            assert!(
+                e.contains("changed during the run") && e.contains("s.yaml"),
+                "{e}"
+            );
+        }
         assert!(
-            e.contains("changed during the run") && e.contains("s.yaml"),
+            file_of(&p.suites[0].cases[0].steps)
+                .lock()
+                .compiling
+                .is_none()
+        );
+
+        // The same text, but what it refers to is gone.
+        std::fs::write(&file, SUITE).unwrap();
+        let p2 = load(dir.path(), 0);
+        std::fs::remove_file(dir.path().join("fixtures/own.txt")).unwrap();
+        let e = p2.suites[0].cases[1].steps.get().await.unwrap_err();
+        assert!(
+            e.contains("no longer compiles") && e.contains("own.txt"),
             "{e}"
         );
+        // A failed compilation is not kept: the fixture back, the next case compiles.
+        std::fs::write(dir.path().join("fixtures/own.txt"), "fixture text").unwrap();
+        assert!(p2.suites[0].cases[0].steps.get().await.is_ok());
+
         std::fs::remove_file(&file).unwrap();
-        let e = p.suites[0].cases[1].steps.get().unwrap_err();
+        let e = p.suites[0].cases[1].steps.get().await.unwrap_err();
         assert!(e.contains("cannot read suite file"), "{e}");
     }
 }

@@ -161,7 +161,7 @@ pub fn judge(row: &Row) -> Verdict {
         Ok(s) => s,
         Err(e) => panic!("{}: the row's suite does not load: {e:?}", row.what),
     };
-    let steps = suite.cases[0].steps.get().expect("held steps");
+    let steps = suite.cases[0].steps.held().expect("held steps");
     let step = &steps[1];
     let exchange = Exchange {
         request: SentRequest {
