@@ -205,7 +205,7 @@ fn big_report() -> RunReport {
     report
 }
 
-/// A clean 1.2 KB text (a chat completion's compact JSON, no secret, no key shape): what the
+/// A clean text (a chat completion's compact JSON, ~0.45 KB, no secret, no key shape): what the
 /// redactor sees for nearly every string and body of a run.
 #[divan::bench]
 fn redact_clean_text(bencher: Bencher) {
