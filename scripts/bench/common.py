@@ -7,10 +7,29 @@ benchmark's own previous run): the CPU time every process of the machine used du
 (/proc/stat), minus the timed command's own and the benchmark's servers' (/proc/PID/stat), is
 what *other* work took from the two tools being measured. Above a fifth of a core, the run's
 wall time and requests per second are not the tools' alone."""
+import json
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+
+MIB = 1024 * 1024
+# The directory of the bench scripts (and of the servers they start).
+HERE = Path(__file__).resolve().parent
+
+
+def script_paths(name):
+    """What every bench script starts from: the binary of its first argument (absolute), the
+    output directory of its second (created) and a fresh work directory named after `name`."""
+    out = Path(sys.argv[2]).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    return (os.path.abspath(sys.argv[1]), out,
+            Path(tempfile.mkdtemp(prefix=f"llm-parity-{name}-")))
+
 
 # The servers the scripts started (`serve`): their CPU during a run is the benchmark's, not
 # other work's.
@@ -146,3 +165,22 @@ def stream_suite(work, name, n, kind):
     d.mkdir(parents=True, exist_ok=True)
     (d / "suite.yaml").write_text("\n".join(lines) + "\n")
     return d / "suite.yaml"
+
+
+def flood_case(binary, work, port, shape, kind="stream", n=1, extra=()):
+    """Run `n` cases of `stream_suite` at --concurrency n against the `shape` of
+    scripts/bench/flood_server.py on `port`: (own CPU s, peak RSS bytes, the first case's
+    outcome and reason)."""
+    rdir = work / "reports"
+    shutil.rmtree(rdir, ignore_errors=True)
+    cmd = [binary, "run", "--suite", str(stream_suite(work, f"flood-{kind}", n, kind)),
+           "--base-url", f"http://127.0.0.1:{port}/{shape}/v1", "--model", "chat=m",
+           "--concurrency", str(n), "--no-progress", "--report-dir", str(rdir),
+           "--snapshots-dir", str(work / "snapshots"), *extra]
+    _, cpu, peak, _, r = timed(cmd, work)
+    try:
+        res = json.loads((rdir / "report.json").read_text())["results"][0]
+        outcome = res["outcome"] + (f": {res['reason'][:70]}" if res.get("reason") else "")
+    except (OSError, ValueError, IndexError, KeyError):
+        outcome = f"no report (exit {r.returncode})"
+    return cpu, peak, outcome

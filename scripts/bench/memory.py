@@ -8,38 +8,18 @@ the outcome. Also writes it to OUT_DIR/memory.md. Not a timed test: memory only.
 
 usage: memory.py BINARY OUT_DIR
 """
-import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from common import free_port, stream_suite, timed, wait_port
+from common import HERE, MIB, flood_case, free_port, script_paths, wait_port
 
-BIN = os.path.abspath(sys.argv[1])
-OUT = Path(sys.argv[2]).resolve()
-HERE = Path(__file__).resolve().parent
-OUT.mkdir(parents=True, exist_ok=True)
-WORK = Path(tempfile.mkdtemp(prefix="llm-parity-memory-"))
-MIB = 1024 * 1024
+BIN, OUT, WORK = script_paths("memory")
 DEFAULT_MAX_BODY = 8 * MIB
 
 def measure(port, shape, size, kind="stream", n=1, extra=()):
     """Peak RSS (bytes) and the first case's outcome and reason; `n` cases at --concurrency n."""
-    rdir = WORK / "reports"
-    shutil.rmtree(rdir, ignore_errors=True)
-    cmd = [BIN, "run", "--suite", str(stream_suite(WORK, f"mem{kind}", n, kind)),
-           "--base-url", f"http://127.0.0.1:{port}/{shape}/v1", "--model", "chat=m",
-           "--concurrency", str(n), "--no-progress", "--report-dir", str(rdir),
-           "--snapshots-dir", str(WORK / "snapshots"), *extra]
-    _, _, peak, _, r = timed(cmd, WORK)
-    try:
-        res = json.loads((rdir / "report.json").read_text())["results"][0]
-        outcome = f"{res['outcome']}: {(res.get('reason') or '')[:70]}"
-    except (OSError, ValueError, IndexError, KeyError):
-        outcome = f"no report (exit {r.returncode})"
+    _, peak, outcome = flood_case(BIN, WORK, port, shape, kind, n, extra)
     return peak, outcome
 
 

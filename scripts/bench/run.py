@@ -8,24 +8,17 @@ ratio (measured / target; <= 1 meets the target). Also writes it to OUT_DIR/resu
 usage: run.py BINARY OUT_DIR [--quick]
 """
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from common import free_port, targets_file, timed, wait_port
+from common import HERE, free_port, script_paths, targets_file, timed, wait_port
 
-BIN = os.path.abspath(sys.argv[1])
-OUT = Path(sys.argv[2]).resolve()
+BIN, OUT, WORK = script_paths("bench")
 QUICK = "--quick" in sys.argv
-HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-OUT.mkdir(parents=True, exist_ok=True)
-WORK = Path(tempfile.mkdtemp(prefix="llm-parity-bench-"))
 procs = []
 rows = []  # (scenario, measured, target, ratio)
 notes = []

@@ -13,27 +13,19 @@ usage: scale.py BINARY OUT_DIR [--large] [NxT,NxT,…]
        default: 1k and 10k cases × 1, 2 and 4 targets; --large adds 100k × 1, 2 and 4 (minutes)
 """
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from common import busy, load_mark, serve, targets_file, timed
+from common import HERE, MIB, busy, load_mark, script_paths, serve, targets_file, timed
 
-BIN = os.path.abspath(sys.argv[1])
-OUT = Path(sys.argv[2]).resolve()
+BIN, OUT, WORK = script_paths("scale")
 ARGS = sys.argv[3:]
 LARGE = "--large" in ARGS
 ARGS = [a for a in ARGS if a != "--large"]
 SIZES = [1000, 10000] + ([100000] if LARGE else [])
 RUNS = ([tuple(int(x) for x in r.split("x")) for r in ARGS[0].split(",")] if ARGS else
         [(n, t) for n in SIZES for t in (1, 2, 4)])
-HERE = Path(__file__).resolve().parent
-OUT.mkdir(parents=True, exist_ok=True)
-WORK = Path(tempfile.mkdtemp(prefix="llm-parity-scale-"))
-MIB = 1024 * 1024
 REPORTS = ["junit.xml", "report.html", "report.json", "report.md"]
 
 

@@ -31,18 +31,14 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import common
 
-BIN = os.path.abspath(sys.argv[1])
-OUT = Path(sys.argv[2]).resolve()
+BIN, OUT, WORK = common.script_paths("side")
+HERE = common.HERE
 RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 WHICH = sys.argv[4].upper() if len(sys.argv) > 4 else "ABCD"
-HERE = Path(__file__).resolve().parent
-OUT.mkdir(parents=True, exist_ok=True)
-WORK = Path(tempfile.mkdtemp(prefix="llm-parity-side-"))
 TOOLS_BIN = Path(os.environ.get("BENCH_TOOLS", "")) / "bin"
 CONC = 32
 BODY = {"model": "ref-chat", "max_tokens": 32,

@@ -18,23 +18,14 @@ OUT_DIR/streams.md. Not a timed test.
 
 usage: streams.py BINARY OUT_DIR
 """
-import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from common import free_port, stream_suite, timed, wait_port
+from common import HERE, MIB, flood_case, free_port, script_paths, wait_port
 
-BIN = os.path.abspath(sys.argv[1])
-OUT = Path(sys.argv[2]).resolve()
-HERE = Path(__file__).resolve().parent
-OUT.mkdir(parents=True, exist_ok=True)
-WORK = Path(tempfile.mkdtemp(prefix="llm-parity-streams-"))
-MIB = 1024 * 1024
+BIN, OUT, WORK = script_paths("streams")
 SIZES = [1 * MIB, 2 * MIB, 4 * MIB, 7 * MIB]  # under the default --max-body of 8 MiB
 SHAPES = [("plain", "plain", "stream"), ("many small events", "chunks", "stream"),
           ("tool call", "tools", "tools")]
@@ -42,24 +33,10 @@ REPEAT = 3  # runs per point; the median is kept (peak RSS and CPU both vary a l
 
 
 def once(port, shape, size, kind, record):
-    rdir = WORK / "reports"
-    shutil.rmtree(rdir, ignore_errors=True)
     rec = WORK / "rec"
     shutil.rmtree(rec, ignore_errors=True)
-    cmd = [BIN, "run", "--suite", str(stream_suite(WORK, f"streams-{kind}", 1, kind)),
-           "--base-url", f"http://127.0.0.1:{port}/{shape}@{size}/v1", "--model", "chat=m",
-           "--concurrency", "1", "--no-progress", "--report-dir", str(rdir),
-           "--snapshots-dir", str(WORK / "snapshots")]
-    if record:
-        cmd += ["--record", str(rec)]
-    _, cpu, peak, _, r = timed(cmd, WORK)
-    try:
-        res = json.loads((rdir / "report.json").read_text())["results"][0]
-        outcome = res["outcome"]
-        if res.get("reason"):
-            outcome += f": {res['reason'][:60]}"
-    except (OSError, ValueError, IndexError, KeyError):
-        outcome = f"no report (exit {r.returncode})"
+    extra = ("--record", str(rec)) if record else ()
+    cpu, peak, outcome = flood_case(BIN, WORK, port, f"{shape}@{size}", kind, 1, extra)
     return peak, cpu, outcome
 
 

@@ -8,7 +8,6 @@ finish chunk and [DONE]. HTTP/1.1 with chunked encoding, so connections are kept
 usage: ttft_server.py PORT DELAY_MS   (listens on 127.0.0.1; stops after 10 minutes)
 """
 import json
-import socketserver
 import sys
 import threading
 import time
