@@ -3,11 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::builtin;
 use super::diag::{self, Diagnostic, Diagnostics};
-use super::schemas::SchemaStore;
-use super::suite::{self, StepsEnv, Suite, SuiteSource};
+use super::feature;
+use super::schemas::{SchemaSources, SchemaStore};
+use super::suite::{self, StepsEnv, Suite, SuiteEnv, SuiteSource, TextStamp};
 use super::yaml;
 use crate::util::fs::read_bounded_string;
 
@@ -63,8 +65,16 @@ enum Source {
 /// file is the built-in suite, byte for byte, as in a checkout of llm-parity itself). Two files
 /// with the same id are an error.
 pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
-    let schemas = SchemaStore::load(opts.schemas_dir.as_deref())?;
-    let ids = schemas.ids();
+    let schema_sources = SchemaSources::read(opts.schemas_dir.as_deref());
+    let ids = schema_sources.ids();
+    let mut diags = Diagnostics::default();
+    let mut notes = Vec::new();
+    let sources = suite_sources(opts, &mut diags, &mut notes);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let files = sources
+        .iter()
+        .filter(|s| matches!(s, Source::File(_)))
+        .count();
     let env = |fixtures_root, builtin| suite::SuiteEnv {
         fixtures_root,
         allow_fixture_escape: opts.allow_fixture_escape,
@@ -73,46 +83,53 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         builtin,
     };
     let (builtin_env, file_env) = (env(None, true), env(Some(&opts.fixtures_dir), false));
+    // The schemas compile on their own thread while the suites load (only their ids are needed
+    // for that); a broken schema is still an error before anything runs. The same thread first
+    // reads the built-in features, which the first case of a file checks its feature against.
+    let (schemas, loaded) = std::thread::scope(|scope| {
+        let schemas = scope.spawn(|| {
+            if files > 0 {
+                feature::builtin_features();
+            }
+            schema_sources.compile()
+        });
+        let loaded = load_all(&sources, threads, |source| {
+            load_source(source, &builtin_env, &file_env)
+        });
+        let schemas = schemas
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (schemas, loaded)
+    });
+    let schemas = schemas?;
     let steps_env = Arc::new(StepsEnv::new(
         Some(opts.fixtures_dir.clone()),
         opts.allow_fixture_escape,
         ids.clone(),
         opts.check_names.clone(),
     ));
+    // In source order, as they would load one after the other: the held cases, the
+    // diagnostics and the replacement of built-in suites do not depend on the threads.
     let mut held = 0;
-    let mut diags = Diagnostics::default();
-    let mut loaded: Vec<Suite> = Vec::new();
-    let mut notes = Vec::new();
-    for source in suite_sources(opts, &mut diags, &mut notes) {
-        match source {
-            Source::BuiltIn { file, text } => {
-                let path = PathBuf::from(format!("{}{file}", builtin::SUITE_PREFIX));
-                match suite::load_suite(&path, text, &builtin_env) {
-                    Ok(s) => loaded.push(s),
-                    Err(d) => diags.extend(d),
-                }
-            }
-            Source::File(path) => match read_bounded_string(&path, yaml::MAX_INPUT_BYTES as u64) {
-                Ok(text) => match suite::load_suite(&path, &text, &file_env) {
-                    Ok(mut s) => {
-                        // The built-in suite itself (a checkout of llm-parity, a copied file):
-                        // the built-in one, silently.
-                        s.builtin = builtin_text(&s.id).is_some_and(|t| t == text);
-                        if held + s.cases.len() <= opts.held_cases {
-                            held += s.cases.len();
-                        } else {
-                            release_steps(&mut s, &text, &steps_env);
-                        }
-                        loaded.push(s);
+    let mut kept: Vec<Suite> = Vec::new();
+    for result in loaded {
+        match result {
+            Ok((mut s, stamp)) => {
+                if let Some(stamp) = stamp {
+                    if held + s.cases.len() <= opts.held_cases {
+                        held += s.cases.len();
+                    } else {
+                        release_steps(&mut s, stamp, &steps_env);
                     }
-                    Err(d) => diags.extend(d),
-                },
-                Err(e) => diags.push(super::diag::read_problem(&path, "suite", &e)),
-            },
+                }
+                kept.push(s);
+            }
+            Err(d) => diags.extend(d),
         }
     }
+    // Duplicate ids are said after every file's own problems.
     let mut suites: Vec<Suite> = Vec::new();
-    for s in loaded {
+    for s in kept {
         match suites.iter().position(|x| x.id == s.id) {
             None => suites.push(s),
             Some(i) if suites[i].builtin && !s.builtin => {
@@ -143,10 +160,62 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
     }
 }
 
-/// Drop the compiled steps of `s`'s cases: they are compiled again from its file, `text` as
-/// validated, when they run.
-fn release_steps(s: &mut Suite, text: &str, env: &Arc<StepsEnv>) {
-    let file = Arc::new(SuiteSource::new(s.file.clone(), text, env.clone()));
+/// A loaded suite and, for a file, what identifies the text it was validated from.
+type Loaded = Result<(Suite, Option<TextStamp>), Diagnostics>;
+
+/// Load one source: read the file, parse and validate it.
+fn load_source(source: &Source, builtin_env: &SuiteEnv<'_>, file_env: &SuiteEnv<'_>) -> Loaded {
+    match source {
+        Source::BuiltIn { file, text } => {
+            let path = PathBuf::from(format!("{}{file}", builtin::SUITE_PREFIX));
+            suite::load_suite(&path, text, builtin_env).map(|s| (s, None))
+        }
+        Source::File(path) => {
+            let text = read_bounded_string(path, yaml::MAX_INPUT_BYTES as u64)
+                .map_err(|e| Diagnostics(vec![diag::read_problem(path, "suite", &e)]))?;
+            let mut s = suite::load_suite(path, &text, file_env)?;
+            // The built-in suite itself (a checkout of llm-parity, a copied file): the
+            // built-in one, silently.
+            s.builtin = builtin_text(&s.id).is_some_and(|t| t == text);
+            Ok((s, Some(TextStamp::of(&text))))
+        }
+    }
+}
+
+/// `f` applied to every item on up to `threads` threads, the results in the items' order. Each
+/// thread takes the next item not yet taken, so a large file does not hold up the others.
+fn load_all<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return done;
+            };
+            done.push((i, f(item)));
+        }
+    };
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for t in others {
+            all.extend(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        all
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Drop the compiled steps of `s`'s cases: they are compiled again from its file, checked
+/// against `stamp` (the text as validated), when they run.
+fn release_steps(s: &mut Suite, stamp: TextStamp, env: &Arc<StepsEnv>) {
+    let file = Arc::new(SuiteSource::new(s.file.clone(), stamp, env.clone()));
     for (index, case) in s.cases.iter_mut().enumerate() {
         // Just loaded: nothing else holds the case yet.
         if let Some(case) = Arc::get_mut(case) {
@@ -255,5 +324,136 @@ fn yaml_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
             ));
             vec![]
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_all_gives_the_results_in_the_items_order_on_any_number_of_threads() {
+        let items: Vec<usize> = (0..37).collect();
+        let expected: Vec<usize> = items.iter().map(|i| i * 3).collect();
+        for threads in [0, 1, 2, 3, 8, 100] {
+            assert_eq!(load_all(&items, threads, |i| i * 3), expected, "{threads}");
+        }
+        assert!(load_all(&[] as &[usize], 4, |i| *i).is_empty());
+    }
+
+    fn options(dir: &Path, held_cases: usize) -> LoadOptions {
+        LoadOptions {
+            suites: vec![dir.display().to_string()],
+            suites_dir: dir.join("no-suites"),
+            only_suites_dir: false,
+            fixtures_dir: dir.join("fixtures"),
+            schemas_dir: None,
+            allow_fixture_escape: false,
+            check_names: vec![],
+            held_cases,
+        }
+    }
+
+    fn suite(id: &str, cases: usize) -> String {
+        let mut s = format!("suite: {id}\ncases:\n");
+        for i in 0..cases {
+            s.push_str(&format!(
+                "  - id: c{i}\n    feature: chat.basic\n    request: {{ path: /models, method: GET }}\n"
+            ));
+        }
+        s
+    }
+
+    /// Many files loaded side by side: the suites in file order, the held cases those of the
+    /// first files (as when loading one after the other), every broken file's diagnostics in
+    /// file order, duplicate ids said against the first file.
+    #[test]
+    fn files_loaded_side_by_side_keep_the_order_of_suites_diagnostics_and_held_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        for k in 0..12 {
+            std::fs::write(
+                dir.path().join(format!("s{k:02}.yaml")),
+                suite(&format!("s{k:02}"), 3),
+            )
+            .unwrap();
+        }
+        let project = load_project(&options(dir.path(), 10)).expect("loads");
+        let ids: Vec<&str> = project.suites.iter().map(|s| s.id.as_str()).collect();
+        let expected: Vec<String> = (0..12).map(|k| format!("s{k:02}")).collect();
+        assert_eq!(ids, expected);
+        // 10 held cases: the first three files' nine; the fourth would pass the budget.
+        let held: Vec<bool> = project
+            .suites
+            .iter()
+            .map(|s| s.cases.iter().all(|c| c.steps.held().is_some()))
+            .collect();
+        assert_eq!(held, [[true; 3].as_slice(), &[false; 9]].concat());
+
+        std::fs::write(dir.path().join("s03.yaml"), "suite: s03\ncases: [\n").unwrap();
+        std::fs::write(dir.path().join("s07.yaml"), suite("s01", 1)).unwrap();
+        std::fs::write(
+            dir.path().join("s09.yaml"),
+            "suite: s09\ncases:\n  - id: a\n    featur: chat.basic\n",
+        )
+        .unwrap();
+        let diags = load_project(&options(dir.path(), 10)).unwrap_err();
+        let said: Vec<(String, String)> = diags
+            .0
+            .iter()
+            .map(|d| {
+                let file = d.file.file_name().unwrap().to_string_lossy().to_string();
+                (file, d.message.clone())
+            })
+            .collect();
+        assert_eq!(said.len(), 4, "{said:?}");
+        assert_eq!(said[0].0, "s03.yaml");
+        assert!(said[0].1.starts_with("invalid YAML"), "{}", said[0].1);
+        // s09's two problems, in their order in the file.
+        assert_eq!(
+            (said[1].0.as_str(), said[2].0.as_str()),
+            ("s09.yaml", "s09.yaml")
+        );
+        assert!(
+            said[1].1.starts_with("missing key `feature`"),
+            "{}",
+            said[1].1
+        );
+        assert!(
+            said[2].1.starts_with("unknown key `featur`"),
+            "{}",
+            said[2].1
+        );
+        assert_eq!(
+            said[3],
+            ("s07.yaml".into(), "duplicate suite id `s01`".into())
+        );
+        // The same, load after load.
+        let again = load_project(&options(dir.path(), 10)).unwrap_err();
+        assert_eq!(format!("{again:?}"), format!("{diags:?}"));
+    }
+
+    /// A broken schema in `--schemas-dir` is the error, whatever the suites (compiled beside
+    /// them, reported before anything runs).
+    #[test]
+    fn a_broken_schema_is_the_error_while_suites_load_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let suites = dir.path().join("suites");
+        std::fs::create_dir(&suites).unwrap();
+        std::fs::write(suites.join("a.yaml"), suite("a", 2)).unwrap();
+        let schemas = dir.path().join("schemas");
+        std::fs::create_dir(&schemas).unwrap();
+        std::fs::write(schemas.join("mine.json"), "{\"type\": 12}").unwrap();
+        let mut opts = options(&suites, 10);
+        opts.schemas_dir = Some(schemas.clone());
+        let diags = load_project(&opts).unwrap_err();
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert!(
+            diags.0[0].message.starts_with("invalid JSON Schema"),
+            "{}",
+            diags.0[0].message
+        );
+        std::fs::write(schemas.join("mine.json"), "{\"type\": \"object\"}").unwrap();
+        let project = load_project(&opts).expect("loads");
+        assert!(project.schemas.ids().contains(&"mine".to_string()));
     }
 }

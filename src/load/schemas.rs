@@ -2,8 +2,8 @@
 //! so the tool validates the same way wherever it runs) plus any `*.json` in `--schemas DIR`.
 //! Each is compiled once and shared by every case.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -173,9 +173,24 @@ impl SchemaStore {
 
     /// Compile the shipped schemas and the ones in `extra_dir`.
     pub fn load(extra_dir: Option<&Path>) -> Result<Arc<SchemaStore>, Diagnostics> {
+        SchemaSources::read(extra_dir).compile()
+    }
+}
+
+/// The schemas' texts, read but not compiled: their ids are all a suite needs to be loaded, so
+/// the compilation (the larger part) can run beside the suites'.
+pub struct SchemaSources {
+    sources: Vec<(String, PathBuf, String)>,
+    /// Problems reading `--schemas-dir`, reported with the compilation's.
+    diags: Diagnostics,
+}
+
+impl SchemaSources {
+    /// The shipped schemas and the `*.json` files in `extra_dir` (one of the same id as a
+    /// shipped schema replaces it).
+    pub fn read(extra_dir: Option<&Path>) -> SchemaSources {
         let mut diags = Diagnostics::default();
-        let mut validators = BTreeMap::new();
-        let mut sources: Vec<(String, std::path::PathBuf, String)> = BUILTIN
+        let mut sources: Vec<(String, PathBuf, String)> = BUILTIN
             .iter()
             .map(|(id, text)| {
                 (
@@ -216,6 +231,19 @@ impl SchemaStore {
                 )),
             }
         }
+        SchemaSources { sources, diags }
+    }
+
+    /// The ids the compiled store will have, sorted ([`SchemaStore::ids`] when it compiles).
+    pub fn ids(&self) -> Vec<String> {
+        let ids: BTreeSet<&str> = self.sources.iter().map(|(id, _, _)| id.as_str()).collect();
+        ids.into_iter().map(str::to_string).collect()
+    }
+
+    /// Compile every schema; all problems (reading and compiling) come back together.
+    pub fn compile(self) -> Result<Arc<SchemaStore>, Diagnostics> {
+        let SchemaSources { sources, mut diags } = self;
+        let mut validators = BTreeMap::new();
         for (id, path, text) in sources {
             let value: Value = match serde_json::from_str(&text) {
                 Ok(v) => v,
@@ -258,9 +286,13 @@ mod tests {
                 "{c}.json is shipped"
             );
         }
-        let store = SchemaStore::load(Some(&dir)).expect("the shipped folder loads");
+        let sources = SchemaSources::read(Some(&dir));
+        let ids = sources.ids();
+        let store = sources.compile().expect("the shipped folder loads");
         let mut builtin: Vec<String> = BUILTIN.iter().map(|(id, _)| id.to_string()).collect();
         builtin.sort();
         assert_eq!(store.ids(), builtin);
+        // The ids suites are loaded against before the compilation are the store's.
+        assert_eq!(ids, builtin);
     }
 }

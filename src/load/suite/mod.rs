@@ -12,4 +12,4 @@ pub use model::{
     JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,
     Step, Suite,
 };
-pub use steps::{Steps, StepsEnv, StepsRef, SuiteSource};
+pub use steps::{Steps, StepsEnv, StepsRef, SuiteSource, TextStamp};

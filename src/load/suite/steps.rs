@@ -169,9 +169,8 @@ impl StepsEnv {
 #[derive(Debug)]
 pub struct SuiteSource {
     path: PathBuf,
-    /// The validated text's length and hash, to notice an edit during the run.
-    len: usize,
-    hash: u64,
+    /// The text as validated, to notice an edit during the run.
+    stamp: TextStamp,
     env: Arc<StepsEnv>,
     slot: Mutex<Slot>,
 }
@@ -187,19 +186,30 @@ struct Slot {
 
 type Compilation = Result<Arc<Compiled>, String>;
 
-fn text_hash(text: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
+/// What identifies a suite file's text: its length and hash, to notice an edit during the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextStamp {
+    len: usize,
+    hash: u64,
+}
+
+impl TextStamp {
+    pub fn of(text: &str) -> TextStamp {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        TextStamp {
+            len: text.len(),
+            hash: h.finish(),
+        }
+    }
 }
 
 impl SuiteSource {
-    /// The file at `path`, validated with this `text` in `env`.
-    pub fn new(path: PathBuf, text: &str, env: Arc<StepsEnv>) -> Self {
+    /// The file at `path`, validated with the text of this `stamp` in `env`.
+    pub fn new(path: PathBuf, stamp: TextStamp, env: Arc<StepsEnv>) -> Self {
         SuiteSource {
             path,
-            len: text.len(),
-            hash: text_hash(text),
+            stamp,
             env,
             slot: Mutex::new(Slot::default()),
         }
@@ -225,7 +235,7 @@ impl SuiteSource {
                 e.kind
             )
         })?;
-        if text.len() != self.len || text_hash(&text) != self.hash {
+        if TextStamp::of(&text) != self.stamp {
             return Err(self.changed());
         }
         let env = SuiteEnv {
