@@ -258,10 +258,7 @@ fn write_reports(
         written.push(name);
         let p = dir.join(name);
         let res = match f {
-            ReportFormat::Json => atomic_write_with(&p, |w| {
-                serde_json::to_writer_pretty(&mut *w, report)?;
-                w.write_all(b"\n")
-            }),
+            ReportFormat::Json => atomic_write_with(&p, |w| report::json::write(report, w)),
             ReportFormat::Md => atomic_write(&p, report::markdown::render(report).as_bytes()),
             ReportFormat::Html => atomic_write_with(&p, |w| report::html::write(report, w)),
             ReportFormat::Junit => atomic_write_with(&p, |w| report::junit::write(report, w)),
