@@ -241,31 +241,50 @@ fn write_reports(
     dir: &Path,
     formats: &[ReportFormat],
 ) -> Result<Vec<String>, CliError> {
-    // Each file is rendered and written before the next (JSON streamed), so at most one
-    // rendering is in memory at a time.
-    let mut out = Vec::new();
-    let mut written: Vec<&str> = Vec::new();
-    for f in formats {
-        let name = match f {
+    let mut files: Vec<(ReportFormat, PathBuf)> = Vec::new();
+    for &f in formats {
+        let p = dir.join(match f {
             ReportFormat::Json => "report.json",
             ReportFormat::Md => "report.md",
             ReportFormat::Html => "report.html",
             ReportFormat::Junit => "junit.xml",
-        };
-        if written.contains(&name) {
-            continue;
+        });
+        if !files.iter().any(|(_, q)| *q == p) {
+            files.push((f, p));
         }
-        written.push(name);
-        let p = dir.join(name);
-        let res = match f {
-            ReportFormat::Json => atomic_write_with(&p, |w| {
-                serde_json::to_writer_pretty(&mut *w, report)?;
-                w.write_all(b"\n")
-            }),
-            ReportFormat::Md => atomic_write(&p, report::markdown::render(report).as_bytes()),
-            ReportFormat::Html => atomic_write_with(&p, |w| report::html::write(report, w)),
-            ReportFormat::Junit => atomic_write_with(&p, |w| report::junit::write(report, w)),
-        };
+    }
+    // Each file rendered and written on its own thread, side by side: after the last response
+    // the other core is idle. Every renderer streams into its file (JSON entry by entry, HTML
+    // case by case, JUnit one testsuite at a time) or is cut to a bounded size (Markdown), so
+    // the renderings in memory at once stay a few small buffers.
+    let write = |f: ReportFormat, p: &Path| match f {
+        ReportFormat::Json => atomic_write_with(p, |w| report::json::write(report, w)),
+        ReportFormat::Md => atomic_write(p, report::markdown::render(report).as_bytes()),
+        ReportFormat::Html => atomic_write_with(p, |w| report::html::write(report, w)),
+        ReportFormat::Junit => atomic_write_with(p, |w| report::junit::write(report, w)),
+    };
+    let results: Vec<std::io::Result<()>> = std::thread::scope(|s| {
+        let running: Vec<_> = files
+            .iter()
+            .map(|(f, p)| {
+                // A thread the system refuses: that file is written here, in turn.
+                std::thread::Builder::new()
+                    .name("report".into())
+                    .spawn_scoped(s, move || write(*f, p))
+                    .map_err(|_| (*f, p.as_path()))
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|t| match t {
+                Ok(t) => t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Err((f, p)) => write(f, p),
+            })
+            .collect()
+    });
+    // The first failure in the order asked, as when the files were written one after another.
+    let mut out = Vec::new();
+    for ((_, p), res) in files.into_iter().zip(results) {
         res.map_err(|source| CliError::Write {
             what: "reports",
             path: p.clone(),
@@ -557,5 +576,52 @@ mod tests {
         ] {
             assert!(runbook.contains(&flag.to_string()), "runbook --{flag}");
         }
+    }
+
+    /// The four files are written side by side, yet the outcome is what writing them one
+    /// after another gives: the files listed in the order asked (each once), and of several
+    /// that fail, the first in that order is the error, whichever thread failed first.
+    #[test]
+    fn reports_written_side_by_side_keep_the_order_asked() {
+        let report: RunReport = serde_json::from_value(serde_json::json!({
+            "schema_version": report::model::SCHEMA_VERSION,
+            "tool": {"name": "llm-parity", "version": "0"},
+            "started_at": "t",
+            "duration_ms": 1,
+            "targets": [],
+            "results": [],
+            "features": []
+        }))
+        .unwrap();
+        use ReportFormat::{Html, Json, Junit, Md};
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_reports(&report, dir.path(), &[Junit, Json, Md, Json, Html]).unwrap();
+        let names: Vec<_> = written
+            .iter()
+            .map(|p| Path::new(p).file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["junit.xml", "report.json", "report.md", "report.html"]
+        );
+        // Directories where report.md and junit.xml go: both renames fail.
+        let dir = tempfile::tempdir().unwrap();
+        for taken in ["report.md/x", "junit.xml/x"] {
+            std::fs::create_dir_all(dir.path().join(taken)).unwrap();
+        }
+        let err = write_reports(&report, dir.path(), &[Json, Md, Html, Junit]).unwrap_err();
+        match err {
+            CliError::Write { path, .. } => assert_eq!(path, dir.path().join("report.md")),
+            other => panic!("{other:?}"),
+        }
+        let err = write_reports(&report, dir.path(), &[Junit, Md]).unwrap_err();
+        match err {
+            CliError::Write { path, .. } => assert_eq!(path, dir.path().join("junit.xml")),
+            other => panic!("{other:?}"),
+        }
+        // The others were written all the same.
+        assert!(
+            dir.path().join("report.json").is_file() && dir.path().join("report.html").is_file()
+        );
     }
 }

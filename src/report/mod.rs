@@ -8,6 +8,7 @@ pub mod build;
 pub mod escape;
 pub mod html;
 pub mod impact;
+pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;

@@ -4,7 +4,7 @@
 //! by every renderer. A run's memory then holds a few bytes per case (where its line is, and
 //! what counting needs: outcome, impact, flaky), not its entry.
 //!
-//! `report.json` transcodes the lines (no entry is rebuilt); the other formats parse the entries
+//! `report.json` re-indents the lines (no entry is parsed); the other formats parse the entries
 //! they show, one at a time. Reading our own unlinked file back fails only if the disk does:
 //! the first such error is kept ([`Results::error`]) and the command reports it after writing.
 
@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::model::CaseResult;
 use crate::judge::{Impact, Outcome};
@@ -242,32 +243,27 @@ impl PartialEq for Results {
 }
 
 impl Serialize for Results {
+    /// A spooled entry is written as the raw JSON of its line (serde_json's `RawValue`): a
+    /// compact serializer copies it, [`super::json::write`] re-indents it to the pretty layout,
+    /// and no entry is parsed into a `CaseResult` or transcoded. With any other serde_json
+    /// formatter the lines stay compact (the same value, other whitespace).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq as _};
         match &self.0 {
             Inner::Memory(v) => v.serialize(s),
             Inner::Spool(spool) => {
-                // Each line transcoded into the output as it is read: no entry is rebuilt,
-                // and the output is what serialising the entry would have written.
                 let mut seq = s.serialize_seq(Some(spool.slots.len()))?;
                 let mut reader = spool.reader();
                 let mut line = Vec::new();
                 for slot in &spool.slots {
                     reader.line(slot, &mut line).map_err(S::Error::custom)?;
-                    seq.serialize_element(&Transcoded(&line))?;
+                    // Checked as one JSON value (a damaged spool fails here, not in the file).
+                    let raw: &RawValue = serde_json::from_slice(&line).map_err(S::Error::custom)?;
+                    seq.serialize_element(raw)?;
                 }
                 seq.end()
             }
         }
-    }
-}
-
-/// One spooled line, serialised as the JSON value it holds.
-struct Transcoded<'a>(&'a [u8]);
-
-impl Serialize for Transcoded<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde_transcode::transcode(&mut serde_json::Deserializer::from_slice(self.0), s)
     }
 }
 

@@ -10,7 +10,7 @@ use super::model::{
     CaseResult, Difference, ExchangeSummary, FeatureRow, HeaderList, HopLatency, LatencyRow,
     RunReport, ShapeDiff, TargetInfo, Tool,
 };
-use super::{html, junit, markdown, terminal};
+use super::{html, json, junit, markdown, terminal};
 use crate::execute::exchange::Timings;
 use crate::judge::{CheckResult, CheckStatus, Outcome};
 
@@ -839,9 +839,15 @@ fn spooled_results_render_exactly_as_in_memory() {
     assert!(spooled.results.is_spooled() && !memory.results.is_spooled());
     // The spool is an unnamed file: nothing is left in the report directory.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // report.json re-indents the spooled lines: serde_json's pretty output of the entries.
     assert_eq!(
-        serde_json::to_string_pretty(&spooled).unwrap(),
-        serde_json::to_string_pretty(&memory).unwrap()
+        json::render(&spooled),
+        serde_json::to_string_pretty(&memory).unwrap() + "\n"
+    );
+    assert_eq!(json::render(&memory), json::render(&spooled));
+    assert_eq!(
+        serde_json::to_string(&spooled).unwrap(),
+        serde_json::to_string(&memory).unwrap()
     );
     assert_eq!(markdown::render(&spooled), markdown::render(&memory));
     assert_eq!(html::render(&spooled), html::render(&memory));
@@ -896,8 +902,8 @@ fn the_spooling_collector_reports_what_the_in_memory_one_does() {
         spooled.finish(&meta).unwrap(),
     );
     assert!(spooled.results.is_spooled());
-    let json = serde_json::to_string_pretty(&spooled).unwrap();
-    assert_eq!(json, serde_json::to_string_pretty(&memory).unwrap());
+    let json = json::render(&spooled);
+    assert_eq!(json, serde_json::to_string_pretty(&memory).unwrap() + "\n");
     assert!(!json.contains("canary-spool-0000") && json.contains("***"));
     assert_eq!(spooled.features, memory.features);
     assert_eq!(spooled.differences.len(), 1);

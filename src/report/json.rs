@@ -1,0 +1,215 @@
+//! `report.json`: the report in serde_json's pretty layout, written without parsing the spooled
+//! entries back. A spooled entry is already compact JSON; it is handed to the serializer as a
+//! raw fragment and re-indented byte by byte ([`reindent`]) where it lands, so the file is byte
+//! for byte what `serde_json::to_writer_pretty` of the same entries in memory writes.
+
+use std::io::{self, Write};
+
+use serde::Serialize as _;
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+use super::model::RunReport;
+
+/// Write `report` as `report.json` (pretty, with a final newline).
+pub fn write(report: &RunReport, w: &mut dyn Write) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, Pretty::default());
+    report.serialize(&mut ser).map_err(io::Error::from)?;
+    w.write_all(b"\n")
+}
+
+/// `report.json` as a string (for tests and small reports).
+pub fn render(report: &RunReport) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only if serialising does, which a report never does.
+    let _ = write(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// serde_json's pretty layout, with raw fragments (spooled entries) re-indented to the depth
+/// where they land instead of copied as they are.
+#[derive(Default)]
+struct Pretty {
+    inner: PrettyFormatter<'static>,
+    /// How deep the next value is nested (PrettyFormatter keeps its own count private).
+    depth: usize,
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.inner.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        self.inner.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.inner.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.inner.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.inner.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        self.inner.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.inner.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.inner.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.inner.end_object_value(w)
+    }
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut out = Vec::with_capacity(fragment.len() + fragment.len() / 4);
+        reindent(fragment.as_bytes(), self.depth, &mut out);
+        w.write_all(&out)
+    }
+}
+
+const INDENT: &[u8] = b"  ";
+
+/// Append compact JSON `json` (as serde_json writes it: no whitespace outside strings) to `out`
+/// in serde_json's pretty layout, as a value nested `depth` deep: two spaces per level, `": "`
+/// after keys, empty `[]` and `{}` kept on one line. Strings, escapes and numbers are copied
+/// verbatim. Malformed input is copied along without a panic (the output is then as malformed).
+pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        for _ in 0..depth {
+            out.extend_from_slice(INDENT);
+        }
+    };
+    let mut depth = depth;
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        match b {
+            b'"' => {
+                // The string to its closing quote, escapes included, in one copy.
+                let mut j = i + 1;
+                while j < json.len() {
+                    match json[j] {
+                        b'\\' => j += 2,
+                        b'"' => break,
+                        _ => j += 1,
+                    }
+                }
+                let end = (j + 1).min(json.len());
+                out.extend_from_slice(&json[i..end]);
+                i = end;
+                continue;
+            }
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                if json.get(i + 1) == Some(&close) {
+                    out.extend_from_slice(&[b, close]);
+                    i += 2;
+                    continue;
+                }
+                out.push(b);
+                depth += 1;
+                newline(out, depth);
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(out, depth);
+                out.push(b);
+            }
+            b',' => {
+                out.push(b',');
+                newline(out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => {
+                // A number or a literal: up to the next structural byte.
+                let end = json[i..]
+                    .iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']' | b':' | b'"'))
+                    .map_or(json.len(), |n| i + n);
+                out.extend_from_slice(&json[i..end.max(i + 1)]);
+                i = end.max(i + 1);
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn pretty_at(v: &Value, depth: usize) -> String {
+        let mut out = Vec::new();
+        reindent(v.to_string().as_bytes(), depth, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Any JSON value: nested, empty containers, unicode, escapes and control characters in
+    /// keys and strings, and numbers as serde_json prints them (integers at both ends, floats).
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "\\PC*".prop_map(Value::String),
+            "[\"\\\\/\u{0}-\u{1f}\u{7f}\u{2028}{}\\[\\],: a-zé😀]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[\"\\\\:,{}\\[\\] a-zé]{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Re-indenting the compact text is serde_json's own pretty output, at the top and
+        /// nested as an element of an array inside an object (where report.json's entries
+        /// land).
+        #[test]
+        fn reindent_is_serde_jsons_pretty_layout(v in value()) {
+            prop_assert_eq!(pretty_at(&v, 0), serde_json::to_string_pretty(&v).unwrap());
+            let nested = serde_json::to_string_pretty(&json!({"results": [v.clone()]})).unwrap();
+            let expected = format!("{{\n  \"results\": [\n    {}\n  ]\n}}", pretty_at(&v, 2));
+            prop_assert_eq!(nested, expected);
+        }
+
+        /// Whatever the bytes (a spool damaged on disk), re-indenting ends without a panic.
+        #[test]
+        fn reindent_survives_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let mut out = Vec::new();
+            reindent(&bytes, 1, &mut out);
+        }
+    }
+
+    #[test]
+    fn reindent_keeps_empty_containers_and_escapes() {
+        let v = json!({"a": [], "b": {}, "c": [[], {}], "d": "x\"}]\\,:\n", "e": 1e300, "f": -0.0});
+        assert_eq!(pretty_at(&v, 0), serde_json::to_string_pretty(&v).unwrap());
+        assert_eq!(pretty_at(&json!([]), 3), "[]");
+        // A broken line (a truncated string) does not read past its end.
+        let mut out = Vec::new();
+        reindent(b"{\"a\":\"x\\", 0, &mut out);
+        assert_eq!(out, b"{\n  \"a\": \"x\\");
+    }
+}
