@@ -54,15 +54,18 @@ impl JsonText {
         &self.0
     }
 
-    /// For people: a string as its text, anything else as pretty JSON (transcoded from the
-    /// text, no `Value` built).
+    /// For people: a string as its text, anything else as pretty JSON. The text is serde_json's
+    /// compact output, so re-indenting its bytes gives serde_json's pretty output without
+    /// parsing the value.
     pub fn pretty(&self) -> String {
         if self.0.starts_with('"')
             && let Ok(s) = serde_json::from_str::<String>(&self.0)
         {
             return s;
         }
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| self.0.to_string())
+        let mut out = Vec::with_capacity(self.0.len() + self.0.len() / 2);
+        super::json::reindent(self.0.as_bytes(), 0, &mut out);
+        String::from_utf8(out).unwrap_or_else(|_| self.0.to_string())
     }
 }
 

@@ -152,6 +152,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::report::body::JsonText;
 
     fn pretty_at(v: &Value, depth: usize) -> String {
         let mut out = Vec::new();
@@ -192,6 +193,12 @@ mod tests {
             let nested = serde_json::to_string_pretty(&json!({"results": [v.clone()]})).unwrap();
             let expected = format!("{{\n  \"results\": [\n    {}\n  ]\n}}", pretty_at(&v, 2));
             prop_assert_eq!(nested, expected);
+            // A kept body shown to people (HTML) is the same pretty text.
+            let shown = match &v {
+                Value::String(s) => s.clone(),
+                _ => serde_json::to_string_pretty(&v).unwrap(),
+            };
+            prop_assert_eq!(JsonText::new(&v).pretty(), shown);
         }
 
         /// Whatever the bytes (a spool damaged on disk), re-indenting ends without a panic.
