@@ -159,7 +159,7 @@ pub fn render(r: &RunReport) -> String {
                 md_code(&f.target),
                 md_escape(f.reason.as_deref().unwrap_or(""))
             );
-            if let Some(n) = impact::note(&f) {
+            if let Some(n) = impact::note(&*f) {
                 let _ = writeln!(s, "  - clients: {}", md_escape(&n));
             }
             if let Some(n) = &f.notes {

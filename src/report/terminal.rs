@@ -282,7 +282,7 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
             Some((step, rest)) => (rest.to_string(), format!("{}/{} ({step})", f.suite, f.case)),
             None => (reason.clone(), format!("{}/{}", f.suite, f.case)),
         };
-        let note = impact::note(&f).map(|n| one_line(&n));
+        let note = impact::note(&*f).map(|n| one_line(&n));
         match groups.iter_mut().find(|g| {
             g.target == f.target && g.mark == f.mark() && g.reason == reason && g.note == note
         }) {
