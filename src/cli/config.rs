@@ -604,7 +604,13 @@ mod tests {
         .unwrap();
         use ReportFormat::{Html, Json, Junit, Md};
         let dir = tempfile::tempdir().unwrap();
-        let written = write_reports(&report, dir.path(), &[Junit, Json, Md, Json, Html], &OnceLock::new()).unwrap();
+        let written = write_reports(
+            &report,
+            dir.path(),
+            &[Junit, Json, Md, Json, Html],
+            &OnceLock::new(),
+        )
+        .unwrap();
         let names: Vec<_> = written
             .iter()
             .map(|p| Path::new(p).file_name().unwrap().to_str().unwrap())
@@ -618,7 +624,13 @@ mod tests {
         for taken in ["report.md/x", "junit.xml/x"] {
             std::fs::create_dir_all(dir.path().join(taken)).unwrap();
         }
-        let err = write_reports(&report, dir.path(), &[Json, Md, Html, Junit], &OnceLock::new()).unwrap_err();
+        let err = write_reports(
+            &report,
+            dir.path(),
+            &[Json, Md, Html, Junit],
+            &OnceLock::new(),
+        )
+        .unwrap_err();
         match err {
             CliError::Write { path, .. } => assert_eq!(path, dir.path().join("report.md")),
             other => panic!("{other:?}"),

@@ -67,10 +67,9 @@ pub fn write(r: &RunReport, w: &mut dyn Write) -> std::io::Result<()> {
                 "replayed from the recordings in {dir}: no endpoint was contacted"
             ));
         }
-        r.results
-            .each::<Brief>(entries, |res| {
-                suite.add_test_case(test_case(&res));
-            });
+        r.results.each::<Brief>(entries, |res| {
+            suite.add_test_case(test_case(&res));
+        });
         let mut one = Report::new("llm-parity");
         one.add_test_suite(suite);
         let one = xml(&one)?;

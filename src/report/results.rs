@@ -477,10 +477,7 @@ impl SpoolWriter {
 
     /// A spool whose lines are `lines` (a damaged file), each standing for the entry beside it.
     #[cfg(test)]
-    pub(super) fn damaged(
-        dir: &Path,
-        lines: &[(CaseResult, Vec<u8>)],
-    ) -> std::io::Result<Results> {
+    pub(super) fn damaged(dir: &Path, lines: &[(CaseResult, Vec<u8>)]) -> std::io::Result<Results> {
         let mut w = SpoolWriter::new(dir)?;
         for (i, (entry, line)) in lines.iter().enumerate() {
             w.add_line(i, entry, line)?;

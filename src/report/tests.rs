@@ -952,7 +952,13 @@ fn report_with_bodies() -> RunReport {
         }
         e
     };
-    let mut fail = result("reference", "bodies", "tricky \"one\"", "chat.basic", Outcome::Fail);
+    let mut fail = result(
+        "reference",
+        "bodies",
+        "tricky \"one\"",
+        "chat.basic",
+        Outcome::Fail,
+    );
     fail.reason = Some(format!("body: {HOSTILE}\nsecond line"));
     fail.impact = Some(Impact::Breaks);
     let mut check = CheckResult::new("schema", CheckStatus::Fail, "missing \"id\"")
@@ -987,7 +993,12 @@ fn report_with_bodies() -> RunReport {
             Some(502),
             Some(JsonText::new(&json!("<html>bad gateway \"x\"</html>"))),
         ),
-        ex("big", json!({"input": "x"}), Some(200), Some(JsonText::capped(&big))),
+        ex(
+            "big",
+            json!({"input": "x"}),
+            Some(200),
+            Some(JsonText::capped(&big)),
+        ),
         ex("deep", deep.clone(), Some(200), Some(JsonText::new(&deep))),
         ex("lost", json!({}), None, None),
     ];
@@ -996,7 +1007,12 @@ fn report_with_bodies() -> RunReport {
     error.impact = Some(Impact::Breaks);
     error.exchanges = vec![ex("only", json!([1, "2", [3]]), None, None)];
     let mut pass = result("reference", "bodies", "plain", "chat.stop", Outcome::Pass);
-    pass.exchanges = vec![ex("ok", json!({"a": 1}), Some(200), Some(json!({"b": [2]}).into()))];
+    pass.exchanges = vec![ex(
+        "ok",
+        json!({"a": 1}),
+        Some(200),
+        Some(json!({"b": [2]}).into()),
+    )];
     let skip = result(GW, "bodies", "plain", "chat.stop", Outcome::Skip);
     let results: Vec<CaseResult> = vec![fail, pass, error, skip];
     RunReport {
