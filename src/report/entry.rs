@@ -17,7 +17,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::impact::Facts;
+use super::impact::facts_of_fields;
 use super::model::CaseResult;
 use crate::execute::exchange::Timings;
 use crate::judge::{CheckResult, Impact, Mark, Outcome};
@@ -55,6 +55,8 @@ pub struct EntryView<'a, X> {
     pub outcome: Outcome,
     #[serde(borrow)]
     pub reason: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub step: Option<Text<'a>>,
     #[serde(default)]
     pub impact: Option<Impact>,
     pub duration_ms: u64,
@@ -83,26 +85,7 @@ impl<X> EntryView<'_, X> {
     }
 }
 
-impl<X> Facts for EntryView<'_, X> {
-    fn suite(&self) -> &str {
-        &self.suite
-    }
-    fn case(&self) -> &str {
-        &self.case
-    }
-    fn feature(&self) -> &str {
-        &self.feature
-    }
-    fn outcome(&self) -> Outcome {
-        self.outcome
-    }
-    fn impact(&self) -> Option<Impact> {
-        self.impact
-    }
-    fn checks(&self) -> &[CheckResult] {
-        &self.checks
-    }
-}
+facts_of_fields!(impl<X> for EntryView<'_, X>);
 
 /// An exchange as the HTML shows it: headers as written (sorted, one value per name), bodies as
 /// their compact JSON text.

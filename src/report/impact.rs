@@ -124,26 +124,34 @@ pub trait Facts {
     fn checks(&self) -> &[CheckResult];
 }
 
-impl Facts for CaseResult {
-    fn suite(&self) -> &str {
-        &self.suite
-    }
-    fn case(&self) -> &str {
-        &self.case
-    }
-    fn feature(&self) -> &str {
-        &self.feature
-    }
-    fn outcome(&self) -> Outcome {
-        self.outcome
-    }
-    fn impact(&self) -> Option<Impact> {
-        self.impact
-    }
-    fn checks(&self) -> &[CheckResult] {
-        &self.checks
-    }
+/// [`Facts`] of a type with the fields of the same names.
+macro_rules! facts_of_fields {
+    (impl$(<$($g:tt),*>)? for $t:ty) => {
+        impl$(<$($g),*>)? $crate::report::impact::Facts for $t {
+            fn suite(&self) -> &str {
+                &self.suite
+            }
+            fn case(&self) -> &str {
+                &self.case
+            }
+            fn feature(&self) -> &str {
+                &self.feature
+            }
+            fn outcome(&self) -> $crate::judge::Outcome {
+                self.outcome
+            }
+            fn impact(&self) -> Option<$crate::judge::Impact> {
+                self.impact
+            }
+            fn checks(&self) -> &[$crate::judge::CheckResult] {
+                &self.checks
+            }
+        }
+    };
 }
+pub(super) use facts_of_fields;
+
+facts_of_fields!(impl for CaseResult);
 
 /// The case's verified client effects, most telling first (the checks' order — failures and
 /// refusals before the warnings beside them — a client once per deviation and call).

@@ -819,23 +819,35 @@ fn json_text_reads_and_writes_as_the_value_it_holds() {
     assert_eq!(t.value(), json!({"s": "[".repeat(300)}));
 }
 
+/// `memory` with its entries spooled to `dir` (added last first, as cases finishing out of
+/// order add them).
+fn spooled(memory: &RunReport, dir: &std::path::Path) -> RunReport {
+    let mut spool = super::results::SpoolWriter::new(dir).unwrap();
+    for (i, e) in memory
+        .results
+        .iter()
+        .enumerate()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        spool.add(i, &e).unwrap();
+    }
+    RunReport {
+        results: spool.finish().unwrap(),
+        ..memory.clone()
+    }
+}
+
 /// Every format rendered from entries spooled to disk (added out of order, as cases finish)
 /// is byte for byte what the same entries in memory render: `report.json` (the contract),
 /// Markdown, HTML, JUnit and the terminal.
 #[test]
 fn spooled_results_render_exactly_as_in_memory() {
-    use super::results::SpoolWriter;
     let memory = report();
     let entries = memory.results.clone().into_vec();
     let dir = tempfile::tempdir().unwrap();
-    let mut spool = SpoolWriter::new(dir.path()).unwrap();
-    for (i, e) in entries.iter().enumerate().rev() {
-        spool.add(i, e).unwrap();
-    }
-    let spooled = RunReport {
-        results: spool.finish().unwrap(),
-        ..memory.clone()
-    };
+    let spooled = spooled(&memory, dir.path());
     assert!(spooled.results.is_spooled() && !memory.results.is_spooled());
     // The spool is an unnamed file: nothing is left in the report directory.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -1026,18 +1038,9 @@ fn report_with_bodies() -> RunReport {
 /// snapshot was taken from the renderers that parsed every entry whole).
 #[test]
 fn spooled_bodies_render_as_reviewed() {
-    use super::results::SpoolWriter;
     let memory = report_with_bodies();
-    let entries = memory.results.clone().into_vec();
     let dir = tempfile::tempdir().unwrap();
-    let mut spool = SpoolWriter::new(dir.path()).unwrap();
-    for (i, e) in entries.iter().enumerate().rev() {
-        spool.add(i, e).unwrap();
-    }
-    let spooled = RunReport {
-        results: spool.finish().unwrap(),
-        ..memory.clone()
-    };
+    let spooled = spooled(&memory, dir.path());
     let html = html::render(&spooled);
     let junit = junit::render(&spooled);
     assert_eq!(spooled.results.error(), None);
