@@ -18,13 +18,15 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::impact::facts_of_fields;
-use super::model::CaseResult;
+use super::model::{CaseResult, ExchangeSummary, HeaderList};
 use crate::execute::exchange::Timings;
 use crate::judge::{CheckResult, Impact, Mark, Outcome};
 
 /// A kind of view: what [`super::results::Results::each`] reads each entry as.
 pub trait View {
     type Of<'a>: Deserialize<'a>;
+    /// The view of an entry in memory, borrowing from it.
+    fn of(r: &CaseResult) -> Self::Of<'_>;
 }
 
 /// Everything but the exchanges (JUnit, a list of cases).
@@ -32,6 +34,9 @@ pub struct Brief;
 
 impl View for Brief {
     type Of<'a> = EntryView<'a, IgnoredAny>;
+    fn of(r: &CaseResult) -> Self::Of<'_> {
+        EntryView::of(r, IgnoredAny)
+    }
 }
 
 /// Everything a case's detail shows, exchanges included (the HTML).
@@ -39,6 +44,9 @@ pub struct Detailed;
 
 impl View for Detailed {
     type Of<'a> = EntryView<'a, Vec<ExchangeView<'a>>>;
+    fn of(r: &CaseResult) -> Self::Of<'_> {
+        EntryView::of(r, r.exchanges.iter().map(ExchangeView::of).collect())
+    }
 }
 
 /// A report entry as a renderer reads it; `X` is how its exchanges are read.
@@ -67,18 +75,41 @@ pub struct EntryView<'a, X> {
     #[serde(default)]
     pub timings: Option<Timings>,
     #[serde(default)]
-    pub checks: Vec<CheckResult>,
+    pub checks: Cow<'a, [CheckResult]>,
     #[serde(default)]
     pub exchanges: X,
     #[serde(default)]
-    pub repeats: Vec<Outcome>,
+    pub repeats: Cow<'a, [Outcome]>,
     #[serde(default)]
     pub flaky: bool,
     #[serde(default, borrow)]
     pub missing_model: Option<Text<'a>>,
 }
 
-impl<X> EntryView<'_, X> {
+impl<'a, X> EntryView<'a, X> {
+    /// `r` as a view, with `exchanges`.
+    fn of(r: &'a CaseResult, exchanges: X) -> Self {
+        EntryView {
+            target: Text::of(&r.target),
+            suite: Text::of(&r.suite),
+            case: Text::of(&r.case),
+            feature: Text::of(&r.feature),
+            outcome: r.outcome,
+            reason: r.reason.as_deref().map(Text::of),
+            step: r.step.as_deref().map(Text::of),
+            impact: r.impact,
+            duration_ms: r.duration_ms,
+            warnings: r.warnings.iter().map(|w| Text::of(w)).collect(),
+            notes: r.notes.as_deref().map(Text::of),
+            timings: r.timings.clone(),
+            checks: Cow::Borrowed(&r.checks),
+            exchanges,
+            repeats: Cow::Borrowed(&r.repeats),
+            flaky: r.flaky,
+            missing_model: r.missing_model.as_deref().map(Text::of),
+        }
+    }
+
     /// The case as every format shows it.
     pub fn mark(&self) -> Mark {
         Mark::new(self.outcome, self.impact)
@@ -100,20 +131,55 @@ pub struct ExchangeView<'a> {
     #[serde(borrow)]
     pub request_headers: Headers<'a>,
     #[serde(default, borrow)]
-    pub request_body: Option<&'a RawValue>,
+    pub request_body: Option<Body<'a>>,
     #[serde(default)]
     pub status: Option<u16>,
     #[serde(default, borrow)]
     pub response_headers: Headers<'a>,
     #[serde(default, borrow)]
-    pub response_body: Option<&'a RawValue>,
+    pub response_body: Option<Body<'a>>,
     #[serde(default, borrow)]
     pub transport_error: Option<Text<'a>>,
+}
+
+impl<'a> ExchangeView<'a> {
+    fn of(x: &'a ExchangeSummary) -> Self {
+        let headers = |h: &'a HeaderList| {
+            Headers(h.iter().map(|(k, v)| (Text::of(k), Text::of(v))).collect())
+        };
+        ExchangeView {
+            step: Text::of(&x.step),
+            method: Text::of(&x.method),
+            url: Text::of(&x.url),
+            request_headers: headers(&x.request_headers),
+            request_body: x.request_body.as_ref().map(|b| Body(b.as_str())),
+            status: x.status,
+            response_headers: headers(&x.response_headers),
+            response_body: x.response_body.as_ref().map(|b| Body(b.as_str())),
+            transport_error: x.transport_error.as_deref().map(Text::of),
+        }
+    }
+}
+
+/// A kept body: its compact JSON text (a spooled line's raw value, or an entry's `JsonText`).
+#[derive(Debug, Clone, Copy)]
+pub struct Body<'a>(pub &'a str);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Body<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|raw| Body(raw.get()))
+    }
 }
 
 /// A string of the line: borrowed, or owned when the JSON escaped part of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'a> Text<'a> {
+    fn of(s: &'a str) -> Self {
+        Text(Cow::Borrowed(s))
+    }
+}
 
 impl std::ops::Deref for Text<'_> {
     type Target = str;
@@ -169,11 +235,4 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
         }
         d.deserialize_map(V)
     }
-}
-
-/// An in-memory entry as its line: what a spooled run wrote for it (see
-/// [`super::results::SpoolWriter::add`]), so both read through the same view.
-pub(super) fn line_of(r: &CaseResult, out: &mut Vec<u8>) -> std::io::Result<()> {
-    out.clear();
-    serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)
 }

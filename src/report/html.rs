@@ -383,7 +383,7 @@ fn case_detail(
     }
     if !res.checks.is_empty() {
         let _ = write!(h, "<ul class=\"checks\">");
-        for c in &res.checks {
+        for c in res.checks.iter() {
             let tag = match c.impact {
                 Some(i) => format!("{:?}, {i}", c.status),
                 None => format!("{:?}", c.status),
@@ -456,7 +456,7 @@ fn case_detail(
             headers_block(h, "request headers", &ex.request_headers);
         }
         if let Some(b) = ex.request_body {
-            block(h, "request body", &pretty(b.get()));
+            block(h, "request body", &pretty(b.0));
         }
         if let Some(e) = &ex.transport_error {
             let _ = write!(h, "<p class=\"reason\">transport: {}</p>", Esc(e));
@@ -465,7 +465,7 @@ fn case_detail(
             headers_block(h, "response headers", &ex.response_headers);
         }
         if let Some(b) = ex.response_body {
-            block(h, "response body", &pretty(b.get()));
+            block(h, "response body", &pretty(b.0));
         }
         let _ = write!(h, "</details>");
     }

@@ -111,7 +111,7 @@ fn test_case(res: &EntryView<'_, IgnoredAny>) -> TestCase {
         status.set_message(format!("{}: {reason}{note}", mark.label()));
         status.set_type(mark.label());
         let mut details = Vec::new();
-        for c in &res.checks {
+        for c in res.checks.iter() {
             let tag = match c.impact {
                 Some(i) => format!("{:?}, {i}", c.status),
                 None => format!("{:?}", c.status),

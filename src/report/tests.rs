@@ -1079,7 +1079,7 @@ proptest::proptest! {
         results.each::<Detailed>([0], |e| {
             for x in &e.exchanges {
                 for b in [x.request_body, x.response_body].into_iter().flatten() {
-                    seen.push(super::body::pretty(b.get()));
+                    seen.push(super::body::pretty(b.0));
                 }
             }
         });
