@@ -2,12 +2,12 @@
 //! ([`super::results::Results::each`]) instead of parsed into a [`CaseResult`]: text fields point
 //! into the line (copied only when the JSON escapes something), bodies stay the raw JSON text
 //! they are shown as, and what a format does not show — JUnit's exchanges — is skipped over
-//! without being built ([`IgnoredAny`]).
+//! without being built ([`IgnoredAny`]). An entry in memory is viewed in place ([`View::of`]).
 //!
 //! The fields and their defaults are those of [`CaseResult`] and [`ExchangeSummary`]
 //! (`report.json`'s entry), so a view reads every entry they write; unknown fields are
-//! skipped. `report::tests` renders the same entries spooled and in memory, and a property test
-//! compares a view's bodies with the model's own rendering of them.
+//! skipped. `report::tests` renders the same entries spooled and in memory and compares them,
+//! and a property test compares any body read back with serde_json's pretty output of it.
 //!
 //! [`ExchangeSummary`]: super::model::ExchangeSummary
 
