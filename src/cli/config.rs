@@ -5,7 +5,7 @@
 //! works or an error that names the flag.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::args::{ExecArgs, FailOnFlag, GateArgs, OutputArgs, ReportFormat};
@@ -214,7 +214,9 @@ impl OutputConfig {
         report: &RunReport,
         redactor: &Redactor,
     ) -> Result<Vec<String>, CliError> {
-        let written = write_reports(report, &self.report_dir, &self.formats);
+        // Rendered once, whether for report.md, the step summary or both.
+        let markdown = OnceLock::new();
+        let written = write_reports(report, &self.report_dir, &self.formats, &markdown);
         out!(
             "{}",
             redactor.text(&report::terminal::render(
@@ -222,7 +224,7 @@ impl OutputConfig {
                 report::terminal::Look::for_stdout(self.wide, self.diff)
             ))
         );
-        write_step_summary(report);
+        write_step_summary(report, &markdown);
         // Reading a spooled run's entries back failed (the disk did): what was written lacks
         // the entries after the failure.
         if let Some(e) = report.results.error() {
@@ -236,10 +238,12 @@ impl OutputConfig {
     }
 }
 
+/// `markdown` holds report.md once rendered (for the step summary).
 fn write_reports(
     report: &RunReport,
     dir: &Path,
     formats: &[ReportFormat],
+    markdown: &OnceLock<String>,
 ) -> Result<Vec<String>, CliError> {
     let mut files: Vec<(ReportFormat, PathBuf)> = Vec::new();
     for &f in formats {
@@ -259,7 +263,7 @@ fn write_reports(
     // the renderings in memory at once stay a few small buffers.
     let write = |f: ReportFormat, p: &Path| match f {
         ReportFormat::Json => atomic_write_with(p, |w| report::json::write(report, w)),
-        ReportFormat::Md => atomic_write(p, report::markdown::render(report).as_bytes()),
+        ReportFormat::Md => atomic_write(p, markdown_of(report, markdown).as_bytes()),
         ReportFormat::Html => atomic_write_with(p, |w| report::html::write(report, w)),
         ReportFormat::Junit => atomic_write_with(p, |w| report::junit::write(report, w)),
     };
@@ -295,12 +299,17 @@ fn write_reports(
     Ok(out)
 }
 
-/// In GitHub Actions, append the Markdown report to the job's step summary.
-fn write_step_summary(report: &RunReport) {
+fn markdown_of<'a>(report: &RunReport, markdown: &'a OnceLock<String>) -> &'a str {
+    markdown.get_or_init(|| report::markdown::render(report))
+}
+
+/// In GitHub Actions, append the Markdown report to the job's step summary (`markdown`: as
+/// report.md was rendered, if it was).
+fn write_step_summary(report: &RunReport, markdown: &OnceLock<String>) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return;
     };
-    let md = report::markdown::render(report);
+    let md = markdown_of(report, markdown);
     let res = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -595,7 +604,13 @@ mod tests {
         .unwrap();
         use ReportFormat::{Html, Json, Junit, Md};
         let dir = tempfile::tempdir().unwrap();
-        let written = write_reports(&report, dir.path(), &[Junit, Json, Md, Json, Html]).unwrap();
+        let written = write_reports(
+            &report,
+            dir.path(),
+            &[Junit, Json, Md, Json, Html],
+            &OnceLock::new(),
+        )
+        .unwrap();
         let names: Vec<_> = written
             .iter()
             .map(|p| Path::new(p).file_name().unwrap().to_str().unwrap())
@@ -609,12 +624,18 @@ mod tests {
         for taken in ["report.md/x", "junit.xml/x"] {
             std::fs::create_dir_all(dir.path().join(taken)).unwrap();
         }
-        let err = write_reports(&report, dir.path(), &[Json, Md, Html, Junit]).unwrap_err();
+        let err = write_reports(
+            &report,
+            dir.path(),
+            &[Json, Md, Html, Junit],
+            &OnceLock::new(),
+        )
+        .unwrap_err();
         match err {
             CliError::Write { path, .. } => assert_eq!(path, dir.path().join("report.md")),
             other => panic!("{other:?}"),
         }
-        let err = write_reports(&report, dir.path(), &[Junit, Md]).unwrap_err();
+        let err = write_reports(&report, dir.path(), &[Junit, Md], &OnceLock::new()).unwrap_err();
         match err {
             CliError::Write { path, .. } => assert_eq!(path, dir.path().join("junit.xml")),
             other => panic!("{other:?}"),

@@ -4,6 +4,7 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 
+use super::entry::Brief;
 use super::model::{CaseResult, FeatureRow};
 use super::results::Results;
 use crate::judge::{CaseOutcome, Ending, Outcome, case_outcome};
@@ -78,15 +79,16 @@ pub struct MissingModels(BTreeMap<String, BTreeMap<String, usize>>);
 impl MissingModels {
     pub fn of(results: &Results) -> Self {
         let mut by_target: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-        for r in results.iter_where(|s| s.outcome == Outcome::Skip) {
+        let skipped = results.indexes_where(|s| s.outcome == Outcome::Skip);
+        results.each::<Brief>(skipped, |r| {
             if let Some(role) = &r.missing_model {
                 *by_target
-                    .entry(r.target.clone())
+                    .entry(r.target.to_string())
                     .or_default()
-                    .entry(role.clone())
+                    .entry(role.to_string())
                     .or_default() += 1;
             }
-        }
+        });
         MissingModels(by_target)
     }
 

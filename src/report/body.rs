@@ -58,15 +58,20 @@ impl JsonText {
     /// compact output, so re-indenting its bytes gives serde_json's pretty output without
     /// parsing the value.
     pub fn pretty(&self) -> String {
-        if self.0.starts_with('"')
-            && let Ok(s) = serde_json::from_str::<String>(&self.0)
-        {
-            return s;
-        }
-        let mut out = Vec::with_capacity(self.0.len() + self.0.len() / 2);
-        super::json::reindent(self.0.as_bytes(), 0, &mut out);
-        String::from_utf8(out).unwrap_or_else(|_| self.0.to_string())
+        pretty(&self.0)
     }
+}
+
+/// [`JsonText::pretty`] of the compact JSON text `json` (a body as a spooled entry holds it).
+pub fn pretty(json: &str) -> String {
+    if json.starts_with('"')
+        && let Ok(s) = serde_json::from_str::<String>(json)
+    {
+        return s;
+    }
+    let mut out = Vec::with_capacity(json.len() + json.len() / 2);
+    super::json::reindent(json.as_bytes(), 0, &mut out);
+    String::from_utf8(out).unwrap_or_else(|_| json.to_string())
 }
 
 impl From<Value> for JsonText {

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::body::pretty;
+use super::entry::{Brief, Detailed, EntryView, ExchangeView, Headers};
 use super::escape::esc;
 use super::impact;
-use super::model::{CaseResult, Difference, HeaderList, RunReport};
+use super::model::{Difference, RunReport, Summary};
 use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
@@ -256,16 +258,15 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                         m.text()
                     );
                     let cases = cells.get(&(*t, row.feature.as_str())).into_iter().flatten();
-                    for res in r.results.pick(cases.copied()) {
-                        let res = &*res;
-                        let case_diffs = diffs.get(&(res.suite.as_str(), res.case.as_str()));
+                    r.results.each::<Detailed>(cases.copied(), |res| {
+                        let case_diffs = diffs.get(&(&*res.suite, &*res.case));
                         case_detail(
                             h,
-                            res,
+                            &res,
                             case_diffs.map_or(&[][..], Vec::as_slice),
                             r.report_bodies,
                         );
-                    }
+                    });
                     let _ = write!(h, "</details></td>");
                 }
             }
@@ -321,13 +322,11 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
 
     latency_section(h, r);
 
-    let not_pass: Vec<_> = r
-        .results
-        .iter_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
-        .collect();
-    if !not_pass.is_empty() {
+    // Listed as they are read (their summaries say which they are), never collected.
+    let not_pass = |s: &Summary| !matches!(s.outcome, Outcome::Pass | Outcome::Skip);
+    if r.results.summaries().any(|s| not_pass(&s)) {
         let _ = writeln!(h, "<section><h2>Not passing</h2><ul class=\"failures\">");
-        for f in not_pass {
+        r.results.each::<Brief>(r.results.indexes_where(not_pass), |f| {
             let m = f.mark();
             let _ = writeln!(
                 h,
@@ -343,7 +342,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                     .map(|n| format!("<br><span class=\"clients\">{}</span>", esc(&n)))
                     .unwrap_or_default()
             );
-        }
+        });
         let _ = writeln!(h, "</ul></section>");
     }
     let _ = writeln!(h, "<script>{JS}</script></body></html>");
@@ -351,7 +350,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
 
 fn case_detail(
     h: &mut dyn std::fmt::Write,
-    res: &CaseResult,
+    res: &EntryView<'_, Vec<ExchangeView<'_>>>,
     differences: &[&Difference],
     bodies: super::model::BodyPolicy,
 ) {
@@ -427,7 +426,7 @@ fn case_detail(
         );
     }
     for d in differences {
-        for sd in d.shape_diffs.iter().filter(|sd| sd.other == res.target) {
+        for sd in d.shape_diffs.iter().filter(|sd| sd.other == *res.target) {
             let _ = write!(
                 h,
                 "<details><summary>shape diff vs {}</summary>{}</details>",
@@ -456,17 +455,17 @@ fn case_detail(
         } else {
             block(h, "request headers", &headers_text(&ex.request_headers));
         }
-        if let Some(b) = &ex.request_body {
-            block(h, "request body", &b.pretty());
+        if let Some(b) = ex.request_body {
+            block(h, "request body", &pretty(b.get()));
         }
         if let Some(e) = &ex.transport_error {
             let _ = write!(h, "<p class=\"reason\">transport: {}</p>", esc(e));
         }
-        if !ex.response_headers.is_empty() {
+        if !ex.response_headers.0.is_empty() {
             block(h, "response headers", &headers_text(&ex.response_headers));
         }
-        if let Some(b) = &ex.response_body {
-            block(h, "response body", &b.pretty());
+        if let Some(b) = ex.response_body {
+            block(h, "response body", &pretty(b.get()));
         }
         let _ = write!(h, "</details>");
     }
@@ -478,8 +477,10 @@ fn block(h: &mut dyn std::fmt::Write, label: &str, text: &str) {
     let _ = write!(h, "<p>{label}</p><pre>{}</pre>", esc(text));
 }
 
-fn headers_text(headers: &HeaderList) -> String {
-    let lines: Vec<String> = headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+fn headers_text(headers: &Headers) -> String {
+    let lines: Vec<String> = (headers.0.iter())
+        .map(|(k, v)| format!("{}: {}", &**k, &**v))
+        .collect();
     lines.join("\n")
 }
 

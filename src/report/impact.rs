@@ -113,16 +113,57 @@ pub fn of_result(res: &CaseResult) -> Option<Impact> {
     res.impact.or_else(|| of_case(res.outcome, &res.checks))
 }
 
+/// What [`note`] reads of a case: an entry in memory, or one read from its spooled line
+/// (`report::entry`).
+pub trait Facts {
+    fn suite(&self) -> &str;
+    fn case(&self) -> &str;
+    fn feature(&self) -> &str;
+    fn outcome(&self) -> Outcome;
+    fn impact(&self) -> Option<Impact>;
+    fn checks(&self) -> &[CheckResult];
+}
+
+/// [`Facts`] of a type with the fields of the same names.
+macro_rules! facts_of_fields {
+    (impl$(<$($g:tt),*>)? for $t:ty) => {
+        impl$(<$($g),*>)? $crate::report::impact::Facts for $t {
+            fn suite(&self) -> &str {
+                &self.suite
+            }
+            fn case(&self) -> &str {
+                &self.case
+            }
+            fn feature(&self) -> &str {
+                &self.feature
+            }
+            fn outcome(&self) -> $crate::judge::Outcome {
+                self.outcome
+            }
+            fn impact(&self) -> Option<$crate::judge::Impact> {
+                self.impact
+            }
+            fn checks(&self) -> &[$crate::judge::CheckResult] {
+                &self.checks
+            }
+        }
+    };
+}
+pub(super) use facts_of_fields;
+
+facts_of_fields!(impl for CaseResult);
+
 /// The case's verified client effects, most telling first (the checks' order — failures and
 /// refusals before the warnings beside them — a client once per deviation and call).
-pub fn effects_of(res: &CaseResult) -> impl Iterator<Item = &ClientEffect> {
+pub fn effects_of(res: &(impl Facts + ?Sized)) -> impl Iterator<Item = &ClientEffect> {
     let mut seen = std::collections::HashSet::new();
     let failed =
         |c: &&CheckResult| matches!(c.status, CheckStatus::Fail | CheckStatus::Unsupported);
-    res.checks
+    let checks = res.checks();
+    checks
         .iter()
         .filter(failed)
-        .chain(res.checks.iter().filter(|c| c.status == CheckStatus::Warn))
+        .chain(checks.iter().filter(|c| c.status == CheckStatus::Warn))
         .flat_map(|c| c.clients.iter())
         .filter(move |e| seen.insert((&e.deviation, &e.client, &e.call)))
 }
@@ -140,14 +181,17 @@ pub fn cite(e: &ClientEffect) -> String {
 /// The effect whose client call is most like the case — the most words of the call's name
 /// (`tools_stream`) among the words of the case's suite, id and feature — the first of equals:
 /// a transcription case cites a `transcription` call, not the deviation's first (`speech`).
-fn closest<'a>(res: &CaseResult, effects: &[&'a ClientEffect]) -> Option<&'a ClientEffect> {
+fn closest<'a>(
+    res: &(impl Facts + ?Sized),
+    effects: &[&'a ClientEffect],
+) -> Option<&'a ClientEffect> {
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_ascii_lowercase)
             .collect()
     };
-    let case = words(&format!("{} {} {}", res.suite, res.case, res.feature));
+    let case = words(&format!("{} {} {}", res.suite(), res.case(), res.feature()));
     let score = |e: &ClientEffect| words(&e.call).iter().filter(|w| case.contains(w)).count();
     let mut best: Option<(&ClientEffect, usize)> = None;
     for e in effects {
@@ -163,9 +207,9 @@ fn closest<'a>(res: &CaseResult, effects: &[&'a ClientEffect]) -> Option<&'a Cli
 /// effect and how many more there are (`breaks openai-python 3.57.0 tools_stream: raises
 /// TypeError: … (S1; 2 more client calls)`), or for a catalogued deviation no client notices,
 /// that no verified client breaks. `None` when there is nothing the catalogue knows to say.
-pub fn note(res: &CaseResult) -> Option<String> {
+pub fn note(res: &(impl Facts + ?Sized)) -> Option<String> {
     let effects: Vec<&ClientEffect> = effects_of(res).collect();
-    match (res.impact, closest(res, &effects)) {
+    match (res.impact(), closest(res, &effects)) {
         (Some(Impact::Breaks) | None, Some(first)) => {
             let more = match effects.len() - 1 {
                 0 => String::new(),
@@ -174,7 +218,7 @@ pub fn note(res: &CaseResult) -> Option<String> {
             };
             // A refusal (or a warning beside a pass) is no failure: it says what the clients
             // see, not that it breaks.
-            let verb = if res.outcome.is_failure() {
+            let verb = if res.outcome().is_failure() {
                 "breaks "
             } else {
                 ""
@@ -185,7 +229,7 @@ pub fn note(res: &CaseResult) -> Option<String> {
                 first.deviation
             ))
         }
-        (Some(Impact::Breaks), None) if res.outcome == Outcome::Error => {
+        (Some(Impact::Breaks), None) if res.outcome() == Outcome::Error => {
             Some("breaks every client: no usable response".into())
         }
         (Some(Impact::Breaks), None) => {
@@ -193,7 +237,7 @@ pub fn note(res: &CaseResult) -> Option<String> {
         }
         (Some(Impact::Deviates), None) => {
             let ids: Vec<&str> = res
-                .checks
+                .checks()
                 .iter()
                 .flat_map(|c| c.deviations.iter().map(String::as_str))
                 .collect();

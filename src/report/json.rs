@@ -147,7 +147,7 @@ pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
@@ -162,7 +162,7 @@ mod tests {
 
     /// Any JSON value: nested, empty containers, unicode, escapes and control characters in
     /// keys and strings, and numbers as serde_json prints them (integers at both ends, floats).
-    fn value() -> impl Strategy<Value = Value> {
+    pub(crate) fn value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),

@@ -2,7 +2,9 @@
 //! `error` → `<error>`, `unsupported` and `skip` → `<skipped>` with the reason.
 //!
 //! Written one testsuite at a time: the entries of a spooled run are read back suite by suite,
-//! so the XML of 100,000 cases is never held whole (as a tree it took ~1.5 KB per case).
+//! so the XML of 100,000 cases is never held whole (as a tree it took ~1.5 KB per case). Each
+//! entry is read as a brief view (`report::entry`): its exchanges and bodies are skipped, not
+//! parsed.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,8 +12,11 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use serde::de::IgnoredAny;
+
+use super::entry::{Brief, EntryView};
 use super::impact;
-use super::model::{CaseResult, RunReport};
+use super::model::RunReport;
 use crate::judge::Outcome;
 use crate::util::text::inert;
 
@@ -62,9 +67,9 @@ pub fn write(r: &RunReport, w: &mut dyn Write) -> std::io::Result<()> {
                 "replayed from the recordings in {dir}: no endpoint was contacted"
             ));
         }
-        for res in r.results.pick(entries) {
+        r.results.each::<Brief>(entries, |res| {
             suite.add_test_case(test_case(&res));
-        }
+        });
         let mut one = Report::new("llm-parity");
         one.add_test_suite(suite);
         let one = xml(&one)?;
@@ -89,7 +94,7 @@ fn xml(report: &Report) -> std::io::Result<String> {
     report.to_string().map_err(std::io::Error::other)
 }
 
-fn test_case(res: &CaseResult) -> TestCase {
+fn test_case(res: &EntryView<'_, IgnoredAny>) -> TestCase {
     // XML 1.0 forbids most control characters: shown escaped, like bidi overrides.
     let reason = inert(res.reason.as_deref().unwrap_or_default()).into_owned();
     let mut status = match res.outcome {
@@ -123,8 +128,8 @@ fn test_case(res: &CaseResult) -> TestCase {
             status.set_description(details.join("\n"));
         }
     }
-    let mut case = TestCase::new(format!("{} [{}]", res.case, res.feature), status);
-    case.set_classname(format!("{}.{}", res.target, res.suite));
+    let mut case = TestCase::new(format!("{} [{}]", &*res.case, &*res.feature), status);
+    case.set_classname(format!("{}.{}", &*res.target, &*res.suite));
     case.set_time(Duration::from_millis(res.duration_ms));
     case
 }

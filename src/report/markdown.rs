@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 
+use super::entry::Brief;
 use super::escape::{md_code, md_escape};
 use super::impact;
-use super::model::RunReport;
+use super::model::{RunReport, Summary};
 use crate::judge::Outcome;
 use crate::load::feature::area_of;
 
@@ -141,47 +142,52 @@ pub fn render(r: &RunReport) -> String {
             );
         }
     }
-    let failures: Vec<_> = r
-        .results
-        .iter_where(|x| x.outcome != Outcome::Pass && x.outcome != Outcome::Skip)
-        .collect();
-    if !failures.is_empty() {
+    // The entries are listed as they are read, and no more are read once the text is longer
+    // than what `cap` keeps.
+    let full = std::cell::Cell::new(false);
+    let not_pass = |x: &Summary| x.outcome != Outcome::Pass && x.outcome != Outcome::Skip;
+    if r.results.summaries().any(|x| not_pass(&x)) {
         let _ = writeln!(s, "\n## Not passing\n");
-        for f in failures {
-            let mark = f.mark();
-            let _ = writeln!(
-                s,
-                "- {} **{}** `{}/{}` on `{}`: {}",
-                mark.symbol(),
-                mark.label(),
-                f.suite,
-                f.case,
-                md_code(&f.target),
-                md_escape(f.reason.as_deref().unwrap_or(""))
-            );
-            if let Some(n) = impact::note(&f) {
-                let _ = writeln!(s, "  - clients: {}", md_escape(&n));
-            }
-            if let Some(n) = &f.notes {
-                let _ = writeln!(s, "  - note: {}", md_escape(n));
-            }
-        }
-    }
-    let warned: Vec<_> = r.results.iter_where(|x| x.warned).collect();
-    if !warned.is_empty() {
-        let _ = writeln!(s, "\n## Warnings\n");
-        for w in warned {
-            for msg in &w.warnings {
+        let failures = r.results.indexes_where(not_pass);
+        r.results
+            .each::<Brief>(failures.take_while(|_| !full.get()), |f| {
+                let mark = f.mark();
                 let _ = writeln!(
                     s,
-                    "- `{}/{}` on `{}`: {}",
-                    w.suite,
-                    w.case,
-                    md_code(&w.target),
-                    md_escape(msg)
+                    "- {} **{}** `{}/{}` on `{}`: {}",
+                    mark.symbol(),
+                    mark.label(),
+                    &*f.suite,
+                    &*f.case,
+                    md_code(&f.target),
+                    md_escape(f.reason.as_deref().unwrap_or(""))
                 );
-            }
-        }
+                if let Some(n) = impact::note(&f) {
+                    let _ = writeln!(s, "  - clients: {}", md_escape(&n));
+                }
+                if let Some(n) = &f.notes {
+                    let _ = writeln!(s, "  - note: {}", md_escape(n));
+                }
+                full.set(s.len() > LIMIT);
+            });
+    }
+    if !full.get() && r.results.summaries().any(|x| x.warned) {
+        let _ = writeln!(s, "\n## Warnings\n");
+        let warned = r.results.indexes_where(|x| x.warned);
+        r.results
+            .each::<Brief>(warned.take_while(|_| !full.get()), |w| {
+                for msg in &w.warnings {
+                    let _ = writeln!(
+                        s,
+                        "- `{}/{}` on `{}`: {}",
+                        &*w.suite,
+                        &*w.case,
+                        md_code(&w.target),
+                        md_escape(msg)
+                    );
+                }
+                full.set(s.len() > LIMIT);
+            });
     }
     cap(s)
 }

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod baseline;
 pub mod body;
 pub mod build;
+pub mod entry;
 pub mod escape;
 pub mod html;
 pub mod impact;

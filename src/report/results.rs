@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::entry::{self, View};
 use super::model::CaseResult;
 use crate::judge::{Impact, Outcome};
 
@@ -49,7 +50,11 @@ impl Summary {
 }
 
 #[derive(Clone)]
-pub struct Results(Inner);
+pub struct Results {
+    inner: Inner,
+    /// The first error reading an entry back (shared by the clones, as the spool is).
+    error: Arc<Mutex<Option<String>>>,
+}
 
 #[derive(Clone)]
 enum Inner {
@@ -63,8 +68,6 @@ struct Spool {
     slots: Vec<Slot>,
     /// The targets, suites and features the slots name (each once).
     names: Vec<Box<str>>,
-    /// The first error reading the file back.
-    error: Mutex<Option<String>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,25 +89,28 @@ pub struct Key<'a> {
 
 impl Default for Results {
     fn default() -> Self {
-        Results(Inner::Memory(Vec::new()))
+        Results::from(Vec::new())
     }
 }
 
 impl From<Vec<CaseResult>> for Results {
     fn from(v: Vec<CaseResult>) -> Self {
-        Results(Inner::Memory(v))
+        Results {
+            inner: Inner::Memory(v),
+            error: Arc::default(),
+        }
     }
 }
 
 impl FromIterator<CaseResult> for Results {
     fn from_iter<I: IntoIterator<Item = CaseResult>>(iter: I) -> Self {
-        Results(Inner::Memory(iter.into_iter().collect()))
+        Results::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
 
 impl Results {
     pub fn len(&self) -> usize {
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => v.len(),
             Inner::Spool(s) => s.slots.len(),
         }
@@ -124,19 +130,29 @@ impl Results {
         &'a self,
         keep: impl Fn(&Summary) -> bool + 'a,
     ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => Box::new(
                 v.iter()
                     .filter(move |r| keep(&Summary::of(r)))
                     .map(Cow::Borrowed),
             ),
-            Inner::Spool(s) => Box::new(s.read(keep).map(Cow::Owned)),
+            Inner::Spool(_) => self.pick(self.indexes_where(keep)),
         }
+    }
+
+    /// The places in report order of the entries whose summary `keep` accepts.
+    pub fn indexes_where<'a>(
+        &'a self,
+        keep: impl Fn(&Summary) -> bool + 'a,
+    ) -> impl Iterator<Item = usize> + 'a {
+        (self.summaries().enumerate())
+            .filter(move |(_, s)| keep(s))
+            .map(|(i, _)| i)
     }
 
     /// What counting needs of every entry, in report order, without reading the entries.
     pub fn summaries(&self) -> Box<dyn Iterator<Item = Summary> + '_> {
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => Box::new(v.iter().map(Summary::of)),
             Inner::Spool(s) => Box::new(s.slots.iter().map(|s| s.summary)),
         }
@@ -144,7 +160,7 @@ impl Results {
 
     /// Where every entry belongs, in report order, without reading the entries.
     pub fn keys(&self) -> Box<dyn Iterator<Item = Key<'_>> + '_> {
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => Box::new(v.iter().map(|r| Key {
                 target: &r.target,
                 suite: &r.suite,
@@ -172,7 +188,7 @@ impl Results {
         &'a self,
         indexes: impl IntoIterator<Item = usize> + 'a,
     ) -> Box<dyn Iterator<Item = Entry<'a>> + 'a> {
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => Box::new(
                 indexes
                     .into_iter()
@@ -188,9 +204,47 @@ impl Results {
                         .filter_map(|i| s.slots.get(i))
                         .map_while(move |slot| {
                             let res = reader.line(slot, &mut line).and_then(|()| parse(&line));
-                            s.keep(res).map(Cow::Owned)
+                            self.keep(res).map(Cow::Owned)
                         }),
                 )
+            }
+        }
+    }
+
+    /// The entries at `indexes` (in report order), each read as the view `V` borrowing from its
+    /// line while `f` runs: no entry is built, and what the view does not show is skipped. An
+    /// entry in memory is read through its line too, so both render alike. Reading stops at the
+    /// first damaged line (kept for [`Results::error`]).
+    pub fn each<V: View>(
+        &self,
+        indexes: impl IntoIterator<Item = usize>,
+        mut f: impl for<'l> FnMut(V::Of<'l>),
+    ) {
+        let mut line = Vec::new();
+        let mut view = |line: &[u8]| {
+            serde_json::from_slice::<V::Of<'_>>(line)
+                .map(&mut f)
+                .map_err(std::io::Error::other)
+        };
+        match &self.inner {
+            Inner::Memory(v) => {
+                for r in indexes.into_iter().filter_map(|i| v.get(i)) {
+                    // Serialising an entry in memory fails only for a bug, shown as a
+                    // reading error rather than a panic.
+                    let res = entry::line_of(r, &mut line).and_then(|()| view(&line));
+                    if self.keep(res).is_none() {
+                        return;
+                    }
+                }
+            }
+            Inner::Spool(s) => {
+                let mut reader = s.reader();
+                for slot in indexes.into_iter().filter_map(|i| s.slots.get(i)) {
+                    let res = reader.line(slot, &mut line).and_then(|()| view(&line));
+                    if self.keep(res).is_none() {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -198,7 +252,7 @@ impl Results {
     /// The entries in memory (a spooled run's are read back: only for reports of a known
     /// small size, such as a merge's inputs or a test's).
     pub fn into_vec(self) -> Vec<CaseResult> {
-        match self.0 {
+        match self.inner {
             Inner::Memory(v) => v,
             Inner::Spool(_) => self.iter().map(Cow::into_owned).collect(),
         }
@@ -206,15 +260,25 @@ impl Results {
 
     /// Whether the entries are spooled to disk rather than held in memory.
     pub fn is_spooled(&self) -> bool {
-        matches!(self.0, Inner::Spool(_))
+        matches!(self.inner, Inner::Spool(_))
     }
 
     /// Why reading the spool back failed, if it did (entries after the failure were missing
     /// from what was rendered).
     pub fn error(&self) -> Option<String> {
-        match &self.0 {
-            Inner::Memory(_) => None,
-            Inner::Spool(s) => s.error.lock().ok().and_then(|e| e.clone()),
+        self.error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// What was read, or nothing when it failed (the first failure kept for [`Results::error`]).
+    fn keep<T>(&self, res: std::io::Result<T>) -> Option<T> {
+        match res {
+            Ok(r) => Some(r),
+            Err(e) => {
+                if let Ok(mut first) = self.error.lock() {
+                    first.get_or_insert_with(|| format!("reading the run's results back: {e}"));
+                }
+                None
+            }
         }
     }
 }
@@ -229,7 +293,7 @@ impl<'a> IntoIterator for &'a Results {
 
 impl std::fmt::Debug for Results {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => f.debug_list().entries(v).finish(),
             Inner::Spool(s) => write!(f, "Results(spooled, {} entries)", s.slots.len()),
         }
@@ -249,7 +313,7 @@ impl Serialize for Results {
     /// formatter the lines stay compact (the same value, other whitespace).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq as _};
-        match &self.0 {
+        match &self.inner {
             Inner::Memory(v) => v.serialize(s),
             Inner::Spool(spool) => {
                 let mut seq = s.serialize_seq(Some(spool.slots.len()))?;
@@ -274,35 +338,6 @@ impl<'de> Deserialize<'de> for Results {
 }
 
 impl Spool {
-    /// The entries whose summary `keep` accepts, in order; reading stops at the first error
-    /// (kept for [`Results::error`]).
-    fn read<'a>(
-        &'a self,
-        keep: impl Fn(&Summary) -> bool + 'a,
-    ) -> impl Iterator<Item = CaseResult> + 'a {
-        let mut reader = self.reader();
-        let mut line = Vec::new();
-        self.slots
-            .iter()
-            .filter(move |s| keep(&s.summary))
-            .map_while(move |slot| {
-                let res = reader.line(slot, &mut line).and_then(|()| parse(&line));
-                self.keep(res)
-            })
-    }
-
-    fn keep(&self, res: std::io::Result<CaseResult>) -> Option<CaseResult> {
-        match res {
-            Ok(r) => Some(r),
-            Err(e) => {
-                if let Ok(mut first) = self.error.lock() {
-                    first.get_or_insert_with(|| format!("reading the run's results back: {e}"));
-                }
-                None
-            }
-        }
-    }
-
     fn reader(&self) -> LineReader<'_> {
         LineReader {
             file: &self.file,
@@ -414,11 +449,18 @@ impl SpoolWriter {
 
     /// Spool the entry of the case at `idx` in the plan.
     pub fn add(&mut self, idx: usize, entry: &CaseResult) -> std::io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, entry)?;
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)?;
-        let len = u32::try_from(self.line.len() - 1).map_err(std::io::Error::other)?;
+        let mut line = std::mem::take(&mut self.line);
+        entry::line_of(entry, &mut line)?;
+        let res = self.add_line(idx, entry, &line);
+        self.line = line;
+        res
+    }
+
+    /// Spool `line` as the entry of the case at `idx` (`entry` gives its summary and key).
+    fn add_line(&mut self, idx: usize, entry: &CaseResult, line: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        let len = u32::try_from(line.len()).map_err(std::io::Error::other)?;
         let key = [&entry.target, &entry.suite, &entry.feature].map(|n| self.id(n));
         self.slots.push((
             idx,
@@ -429,8 +471,18 @@ impl SpoolWriter {
                 key,
             },
         ));
-        self.written += self.line.len() as u64;
+        self.written += line.len() as u64 + 1;
         Ok(())
+    }
+
+    /// A spool whose lines are `lines` (a damaged file), each standing for the entry beside it.
+    #[cfg(test)]
+    pub(super) fn damaged(dir: &Path, lines: &[(CaseResult, Vec<u8>)]) -> std::io::Result<Results> {
+        let mut w = SpoolWriter::new(dir)?;
+        for (i, (entry, line)) in lines.iter().enumerate() {
+            w.add_line(i, entry, line)?;
+        }
+        w.finish()
     }
 
     fn id(&mut self, name: &str) -> u32 {
@@ -476,11 +528,13 @@ impl SpoolWriter {
             }
             sorted.into_inner().map_err(|e| e.into_error())?
         };
-        Ok(Results(Inner::Spool(Arc::new(Spool {
-            file,
-            slots: slots.into_iter().map(|(_, s)| s).collect(),
-            names,
-            error: Mutex::new(None),
-        }))))
+        Ok(Results {
+            inner: Inner::Spool(Arc::new(Spool {
+                file,
+                slots: slots.into_iter().map(|(_, s)| s).collect(),
+                names,
+            })),
+            error: Arc::default(),
+        })
     }
 }

@@ -14,9 +14,10 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::aggregate::MissingModels;
+use super::entry::{Brief, EntryView};
 use super::escape::one_line;
 use super::impact;
-use super::model::{CaseResult, FeatureRow, RunReport, ShapeDiff};
+use super::model::{FeatureRow, RunReport, ShapeDiff};
 use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
@@ -271,31 +272,34 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
     }
     let mut groups: Vec<Group> = Vec::new();
     // Only the entries that did not pass are read (a spooled run reads them back one by one).
-    for f in r
+    let not_pass = r
         .results
-        .iter_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip))
-    {
+        .indexes_where(|x| !matches!(x.outcome, Outcome::Pass | Outcome::Skip));
+    r.results.each::<Brief>(not_pass, |f| {
         let reason = one_line(f.reason.as_deref().unwrap_or(""));
         // A case of several steps names the step its reason comes from; the step goes beside
         // the case, so the same refusal at `create` and at `first turn` is one group.
         let (reason, id) = match stopped_at(&f, &reason) {
-            Some((step, rest)) => (rest.to_string(), format!("{}/{} ({step})", f.suite, f.case)),
-            None => (reason.clone(), format!("{}/{}", f.suite, f.case)),
+            Some((step, rest)) => (
+                rest.to_string(),
+                format!("{}/{} ({step})", &*f.suite, &*f.case),
+            ),
+            None => (reason.clone(), format!("{}/{}", &*f.suite, &*f.case)),
         };
         let note = impact::note(&f).map(|n| one_line(&n));
         match groups.iter_mut().find(|g| {
-            g.target == f.target && g.mark == f.mark() && g.reason == reason && g.note == note
+            g.target == *f.target && g.mark == f.mark() && g.reason == reason && g.note == note
         }) {
             Some(g) => g.cases.push(id),
             None => groups.push(Group {
-                target: f.target.clone(),
+                target: f.target.to_string(),
                 mark: f.mark(),
                 reason,
                 note,
                 cases: vec![id],
             }),
         }
-    }
+    });
     if groups.is_empty() {
         return;
     }
@@ -332,7 +336,7 @@ fn not_passing(s: &mut String, r: &RunReport, look: Look) {
 }
 
 /// The step a multi-step case's reason comes from and the rest of the reason.
-fn stopped_at<'a>(entry: &'a CaseResult, reason: &'a str) -> Option<(&'a str, &'a str)> {
+fn stopped_at<'a, X>(entry: &'a EntryView<'_, X>, reason: &'a str) -> Option<(&'a str, &'a str)> {
     let step = entry.step.as_deref()?;
     let rest = reason.strip_prefix(step)?.strip_prefix(": ")?;
     Some((step, rest))

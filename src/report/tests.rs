@@ -819,23 +819,35 @@ fn json_text_reads_and_writes_as_the_value_it_holds() {
     assert_eq!(t.value(), json!({"s": "[".repeat(300)}));
 }
 
+/// `memory` with its entries spooled to `dir` (added last first, as cases finishing out of
+/// order add them).
+fn spooled(memory: &RunReport, dir: &std::path::Path) -> RunReport {
+    let mut spool = super::results::SpoolWriter::new(dir).unwrap();
+    for (i, e) in memory
+        .results
+        .iter()
+        .enumerate()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        spool.add(i, &e).unwrap();
+    }
+    RunReport {
+        results: spool.finish().unwrap(),
+        ..memory.clone()
+    }
+}
+
 /// Every format rendered from entries spooled to disk (added out of order, as cases finish)
 /// is byte for byte what the same entries in memory render: `report.json` (the contract),
 /// Markdown, HTML, JUnit and the terminal.
 #[test]
 fn spooled_results_render_exactly_as_in_memory() {
-    use super::results::SpoolWriter;
     let memory = report();
     let entries = memory.results.clone().into_vec();
     let dir = tempfile::tempdir().unwrap();
-    let mut spool = SpoolWriter::new(dir.path()).unwrap();
-    for (i, e) in entries.iter().enumerate().rev() {
-        spool.add(i, e).unwrap();
-    }
-    let spooled = RunReport {
-        results: spool.finish().unwrap(),
-        ..memory.clone()
-    };
+    let spooled = spooled(&memory, dir.path());
     assert!(spooled.results.is_spooled() && !memory.results.is_spooled());
     // The spool is an unnamed file: nothing is left in the report directory.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -907,4 +919,215 @@ fn the_spooling_collector_reports_what_the_in_memory_one_does() {
     assert!(!json.contains("canary-spool-0000") && json.contains("***"));
     assert_eq!(spooled.features, memory.features);
     assert_eq!(spooled.differences.len(), 1);
+}
+
+/// A report whose entries carry what a renderer reads hardest: bodies of every JSON kind
+/// (escapes, control and non-ASCII characters, floats, both ends of the integers, empty
+/// containers), a text body, one cut at the size limit, one nested too deep to keep as JSON,
+/// headers and text fields that need JSON escapes, client effects, several exchanges.
+fn report_with_bodies() -> RunReport {
+    use super::model::JsonText;
+    use crate::clients::catalogue::Status;
+    use crate::judge::{ClientEffect, Impact};
+    let tricky = json!({
+        "s": "\"quoted\" \\ back\nline\ttab \u{1} \u{7f} \u{2028} </script> é 😀",
+        "n": [0, -1, 18446744073709551615u64, -9223372036854775808i64, 0.1, 1e300, -0.0, 2.5e-8],
+        "e": [[], {}, [[]], {"": null}],
+        "<b>": true,
+    });
+    let mut deep = json!("bottom");
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    let big = json!({"data": [{"embedding": vec![0.125; 4000]}]});
+    let headers = |extra: &str| {
+        HeaderList::from_iter([
+            ("authorization".into(), "Bearer ***".into()),
+            ("x-quoted".into(), format!("\"{extra}\" \\ \u{1b}[31m é")),
+        ])
+    };
+    let ex = |step: &str, req: Value, status: Option<u16>, body: Option<JsonText>| {
+        let mut e = exchange(status.unwrap_or(0), json!(null));
+        e.step = step.into();
+        e.url = format!("http://127.0.0.1:4000/v1/{step}?q=\"x\"&y=<z>");
+        e.request_headers = headers(step);
+        e.request_body = Some(JsonText::capped(&req));
+        e.status = status;
+        e.response_headers = if status.is_some() {
+            headers("response")
+        } else {
+            HeaderList::default()
+        };
+        e.response_body = body;
+        if status.is_none() {
+            e.transport_error = Some(format!("connection reset: {HOSTILE}"));
+        }
+        e
+    };
+    let mut fail = result(
+        "reference",
+        "bodies",
+        "tricky \"one\"",
+        "chat.basic",
+        Outcome::Fail,
+    );
+    fail.reason = Some(format!("body: {HOSTILE}\nsecond line"));
+    fail.impact = Some(Impact::Breaks);
+    let mut check = CheckResult::new("schema", CheckStatus::Fail, "missing \"id\"")
+        .at("$.choices[0]")
+        .expected("{\"a\": 1}")
+        .actual(HOSTILE);
+    check.impact = Some(Impact::Breaks);
+    check.deviations = vec!["S1".into()];
+    check.clients = vec![ClientEffect {
+        deviation: "S1".into(),
+        client: "openai-python".into(),
+        version: "1.2.3".into(),
+        call: "chat_basic".into(),
+        status: Status::Raises,
+        symptom: format!("TypeError: {HOSTILE}"),
+    }];
+    fail.checks = vec![check];
+    fail.warnings = vec!["w \"1\"".into(), format!("w2 {HOSTILE}")];
+    fail.notes = Some("note \"quoted\"\n\u{1b}[0m".into());
+    fail.repeats = vec![Outcome::Pass, Outcome::Fail];
+    fail.flaky = true;
+    fail.exchanges = vec![
+        ex(
+            "first",
+            tricky.clone(),
+            Some(200),
+            Some(JsonText::new(&tricky)),
+        ),
+        ex(
+            "text",
+            json!("a \"string\" body\n<not json>"),
+            Some(502),
+            Some(JsonText::new(&json!("<html>bad gateway \"x\"</html>"))),
+        ),
+        ex(
+            "big",
+            json!({"input": "x"}),
+            Some(200),
+            Some(JsonText::capped(&big)),
+        ),
+        ex("deep", deep.clone(), Some(200), Some(JsonText::new(&deep))),
+        ex("lost", json!({}), None, None),
+    ];
+    let mut error = result(GW, "bodies", "tricky \"one\"", "chat.basic", Outcome::Error);
+    error.reason = Some("transport: reset".into());
+    error.impact = Some(Impact::Breaks);
+    error.exchanges = vec![ex("only", json!([1, "2", [3]]), None, None)];
+    let mut pass = result("reference", "bodies", "plain", "chat.stop", Outcome::Pass);
+    pass.exchanges = vec![ex(
+        "ok",
+        json!({"a": 1}),
+        Some(200),
+        Some(json!({"b": [2]}).into()),
+    )];
+    let skip = result(GW, "bodies", "plain", "chat.stop", Outcome::Skip);
+    let results: Vec<CaseResult> = vec![fail, pass, error, skip];
+    RunReport {
+        results: results.into(),
+        ..report()
+    }
+}
+
+/// HTML and JUnit of entries with hard bodies, spooled as a run spools them: the reviewed
+/// output, byte for byte (the renderers read each spooled entry through a borrowed view; this
+/// snapshot was taken from the renderers that parsed every entry whole).
+#[test]
+fn spooled_bodies_render_as_reviewed() {
+    let memory = report_with_bodies();
+    let dir = tempfile::tempdir().unwrap();
+    let spooled = spooled(&memory, dir.path());
+    let html = html::render(&spooled);
+    let junit = junit::render(&spooled);
+    assert_eq!(spooled.results.error(), None);
+    assert_eq!(html, html::render(&memory));
+    assert_eq!(junit, junit::render(&memory));
+    // The cut body and the one nested too deep are in it, as text.
+    assert!(html.contains("[0.125,0.125") && html.contains("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["));
+    insta::assert_snapshot!("bodies_html", html);
+    insta::assert_snapshot!("bodies_junit", junit);
+}
+
+/// One failing entry with `body` as its request and response body.
+fn entry_with_body(body: &Value) -> CaseResult {
+    let mut r = result("reference", "s", "c", "chat.basic", Outcome::Fail);
+    r.exchanges = vec![exchange(200, body.clone())];
+    r.exchanges[0].request_body = Some(body.clone().into());
+    r
+}
+
+proptest::proptest! {
+    /// Any body read back from a spooled entry through the HTML's view is shown as serde_json's
+    /// pretty output of the value (a string: its text).
+    #[test]
+    fn a_spooled_body_is_shown_as_the_value_it_holds(v in super::json::tests::value()) {
+        use super::entry::Detailed;
+        use super::results::SpoolWriter;
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = SpoolWriter::new(dir.path()).unwrap();
+        spool.add(0, &entry_with_body(&v)).unwrap();
+        let results = spool.finish().unwrap();
+        let shown = match &v {
+            Value::String(s) => s.clone(),
+            _ => serde_json::to_string_pretty(&v).unwrap(),
+        };
+        let mut seen = Vec::new();
+        results.each::<Detailed>([0], |e| {
+            for x in &e.exchanges {
+                for b in [x.request_body, x.response_body].into_iter().flatten() {
+                    seen.push(super::body::pretty(b.get()));
+                }
+            }
+        });
+        // A body of JSON `null` reads back as no body (as report.json's entry does).
+        let expected = if v.is_null() { vec![] } else { vec![shown.clone(), shown] };
+        proptest::prop_assert_eq!(seen, expected);
+        proptest::prop_assert_eq!(results.error(), None);
+    }
+
+    /// Whatever a spooled line became on disk (cut, bytes changed, not JSON at all), HTML and
+    /// JUnit render without a panic, and a line their views cannot read is reported.
+    #[test]
+    fn damaged_spooled_lines_are_reported_not_a_panic(
+        cut in proptest::prelude::any::<proptest::sample::Index>(),
+        flips in proptest::collection::vec(
+            (proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()),
+            0..4,
+        ),
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        v in super::json::tests::value(),
+    ) {
+        use super::entry::{Brief, Detailed};
+        use super::results::SpoolWriter;
+        let entry = entry_with_body(&v);
+        let good = serde_json::to_vec(&entry).unwrap();
+        let mut damaged = good[..cut.index(good.len() + 1).min(good.len())].to_vec();
+        for (at, b) in &flips {
+            if !damaged.is_empty() {
+                let i = at.index(damaged.len());
+                damaged[i] = *b;
+            }
+        }
+        for line in [damaged, noise.clone()] {
+            let readable = (
+                serde_json::from_slice::<<Brief as super::entry::View>::Of<'_>>(&line).is_ok(),
+                serde_json::from_slice::<<Detailed as super::entry::View>::Of<'_>>(&line).is_ok(),
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let lines = [(entry.clone(), good.clone()), (entry.clone(), line)];
+            let report = RunReport {
+                results: SpoolWriter::damaged(dir.path(), &lines).unwrap(),
+                ..report()
+            };
+            let junit = junit::render(&report);
+            proptest::prop_assert_eq!(report.results.error().is_some(), !readable.0);
+            let html = html::render(&report);
+            proptest::prop_assert_eq!(report.results.error().is_some(), !(readable.0 && readable.1));
+            proptest::prop_assert!(junit.ends_with("</testsuites>\n") && html.ends_with("</html>\n"));
+        }
+    }
 }

@@ -217,11 +217,25 @@ async fn formats_and_step_summary() {
         s.contains("# llm-parity report") && s.contains("models.list"),
         "{s}"
     );
+    // The summary is report.md, rendered once for both.
+    let md = std::fs::read_to_string(out.report_dir.join("report.md")).unwrap();
+    assert_eq!(s, md);
     let junit = std::fs::read_to_string(out.report_dir.join("junit.xml")).unwrap();
     assert!(
         junit.contains("<testsuite name=\"reference/models\"") && junit.contains("tests=\"3\""),
         "{junit}"
     );
+    // Without report.md, the summary is still the Markdown report.
+    let alone = dir.path().join("alone.md");
+    let out = run_cli(
+        &["run", "--suite", "models", "--format", "junit"],
+        &[("GITHUB_STEP_SUMMARY", alone.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(out.code, 0);
+    assert!(!out.report_dir.join("report.md").exists());
+    let alone = std::fs::read_to_string(&alone).unwrap();
+    assert!(alone.starts_with("# llm-parity report") && alone.contains("models.list"));
 }
 
 #[tokio::test]

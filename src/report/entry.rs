@@ -1,0 +1,179 @@
+//! What a renderer reads of a report entry, borrowed from the entry's compact JSON line
+//! ([`super::results::Results::each`]) instead of parsed into a [`CaseResult`]: text fields point
+//! into the line (copied only when the JSON escapes something), bodies stay the raw JSON text
+//! they are shown as, and what a format does not show — JUnit's exchanges — is skipped over
+//! without being built ([`IgnoredAny`]).
+//!
+//! The fields and their defaults are those of [`CaseResult`] and [`ExchangeSummary`]
+//! (`report.json`'s entry), so a view reads every entry they write; unknown fields are
+//! skipped. `report::tests` renders the same entries spooled and in memory, and a property test
+//! compares a view's bodies with the model's own rendering of them.
+//!
+//! [`ExchangeSummary`]: super::model::ExchangeSummary
+
+use std::borrow::Cow;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use super::impact::facts_of_fields;
+use super::model::CaseResult;
+use crate::execute::exchange::Timings;
+use crate::judge::{CheckResult, Impact, Mark, Outcome};
+
+/// A kind of view: what [`super::results::Results::each`] reads each entry as.
+pub trait View {
+    type Of<'a>: Deserialize<'a>;
+}
+
+/// Everything but the exchanges (JUnit, a list of cases).
+pub struct Brief;
+
+impl View for Brief {
+    type Of<'a> = EntryView<'a, IgnoredAny>;
+}
+
+/// Everything a case's detail shows, exchanges included (the HTML).
+pub struct Detailed;
+
+impl View for Detailed {
+    type Of<'a> = EntryView<'a, Vec<ExchangeView<'a>>>;
+}
+
+/// A report entry as a renderer reads it; `X` is how its exchanges are read.
+#[derive(Debug, Deserialize)]
+pub struct EntryView<'a, X> {
+    #[serde(borrow)]
+    pub target: Text<'a>,
+    #[serde(borrow)]
+    pub suite: Text<'a>,
+    #[serde(borrow)]
+    pub case: Text<'a>,
+    #[serde(borrow)]
+    pub feature: Text<'a>,
+    pub outcome: Outcome,
+    #[serde(borrow)]
+    pub reason: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub step: Option<Text<'a>>,
+    #[serde(default)]
+    pub impact: Option<Impact>,
+    pub duration_ms: u64,
+    #[serde(default, borrow)]
+    pub warnings: Vec<Text<'a>>,
+    #[serde(default, borrow)]
+    pub notes: Option<Text<'a>>,
+    #[serde(default)]
+    pub timings: Option<Timings>,
+    #[serde(default)]
+    pub checks: Vec<CheckResult>,
+    #[serde(default)]
+    pub exchanges: X,
+    #[serde(default)]
+    pub repeats: Vec<Outcome>,
+    #[serde(default)]
+    pub flaky: bool,
+    #[serde(default, borrow)]
+    pub missing_model: Option<Text<'a>>,
+}
+
+impl<X> EntryView<'_, X> {
+    /// The case as every format shows it.
+    pub fn mark(&self) -> Mark {
+        Mark::new(self.outcome, self.impact)
+    }
+}
+
+facts_of_fields!(impl<X> for EntryView<'_, X>);
+
+/// An exchange as the HTML shows it: headers as written (sorted, one value per name), bodies as
+/// their compact JSON text.
+#[derive(Debug, Deserialize)]
+pub struct ExchangeView<'a> {
+    #[serde(borrow)]
+    pub step: Text<'a>,
+    #[serde(borrow)]
+    pub method: Text<'a>,
+    #[serde(borrow)]
+    pub url: Text<'a>,
+    #[serde(borrow)]
+    pub request_headers: Headers<'a>,
+    #[serde(default, borrow)]
+    pub request_body: Option<&'a RawValue>,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default, borrow)]
+    pub response_headers: Headers<'a>,
+    #[serde(default, borrow)]
+    pub response_body: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub transport_error: Option<Text<'a>>,
+}
+
+/// A string of the line: borrowed, or owned when the JSON escaped part of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A header object's names and values, in the order written.
+#[derive(Debug, Default)]
+pub struct Headers<'a>(pub Vec<(Text<'a>, Text<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Headers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of header names and values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Headers<'de>, A::Error> {
+                let mut pairs = Vec::with_capacity(m.size_hint().unwrap_or(0).min(64));
+                while let Some(pair) = m.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Headers(pairs))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// An in-memory entry as its line: what a spooled run wrote for it (see
+/// [`super::results::SpoolWriter::add`]), so both read through the same view.
+pub(super) fn line_of(r: &CaseResult, out: &mut Vec<u8>) -> std::io::Result<()> {
+    out.clear();
+    serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)
+}
