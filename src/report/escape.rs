@@ -7,30 +7,56 @@ use std::borrow::Cow;
 use crate::util::text::{escaped, is_unsafe_char};
 
 /// HTML-escape text for element content and attribute values (which are always quoted).
-/// Runs of text that need nothing are copied whole (most report text is such a run).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut run = 0;
-    for (i, c) in s.char_indices() {
-        let escaped_as: Cow<'static, str> = match c {
-            '&' => "&amp;".into(),
-            '<' => "&lt;".into(),
-            '>' => "&gt;".into(),
-            '"' => "&quot;".into(),
-            '\'' => "&#39;".into(),
-            // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
-            // show them escaped (`\x1b[31m`) so they stay visible in any font.
-            '\t' | '\n' | '\r' => continue,
-            // Bidi overrides would reorder the page's text around them: shown escaped too.
-            c if is_unsafe_char(c) => escaped(c).into(),
-            _ => continue,
-        };
-        out.push_str(&s[run..i]);
-        out.push_str(&escaped_as);
-        run = i + c.len_utf8();
+    Esc(s).to_string()
+}
+
+/// [`esc`] written straight into the output (`write!(h, "{}", Esc(s))`), without a string of
+/// its own: the HTML report escapes every body, header and reason it shows this way. Runs of
+/// text that need nothing are written whole (most report text is such a run); ASCII is
+/// checked byte by byte, and only a non-ASCII character is decoded to be checked.
+#[derive(Clone, Copy)]
+pub struct Esc<'a>(pub &'a str);
+
+impl std::fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        let bytes = s.as_bytes();
+        let (mut run, mut i) = (0, 0);
+        while i < bytes.len() {
+            let (escaped_as, width): (Cow<'static, str>, usize) = match bytes[i] {
+                b'&' => ("&amp;".into(), 1),
+                b'<' => ("&lt;".into(), 1),
+                b'>' => ("&gt;".into(), 1),
+                b'"' => ("&quot;".into(), 1),
+                b'\'' => ("&#39;".into(), 1),
+                // Control characters (an ANSI escape in a reason, say) are invalid in HTML
+                // text; show them escaped (`\x1b[31m`) so they stay visible in any font.
+                b'\t' | b'\n' | b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                b @ (0..0x20 | 0x7f) => (escaped(char::from(b)).into(), 1),
+                0..0x80 => {
+                    i += 1;
+                    continue;
+                }
+                // Bidi overrides would reorder the page's text around them: shown escaped too.
+                _ => match s[i..].chars().next() {
+                    Some(c) if is_unsafe_char(c) => (escaped(c).into(), c.len_utf8()),
+                    c => {
+                        i += c.map_or(1, char::len_utf8);
+                        continue;
+                    }
+                },
+            };
+            f.write_str(&s[run..i])?;
+            f.write_str(&escaped_as)?;
+            i += width;
+            run = i;
+        }
+        f.write_str(&s[run..])
     }
-    out.push_str(&s[run..]);
-    out
 }
 
 /// Endpoint text in Markdown (a table cell, a reason in a list): inert. Every character that
@@ -93,6 +119,36 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// The HTML escape as it was first written, one character at a time: the oracle of the
+    /// byte-wise one.
+    fn esc_by_char(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                '\t' | '\n' | '\r' => out.push(c),
+                c if is_unsafe_char(c) => out.push_str(&escaped(c)),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Any text, markup, control, bidi and other non-ASCII characters mixed in, is escaped
+        /// exactly as character by character.
+        #[test]
+        fn html_escape_is_the_escape_of_each_character(
+            s in "(\\PC|[\u{0}-\u{1f}\u{7f}-\u{9f}&<>\"'\u{200b}-\u{200f}\u{2028}-\u{202e}\u{2060}-\u{2069}\u{feff}\u{061c}é😀a-z ])*"
+        ) {
+            prop_assert_eq!(esc(&s), esc_by_char(&s));
+        }
+    }
 
     /// Invisible characters an endpoint may use to hide an autolink from an escaper: joiners
     /// and zero-width spaces, bidi overrides and isolates, the word joiner, the byte-order mark.

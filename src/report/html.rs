@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::body::pretty;
 use super::entry::{Brief, Detailed, EntryView, ExchangeView, Headers};
-use super::escape::esc;
+use super::escape::{Esc, esc};
 use super::impact;
 use super::model::{Difference, RunReport, Summary};
 use crate::judge::{Impact, Mark, Outcome};
@@ -73,9 +73,9 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     let _ = writeln!(
         h,
         "<header><h1>llm-parity report</h1><p class=\"meta\">{} {} · started {} · {} ms · {} result(s) on {} target(s){}</p>",
-        esc(&r.tool.name),
-        esc(&r.tool.version),
-        esc(&r.started_at),
+        Esc(&r.tool.name),
+        Esc(&r.tool.version),
+        Esc(&r.started_at),
         r.duration_ms,
         r.results.len(),
         r.targets.len(),
@@ -89,7 +89,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         let _ = writeln!(
             h,
             "<p class=\"meta\"><strong>Replayed</strong> from the recordings in <code>{}</code>: no endpoint was contacted.</p>",
-            esc(dir)
+            Esc(dir)
         );
     }
     let missing = super::aggregate::MissingModels::of(&r.results);
@@ -98,8 +98,8 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             let _ = writeln!(
                 h,
                 "<p class=\"meta\"><code>{}</code>: <strong>{}</strong></p>",
-                esc(&t.name),
-                esc(&line)
+                Esc(&t.name),
+                Esc(&line)
             );
         }
     }
@@ -142,7 +142,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         let models: Vec<String> = t
             .models
             .iter()
-            .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+            .map(|(k, v)| format!("{}={}", Esc(k), Esc(v)))
             .collect();
         let via = if any_via {
             format!("<td>{}</td>", t.via.as_deref().map(esc).unwrap_or_default())
@@ -152,8 +152,8 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td>{via}</tr>",
-            esc(&t.name),
-            esc(&t.base_url),
+            Esc(&t.name),
+            Esc(&t.base_url),
             models.join(", "),
         );
     }
@@ -172,7 +172,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         "<section><h2>Parity matrix</h2><form id=\"filters\" class=\"filters\"><label>area <select id=\"f-area\"><option value=\"\">all</option>"
     );
     for a in &areas {
-        let _ = write!(h, "<option>{}</option>", esc(a));
+        let _ = write!(h, "<option>{}</option>", Esc(a));
     }
     let _ = write!(
         h,
@@ -194,7 +194,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         let _ = write!(
             h,
             " <label><input type=\"checkbox\" class=\"f-target\" data-col=\"{i}\" checked> {}</label>",
-            esc(n)
+            Esc(n)
         );
     }
     let _ = writeln!(h, "</form>");
@@ -205,7 +205,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         "<table id=\"matrix\" class=\"matrix\"><thead><tr><th>feature</th>"
     );
     for (i, n) in names.iter().enumerate() {
-        let _ = write!(h, "<th class=\"col-{i}\">{}</th>", esc(n));
+        let _ = write!(h, "<th class=\"col-{i}\">{}</th>", Esc(n));
     }
     let _ = writeln!(h, "</tr></thead><tbody>");
     let mut area = "";
@@ -216,8 +216,8 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             let _ = write!(
                 h,
                 "<tr class=\"area\" data-area=\"{}\"><th>{}</th>",
-                esc(a),
-                esc(a)
+                Esc(a),
+                Esc(a)
             );
             for (i, t) in names.iter().enumerate() {
                 let cells: Vec<Outcome> = r
@@ -240,10 +240,10 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
         let _ = write!(
             h,
             "<tr class=\"feature\" data-area=\"{}\" data-outcomes=\"{}\" data-differs=\"{}\"><th><code>{}</code></th>",
-            esc(a),
+            Esc(a),
             outcomes.join(" "),
             differs,
-            esc(&row.feature)
+            Esc(&row.feature)
         );
         for (i, t) in names.iter().enumerate() {
             match row.mark(t) {
@@ -291,7 +291,7 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                     format!(
                         "<span class=\"o-{}\">{} {} {}</span>",
                         o.as_str(),
-                        esc(t),
+                        Esc(t),
                         o.symbol(),
                         o.as_str()
                     )
@@ -300,18 +300,18 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
             let _ = write!(
                 h,
                 "<li><code>{}</code> ({}/{}): {}",
-                esc(&d.feature),
-                esc(&d.suite),
-                esc(&d.case),
+                Esc(&d.feature),
+                Esc(&d.suite),
+                Esc(&d.case),
                 cells.join(", ")
             );
             for sd in &d.shape_diffs {
                 let _ = write!(
                     h,
                     "<details><summary>shape of the {} ({} vs {})</summary>{}</details>",
-                    esc(&sd.subject),
-                    esc(&sd.pass),
-                    esc(&sd.other),
+                    Esc(&sd.subject),
+                    Esc(&sd.pass),
+                    Esc(&sd.other),
                     diff_block(&sd.diff)
                 );
             }
@@ -334,12 +334,12 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                 classes(m),
                 m.symbol(),
                 m.label(),
-                esc(&f.suite),
-                esc(&f.case),
-                esc(&f.target),
-                esc(f.reason.as_deref().unwrap_or("")),
+                Esc(&f.suite),
+                Esc(&f.case),
+                Esc(&f.target),
+                Esc(f.reason.as_deref().unwrap_or("")),
                 impact::note(&f)
-                    .map(|n| format!("<br><span class=\"clients\">{}</span>", esc(&n)))
+                    .map(|n| format!("<br><span class=\"clients\">{}</span>", Esc(&n)))
                     .unwrap_or_default()
             );
         });
@@ -358,8 +358,8 @@ fn case_detail(
     let _ = write!(
         h,
         "<div class=\"case\"><p><code>{}/{}</code> <span class=\"{}\">{}</span>{}</p>",
-        esc(&res.suite),
-        esc(&res.case),
+        Esc(&res.suite),
+        Esc(&res.case),
         classes(m),
         m.text(),
         if res.flaky {
@@ -369,17 +369,17 @@ fn case_detail(
         }
     );
     if let Some(reason) = &res.reason {
-        let _ = write!(h, "<p class=\"reason\">{}</p>", esc(reason));
+        let _ = write!(h, "<p class=\"reason\">{}</p>", Esc(reason));
     }
     if let Some(n) = impact::note(res) {
-        let _ = write!(h, "<p class=\"clients\">{}</p>", esc(&n));
+        let _ = write!(h, "<p class=\"clients\">{}</p>", Esc(&n));
     }
     if !res.repeats.is_empty() {
         let reps: Vec<&str> = res.repeats.iter().map(|o| o.symbol()).collect();
         let _ = write!(h, "<p>repeats: {}</p>", reps.join(" "));
     }
     for w in &res.warnings {
-        let _ = write!(h, "<p class=\"warn\">warning: {}</p>", esc(w));
+        let _ = write!(h, "<p class=\"warn\">warning: {}</p>", Esc(w));
     }
     if !res.checks.is_empty() {
         let _ = write!(h, "<ul class=\"checks\">");
@@ -391,25 +391,25 @@ fn case_detail(
             let _ = write!(
                 h,
                 "<li>[{}] <code>{}</code>: {}",
-                esc(&tag.to_lowercase()),
-                esc(&c.check),
-                esc(&c.reason())
+                Esc(&tag.to_lowercase()),
+                Esc(&c.check),
+                Esc(&c.reason())
             );
             for e in &c.clients {
-                let _ = write!(h, "<br>breaks {}", esc(&impact::cite(e)));
+                let _ = write!(h, "<br>breaks {}", Esc(&impact::cite(e)));
             }
             if let Some(e) = &c.expected {
-                let _ = write!(h, "<br>expected: <code>{}</code>", esc(e));
+                let _ = write!(h, "<br>expected: <code>{}</code>", Esc(e));
             }
             if let Some(a) = &c.actual {
-                let _ = write!(h, "<br>actual: <code>{}</code>", esc(a));
+                let _ = write!(h, "<br>actual: <code>{}</code>", Esc(a));
             }
             let _ = write!(h, "</li>");
         }
         let _ = write!(h, "</ul>");
     }
     if let Some(n) = &res.notes {
-        let _ = write!(h, "<p class=\"note\">note: {}</p>", esc(n));
+        let _ = write!(h, "<p class=\"note\">note: {}</p>", Esc(n));
     }
     if let Some(t) = &res.timings {
         let f = |x: Option<f64>| {
@@ -430,7 +430,7 @@ fn case_detail(
             let _ = write!(
                 h,
                 "<details><summary>shape diff vs {}</summary>{}</details>",
-                esc(&sd.pass),
+                Esc(&sd.pass),
                 diff_block(&sd.diff)
             );
         }
@@ -439,9 +439,9 @@ fn case_detail(
         let _ = write!(
             h,
             "<details class=\"exchange\"><summary>{} {} {} → {}</summary>",
-            esc(&ex.step),
-            esc(&ex.method),
-            esc(&ex.url),
+            Esc(&ex.step),
+            Esc(&ex.method),
+            Esc(&ex.url),
             ex.status
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "no response".into())
@@ -453,16 +453,16 @@ fn case_detail(
                 bodies.as_str()
             );
         } else {
-            block(h, "request headers", &headers_text(&ex.request_headers));
+            headers_block(h, "request headers", &ex.request_headers);
         }
         if let Some(b) = ex.request_body {
             block(h, "request body", &pretty(b.get()));
         }
         if let Some(e) = &ex.transport_error {
-            let _ = write!(h, "<p class=\"reason\">transport: {}</p>", esc(e));
+            let _ = write!(h, "<p class=\"reason\">transport: {}</p>", Esc(e));
         }
         if !ex.response_headers.0.is_empty() {
-            block(h, "response headers", &headers_text(&ex.response_headers));
+            headers_block(h, "response headers", &ex.response_headers);
         }
         if let Some(b) = ex.response_body {
             block(h, "response body", &pretty(b.get()));
@@ -474,14 +474,18 @@ fn case_detail(
 
 /// A labelled, preformatted block of escaped text.
 fn block(h: &mut dyn std::fmt::Write, label: &str, text: &str) {
-    let _ = write!(h, "<p>{label}</p><pre>{}</pre>", esc(text));
+    let _ = write!(h, "<p>{label}</p><pre>{}</pre>", Esc(text));
 }
 
-fn headers_text(headers: &Headers) -> String {
-    let lines: Vec<String> = (headers.0.iter())
-        .map(|(k, v)| format!("{}: {}", &**k, &**v))
-        .collect();
-    lines.join("\n")
+/// A labelled block of headers, `name: value` a line (escaping leaves `:`, space and newline
+/// as they are, so each part is escaped as it is written).
+fn headers_block(h: &mut dyn std::fmt::Write, label: &str, headers: &Headers) {
+    let _ = write!(h, "<p>{label}</p><pre>");
+    for (i, (k, v)) in headers.0.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "\n" };
+        let _ = write!(h, "{sep}{}: {}", Esc(k), Esc(v));
+    }
+    let _ = write!(h, "</pre>");
 }
 
 fn diff_block(diff: &str) -> String {
@@ -492,7 +496,7 @@ fn diff_block(diff: &str) -> String {
             Some('-') if !line.starts_with("---") => "del",
             _ => "ctx",
         };
-        let _ = writeln!(s, "<span class=\"{class}\">{}</span>", esc(line));
+        let _ = writeln!(s, "<span class=\"{class}\">{}</span>", Esc(line));
     }
     s.push_str("</pre>");
     s
@@ -528,7 +532,7 @@ fn latency_section(h: &mut dyn std::fmt::Write, r: &RunReport) {
                 h,
                 "<text x=\"0\" y=\"{:.1}\" class=\"lbl\">{}</text><rect x=\"0\" y=\"{:.1}\" width=\"{p95:.1}\" height=\"{bar_h}\" class=\"p95\"/><rect x=\"0\" y=\"{:.1}\" width=\"{p50:.1}\" height=\"{bar_h}\" class=\"p50\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"val\">{:.1} / {:.1} ms (n={})</text>",
                 y + 12.0,
-                esc(&l.target),
+                Esc(&l.target),
                 y + 17.0,
                 y + 17.0,
                 p95 + 6.0,
@@ -549,9 +553,9 @@ fn latency_section(h: &mut dyn std::fmt::Write, r: &RunReport) {
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:+.1}</td><td>{:+.1}</td></tr>",
-                esc(&x.router),
-                esc(&x.upstream),
-                esc(&x.metric),
+                Esc(&x.router),
+                Esc(&x.upstream),
+                Esc(&x.metric),
                 x.p50_delta_ms,
                 x.p95_delta_ms
             );

@@ -4,9 +4,10 @@
 //! by every renderer. A run's memory then holds a few bytes per case (where its line is, and
 //! what counting needs: outcome, impact, flaky), not its entry.
 //!
-//! `report.json` re-indents the lines (no entry is parsed); the other formats parse the entries
-//! they show, one at a time. Reading our own unlinked file back fails only if the disk does:
-//! the first such error is kept ([`Results::error`]) and the command reports it after writing.
+//! `report.json` re-indents the lines (no entry is parsed); the other formats read each entry
+//! they show as a view borrowing from its line ([`Results::each`], `report::entry`), one at a
+//! time. Reading our own unlinked file back fails only if the disk does: the first such error
+//! is kept ([`Results::error`]) and the command reports it after writing.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
