@@ -7,6 +7,7 @@ pub mod feature;
 mod locate;
 mod project;
 pub mod schemas;
+mod sequence;
 pub mod shape;
 pub mod spans;
 pub mod suite;

@@ -215,7 +215,8 @@ fn load_all<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R +
 /// Drop the compiled steps of `s`'s cases: they are compiled again from its file, checked
 /// against `stamp` (the text as validated), when they run.
 fn release_steps(s: &mut Suite, stamp: TextStamp, env: &Arc<StepsEnv>) {
-    let file = Arc::new(SuiteSource::new(s.file.clone(), stamp, env.clone()));
+    let ids: Vec<&str> = s.cases.iter().map(|c| c.id.as_str()).collect();
+    let file = Arc::new(SuiteSource::new(s.file.clone(), stamp, &ids, env.clone()));
     for (index, case) in s.cases.iter_mut().enumerate() {
         // Just loaded: nothing else holds the case yet.
         if let Some(case) = Arc::get_mut(case) {

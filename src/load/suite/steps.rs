@@ -8,14 +8,19 @@
 //! always — every problem reported at once, with file:line:col — and its cases then keep only
 //! where their steps come from ([`SuiteSource`]): when one of them runs, the file is read and
 //! compiled again, shared by the file's cases running at that time, and freed when the last of
-//! them is done. A loaded project is then flat in the number of cases; the transient cost is one
-//! file's compiled cases, which loading the file already had.
+//! them is done. A loaded project is then flat in the number of cases.
+//!
+//! Only a window of a file's cases is compiled at a time ([`WINDOW`] cases: the document cut
+//! down to the suite's own keys and the window's case items, `load::sequence`), so the transient
+//! cost is a window's parse and compiled cases, not a whole file's (the parser's events for a
+//! 1,000-case file alone are ~10 MB). A file whose cases cannot be cut apart safely is compiled
+//! whole, as it was validated.
 //!
 //! The file is read again, not kept: a file edited during the run is noticed (its length and
 //! hash no longer match what was validated) and its cases end as not prepared, saying so,
 //! rather than running requests nobody validated.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -25,6 +30,7 @@ use tokio::sync::watch;
 
 use super::compile::{SuiteEnv, load_suite};
 use super::model::Step;
+use crate::load::sequence::{self, Items};
 use crate::load::yaml::MAX_INPUT_BYTES;
 use crate::util::fs::read_bounded_string;
 
@@ -61,9 +67,10 @@ impl StepsRef {
         }
     }
 
-    /// Case `index`'s steps of a compiled file, keeping the file compiled.
+    /// Case `index`'s steps (its place in the file) of a compiled window, keeping the window
+    /// compiled.
     fn of_file(all: Arc<Compiled>, index: usize) -> Option<StepsRef> {
-        let steps = all.get(index)?.clone();
+        let steps = all.steps.get(index.checked_sub(all.first)?)?.clone();
         Some(StepsRef {
             steps,
             _file: Some(all),
@@ -78,8 +85,12 @@ impl Deref for StepsRef {
     }
 }
 
-/// Every case's steps of one compiled file, in file order.
-type Compiled = Vec<Arc<[Step]>>;
+/// The steps of a window of a file's cases (or of all of them), in file order from `first`.
+#[derive(Debug)]
+struct Compiled {
+    first: usize,
+    steps: Vec<Arc<[Step]>>,
+}
 
 impl From<Vec<Step>> for Steps {
     fn from(steps: Vec<Step>) -> Self {
@@ -106,9 +117,8 @@ impl Steps {
     pub async fn get(&self) -> Result<StepsRef, String> {
         match &self.source {
             Source::Held(steps) => Ok(StepsRef::held(steps)),
-            Source::File { file, index } => {
-                StepsRef::of_file(file.compiled().await?, *index).ok_or_else(|| file.changed())
-            }
+            Source::File { file, index } => StepsRef::of_file(file.compiled(*index).await?, *index)
+                .ok_or_else(|| file.changed()),
         }
     }
 
@@ -138,15 +148,21 @@ pub struct StepsEnv {
     allow_fixture_escape: bool,
     schema_ids: Vec<String>,
     check_names: Vec<&'static str>,
-    /// The last [`RECENT`] files compiled, kept even while none of their cases runs: a run at
+    /// The last [`RECENT`] windows compiled, kept even while none of their cases runs: a run at
     /// `--concurrency 1` has no case in flight between two of a file's cases, and targets
     /// running at different places of the plan move between files at different times.
     recent: Mutex<VecDeque<Arc<Compiled>>>,
 }
 
-/// How many compiled files stay alive after their last running case (each bounded by the
-/// suite file's size, as loading it was).
+/// How many compiled windows stay alive after their last running case (each bounded by
+/// [`WINDOW`] cases, or by the suite file's size for a file compiled whole, as loading it was).
 const RECENT: usize = 2;
+
+/// How many of a released file's cases are compiled together: enough that the suite's own
+/// keys, parsed again with every window, are a small part of the work and that the cases in
+/// flight at the default concurrency mostly share one window; few enough that a window's parse
+/// stays well under a megabyte.
+pub const WINDOW: usize = 64;
 
 impl StepsEnv {
     pub fn new(
@@ -171,16 +187,41 @@ pub struct SuiteSource {
     path: PathBuf,
     /// The text as validated, to notice an edit during the run.
     stamp: TextStamp,
+    /// The hash of each window's case ids, to check that a window cut from the file holds the
+    /// cases it should.
+    windows: Vec<u64>,
+    cases: usize,
     env: Arc<StepsEnv>,
-    slot: Mutex<Slot>,
+    state: Mutex<State>,
 }
 
-/// A file's compiled cases while any of them is in use, and the compilation under way.
+#[derive(Debug, Default)]
+struct State {
+    cuts: Cuts,
+    /// The windows compiled or compiling, by window ([`WHOLE`] for the whole file).
+    slots: HashMap<usize, Slot>,
+}
+
+/// How the file is cut into windows, found when it is first compiled again.
+#[derive(Debug, Default)]
+enum Cuts {
+    #[default]
+    Unknown,
+    Items(Arc<Items>),
+    /// The file's cases cannot be cut apart safely, or a window did not compile alone.
+    Whole,
+}
+
+/// The slot of the file compiled whole.
+const WHOLE: usize = usize::MAX;
+
+/// A window's compiled cases while any of them is in use, and the compilation under way.
 #[derive(Debug, Default)]
 struct Slot {
     compiled: Weak<Compiled>,
-    /// Set while the file compiles: every case of the file that starts meanwhile awaits this
-    /// one compilation. Its thread clears it (and sets `compiled`) before it tells the result.
+    /// Set while the window compiles: every case of the window that starts meanwhile awaits
+    /// this one compilation. Its thread clears it (and sets `compiled`) before it tells the
+    /// result.
     compiling: Option<watch::Receiver<Option<Compilation>>>,
 }
 
@@ -204,14 +245,29 @@ impl TextStamp {
     }
 }
 
+/// The hash of a run of case ids.
+fn ids_hash<'a>(ids: impl Iterator<Item = &'a str>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for id in ids {
+        id.hash(&mut h);
+    }
+    h.finish()
+}
+
 impl SuiteSource {
-    /// The file at `path`, validated with the text of this `stamp` in `env`.
-    pub fn new(path: PathBuf, stamp: TextStamp, env: Arc<StepsEnv>) -> Self {
+    /// The file at `path`, validated with the text of this `stamp` in `env`, whose cases have
+    /// these `ids`, in file order.
+    pub fn new(path: PathBuf, stamp: TextStamp, ids: &[&str], env: Arc<StepsEnv>) -> Self {
         SuiteSource {
             path,
             stamp,
+            windows: ids
+                .chunks(WINDOW)
+                .map(|w| ids_hash(w.iter().copied()))
+                .collect(),
+            cases: ids.len(),
             env,
-            slot: Mutex::new(Slot::default()),
+            state: Mutex::new(State::default()),
         }
     }
 
@@ -222,12 +278,23 @@ impl SuiteSource {
         )
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Read and compile the file, checked against what was validated.
-    fn compile(&self) -> Compilation {
+    /// The slot of case `index`: its window's, or the whole file's.
+    fn window_of(&self, index: usize) -> usize {
+        match self.lock().cuts {
+            Cuts::Whole => WHOLE,
+            Cuts::Unknown | Cuts::Items(_) => index / WINDOW,
+        }
+    }
+
+    /// Read the file and compile `window` of its cases (or all of them, for [`WHOLE`]),
+    /// checked against what was validated. A window that does not compile alone to the cases
+    /// it should hold is compiled whole, and so is every later one: a problem found then is
+    /// reported at the file's own line and column.
+    fn compile(&self, window: usize) -> Compilation {
         let text = read_bounded_string(&self.path, MAX_INPUT_BYTES as u64).map_err(|e| {
             format!(
                 "cannot read suite file {} again to run its case: {}",
@@ -245,6 +312,11 @@ impl SuiteSource {
             check_names: &self.env.check_names,
             builtin: false,
         };
+        if window != WHOLE
+            && let Some(compiled) = self.compile_window(&text, window, &env)
+        {
+            return Ok(Arc::new(compiled));
+        }
         // The same text in the same environment compiled once already; a problem now is in
         // what it refers to (a fixture removed since).
         let suite = load_suite(&self.path, &text, &env).map_err(|d| {
@@ -254,9 +326,46 @@ impl SuiteSource {
                 self.path.display()
             )
         })?;
-        Ok(Arc::new(
-            suite.cases.iter().filter_map(|c| c.steps.held()).collect(),
-        ))
+        Ok(Arc::new(Compiled {
+            first: 0,
+            steps: suite.cases.iter().filter_map(|c| c.steps.held()).collect(),
+        }))
+    }
+
+    /// `window` of the file's cases compiled from the document cut down to them, if it holds
+    /// exactly the window's cases (by id); otherwise the file is compiled whole from now on.
+    fn compile_window(&self, text: &str, window: usize, env: &SuiteEnv<'_>) -> Option<Compiled> {
+        let expected = *self.windows.get(window)?;
+        let items = {
+            let mut state = self.lock();
+            if matches!(state.cuts, Cuts::Unknown) {
+                state.cuts = match sequence::items(text, "cases") {
+                    Some(items) if items.starts.len() == self.cases => Cuts::Items(items.into()),
+                    _ => Cuts::Whole,
+                };
+            }
+            match &state.cuts {
+                Cuts::Items(items) => items.clone(),
+                Cuts::Unknown | Cuts::Whole => return None,
+            }
+        };
+        let first = window * WINDOW;
+        let to = (first + WINDOW).min(items.starts.len());
+        let compiled = load_suite(&self.path, &items.keep(text, first, to), env)
+            .ok()
+            .filter(|s| {
+                s.cases.len() == to - first
+                    && ids_hash(s.cases.iter().map(|c| c.id.as_str())) == expected
+            })
+            .map(|s| Compiled {
+                first,
+                steps: s.cases.iter().filter_map(|c| c.steps.held()).collect(),
+            })
+            .filter(|c| c.steps.len() == to - first);
+        if compiled.is_none() {
+            self.lock().cuts = Cuts::Whole;
+        }
+        compiled
     }
 
     /// The file's compiled cases: the ones in use, or compiled again. The compilation runs on
@@ -264,9 +373,15 @@ impl SuiteSource {
     /// compilation: no runtime thread blocks (a blocked worker would hand its tasks to a new
     /// thread, one per waiting case), and the text, the parser's buffers and the compiled cases
     /// come and go on one thread, in one allocator arena.
-    async fn compiled(self: &Arc<Self>) -> Compilation {
+    async fn compiled(self: &Arc<Self>, index: usize) -> Compilation {
+        let window = self.window_of(index);
         let mut compiling = {
-            let mut slot = self.lock();
+            let mut state = self.lock();
+            // A window nobody uses any more leaves the map.
+            state.slots.retain(|w, s| {
+                *w == window || s.compiling.is_some() || s.compiled.strong_count() > 0
+            });
+            let slot = state.slots.entry(window).or_default();
             if let Some(all) = slot.compiled.upgrade() {
                 return Ok(all);
             }
@@ -278,7 +393,7 @@ impl SuiteSource {
                     let file = self.clone();
                     let spawned = std::thread::Builder::new()
                         .name("llm-parity-compile".into())
-                        .spawn(move || file.compile_and_tell(tx));
+                        .spawn(move || file.compile_and_tell(window, tx));
                     if let Err(e) = spawned {
                         slot.compiling = None;
                         return Err(format!(
@@ -303,17 +418,23 @@ impl SuiteSource {
     /// On the compiling thread: compile, settle the slot (the compiled cases for the next case
     /// that starts, none pending), then tell the cases waiting. A panic while compiling is told
     /// as a failed compilation (the sender dropped), and the next case tries again.
-    fn compile_and_tell(&self, tx: watch::Sender<Option<Compilation>>) {
-        struct Clear<'a>(&'a SuiteSource);
+    fn compile_and_tell(&self, window: usize, tx: watch::Sender<Option<Compilation>>) {
+        struct Clear<'a>(&'a SuiteSource, usize);
         impl Drop for Clear<'_> {
             fn drop(&mut self) {
-                self.0.lock().compiling = None;
+                self.0.lock().slots.entry(self.1).or_default().compiling = None;
             }
         }
-        let clear = Clear(self);
-        let result = self.compile();
+        let clear = Clear(self, window);
+        let result = self.compile(window);
         if let Ok(all) = &result {
-            self.lock().compiled = Arc::downgrade(all);
+            let mut state = self.lock();
+            state.slots.entry(window).or_default().compiled = Arc::downgrade(all);
+            // A window compiled whole is the whole file's compilation for every other case.
+            if window != WHOLE && all.first == 0 && all.steps.len() == self.cases {
+                state.slots.entry(WHOLE).or_default().compiled = Arc::downgrade(all);
+            }
+            drop(state);
             let mut recent = self.env.recent.lock().unwrap_or_else(|e| e.into_inner());
             recent.push_back(all.clone());
             if recent.len() > RECENT {
@@ -324,10 +445,19 @@ impl SuiteSource {
         tx.send_replace(Some(result));
     }
 
-    /// Whether the file's cases are compiled now (for the tests).
+    /// Whether any of the file's cases are compiled now (for the tests).
     #[cfg(test)]
     fn is_compiled(&self) -> bool {
-        self.lock().compiled.strong_count() > 0
+        self.lock()
+            .slots
+            .values()
+            .any(|s| s.compiled.strong_count() > 0)
+    }
+
+    /// Whether a compilation is under way (for the tests).
+    #[cfg(test)]
+    fn is_compiling(&self) -> bool {
+        self.lock().slots.values().any(|s| s.compiling.is_some())
     }
 }
 
@@ -400,7 +530,7 @@ mod tests {
             sb._file.as_ref().unwrap()
         ));
         assert_eq!(sb[0].request.method, reqwest::Method::GET);
-        assert!(file_of(&a.steps).lock().compiling.is_none());
+        assert!(!file_of(&a.steps).is_compiling());
         // Compiled, the file's next case takes the same compilation at once.
         let again = a.steps.get().await.unwrap();
         assert!(Arc::ptr_eq(
@@ -425,12 +555,7 @@ mod tests {
                 "{e}"
             );
         }
-        assert!(
-            file_of(&p.suites[0].cases[0].steps)
-                .lock()
-                .compiling
-                .is_none()
-        );
+        assert!(!file_of(&p.suites[0].cases[0].steps).is_compiling());
 
         // The same text, but what it refers to is gone.
         std::fs::write(&file, SUITE).unwrap();
@@ -448,5 +573,140 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         let e = p.suites[0].cases[1].steps.get().await.unwrap_err();
         assert!(e.contains("cannot read suite file"), "{e}");
+    }
+
+    /// A suite of `n` cases with the shapes a cut could get wrong: block scalars holding
+    /// item-like and key-like lines, comments at the items' indentation, flow collections over
+    /// several lines, an anchor, a multi-step case, and suite keys after the cases. `extra` is
+    /// appended to the last case.
+    fn many(n: usize, extra: &str) -> String {
+        let mut text = String::from("suite: many\ndescription: cut me\ncases: # all of them\n");
+        for i in 0..n {
+            text.push_str(&match i % 4 {
+                0 => format!(
+                    "  - id: c{i}\n    feature: chat.basic\n    request:\n      path: /chat/completions\n      body:\n        model: \"{{{{model.chat}}}}\"\n        messages:\n          - role: user\n            content: |\n              - not an item {i}\n              cases:\n  # - a comment, not an item\n"
+                ),
+                1 => format!(
+                    "  - {{ id: c{i}, feature: chat.basic,\n      request: {{ path: /models, method: GET }} }}\n\n"
+                ),
+                2 => format!(
+                    "  -\n    id: c{i}\n    feature: chat.basic\n    tags: &t{i} [a, b]\n    request: {{ path: /chat/completions, body: {{ n: {i}, s: \"a - b\" }} }}\n    expect: {{ status: 200 }}\n"
+                ),
+                _ => format!(
+                    "  - id: c{i}\n    feature: chat.basic\n    steps:\n      - request: {{ path: /models, method: GET }}\n        capture: {{ first: \"$.data[0].id\" }}\n      - request: {{ path: \"/models/{{{{capture.first}}}}\", method: GET }}\n"
+                ),
+            });
+        }
+        text.push_str(extra);
+        text.push_str("areas: [chat]\n");
+        text
+    }
+
+    fn project_of(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("suites")).unwrap();
+        std::fs::write(dir.path().join("suites/many.yaml"), text).unwrap();
+        dir
+    }
+
+    /// Every case's steps, compiled again, and what they were compiled with (the first case of
+    /// the compilation and how many it holds).
+    async fn released(p: &Project) -> Vec<(String, usize, usize)> {
+        let mut out = Vec::new();
+        for c in &p.suites[0].cases {
+            let s = c.steps.get().await.unwrap();
+            let all = s._file.clone().unwrap();
+            out.push((format!("{:?}", &*s), all.first, all.steps.len()));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_window_of_a_released_file_compiles_to_the_steps_the_whole_file_had() {
+        let text = many(150, "");
+        let dir = project_of(&text);
+        let held = load(dir.path(), usize::MAX);
+        let p = load(dir.path(), 0);
+        let got = released(&p).await;
+        assert_eq!(got.len(), 150);
+        for (i, (c, (steps, first, len))) in held.suites[0].cases.iter().zip(&got).enumerate() {
+            assert_eq!(
+                &format!("{:?}", &*c.steps.held().unwrap()),
+                steps,
+                "case {i}"
+            );
+            // Compiled in windows: 0..64, 64..128, 128..150.
+            assert_eq!(
+                (*first, *len),
+                (i / WINDOW * WINDOW, WINDOW.min(150 - i / WINDOW * WINDOW)),
+                "case {i}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_cut_is_compiled_whole_to_the_same_steps() {
+        // An alias: a window could miss its anchor.
+        let text = many(100, "    tags: *t2\n");
+        let dir = project_of(&text);
+        let held = load(dir.path(), usize::MAX);
+        let p = load(dir.path(), 0);
+        for (i, (c, (steps, first, len))) in held.suites[0]
+            .cases
+            .iter()
+            .zip(released(&p).await)
+            .enumerate()
+        {
+            assert_eq!(
+                format!("{:?}", &*c.steps.held().unwrap()),
+                steps,
+                "case {i}"
+            );
+            assert_eq!((first, len), (0, 100), "case {i} compiled whole");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_window_that_does_not_hold_its_cases_falls_back_to_the_whole_file() {
+        let text = many(100, "");
+        let dir = project_of(&text);
+        let held = load(dir.path(), usize::MAX);
+        // A source whose second window expects other ids than the file has there.
+        let mut ids: Vec<String> = held.suites[0].cases.iter().map(|c| c.id.clone()).collect();
+        ids[70] = "someone-else".into();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let file = Arc::new(SuiteSource::new(
+            dir.path().join("suites/many.yaml"),
+            TextStamp::of(&text),
+            &ids,
+            Arc::new(StepsEnv::new(None, false, vec![], vec![])),
+        ));
+        let steps: Vec<Steps> = (0..100)
+            .map(|index| Steps {
+                len: 1,
+                source: Source::File {
+                    file: file.clone(),
+                    index,
+                },
+            })
+            .collect();
+        let first = steps[0].get().await.unwrap();
+        assert_eq!(
+            first._file.as_ref().unwrap().steps.len(),
+            WINDOW,
+            "the first window is cut"
+        );
+        let later = steps[70].get().await.unwrap();
+        let all = later._file.as_ref().unwrap();
+        assert_eq!((all.first, all.steps.len()), (0, 100), "compiled whole");
+        assert!(matches!(file.lock().cuts, Cuts::Whole));
+        for (i, s) in steps.iter().enumerate() {
+            let got = s.get().await.unwrap();
+            assert_eq!(
+                format!("{:?}", &*got),
+                format!("{:?}", &*held.suites[0].cases[i].steps.held().unwrap()),
+                "case {i}"
+            );
+        }
     }
 }

@@ -1,0 +1,288 @@
+//! Where the items of a document's top-level block sequence are, so that a document with only
+//! some of them can be parsed alone: a released suite file compiles a window of its cases when
+//! they run, not the whole file (see `suite::steps`).
+
+/// The items of the block sequence under a top-level key: the text before the first item (the
+/// keys before the sequence, and the key itself), where each item starts, and where the last one
+/// ends (the keys after the sequence follow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Items {
+    pub starts: Vec<usize>,
+    pub end: usize,
+}
+
+/// The items of the block sequence under the top-level `key` of `text`, or `None` when the
+/// document is not of the plain shape this is sure about (it is then used whole).
+///
+/// A document with only some of the items (the text before the first, those items, the text
+/// after the last) then means those items and the same other keys, as long as the parser
+/// accepts it and `text` has no alias. Why: the items are the lines at the sequence's
+/// indentation that start with `- `; inside an item such a line can only be part of a quoted
+/// scalar or a flow collection spanning lines (a block scalar's and a plain scalar's lines are
+/// indented deeper), and then the document that keeps the item that opens it but not the one
+/// that closes it does not parse, or keeps a different number of items. The `key:` line is a key
+/// of the document's top-level block mapping because every line at column 0 starts a plain key
+/// (or an item of a sequence without indentation) and no other one is `key`. An alias could
+/// name an anchor defined in an item left out, or defined twice, so a document with one is used
+/// whole.
+pub fn items(text: &str, key: &str) -> Option<Items> {
+    if has_alias(text) {
+        return None;
+    }
+    let blank_or_comment = |l: &str| {
+        let t = l.trim_start_matches([' ', '\t', '\r', '\n']);
+        t.is_empty() || t.starts_with('#')
+    };
+    // `- ` (or `-` alone) starting a sequence item.
+    let item = |rest: &str| {
+        let after = rest.strip_prefix('-');
+        after.is_some_and(|a| a.is_empty() || a.starts_with([' ', '\t', '\r', '\n']))
+    };
+    let lines = || {
+        text.split_inclusive('\n').scan(0, |at, l| {
+            let start = *at;
+            *at += l.len();
+            Some((start, l))
+        })
+    };
+    // The `key:` line, alone of the column-0 lines naming `key`, with nothing after the colon
+    // but a comment; every other column-0 line a plain key or an item.
+    let mut key_end: Option<usize> = None;
+    for (start, l) in lines() {
+        if blank_or_comment(l) || l.starts_with(' ') {
+            continue;
+        }
+        if !l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && !item(l) {
+            return None;
+        }
+        if let Some(rest) = l.strip_prefix(key)
+            && let Some(value) = rest.trim_start_matches([' ', '\t']).strip_prefix(':')
+        {
+            if key_end.is_some() || !blank_or_comment(value) {
+                return None;
+            }
+            key_end = Some(start + l.len());
+        }
+    }
+    let key_end = key_end?;
+    // The items: lines at the first item's indentation starting with `-`; the sequence ends at
+    // the first line at column 0 that is not one of them.
+    let mut indent: Option<usize> = None;
+    let mut starts: Vec<usize> = Vec::new();
+    let mut end = text.len();
+    for (start, l) in lines().skip_while(|(start, _)| *start < key_end) {
+        if blank_or_comment(l) {
+            continue;
+        }
+        let spaces = l.len() - l.trim_start_matches(' ').len();
+        let rest = &l[spaces..];
+        // A tab in the indentation: not a shape worth being sure about.
+        if rest.starts_with('\t') {
+            return None;
+        }
+        let is_item = item(rest);
+        match indent {
+            None if is_item => indent = Some(spaces),
+            None => return None,
+            Some(i) if spaces > i => continue,
+            Some(i) if spaces == i && is_item => {}
+            // The next top-level key (checked above to be a plain one).
+            Some(_) if spaces == 0 => {
+                end = start;
+                break;
+            }
+            Some(_) => return None,
+        }
+        starts.push(start);
+    }
+    (!starts.is_empty()).then_some(Items { starts, end })
+}
+
+impl Items {
+    /// The document with only the items `from..to` (`from < to <= self.starts.len()`).
+    pub fn keep(&self, text: &str, from: usize, to: usize) -> String {
+        let head = &text[..self.starts[0]];
+        let kept = &text[self.starts[from]..self.starts.get(to).copied().unwrap_or(self.end)];
+        let tail = &text[self.end..];
+        let mut out = String::with_capacity(head.len() + kept.len() + 1 + tail.len());
+        out.push_str(head);
+        out.push_str(kept);
+        // The last item of a file without a final newline, followed by the next key.
+        if !kept.ends_with('\n') && !tail.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(tail);
+        out
+    }
+}
+
+/// Whether `text` may hold an alias (`*name` where a node can start); errs on the side of yes.
+fn has_alias(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'*'
+            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b','))
+            && b.get(i + 1)
+                .is_some_and(|n| !matches!(n, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Doc = serde_yaml::Value;
+
+    fn parse(text: &str) -> Option<Doc> {
+        serde_yaml::from_str(text).ok()
+    }
+
+    /// The items of the parsed `text`'s `cases` sequence, and its other keys.
+    fn split(doc: &Doc) -> (Vec<Doc>, Doc) {
+        let mut rest = doc.clone();
+        let cases = rest
+            .as_mapping_mut()
+            .and_then(|m| m.remove("cases"))
+            .and_then(|c| c.as_sequence().cloned())
+            .unwrap_or_default();
+        (cases, rest)
+    }
+
+    /// Every window of `text` that parses holds exactly its items and the same other keys; with
+    /// `must`, every window parses.
+    fn windows_agree(text: &str, must: bool) {
+        let Some(whole) = parse(text) else { return };
+        let Some(items) = items(text, "cases") else {
+            assert!(!must, "no items found in\n{text}");
+            return;
+        };
+        let (all, others) = split(&whole);
+        let n = items.starts.len();
+        assert!(n == all.len() || !must, "{n} items, {} cases", all.len());
+        for size in 1..=n.min(4) {
+            for from in (0..n).step_by(size) {
+                let to = (from + size).min(n);
+                let part = items.keep(text, from, to);
+                match parse(&part) {
+                    Some(doc) => {
+                        let (kept, rest) = split(&doc);
+                        if n == all.len() {
+                            assert_eq!(kept, all[from..to], "items {from}..{to} of\n{text}");
+                        } else {
+                            // The count was already off: the caller compares counts and ids.
+                            continue;
+                        }
+                        assert_eq!(rest, others, "keys besides the items, {from}..{to}");
+                    }
+                    None => assert!(!must, "items {from}..{to} do not parse:\n{part}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_files_are_cut_at_their_items() {
+        for text in [
+            "suite: s\ncases:\n  - id: a\n    x: 1\n  - id: b\n    x: 2\n",
+            "suite: s\ncases:\n- id: a\n  x: 1\n- id: b\n  x: 2\nareas: [x]\n",
+            "suite: s\ncases: # the cases\n  # a comment\n  - id: a\n\n  - id: b\nredact: []\n",
+            "suite: s\r\ncases:\r\n  - id: a\r\n  - id: b\r\n",
+            "suite: s\ncases:\n  - id: a\n    text: |\n      - not an item\n      cases:\n  - id: b\n",
+            "suite: s\ncases:\n  - id: a\n    text: >-\n\n      - folded\n  -\n    id: b\n",
+            "cases:\n  - id: a\n    steps:\n      - name: x\n      - name: y\n  - id: b\nsuite: s",
+            "suite: s\ncases:\n  - id: a\n    anchor: &x 1\n  - id: b\n",
+            "suite: s\ncases:\n  - {id: a, x: [1,\n      2]}\n  - id: b\n",
+            "suite: s\ncases:\n  - id: a\n    plain: one\n      two\n  - id: b\n",
+        ] {
+            windows_agree(text, true);
+        }
+    }
+
+    #[test]
+    fn documents_it_is_not_sure_about_are_used_whole() {
+        for text in [
+            // An alias (an anchor in a left-out item, or defined twice).
+            "suite: s\ncases:\n  - id: a\n    x: &x 1\n  - id: b\n    x: *x\n",
+            "suite: s\ncases:\n  - &c {id: a}\n  - *c\n",
+            // Tabs in the indentation, a document marker, a directive, a quoted key.
+            "suite: s\ncases:\n\t- id: a\n",
+            "---\nsuite: s\ncases:\n  - id: a\n",
+            "%YAML 1.2\n---\nsuite: s\ncases:\n  - id: a\n",
+            "suite: s\n\"cases\":\n  - id: a\n",
+            // A flow sequence, a key given twice, a value on the key's line.
+            "suite: s\ncases: [ {id: a} ]\n",
+            "cases:\n  - id: a\ncases:\n  - id: b\n",
+            "suite: s\ncases: x\n",
+            // Something other than an item where the sequence starts, or a line less indented
+            // than the items that is not a top-level key.
+            "suite: s\ncases:\n  id: a\n",
+            "x:\n    cases:\n  - id: a\n",
+            // No cases key, or a sequence with no item.
+            "suite: s\n",
+            "suite: s\ncases:\nareas: []\n",
+            // A BOM (the first line does not start with a plain key).
+            "\u{feff}suite: s\ncases:\n  - id: a\n",
+        ] {
+            assert_eq!(items(text, "cases"), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_item_like_line_in_a_quoted_scalar_makes_a_window_that_fails() {
+        // The continuation line of a quoted scalar at the items' indentation looks like an item.
+        let text = "suite: s\ncases:\n  - id: a\n    q: \"one\n  - two\"\n  - id: b\n";
+        if let Some(whole) = parse(text) {
+            let found = items(text, "cases").expect("the lines look plain");
+            let (all, _) = split(&whole);
+            // Either the count differs (the caller then compiles the file whole) or a window
+            // holding a cut quoted scalar does not parse.
+            if found.starts.len() == all.len() {
+                let broken =
+                    (0..found.starts.len()).any(|i| parse(&found.keep(text, i, i + 1)).is_none());
+                assert!(broken);
+            }
+        }
+        windows_agree(text, false);
+    }
+
+    #[test]
+    fn the_last_item_without_a_newline_is_kept_apart_from_the_next_key() {
+        let text = "suite: s\ncases:\n  - id: a\n  - id: b";
+        let found = items(text, "cases").unwrap();
+        assert_eq!(found.keep(text, 1, 2), "suite: s\ncases:\n  - id: b");
+        let text = "cases:\n  - id: a\n  - id: b\nsuite: s";
+        let found = items(text, "cases").unwrap();
+        assert_eq!(found.keep(text, 0, 1), "cases:\n  - id: a\nsuite: s");
+    }
+
+    /// Lines of suite-like YAML, some of them tricky: item-like lines inside block and quoted
+    /// scalars, comments, blank lines, flow collections.
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("  - id: a".to_string()),
+            Just("  - id: b".to_string()),
+            Just("  -".to_string()),
+            Just("    id: c".to_string()),
+            Just("    text: |".to_string()),
+            Just("      - inside".to_string()),
+            Just("    q: \"open".to_string()),
+            Just("  - close\"".to_string()),
+            Just("    f: [1,".to_string()),
+            Just("      2]".to_string()),
+            Just("  # - comment".to_string()),
+            Just("".to_string()),
+            Just("areas: [x]".to_string()),
+            Just("- id: z".to_string()),
+            Just("    x: &n 1".to_string()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_window_that_parses_holds_its_items(lines in prop::collection::vec(line(), 0..14)) {
+            let text = format!("suite: s\ncases:\n{}\n", lines.join("\n"));
+            windows_agree(&text, false);
+        }
+    }
+}
