@@ -4,4 +4,5 @@
 pub mod duration;
 pub mod fs;
 pub mod json;
+pub mod mem;
 pub mod text;
