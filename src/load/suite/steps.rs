@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::watch;
 
 use super::compile::{SuiteEnv, load_suite};
-use super::model::Step;
+use super::model::{Step, Suite};
 use crate::load::sequence::{self, Items};
 use crate::load::yaml::MAX_INPUT_BYTES;
 use crate::util::fs::read_bounded_string;
@@ -90,6 +90,16 @@ impl Deref for StepsRef {
 struct Compiled {
     first: usize,
     steps: Vec<Arc<[Step]>>,
+}
+
+impl Compiled {
+    /// The steps of `suite`, just compiled (so held), its first case being the file's `first`.
+    fn of(first: usize, suite: &Suite) -> Compiled {
+        Compiled {
+            first,
+            steps: suite.cases.iter().filter_map(|c| c.steps.held()).collect(),
+        }
+    }
 }
 
 impl From<Vec<Step>> for Steps {
@@ -236,21 +246,17 @@ pub struct TextStamp {
 
 impl TextStamp {
     pub fn of(text: &str) -> TextStamp {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut h);
         TextStamp {
             len: text.len(),
-            hash: h.finish(),
+            hash: hash_of(text),
         }
     }
 }
 
-/// The hash of a run of case ids.
-fn ids_hash<'a>(ids: impl Iterator<Item = &'a str>) -> u64 {
+/// The hash of a file's text, or of a window's case ids.
+fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for id in ids {
-        id.hash(&mut h);
-    }
+    value.hash(&mut h);
     h.finish()
 }
 
@@ -261,10 +267,7 @@ impl SuiteSource {
         SuiteSource {
             path,
             stamp,
-            windows: ids
-                .chunks(WINDOW)
-                .map(|w| ids_hash(w.iter().copied()))
-                .collect(),
+            windows: ids.chunks(WINDOW).map(hash_of).collect(),
             cases: ids.len(),
             env,
             state: Mutex::new(State::default()),
@@ -326,10 +329,7 @@ impl SuiteSource {
                 self.path.display()
             )
         })?;
-        Ok(Arc::new(Compiled {
-            first: 0,
-            steps: suite.cases.iter().filter_map(|c| c.steps.held()).collect(),
-        }))
+        Ok(Arc::new(Compiled::of(0, &suite)))
     }
 
     /// `window` of the file's cases compiled from the document cut down to them, if it holds
@@ -354,13 +354,10 @@ impl SuiteSource {
         let compiled = load_suite(&self.path, &items.keep(text, first, to), env)
             .ok()
             .filter(|s| {
-                s.cases.len() == to - first
-                    && ids_hash(s.cases.iter().map(|c| c.id.as_str())) == expected
+                let ids: Vec<&str> = s.cases.iter().map(|c| c.id.as_str()).collect();
+                hash_of(&ids[..]) == expected
             })
-            .map(|s| Compiled {
-                first,
-                steps: s.cases.iter().filter_map(|c| c.steps.held()).collect(),
-            })
+            .map(|s| Compiled::of(first, &s))
             .filter(|c| c.steps.len() == to - first);
         if compiled.is_none() {
             self.lock().cuts = Cuts::Whole;
@@ -609,6 +606,12 @@ mod tests {
         dir
     }
 
+    /// Every case's steps as loaded (held).
+    fn held_steps(p: &Project) -> Vec<String> {
+        let held = |c: &Arc<crate::load::Case>| format!("{:?}", &*c.steps.held().unwrap());
+        p.suites[0].cases.iter().map(held).collect()
+    }
+
     /// Every case's steps, compiled again, and what they were compiled with (the first case of
     /// the compilation and how many it holds).
     async fn released(p: &Project) -> Vec<(String, usize, usize)> {
@@ -625,19 +628,14 @@ mod tests {
     async fn a_window_of_a_released_file_compiles_to_the_steps_the_whole_file_had() {
         let text = many(150, "");
         let dir = project_of(&text);
-        let held = load(dir.path(), usize::MAX);
-        let p = load(dir.path(), 0);
-        let got = released(&p).await;
+        let held = held_steps(&load(dir.path(), usize::MAX));
+        let got = released(&load(dir.path(), 0)).await;
         assert_eq!(got.len(), 150);
-        for (i, (c, (steps, first, len))) in held.suites[0].cases.iter().zip(&got).enumerate() {
-            assert_eq!(
-                &format!("{:?}", &*c.steps.held().unwrap()),
-                steps,
-                "case {i}"
-            );
+        for (i, (held, (steps, first, len))) in held.into_iter().zip(got).enumerate() {
+            assert_eq!(held, steps, "case {i}");
             // Compiled in windows: 0..64, 64..128, 128..150.
             assert_eq!(
-                (*first, *len),
+                (first, len),
                 (i / WINDOW * WINDOW, WINDOW.min(150 - i / WINDOW * WINDOW)),
                 "case {i}"
             );
@@ -649,19 +647,11 @@ mod tests {
         // An alias: a window could miss its anchor.
         let text = many(100, "    tags: *t2\n");
         let dir = project_of(&text);
-        let held = load(dir.path(), usize::MAX);
-        let p = load(dir.path(), 0);
-        for (i, (c, (steps, first, len))) in held.suites[0]
-            .cases
-            .iter()
-            .zip(released(&p).await)
-            .enumerate()
-        {
-            assert_eq!(
-                format!("{:?}", &*c.steps.held().unwrap()),
-                steps,
-                "case {i}"
-            );
+        let held = held_steps(&load(dir.path(), usize::MAX));
+        let got = released(&load(dir.path(), 0)).await;
+        assert_eq!(got.len(), 100);
+        for (i, (held, (steps, first, len))) in held.into_iter().zip(got).enumerate() {
+            assert_eq!(held, steps, "case {i}");
             assert_eq!((first, len), (0, 100), "case {i} compiled whole");
         }
     }
@@ -700,13 +690,9 @@ mod tests {
         let all = later._file.as_ref().unwrap();
         assert_eq!((all.first, all.steps.len()), (0, 100), "compiled whole");
         assert!(matches!(file.lock().cuts, Cuts::Whole));
-        for (i, s) in steps.iter().enumerate() {
+        for (i, (s, held)) in steps.iter().zip(held_steps(&held)).enumerate() {
             let got = s.get().await.unwrap();
-            assert_eq!(
-                format!("{:?}", &*got),
-                format!("{:?}", &*held.suites[0].cases[i].steps.held().unwrap()),
-                "case {i}"
-            );
+            assert_eq!(format!("{:?}", &*got), held, "case {i}");
         }
     }
 }
