@@ -257,7 +257,7 @@ fn load_all<T: Sync, R: Send>(
 /// Drop the compiled steps of `s`'s cases: they are compiled again from its file, checked
 /// against `stamp` (the text as validated), when they run.
 fn release_steps(s: &mut Suite, stamp: TextStamp, env: &Arc<StepsEnv>) {
-    let ids: Vec<&str> = s.cases.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<&str> = s.cases.iter().map(|c| &*c.id).collect();
     let file = Arc::new(SuiteSource::new(s.file.clone(), stamp, &ids, env.clone()));
     for (index, case) in s.cases.iter_mut().enumerate() {
         // Just loaded: nothing else holds the case yet.

@@ -80,13 +80,14 @@ pub fn assign(ids: &BTreeSet<(String, String)>, count: u32) -> BTreeMap<(String,
 pub fn select(planned: Vec<PlannedCase>, shard: Shard) -> Vec<PlannedCase> {
     let ids: BTreeSet<(String, String)> = planned
         .iter()
-        .map(|p| (p.case.suite.to_string(), p.case.id.clone()))
+        .map(|p| (p.case.suite.to_string(), p.case.id.to_string()))
         .collect();
     let assigned = assign(&ids, shard.count);
     planned
         .into_iter()
         .filter(|p| {
-            assigned.get(&(p.case.suite.to_string(), p.case.id.clone())) == Some(&(shard.index - 1))
+            assigned.get(&(p.case.suite.to_string(), p.case.id.to_string()))
+                == Some(&(shard.index - 1))
         })
         .collect()
 }

@@ -29,7 +29,7 @@ pub fn loaded_suites(suites: &[Suite]) -> Vec<SuiteInfo> {
         .iter()
         .map(|s| SuiteInfo {
             id: s.id.clone(),
-            cases: s.cases.iter().map(|c| c.id.clone()).collect(),
+            cases: s.cases.iter().map(|c| c.id.to_string()).collect(),
         })
         .collect()
 }
@@ -209,7 +209,7 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
     let mut entry = CaseResult {
         target: r.target.name.clone(),
         suite: r.case.suite.to_string(),
-        case: r.case.id.clone(),
+        case: r.case.id.to_string(),
         feature: r.case.feature.to_string(),
         outcome: Outcome::Pass,
         reason: None,
@@ -224,7 +224,7 @@ fn case_result(r: &FinishedCase, outcome: &CaseOutcome, keep_bodies: bool) -> Ca
             .map(|w| format!("{}: {}", w.check, w.reason()))
             .collect(),
         notes: (outcome.outcome != Outcome::Pass)
-            .then(|| r.case.notes.clone())
+            .then(|| r.case.notes.as_deref().map(str::to_string))
             .flatten(),
         timings: last.map(|s| s.exchange.timings.clone()),
         checks,

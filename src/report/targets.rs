@@ -66,13 +66,13 @@ pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
     // Position of each case in `by_case` (first-seen order kept; no linear search per case).
     let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for r in digests {
-        match index.get(&(&*r.case.suite, r.case.id.as_str())) {
+        match index.get(&(&*r.case.suite, &*r.case.id)) {
             Some(&i) => {
                 by_case[i].1.insert(r.target.name.clone(), r);
             }
             None => {
                 index.insert((&r.case.suite, &r.case.id), by_case.len());
-                let key = (r.case.suite.to_string(), r.case.id.clone());
+                let key = (r.case.suite.to_string(), r.case.id.to_string());
                 by_case.push((key, BTreeMap::from([(r.target.name.clone(), r)])));
             }
         }

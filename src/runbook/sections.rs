@@ -44,8 +44,8 @@ impl Input<'_> {
         self.suites
             .iter()
             .flat_map(|s| s.cases.iter())
-            .find(|c| &*c.suite == suite && c.id == case)
-            .and_then(|c| c.notes.clone())
+            .find(|c| &*c.suite == suite && &*c.id == case)
+            .and_then(|c| c.notes.as_deref().map(str::to_string))
     }
 }
 
@@ -164,7 +164,7 @@ fn used_roles(input: &Input<'_>) -> Vec<String> {
     let mut roles = vec!["chat".to_string()];
     for c in input.suites.iter().flat_map(|s| s.cases.iter()) {
         if ids.contains(&c.full_id()) {
-            for r in &c.roles {
+            for r in c.roles.iter() {
                 if !roles.iter().any(|x| x == r) {
                     roles.push(r.to_string());
                 }

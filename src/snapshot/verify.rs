@@ -192,7 +192,7 @@ fn current_snapshot(
     SnapshotFile {
         header: Header {
             suite: rec.case.suite.to_string(),
-            case: rec.case.id.clone(),
+            case: rec.case.id.to_string(),
             target: r(&rec.target.name),
             model: r(&model),
             tool: format!("llm-parity {}", env!("CARGO_PKG_VERSION")),

@@ -94,7 +94,7 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     let mut cases = Vec::new();
     // One copy of the suite id and of each feature id, shared by the cases.
     let suite_id: Arc<str> = def.suite.as_str().into();
-    let mut features: HashSet<Arc<str>> = HashSet::new();
+    let mut shared = Shared::default();
     let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
     for cdef in def.cases {
         let nth = occurrences.entry(cdef.id.clone()).or_insert(0);
@@ -258,31 +258,21 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
                 poll,
             });
         }
-        let feature = match features.get(cdef.feature.as_str()) {
-            Some(f) => f.clone(),
-            None => {
-                let f: Arc<str> = cdef.feature.into();
-                features.insert(f.clone());
-                f
-            }
-        };
+        // Every role was checked against ROLES when its template compiled.
+        let roles: Vec<&'static str> = roles
+            .iter()
+            .filter_map(|r| ROLES.iter().copied().find(|x| x == r))
+            .collect();
+        let tags: Vec<Box<str>> = cdef.tags.into_iter().map(String::into_boxed_str).collect();
         cases.push(Arc::new(Case {
             suite: suite_id.clone(),
-            id: cdef.id,
-            feature,
-            description: cdef.description,
-            tags: cdef.tags,
-            notes: cdef.notes,
+            id: cdef.id.into_boxed_str(),
+            feature: shared.feature(&cdef.feature),
+            description: cdef.description.map(String::into_boxed_str),
+            tags: shared.tags(&tags),
+            notes: cdef.notes.map(String::into_boxed_str),
             steps: steps.into(),
-            roles: {
-                // Every role was checked against ROLES when its template compiled.
-                let mut roles: Vec<&'static str> = roles
-                    .iter()
-                    .filter_map(|r| ROLES.iter().copied().find(|x| x == r))
-                    .collect();
-                roles.shrink_to_fit();
-                roles
-            },
+            roles: shared.roles(&roles),
             snapshot: cdef.snapshot,
         }));
     }
@@ -777,6 +767,40 @@ fn is_identifier(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
+/// What a suite's cases repeat, held once: features, tag lists and role lists.
+#[derive(Default)]
+struct Shared {
+    features: HashSet<Arc<str>>,
+    tags: HashSet<Arc<[Box<str>]>>,
+    roles: HashSet<Arc<[&'static str]>>,
+}
+
+impl Shared {
+    fn feature(&mut self, feature: &str) -> Arc<str> {
+        one_of(&mut self.features, feature)
+    }
+    fn tags(&mut self, tags: &[Box<str>]) -> Arc<[Box<str>]> {
+        one_of(&mut self.tags, tags)
+    }
+    fn roles(&mut self, roles: &[&'static str]) -> Arc<[&'static str]> {
+        one_of(&mut self.roles, roles)
+    }
+}
+
+/// The `value` held in `set`, added if it is new.
+fn one_of<T>(set: &mut HashSet<Arc<T>>, value: &T) -> Arc<T>
+where
+    T: ?Sized + Eq + std::hash::Hash,
+    for<'a> Arc<T>: From<&'a T>,
+{
+    if let Some(v) = set.get(value) {
+        return v.clone();
+    }
+    let v: Arc<T> = Arc::from(value);
+    set.insert(v.clone());
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -824,7 +848,7 @@ mod tests {
         );
         let suite = load(&yaml, dir.path()).unwrap();
         let case = &suite.cases[0];
-        assert_eq!(case.roles, ["transcription"]);
+        assert_eq!(*case.roles, ["transcription"]);
         let steps = case.steps.held().unwrap();
         let step = &steps[0];
         let file = step.request.multipart.iter().find(|(n, _)| n == "file");
@@ -840,6 +864,32 @@ mod tests {
         }
         let body = step.expect.body.as_ref().unwrap();
         assert_eq!((body.fixture.as_str(), body.bytes.len()), ("tone.wav", 6));
+    }
+
+    #[test]
+    fn cases_share_their_feature_tags_and_roles_and_keep_their_order() {
+        let dir = fixtures();
+        let case = |id: &str, tags: &str, model: &str| {
+            format!(
+                "  - id: {id}\n    feature: chat.basic\n    tags: [{tags}]\n    request:\n      path: /x\n      body: {{ a: \"{{{{model.{model}}}}}\", b: \"{{{{model.chat}}}}\" }}\n"
+            )
+        };
+        let yaml = format!(
+            "suite: s\ndescription: d\ncases:\n{}{}{}",
+            case("a", "x, y", "vision"),
+            case("b", "x, y", "vision"),
+            case("c", "y, x", "chat"),
+        );
+        let suite = load(&yaml, dir.path()).unwrap();
+        let [a, b, c] = &suite.cases[..] else {
+            panic!("three cases")
+        };
+        assert!(Arc::ptr_eq(&a.feature, &c.feature));
+        assert!(Arc::ptr_eq(&a.tags, &b.tags) && Arc::ptr_eq(&a.roles, &b.roles));
+        assert_eq!(a.tags.join(","), "x,y");
+        assert_eq!(c.tags.join(","), "y,x");
+        assert_eq!(*a.roles, ["vision", "chat"]);
+        assert_eq!(*c.roles, ["chat"]);
     }
 
     #[test]

@@ -26,20 +26,23 @@ pub struct Suite {
 
 #[derive(Debug)]
 pub struct Case {
-    /// Shared by the suite's cases (a large suite holds many thousands).
+    /// Shared by the suite's cases (a large suite holds many thousands, so a loaded case keeps
+    /// its own text boxed, without spare capacity, and shares what cases repeat).
     pub suite: Arc<str>,
-    pub id: String,
+    pub id: Box<str>,
     /// Shared by the suite's cases of the same feature.
     pub feature: Arc<str>,
-    pub description: Option<String>,
-    pub tags: Vec<String>,
+    pub description: Option<Box<str>>,
+    /// Shared by the suite's cases with the same tags.
+    pub tags: Arc<[Box<str>]>,
     /// Free text shown with a failure: what the deviation means and how apps work around it.
-    pub notes: Option<String>,
+    pub notes: Option<Box<str>>,
     /// Held, or compiled again from the suite file when the case runs ([`Steps::get`]).
     pub steps: Steps,
-    /// Model roles the request templates need (`load::template::ROLES`); a target missing one
-    /// skips the case.
-    pub roles: Vec<&'static str>,
+    /// Model roles the request templates need (`load::template::ROLES`), in the order they are
+    /// first used; a target missing one skips the case. Shared by the suite's cases with the
+    /// same roles.
+    pub roles: Arc<[&'static str]>,
     /// How the case's responses are snapshotted (`snapshot:`); `None`: not snapshotted.
     pub snapshot: Option<SnapshotMode>,
 }
@@ -50,7 +53,7 @@ impl Case {
         format!("{}/{}", self.suite, self.id)
     }
     pub fn is_opt_in(&self) -> bool {
-        self.tags.iter().any(|t| t == "opt-in")
+        self.tags.iter().any(|t| &**t == "opt-in")
     }
 }
 

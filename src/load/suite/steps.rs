@@ -354,7 +354,7 @@ impl SuiteSource {
         let compiled = load_suite(&self.path, &items.keep(text, first, to), env)
             .ok()
             .filter(|s| {
-                let ids: Vec<&str> = s.cases.iter().map(|c| c.id.as_str()).collect();
+                let ids: Vec<&str> = s.cases.iter().map(|c| &*c.id).collect();
                 hash_of(&ids[..]) == expected
             })
             .map(|s| Compiled::of(first, &s))
@@ -662,7 +662,11 @@ mod tests {
         let dir = project_of(&text);
         let held = load(dir.path(), usize::MAX);
         // A source whose second window expects other ids than the file has there.
-        let mut ids: Vec<String> = held.suites[0].cases.iter().map(|c| c.id.clone()).collect();
+        let mut ids: Vec<String> = held.suites[0]
+            .cases
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect();
         ids[70] = "someone-else".into();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let file = Arc::new(SuiteSource::new(
