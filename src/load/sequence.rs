@@ -9,6 +9,8 @@
 pub struct Items {
     pub starts: Vec<usize>,
     pub end: usize,
+    /// The length of the whole text.
+    pub len: usize,
 }
 
 /// The items of the block sequence under the top-level `key` of `text`, or `None` when the
@@ -95,25 +97,57 @@ pub fn items(text: &str, key: &str) -> Option<Items> {
         }
         starts.push(start);
     }
-    (!starts.is_empty()).then_some(Items { starts, end })
+    (!starts.is_empty()).then_some(Items {
+        starts,
+        end,
+        len: text.len(),
+    })
 }
 
 impl Items {
+    /// The same sequence with every `n` items as one: item `i` of the result is items
+    /// `i * n .. (i + 1) * n` (the last one fewer), so [`Items::keep`] cuts `n` at a time and
+    /// only a `n`th of the offsets is kept.
+    pub fn windows(self, n: usize) -> Items {
+        let mut starts: Vec<usize> = self.starts.into_iter().step_by(n.max(1)).collect();
+        starts.shrink_to_fit();
+        Items {
+            starts,
+            end: self.end,
+            len: self.len,
+        }
+    }
+
     /// The document with only the items `from..to` (`from < to <= self.starts.len()`).
     pub fn keep(&self, text: &str, from: usize, to: usize) -> String {
-        let head = &text[..self.starts[0]];
-        let kept = &text[self.starts[from]..self.starts.get(to).copied().unwrap_or(self.end)];
-        let tail = &text[self.end..];
-        let mut out = String::with_capacity(head.len() + kept.len() + 1 + tail.len());
-        out.push_str(head);
-        out.push_str(kept);
-        // The last item of a file without a final newline, followed by the next key.
-        if !kept.ends_with('\n') && !tail.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(tail);
-        out
+        let [head, kept, tail] = self.parts(from, to).map(|r| &text[r]);
+        join(head, kept, tail)
     }
+
+    /// Where the parts of [`Items::keep`]'s document are in the text: before the first item,
+    /// the items `from..to`, after the last item (`from < to <= self.starts.len()`).
+    pub fn parts(&self, from: usize, to: usize) -> [std::ops::Range<usize>; 3] {
+        let end = self.starts.get(to).copied().unwrap_or(self.end);
+        [
+            0..self.starts[0],
+            self.starts[from]..end,
+            self.end..self.len,
+        ]
+    }
+}
+
+/// The document of [`Items::parts`]: the text before the items, the kept items and the text
+/// after them.
+pub fn join(head: &str, kept: &str, tail: &str) -> String {
+    let mut out = String::with_capacity(head.len() + kept.len() + 1 + tail.len());
+    out.push_str(head);
+    out.push_str(kept);
+    // The last item of a file without a final newline, followed by the next key.
+    if !kept.ends_with('\n') && !tail.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(tail);
+    out
 }
 
 /// Whether `text` may hold an alias (`*name` where a node can start); errs on the side of yes.
@@ -254,6 +288,28 @@ mod tests {
         let text = "cases:\n  - id: a\n  - id: b\nsuite: s";
         let found = items(text, "cases").unwrap();
         assert_eq!(found.keep(text, 0, 1), "cases:\n  - id: a\nsuite: s");
+    }
+
+    #[test]
+    fn windows_cut_several_items_at_a_time() {
+        let text =
+            "suite: s\ncases:\n  - id: a\n  - id: b\n  - id: c\n  - id: d\n  - id: e\nareas: []\n";
+        let found = items(text, "cases").unwrap();
+        let each = found.clone().windows(1);
+        assert_eq!(each, found);
+        let two = found.windows(2);
+        assert_eq!(two.starts.len(), 3);
+        let head = "suite: s\ncases:\n";
+        let tail = "areas: []\n";
+        assert_eq!(
+            two.keep(text, 0, 1),
+            format!("{head}  - id: a\n  - id: b\n{tail}")
+        );
+        assert_eq!(
+            two.keep(text, 1, 2),
+            format!("{head}  - id: c\n  - id: d\n{tail}")
+        );
+        assert_eq!(two.keep(text, 2, 3), format!("{head}  - id: e\n{tail}"));
     }
 
     /// Lines of suite-like YAML, some of them tricky: item-like lines inside block and quoted

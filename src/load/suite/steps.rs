@@ -16,14 +16,16 @@
 //! 1,000-case file alone are ~10 MB). A file whose cases cannot be cut apart safely is compiled
 //! whole, as it was validated.
 //!
-//! The file is read again, not kept: a file edited during the run is noticed (its length and
-//! hash no longer match what was validated) and its cases end as not prepared, saying so,
-//! rather than running requests nobody validated.
+//! The file is read again, not kept: whole the first time (its length and hash checked against
+//! what was validated, and where its windows are found), then only the parts of a window's
+//! document, each checked against the hash of the same part of the validated text. A file
+//! edited during the run is noticed and its cases end as not prepared, saying so, rather than
+//! running requests nobody validated.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::watch;
@@ -32,7 +34,7 @@ use super::compile::{SuiteEnv, load_suite};
 use super::model::{Step, Suite};
 use crate::load::sequence::{self, Items};
 use crate::load::yaml::MAX_INPUT_BYTES;
-use crate::util::fs::read_bounded_string;
+use crate::util::fs::{read_bounded_string, read_ranges};
 
 /// A case's compiled steps, or where to compile them from.
 #[derive(Debug)]
@@ -199,7 +201,7 @@ pub struct SuiteSource {
     stamp: TextStamp,
     /// The hash of each window's case ids, to check that a window cut from the file holds the
     /// cases it should.
-    windows: Vec<u64>,
+    window_ids: Vec<u64>,
     cases: usize,
     env: Arc<StepsEnv>,
     state: Mutex<State>,
@@ -217,9 +219,70 @@ struct State {
 enum Cuts {
     #[default]
     Unknown,
-    Items(Arc<Items>),
+    /// Where each window is, and how to check what is read of it.
+    Items(Arc<Cut>),
     /// The file's cases cannot be cut apart safely, or a window did not compile alone.
     Whole,
+}
+
+/// Where a file's windows are (item `w` of `items` is window `w`: `Items::windows`), and the
+/// hash of each part of the validated text that a window's document is made of: the text before
+/// the cases, each window's cases and the text after them. Once the file has been cut, a window
+/// is compiled from those parts alone, read from the file and checked against these hashes: an
+/// edit during the run is still noticed, without reading and hashing the whole file again for
+/// every window.
+#[derive(Debug)]
+struct Cut {
+    items: Items,
+    head: u64,
+    windows: Vec<u64>,
+    tail: u64,
+}
+
+impl Cut {
+    /// The cut of the validated `text` whose `cases` items are the file's cases, if it can be
+    /// cut safely (`sequence::items`).
+    fn of(text: &str, cases: usize) -> Option<Cut> {
+        let items = sequence::items(text, "cases")
+            .filter(|i| i.starts.len() == cases)?
+            .windows(WINDOW);
+        let [head, _, tail] = items.parts(0, 1).map(|r| hash_of(&text[r]));
+        let windows = (0..items.starts.len())
+            .map(|w| {
+                let [_, kept, _] = items.parts(w, w + 1);
+                hash_of(&text[kept])
+            })
+            .collect();
+        Some(Cut {
+            items,
+            head,
+            windows,
+            tail,
+        })
+    }
+
+    /// The document of window `w` cut from the validated `text`.
+    fn keep(&self, text: &str, w: usize) -> Option<String> {
+        (w < self.windows.len()).then(|| self.items.keep(text, w, w + 1))
+    }
+
+    /// The document of window `w` read from the file at `path`: `None` when what is read is not
+    /// what was validated.
+    fn read(&self, path: &Path, w: usize) -> std::io::Result<Option<String>> {
+        let want = [self.head, self.windows[w], self.tail];
+        let ranges = self.items.parts(w, w + 1);
+        let Some(parts) = read_ranges(path, self.items.len as u64, &ranges)? else {
+            return Ok(None);
+        };
+        let mut texts = Vec::with_capacity(3);
+        for (bytes, want) in parts.into_iter().zip(want) {
+            match String::from_utf8(bytes) {
+                Ok(t) if hash_of(t.as_str()) == want => texts.push(t),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(sequence::join(&texts[0], &texts[1], &texts[2])))
+    }
 }
 
 /// The slot of the file compiled whole.
@@ -267,7 +330,7 @@ impl SuiteSource {
         SuiteSource {
             path,
             stamp,
-            windows: ids.chunks(WINDOW).map(hash_of).collect(),
+            window_ids: ids.chunks(WINDOW).map(hash_of).collect(),
             cases: ids.len(),
             env,
             state: Mutex::new(State::default()),
@@ -298,16 +361,6 @@ impl SuiteSource {
     /// it should hold is compiled whole, and so is every later one: a problem found then is
     /// reported at the file's own line and column.
     fn compile(&self, window: usize) -> Compilation {
-        let text = read_bounded_string(&self.path, MAX_INPUT_BYTES as u64).map_err(|e| {
-            format!(
-                "cannot read suite file {} again to run its case: {}",
-                self.path.display(),
-                e.kind
-            )
-        })?;
-        if TextStamp::of(&text) != self.stamp {
-            return Err(self.changed());
-        }
         let env = SuiteEnv {
             fixtures_root: self.env.fixtures_root.as_deref(),
             allow_fixture_escape: self.env.allow_fixture_escape,
@@ -316,10 +369,12 @@ impl SuiteSource {
             builtin: false,
         };
         if window != WHOLE
-            && let Some(compiled) = self.compile_window(&text, window, &env)
+            && let Some(doc) = self.window_text(window)?
+            && let Some(compiled) = self.compile_window(&doc, window, &env)
         {
             return Ok(Arc::new(compiled));
         }
+        let text = self.read()?;
         // The same text in the same environment compiled once already; a problem now is in
         // what it refers to (a fixture removed since).
         let suite = load_suite(&self.path, &text, &env).map_err(|d| {
@@ -332,26 +387,62 @@ impl SuiteSource {
         Ok(Arc::new(Compiled::of(0, &suite)))
     }
 
-    /// `window` of the file's cases compiled from the document cut down to them, if it holds
-    /// exactly the window's cases (by id); otherwise the file is compiled whole from now on.
-    fn compile_window(&self, text: &str, window: usize, env: &SuiteEnv<'_>) -> Option<Compiled> {
-        let expected = *self.windows.get(window)?;
-        let items = {
+    /// The file's text, checked to be the one validated.
+    fn read(&self) -> Result<String, String> {
+        let text = read_bounded_string(&self.path, MAX_INPUT_BYTES as u64)
+            .map_err(|e| self.unreadable(e.kind))?;
+        if TextStamp::of(&text) != self.stamp {
+            return Err(self.changed());
+        }
+        Ok(text)
+    }
+
+    fn unreadable(&self, e: impl std::fmt::Display) -> String {
+        format!(
+            "cannot read suite file {} again to run its case: {e}",
+            self.path.display()
+        )
+    }
+
+    /// The document of `window` of the file's cases: cut from the whole text the first time
+    /// (which finds where the windows are), read alone afterwards; `None` when the file is
+    /// compiled whole.
+    fn window_text(&self, window: usize) -> Result<Option<String>, String> {
+        let known = match &self.lock().cuts {
+            Cuts::Whole => return Ok(None),
+            Cuts::Items(cut) => Some(cut.clone()),
+            Cuts::Unknown => None,
+        };
+        let Some(cut) = known else {
+            let text = self.read()?;
+            let cut = Cut::of(&text, self.cases).map(Arc::new);
             let mut state = self.lock();
             if matches!(state.cuts, Cuts::Unknown) {
-                state.cuts = match sequence::items(text, "cases") {
-                    Some(items) if items.starts.len() == self.cases => Cuts::Items(items.into()),
-                    _ => Cuts::Whole,
+                state.cuts = match &cut {
+                    Some(cut) => Cuts::Items(cut.clone()),
+                    None => Cuts::Whole,
                 };
             }
-            match &state.cuts {
-                Cuts::Items(items) => items.clone(),
-                Cuts::Unknown | Cuts::Whole => return None,
-            }
+            return Ok(cut.and_then(|c| c.keep(&text, window)));
         };
+        if window >= cut.windows.len() {
+            return Ok(None);
+        }
+        match cut.read(&self.path, window) {
+            Ok(Some(doc)) => Ok(Some(doc)),
+            Ok(None) => Err(self.changed()),
+            Err(e) => Err(self.unreadable(e)),
+        }
+    }
+
+    /// `window` of the file's cases compiled from `doc`, the document cut down to them, if it
+    /// holds exactly the window's cases (by id); otherwise the file is compiled whole from now
+    /// on.
+    fn compile_window(&self, doc: &str, window: usize, env: &SuiteEnv<'_>) -> Option<Compiled> {
+        let expected = *self.window_ids.get(window)?;
         let first = window * WINDOW;
-        let to = (first + WINDOW).min(items.starts.len());
-        let compiled = load_suite(&self.path, &items.keep(text, first, to), env)
+        let to = (first + WINDOW).min(self.cases);
+        let compiled = load_suite(&self.path, doc, env)
             .ok()
             .filter(|s| {
                 let ids: Vec<&str> = s.cases.iter().map(|c| &*c.id).collect();
@@ -698,5 +789,47 @@ mod tests {
             let got = s.get().await.unwrap();
             assert_eq!(format!("{:?}", &*got), held, "case {i}");
         }
+    }
+
+    #[tokio::test]
+    async fn once_cut_a_window_reads_its_own_part_of_the_file_and_notices_an_edit_there() {
+        let text = many(200, "");
+        let dir = project_of(&text);
+        let path = dir.path().join("suites/many.yaml");
+        let p = load(dir.path(), 0);
+        let cases = &p.suites[0].cases;
+        // The first window cuts the file (read whole once).
+        let w0 = cases[0].steps.get().await.unwrap();
+        assert!(matches!(
+            file_of(&cases[0].steps).lock().cuts,
+            Cuts::Items(_)
+        ));
+        // An edit of the same length in the third window (cases 128..192): the second window
+        // reads only its own part and still compiles; the third notices the edit.
+        let at = text.find("id: c130\n").unwrap();
+        let edited = format!(
+            "{}id: c13x\n{}",
+            &text[..at],
+            &text[at + "id: c130\n".len()..]
+        );
+        assert_eq!(edited.len(), text.len());
+        std::fs::write(&path, &edited).unwrap();
+        drop(w0);
+        let w1 = cases[70].steps.get().await.unwrap();
+        assert_eq!(w1._file.as_ref().unwrap().first, WINDOW);
+        let e = cases[130].steps.get().await.unwrap_err();
+        assert!(e.contains("changed during the run"), "{e}");
+        // The text before the cases edited: every window notices.
+        std::fs::write(&path, text.replace("cut me", "cut it")).unwrap();
+        let e = cases[199].steps.get().await.unwrap_err();
+        assert!(e.contains("changed during the run"), "{e}");
+        // A different length: noticed before anything is read (window 0 and 1 are still
+        // compiled, kept as the latest windows, so a case of the third asks).
+        std::fs::write(&path, format!("{text}# more\n")).unwrap();
+        let e = cases[150].steps.get().await.unwrap_err();
+        assert!(e.contains("changed during the run"), "{e}");
+        // Back as validated: the windows compile again.
+        std::fs::write(&path, &text).unwrap();
+        assert!(cases[199].steps.get().await.is_ok());
     }
 }
