@@ -1,10 +1,13 @@
 //! The JSON Schemas responses are validated against: the shipped ones (embedded in the binary,
 //! so the tool validates the same way wherever it runs) plus any `*.json` in `--schemas DIR`.
-//! Each is compiled once and shared by every case.
+//! Each is compiled once and shared by every case: a shipped one when it is first used (a run
+//! uses a few of them, and compiling all of them took about a fifth of loading a 1,000-case
+//! suite), one from `--schemas-dir` while the project loads, so its problems are reported with
+//! the others.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -76,18 +79,38 @@ pub struct SchemaViolation {
 }
 
 pub struct SchemaStore {
-    validators: BTreeMap<String, jsonschema::Validator>,
+    schemas: BTreeMap<String, Schema>,
+}
+
+/// A schema of the store, compiled when first used if it is a shipped one.
+struct Schema {
+    /// The shipped text, compiled by the first case that needs it; `None` for a schema from
+    /// `--schemas-dir`, compiled while loading.
+    shipped: Option<&'static str>,
+    validator: OnceLock<jsonschema::Validator>,
+}
+
+impl Schema {
+    fn validator(&self) -> &jsonschema::Validator {
+        self.validator.get_or_init(|| {
+            let text = self.shipped.unwrap_or_default();
+            serde_json::from_str(text)
+                .ok()
+                .and_then(|v| jsonschema::validator_for(&v).ok())
+                .expect("every shipped schema compiles (load::schemas tests)")
+        })
+    }
 }
 
 impl std::fmt::Debug for SchemaStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.validators.keys()).finish()
+        f.debug_list().entries(self.schemas.keys()).finish()
     }
 }
 
 impl SchemaStore {
     pub fn ids(&self) -> Vec<String> {
-        self.validators.keys().cloned().collect()
+        self.schemas.keys().cloned().collect()
     }
 
     /// Every violation (capped, so a hostile body cannot produce megabytes of reasons).
@@ -107,7 +130,7 @@ impl SchemaStore {
     }
 
     fn violations(&self, id: &str, instance: &Value) -> Option<Vec<SchemaViolation>> {
-        let v = self.validators.get(id)?;
+        let v = self.schemas.get(id)?.validator();
         Some(
             v.iter_errors(instance)
                 .take(20)
@@ -180,9 +203,15 @@ impl SchemaStore {
 /// The schemas' texts, read but not compiled: their ids are all a suite needs to be loaded, so
 /// the compilation (the larger part) can run beside the suites'.
 pub struct SchemaSources {
-    sources: Vec<(String, PathBuf, String)>,
+    sources: Vec<(String, Text)>,
     /// Problems reading `--schemas-dir`, reported with the compilation's.
     diags: Diagnostics,
+}
+
+/// A schema's text: shipped in the binary, or read from a file of `--schemas-dir`.
+enum Text {
+    Shipped(&'static str),
+    Read(PathBuf, String),
 }
 
 impl SchemaSources {
@@ -190,15 +219,9 @@ impl SchemaSources {
     /// shipped schema replaces it).
     pub fn read(extra_dir: Option<&Path>) -> SchemaSources {
         let mut diags = Diagnostics::default();
-        let mut sources: Vec<(String, PathBuf, String)> = BUILTIN
+        let mut sources: Vec<(String, Text)> = BUILTIN
             .iter()
-            .map(|(id, text)| {
-                (
-                    id.to_string(),
-                    format!("schemas/{id}.json").into(),
-                    text.to_string(),
-                )
-            })
+            .map(|(id, text)| (id.to_string(), Text::Shipped(text)))
             .collect();
         if let Some(dir) = extra_dir {
             match std::fs::read_dir(dir) {
@@ -217,7 +240,7 @@ impl SchemaSources {
                             continue; // the report, baseline and runbook contracts
                         }
                         match read_bounded_string(&p, SCHEMA_FILE_LIMIT) {
-                            Ok(text) => sources.push((id.to_string(), p.clone(), text)),
+                            Ok(text) => sources.push((id.to_string(), Text::Read(p.clone(), text))),
                             Err(e) => diags.push(Diagnostic::new(
                                 &p,
                                 format!("failed to read schema: {}", e.kind),
@@ -236,15 +259,27 @@ impl SchemaSources {
 
     /// The ids the compiled store will have, sorted ([`SchemaStore::ids`] when it compiles).
     pub fn ids(&self) -> Vec<String> {
-        let ids: BTreeSet<&str> = self.sources.iter().map(|(id, _, _)| id.as_str()).collect();
+        let ids: BTreeSet<&str> = self.sources.iter().map(|(id, _)| id.as_str()).collect();
         ids.into_iter().map(str::to_string).collect()
     }
 
-    /// Compile every schema; all problems (reading and compiling) come back together.
+    /// Compile every schema read from `--schemas-dir` (the shipped ones are compiled when first
+    /// used); all problems (reading and compiling) come back together.
     pub fn compile(self) -> Result<Arc<SchemaStore>, Diagnostics> {
         let SchemaSources { sources, mut diags } = self;
-        let mut validators = BTreeMap::new();
-        for (id, path, text) in sources {
+        let mut schemas = BTreeMap::new();
+        for (id, text) in sources {
+            let (path, text) = match text {
+                Text::Shipped(text) => {
+                    let shipped = Schema {
+                        shipped: Some(text),
+                        validator: OnceLock::new(),
+                    };
+                    schemas.insert(id, shipped);
+                    continue;
+                }
+                Text::Read(path, text) => (path, text),
+            };
             let value: Value = match serde_json::from_str(&text) {
                 Ok(v) => v,
                 Err(e) => {
@@ -259,13 +294,17 @@ impl SchemaSources {
             };
             match jsonschema::validator_for(&value) {
                 Ok(v) => {
-                    validators.insert(id, v);
+                    let read = Schema {
+                        shipped: None,
+                        validator: OnceLock::from(v),
+                    };
+                    schemas.insert(id, read);
                 }
                 Err(e) => diags.push(Diagnostic::new(&path, format!("invalid JSON Schema: {e}"))),
             }
         }
         if diags.is_empty() {
-            Ok(Arc::new(SchemaStore { validators }))
+            Ok(Arc::new(SchemaStore { schemas }))
         } else {
             Err(diags)
         }
@@ -275,6 +314,19 @@ impl SchemaSources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shipped schemas are compiled when first used: each one compiles, and validates.
+    #[test]
+    fn every_shipped_schema_compiles_when_first_used() {
+        let store = SchemaStore::load(None).expect("the shipped schemas load");
+        for (id, _) in BUILTIN {
+            let schema = &store.schemas[*id];
+            assert!(schema.validator.get().is_none(), "{id} not compiled yet");
+            let violations = store.validate(id, &Value::Null).unwrap();
+            assert!(!violations.is_empty(), "{id}: null is not a valid instance");
+            assert!(schema.validator.get().is_some(), "{id} compiled once used");
+        }
+    }
 
     /// `--schemas-dir schemas` loads the response schemas and leaves the contracts out.
     #[test]
