@@ -16,7 +16,7 @@ use super::model::{
 };
 use super::redact::Redact;
 use super::results::{Results, SpoolWriter};
-use super::targets::{self, CaseDigest, Latency};
+use super::targets::{self, CaseDigest, Comparison, Latency};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
 use crate::load::{Suite, Target};
@@ -53,16 +53,14 @@ pub struct RunMeta<'a> {
 pub struct Collector<'r> {
     redactor: &'r Redactor,
     bodies: BodyPolicy,
-    /// More than one target: keep the shapes the differences across targets need.
-    across_targets: bool,
+    /// More than one target: what comparing them needs.
+    across_targets: Option<Comparison>,
     store: Store,
     /// The feature matrix, cell by cell as cases arrive (spooled runs).
     features: FeatureRows,
-    /// (plan index, what comparing targets needs): only with more than one target.
-    digests: Vec<(usize, CaseDigest)>,
     latency: Latency,
-    /// Response shapes seen so far (see [`CaseDigest::of`]).
-    shapes: HashSet<Arc<str>>,
+    /// Response shapes and labels seen so far (see [`CaseDigest::of`]).
+    texts: HashSet<Arc<str>>,
 }
 
 enum Store {
@@ -78,12 +76,11 @@ impl<'r> Collector<'r> {
         Collector {
             redactor,
             bodies,
-            across_targets: targets > 1,
+            across_targets: (targets > 1).then(|| Comparison::new(targets)),
             store: Store::Memory(Vec::new()),
             features: FeatureRows::default(),
-            digests: Vec::new(),
             latency: Latency::default(),
-            shapes: Default::default(),
+            texts: Default::default(),
         }
     }
 
@@ -94,6 +91,10 @@ impl<'r> Collector<'r> {
     pub fn spool_to(mut self, dir: &Path) -> Self {
         if let Ok(spool) = SpoolWriter::new(dir) {
             self.store = Store::Spool(Ok(spool));
+            // Every case once on each target: a case is compared as its last target ends it.
+            if let Some(c) = &mut self.across_targets {
+                c.every_case_once();
+            }
         }
         self
     }
@@ -102,9 +103,8 @@ impl<'r> Collector<'r> {
     /// with how it ended and the outcome derived from that.
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
         self.latency.add(rec);
-        if self.across_targets {
-            let digest = CaseDigest::of(rec, outcome, &mut self.shapes);
-            self.digests.push((idx, digest));
+        if let Some(c) = &mut self.across_targets {
+            c.add(idx, CaseDigest::of(rec, outcome, &mut self.texts));
         }
         // Redacted where its text is (strings, headers, bodies), once.
         let mut entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));
@@ -133,16 +133,13 @@ impl<'r> Collector<'r> {
             bodies,
             store,
             features,
-            mut digests,
+            across_targets,
             latency,
             ..
         } = self;
-        digests.sort_by_key(|(idx, _)| *idx);
-        let digests: Vec<CaseDigest> = digests.into_iter().map(|(_, d)| d).collect();
         let latency = latency.rows();
         let hops = targets::hops(&latency, &meta.hop_pairs);
-        let differences = targets::differences(&digests);
-        drop(digests);
+        let differences = across_targets.map(Comparison::finish).unwrap_or_default();
         let (results, features): (Results, _) = match store {
             Store::Memory(mut results) => {
                 results.sort_by_key(|(idx, ..)| *idx);

@@ -3,7 +3,7 @@
 //! routes to.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -23,126 +23,206 @@ pub struct CaseDigest {
     pub case: Arc<Case>,
     pub outcome: Outcome,
     /// The case's reason when it did not pass.
-    pub reason: Option<String>,
+    pub reason: Option<Box<str>>,
     /// What the response's shape was taken from (`response body`, `first stream chunk`), and
     /// that shape (see [`shape`]) as compact JSON, shared by every case of the same shape.
     pub shape: Option<(&'static str, Arc<str>)>,
     /// What the last response was, in a few words (`200 chat.completion`), and whether its
-    /// status was a success.
-    pub label: Option<(String, bool)>,
+    /// status was a success; shared like the shape.
+    pub label: Option<(Arc<str>, bool)>,
 }
 
 impl CaseDigest {
-    /// `shapes` interns the shapes seen so far: thousands of cases answered in one shape keep
-    /// one copy of it.
-    pub fn of(r: &FinishedCase, outcome: &CaseOutcome, shapes: &mut HashSet<Arc<str>>) -> Self {
-        let mut intern = |text: String| match shapes.get(text.as_str()) {
+    /// `texts` interns the shapes and labels seen so far: thousands of cases answered in one
+    /// shape keep one copy of it.
+    pub fn of(r: &FinishedCase, outcome: &CaseOutcome, texts: &mut HashSet<Arc<str>>) -> Self {
+        let mut intern = |text: String| match texts.get(text.as_str()) {
             Some(s) => s.clone(),
             None => {
                 let s: Arc<str> = text.into();
-                shapes.insert(s.clone());
+                texts.insert(s.clone());
                 s
             }
         };
         CaseDigest {
-            label: label(r),
+            label: label(r).map(|(text, ok)| (intern(text), ok)),
             target: r.target.clone(),
             case: r.case.clone(),
             outcome: outcome.outcome,
-            reason: outcome.reason.clone(),
+            reason: outcome.reason.as_deref().map(Box::from),
             shape: shape_subject(r).map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
         }
     }
 }
 
-/// (suite, case)
-type CaseKey = (String, String);
+/// The cases whose outcomes disagree across targets, and those that do not pass on any target
+/// but whose responses differ in shape (a router rewriting the upstream's error body), taken
+/// case by case as the run hands them over.
+///
+/// When every case reaches each target once (a spooled run), a case is compared as soon as
+/// its last target reports it and only a difference is kept: what the run holds is the cases
+/// some target has not finished yet, not every case of every target. With repeats, the last
+/// repeat on each target stands for the case, so every case waits for the end of the run.
+#[derive(Debug)]
+pub struct Comparison {
+    targets: usize,
+    /// Each case reaches each target once: compare it when all of them have reported it.
+    once: bool,
+    /// The cases not compared yet: by case, the plan index of its first entry and, per target,
+    /// its latest digest (with its plan index).
+    pending: HashMap<ByCase, (usize, Vec<(usize, CaseDigest)>)>,
+    /// (plan index of the case's first entry, the difference).
+    found: Vec<(usize, Difference)>,
+}
 
-/// Cases whose outcomes disagree across targets, and cases that do not pass on any target but
-/// whose responses differ in shape (a router rewriting the upstream's error body).
-pub fn differences(digests: &[CaseDigest]) -> Vec<Difference> {
-    // (suite, case) → target → last digest (the last repeat stands for the case)
-    let mut by_case: Vec<(CaseKey, BTreeMap<String, &CaseDigest>)> = Vec::new();
-    // Position of each case in `by_case` (first-seen order kept; no linear search per case).
-    let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for r in digests {
-        match index.get(&(&*r.case.suite, &*r.case.id)) {
-            Some(&i) => {
-                by_case[i].1.insert(r.target.name.clone(), r);
-            }
-            None => {
-                index.insert((&r.case.suite, &r.case.id), by_case.len());
-                let key = (r.case.suite.to_string(), r.case.id.to_string());
-                by_case.push((key, BTreeMap::from([(r.target.name.clone(), r)])));
+/// A digest's case, compared by suite and case id.
+#[derive(Debug)]
+struct ByCase(Arc<Case>);
+
+impl PartialEq for ByCase {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.suite == other.0.suite && self.0.id == other.0.id
+    }
+}
+
+impl Eq for ByCase {}
+
+impl std::hash::Hash for ByCase {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&*self.0.suite, &*self.0.id).hash(state);
+    }
+}
+
+impl Comparison {
+    /// A run on `targets` targets.
+    pub fn new(targets: usize) -> Self {
+        Comparison {
+            targets,
+            once: false,
+            pending: HashMap::new(),
+            found: Vec::new(),
+        }
+    }
+
+    /// Every case reaches each target once from now on (a spooled run): a case is compared as
+    /// soon as its last target reports it.
+    pub fn every_case_once(&mut self) {
+        self.once = true;
+    }
+
+    /// The digest of plan entry `idx` (entries may arrive in any order, a case's repeats on one
+    /// target in plan order).
+    pub fn add(&mut self, idx: usize, digest: CaseDigest) {
+        let targets = self.targets;
+        let key = ByCase(digest.case.clone());
+        let (first, per_target) = self
+            .pending
+            .entry(key)
+            .or_insert_with(|| (idx, Vec::with_capacity(targets)));
+        *first = (*first).min(idx);
+        match per_target
+            .iter_mut()
+            .find(|(_, d)| d.target.name == digest.target.name)
+        {
+            // The last repeat stands for the case.
+            Some(entry) if entry.0 < idx => *entry = (idx, digest),
+            Some(_) => {}
+            None => per_target.push((idx, digest)),
+        }
+        if self.once && per_target.len() >= self.targets {
+            let key = ByCase(per_target[0].1.case.clone());
+            if let Some((first, per_target)) = self.pending.remove(&key) {
+                self.compare(first, per_target);
             }
         }
     }
-    let mut out = Vec::new();
-    for ((suite, case), per_target) in by_case {
-        if per_target.len() < 2 {
-            continue;
-        }
-        let outcomes: BTreeMap<String, Outcome> = per_target
+
+    fn compare(&mut self, first: usize, per_target: Vec<(usize, CaseDigest)>) {
+        let per_target: BTreeMap<&str, &CaseDigest> = per_target
             .iter()
-            .map(|(t, r)| (t.clone(), r.outcome))
+            .map(|(_, d)| (d.target.name.as_str(), d))
             .collect();
-        let first = outcomes.values().next().copied();
-        let same = outcomes.values().all(|o| Some(*o) == first);
-        if same && matches!(first, Some(Outcome::Pass | Outcome::Skip)) {
-            continue;
+        if let Some(d) = difference(&per_target) {
+            self.found.push((first, d));
         }
-        let mut shape_diffs = Vec::new();
-        // Compared with the passing target, or with the first when none passes.
-        let base = per_target
+    }
+
+    /// How many cases wait for a target (for the tests).
+    #[cfg(test)]
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Every difference, in the order of the cases' first plan entries.
+    pub fn finish(mut self) -> Vec<Difference> {
+        for (_, (first, per_target)) in std::mem::take(&mut self.pending) {
+            self.compare(first, per_target);
+        }
+        self.found.sort_by_key(|(first, _)| *first);
+        self.found.into_iter().map(|(_, d)| d).collect()
+    }
+}
+
+/// How one case's digests (its latest on each target, by target name) differ, if they do.
+fn difference(per_target: &BTreeMap<&str, &CaseDigest>) -> Option<Difference> {
+    if per_target.len() < 2 {
+        return None;
+    }
+    let outcomes: BTreeMap<String, Outcome> = per_target
+        .iter()
+        .map(|(t, r)| (t.to_string(), r.outcome))
+        .collect();
+    let first = outcomes.values().next().copied();
+    let same = outcomes.values().all(|o| Some(*o) == first);
+    if same && matches!(first, Some(Outcome::Pass | Outcome::Skip)) {
+        return None;
+    }
+    let mut shape_diffs = Vec::new();
+    // Compared with the passing target, or with the first when none passes.
+    let base = per_target
+        .iter()
+        .find(|(_, r)| r.outcome == Outcome::Pass)
+        .or_else(|| per_target.iter().next());
+    if let Some((pass_name, pass)) = base {
+        for (other_name, other) in per_target
             .iter()
-            .find(|(_, r)| r.outcome == Outcome::Pass)
-            .or_else(|| per_target.iter().next());
-        if let Some((pass_name, pass)) = base {
-            for (other_name, other) in per_target
-                .iter()
-                .filter(|(n, r)| *n != pass_name && r.outcome != Outcome::Pass)
-            {
-                if let (Some((subject, a)), Some((_, b))) = (&pass.shape, &other.shape) {
-                    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
-                    let diff = diff_shapes(pass_name, &parse(a), other_name, &parse(b));
-                    if !diff.is_empty() {
-                        let summary = match (&pass.label, &other.label) {
-                            (Some((a, true)), Some((b, false))) => Some(format!("{a} vs {b}")),
-                            _ => None,
-                        };
-                        shape_diffs.push(ShapeDiff {
-                            pass: pass_name.to_string(),
-                            other: other_name.to_string(),
-                            subject: subject.to_string(),
-                            diff,
-                            summary,
-                        });
-                    }
+            .filter(|(n, r)| *n != pass_name && r.outcome != Outcome::Pass)
+        {
+            if let (Some((subject, a)), Some((_, b))) = (&pass.shape, &other.shape) {
+                let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+                let diff = diff_shapes(pass_name, &parse(a), other_name, &parse(b));
+                if !diff.is_empty() {
+                    let summary = match (&pass.label, &other.label) {
+                        (Some((a, true)), Some((b, false))) => Some(format!("{a} vs {b}")),
+                        _ => None,
+                    };
+                    shape_diffs.push(ShapeDiff {
+                        pass: pass_name.to_string(),
+                        other: other_name.to_string(),
+                        subject: subject.to_string(),
+                        diff,
+                        summary,
+                    });
                 }
             }
         }
-        if same && shape_diffs.is_empty() {
-            continue;
-        }
-        let feature = per_target
-            .values()
-            .next()
-            .map(|r| r.case.feature.to_string())
-            .unwrap_or_default();
-        let reasons = per_target
-            .iter()
-            .filter_map(|(t, r)| Some((t.clone(), r.reason.clone()?)))
-            .collect();
-        out.push(Difference {
-            feature,
-            suite,
-            case,
-            outcomes,
-            reasons,
-            shape_diffs,
-        });
     }
-    out
+    if same && shape_diffs.is_empty() {
+        return None;
+    }
+    let any = per_target.values().next()?;
+    let reasons = per_target
+        .iter()
+        .filter_map(|(t, r)| Some((t.to_string(), r.reason.as_deref()?.to_string())))
+        .collect();
+    Some(Difference {
+        feature: any.case.feature.to_string(),
+        suite: any.case.suite.to_string(),
+        case: any.case.id.to_string(),
+        outcomes,
+        reasons,
+        shape_diffs,
+    })
 }
 
 /// The JSON whose shape stands for a case's response: the body of its last exchange, or the
