@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::http::{ClientOptions, TargetClient};
+use crate::load::{Case, Target};
 use crate::plan::PlannedCase;
 use crate::redact::SecretRegistry;
 
@@ -64,8 +65,13 @@ enum Msg<N> {
 /// What the scheduler tells its one consumer, in the order it happens.
 #[derive(Debug)]
 pub enum Scheduled<R, N> {
-    /// Plan entry `index` was started.
-    Started { index: usize },
+    /// Plan entry `index` was started: the case on the target. (What names a running case is
+    /// the consumer's to keep, for as long as it runs: the plan is not kept.)
+    Started {
+        index: usize,
+        target: Arc<Target>,
+        case: Arc<Case>,
+    },
     /// A running case sent a note.
     Note { index: usize, note: N },
     /// Plan entry `index` has been running for `elapsed` (each `slow_after`).
@@ -105,7 +111,16 @@ where
     Fut: Future<Output = R> + Send + 'static,
 {
     let mut order = RepeatOrder::new(&plan);
-    // One queue per target, in first-seen order, each keeping its cases in plan order.
+    // One queue per target, in first-seen order, each keeping its cases in plan order: sized
+    // once (a large plan is copied into its queues, not grown into them).
+    let mut sizes: Vec<(&str, usize)> = Vec::new();
+    for pc in &plan {
+        match sizes.iter_mut().find(|(t, _)| *t == pc.target.name) {
+            Some((_, n)) => *n += 1,
+            None => sizes.push((&pc.target.name, 1)),
+        }
+    }
+    let sizes: Vec<usize> = sizes.into_iter().map(|(_, n)| n).collect();
     let mut lanes: Vec<Lane> = Vec::new();
     for (idx, pc) in plan.into_iter().enumerate() {
         let lane = match lanes.iter().position(|l| l.target == pc.target.name) {
@@ -118,7 +133,7 @@ where
                     client: Arc::new(client),
                     limit: pc.target.concurrency.unwrap_or(opts.per_target).max(1),
                     in_flight: 0,
-                    queue: VecDeque::new(),
+                    queue: VecDeque::with_capacity(sizes[lanes.len()]),
                 });
                 lanes.len() - 1
             }
@@ -294,6 +309,7 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
             let l = &mut self.lanes[lane];
             let (index, planned) = l.queue.pop_front().expect("checked non-empty");
             l.in_flight += 1;
+            let (target, named) = (planned.target.clone(), planned.case.clone());
             let case = start(CaseSlot {
                 index,
                 planned,
@@ -303,7 +319,11 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
                     tx: self.notes.clone(),
                 },
             });
-            on(Scheduled::Started { index });
+            on(Scheduled::Started {
+                index,
+                target,
+                case: named,
+            });
             let (cancel, notes, period) = (cancel.clone(), self.notes.clone(), self.slow_after);
             self.tasks.spawn(async move {
                 let started = tokio::time::Instant::now();
@@ -411,7 +431,7 @@ mod tests {
             },
             &mut |ev| {
                 seen.push(match ev {
-                    Scheduled::Started { index } => format!("start {index}"),
+                    Scheduled::Started { index, .. } => format!("start {index}"),
                     Scheduled::Note { index, note } => format!("note {index} {note}"),
                     Scheduled::Slow { index, .. } => format!("slow {index}"),
                     Scheduled::Finished { index, output } => format!("end {index} {output}"),

@@ -2,6 +2,7 @@
 //! ends gets its last check (the snapshot comparison, in plan order) and its outcome, and every
 //! step of the way is told to the session as a named event.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,12 +30,10 @@ pub async fn run(
     session: &mut dyn Consumer,
 ) -> Result<Option<Cause>, ScheduleError> {
     let started = Instant::now();
-    // What the events name, kept beside the plan the scheduler consumes.
-    let cases: Vec<(Arc<Target>, Arc<Case>)> = plan
-        .iter()
-        .map(|p| (p.target.clone(), p.case.clone()))
-        .collect();
     session.event(&Event::RunStarted { cases: plan.len() });
+    // What names each case in flight (by plan index) for the events while it runs: as many as
+    // run at once, not one per planned case.
+    let mut running: HashMap<usize, (Arc<Target>, Arc<Case>)> = HashMap::new();
     let cause = || stopper.cause().unwrap_or(Cause::Interrupt);
     let start = |slot: CaseSlot<RetryNote>| {
         let notes = slot.notes;
@@ -48,19 +47,21 @@ pub async fn run(
         secrets,
         stopper.token(),
         start,
-        &mut |s: Scheduled<FinishedCase, RetryNote>| {
-            let named = |index: usize| (&*cases[index].0, &*cases[index].1);
-            match s {
-                Scheduled::Started { index } => {
-                    let (target, case) = named(index);
-                    session.event(&Event::CaseStarted {
-                        index,
-                        target,
-                        case,
-                    });
-                }
-                Scheduled::Note { index, note } => {
-                    let (target, case) = named(index);
+        &mut |s: Scheduled<FinishedCase, RetryNote>| match s {
+            Scheduled::Started {
+                index,
+                target,
+                case,
+            } => {
+                session.event(&Event::CaseStarted {
+                    index,
+                    target: &target,
+                    case: &case,
+                });
+                running.insert(index, (target, case));
+            }
+            Scheduled::Note { index, note } => {
+                if let Some((target, case)) = running.get(&index) {
                     session.event(&Event::Retry {
                         index,
                         target,
@@ -68,8 +69,9 @@ pub async fn run(
                         retry: &note,
                     });
                 }
-                Scheduled::Slow { index, elapsed } => {
-                    let (target, case) = named(index);
+            }
+            Scheduled::Slow { index, elapsed } => {
+                if let Some((target, case)) = running.get(&index) {
                     session.event(&Event::CaseSlow {
                         index,
                         target,
@@ -77,24 +79,25 @@ pub async fn run(
                         elapsed,
                     });
                 }
-                Scheduled::Finished {
-                    index,
-                    output: mut finished,
-                } => {
-                    if let Some(v) = snapshots.as_deref_mut() {
-                        v.check(&mut finished);
-                    }
-                    let ending = finished.ending();
-                    let outcome = judge::case_outcome(std::slice::from_ref(&ending));
-                    session.event(&Event::CaseFinished {
-                        index,
-                        finished: &finished,
-                        ending: &ending,
-                        outcome: &outcome,
-                    });
-                }
-                Scheduled::Cancelled => session.event(&Event::Cancelled { cause: cause() }),
             }
+            Scheduled::Finished {
+                index,
+                output: mut finished,
+            } => {
+                running.remove(&index);
+                if let Some(v) = snapshots.as_deref_mut() {
+                    v.check(&mut finished);
+                }
+                let ending = finished.ending();
+                let outcome = judge::case_outcome(std::slice::from_ref(&ending));
+                session.event(&Event::CaseFinished {
+                    index,
+                    finished: &finished,
+                    ending: &ending,
+                    outcome: &outcome,
+                });
+            }
+            Scheduled::Cancelled => session.event(&Event::Cancelled { cause: cause() }),
         },
     )
     .await?;
