@@ -239,6 +239,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ranges_are_read_only_from_a_regular_file_of_the_expected_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.txt");
+        std::fs::write(&p, "0123456789").unwrap();
+        let parts = read_ranges(&p, 10, &[0..2, 5..8, 10..10]).unwrap().unwrap();
+        assert_eq!(parts, [b"01".to_vec(), b"567".to_vec(), vec![]]);
+        // Another length, a range past the end, a directory: not that file.
+        let first = [0..2, 2..2];
+        assert!(read_ranges(&p, 11, &first).unwrap().is_none());
+        assert!(read_ranges(&p, 10, &[0..2, 8..12]).unwrap().is_none());
+        assert!(read_ranges(dir.path(), 10, &first).unwrap().is_none());
+        assert!(read_ranges(&dir.path().join("gone"), 10, &first).is_err());
+    }
+
+    #[test]
     fn writes_and_replaces() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sub/report.json");

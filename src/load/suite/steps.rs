@@ -18,9 +18,12 @@
 //!
 //! The file is read again, not kept: whole the first time (its length and hash checked against
 //! what was validated, and where its windows are found), then only the parts of a window's
-//! document, each checked against the hash of the same part of the validated text. A file
-//! edited during the run is noticed and its cases end as not prepared, saying so, rather than
-//! running requests nobody validated.
+//! document, each checked against the hash of the same part of the validated text. So a window
+//! is always compiled from exactly the bytes that were validated: an edit that changes the
+//! file's length, the suite's own keys or the window's cases ends the window's cases as not
+//! prepared, saying so, rather than running requests nobody validated (an edit of the same
+//! length in another window's cases is noticed when that window runs). A file that is no longer
+//! a regular file of the validated length is read whole again, for the reason.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -417,11 +420,16 @@ impl SuiteSource {
             let text = self.read()?;
             let cut = Cut::of(&text, self.cases).map(Arc::new);
             let mut state = self.lock();
-            if matches!(state.cuts, Cuts::Unknown) {
-                state.cuts = match &cut {
-                    Some(cut) => Cuts::Items(cut.clone()),
-                    None => Cuts::Whole,
-                };
+            match state.cuts {
+                Cuts::Unknown => {
+                    state.cuts = match &cut {
+                        Some(cut) => Cuts::Items(cut.clone()),
+                        None => Cuts::Whole,
+                    }
+                }
+                // Another window found meanwhile that the file must be compiled whole.
+                Cuts::Whole => return Ok(None),
+                Cuts::Items(_) => {}
             }
             return Ok(cut.and_then(|c| c.keep(&text, window)));
         };
@@ -430,7 +438,10 @@ impl SuiteSource {
         }
         match cut.read(&self.path, window) {
             Ok(Some(doc)) => Ok(Some(doc)),
-            Ok(None) => Err(self.changed()),
+            // Not the validated parts: read whole, which says what is wrong with the file (no
+            // longer a regular file, too large, not UTF-8, or changed) — or, if it is the
+            // validated text again, cut the window from it.
+            Ok(None) => Ok(cut.keep(&self.read()?, window)),
             Err(e) => Err(self.unreadable(e)),
         }
     }
@@ -828,6 +839,16 @@ mod tests {
         std::fs::write(&path, format!("{text}# more\n")).unwrap();
         let e = cases[150].steps.get().await.unwrap_err();
         assert!(e.contains("changed during the run"), "{e}");
+        // The suite's keys after the cases (`areas:`) edited: noticed too.
+        std::fs::write(&path, text.replace("areas: [chat]", "areas: [chaz]")).unwrap();
+        let e = cases[199].steps.get().await.unwrap_err();
+        assert!(e.contains("changed during the run"), "{e}");
+        // No longer a regular file: read whole again, which says so.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let e = cases[199].steps.get().await.unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
+        std::fs::remove_dir(&path).unwrap();
         // Back as validated: the windows compile again.
         std::fs::write(&path, &text).unwrap();
         assert!(cases[199].steps.get().await.is_ok());
