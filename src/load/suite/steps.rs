@@ -417,21 +417,7 @@ impl SuiteSource {
             Cuts::Unknown => None,
         };
         let Some(cut) = known else {
-            let text = self.read()?;
-            let cut = Cut::of(&text, self.cases).map(Arc::new);
-            let mut state = self.lock();
-            match state.cuts {
-                Cuts::Unknown => {
-                    state.cuts = match &cut {
-                        Some(cut) => Cuts::Items(cut.clone()),
-                        None => Cuts::Whole,
-                    }
-                }
-                // Another window found meanwhile that the file must be compiled whole.
-                Cuts::Whole => return Ok(None),
-                Cuts::Items(_) => {}
-            }
-            return Ok(cut.and_then(|c| c.keep(&text, window)));
+            return self.first_cut(window);
         };
         if window >= cut.windows.len() {
             return Ok(None);
@@ -444,6 +430,26 @@ impl SuiteSource {
             Ok(None) => Ok(cut.keep(&self.read()?, window)),
             Err(e) => Err(self.unreadable(e)),
         }
+    }
+
+    /// Read the file whole, find where its windows are (or that it is compiled whole) and cut
+    /// `window` from it.
+    fn first_cut(&self, window: usize) -> Result<Option<String>, String> {
+        let text = self.read()?;
+        let cut = Cut::of(&text, self.cases).map(Arc::new);
+        let mut state = self.lock();
+        match state.cuts {
+            Cuts::Unknown => {
+                state.cuts = match &cut {
+                    Some(cut) => Cuts::Items(cut.clone()),
+                    None => Cuts::Whole,
+                }
+            }
+            // Another window found meanwhile that the file must be compiled whole.
+            Cuts::Whole => return Ok(None),
+            Cuts::Items(_) => {}
+        }
+        Ok(cut.and_then(|c| c.keep(&text, window)))
     }
 
     /// `window` of the file's cases compiled from `doc`, the document cut down to them, if it
