@@ -1,7 +1,6 @@
 //! Building the report model from what a run loaded and ran: each finished case becomes its
 //! entry (redacted) the moment it arrives, and the rest is assembled at the end.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use super::model::{
 };
 use super::redact::Redact;
 use super::results::{Results, SpoolWriter};
-use super::targets::{self, CaseDigest, Comparison, Latency};
+use super::targets::{self, Comparison, Latency};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
 use crate::load::{Suite, Target};
@@ -59,8 +58,6 @@ pub struct Collector<'r> {
     /// The feature matrix, cell by cell as cases arrive (spooled runs).
     features: FeatureRows,
     latency: Latency,
-    /// Response shapes and labels seen so far (see [`CaseDigest::of`]).
-    texts: HashSet<Arc<str>>,
 }
 
 enum Store {
@@ -80,7 +77,6 @@ impl<'r> Collector<'r> {
             store: Store::Memory(Vec::new()),
             features: FeatureRows::default(),
             latency: Latency::default(),
-            texts: Default::default(),
         }
     }
 
@@ -104,7 +100,7 @@ impl<'r> Collector<'r> {
     pub fn add(&mut self, idx: usize, rec: &FinishedCase, ending: &Ending, outcome: &CaseOutcome) {
         self.latency.add(rec);
         if let Some(c) = &mut self.across_targets {
-            c.add(idx, CaseDigest::of(rec, outcome, &mut self.texts));
+            c.add(idx, rec, outcome);
         }
         // Redacted where its text is (strings, headers, bodies), once.
         let mut entry = case_result(rec, outcome, self.bodies.keeps(outcome.outcome));

@@ -3,6 +3,7 @@
 //! routes to.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -13,44 +14,38 @@ use crate::judge::Outcome;
 use crate::judge::{CaseOutcome, FinishedCase};
 use crate::load::feature::area_of;
 use crate::load::{Case, Target};
+use crate::util::intern::intern;
 use crate::util::json::{diff_shapes, shape};
 
 /// What comparing targets needs of one finished case, kept after its raw exchanges are dropped
 /// (only in a run of more than one target: with one, nothing differs across targets).
 #[derive(Debug, Clone)]
-pub struct CaseDigest {
-    pub target: Arc<Target>,
-    pub case: Arc<Case>,
-    pub outcome: Outcome,
+struct CaseDigest {
+    target: Arc<Target>,
+    case: Arc<Case>,
+    outcome: Outcome,
     /// The case's reason when it did not pass.
-    pub reason: Option<Box<str>>,
+    reason: Option<Box<str>>,
     /// What the response's shape was taken from (`response body`, `first stream chunk`), and
     /// that shape (see [`shape`]) as compact JSON, shared by every case of the same shape.
-    pub shape: Option<(&'static str, Arc<str>)>,
+    shape: Option<(&'static str, Arc<str>)>,
     /// What the last response was, in a few words (`200 chat.completion`), and whether its
     /// status was a success; shared like the shape.
-    pub label: Option<(Arc<str>, bool)>,
+    label: Option<(Arc<str>, bool)>,
 }
 
 impl CaseDigest {
     /// `texts` interns the shapes and labels seen so far: thousands of cases answered in one
     /// shape keep one copy of it.
-    pub fn of(r: &FinishedCase, outcome: &CaseOutcome, texts: &mut HashSet<Arc<str>>) -> Self {
-        let mut intern = |text: String| match texts.get(text.as_str()) {
-            Some(s) => s.clone(),
-            None => {
-                let s: Arc<str> = text.into();
-                texts.insert(s.clone());
-                s
-            }
-        };
+    fn of(r: &FinishedCase, outcome: &CaseOutcome, texts: &mut HashSet<Arc<str>>) -> Self {
         CaseDigest {
-            label: label(r).map(|(text, ok)| (intern(text), ok)),
+            label: label(r).map(|(text, ok)| (intern(texts, &text), ok)),
             target: r.target.clone(),
             case: r.case.clone(),
             outcome: outcome.outcome,
             reason: outcome.reason.as_deref().map(Box::from),
-            shape: shape_subject(r).map(|(subject, v)| (subject, intern(shape(&v).to_string()))),
+            shape: shape_subject(r)
+                .map(|(subject, v)| (subject, intern(texts, &shape(&v).to_string()))),
         }
     }
 }
@@ -71,6 +66,8 @@ pub struct Comparison {
     /// The cases not compared yet: by case, the plan index of its first entry and, per target,
     /// its latest digest (with its plan index).
     pending: HashMap<ByCase, (usize, Vec<(usize, CaseDigest)>)>,
+    /// Response shapes and labels seen so far (see [`CaseDigest::of`]).
+    texts: HashSet<Arc<str>>,
     /// (plan index of the case's first entry, the difference).
     found: Vec<(usize, Difference)>,
 }
@@ -100,6 +97,7 @@ impl Comparison {
             targets,
             once: false,
             pending: HashMap::new(),
+            texts: HashSet::new(),
             found: Vec::new(),
         }
     }
@@ -110,15 +108,15 @@ impl Comparison {
         self.once = true;
     }
 
-    /// The digest of plan entry `idx` (entries may arrive in any order, a case's repeats on one
-    /// target in plan order).
-    pub fn add(&mut self, idx: usize, digest: CaseDigest) {
-        let targets = self.targets;
-        let key = ByCase(digest.case.clone());
-        let (first, per_target) = self
-            .pending
-            .entry(key)
-            .or_insert_with(|| (idx, Vec::with_capacity(targets)));
+    /// Plan entry `idx`, finished with `outcome` (entries may arrive in any order, a case's
+    /// repeats on one target in plan order).
+    pub fn add(&mut self, idx: usize, rec: &FinishedCase, outcome: &CaseOutcome) {
+        let digest = CaseDigest::of(rec, outcome, &mut self.texts);
+        let mut entry = match self.pending.entry(ByCase(digest.case.clone())) {
+            Entry::Occupied(e) => e,
+            Entry::Vacant(e) => e.insert_entry((idx, Vec::with_capacity(self.targets))),
+        };
+        let (first, per_target) = entry.get_mut();
         *first = (*first).min(idx);
         match per_target
             .iter_mut()
@@ -130,10 +128,8 @@ impl Comparison {
             None => per_target.push((idx, digest)),
         }
         if self.once && per_target.len() >= self.targets {
-            let key = ByCase(per_target[0].1.case.clone());
-            if let Some((first, per_target)) = self.pending.remove(&key) {
-                self.compare(first, per_target);
-            }
+            let (first, per_target) = entry.remove();
+            self.compare(first, per_target);
         }
     }
 

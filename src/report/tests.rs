@@ -888,34 +888,34 @@ fn spooled_results_render_exactly_as_in_memory() {
 /// waits for the end and the last repeat on each target stands for it.
 #[test]
 fn cases_are_compared_across_targets_as_their_last_target_ends_them() {
-    use super::targets::{CaseDigest, Comparison};
+    use super::targets::Comparison;
     use crate::testing;
     let (a, b) = (testing::target("a"), testing::target("b"));
     let [c0, c1, c2] = ["c0", "c1", "c2"].map(testing::case);
-    let mut texts = std::collections::HashSet::new();
-    let mut digest = |t, c, o| {
-        let f = testing::finished(t, c, o, json!({"object": "chat.completion"}));
-        CaseDigest::of(&f, &f.outcome(), &mut texts)
+    // Plan entry `idx`, `case` on `target`, ends with `outcome`.
+    let end = |c: &mut Comparison, idx, target, case, outcome| {
+        let f = testing::finished(target, case, outcome, json!({"object": "chat.completion"}));
+        c.add(idx, &f, &f.outcome());
     };
     // The plan: a c0, a c1, a c2, b c0, b c1, b c2.
     let mut once = Comparison::new(2);
     once.every_case_once();
-    once.add(5, digest(&b, &c2, Outcome::Fail));
-    once.add(2, digest(&a, &c2, Outcome::Pass));
+    end(&mut once, 5, &b, &c2, Outcome::Fail);
+    end(&mut once, 2, &a, &c2, Outcome::Pass);
     assert_eq!(once.pending(), 0, "c2 ended on both targets: compared");
-    once.add(1, digest(&a, &c1, Outcome::Fail));
-    once.add(0, digest(&a, &c0, Outcome::Pass));
-    once.add(3, digest(&b, &c0, Outcome::Pass));
+    end(&mut once, 1, &a, &c1, Outcome::Fail);
+    end(&mut once, 0, &a, &c0, Outcome::Pass);
+    end(&mut once, 3, &b, &c0, Outcome::Pass);
     assert_eq!(once.pending(), 1, "c1 waits for b");
-    once.add(4, digest(&b, &c1, Outcome::Pass));
+    end(&mut once, 4, &b, &c1, Outcome::Pass);
     let found: Vec<String> = once.finish().into_iter().map(|d| d.case).collect();
     assert_eq!(found, ["c1", "c2"]);
 
     // --repeat 2 on a: a c0 (fails, then passes), a c0, b c0.
     let mut repeats = Comparison::new(2);
-    repeats.add(2, digest(&b, &c0, Outcome::Pass));
-    repeats.add(1, digest(&a, &c0, Outcome::Pass));
-    repeats.add(0, digest(&a, &c0, Outcome::Fail));
+    end(&mut repeats, 2, &b, &c0, Outcome::Pass);
+    end(&mut repeats, 1, &a, &c0, Outcome::Pass);
+    end(&mut repeats, 0, &a, &c0, Outcome::Fail);
     assert_eq!(repeats.pending(), 1, "compared at the end");
     assert!(
         repeats.finish().is_empty(),

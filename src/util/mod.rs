@@ -3,6 +3,7 @@
 
 pub mod duration;
 pub mod fs;
+pub mod intern;
 pub mod json;
 pub mod mem;
 pub mod text;

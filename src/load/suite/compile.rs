@@ -16,6 +16,7 @@ use crate::load::template::{
     Expr, FixtureResolver, ROLES, TValue, TemplateProblem, compile_string,
 };
 use crate::load::yaml::parse_yaml_shaped;
+use crate::util::intern::intern;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
@@ -267,12 +268,12 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
         cases.push(Arc::new(Case {
             suite: suite_id.clone(),
             id: cdef.id.into_boxed_str(),
-            feature: shared.feature(&cdef.feature),
+            feature: intern(&mut shared.features, &cdef.feature),
             description: cdef.description.map(String::into_boxed_str),
-            tags: shared.tags(&tags),
+            tags: intern(&mut shared.tags, &tags),
             notes: cdef.notes.map(String::into_boxed_str),
             steps: steps.into(),
-            roles: shared.roles(&roles),
+            roles: intern(&mut shared.roles, &roles),
             snapshot: cdef.snapshot,
         }));
     }
@@ -773,32 +774,6 @@ struct Shared {
     features: HashSet<Arc<str>>,
     tags: HashSet<Arc<[Box<str>]>>,
     roles: HashSet<Arc<[&'static str]>>,
-}
-
-impl Shared {
-    fn feature(&mut self, feature: &str) -> Arc<str> {
-        one_of(&mut self.features, feature)
-    }
-    fn tags(&mut self, tags: &[Box<str>]) -> Arc<[Box<str>]> {
-        one_of(&mut self.tags, tags)
-    }
-    fn roles(&mut self, roles: &[&'static str]) -> Arc<[&'static str]> {
-        one_of(&mut self.roles, roles)
-    }
-}
-
-/// The `value` held in `set`, added if it is new.
-fn one_of<T>(set: &mut HashSet<Arc<T>>, value: &T) -> Arc<T>
-where
-    T: ?Sized + Eq + std::hash::Hash,
-    for<'a> Arc<T>: From<&'a T>,
-{
-    if let Some(v) = set.get(value) {
-        return v.clone();
-    }
-    let v: Arc<T> = Arc::from(value);
-    set.insert(v.clone());
-    v
 }
 
 #[cfg(test)]
