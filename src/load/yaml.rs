@@ -19,6 +19,18 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
     serde_yaml::from_str::<T>(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
 }
 
+/// `source` as a `T` when it passes the checks before parsing and serde accepts it; `None`
+/// otherwise, without working out why (the caller parses a text it can report on instead).
+pub fn parse_yaml_quiet<T: DeserializeOwned>(source: &str) -> Option<T> {
+    if source.len() > MAX_INPUT_BYTES
+        || first_forbidden(source).is_some()
+        || too_deep(source).is_some()
+    {
+        return None;
+    }
+    serde_yaml::from_str::<T>(source).ok()
+}
+
 /// [`parse_yaml`] for a file whose format is also described as a [`MapShape`]: when serde
 /// refuses the file, the file is checked against the shape and *every* structural problem is
 /// reported (unknown, misplaced and missing keys, wrong types), sorted by position, instead of
@@ -153,9 +165,7 @@ fn precheck(path: &Path, source: &Arc<str>) -> Result<(), Diagnostics> {
 /// but tab, newline and return; DEL; C1 controls but NEL), located: the YAML parser itself
 /// reports it without a position.
 fn forbidden_char(path: &Path, source: &Arc<str>) -> Option<Diagnostic> {
-    let (at, c) = source
-        .char_indices()
-        .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}'))?;
+    let (at, c) = first_forbidden(source)?;
     let (line, column) = line_col(source, at);
     Some(
         Diagnostic::new(
@@ -169,6 +179,13 @@ fn forbidden_char(path: &Path, source: &Arc<str>) -> Option<Diagnostic> {
         .with_source(source)
         .expected("printable text (tabs and newlines are fine)"),
     )
+}
+
+/// The first character YAML does not allow (see [`forbidden_char`]) and its byte offset.
+fn first_forbidden(source: &str) -> Option<(usize, char)> {
+    source
+        .char_indices()
+        .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}'))
 }
 
 /// The diagnostic for a document nested deeper than [`MAX_NESTING`], located where it passes

@@ -7,3 +7,4 @@ pub mod intern;
 pub mod json;
 pub mod mem;
 pub mod text;
+pub mod threads;

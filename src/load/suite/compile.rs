@@ -12,11 +12,13 @@ use super::model::*;
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use crate::load::feature::{AREAS, FeatureProblem, check_feature, is_feature_id};
 use crate::load::locate::Locator;
+use crate::load::sequence;
 use crate::load::template::{
     Expr, FixtureResolver, ROLES, TValue, TemplateProblem, compile_string,
 };
-use crate::load::yaml::parse_yaml_shaped;
+use crate::load::yaml::{MAX_INPUT_BYTES, parse_yaml_quiet, parse_yaml_shaped};
 use crate::util::intern::intern;
+use crate::util::threads::in_order;
 
 /// What a suite may refer to, resolved before any suite is read.
 pub struct SuiteEnv<'a> {
@@ -36,8 +38,22 @@ pub struct SuiteEnv<'a> {
 
 /// Load one suite file, reporting every problem found in it.
 pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, Diagnostics> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    load_suite_on(path, text, env, threads)
+}
+
+/// [`load_suite`], parsing on up to `threads` threads.
+fn load_suite_on(
+    path: &Path,
+    text: &str,
+    env: &SuiteEnv<'_>,
+    threads: usize,
+) -> Result<Suite, Diagnostics> {
     let source: Arc<str> = text.into();
-    let def: SuiteDef = parse_yaml_shaped(path, &source, &SUITE)?;
+    let def: SuiteDef = match parse_in_parts(&source, threads) {
+        Some(def) => def,
+        None => parse_yaml_shaped(path, &source, &SUITE)?,
+    };
     let loc = Locator::new(&source);
     let mut diags = Diagnostics::default();
     // Each distinct JSONPath of the file is compiled once and shared by every case asserting
@@ -289,6 +305,50 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     } else {
         Err(diags)
     }
+}
+
+/// The size of the parts a large suite file is parsed in, side by side.
+const PART_BYTES: usize = 32 * 1024;
+
+/// A large file's definition parsed in parts on up to `threads` threads: each part is the
+/// document with a run of the file's cases (`load::sequence`: the suite's own keys and those
+/// cases), and the parts' cases are joined in order. Parsing is most of what loading a file
+/// costs, and a file of a few thousand generated cases would otherwise take one core while the
+/// others wait. `None` — the file is small, not of the plain shape `sequence::items` is sure
+/// about, or a part does not parse to exactly its cases — and the file is parsed whole, so
+/// every problem is reported where it is in the file, as for any file.
+fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
+    if threads < 2 || source.len() < 2 * PART_BYTES || source.len() > MAX_INPUT_BYTES {
+        return None;
+    }
+    let items = sequence::items(source, "cases")?;
+    let mut parts: Vec<(usize, usize)> = Vec::new();
+    let mut from = 0;
+    for (i, &start) in items.starts.iter().enumerate().skip(1) {
+        if start - items.starts[from] >= PART_BYTES {
+            parts.push((from, i));
+            from = i;
+        }
+    }
+    parts.push((from, items.starts.len()));
+    if parts.len() < 2 {
+        return None;
+    }
+    let parsed = in_order(
+        &parts,
+        threads,
+        |&(from, to)| {
+            parse_yaml_quiet::<SuiteDef>(&items.keep(source, from, to))
+                .filter(|def| def.cases.len() == to - from)
+        },
+        |_| {},
+    );
+    let mut parsed = parsed.into_iter();
+    let mut def = parsed.next()??;
+    for part in parsed {
+        def.cases.extend(part?.cases);
+    }
+    Some(def)
 }
 
 /// A feature outside the vocabulary: an area nobody declared, or a near miss of a built-in
@@ -899,6 +959,110 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part:?} not in {text}");
         }
+    }
+
+    /// A generated suite of `n` cases of several shapes (flow and block bodies, a block scalar,
+    /// comments, steps with captures), with the suite's `redact:` key after the cases; `extra`
+    /// is added to every case.
+    fn large(n: usize, extra: &str) -> String {
+        let mut s = String::from("suite: big\ndescription: parts\ncases:\n");
+        for i in 0..n {
+            s.push_str(&match i % 3 {
+                0 => format!(
+                    "  - id: c{i}\n    feature: chat.basic\n    tags: [t{}]\n{extra}    request:\n      path: /chat/completions\n      body: {{ model: \"{{{{model.chat}}}}\", messages: [{{ role: user, content: \"hi {i}\" }}] }}\n    expect:\n      status: 200\n      jsonpath:\n        - {{ path: $.object, equals: chat.completion }}\n",
+                    i % 7
+                ),
+                1 => format!(
+                    "  # case {i}\n  - id: c{i}\n    feature: models.list\n    notes: |\n      a block scalar\n      - id: not-a-case\n{extra}    request: {{ path: /models, method: GET }}\n"
+                ),
+                _ => format!(
+                    "  - id: c{i}\n    feature: chat.basic\n{extra}    steps:\n      - request: {{ path: /models, method: GET }}\n        capture: {{ first: \"$.data[0].id\" }}\n      - request:\n          path: /chat/completions\n          body: {{ model: \"{{{{capture.first}}}}\", messages: [] }}\n"
+                ),
+            });
+        }
+        s.push_str("redact:\n  - $.id\n");
+        s
+    }
+
+    fn load_on(yaml: &str, fixtures: &Path, threads: usize) -> Result<Suite, Diagnostics> {
+        let env = SuiteEnv {
+            fixtures_root: Some(fixtures),
+            allow_fixture_escape: false,
+            schema_ids: &[],
+            check_names: &[],
+            builtin: false,
+        };
+        load_suite_on(Path::new("s.yaml"), yaml, &env, threads)
+    }
+
+    #[test]
+    fn a_large_file_parsed_in_parts_loads_as_it_does_parsed_whole() {
+        let dir = fixtures();
+        let text = large(600, "");
+        assert!(text.len() > 4 * PART_BYTES, "{}", text.len());
+        // The parts are taken (this is not the whole file parsed twice).
+        let parts = parse_in_parts(&text, 4).expect("parsed in parts");
+        assert_eq!(parts.cases.len(), 600);
+        assert!(parse_in_parts(&text, 1).is_none());
+        let whole = load_on(&text, dir.path(), 1).unwrap();
+        let split = load_on(&text, dir.path(), 4).unwrap();
+        assert_eq!(format!("{whole:?}"), format!("{split:?}"));
+        let ids: Vec<&str> = split.cases.iter().map(|c| &*c.id).collect();
+        assert_eq!(ids[..3], ["c0", "c1", "c2"]);
+        assert_eq!(ids[599], "c599");
+        assert_eq!(split.scrub.len(), 1);
+    }
+
+    #[test]
+    fn a_problem_in_any_part_is_reported_where_it_is_in_the_file() {
+        let dir = fixtures();
+        let good = large(600, "");
+        // An unknown key in a late case and a syntax error: that part does not parse, so the
+        // whole file is parsed for the diagnostics. A duplicate id across parts: every part
+        // parses, and the duplicate is found once their cases are joined.
+        let late = good.replacen("  - id: c550\n", "  - id: c550\n    colour: red\n", 1);
+        let broken = good.replacen("  - id: c560\n", "  - id: c560\n    tags: [oops\n", 1);
+        let dup = good.replacen("  - id: c580\n", "  - id: c3\n", 1);
+        assert!(parse_in_parts(&late, 4).is_none() && parse_in_parts(&broken, 4).is_none());
+        assert!(parse_in_parts(&dup, 4).is_some());
+        for bad in [late, broken, dup] {
+            let whole = load_on(&bad, dir.path(), 1).unwrap_err().to_string();
+            let split = load_on(&bad, dir.path(), 4).unwrap_err().to_string();
+            assert_eq!(whole, split);
+            assert!(split.contains("s.yaml:"), "{split}");
+        }
+        let late = load_on(
+            &good.replacen("  - id: c550\n", "  - id: c550\n    colour: red\n", 1),
+            dir.path(),
+            4,
+        )
+        .unwrap_err()
+        .to_string();
+        let line = good[..good.find("  - id: c550\n").unwrap()].lines().count() + 2;
+        assert!(
+            late.contains(&format!("s.yaml:{line}:5: unknown key `colour`")),
+            "{late}"
+        );
+    }
+
+    #[test]
+    fn a_file_whose_parts_would_not_mean_the_same_is_parsed_whole() {
+        let dir = fixtures();
+        // A quoted scalar over several lines with a line that looks like a case item: a part
+        // cut there does not parse (or not to its cases), and the file is parsed whole.
+        let text = large(
+            600,
+            "    description: \"one line\n  - id: not-a-case\n    still the description\"\n",
+        );
+        let items = sequence::items(&text, "cases").unwrap();
+        assert!(
+            items.starts.len() > 600,
+            "the lookalike lines count as items"
+        );
+        let whole = load_on(&text, dir.path(), 1).unwrap();
+        let split = load_on(&text, dir.path(), 4).unwrap();
+        assert_eq!(split.cases.len(), 600);
+        assert_eq!(format!("{whole:?}"), format!("{split:?}"));
     }
 
     #[test]
