@@ -107,26 +107,28 @@ fn load_suite_on(
         root: env.fixtures_root,
         allow_escape: env.allow_fixture_escape,
     };
-    let mut seen = BTreeMap::new();
     let mut cases = Vec::new();
     // One copy of the suite id and of each feature id, shared by the cases.
     let suite_id: Arc<str> = def.suite.as_str().into();
     let mut shared = Shared::default();
-    let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
+    // How many cases before this one had its id.
+    let mut occurrences: HashMap<String, usize> = HashMap::with_capacity(def.cases.len());
     for cdef in def.cases {
-        let nth = occurrences.entry(cdef.id.clone()).or_insert(0);
-        let case_at = loc.nth_case_offset(&cdef.id, *nth);
-        *nth += 1;
-        let here = |needle: &str| loc.find(case_at, needle);
-        if let Some(prev) = seen.insert(cdef.id.clone(), case_at) {
+        let count = occurrences.entry(cdef.id.clone()).or_insert(0);
+        let nth = *count;
+        *count += 1;
+        // Where the case starts, found only for a diagnostic (most cases never need it).
+        let case_at = || loc.nth_case_offset(&cdef.id, nth);
+        let here = |needle: &str| loc.find(case_at(), needle);
+        if nth > 0 {
             diags.push(
                 diag(
                     format!("duplicate case id `{}`", cdef.id),
-                    Some(line_col(&source, case_at)),
+                    Some(line_col(&source, case_at())),
                 )
                 .help(format!(
                     "the first case with this id is on line {}",
-                    line_col(&source, prev).0
+                    line_col(&source, loc.nth_case_offset(&cdef.id, 0)).0
                 )),
             );
         }
@@ -188,7 +190,7 @@ fn load_suite_on(
             (None, true) => diags.push(
                 diag(
                     format!("case `{}` has no request", cdef.id),
-                    Some(line_col(&source, case_at)),
+                    Some(line_col(&source, case_at())),
                 )
                 .expected("a `request` (+ `expect`) or a list of `steps`"),
             ),
@@ -1063,6 +1065,33 @@ mod tests {
         let split = load_on(&text, dir.path(), 4).unwrap();
         assert_eq!(split.cases.len(), 600);
         assert_eq!(format!("{whole:?}"), format!("{split:?}"));
+    }
+
+    #[test]
+    fn every_repeat_of_a_case_id_points_at_the_first_case_with_it() {
+        let dir = fixtures();
+        let case = |id: &str| {
+            format!("  - id: {id}\n    feature: models.list\n    request: {{ path: /models }}\n")
+        };
+        let text = format!(
+            "suite: s\ncases:\n{}{}{}{}",
+            case("a"),
+            case("b"),
+            case("a"),
+            case("a")
+        );
+        let d = load(&text, dir.path()).unwrap_err();
+        let lines: Vec<String> =
+            d.0.iter()
+                .map(|d| format!("{:?}:{:?} {} / {:?}", d.line, d.column, d.message, d.help))
+                .collect();
+        assert_eq!(
+            lines,
+            [
+                "Some(9):Some(3) duplicate case id `a` / Some(\"the first case with this id is on line 3\")",
+                "Some(12):Some(3) duplicate case id `a` / Some(\"the first case with this id is on line 3\")",
+            ]
+        );
     }
 
     #[test]
