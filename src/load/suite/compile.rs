@@ -843,6 +843,11 @@ mod tests {
     use super::*;
 
     fn load(yaml: &str, fixtures: &Path) -> Result<Suite, Diagnostics> {
+        load_on(yaml, fixtures, 2)
+    }
+
+    /// `yaml` loaded as `s.yaml`, parsed on up to `threads` threads.
+    fn load_on(yaml: &str, fixtures: &Path, threads: usize) -> Result<Suite, Diagnostics> {
         let env = SuiteEnv {
             fixtures_root: Some(fixtures),
             allow_fixture_escape: false,
@@ -850,7 +855,7 @@ mod tests {
             check_names: &[],
             builtin: false,
         };
-        load_suite(Path::new("s.yaml"), yaml, &env)
+        load_suite_on(Path::new("s.yaml"), yaml, &env, threads)
     }
 
     /// A suite `s` of one case `c` whose other keys (indented as a case's) are `case`.
@@ -984,17 +989,6 @@ mod tests {
         }
         s.push_str("redact:\n  - $.id\n");
         s
-    }
-
-    fn load_on(yaml: &str, fixtures: &Path, threads: usize) -> Result<Suite, Diagnostics> {
-        let env = SuiteEnv {
-            fixtures_root: Some(fixtures),
-            allow_fixture_escape: false,
-            schema_ids: &[],
-            check_names: &[],
-            builtin: false,
-        };
-        load_suite_on(Path::new("s.yaml"), yaml, &env, threads)
     }
 
     #[test]
