@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aho_corasick::AhoCorasick;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde_json::Value;
 
 pub const MASK: &str = "***";
@@ -447,10 +447,18 @@ fn strings_of(v: &Value, at: &mut String, depth: usize, f: &mut dyn FnMut(&str, 
     }
 }
 
-fn patterns() -> &'static [(Regex, &'static str)] {
-    static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+/// The text patterns redaction replaces, each with its replacement, and all of them as one set:
+/// most text has none of them, and one pass of the set over it says so (instead of one search
+/// per pattern).
+struct Patterns {
+    any: RegexSet,
+    each: Vec<(Regex, &'static str)>,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        [
+        let each: Vec<(Regex, &'static str)> = [
             // `Bearer <token>` anywhere (error messages quoting request headers), also when an
             // excerpt cut it short (`…` marks every cut made before redaction).
             (r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}", "$1 ***"),
@@ -485,7 +493,10 @@ fn patterns() -> &'static [(Regex, &'static str)] {
         ]
         .into_iter()
         .map(|(p, r)| (Regex::new(p).expect("valid redaction pattern"), r))
-        .collect()
+        .collect();
+        let any = RegexSet::new(each.iter().map(|(re, _)| re.as_str()))
+            .expect("valid redaction patterns");
+        Patterns { any, each }
     })
 }
 
@@ -543,7 +554,12 @@ impl Redactor {
             ),
             None => Cow::Borrowed(s),
         };
-        for (re, rep) in patterns() {
+        let patterns = patterns();
+        if !patterns.any.is_match(&out) {
+            return out;
+        }
+        // In order: an earlier replacement can make or unmake a later pattern's match.
+        for (re, rep) in &patterns.each {
             if re.is_match(&out) {
                 out = Cow::Owned(re.replace_all(&out, *rep).into_owned());
             }
