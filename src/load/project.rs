@@ -75,6 +75,9 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         .iter()
         .filter(|s| matches!(s, Source::File(_)))
         .count();
+    // The cores left to each file loading at the same time, for parsing it in parts: every
+    // core to one large file, one each when the files keep every core busy.
+    let parts = (threads / files.clamp(1, threads)).max(1);
     let env = |fixtures_root, builtin| suite::SuiteEnv {
         fixtures_root,
         allow_fixture_escape: opts.allow_fixture_escape,
@@ -106,7 +109,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         let loaded = in_order(
             &sources,
             threads,
-            |source| load_source(source, &builtin_env, &file_env),
+            |source| load_source(source, &builtin_env, &file_env, parts),
             |loaded| {
                 if let Ok((s, Some(stamp))) = loaded {
                     if held + s.cases.len() <= opts.held_cases {
@@ -171,7 +174,13 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
 type Loaded = Result<(Suite, Option<TextStamp>), Diagnostics>;
 
 /// Load one source: read the file, parse and validate it.
-fn load_source(source: &Source, builtin_env: &SuiteEnv<'_>, file_env: &SuiteEnv<'_>) -> Loaded {
+/// A large file is parsed in parts on `parts` threads (`suite::load_suite_on`).
+fn load_source(
+    source: &Source,
+    builtin_env: &SuiteEnv<'_>,
+    file_env: &SuiteEnv<'_>,
+    parts: usize,
+) -> Loaded {
     match source {
         Source::BuiltIn { file, text } => {
             let path = PathBuf::from(format!("{}{file}", builtin::SUITE_PREFIX));
@@ -180,7 +189,7 @@ fn load_source(source: &Source, builtin_env: &SuiteEnv<'_>, file_env: &SuiteEnv<
         Source::File(path) => {
             let text = read_bounded_string(path, yaml::MAX_INPUT_BYTES as u64)
                 .map_err(|e| Diagnostics(vec![diag::read_problem(path, "suite", &e)]))?;
-            let mut s = suite::load_suite(path, &text, file_env)?;
+            let mut s = suite::load_suite_on(path, &text, file_env, Some(parts))?;
             // The built-in suite itself (a checkout of llm-parity, a copied file): the
             // built-in one, silently.
             s.builtin = builtin_text(&s.id).is_some_and(|t| t == text);

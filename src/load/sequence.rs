@@ -16,19 +16,22 @@ pub struct Items {
 /// The items of the block sequence under the top-level `key` of `text`, or `None` when the
 /// document is not of the plain shape this is sure about (it is then used whole).
 ///
-/// A document with only some of the items (the text before the first, those items, the text
-/// after the last) then means those items and the same other keys, as long as the parser
-/// accepts it and `text` has no alias. Why: the items are the lines at the sequence's
-/// indentation that start with `- `; inside an item such a line can only be part of a quoted
-/// scalar or a flow collection spanning lines (a block scalar's and a plain scalar's lines are
-/// indented deeper), and then the document that keeps the item that opens it but not the one
-/// that closes it does not parse, or keeps a different number of items. The `key:` line is a key
-/// of the document's top-level block mapping because every line at column 0 starts a plain key
-/// (or an item of a sequence without indentation) and no other one is `key`. An alias could
-/// name an anchor defined in an item left out, or defined twice, so a document with one is used
-/// whole.
+/// The items are the lines at the sequence's indentation that start with `- `; inside an item
+/// such a line can only be part of a quoted scalar or a flow collection spanning lines (a block
+/// scalar's and a plain scalar's lines are indented deeper). So every item found is an item of
+/// the parsed document when their number is the number of items the document has (how the
+/// windows of `suite::steps` are trusted), and a document with only some of the items (the text
+/// before the first, those items, the text after the last) then means those items and the same
+/// other keys. Without that count (`suite::compile::parse_in_parts`), a document that keeps the
+/// item opening such a scalar but not the one closing it can still parse with its items
+/// counted, when a quote in the text after the items closes it: a part that ends at its last
+/// item, with nothing after it, does not. The `key:` line is a key of the document's top-level
+/// block mapping because every line at column 0 starts a plain key (or an item of a sequence
+/// without indentation) and no other one is `key`. An alias could name an anchor defined in an
+/// item left out, or defined twice, so a document with one is used whole; so is one with line
+/// breaks other than `\n` and `\r\n`, whose lines the parser counts differently.
 pub fn items(text: &str, key: &str) -> Option<Items> {
-    if has_alias(text) {
+    if has_alias(text) || has_other_line_break(text) {
         return None;
     }
     let blank_or_comment = |l: &str| {
@@ -150,15 +153,28 @@ pub fn join(head: &str, kept: &str, tail: &str) -> String {
     out
 }
 
-/// Whether `text` may hold an alias (`*name` where a node can start); errs on the side of yes.
+/// Whether `text` may hold an alias (`*name` where a node can start: after a space, a line
+/// break, a flow indicator, a `:` as in `{"key":*name}`, any character but a letter or digit);
+/// errs on the side of yes.
 fn has_alias(text: &str) -> bool {
     let b = text.as_bytes();
     b.iter().enumerate().any(|(i, &c)| {
         c == b'*'
-            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b','))
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && b.get(i + 1)
                 .is_some_and(|n| !matches!(n, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}'))
     })
+}
+
+/// Whether `text` breaks lines other than with `\n` or `\r\n`: a lone `\r`, NEL, or the
+/// line and paragraph separators, which the YAML parser also takes as line breaks, so lines
+/// found by `\n` alone would not be its lines.
+fn has_other_line_break(text: &str) -> bool {
+    text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
+        || text
+            .bytes()
+            .enumerate()
+            .any(|(i, c)| c == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
 }
 
 #[cfg(test)]
@@ -213,6 +229,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_alias_after_a_colon_or_a_line_break_of_another_kind_is_not_cut() {
+        let cases = |sep: &str, alias: &str| {
+            format!(
+                "suite: s\ncases:\n  - {{id: a, notes: &x item}}{sep}  - {{id: b, path: {alias}}}\n"
+            )
+        };
+        assert!(items(&cases("\n", "b"), "cases").is_some());
+        // `{"key":*x}` names an anchor as `{key: *x}` does.
+        assert!(items(&cases("\n", "{\"p\":*x}"), "cases").is_none());
+        // The parser breaks lines at a lone CR, NEL, LS and PS too.
+        for sep in ["\r", "\u{85}", "\u{2028}", "\u{2029}"] {
+            assert!(items(&cases(sep, "b"), "cases").is_none(), "{sep:?}");
+        }
+        assert!(items(&cases("\r\n", "b"), "cases").is_some());
     }
 
     #[test]

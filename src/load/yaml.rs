@@ -22,13 +22,18 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
 /// `source` as a `T` when it passes the checks before parsing and serde accepts it; `None`
 /// otherwise, without working out why (the caller parses a text it can report on instead).
 pub fn parse_yaml_quiet<T: DeserializeOwned>(source: &str) -> Option<T> {
-    if source.len() > MAX_INPUT_BYTES
-        || first_forbidden(source).is_some()
-        || too_deep(source).is_some()
-    {
+    if !passes_prechecks(source) {
         return None;
     }
     serde_yaml::from_str::<T>(source).ok()
+}
+
+/// Whether `source` passes the checks every input passes before a YAML parser reads it (size,
+/// characters, depth), without a diagnostic.
+pub fn passes_prechecks(source: &str) -> bool {
+    source.len() <= MAX_INPUT_BYTES
+        && first_forbidden(source).is_none()
+        && too_deep(source).is_none()
 }
 
 /// [`parse_yaml`] for a file whose format is also described as a [`MapShape`]: when serde

@@ -6,7 +6,7 @@ mod format;
 pub mod model;
 mod steps;
 
-pub use compile::{SuiteEnv, load_suite, yaml_to_json};
+pub use compile::{SuiteEnv, load_suite, load_suite_on, yaml_to_json};
 pub use model::{
     AuthOverride, Case, CompareOp, Expect, ExpectedBody, FileContent, JsonPathAssert, JsonPathOp,
     JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::watch;
 
-use super::compile::{SuiteEnv, load_suite};
+use super::compile::{SuiteEnv, load_suite_on};
 use super::model::{Step, Suite};
 use crate::load::sequence::{self, Items};
 use crate::load::yaml::MAX_INPUT_BYTES;
@@ -380,7 +380,8 @@ impl SuiteSource {
         let text = self.read()?;
         // The same text in the same environment compiled once already; a problem now is in
         // what it refers to (a fixture removed since).
-        let suite = load_suite(&self.path, &text, &env).map_err(|d| {
+        // On the thread of the case that asked, like a window: whole.
+        let suite = load_suite_on(&self.path, &text, &env, None).map_err(|d| {
             let first = d.0.first().map(ToString::to_string).unwrap_or_default();
             format!(
                 "suite file {} no longer compiles: {first}",
@@ -459,7 +460,7 @@ impl SuiteSource {
         let expected = *self.window_ids.get(window)?;
         let first = window * WINDOW;
         let to = (first + WINDOW).min(self.cases);
-        let compiled = load_suite(&self.path, doc, env)
+        let compiled = load_suite_on(&self.path, doc, env, None)
             .ok()
             .filter(|s| {
                 let ids: Vec<&str> = s.cases.iter().map(|c| &*c.id).collect();
