@@ -558,10 +558,11 @@ impl Redactor {
         if !patterns.any.is_match(&out) {
             return out;
         }
-        // In order: an earlier replacement can make or unmake a later pattern's match.
+        // In order: an earlier replacement can make or unmake a later pattern's match. One
+        // search each: `replace_all` borrows the text back when nothing matched.
         for (re, rep) in &patterns.each {
-            if re.is_match(&out) {
-                out = Cow::Owned(re.replace_all(&out, *rep).into_owned());
+            if let Cow::Owned(replaced) = re.replace_all(&out, *rep) {
+                out = Cow::Owned(replaced);
             }
         }
         out

@@ -176,7 +176,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
 type Loaded = Result<(Suite, Option<TextStamp>), Diagnostics>;
 
 /// Load one source: read the file, parse and validate it.
-/// A large file is parsed in parts on `parts` threads (`suite::load_suite_on`).
+/// A large suite is parsed in parts on `parts` threads (`suite::load_suite_on`).
 fn load_source(
     source: &Source,
     builtin_env: &SuiteEnv<'_>,
@@ -186,7 +186,7 @@ fn load_source(
     match source {
         Source::BuiltIn { file, text } => {
             let path = PathBuf::from(format!("{}{file}", builtin::SUITE_PREFIX));
-            suite::load_suite(&path, text, builtin_env).map(|s| (s, None))
+            suite::load_suite_on(&path, text, builtin_env, Some(parts)).map(|s| (s, None))
         }
         Source::File(path) => {
             let text = read_bounded_string(path, yaml::MAX_INPUT_BYTES as u64)

@@ -19,13 +19,15 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
     serde_yaml::from_str::<T>(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
 }
 
-/// `source` as a `T` when it passes the checks before parsing and serde accepts it; `None`
-/// otherwise, without working out why (the caller parses a text it can report on instead).
-pub fn parse_yaml_quiet<T: DeserializeOwned>(source: &str) -> Option<T> {
-    if !passes_prechecks(source) {
+/// `part` — cut from a text that [`passes_prechecks`], so its size and characters are that
+/// text's — as a `T` when its depth passes too (a part may start in another state than the text
+/// did there) and serde accepts it; `None` otherwise, without working out why (the caller then
+/// parses the whole text, which it can report on).
+pub fn parse_yaml_part<T: DeserializeOwned>(part: &str) -> Option<T> {
+    if too_deep(part).is_some() {
         return None;
     }
-    serde_yaml::from_str::<T>(source).ok()
+    serde_yaml::from_str::<T>(part).ok()
 }
 
 /// Whether `source` passes the checks every input passes before a YAML parser reads it (size,

@@ -16,7 +16,7 @@ use crate::load::sequence;
 use crate::load::template::{
     Expr, FixtureResolver, ROLES, TValue, TemplateProblem, compile_string,
 };
-use crate::load::yaml::{parse_yaml_quiet, parse_yaml_shaped, passes_prechecks};
+use crate::load::yaml::{parse_yaml_part, parse_yaml_shaped, passes_prechecks};
 use crate::util::intern::intern;
 use crate::util::threads::in_order;
 
@@ -313,10 +313,10 @@ pub fn load_suite_on(
 /// The size of the parts a large suite file is parsed in, side by side.
 const PART_BYTES: usize = 32 * 1024;
 
-/// A large file's definition parsed in parts on up to `threads` threads (at least two: one after
-/// the other, the parts cost ~10 % more CPU than the whole file): each part is the suite's own keys before `cases:` and a run of the file's cases
-/// (`load::sequence`), the last part also the keys after the cases, and the parts' cases are
-/// joined in order. Parsing is most of what loading a file costs; in parts a file of a few
+/// A large file's definition parsed in parts on up to `threads` threads (at least two: one
+/// after the other, the parts cost ~10 % more CPU than the whole file): each part is the
+/// suite's own keys before `cases:` and a run of the file's cases (`load::sequence`), the last
+/// part also the keys after the cases, and the parts' cases are joined in order. Parsing is most of what loading a file costs; in parts a file of a few
 /// thousand generated cases takes every core, and the parser's events for one part at a time
 /// (~0.6 MB, not ~10 MB for a 1,000-case file).
 ///
@@ -324,9 +324,9 @@ const PART_BYTES: usize = 32 * 1024;
 /// part but the last ends at its last case, so a quoted scalar or flow collection left open in
 /// a case (where a line that looks like a case item could hide) cannot be closed by what
 /// follows the cases: that part fails to parse, or holds fewer cases than it has items. Every
-/// part must pass the checks before parsing, parse, and hold exactly its items as cases, and
-/// every part must read the same suite keys before `cases:` as the last; the whole text must
-/// pass the checks before parsing too. Otherwise (and for a small file, or one not of the plain
+/// part must parse (its depth checked again) and hold exactly its items as cases, and every part
+/// must read the same suite keys before `cases:` as the last; the whole text must pass the
+/// checks before parsing first. Otherwise (and for a small file, or one not of the plain
 /// shape `sequence::items` is sure about) `None`: the file is parsed whole, so every problem is
 /// reported where it is in the file, as for any file.
 fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
@@ -358,7 +358,7 @@ fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
         |&(from, to)| {
             let [head, kept, tail] = items.parts(from, to).map(|r| &source[r]);
             let doc = sequence::join(head, kept, if to == last { tail } else { "" });
-            parse_yaml_quiet::<SuiteDef>(&doc).filter(|def| def.cases.len() == to - from)
+            parse_yaml_part::<SuiteDef>(&doc).filter(|def| def.cases.len() == to - from)
         },
         |_| {},
     );
