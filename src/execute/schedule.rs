@@ -310,7 +310,9 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
             let (index, planned) = l.queue.pop_front().expect("checked non-empty");
             l.in_flight += 1;
             let (target, named) = (planned.target.clone(), planned.case.clone());
-            let case = start(CaseSlot {
+            // Boxed: a case's future is several KB, and the task would otherwise copy it
+            // whole each time it is moved (into the task, into the runtime's cell, per poll).
+            let case = Box::pin(start(CaseSlot {
                 index,
                 planned,
                 client: l.client.clone(),
@@ -318,7 +320,7 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
                     index,
                     tx: self.notes.clone(),
                 },
-            });
+            }));
             on(Scheduled::Started {
                 index,
                 target,
@@ -328,7 +330,7 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
             self.tasks.spawn(async move {
                 let started = tokio::time::Instant::now();
                 let mut slow_at = started + period;
-                tokio::pin!(case);
+                let mut case = case;
                 loop {
                     tokio::select! {
                         biased;
