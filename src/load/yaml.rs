@@ -260,21 +260,35 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
         // Where a value may start (a flow collection, a quoted or a block scalar).
         let mut value_start = flow == 0 && quote.is_none();
         while i < b.len() {
-            let c = b[i];
             if let Some(q) = quote {
-                match c {
-                    b'\\' if q == b'"' => i += 1,
-                    _ if c == q => {
-                        // `''` inside single quotes is an escaped quote.
-                        if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                            i += 1;
-                        } else {
-                            quote = None;
-                        }
-                    }
-                    _ => {}
+                // Inside quotes only the quote (and `\` between double quotes) counts.
+                let next = if q == b'"' {
+                    memchr::memchr2(b'"', b'\\', &b[i..])
+                } else {
+                    memchr::memchr(q, &b[i..])
+                };
+                let Some(k) = next else { break };
+                i += k;
+                if b[i] == b'\\' {
+                    i += 2;
+                    continue;
                 }
+                // `''` inside single quotes is an escaped quote.
+                if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                quote = None;
                 i += 1;
+                continue;
+            }
+            let c = b[i];
+            if !STRUCTURAL[usize::from(c)] {
+                // A run of bytes that mean nothing here: no value starts right after it.
+                while i < b.len() && !STRUCTURAL[usize::from(b[i])] {
+                    i += 1;
+                }
+                value_start = false;
                 continue;
             }
             let after_space = i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t';
@@ -306,6 +320,19 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
     }
     None
 }
+
+/// The bytes [`too_deep`] looks at outside quotes; any other byte only ends a place where a
+/// value may start.
+const STRUCTURAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    let bytes = b"#\"'[]{}|> \t:,";
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
 
 /// One serde/YAML error as a diagnostic: located once (the positions inside the parser's text
 /// move to the diagnostic), the accepted keys as `expected`, a suggestion for a misspelt key,
@@ -533,6 +560,115 @@ mod tests {
         for p in files {
             let text = std::fs::read_to_string(&p).unwrap();
             assert_eq!(too_deep(&text), None, "{}", p.display());
+        }
+    }
+
+    /// [`too_deep`] as it was written first, byte by byte: the oracle for the version that
+    /// skips runs of bytes that mean nothing.
+    fn too_deep_byte_by_byte(text: &str) -> Option<(usize, usize)> {
+        let mut block: Vec<usize> = Vec::new();
+        let mut flow = 0usize;
+        // Inside a quoted scalar spanning lines: its quote.
+        let mut quote: Option<u8> = None;
+        // Inside a block scalar: the indentation of the line that opened it.
+        let mut scalar: Option<usize> = None;
+        for (n, line) in text.lines().enumerate() {
+            let b = line.as_bytes();
+            let indent = b.iter().take_while(|&&c| c == b' ').count();
+            let blank = b[indent..].iter().all(|c| c.is_ascii_whitespace());
+            if let Some(parent) = scalar {
+                if blank || indent > parent {
+                    continue;
+                }
+                scalar = None;
+            }
+            let mut i = indent;
+            if quote.is_none() && flow == 0 {
+                if blank || b[i] == b'#' {
+                    continue;
+                }
+                while block.last().is_some_and(|&top| top >= indent) {
+                    block.pop();
+                }
+                block.push(indent);
+                // `- - x`, `? x`: each marker opens a level at its column.
+                while i + 1 < b.len() && matches!(b[i], b'-' | b'?') && b[i + 1] == b' ' {
+                    i += 2;
+                    while i < b.len() && b[i] == b' ' {
+                        i += 1;
+                    }
+                    block.push(i);
+                }
+                if block.len() > MAX_NESTING {
+                    return Some((n + 1, i + 1));
+                }
+            }
+            // Where a value may start (a flow collection, a quoted or a block scalar).
+            let mut value_start = flow == 0 && quote.is_none();
+            while i < b.len() {
+                let c = b[i];
+                if let Some(q) = quote {
+                    match c {
+                        b'\\' if q == b'"' => i += 1,
+                        _ if c == q => {
+                            // `''` inside single quotes is an escaped quote.
+                            if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                                i += 1;
+                            } else {
+                                quote = None;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                    continue;
+                }
+                let after_space = i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t';
+                match c {
+                    b'#' if after_space => break,
+                    b'"' | b'\'' if value_start || (flow > 0 && after_space) => quote = Some(c),
+                    b'[' | b'{' if flow > 0 || value_start => {
+                        flow += 1;
+                        if block.len() + flow > MAX_NESTING {
+                            return Some((n + 1, i + 1));
+                        }
+                    }
+                    b']' | b'}' if flow > 0 => flow -= 1,
+                    b'|' | b'>' if value_start && flow == 0 => {
+                        scalar = Some(indent);
+                        break;
+                    }
+                    b' ' | b'\t' => {
+                        i += 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+                // After `: ` (a mapping value) or `, ` / `[` / `{` inside a flow, a value starts.
+                value_start = (c == b':' && b.get(i + 1).is_none_or(|&n| n == b' '))
+                    || (flow > 0 && matches!(c, b',' | b'[' | b'{' | b':'));
+                i += 1;
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_runs_finds_the_same_depth_as_reading_every_byte(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "key", ": ", ":", "- ", "? ", "[", "]", "{", "}", ", ", ",", "\"", "'",
+                    "''", "\\", "\\\"", "#", " #", "|", ">", " ", "  ", "\t", "\n", "\n  ",
+                    "\n    ", "\n- ", "é", "x: [", "y: {", "z: |\n", "w: '", "v: \"",
+                ]),
+                0..200,
+            )
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert_eq!(too_deep(&text), too_deep_byte_by_byte(&text));
+            let deep = format!("{}{text}", "[".repeat(95));
+            proptest::prop_assert_eq!(too_deep(&deep), too_deep_byte_by_byte(&deep));
         }
     }
 
