@@ -24,6 +24,10 @@ impl std::fmt::Display for Esc<'_> {
         let bytes = s.as_bytes();
         let (mut run, mut i) = (0, 0);
         while i < bytes.len() {
+            if PLAIN[usize::from(bytes[i])] {
+                i += 1;
+                continue;
+            }
             let (escaped_as, width): (Cow<'static, str>, usize) = match bytes[i] {
                 b'&' => ("&amp;".into(), 1),
                 b'<' => ("&lt;".into(), 1),
@@ -58,6 +62,21 @@ impl std::fmt::Display for Esc<'_> {
         f.write_str(&s[run..])
     }
 }
+
+/// The ASCII bytes [`Esc`] writes as they are: printable ones but `&<>"'`, and tab and line
+/// breaks.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = !matches!(b as u8, b'&' | b'<' | b'>' | b'"' | b'\'');
+        b += 1;
+    }
+    t[b'\t' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
 
 /// Endpoint text in Markdown (a table cell, a reason in a list): inert. Every character that
 /// Markdown or GitHub gives a meaning is escaped — `[`, `]`, `!`, `(`, `)` (no link and no image

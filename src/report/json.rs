@@ -99,10 +99,13 @@ pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
                 // The string to its closing quote, escapes included, in one copy.
                 let mut j = i + 1;
                 while j < json.len() {
-                    match json[j] {
-                        b'\\' => j += 2,
-                        b'"' => break,
-                        _ => j += 1,
+                    match memchr::memchr2(b'"', b'\\', &json[j..]) {
+                        Some(k) if json[j + k] == b'\\' => j += k + 2,
+                        Some(k) => {
+                            j += k;
+                            break;
+                        }
+                        None => j = json.len(),
                     }
                 }
                 let end = (j + 1).min(json.len());
