@@ -20,13 +20,13 @@ pub struct JsonText(Box<str>);
 
 impl JsonText {
     pub fn new(v: &Value) -> Self {
-        Self::from_json(v.to_string())
+        Self::from_json(compact(v))
     }
 
     /// The value when its text is at most 16 KiB; otherwise the text cut, as a JSON string
     /// (base64 images and long vectors).
     pub fn capped(v: &Value) -> Self {
-        let text = v.to_string();
+        let text = compact(v);
         if text.len() <= BODY_LIMIT {
             Self::from_json(text)
         } else {
@@ -38,7 +38,7 @@ impl JsonText {
     /// as a string holding that text, so the report holding it always reads back.
     fn from_json(text: String) -> Self {
         if nests_deeper_than(&text, KEPT_DEPTH) {
-            JsonText(Value::String(text).to_string().into_boxed_str())
+            JsonText(compact(&Value::String(text)).into_boxed_str())
         } else {
             JsonText(text.into_boxed_str())
         }
@@ -60,6 +60,13 @@ impl JsonText {
     pub fn pretty(&self) -> String {
         pretty(&self.0)
     }
+}
+
+/// `v`'s compact text, written by serde_json into a buffer of its own (about twice as fast as
+/// through `Display`, which `to_string` goes through; the text is the same).
+fn compact(v: &Value) -> String {
+    // Serialising a `Value` cannot fail (its keys are strings); `Display` is the fallback.
+    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
 }
 
 /// [`JsonText::pretty`] of the compact JSON text `json` (a body as a spooled entry holds it).
