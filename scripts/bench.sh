@@ -15,6 +15,10 @@
 #   scripts/bench.sh --scale [--large] [NxT,…]
 #                                      # only the growth: 1k and 10k cases × 1, 2, 4 targets
 #                                      # (--large adds the 100k rows, several minutes)
+#   scripts/bench.sh --instructions [N [RUNS]]
+#                                      # only workload B (N = 2,000 distinct cases) under
+#                                      # callgrind: instructions per request, repeatable to
+#                                      # ~0.2 % on a busy machine (needs valgrind; installed)
 #   cargo bench --bench hot            # the hot pure parts (divan)
 #
 # The release binary is stripped (Cargo.toml, [profile.release]); to profile a run, build the
@@ -80,6 +84,12 @@ case " $* " in
 *" --streams "*) exec python3 scripts/bench/streams.py "$bin" "$out" ;;
 *" --side "*) peers; shift; exec python3 scripts/bench/side.py "$bin" "$out" "$@" ;;
 *" --scale "*) shift; exec python3 scripts/bench/scale.py "$bin" "$out" "$@" ;;
+*" --instructions "*)
+    if ! command -v valgrind >/dev/null 2>&1; then
+        echo "bench: apt-get install valgrind" >&2
+        $SUDO apt-get install -y -qq --no-install-recommends valgrind >/dev/null 2>&1 || true
+    fi
+    shift; exec python3 scripts/bench/instructions.py "$bin" "$out" "$@" ;;
 esac
 python3 scripts/bench/run.py "$bin" "$out" "$@"
 python3 scripts/bench/memory.py "$bin" "$out"
