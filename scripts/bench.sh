@@ -33,7 +33,9 @@ command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 missing=()
-for tool in time:/usr/bin/time wrk:wrk hyperfine:hyperfine curl:curl; do
+tools="time:/usr/bin/time wrk:wrk hyperfine:hyperfine curl:curl"
+case " $* " in *" --instructions "*) tools="$tools valgrind:valgrind" ;; esac
+for tool in $tools; do
     command -v "${tool#*:}" >/dev/null 2>&1 || missing+=("${tool%%:*}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -84,12 +86,7 @@ case " $* " in
 *" --streams "*) exec python3 scripts/bench/streams.py "$bin" "$out" ;;
 *" --side "*) peers; shift; exec python3 scripts/bench/side.py "$bin" "$out" "$@" ;;
 *" --scale "*) shift; exec python3 scripts/bench/scale.py "$bin" "$out" "$@" ;;
-*" --instructions "*)
-    if ! command -v valgrind >/dev/null 2>&1; then
-        echo "bench: apt-get install valgrind" >&2
-        $SUDO apt-get install -y -qq --no-install-recommends valgrind >/dev/null 2>&1 || true
-    fi
-    shift; exec python3 scripts/bench/instructions.py "$bin" "$out" "$@" ;;
+*" --instructions "*) shift; exec python3 scripts/bench/instructions.py "$bin" "$out" "$@" ;;
 esac
 python3 scripts/bench/run.py "$bin" "$out" "$@"
 python3 scripts/bench/memory.py "$bin" "$out"

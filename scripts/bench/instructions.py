@@ -7,7 +7,9 @@ repeats to within ~0.2 % run after run whatever else the machine does (the time 
 a shared virtual machine's speed can move by a third within an hour), so it is the number to
 compare two builds by when a change is a few per cent. Instructions are not time: a `memchr`
 is a few wide instructions, a byte loop one per byte, a lock wait none. Prints the total and
-per request, for each run, and writes OUT_DIR/instructions.md.
+per request for each run, writes OUT_DIR/instructions.md, and keeps each run's profile as
+OUT_DIR/callgrind-RUN.out (`callgrind_annotate` reads it; the release binary is stripped, so
+build `--profile profiling` for function names).
 
 usage: instructions.py BINARY OUT_DIR [N] [RUNS]     (defaults: 2000 cases, 2 runs)
 """
@@ -16,43 +18,53 @@ import shutil
 import subprocess
 import sys
 
-from common import HERE, script_paths, serve, targets_file
-
-BIN, OUT, WORK = script_paths("instructions")
-N = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
-RUNS = int(sys.argv[4]) if len(sys.argv) > 4 else 2
-
 if shutil.which("valgrind") is None:
     raise SystemExit("instructions: needs valgrind (apt-get install valgrind)")
 
+from common import HERE, script_paths, serve, targets_file  # noqa: E402
+
+N = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+RUNS = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+BIN, OUT, WORK = script_paths("instructions")
+
+
+def run_once(i, suites, tf):
+    """One run under callgrind: its instruction count."""
+    rdir = WORK / "reports"
+    shutil.rmtree(rdir, ignore_errors=True)
+    log = WORK / f"callgrind-{i}.log"
+    profile = OUT / f"callgrind-{i + 1}.out"
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}", f"--log-file={log}",
+           BIN, "run", "--suite", str(suites), "--targets", str(tf), "--target", "t0",
+           "--concurrency", "32", "--no-progress", "--report-dir", str(rdir)]
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    counted = re.search(r"Collected : (\d+)", log.read_text()) if log.exists() else None
+    if r.returncode != 0 or counted is None:
+        raise SystemExit(f"instructions: run {i + 1} failed (exit {r.returncode}):\n"
+                         + r.stderr[-2000:]
+                         + (log.read_text()[-2000:] if log.exists() else ""))
+    return int(counted.group(1))
+
+
 def count():
     """The instruction count of each run."""
-    suites = WORK / f"suites-{N}"
-    subprocess.run([sys.executable, str(HERE / "gen_suite.py"), str(suites), str(N)], check=True)
-    server, port = serve(BIN)
+    server = None
     try:
+        suites = WORK / f"suites-{N}"
+        subprocess.run([sys.executable, str(HERE / "gen_suite.py"), str(suites), str(N)],
+                       check=True)
+        server, port = serve(BIN)
         tf = targets_file(WORK, [port])
         counts = []
         for i in range(RUNS):
-            rdir = WORK / "reports"
-            shutil.rmtree(rdir, ignore_errors=True)
-            log = WORK / f"callgrind-{i}.log"
-            cmd = ["valgrind", "--tool=callgrind",
-                   f"--callgrind-out-file={WORK}/callgrind-{i}.out", f"--log-file={log}",
-                   BIN, "run", "--suite", str(suites), "--targets", str(tf), "--target", "t0",
-                   "--concurrency", "32", "--no-progress", "--report-dir", str(rdir)]
-            r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            m = re.search(r"Collected : (\d+)", log.read_text())
-            if r.returncode != 0 or m is None:
-                raise SystemExit(f"instructions: the run failed (exit {r.returncode}):\n"
-                                 + log.read_text()[-2000:])
-            counts.append(int(m.group(1)))
+            counts.append(run_once(i, suites, tf))
             print(f"  run {i + 1}: {counts[-1]:,} instructions, {counts[-1] / N:,.0f} per request",
                   file=sys.stderr)
         return counts
     finally:
-        server.terminate()
-        server.wait()
+        if server is not None:
+            server.terminate()
+            server.wait()
         shutil.rmtree(WORK, ignore_errors=True)
 
 

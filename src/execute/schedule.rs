@@ -311,8 +311,9 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
             l.in_flight += 1;
             let (target, named) = (planned.target.clone(), planned.case.clone());
             // Boxed: a case's future is several KB, and the task would otherwise copy it
-            // whole each time it is moved (into the task, into the runtime's cell, per poll).
-            let case = Box::pin(start(CaseSlot {
+            // whole each time it is moved (into the task, into the runtime's cell, and with
+            // the cell when the task's output is read).
+            let mut case = Box::pin(start(CaseSlot {
                 index,
                 planned,
                 client: l.client.clone(),
@@ -330,7 +331,6 @@ impl<R: Send + 'static, N: Send + 'static> Slots<R, N> {
             self.tasks.spawn(async move {
                 let started = tokio::time::Instant::now();
                 let mut slow_at = started + period;
-                let mut case = case;
                 loop {
                     tokio::select! {
                         biased;

@@ -221,9 +221,7 @@ pub const MAX_NESTING: usize = 100;
 /// comments, quoted scalars and block scalars (`|`, `>`).
 pub fn too_deep(text: &str) -> Option<(usize, usize)> {
     let mut block: Vec<usize> = Vec::new();
-    let mut flow = 0usize;
-    // Inside a quoted scalar spanning lines: its quote.
-    let mut quote: Option<u8> = None;
+    let mut flow = Flow::default();
     // Inside a block scalar: the indentation of the line that opened it.
     let mut scalar: Option<usize> = None;
     for (n, line) in text.lines().enumerate() {
@@ -237,7 +235,8 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
             scalar = None;
         }
         let mut i = indent;
-        if quote.is_none() && flow == 0 {
+        let outside = flow.quote.is_none() && flow.depth == 0;
+        if outside {
             if blank || b[i] == b'#' {
                 continue;
             }
@@ -257,11 +256,42 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
                 return Some((n + 1, i + 1));
             }
         }
-        // Where a value may start (a flow collection, a quoted or a block scalar).
-        let mut value_start = flow == 0 && quote.is_none();
+        match flow.scan(b, i, outside, MAX_NESTING - block.len().min(MAX_NESTING)) {
+            LineEnd::Done => {}
+            LineEnd::BlockScalar => scalar = Some(indent),
+            LineEnd::TooDeep(at) => return Some((n + 1, at + 1)),
+        }
+    }
+    None
+}
+
+/// What [`too_deep`] carries from one line to the next besides the block levels: the open flow
+/// collections, and the quote of a quoted scalar spanning lines.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Flow {
+    depth: usize,
+    quote: Option<u8>,
+}
+
+/// How a line's scan ended.
+#[derive(Debug, PartialEq)]
+enum LineEnd {
+    /// At the end of the line or at a comment.
+    Done,
+    /// At a `|` or `>` that opens a block scalar.
+    BlockScalar,
+    /// At the byte where the flow collections pass the room left.
+    TooDeep(usize),
+}
+
+impl Flow {
+    /// Scan `b` from byte `i` (where a value may start when `value_start`), with `room` flow
+    /// levels left under the limit, skipping runs of bytes that mean nothing and the inside of
+    /// quoted scalars.
+    fn scan(&mut self, b: &[u8], mut i: usize, mut value_start: bool, room: usize) -> LineEnd {
         while i < b.len() {
-            if let Some(q) = quote {
-                // Inside quotes only the quote (and `\` between double quotes) counts.
+            if let Some(q) = self.quote {
+                // Inside quotes only the quote (and `\\` between double quotes) counts.
                 let next = if q == b'"' {
                     memchr::memchr2(b'"', b'\\', &b[i..])
                 } else {
@@ -269,16 +299,12 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
                 };
                 let Some(k) = next else { break };
                 i += k;
-                if b[i] == b'\\' {
+                // `\\x` escapes `x`; `''` inside single quotes is an escaped quote.
+                if b[i] == b'\\' || (q == b'\'' && b.get(i + 1) == Some(&b'\'')) {
                     i += 2;
                     continue;
                 }
-                // `''` inside single quotes is an escaped quote.
-                if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                    i += 2;
-                    continue;
-                }
-                quote = None;
+                self.quote = None;
                 i += 1;
                 continue;
             }
@@ -294,18 +320,17 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
             let after_space = i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t';
             match c {
                 b'#' if after_space => break,
-                b'"' | b'\'' if value_start || (flow > 0 && after_space) => quote = Some(c),
-                b'[' | b'{' if flow > 0 || value_start => {
-                    flow += 1;
-                    if block.len() + flow > MAX_NESTING {
-                        return Some((n + 1, i + 1));
+                b'"' | b'\'' if value_start || (self.depth > 0 && after_space) => {
+                    self.quote = Some(c)
+                }
+                b'[' | b'{' if self.depth > 0 || value_start => {
+                    self.depth += 1;
+                    if self.depth > room {
+                        return LineEnd::TooDeep(i);
                     }
                 }
-                b']' | b'}' if flow > 0 => flow -= 1,
-                b'|' | b'>' if value_start && flow == 0 => {
-                    scalar = Some(indent);
-                    break;
-                }
+                b']' | b'}' if self.depth > 0 => self.depth -= 1,
+                b'|' | b'>' if value_start && self.depth == 0 => return LineEnd::BlockScalar,
                 b' ' | b'\t' => {
                     i += 1;
                     continue;
@@ -314,11 +339,11 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
             }
             // After `: ` (a mapping value) or `, ` / `[` / `{` inside a flow, a value starts.
             value_start = (c == b':' && b.get(i + 1).is_none_or(|&n| n == b' '))
-                || (flow > 0 && matches!(c, b',' | b'[' | b'{' | b':'));
+                || (self.depth > 0 && matches!(c, b',' | b'[' | b'{' | b':'));
             i += 1;
         }
+        LineEnd::Done
     }
-    None
 }
 
 /// The bytes [`too_deep`] looks at outside quotes; any other byte only ends a place where a
@@ -563,112 +588,83 @@ mod tests {
         }
     }
 
-    /// [`too_deep`] as it was written first, byte by byte: the oracle for the version that
-    /// skips runs of bytes that mean nothing.
-    fn too_deep_byte_by_byte(text: &str) -> Option<(usize, usize)> {
-        let mut block: Vec<usize> = Vec::new();
-        let mut flow = 0usize;
-        // Inside a quoted scalar spanning lines: its quote.
-        let mut quote: Option<u8> = None;
-        // Inside a block scalar: the indentation of the line that opened it.
-        let mut scalar: Option<usize> = None;
-        for (n, line) in text.lines().enumerate() {
-            let b = line.as_bytes();
-            let indent = b.iter().take_while(|&&c| c == b' ').count();
-            let blank = b[indent..].iter().all(|c| c.is_ascii_whitespace());
-            if let Some(parent) = scalar {
-                if blank || indent > parent {
-                    continue;
-                }
-                scalar = None;
-            }
-            let mut i = indent;
-            if quote.is_none() && flow == 0 {
-                if blank || b[i] == b'#' {
-                    continue;
-                }
-                while block.last().is_some_and(|&top| top >= indent) {
-                    block.pop();
-                }
-                block.push(indent);
-                // `- - x`, `? x`: each marker opens a level at its column.
-                while i + 1 < b.len() && matches!(b[i], b'-' | b'?') && b[i + 1] == b' ' {
-                    i += 2;
-                    while i < b.len() && b[i] == b' ' {
-                        i += 1;
-                    }
-                    block.push(i);
-                }
-                if block.len() > MAX_NESTING {
-                    return Some((n + 1, i + 1));
-                }
-            }
-            // Where a value may start (a flow collection, a quoted or a block scalar).
-            let mut value_start = flow == 0 && quote.is_none();
-            while i < b.len() {
-                let c = b[i];
-                if let Some(q) = quote {
-                    match c {
-                        b'\\' if q == b'"' => i += 1,
-                        _ if c == q => {
-                            // `''` inside single quotes is an escaped quote.
-                            if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                                i += 1;
-                            } else {
-                                quote = None;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                    continue;
-                }
-                let after_space = i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t';
+    /// [`Flow::scan`] as it was first written, byte by byte: the oracle for the version that
+    /// skips runs of bytes that mean nothing and finds the end of a quoted scalar with memchr.
+    fn scan_byte_by_byte(
+        f: &mut Flow,
+        b: &[u8],
+        mut i: usize,
+        mut value_start: bool,
+        room: usize,
+    ) -> LineEnd {
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = f.quote {
                 match c {
-                    b'#' if after_space => break,
-                    b'"' | b'\'' if value_start || (flow > 0 && after_space) => quote = Some(c),
-                    b'[' | b'{' if flow > 0 || value_start => {
-                        flow += 1;
-                        if block.len() + flow > MAX_NESTING {
-                            return Some((n + 1, i + 1));
+                    b'\\' if q == b'"' => i += 1,
+                    _ if c == q => {
+                        if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            f.quote = None;
                         }
-                    }
-                    b']' | b'}' if flow > 0 => flow -= 1,
-                    b'|' | b'>' if value_start && flow == 0 => {
-                        scalar = Some(indent);
-                        break;
-                    }
-                    b' ' | b'\t' => {
-                        i += 1;
-                        continue;
                     }
                     _ => {}
                 }
-                // After `: ` (a mapping value) or `, ` / `[` / `{` inside a flow, a value starts.
-                value_start = (c == b':' && b.get(i + 1).is_none_or(|&n| n == b' '))
-                    || (flow > 0 && matches!(c, b',' | b'[' | b'{' | b':'));
                 i += 1;
+                continue;
             }
+            let after_space = i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t';
+            match c {
+                b'#' if after_space => break,
+                b'"' | b'\'' if value_start || (f.depth > 0 && after_space) => f.quote = Some(c),
+                b'[' | b'{' if f.depth > 0 || value_start => {
+                    f.depth += 1;
+                    if f.depth > room {
+                        return LineEnd::TooDeep(i);
+                    }
+                }
+                b']' | b'}' if f.depth > 0 => f.depth -= 1,
+                b'|' | b'>' if value_start && f.depth == 0 => return LineEnd::BlockScalar,
+                b' ' | b'\t' => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            value_start = (c == b':' && b.get(i + 1).is_none_or(|&n| n == b' '))
+                || (f.depth > 0 && matches!(c, b',' | b'[' | b'{' | b':'));
+            i += 1;
         }
-        None
+        LineEnd::Done
     }
 
     proptest::proptest! {
         #[test]
-        fn skipping_runs_finds_the_same_depth_as_reading_every_byte(
+        fn skipping_runs_scans_a_line_as_reading_every_byte_does(
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
-                    "a", "key", ": ", ":", "- ", "? ", "[", "]", "{", "}", ", ", ",", "\"", "'",
-                    "''", "\\", "\\\"", "#", " #", "|", ">", " ", "  ", "\t", "\n", "\n  ",
-                    "\n    ", "\n- ", "é", "x: [", "y: {", "z: |\n", "w: '", "v: \"",
+                    "a", "key", ": ", ":", "- ", "[", "]", "{", "}", ", ", ",", "\"", "'", "''",
+                    "\\", "\\\"", "#", " #", "|", ">", " ", "  ", "\t", "é", "\u{7f}", "\r",
                 ]),
-                0..200,
-            )
+                0..60,
+            ),
+            depth in 0usize..4,
+            quote in proptest::sample::select(vec![None, Some(b'"'), Some(b'\'')]),
+            start in 0usize..3,
+            value_start: bool,
+            room in 0usize..6,
         ) {
-            let text: String = parts.concat();
-            proptest::prop_assert_eq!(too_deep(&text), too_deep_byte_by_byte(&text));
-            let deep = format!("{}{text}", "[".repeat(95));
-            proptest::prop_assert_eq!(too_deep(&deep), too_deep_byte_by_byte(&deep));
+            let line: String = parts.concat();
+            let b = line.as_bytes();
+            let i = start.min(b.len());
+            let (mut fast, mut slow) = (Flow { depth, quote }, Flow { depth, quote });
+            let ends = (
+                fast.scan(b, i, value_start, room),
+                scan_byte_by_byte(&mut slow, b, i, value_start, room),
+            );
+            proptest::prop_assert_eq!(ends.0, ends.1);
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 

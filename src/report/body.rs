@@ -65,8 +65,7 @@ impl JsonText {
 /// `v`'s compact text, written by serde_json into a buffer of its own (about twice as fast as
 /// through `Display`, which `to_string` goes through; the text is the same).
 fn compact(v: &Value) -> String {
-    // Serialising a `Value` cannot fail (its keys are strings); `Display` is the fallback.
-    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
+    serde_json::to_string(v).expect("a JSON value serialises: its keys are strings")
 }
 
 /// [`JsonText::pretty`] of the compact JSON text `json` (a body as a spooled entry holds it).

@@ -35,12 +35,10 @@ impl std::fmt::Display for Esc<'_> {
                 b'"' => ("&quot;".into(), 1),
                 b'\'' => ("&#39;".into(), 1),
                 // Control characters (an ANSI escape in a reason, say) are invalid in HTML
-                // text; show them escaped (`\x1b[31m`) so they stay visible in any font.
-                b'\t' | b'\n' | b'\r' => {
-                    i += 1;
-                    continue;
-                }
+                // text; show them escaped (`\x1b[31m`) so they stay visible in any font. (Tab
+                // and line breaks are PLAIN.)
                 b @ (0..0x20 | 0x7f) => (escaped(char::from(b)).into(), 1),
+                // The rest of ASCII is PLAIN, skipped above.
                 0..0x80 => {
                     i += 1;
                     continue;
@@ -156,6 +154,14 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn every_ascii_byte_alone_is_escaped_as_character_by_character() {
+        for b in 0..0x80u8 {
+            let s = char::from(b).to_string();
+            assert_eq!(esc(&s), esc_by_char(&s), "byte {b:#04x}");
+        }
     }
 
     proptest! {
