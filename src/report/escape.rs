@@ -12,69 +12,102 @@ pub fn esc(s: &str) -> String {
 }
 
 /// [`esc`] written straight into the output (`write!(h, "{}", Esc(s))`), without a string of
-/// its own: the HTML report escapes every body, header and reason it shows this way. Runs of
-/// text that need nothing are written whole (most report text is such a run); ASCII is
-/// checked byte by byte, and only a non-ASCII character is decoded to be checked.
+/// its own: the HTML report escapes every reason and label it shows this way. Runs of text that
+/// need nothing are written whole (most report text is such a run); ASCII is checked byte by
+/// byte, and only a non-ASCII character is decoded to be checked.
 #[derive(Clone, Copy)]
 pub struct Esc<'a>(pub &'a str);
 
+/// [`Esc`] for element content only (a `<pre>` of a body or headers), never an attribute value:
+/// quotes are left as they are, since only `&`, `<` and `>` mean anything there. A JSON body is
+/// full of quotes; written as `&quot;` they were a fifth of a report's bytes.
+#[derive(Clone, Copy)]
+pub struct EscText<'a>(pub &'a str);
+
 impl std::fmt::Display for Esc<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = self.0;
-        let bytes = s.as_bytes();
-        let (mut run, mut i) = (0, 0);
-        while i < bytes.len() {
-            if PLAIN[usize::from(bytes[i])] {
+        write_escaped(f, self.0, &PLAIN)
+    }
+}
+
+impl std::fmt::Display for EscText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_escaped(f, self.0, &PLAIN_TEXT)
+    }
+}
+
+/// `s` HTML-escaped into `f`, the ASCII bytes marked in `plain` written as they are.
+fn write_escaped(
+    f: &mut std::fmt::Formatter<'_>,
+    s: &str,
+    plain: &[bool; 256],
+) -> std::fmt::Result {
+    let bytes = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        if plain[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
+        let (escaped_as, width): (Cow<'static, str>, usize) = match bytes[i] {
+            b'&' => ("&amp;".into(), 1),
+            b'<' => ("&lt;".into(), 1),
+            b'>' => ("&gt;".into(), 1),
+            b'"' => ("&quot;".into(), 1),
+            b'\'' => ("&#39;".into(), 1),
+            // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
+            // show them escaped (`\x1b[31m`) so they stay visible in any font. (Tab and line
+            // breaks are plain.)
+            b @ (0..0x20 | 0x7f) => (escaped(char::from(b)).into(), 1),
+            // The rest of ASCII is plain, skipped above.
+            0..0x80 => {
                 i += 1;
                 continue;
             }
-            let (escaped_as, width): (Cow<'static, str>, usize) = match bytes[i] {
-                b'&' => ("&amp;".into(), 1),
-                b'<' => ("&lt;".into(), 1),
-                b'>' => ("&gt;".into(), 1),
-                b'"' => ("&quot;".into(), 1),
-                b'\'' => ("&#39;".into(), 1),
-                // Control characters (an ANSI escape in a reason, say) are invalid in HTML
-                // text; show them escaped (`\x1b[31m`) so they stay visible in any font. (Tab
-                // and line breaks are PLAIN.)
-                b @ (0..0x20 | 0x7f) => (escaped(char::from(b)).into(), 1),
-                // The rest of ASCII is PLAIN, skipped above.
-                0..0x80 => {
-                    i += 1;
+            // Bidi overrides would reorder the page's text around them: shown escaped too.
+            _ => match s[i..].chars().next() {
+                Some(c) if is_unsafe_char(c) => (escaped(c).into(), c.len_utf8()),
+                c => {
+                    i += c.map_or(1, char::len_utf8);
                     continue;
                 }
-                // Bidi overrides would reorder the page's text around them: shown escaped too.
-                _ => match s[i..].chars().next() {
-                    Some(c) if is_unsafe_char(c) => (escaped(c).into(), c.len_utf8()),
-                    c => {
-                        i += c.map_or(1, char::len_utf8);
-                        continue;
-                    }
-                },
-            };
-            f.write_str(&s[run..i])?;
-            f.write_str(&escaped_as)?;
-            i += width;
-            run = i;
-        }
-        f.write_str(&s[run..])
+            },
+        };
+        f.write_str(&s[run..i])?;
+        f.write_str(&escaped_as)?;
+        i += width;
+        run = i;
     }
+    f.write_str(&s[run..])
 }
 
 /// The ASCII bytes [`Esc`] writes as they are: printable ones but `&<>"'`, and tab and line
 /// breaks.
-const PLAIN: [bool; 256] = {
+const PLAIN: [bool; 256] = plain_but(b"&<>\"'");
+
+/// The ASCII bytes [`EscText`] writes as they are: [`PLAIN`] and the quotes.
+const PLAIN_TEXT: [bool; 256] = plain_but(b"&<>");
+
+/// Printable ASCII but `special`, and tab and line breaks.
+const fn plain_but(special: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0x20;
     while b < 0x7f {
-        t[b] = !matches!(b as u8, b'&' | b'<' | b'>' | b'"' | b'\'');
+        let mut k = 0;
+        t[b] = true;
+        while k < special.len() {
+            if special[k] as usize == b {
+                t[b] = false;
+            }
+            k += 1;
+        }
         b += 1;
     }
     t[b'\t' as usize] = true;
     t[b'\n' as usize] = true;
     t[b'\r' as usize] = true;
     t
-};
+}
 
 /// Endpoint text in Markdown (a table cell, a reason in a list): inert. Every character that
 /// Markdown or GitHub gives a meaning is escaped — `[`, `]`, `!`, `(`, `)` (no link and no image
@@ -161,6 +194,10 @@ mod tests {
         for b in 0..0x80u8 {
             let s = char::from(b).to_string();
             assert_eq!(esc(&s), esc_by_char(&s), "byte {b:#04x}");
+            let text = esc_by_char(&s)
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'");
+            assert_eq!(EscText(&s).to_string(), text, "byte {b:#04x}");
         }
     }
 
@@ -172,6 +209,10 @@ mod tests {
             s in "(\\PC|[\u{0}-\u{1f}\u{7f}-\u{9f}&<>\"'\u{200b}-\u{200f}\u{2028}-\u{202e}\u{2060}-\u{2069}\u{feff}\u{061c}é😀a-z ])*"
         ) {
             prop_assert_eq!(esc(&s), esc_by_char(&s));
+            // In element content the quotes stay (a literal `&quot;` in the text is still
+            // `&amp;quot;`, so the replacement only undoes the quotes' escapes).
+            let text = esc_by_char(&s).replace("&quot;", "\"").replace("&#39;", "'");
+            prop_assert_eq!(EscText(&s).to_string(), text);
         }
     }
 

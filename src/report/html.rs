@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::body::pretty;
 use super::entry::{Brief, Detailed, EntryView, ExchangeView, Headers};
-use super::escape::{Esc, esc};
+use super::escape::{Esc, EscText, esc};
 use super::impact;
 use super::model::{Difference, RunReport, Summary};
 use crate::judge::{Impact, Mark, Outcome};
@@ -474,7 +474,7 @@ fn case_detail(
 
 /// A labelled, preformatted block of escaped text.
 fn block(h: &mut dyn std::fmt::Write, label: &str, text: &str) {
-    let _ = write!(h, "<p>{label}</p><pre>{}</pre>", Esc(text));
+    let _ = write!(h, "<p>{label}</p><pre>{}</pre>", EscText(text));
 }
 
 /// A labelled block of headers, `name: value` a line (escaping leaves `:`, space and newline
@@ -483,7 +483,7 @@ fn headers_block(h: &mut dyn std::fmt::Write, label: &str, headers: &Headers) {
     let _ = write!(h, "<p>{label}</p><pre>");
     for (i, (k, v)) in headers.0.iter().enumerate() {
         let sep = if i == 0 { "" } else { "\n" };
-        let _ = write!(h, "{sep}{}: {}", Esc(k), Esc(v));
+        let _ = write!(h, "{sep}{}: {}", EscText(k), EscText(v));
     }
     let _ = write!(h, "</pre>");
 }
