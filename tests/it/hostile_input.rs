@@ -332,7 +332,8 @@ fn fifo(dir: &Path, name: &str) -> std::path::PathBuf {
 }
 
 /// Every file a user names is read bounded: a FIFO, `/dev/zero` or a directory is refused at
-/// once, naming the path — never a hang or unbounded memory (`run_cli` fails a hang after 120 s).
+/// once, naming the path — never a hang or unbounded memory (`run_cli` fails a hang after
+/// `RUN_DEADLINE_SECS`).
 #[cfg(unix)]
 #[tokio::test]
 async fn files_that_are_not_regular_files_are_refused_naming_the_path() {
