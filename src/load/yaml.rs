@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use super::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use super::shape::{self, MapShape, Problem, ProblemKind, Shape};
 use super::spans::{Seg, Spans};
+use crate::util::json::string_end;
 
 /// Input files larger than this are refused before parsing (a suite is a few KB); the files
 /// are read with this limit too, so a larger one is never read whole.
@@ -256,7 +257,7 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
                 return Some((n + 1, i + 1));
             }
         }
-        match flow.scan(b, i, outside, MAX_NESTING - block.len().min(MAX_NESTING)) {
+        match flow.scan(b, i, outside, MAX_NESTING.saturating_sub(block.len())) {
             LineEnd::Done => {}
             LineEnd::BlockScalar => scalar = Some(indent),
             LineEnd::TooDeep(at) => return Some((n + 1, at + 1)),
@@ -291,21 +292,16 @@ impl Flow {
     fn scan(&mut self, b: &[u8], mut i: usize, mut value_start: bool, room: usize) -> LineEnd {
         while i < b.len() {
             if let Some(q) = self.quote {
-                // Inside quotes only the quote (and `\\` between double quotes) counts.
-                let next = if q == b'"' {
-                    memchr::memchr2(b'"', b'\\', &b[i..])
+                // Inside quotes only where they close counts.
+                let rest = &b[i..];
+                let close = if q == b'"' {
+                    string_end(rest)
                 } else {
-                    memchr::memchr(q, &b[i..])
+                    single_quoted_end(rest)
                 };
-                let Some(k) = next else { break };
-                i += k;
-                // `\\x` escapes `x`; `''` inside single quotes is an escaped quote.
-                if b[i] == b'\\' || (q == b'\'' && b.get(i + 1) == Some(&b'\'')) {
-                    i += 2;
-                    continue;
-                }
+                let Some(k) = close else { break };
                 self.quote = None;
-                i += 1;
+                i += k + 1;
                 continue;
             }
             let c = b[i];
@@ -343,6 +339,19 @@ impl Flow {
             i += 1;
         }
         LineEnd::Done
+    }
+}
+
+/// Where the single-quoted scalar that `text` starts inside ends: the index of its closing
+/// quote (`''` is a quote inside it); `None` when it does not close in `text`.
+fn single_quoted_end(text: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let k = i + memchr::memchr(b'\'', text.get(i..)?)?;
+        if text.get(k + 1) != Some(&b'\'') {
+            return Some(k);
+        }
+        i = k + 2;
     }
 }
 

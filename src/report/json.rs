@@ -9,6 +9,7 @@ use serde::Serialize as _;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
 use super::model::RunReport;
+use crate::util::json::string_end;
 
 /// Write `report` as `report.json` (pretty, with a final newline).
 pub fn write(report: &RunReport, w: &mut dyn Write) -> io::Result<()> {
@@ -97,18 +98,7 @@ pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
         match b {
             b'"' => {
                 // The string to its closing quote, escapes included, in one copy.
-                let mut j = i + 1;
-                while j < json.len() {
-                    match memchr::memchr2(b'"', b'\\', &json[j..]) {
-                        Some(k) if json[j + k] == b'\\' => j += k + 2,
-                        Some(k) => {
-                            j += k;
-                            break;
-                        }
-                        None => j = json.len(),
-                    }
-                }
-                let end = (j + 1).min(json.len());
+                let end = string_end(&json[i + 1..]).map_or(json.len(), |k| i + k + 2);
                 out.extend_from_slice(&json[i..end]);
                 i = end;
                 continue;

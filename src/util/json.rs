@@ -32,6 +32,20 @@ pub fn structural_bytes(text: &[u8]) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
+/// Where the double-quoted string that `text` starts inside (just after its opening quote)
+/// ends: the index of its closing quote, a `\\` escaping the byte after it. `None` when it does
+/// not close in `text`. JSON strings and YAML's double-quoted scalars end by the same rule.
+pub fn string_end(text: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let k = i + memchr::memchr2(b'"', b'\\', text.get(i..)?)?;
+        if text[k] == b'"' {
+            return Some(k);
+        }
+        i = k + 2;
+    }
+}
+
 /// Whether JSON text nests arrays and objects deeper than `max`. Text with no more than `max`
 /// opening brackets in all (inside strings or not) cannot, and counting bytes is a fraction of
 /// following the strings: the common case, a body with a few dozen brackets, stops there.
@@ -124,6 +138,16 @@ pub fn diff_shapes(left_name: &str, left: &Value, right_name: &str, right: &Valu
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_string_ends_at_its_first_unescaped_quote() {
+        assert_eq!(string_end(br#"abc" tail"#), Some(3));
+        assert_eq!(string_end(br#"a\"b\\" tail"#), Some(6));
+        assert_eq!(string_end(br#"""#), Some(0));
+        assert_eq!(string_end(br#"never closed"#), None);
+        assert_eq!(string_end(br#"ends in an escape\"#), None);
+        assert_eq!(string_end(br#"escaped quote last\""#), None);
+    }
 
     #[test]
     fn deeper_than_counts_structure_only_past_the_bracket_count() {
