@@ -316,9 +316,10 @@ const PART_BYTES: usize = 32 * 1024;
 /// A large file's definition parsed in parts on up to `threads` threads (at least two: one
 /// after the other, the parts cost ~10 % more CPU than the whole file): each part is the
 /// suite's own keys before `cases:` and a run of the file's cases (`load::sequence`), the last
-/// part also the keys after the cases, and the parts' cases are joined in order. Parsing is most of what loading a file costs; in parts a file of a few
-/// thousand generated cases takes every core, and the parser's events for one part at a time
-/// (~0.6 MB, not ~10 MB for a 1,000-case file).
+/// part also the keys after the cases, and the parts' cases are joined in order. Parsing is
+/// most of what loading a file costs; in parts a file of a few thousand generated cases takes
+/// every core, and the parser's events for one part at a time (~0.6 MB, not ~10 MB for a
+/// 1,000-case file).
 ///
 /// Why the parts mean what the whole file means: part 0 is the start of the file, and every
 /// part but the last ends at its last case, so a quoted scalar or flow collection left open in
