@@ -34,27 +34,18 @@ pub fn items(text: &str, key: &str) -> Option<Items> {
     if has_alias(text) || has_other_line_break(text) {
         return None;
     }
-    let blank_or_comment = |l: &str| {
-        let t = l.trim_start_matches([' ', '\t', '\r', '\n']);
-        t.is_empty() || t.starts_with('#')
-    };
     // `- ` (or `-` alone) starting a sequence item.
     let item = |rest: &str| {
-        let after = rest.strip_prefix('-');
-        after.is_some_and(|a| a.is_empty() || a.starts_with([' ', '\t', '\r', '\n']))
-    };
-    let lines = || {
-        text.split_inclusive('\n').scan(0, |at, l| {
-            let start = *at;
-            *at += l.len();
-            Some((start, l))
-        })
+        matches!(
+            rest.as_bytes(),
+            [b'-'] | [b'-', b' ' | b'\t' | b'\r' | b'\n', ..]
+        )
     };
     // The `key:` line, alone of the column-0 lines naming `key`, with nothing after the colon
     // but a comment; every other column-0 line a plain key or an item.
     let mut key_end: Option<usize> = None;
-    for (start, l) in lines() {
-        if blank_or_comment(l) || l.starts_with(' ') {
+    for (start, l) in lines(text) {
+        if l.starts_with(' ') || blank_or_comment(l) {
             continue;
         }
         if !l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && !item(l) {
@@ -75,12 +66,12 @@ pub fn items(text: &str, key: &str) -> Option<Items> {
     let mut indent: Option<usize> = None;
     let mut starts: Vec<usize> = Vec::new();
     let mut end = text.len();
-    for (start, l) in lines().skip_while(|(start, _)| *start < key_end) {
-        if blank_or_comment(l) {
+    for (start, l) in lines(text).skip_while(|(start, _)| *start < key_end) {
+        let spaces = l.bytes().take_while(|&b| b == b' ').count();
+        let rest = &l[spaces..];
+        if blank_or_comment(rest) {
             continue;
         }
-        let spaces = l.len() - l.trim_start_matches(' ').len();
-        let rest = &l[spaces..];
         // A tab in the indentation: not a shape worth being sure about.
         if rest.starts_with('\t') {
             return None;
@@ -153,28 +144,45 @@ pub fn join(head: &str, kept: &str, tail: &str) -> String {
     out
 }
 
+/// The lines of `text` with their offsets, each with its `\n`.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at;
+        let rest = text.as_bytes().get(start..).filter(|r| !r.is_empty())?;
+        at = memchr::memchr(b'\n', rest).map_or(text.len(), |k| start + k + 1);
+        Some((start, &text[start..at]))
+    })
+}
+
+/// Whether the line (or what is left of it) is blank or a comment: nothing but spaces, tabs
+/// and line breaks, or a `#` after them.
+fn blank_or_comment(l: &str) -> bool {
+    l.bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .is_none_or(|b| b == b'#')
+}
+
 /// Whether `text` may hold an alias (`*name` where a node can start: after a space, a line
 /// break, a flow indicator, a `:` as in `{"key":*name}`, any character but a letter or digit);
 /// errs on the side of yes.
 fn has_alias(text: &str) -> bool {
     let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        c == b'*'
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+    memchr::memchr_iter(b'*', b).any(|i| {
+        (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && b.get(i + 1)
                 .is_some_and(|n| !matches!(n, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}'))
     })
 }
 
-/// Whether `text` breaks lines other than with `\n` or `\r\n`: a lone `\r`, NEL, or the
-/// line and paragraph separators, which the YAML parser also takes as line breaks, so lines
-/// found by `\n` alone would not be its lines.
+/// Whether `text` breaks lines other than with `\n` or `\r\n`: a lone `\r`, NEL (`C2 85` in
+/// UTF-8), or the line and paragraph separators (`E2 80 A8`, `E2 80 A9`), which the YAML parser
+/// also takes as line breaks, so lines found by `\n` alone would not be its lines.
 fn has_other_line_break(text: &str) -> bool {
-    text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
-        || text
-            .bytes()
-            .enumerate()
-            .any(|(i, c)| c == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'))
+        || memchr::memchr2_iter(0xC2, 0xE2, b)
+            .any(|i| matches!(&b[i..], [0xC2, 0x85, ..] | [0xE2, 0x80, 0xA8 | 0xA9, ..]))
 }
 
 #[cfg(test)]
@@ -365,6 +373,38 @@ mod tests {
             Just("- id: z".to_string()),
             Just("    x: &n 1".to_string()),
         ]
+    }
+
+    /// Text made of the characters the line scans look at, and of others sharing their first
+    /// UTF-8 byte (`\u{a0}` and NEL both start with 0xC2; `\u{2027}` and LS with 0xE2 0x80).
+    fn scanned_text() -> impl Strategy<Value = String> {
+        let c = prop::sample::select(vec![
+            'a', '1', ' ', '\t', '\r', '\n', '#', '*', ',', ']', '}', ':', '-', '\u{85}', '\u{a0}',
+            '\u{2027}', '\u{2028}', '\u{2029}', 'é',
+        ]);
+        prop::collection::vec(c, 0..24).prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        /// The byte scans mean what the character scans they replaced meant.
+        #[test]
+        fn the_byte_scans_agree_with_the_character_scans(text in scanned_text()) {
+            let other = text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
+                || text.bytes().enumerate().any(|(i, c)| c == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'));
+            prop_assert_eq!(has_other_line_break(&text), other);
+            let b = text.as_bytes();
+            let alias = b.iter().enumerate().any(|(i, &c)| {
+                c == b'*'
+                    && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+                    && b.get(i + 1).is_some_and(|n| !matches!(n, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}'))
+            });
+            prop_assert_eq!(has_alias(&text), alias);
+            let t = text.trim_start_matches([' ', '\t', '\r', '\n']);
+            prop_assert_eq!(blank_or_comment(&text), t.is_empty() || t.starts_with('#'));
+            let mut at = 0;
+            let split: Vec<(usize, &str)> = text.split_inclusive('\n').map(|l| { at += l.len(); (at - l.len(), l) }).collect();
+            prop_assert_eq!(lines(&text).collect::<Vec<_>>(), split);
+        }
     }
 
     proptest! {

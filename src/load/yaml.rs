@@ -190,10 +190,36 @@ fn forbidden_char(path: &Path, source: &Arc<str>) -> Option<Diagnostic> {
 }
 
 /// The first character YAML does not allow (see [`forbidden_char`]) and its byte offset.
+///
+/// The control characters are C0, DEL and C1 (`char::is_control`); C1 is encoded as `0xC2`
+/// followed by `0x80..=0x9F`. So the text is scanned as bytes: one table lookup per byte, and a
+/// look at the next byte only after a `0xC2`.
 fn first_forbidden(source: &str) -> Option<(usize, char)> {
-    source
-        .char_indices()
-        .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}'))
+    const SUSPECT: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            t[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
+            b += 1;
+        }
+        t[0x7F] = true;
+        t[0xC2] = true;
+        t
+    };
+    let bytes = source.as_bytes();
+    let mut from = 0;
+    while let Some(k) = bytes[from..].iter().position(|&b| SUSPECT[b as usize]) {
+        let at = from + k;
+        match bytes[at] {
+            // A C1 control but NEL; any other character starting with 0xC2 is allowed.
+            0xC2 => match bytes.get(at + 1) {
+                Some(&next @ 0x80..=0x9F) if next != 0x85 => return Some((at, char::from(next))),
+                _ => from = at + 1,
+            },
+            b => return Some((at, char::from(b))),
+        }
+    }
+    None
 }
 
 /// The diagnostic for a document nested deeper than [`MAX_NESTING`], located where it passes
@@ -509,6 +535,22 @@ mod tests {
     struct Doc {
         suite: String,
         cases: Vec<u8>,
+    }
+
+    /// Every character, alone and after others (a 0xC2 lead byte among them): the byte scan
+    /// finds exactly the characters `char::is_control` calls control, but tab, newline, return
+    /// and NEL, at their offset.
+    #[test]
+    fn the_forbidden_characters_are_the_control_characters_yaml_refuses() {
+        let forbidden = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}');
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            let text = format!("a\u{a0}\u{85}{c}b");
+            let want = forbidden(c).then_some((5, c));
+            assert_eq!(first_forbidden(&text), want, "{c:?}");
+        }
+        assert_eq!(first_forbidden("\u{85}\u{85}"), None);
+        assert_eq!(first_forbidden("x\u{9f}\u{1}"), Some((1, '\u{9f}')));
+        assert_eq!(first_forbidden("\u{c2}\u{7f}"), Some((2, '\u{7f}')));
     }
 
     #[test]
