@@ -175,9 +175,9 @@ fn has_alias(text: &str) -> bool {
     })
 }
 
-/// Whether `text` breaks lines other than with `\n` or `\r\n`: a lone `\r`, NEL (`C2 85` in
-/// UTF-8), or the line and paragraph separators (`E2 80 A8`, `E2 80 A9`), which the YAML parser
-/// also takes as line breaks, so lines found by `\n` alone would not be its lines.
+/// Whether `text` breaks lines other than with `\n` or `\r\n`: a lone `\r`, NEL (U+0085), or
+/// the line and paragraph separators (U+2028, U+2029), which the YAML parser also takes as line
+/// breaks, so lines found by `\n` alone would not be its lines. Found by their UTF-8 bytes.
 fn has_other_line_break(text: &str) -> bool {
     let b = text.as_bytes();
     memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'))
