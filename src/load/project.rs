@@ -2,13 +2,13 @@
 //! and the schemas they refer to, with all problems of all files reported together.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::builtin;
 use super::diag::{self, Diagnostic, Diagnostics};
 use super::feature;
 use super::schemas::{SchemaSources, SchemaStore};
-use super::suite::{self, StepsEnv, Suite, SuiteEnv, SuiteSource, TextStamp};
+use super::suite::{self, SpillFile, Spilled, StepsEnv, Suite, SuiteEnv, SuiteSource};
 use super::yaml;
 use crate::util::fs::read_bounded_string;
 use crate::util::threads::in_order;
@@ -107,17 +107,38 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         // In source order, as they would load one after the other: the first `held_cases`
         // cases keep their compiled steps, a file's steps are released as soon as the files
         // before it are known (not after every file loaded: 10,000 cases' steps are ~24 MB).
-        let mut held = 0;
+        // `decided`: how many files that is, and how many cases they hold. A file whose
+        // predecessors are all decided when it is parsed knows whether it will be held, and is
+        // then not spilled for nothing; any other file is spilled in case it is released.
+        let decided = Mutex::new((0, 0));
+        let indexed: Vec<(usize, &Source)> = sources.iter().enumerate().collect();
         let loaded = in_order(
-            &sources,
+            &indexed,
             threads,
-            |source| load_source(source, &builtin_env, &file_env, parts),
+            |&(i, source)| {
+                let spill_if = |cases: usize| {
+                    let (files, held) = *decided.lock().unwrap_or_else(|e| e.into_inner());
+                    files != i || held + cases > opts.held_cases
+                };
+                load_source(
+                    source,
+                    &builtin_env,
+                    &file_env,
+                    parts,
+                    &steps_env.spill,
+                    &spill_if,
+                )
+            },
             |loaded| {
-                if let Ok((s, Some(stamp))) = loaded {
-                    if held + s.cases.len() <= opts.held_cases {
-                        held += s.cases.len();
-                    } else {
-                        release_steps(s, *stamp, &steps_env);
+                let mut decided = decided.lock().unwrap_or_else(|e| e.into_inner());
+                let (files, held) = &mut *decided;
+                *files += 1;
+                if let Ok((s, spilled)) = loaded {
+                    let spilled = spilled.take();
+                    if *held + s.cases.len() <= opts.held_cases {
+                        *held += s.cases.len();
+                    } else if let Some(spilled) = spilled {
+                        release_steps(s, spilled, &steps_env);
                     }
                 }
             },
@@ -172,16 +193,20 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
     }
 }
 
-/// A loaded suite and, for a file, what identifies the text it was validated from.
-type Loaded = Result<(Suite, Option<TextStamp>), Diagnostics>;
+/// A loaded suite and, for a file, where its validated cases were spilled (`None` when they
+/// could not be: its cases then keep their compiled steps).
+type Loaded = Result<(Suite, Option<Spilled>), Diagnostics>;
 
-/// Load one source: read the file, parse and validate it.
-/// A large suite is parsed in parts on `parts` threads (`suite::load_suite_on`).
+/// Load one source: read the file, parse and validate it, its cases spilled to `spill` if
+/// `spill_if` their number. A large suite is parsed in parts on `parts` threads
+/// (`suite::load_suite_on`).
 fn load_source(
     source: &Source,
     builtin_env: &SuiteEnv<'_>,
     file_env: &SuiteEnv<'_>,
     parts: usize,
+    spill: &SpillFile,
+    spill_if: &dyn Fn(usize) -> bool,
 ) -> Loaded {
     match source {
         Source::BuiltIn { file, text } => {
@@ -191,20 +216,25 @@ fn load_source(
         Source::File(path) => {
             let text = read_bounded_string(path, yaml::MAX_INPUT_BYTES as u64)
                 .map_err(|e| Diagnostics(vec![diag::read_problem(path, "suite", &e)]))?;
-            let mut s = suite::load_suite_on(path, &text, file_env, Some(parts))?;
+            let (mut s, spilled) =
+                suite::load_suite_spilling(path, &text, file_env, Some(parts), spill, spill_if)?;
             // The built-in suite itself (a checkout of llm-parity, a copied file): the
             // built-in one, silently.
             s.builtin = builtin_text(&s.id).is_some_and(|t| t == text);
-            Ok((s, Some(TextStamp::of(&text))))
+            Ok((s, spilled))
         }
     }
 }
 
-/// Drop the compiled steps of `s`'s cases: they are compiled again from its file, checked
-/// against `stamp` (the text as validated), when they run.
-fn release_steps(s: &mut Suite, stamp: TextStamp, env: &Arc<StepsEnv>) {
-    let ids: Vec<&str> = s.cases.iter().map(|c| &*c.id).collect();
-    let file = Arc::new(SuiteSource::new(s.file.clone(), stamp, &ids, env.clone()));
+/// Drop the compiled steps of `s`'s cases: they are compiled again from the validated cases,
+/// `spilled`, when they run.
+fn release_steps(s: &mut Suite, spilled: Spilled, env: &Arc<StepsEnv>) {
+    let file = Arc::new(SuiteSource::new(
+        s.file.clone(),
+        spilled,
+        s.cases.len(),
+        env.clone(),
+    ));
     for (index, case) in s.cases.iter_mut().enumerate() {
         // Just loaded: nothing else holds the case yet.
         if let Some(case) = Arc::get_mut(case) {

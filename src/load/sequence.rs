@@ -1,6 +1,6 @@
 //! Where the items of a document's top-level block sequence are, so that a document with only
-//! some of them can be parsed alone: a released suite file compiles a window of its cases when
-//! they run, not the whole file (see `suite::steps`).
+//! some of them can be parsed alone: a large suite file is parsed in parts, side by side (see
+//! `suite::compile::parse_in_parts`).
 
 /// The items of the block sequence under a top-level key: the text before the first item (the
 /// keys before the sequence, and the key itself), where each item starts, and where the last one
@@ -19,13 +19,13 @@ pub struct Items {
 /// The items are the lines at the sequence's indentation that start with `- `; inside an item
 /// such a line can only be part of a quoted scalar or a flow collection spanning lines (a block
 /// scalar's and a plain scalar's lines are indented deeper). So every item found is an item of
-/// the parsed document when their number is the number of items the document has (how the
-/// windows of `suite::steps` are trusted), and a document with only some of the items (the text
-/// before the first, those items, the text after the last) then means those items and the same
-/// other keys. Without that count (`suite::compile::parse_in_parts`), a document that keeps the
-/// item opening such a scalar but not the one closing it can still parse with its items
-/// counted, when a quote in the text after the items closes it: a part that ends at its last
-/// item, with nothing after it, does not. The `key:` line is a key of the document's top-level
+/// the parsed document when their number is the number of items the document has, and a
+/// document with only some of the items (the text before the first, those items, the text after
+/// the last) then means those items and the same other keys. A part's own count is not enough:
+/// a document that keeps the item opening such a scalar but not the one closing it can still
+/// parse with its items counted, when a quote in the text after the items closes it; a part that
+/// ends at its last item, with nothing after it, does not (`suite::compile::parse_in_parts`
+/// relies on this). The `key:` line is a key of the document's top-level
 /// block mapping because every line at column 0 starts a plain key (or an item of a sequence
 /// without indentation) and no other one is `key`. An alias could name an anchor defined in an
 /// item left out, or defined twice, so a document with one is used whole; so is one with line
@@ -99,26 +99,7 @@ pub fn items(text: &str, key: &str) -> Option<Items> {
 }
 
 impl Items {
-    /// The same sequence with every `n` items as one: item `i` of the result is items
-    /// `i * n .. (i + 1) * n` (the last one fewer), so [`Items::keep`] cuts `n` at a time and
-    /// only a `n`th of the offsets is kept.
-    pub fn windows(self, n: usize) -> Items {
-        let mut starts: Vec<usize> = self.starts.into_iter().step_by(n.max(1)).collect();
-        starts.shrink_to_fit();
-        Items {
-            starts,
-            end: self.end,
-            len: self.len,
-        }
-    }
-
-    /// The document with only the items `from..to` (`from < to <= self.starts.len()`).
-    pub fn keep(&self, text: &str, from: usize, to: usize) -> String {
-        let [head, kept, tail] = self.parts(from, to).map(|r| &text[r]);
-        join(head, kept, tail)
-    }
-
-    /// Where the parts of [`Items::keep`]'s document are in the text: before the first item,
+    /// Where the parts of the document with only the items `from..to` are in the text: before the first item,
     /// the items `from..to`, after the last item (`from < to <= self.starts.len()`).
     pub fn parts(&self, from: usize, to: usize) -> [std::ops::Range<usize>; 3] {
         let end = self.starts.get(to).copied().unwrap_or(self.end);
@@ -192,6 +173,15 @@ mod tests {
 
     type Doc = serde_yaml::Value;
 
+    impl Items {
+        /// The part of the document with the items `from..to`, as `parse_in_parts` cuts it: the
+        /// text before the items, those items, and the text after them only for the last part.
+        fn part(&self, text: &str, from: usize, to: usize) -> String {
+            let [head, kept, tail] = self.parts(from, to).map(|r| &text[r]);
+            join(head, kept, if to == self.starts.len() { tail } else { "" })
+        }
+    }
+
     fn parse(text: &str) -> Option<Doc> {
         serde_yaml::from_str(text).ok()
     }
@@ -207,9 +197,10 @@ mod tests {
         (cases, rest)
     }
 
-    /// Every window of `text` that parses holds exactly its items and the same other keys; with
-    /// `must`, every window parses.
-    fn windows_agree(text: &str, must: bool) {
+    /// `text` cut into parts of 1 to 4 items: when every part parses and holds as many items as
+    /// it was cut with (all `parse_in_parts` checks), the parts hold exactly the document's
+    /// items, in order, and the last one its other keys; with `must`, every part parses.
+    fn parts_agree(text: &str, must: bool) {
         let Some(whole) = parse(text) else { return };
         let Some(items) = items(text, "cases") else {
             assert!(!must, "no items found in\n{text}");
@@ -218,24 +209,26 @@ mod tests {
         let (all, others) = split(&whole);
         let n = items.starts.len();
         assert!(n == all.len() || !must, "{n} items, {} cases", all.len());
-        for size in 1..=n.min(4) {
+        'sizes: for size in 1..=n.min(4) {
+            let mut got = Vec::new();
+            let mut last_rest = None;
             for from in (0..n).step_by(size) {
                 let to = (from + size).min(n);
-                let part = items.keep(text, from, to);
-                match parse(&part) {
-                    Some(doc) => {
-                        let (kept, rest) = split(&doc);
-                        if n == all.len() {
-                            assert_eq!(kept, all[from..to], "items {from}..{to} of\n{text}");
-                        } else {
-                            // The count was already off: the caller compares counts and ids.
-                            continue;
-                        }
-                        assert_eq!(rest, others, "keys besides the items, {from}..{to}");
-                    }
-                    None => assert!(!must, "items {from}..{to} do not parse:\n{part}"),
+                let part = items.part(text, from, to);
+                let Some(doc) = parse(&part) else {
+                    assert!(!must, "items {from}..{to} do not parse:\n{part}");
+                    continue 'sizes;
+                };
+                let (kept, rest) = split(&doc);
+                if kept.len() != to - from {
+                    assert!(!must, "items {from}..{to} hold {} items", kept.len());
+                    continue 'sizes;
                 }
+                got.extend(kept);
+                last_rest = Some(rest);
             }
+            assert_eq!(got, all, "parts of {size} items of\n{text}");
+            assert_eq!(last_rest.as_ref(), Some(&others), "keys besides the items");
         }
     }
 
@@ -270,7 +263,7 @@ mod tests {
             "suite: s\ncases:\n  - {id: a, x: [1,\n      2]}\n  - id: b\n",
             "suite: s\ncases:\n  - id: a\n    plain: one\n      two\n  - id: b\n",
         ] {
-            windows_agree(text, true);
+            parts_agree(text, true);
         }
     }
 
@@ -304,53 +297,35 @@ mod tests {
     }
 
     #[test]
-    fn an_item_like_line_in_a_quoted_scalar_makes_a_window_that_fails() {
+    fn an_item_like_line_in_a_quoted_scalar_makes_a_part_that_fails() {
         // The continuation line of a quoted scalar at the items' indentation looks like an item.
         let text = "suite: s\ncases:\n  - id: a\n    q: \"one\n  - two\"\n  - id: b\n";
-        if let Some(whole) = parse(text) {
-            let found = items(text, "cases").expect("the lines look plain");
-            let (all, _) = split(&whole);
-            // Either the count differs (the caller then compiles the file whole) or a window
-            // holding a cut quoted scalar does not parse.
-            if found.starts.len() == all.len() {
-                let broken =
-                    (0..found.starts.len()).any(|i| parse(&found.keep(text, i, i + 1)).is_none());
-                assert!(broken);
-            }
-        }
-        windows_agree(text, false);
+        let found = items(text, "cases").expect("the lines look plain");
+        assert_eq!(found.starts.len(), 3);
+        // The part ending inside the quoted scalar does not parse.
+        assert!(parse(&found.part(text, 0, 1)).is_none());
+        parts_agree(text, false);
+        // Closed only after the next top-level key: a part with that key after its items would
+        // parse, with another item; the first part has none.
+        let text = "suite: s\ncases:\n  - id: a\n    q: \"open\n  - id: a\nareas: [x]\n  - close\"\n  - close\"\n";
+        let found = items(text, "cases").expect("the lines look plain");
+        assert_eq!(found.starts.len(), 2);
+        assert!(parse(&found.part(text, 0, 1)).is_none());
+        parts_agree(text, false);
     }
 
     #[test]
     fn the_last_item_without_a_newline_is_kept_apart_from_the_next_key() {
         let text = "suite: s\ncases:\n  - id: a\n  - id: b";
         let found = items(text, "cases").unwrap();
-        assert_eq!(found.keep(text, 1, 2), "suite: s\ncases:\n  - id: b");
+        assert_eq!(found.part(text, 1, 2), "suite: s\ncases:\n  - id: b");
         let text = "cases:\n  - id: a\n  - id: b\nsuite: s";
         let found = items(text, "cases").unwrap();
-        assert_eq!(found.keep(text, 0, 1), "cases:\n  - id: a\nsuite: s");
-    }
-
-    #[test]
-    fn windows_cut_several_items_at_a_time() {
-        let text =
-            "suite: s\ncases:\n  - id: a\n  - id: b\n  - id: c\n  - id: d\n  - id: e\nareas: []\n";
-        let found = items(text, "cases").unwrap();
-        let each = found.clone().windows(1);
-        assert_eq!(each, found);
-        let two = found.windows(2);
-        assert_eq!(two.starts.len(), 3);
-        let head = "suite: s\ncases:\n";
-        let tail = "areas: []\n";
+        assert_eq!(found.part(text, 1, 2), "cases:\n  - id: b\nsuite: s");
         assert_eq!(
-            two.keep(text, 0, 1),
-            format!("{head}  - id: a\n  - id: b\n{tail}")
+            join("cases:\n", "  - id: b", "suite: s"),
+            "cases:\n  - id: b\nsuite: s"
         );
-        assert_eq!(
-            two.keep(text, 1, 2),
-            format!("{head}  - id: c\n  - id: d\n{tail}")
-        );
-        assert_eq!(two.keep(text, 2, 3), format!("{head}  - id: e\n{tail}"));
     }
 
     /// Lines of suite-like YAML, some of them tricky: item-like lines inside block and quoted
@@ -409,9 +384,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn a_window_that_parses_holds_its_items(lines in prop::collection::vec(line(), 0..14)) {
+        fn parts_that_parse_hold_the_documents_items(lines in prop::collection::vec(line(), 0..14)) {
             let text = format!("suite: s\ncases:\n{}\n", lines.join("\n"));
-            windows_agree(&text, false);
+            parts_agree(&text, false);
         }
     }
 }

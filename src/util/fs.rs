@@ -98,36 +98,6 @@ pub fn read_bounded_string(path: &Path, limit: u64) -> Result<String, ReadError>
     })
 }
 
-/// Parts of a regular file of `len` bytes, read without reading the rest: `None` when the file
-/// is no longer a regular file of that length (so not the file the ranges were taken from).
-pub fn read_ranges(
-    path: &Path,
-    len: u64,
-    ranges: &[std::ops::Range<usize>],
-) -> std::io::Result<Option<Vec<Vec<u8>>>> {
-    use std::io::{Seek, SeekFrom};
-    let mut file = open_for_reading(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() || meta.len() != len {
-        return Ok(None);
-    }
-    let mut parts = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        if r.start > r.end || r.end as u64 > len {
-            return Ok(None);
-        }
-        let mut buf = vec![0; r.end - r.start];
-        file.seek(SeekFrom::Start(r.start as u64))?;
-        match file.read_exact(&mut buf) {
-            Ok(()) => parts.push(buf),
-            // Cut short since the length was read: not the same file any more.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(Some(parts))
-}
-
 /// Open without blocking: a FIFO opened for reading otherwise waits for a writer, forever.
 #[cfg(unix)]
 fn open_for_reading(path: &Path) -> std::io::Result<File> {
@@ -237,21 +207,6 @@ pub fn safe_chars(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges_are_read_only_from_a_regular_file_of_the_expected_length() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("f.txt");
-        std::fs::write(&p, "0123456789").unwrap();
-        let parts = read_ranges(&p, 10, &[0..2, 5..8, 10..10]).unwrap().unwrap();
-        assert_eq!(parts, [b"01".to_vec(), b"567".to_vec(), vec![]]);
-        // Another length, a range past the end, a directory: not that file.
-        let first = [0..2, 2..2];
-        assert!(read_ranges(&p, 11, &first).unwrap().is_none());
-        assert!(read_ranges(&p, 10, &[0..2, 8..12]).unwrap().is_none());
-        assert!(read_ranges(dir.path(), 10, &first).unwrap().is_none());
-        assert!(read_ranges(&dir.path().join("gone"), 10, &first).is_err());
-    }
 
     #[test]
     fn writes_and_replaces() {

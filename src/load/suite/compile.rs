@@ -9,6 +9,7 @@ use serde_json_path::JsonPath;
 
 use super::format::*;
 use super::model::*;
+use super::spill::{SpillFile, Spilled};
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use crate::load::feature::{AREAS, FeatureProblem, check_feature, is_feature_id};
 use crate::load::locate::Locator;
@@ -51,11 +52,52 @@ pub fn load_suite_on(
     parts: Option<usize>,
 ) -> Result<Suite, Diagnostics> {
     let source: Arc<str> = text.into();
-    let def: SuiteDef = match parts.and_then(|threads| parse_in_parts(&source, threads)) {
-        Some(def) => def,
-        None => parse_yaml_shaped(path, &source, &SUITE)?,
-    };
-    let loc = Locator::new(&source);
+    let def = parse_suite(path, &source, parts)?;
+    compile_suite(path, &source, def, env)
+}
+
+/// [`load_suite_on`], the file's cases also written to `spill` as serde read them, before they
+/// are compiled (`suite::spill`), if `spill_if` their number; `None` for where they are when
+/// they were not written.
+pub fn load_suite_spilling(
+    path: &Path,
+    text: &str,
+    env: &SuiteEnv<'_>,
+    parts: Option<usize>,
+    spill: &SpillFile,
+    spill_if: &dyn Fn(usize) -> bool,
+) -> Result<(Suite, Option<Spilled>), Diagnostics> {
+    let source: Arc<str> = text.into();
+    let def = parse_suite(path, &source, parts)?;
+    let spilled = spill_if(def.cases.len())
+        .then(|| spill.spill(&def).ok())
+        .flatten();
+    compile_suite(path, &source, def, env).map(|s| (s, spilled))
+}
+
+/// A suite file's definition, a large one parsed in parts on up to `parts` threads
+/// ([`parse_in_parts`]), or whole (`None`).
+fn parse_suite(
+    path: &Path,
+    source: &Arc<str>,
+    parts: Option<usize>,
+) -> Result<SuiteDef, Diagnostics> {
+    match parts.and_then(|threads| parse_in_parts(source, threads)) {
+        Some(def) => Ok(def),
+        None => parse_yaml_shaped(path, source, &SUITE),
+    }
+}
+
+/// Compile a suite's definition, reporting every problem; `source` is the text it was read
+/// from, where the diagnostics find their positions (empty for cases read back from a spill:
+/// they were validated, and a problem then — a fixture removed since — has no position).
+pub(super) fn compile_suite(
+    path: &Path,
+    source: &Arc<str>,
+    def: SuiteDef,
+    env: &SuiteEnv<'_>,
+) -> Result<Suite, Diagnostics> {
+    let loc = Locator::new(source);
     let mut diags = Diagnostics::default();
     // Each distinct JSONPath of the file is compiled once and shared by every case asserting
     // on it: a compiled path costs ~0.7 KB, and generated suites repeat a few paths in
@@ -64,7 +106,7 @@ pub fn load_suite_on(
     let diag = |message: String, pos: Option<(usize, usize)>| {
         Diagnostic::new(path, message)
             .at_pos(pos)
-            .with_source(&source)
+            .with_source(source)
     };
 
     if !is_identifier(&def.suite) {
@@ -125,11 +167,11 @@ pub fn load_suite_on(
             diags.push(
                 diag(
                     format!("duplicate case id `{}`", cdef.id),
-                    Some(line_col(&source, case_at())),
+                    Some(line_col(source, case_at())),
                 )
                 .help(format!(
                     "the first case with this id is on line {}",
-                    line_col(&source, loc.nth_case_offset(&cdef.id, 0)).0
+                    line_col(source, loc.nth_case_offset(&cdef.id, 0)).0
                 )),
             );
         }
@@ -191,7 +233,7 @@ pub fn load_suite_on(
             (None, true) => diags.push(
                 diag(
                     format!("case `{}` has no request", cdef.id),
-                    Some(line_col(&source, case_at())),
+                    Some(line_col(source, case_at())),
                 )
                 .expected("a `request` (+ `expect`) or a list of `steps`"),
             ),

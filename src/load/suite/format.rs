@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{AuthOverride, JsonType, SnapshotMode};
 use crate::load::shape::{Field, MapShape, Shape};
@@ -120,7 +120,7 @@ const JSONPATH: MapShape = MapShape {
     ],
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SuiteDef {
     pub(super) suite: String,
@@ -135,7 +135,7 @@ pub(super) struct SuiteDef {
     pub(super) redact: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CaseDef {
     pub(super) id: String,
@@ -156,7 +156,7 @@ pub(super) struct CaseDef {
     pub(super) snapshot: Option<SnapshotMode>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StepDef {
     #[serde(default)]
@@ -171,7 +171,7 @@ pub(super) struct StepDef {
 }
 
 /// `poll:` — re-send a step while its response satisfies `while` (a job still running).
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PollDef {
     #[serde(rename = "while")]
@@ -180,13 +180,13 @@ pub(super) struct PollDef {
     pub(super) at_most: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RequestDef {
     #[serde(default)]
     pub(super) method: Option<String>,
     pub(super) path: String,
-    #[serde(default)]
+    #[serde(default, serialize_with = "as_json::opt")]
     pub(super) body: Option<serde_yaml::Value>,
     #[serde(default)]
     pub(super) raw_body: Option<String>,
@@ -198,7 +198,7 @@ pub(super) struct RequestDef {
     pub(super) multipart: BTreeMap<String, MultipartDef>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MultipartDef {
     #[serde(default)]
@@ -212,10 +212,10 @@ pub(super) struct MultipartDef {
     pub(super) fixture: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ExpectDef {
-    #[serde(default)]
+    #[serde(default, serialize_with = "as_json::opt")]
     pub(super) status: Option<serde_yaml::Value>,
     #[serde(default)]
     pub(super) content_type: Option<String>,
@@ -230,27 +230,27 @@ pub(super) struct ExpectDef {
 }
 
 /// `expect.body`: the exact bytes the response body must be.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BodyDef {
     pub(super) fixture: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct JsonPathDef {
     pub(super) path: String,
     #[serde(default)]
     pub(super) exists: Option<bool>,
-    #[serde(default)]
+    #[serde(default, serialize_with = "as_json::opt")]
     pub(super) equals: Option<serde_yaml::Value>,
-    #[serde(default)]
+    #[serde(default, serialize_with = "as_json::opt")]
     pub(super) contains: Option<serde_yaml::Value>,
     #[serde(default, rename = "type")]
     pub(super) type_: Option<JsonType>,
     #[serde(default)]
     pub(super) matches: Option<String>,
-    #[serde(default)]
+    #[serde(default, serialize_with = "as_json::opt_seq")]
     pub(super) one_of: Option<Vec<serde_yaml::Value>>,
     #[serde(default)]
     pub(super) length: Option<usize>,
@@ -262,6 +262,52 @@ pub(super) struct JsonPathDef {
     pub(super) lt: Option<f64>,
     #[serde(default)]
     pub(super) lte: Option<f64>,
+}
+
+/// The YAML values of a case written as the JSON they compile to (`compile::yaml_to_json`: tags
+/// dropped, keys as text, a number that is not finite as `null`), so that the case read back
+/// from JSON (`suite::spill`) compiles to the same steps. A status is compiled from the YAML
+/// value itself, but a valid one is only whole numbers and text, which JSON keeps as they are.
+mod as_json {
+    use serde::{Serialize, Serializer};
+    use serde_yaml::Value;
+
+    use super::super::compile::yaml_to_json;
+
+    struct AsJson<'a>(&'a Value);
+
+    impl Serialize for AsJson<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                Value::Null => s.serialize_unit(),
+                Value::Bool(b) => s.serialize_bool(*b),
+                Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                    (Some(i), _, _) => s.serialize_i64(i),
+                    (None, Some(u), _) => s.serialize_u64(u),
+                    (None, None, Some(f)) if f.is_finite() => s.serialize_f64(f),
+                    _ => s.serialize_unit(),
+                },
+                Value::String(t) => s.serialize_str(t),
+                Value::Sequence(items) => s.collect_seq(items.iter().map(AsJson)),
+                Value::Mapping(m) if m.keys().all(Value::is_string) => {
+                    s.collect_map(m.iter().map(|(k, v)| (AsJson(k), AsJson(v))))
+                }
+                // Keys made text may now be equal: the JSON value says which one is kept.
+                Value::Mapping(_) => yaml_to_json(self.0.clone()).serialize(s),
+                Value::Tagged(t) => AsJson(&t.value).serialize(s),
+            }
+        }
+    }
+
+    pub(super) fn opt<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(AsJson).serialize(s)
+    }
+
+    pub(super) fn opt_seq<S: Serializer>(v: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref()
+            .map(|v| v.iter().map(AsJson).collect::<Vec<_>>())
+            .serialize(s)
+    }
 }
 
 #[cfg(test)]

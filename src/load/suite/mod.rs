@@ -4,12 +4,14 @@
 mod compile;
 mod format;
 pub mod model;
+mod spill;
 mod steps;
 
-pub use compile::{SuiteEnv, load_suite, load_suite_on, yaml_to_json};
+pub use compile::{SuiteEnv, load_suite, load_suite_on, load_suite_spilling, yaml_to_json};
 pub use model::{
     AuthOverride, Case, CompareOp, Expect, ExpectedBody, FileContent, JsonPathAssert, JsonPathOp,
     JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,
     Step, Suite,
 };
-pub use steps::{Steps, StepsEnv, StepsRef, SuiteSource, TextStamp};
+pub use spill::{SpillFile, Spilled};
+pub use steps::{Steps, StepsEnv, StepsRef, SuiteSource};

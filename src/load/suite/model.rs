@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
@@ -125,7 +125,7 @@ pub enum FileContent {
     Bytes(Arc<Vec<u8>>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthOverride {
     /// The target's configured credentials.
@@ -224,7 +224,7 @@ pub enum CompareOp {
     Lte,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JsonType {
     String,
@@ -238,7 +238,7 @@ pub enum JsonType {
 
 /// How a case's responses are snapshotted (the case-level `snapshot:` key of a suite; the
 /// documents themselves are made by `snapshot::canonical`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SnapshotMode {
     Shape,
