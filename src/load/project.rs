@@ -8,7 +8,7 @@ use super::builtin;
 use super::diag::{self, Diagnostic, Diagnostics};
 use super::feature;
 use super::schemas::{SchemaSources, SchemaStore};
-use super::suite::{self, SpillFile, Spilled, StepsEnv, Suite, SuiteEnv, SuiteSource};
+use super::suite::{self, Spill, SpillFile, Spilled, StepsEnv, Suite, SuiteEnv, SuiteSource};
 use super::yaml;
 use crate::util::fs::read_bounded_string;
 use crate::util::threads::in_order;
@@ -30,9 +30,10 @@ pub struct LoadOptions {
     pub allow_fixture_escape: bool,
     /// The built-in checks a suite may name (the judge's `checks::names()`).
     pub check_names: Vec<&'static str>,
-    /// How many cases keep their compiled steps in memory: past them, each suite file's cases
-    /// are validated, then compiled again from the file when they run (`suite::Steps`), so a
-    /// project of any size loads into memory flat in its number of cases. [`HELD_CASES`].
+    /// How many cases of suite files keep their compiled steps in memory: past them, each suite
+    /// file's cases are validated, spilled to a temporary file and compiled again from it when
+    /// they run (`suite::Steps`), so a project of any size loads into memory flat in its number
+    /// of cases. The built-in suites, compiled from the binary, are always held. [`HELD_CASES`].
     pub held_cases: usize,
 }
 
@@ -111,6 +112,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         // predecessors are all decided when it is parsed knows whether it will be held, and is
         // then not spilled for nothing; any other file is spilled in case it is released.
         let decided = Mutex::new((0, 0));
+        let mut unspilled: Vec<String> = Vec::new();
         let indexed: Vec<(usize, &Source)> = sources.iter().enumerate().collect();
         let loaded = in_order(
             &indexed,
@@ -133,12 +135,23 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
                 let mut decided = decided.lock().unwrap_or_else(|e| e.into_inner());
                 let (files, held) = &mut *decided;
                 *files += 1;
-                if let Ok((s, spilled)) = loaded {
-                    let spilled = spilled.take();
+                // A file of the project (a built-in suite has no spill and is always held).
+                if let Ok((s, Some(spill))) = loaded {
+                    let spill = std::mem::replace(spill, Spill::NotNeeded);
                     if *held + s.cases.len() <= opts.held_cases {
                         *held += s.cases.len();
-                    } else if let Some(spilled) = spilled {
-                        release_steps(s, spilled, &steps_env);
+                    } else {
+                        match spill {
+                            Spill::Written(spilled) => release_steps(s, spilled, &steps_env),
+                            Spill::Failed(why) => unspilled.push(format!(
+                                "note: the {} cases of {} keep their compiled steps in memory \
+                                 (~2.4 KB each): {why}",
+                                s.cases.len(),
+                                s.file.display()
+                            )),
+                            // Decided held when it loaded, so held now.
+                            Spill::NotNeeded => {}
+                        }
                     }
                 }
             },
@@ -146,6 +159,7 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         let schemas = schemas
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        notes.extend(unspilled);
         (schemas, loaded)
     });
     let schemas = schemas?;
@@ -193,13 +207,12 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
     }
 }
 
-/// A loaded suite and, for a file, where its validated cases were spilled (`None` when they
-/// could not be: its cases then keep their compiled steps).
-type Loaded = Result<(Suite, Option<Spilled>), Diagnostics>;
+/// A loaded suite and, for a file, what became of its validated cases (`suite::spill`).
+type Loaded = Result<(Suite, Option<Spill>), Diagnostics>;
 
 /// Load one source: read the file, parse and validate it, its cases spilled to `spill` if
 /// `spill_if` their number. A large suite is parsed in parts on `parts` threads
-/// (`suite::load_suite_on`).
+/// (`suite::load_suite_spilling`).
 fn load_source(
     source: &Source,
     builtin_env: &SuiteEnv<'_>,
@@ -221,7 +234,7 @@ fn load_source(
             // The built-in suite itself (a checkout of llm-parity, a copied file): the
             // built-in one, silently.
             s.builtin = builtin_text(&s.id).is_some_and(|t| t == text);
-            Ok((s, spilled))
+            Ok((s, Some(spilled)))
         }
     }
 }

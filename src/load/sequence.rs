@@ -5,7 +5,7 @@
 /// The items of the block sequence under a top-level key: the text before the first item (the
 /// keys before the sequence, and the key itself), where each item starts, and where the last one
 /// ends (the keys after the sequence follow).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Items {
     pub starts: Vec<usize>,
     pub end: usize,
@@ -99,8 +99,17 @@ pub fn items(text: &str, key: &str) -> Option<Items> {
 }
 
 impl Items {
-    /// Where the parts of the document with only the items `from..to` are in the text: before the first item,
-    /// the items `from..to`, after the last item (`from < to <= self.starts.len()`).
+    /// A part of the document, as a large file is parsed in parts: the text before the items,
+    /// the items `from..to` (`from < to <= self.starts.len()`), and the text after the items only
+    /// for the last part — a part that ends at its last item cannot have a quoted scalar opened
+    /// in it closed by what follows the items.
+    pub fn part(&self, text: &str, from: usize, to: usize) -> String {
+        let [head, kept, tail] = self.parts(from, to).map(|r| &text[r]);
+        join(head, kept, if to == self.starts.len() { tail } else { "" })
+    }
+
+    /// Where the pieces of a document with only the items `from..to` are in the text: before the
+    /// first item, the items `from..to`, after the last item (`from < to <= self.starts.len()`).
     pub fn parts(&self, from: usize, to: usize) -> [std::ops::Range<usize>; 3] {
         let end = self.starts.get(to).copied().unwrap_or(self.end);
         [
@@ -172,15 +181,6 @@ mod tests {
     use proptest::prelude::*;
 
     type Doc = serde_yaml::Value;
-
-    impl Items {
-        /// The part of the document with the items `from..to`, as `parse_in_parts` cuts it: the
-        /// text before the items, those items, and the text after them only for the last part.
-        fn part(&self, text: &str, from: usize, to: usize) -> String {
-            let [head, kept, tail] = self.parts(from, to).map(|r| &text[r]);
-            join(head, kept, if to == self.starts.len() { tail } else { "" })
-        }
-    }
 
     fn parse(text: &str) -> Option<Doc> {
         serde_yaml::from_str(text).ok()

@@ -22,6 +22,7 @@ use serde_json::value::RawValue;
 use super::entry::View;
 use super::model::CaseResult;
 use crate::judge::{Impact, Outcome};
+use crate::util::fs::read_at;
 
 /// An entry as read: borrowed from memory or parsed from the spool.
 pub type Entry<'a> = Cow<'a, CaseResult>;
@@ -392,25 +393,6 @@ impl LineReader<'_> {
         out.extend_from_slice(&self.buf[at..at + len]);
         Ok(())
     }
-}
-
-/// Read as much of `buf` as the file holds from `offset` on.
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        #[cfg(unix)]
-        let n = std::os::unix::fs::FileExt::read_at(file, &mut buf[done..], offset + done as u64);
-        #[cfg(windows)]
-        let n =
-            std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], offset + done as u64);
-        match n {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 /// Writes the entries of a run as they finish, in any order, and puts them in plan order at

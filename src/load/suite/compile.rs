@@ -9,7 +9,7 @@ use serde_json_path::JsonPath;
 
 use super::format::*;
 use super::model::*;
-use super::spill::{SpillFile, Spilled};
+use super::spill::{Spill, SpillFile};
 use crate::load::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use crate::load::feature::{AREAS, FeatureProblem, check_feature, is_feature_id};
 use crate::load::locate::Locator;
@@ -57,8 +57,7 @@ pub fn load_suite_on(
 }
 
 /// [`load_suite_on`], the file's cases also written to `spill` as serde read them, before they
-/// are compiled (`suite::spill`), if `spill_if` their number; `None` for where they are when
-/// they were not written.
+/// are compiled (`suite::spill`), if `spill_if` their number; what became of them.
 pub fn load_suite_spilling(
     path: &Path,
     text: &str,
@@ -66,12 +65,13 @@ pub fn load_suite_spilling(
     parts: Option<usize>,
     spill: &SpillFile,
     spill_if: &dyn Fn(usize) -> bool,
-) -> Result<(Suite, Option<Spilled>), Diagnostics> {
+) -> Result<(Suite, Spill), Diagnostics> {
     let source: Arc<str> = text.into();
     let def = parse_suite(path, &source, parts)?;
-    let spilled = spill_if(def.cases.len())
-        .then(|| spill.spill(&def).ok())
-        .flatten();
+    let spilled = match spill_if(def.cases.len()) {
+        true => spill.spill(&def),
+        false => Spill::NotNeeded,
+    };
     compile_suite(path, &source, def, env).map(|s| (s, spilled))
 }
 
@@ -103,9 +103,10 @@ pub(super) fn compile_suite(
     // on it: a compiled path costs ~0.7 KB, and generated suites repeat a few paths in
     // thousands of cases.
     let mut paths: Paths = HashMap::new();
+    // Without the text (cases read back from a spill), no position.
     let diag = |message: String, pos: Option<(usize, usize)>| {
         Diagnostic::new(path, message)
-            .at_pos(pos)
+            .at_pos(pos.filter(|_| !source.is_empty()))
             .with_source(source)
     };
 
@@ -399,8 +400,7 @@ fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
         &parts,
         threads,
         |&(from, to)| {
-            let [head, kept, tail] = items.parts(from, to).map(|r| &source[r]);
-            let doc = sequence::join(head, kept, if to == last { tail } else { "" });
+            let doc = items.part(source, from, to);
             parse_yaml_part::<SuiteDef>(&doc).filter(|def| def.cases.len() == to - from)
         },
         |_| {},

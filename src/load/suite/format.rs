@@ -266,46 +266,33 @@ pub(super) struct JsonPathDef {
 
 /// The YAML values of a case written as the JSON they compile to (`compile::yaml_to_json`: tags
 /// dropped, keys as text, a number that is not finite as `null`), so that the case read back
-/// from JSON (`suite::spill`) compiles to the same steps. A status is compiled from the YAML
-/// value itself, but a valid one is only whole numbers and text, which JSON keeps as they are.
-mod as_json {
-    use serde::{Serialize, Serializer};
+/// from JSON (`suite::spill`) compiles to the same steps: the JSON value read back as YAML
+/// compiles to itself. A status is compiled from the YAML value itself, but a valid one is only
+/// whole numbers and text, which that leaves as they are. A value given that compiles to `null`
+/// (`body: !x ~`, `equals: .nan`) would read back as no value at all: it cannot be written, and
+/// the file's cases keep their compiled steps instead.
+pub(super) mod as_json {
+    use serde::{Serialize, Serializer, ser::Error as _};
     use serde_yaml::Value;
 
     use super::super::compile::yaml_to_json;
 
-    struct AsJson<'a>(&'a Value);
-
-    impl Serialize for AsJson<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            match self.0 {
-                Value::Null => s.serialize_unit(),
-                Value::Bool(b) => s.serialize_bool(*b),
-                Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                    (Some(i), _, _) => s.serialize_i64(i),
-                    (None, Some(u), _) => s.serialize_u64(u),
-                    (None, None, Some(f)) if f.is_finite() => s.serialize_f64(f),
-                    _ => s.serialize_unit(),
-                },
-                Value::String(t) => s.serialize_str(t),
-                Value::Sequence(items) => s.collect_seq(items.iter().map(AsJson)),
-                Value::Mapping(m) if m.keys().all(Value::is_string) => {
-                    s.collect_map(m.iter().map(|(k, v)| (AsJson(k), AsJson(v))))
-                }
-                // Keys made text may now be equal: the JSON value says which one is kept.
-                Value::Mapping(_) => yaml_to_json(self.0.clone()).serialize(s),
-                Value::Tagged(t) => AsJson(&t.value).serialize(s),
-            }
+    pub(in super::super) fn opt<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
+        match v.clone().map(yaml_to_json) {
+            Some(serde_json::Value::Null) => Err(S::Error::custom(
+                "a value given that is null in JSON (a tagged null, .nan, .inf) is told apart from \
+                 no value only in YAML",
+            )),
+            json => json.serialize(s),
         }
     }
 
-    pub(super) fn opt<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
-        v.as_ref().map(AsJson).serialize(s)
-    }
-
-    pub(super) fn opt_seq<S: Serializer>(v: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(in super::super) fn opt_seq<S: Serializer>(
+        v: &Option<Vec<Value>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         v.as_ref()
-            .map(|v| v.iter().map(AsJson).collect::<Vec<_>>())
+            .map(|v| v.iter().cloned().map(yaml_to_json).collect::<Vec<_>>())
             .serialize(s)
     }
 }
@@ -316,6 +303,39 @@ mod tests {
     use crate::load::shape::Shape;
 
     use crate::load::shape::testing::{keys, serde_fields};
+
+    /// A YAML value written by `as_json::opt` and read back from JSON compiles to the JSON the
+    /// value itself compiles to; one that compiles to `null` is not written.
+    #[test]
+    fn a_yaml_value_read_back_from_its_json_compiles_the_same() {
+        #[derive(Serialize, Deserialize)]
+        struct Holder {
+            #[serde(default, serialize_with = "as_json::opt")]
+            v: Option<serde_yaml::Value>,
+        }
+        let compiled = |v: &Option<serde_yaml::Value>| v.clone().map(super::super::yaml_to_json);
+        for yaml in [
+            "{ a: !x 1, b: 18446744073709551615, c: -9223372036854775808, d: 2.0, e: 1e-300, f: .inf, g: ~, h: [!y ~, .nan] }",
+            "{ !t a: 1, a: 2 }",
+            "{ 1: one, \"1\": uno, true: t, null: n, [a]: seq }",
+            "[1, { !k x: y }, -0.0, 0.1]",
+            "!t 5",
+            "text",
+        ] {
+            let v: Option<serde_yaml::Value> = Some(serde_yaml::from_str(yaml).unwrap());
+            let json = serde_json::to_string(&Holder { v: v.clone() }).unwrap();
+            let back: Holder = serde_json::from_str(&json).unwrap();
+            assert_eq!(compiled(&back.v), compiled(&v), "{yaml} as {json}");
+        }
+        for yaml in ["!x ~", ".nan", "-.inf"] {
+            let v = Some(serde_yaml::from_str(yaml).unwrap());
+            assert!(serde_json::to_string(&Holder { v }).is_err(), "{yaml}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Holder { v: None }).unwrap(),
+            r#"{"v":null}"#
+        );
+    }
 
     #[test]
     fn every_shape_takes_the_keys_serde_takes() {

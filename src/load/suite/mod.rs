@@ -13,5 +13,5 @@ pub use model::{
     JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,
     Step, Suite,
 };
-pub use spill::{SpillFile, Spilled};
+pub use spill::{Spill, SpillFile, Spilled};
 pub use steps::{Steps, StepsEnv, StepsRef, SuiteSource};

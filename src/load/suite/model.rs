@@ -37,7 +37,8 @@ pub struct Case {
     pub tags: Arc<[Box<str>]>,
     /// Free text shown with a failure: what the deviation means and how apps work around it.
     pub notes: Option<Box<str>>,
-    /// Held, or compiled again from the suite file when the case runs ([`Steps::get`]).
+    /// Held, or compiled again from its validated definition when the case runs
+    /// ([`Steps::get`]).
     pub steps: Steps,
     /// Model roles the request templates need (`load::template::ROLES`), in the order they are
     /// first used; a target missing one skips the case. Shared by the suite's cases with the

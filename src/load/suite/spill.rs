@@ -12,16 +12,16 @@
 //! The file is created unlinked (`tempfile::tempfile`, in the temporary directory): it takes the
 //! space of the spilled cases' JSON (about their YAML's size) and is gone when the process
 //! ends, however it ends. When it cannot be created or written, the file's cases keep their
-//! compiled steps instead.
+//! compiled steps instead, and the load says so.
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt as _;
 use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 
 use super::format::{CaseDef, SuiteDef};
+use crate::util::fs::{read_at, write_at};
 
 /// How many of a file's cases are spilled and compiled together: enough that the suite's own
 /// keys, stored with every window, are a small part of it and that the cases in flight at the
@@ -32,9 +32,21 @@ pub const WINDOW: usize = 64;
 /// The temporary file every spilled window of a load is appended to, created on first use.
 #[derive(Debug, Default)]
 pub struct SpillFile {
-    file: OnceLock<Option<File>>,
+    /// The file, or why it could not be created.
+    file: OnceLock<Result<File, String>>,
     /// Where the next window goes.
     end: Mutex<u64>,
+}
+
+/// What became of a suite file's cases when it loaded.
+#[derive(Debug)]
+pub enum Spill {
+    /// Not written: every file before it was decided, and its cases are held.
+    NotNeeded,
+    /// Where its windows are in the [`SpillFile`].
+    Written(Spilled),
+    /// Why they could not be written: its cases keep their compiled steps.
+    Failed(String),
 }
 
 /// Where a suite file's spilled windows are in the [`SpillFile`]: window `w` holds the file's
@@ -58,13 +70,27 @@ struct WindowDoc<'a> {
 impl SpillFile {
     fn file(&self) -> io::Result<&File> {
         self.file
-            .get_or_init(|| tempfile::tempfile().ok())
+            .get_or_init(|| {
+                tempfile::tempfile().map_err(|e| {
+                    format!(
+                        "cannot create a temporary file in {}: {e}",
+                        std::env::temp_dir().display()
+                    )
+                })
+            })
             .as_ref()
-            .ok_or_else(|| io::Error::other("cannot create a temporary file"))
+            .map_err(|e| io::Error::other(e.clone()))
     }
 
-    /// Write `def`'s cases, window by window; where they are.
-    pub(super) fn spill(&self, def: &SuiteDef) -> io::Result<Spilled> {
+    /// Write `def`'s cases, window by window: where they are, or why they could not be written.
+    pub(super) fn spill(&self, def: &SuiteDef) -> Spill {
+        match self.write(def) {
+            Ok(spilled) => Spill::Written(spilled),
+            Err(e) => Spill::Failed(e.to_string()),
+        }
+    }
+
+    fn write(&self, def: &SuiteDef) -> io::Result<Spilled> {
         let file = self.file()?;
         let mut windows = Vec::with_capacity(def.cases.len().div_ceil(WINDOW));
         let mut doc = Vec::new();
@@ -81,10 +107,16 @@ impl SpillFile {
                 },
             )?;
             let len = u32::try_from(doc.len()).map_err(io::Error::other)?;
-            let mut end = self.end.lock().unwrap_or_else(|e| e.into_inner());
-            file.write_all_at(&doc, *end)?;
-            windows.push((*end, len));
-            *end += u64::from(len);
+            // The window's place is taken under the lock, written outside it: files loading
+            // side by side write at once. A failed write leaves a hole nothing refers to.
+            let at = {
+                let mut end = self.end.lock().unwrap_or_else(|e| e.into_inner());
+                let at = *end;
+                *end += u64::from(len);
+                at
+            };
+            write_at(file, &doc, at)?;
+            windows.push((at, len));
         }
         Ok(Spilled {
             windows: windows.into(),
@@ -98,14 +130,9 @@ impl SpillFile {
             .get(w)
             .ok_or_else(|| io::Error::other(format!("no window {w}")))?;
         let mut doc = vec![0; len as usize];
-        self.file()?.read_exact_at(&mut doc, at)?;
+        if read_at(self.file()?, &mut doc, at)? < doc.len() {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
         serde_json::from_slice(&doc).map_err(io::Error::other)
-    }
-}
-
-impl Spilled {
-    /// How many windows the file's cases make.
-    pub fn windows(&self) -> usize {
-        self.windows.len()
     }
 }

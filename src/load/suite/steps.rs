@@ -540,10 +540,12 @@ mod tests {
     #[tokio::test]
     async fn values_json_cannot_say_compile_to_the_same_steps_read_back() {
         let value = "{ !t tagged: !!str 1, 1: one, \"1\": uno, true: t, null: n, [a]: seq, f: .inf, g: -.inf, h: .nan, big: 18446744073709551615, neg: -9223372036854775808, whole: 2.0, tiny: 1e-300, z: ~, list: [!x 1, ~, 0.1] }";
+        // Keys that are all text, or tagged text (`!t a` is another key than `a`).
+        let texts = "{ a: !x 1, b: 18446744073709551615, c: -9223372036854775808, d: 2.0, e: 1e-300, f: .inf, g: ~, h: [!y ~, .nan], i: { !t a: 1, a: 2 } }";
         let mut text = String::from("suite: odd\ncases:\n");
         for i in 0..70 {
             text.push_str(&format!(
-                "  - id: c{i}\n    feature: chat.basic\n    request: {{ path: /chat/completions, body: {value} }}\n    expect:\n      status: [200, \"2xx\", 201]\n      jsonpath:\n        - {{ path: $.a, equals: {value} }}\n        - {{ path: $.b, contains: !tag {{ k: [1, 2.5] }} }}\n        - {{ path: $.c, one_of: [{value}, .inf, !q x] }}\n        - {{ path: $.d, gte: 0.1 }}\n"
+                "  - id: c{i}\n    feature: chat.basic\n    request: {{ path: /chat/completions, body: {texts} }}\n    expect:\n      status: [200, \"2xx\", 201]\n      jsonpath:\n        - {{ path: $.a, equals: {value} }}\n        - {{ path: $.b, contains: !tag {{ k: [1, 2.5] }} }}\n        - {{ path: $.c, one_of: [{value}, .inf, !q x] }}\n        - {{ path: $.d, gte: 0.1 }}\n"
             ));
         }
         let dir = project_of(&text);
@@ -552,6 +554,37 @@ mod tests {
         assert_eq!(got.len(), 70);
         for (i, (held, (steps, _, _))) in held.into_iter().zip(got).enumerate() {
             assert_eq!(held, steps, "case {i}");
+        }
+    }
+
+    /// A value given that is `null` in JSON (`equals: .nan`, a tagged null body) would read
+    /// back as no value at all: such a file is not spilled, its cases keep their compiled steps,
+    /// and the load says so.
+    #[tokio::test]
+    async fn a_file_whose_values_json_cannot_tell_apart_keeps_its_steps_saying_so() {
+        let case_b =
+            "  - id: b\n    feature: chat.basic\n    request: { path: /models, method: GET }\n";
+        for odd in [
+            "    request: { path: /chat/completions, body: !x ~ }\n",
+            "    request: { path: /chat/completions, body: { a: 1 } }\n    expect: { jsonpath: [{ path: $.a, equals: .nan }] }\n",
+        ] {
+            let text =
+                format!("suite: odd\ncases:\n  - id: a\n    feature: chat.basic\n{odd}{case_b}");
+            let dir = project_of(&text);
+            let p = load(dir.path(), 0);
+            assert!(
+                p.suites[0].cases.iter().all(|c| c.steps.held().is_some()),
+                "{text}"
+            );
+            assert!(
+                p.notes
+                    .iter()
+                    .any(|n| n.contains("keep their compiled steps in memory")
+                        && n.contains("many.yaml")
+                        && n.contains("null in JSON")),
+                "{:?}",
+                p.notes
+            );
         }
     }
 }
