@@ -16,19 +16,15 @@ pub const KEPT_DEPTH: usize = 100;
 /// The bytes of JSON text outside its string literals (a literal's opening quote is kept):
 /// what its structure is read from without parsing it (a bracket in a string is text).
 pub fn structural_bytes(text: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    let (mut in_str, mut escaped) = (false, false);
-    text.iter().copied().filter(move |&b| {
-        if in_str {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_str = false,
-                _ => {}
-            }
-            return false;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let b = *text.get(i)?;
+        i += 1;
+        if b == b'"' {
+            // Past the literal: to just after its closing quote, or to the end.
+            i = string_end(&text[i..]).map_or(text.len(), |k| i + k + 1);
         }
-        in_str = b == b'"';
-        true
+        Some(b)
     })
 }
 
@@ -169,6 +165,15 @@ mod tests {
             String::from_utf8(outside).unwrap(),
             r#"{": ", ": [[1], {": "}], ": "}"#
         );
+        // A literal left open, or ending in an escape, takes the rest of the text.
+        for (text, outside) in [
+            (r#"[1,"a\"]"#, r#"[1,""#),
+            (r#"["x",["#, r#"[",["#),
+            ("[\"", "[\""),
+        ] {
+            let got: Vec<u8> = structural_bytes(text.as_bytes()).collect();
+            assert_eq!(String::from_utf8(got).unwrap(), outside, "{text}");
+        }
     }
 
     #[test]
