@@ -1,8 +1,8 @@
 //! The memory allocator, and giving freed memory back to the system.
 //!
 //! jemalloc, wherever it builds (not with MSVC, where Rust's system allocator stays). Against
-//! glibc's malloc, on 2,000 distinct cases at 0 ms: −7 % instructions, −25 % CPU (most of the
-//! difference is glibc's arena locks, which two threads allocating at once contend for), +2.5 MiB
+//! glibc's malloc, on 2,000 distinct cases at 0 ms: −7 % instructions, −30 % CPU (glibc's arena
+//! locks, which two threads allocating at once contend for, are most of the difference), +1.5 MiB
 //! peak RSS (docs/performance.md, "The allocator").
 
 #[cfg(not(target_env = "msvc"))]
@@ -15,12 +15,18 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// - `narenas:2`: two arenas, not four per core. Threads that allocate at the same time share
 ///   them (each thread still has its own small cache), and each arena keeps pages of its own.
 /// - `dirty_decay_ms:300`: pages freed are given back after ~0.3 s, not 10 s. A run's memory
-///   comes and goes in large pieces (a suite file's parse, a window of cases compiled, report
+///   comes and goes in pieces (a suite file's parse, a window of cases compiled, report
 ///   buffers) between many small long-lived ones; with the default a 100,000-case run peaked at
 ///   76 MiB instead of 69.
+/// - `oversize_threshold:131072`: a block of 128 KiB or more (a response body, a stream's
+///   events, a JSON value's nodes growing) comes from jemalloc's arena for large blocks, which
+///   gives freed pages back at once — what glibc did for blocks it mapped (the same 128 KiB).
+///   Above 8 MiB, the default, the buffers a body grows through stayed resident: one 7.5 MiB
+///   stream of one-character chunks peaked at 71 MiB, over its budget of 69 (docs/reliability.md,
+///   "Memory"); with 128 KiB, 46 MiB.
 #[cfg(not(target_env = "msvc"))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: Conf = Conf(c"narenas:2,dirty_decay_ms:300".as_ptr());
+static MALLOC_CONF: Conf = Conf(c"narenas:2,dirty_decay_ms:300,oversize_threshold:131072".as_ptr());
 
 /// A C string pointer that can be a `static`: `malloc_conf` is a `const char *`.
 #[cfg(not(target_env = "msvc"))]
@@ -100,6 +106,10 @@ mod tests {
         if std::env::var_os("_RJEM_MALLOC_CONF").is_none() {
             assert_eq!(control::<u32, ()>(c"opt.narenas", None), 2);
             assert_eq!(control::<isize, ()>(c"opt.dirty_decay_ms", None), 300);
+            assert_eq!(
+                control::<usize, ()>(c"opt.oversize_threshold", None),
+                128 * 1024
+            );
         }
     }
 
