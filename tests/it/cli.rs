@@ -373,3 +373,36 @@ async fn outputs_that_cannot_be_written_exit_5_after_showing_the_result() {
         out.stderr
     );
 }
+
+/// The executable starts jemalloc with the options compiled into the library (src/util/mem.rs),
+/// not with jemalloc's defaults: the library's `malloc_conf` must reach the linked binary.
+/// jemalloc lists every option it set, and where it read it, when `confirm_conf` is on.
+#[cfg(unix)]
+#[test]
+fn the_executable_starts_its_allocator_with_the_projects_options() {
+    let out = std::process::Command::new(bin())
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "confirm_conf:true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let compiled_in = stderr
+        .lines()
+        .find(|l| l.contains("the global variable malloc_conf)"))
+        .unwrap_or_else(|| panic!("no malloc_conf source listed:\n{stderr}"));
+    assert!(
+        compiled_in.ends_with(r#""narenas:2,dirty_decay_ms:300,oversize_threshold:131072""#),
+        "{compiled_in}"
+    );
+    for option in [
+        "narenas:2",
+        "dirty_decay_ms:300",
+        "oversize_threshold:131072",
+    ] {
+        assert!(
+            stderr.contains(&format!("Set conf value: {option}")),
+            "{option} was not set:\n{stderr}"
+        );
+    }
+}
