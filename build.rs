@@ -110,6 +110,39 @@ fn main() {
         }
         code.push_str("];\n");
     }
+    features(&root.join("suites"), &mut code);
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("builtin.rs");
     std::fs::write(out, code).expect("write $OUT_DIR/builtin.rs");
+}
+
+/// `FEATURES`: the features the built-in suites evidence, first seen first, in file and case
+/// order (`load::feature::builtin_features`), so that no run parses every built-in suite to
+/// learn them. A scan of the shipped suites' layout, not a YAML parser: a case's `feature:` key
+/// at column 5 (`    feature: chat.basic`, or `  - feature: …` when it comes first). A test
+/// (`load::feature::tests::the_build_time_features_are_what_the_suites_say`) holds it to a YAML
+/// parse of the same files.
+fn features(dir: &Path, code: &mut String) {
+    let mut seen: Vec<String> = Vec::new();
+    for file in files(dir) {
+        let wanted = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+        if !wanted {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("a suite is UTF-8");
+        for line in text.lines() {
+            let key = line
+                .strip_prefix("    ")
+                .or_else(|| line.strip_prefix("  - "))
+                .and_then(|rest| rest.strip_prefix("feature:"));
+            let Some(value) = key else { continue };
+            let value = value.split(" #").next().unwrap_or("").trim();
+            if !value.is_empty() && !seen.iter().any(|f| f == value) {
+                seen.push(value.to_string());
+            }
+        }
+    }
+    writeln!(code, "pub static FEATURES: &[&str] = &{seen:?};").unwrap();
 }

@@ -16,6 +16,12 @@ pub fn suites() -> impl Iterator<Item = (&'static str, &'static str)> {
     table::SUITES.iter().copied()
 }
 
+/// The features the built-in suites evidence, first seen first: read from the suite files
+/// when the binary was built (build.rs).
+pub fn features() -> &'static [&'static str] {
+    table::FEATURES
+}
+
 /// The built-in suite file named `name` (`chat` finds `chat.yaml` or `chat.yml`).
 pub fn suite(name: &str) -> Option<(&'static str, &'static str)> {
     suites().find(|(file, _)| {

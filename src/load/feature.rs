@@ -8,8 +8,6 @@
 //! suite declares itself (`areas: [myapp]`); a near miss of a built-in feature is taken for a
 //! typo ([`check_feature`]).
 
-use std::sync::OnceLock;
-
 /// The areas, in the order of the feature list (the order of the matrix and of every view
 /// by area). Areas not listed here follow, in the order they are first seen.
 pub const AREAS: &[&str] = &[
@@ -47,31 +45,10 @@ pub fn is_feature_id(s: &str) -> bool {
 }
 
 /// The features the built-in suites evidence, in suite-file order: with [`AREAS`], the
-/// vocabulary a suite's `feature:` is checked against. Read once from the embedded suites, so
-/// adding a case to a built-in suite is all it takes to add a feature.
-pub fn builtin_features() -> &'static [String] {
-    static FEATURES: OnceLock<Vec<String>> = OnceLock::new();
-    FEATURES.get_or_init(|| {
-        #[derive(serde::Deserialize)]
-        struct File {
-            #[serde(default)]
-            cases: Vec<Case>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Case {
-            feature: String,
-        }
-        let mut out: Vec<String> = Vec::new();
-        for (_, text) in super::builtin::suites() {
-            // A built-in suite that does not load is reported when it is loaded.
-            for case in serde_yaml::from_str::<File>(text).map_or(Vec::new(), |f| f.cases) {
-                if !out.contains(&case.feature) {
-                    out.push(case.feature);
-                }
-            }
-        }
-        out
-    })
+/// vocabulary a suite's `feature:` is checked against. Taken from the embedded suites when the
+/// binary is built, so adding a case to a built-in suite is all it takes to add a feature.
+pub fn builtin_features() -> &'static [&'static str] {
+    super::builtin::features()
 }
 
 /// What is wrong with a case's `feature:`.
@@ -100,7 +77,7 @@ pub fn check_feature(feature: &str, own_areas: &[String]) -> Option<FeatureProbl
         let suggestion = known
             .iter()
             .filter(|f| f.ends_with(name))
-            .map(|f| (strsim::damerau_levenshtein(area, area_of(f)), f.as_str()))
+            .map(|f| (strsim::damerau_levenshtein(area, area_of(f)), *f))
             .filter(|(d, _)| *d <= 2)
             .min_by_key(|(d, _)| *d)
             .map(|(_, f)| f.to_string())
@@ -119,14 +96,14 @@ pub fn check_feature(feature: &str, own_areas: &[String]) -> Option<FeatureProbl
             suggestion,
         });
     }
-    if !AREAS.contains(&area) || known.iter().any(|f| f == feature) {
+    if !AREAS.contains(&area) || known.contains(&feature) {
         return None;
     }
     let name = name_of(feature);
     known
         .iter()
         .filter(|f| area_of(f) == area)
-        .map(|f| (strsim::damerau_levenshtein(name, name_of(f)), f.as_str()))
+        .map(|f| (strsim::damerau_levenshtein(name, name_of(f)), *f))
         .filter(|(d, f)| *d > 0 && *d <= near_miss(name_of(f)))
         .min_by_key(|(d, _)| *d)
         .map(|(_, of)| FeatureProblem::Typo { of })
@@ -213,6 +190,31 @@ mod tests {
                 "alpha.b"
             ]
         );
+    }
+
+    /// build.rs scans the suite files' lines for the features; a YAML parse of the same files
+    /// must find the same ones, in the same order.
+    #[test]
+    fn the_build_time_features_are_what_the_suites_say() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            #[serde(default)]
+            cases: Vec<Case>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Case {
+            feature: String,
+        }
+        let mut parsed: Vec<String> = Vec::new();
+        for (name, text) in crate::load::builtin::suites() {
+            let file: File = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for case in file.cases {
+                if !parsed.contains(&case.feature) {
+                    parsed.push(case.feature);
+                }
+            }
+        }
+        assert_eq!(builtin_features(), parsed);
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use super::builtin;
 use super::diag::{self, Diagnostic, Diagnostics};
-use super::feature;
 use super::schemas::{SchemaSources, SchemaStore};
 use super::suite::{self, Spill, SpillFile, Spilled, StepsEnv, Suite, SuiteEnv, SuiteSource};
 use super::yaml;
@@ -96,15 +95,9 @@ pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
         opts.check_names.clone(),
     ));
     // The schemas compile on their own thread while the suites load (only their ids are needed
-    // for that); a broken schema is still an error before anything runs. The same thread first
-    // reads the built-in features, which the first case of a file checks its feature against.
+    // for that); a broken schema is still an error before anything runs.
     let (schemas, loaded) = std::thread::scope(|scope| {
-        let schemas = scope.spawn(|| {
-            if files > 0 {
-                feature::builtin_features();
-            }
-            schema_sources.compile()
-        });
+        let schemas = scope.spawn(|| schema_sources.compile());
         // In source order, as they would load one after the other: the first `held_cases`
         // cases keep their compiled steps, a file's steps are released as soon as the files
         // before it are known (not after every file loaded: 10,000 cases' steps are ~24 MB).
