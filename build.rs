@@ -52,6 +52,27 @@ const KINDS: &[Kind] = &[
     },
 ];
 
+impl Kind {
+    /// The files of this kind under `dir`, sorted: those with one of its extensions (any case),
+    /// or, when it lists none, every file but Markdown notes.
+    fn assets(&self, dir: &Path) -> Vec<PathBuf> {
+        let mut out = files(dir);
+        out.retain(|file| {
+            let ext = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if self.extensions.is_empty() {
+                ext != "md"
+            } else {
+                self.extensions.contains(&ext.as_str())
+            }
+        });
+        out
+    }
+}
+
 /// Every file under `dir`, sorted, so the table (and the binary) is reproducible.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -83,20 +104,8 @@ fn main() {
             ("&[u8]", "include_bytes")
         };
         writeln!(code, "pub static {}: &[(&str, {ty})] = &[", kind.name).unwrap();
-        for file in files(&dir) {
-            let ext = file
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let wanted = if kind.extensions.is_empty() {
-                ext != "md"
-            } else {
-                kind.extensions.contains(&ext.as_str())
-            };
-            if !wanted {
-                continue;
-            }
+        let assets = kind.assets(&dir);
+        for file in &assets {
             let rel = file
                 .strip_prefix(&dir)
                 .expect("under its folder")
@@ -109,29 +118,24 @@ fn main() {
             writeln!(code, "    ({path:?}, {include}!({abs:?})),").unwrap();
         }
         code.push_str("];\n");
+        if kind.name == "SUITES" {
+            features(&assets, &mut code);
+        }
     }
-    features(&root.join("suites"), &mut code);
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("builtin.rs");
     std::fs::write(out, code).expect("write $OUT_DIR/builtin.rs");
 }
 
-/// `FEATURES`: the features the built-in suites evidence, first seen first, in file and case
-/// order (`load::feature::builtin_features`), so that no run parses every built-in suite to
-/// learn them. A scan of the shipped suites' layout, not a YAML parser: a case's `feature:` key
+/// `FEATURES`: the features the built-in suites (`suites`, the `SUITES` table's files) evidence,
+/// first seen first, in file and case order (`load::feature::builtin_features`), so that no run
+/// parses every built-in suite to learn them. A scan of the shipped suites' layout, not a YAML parser: a case's `feature:` key
 /// at column 5 (`    feature: chat.basic`, or `  - feature: …` when it comes first). A test
 /// (`load::feature::tests::the_build_time_features_are_what_the_suites_say`) holds it to a YAML
 /// parse of the same files.
-fn features(dir: &Path, code: &mut String) {
+fn features(suites: &[PathBuf], code: &mut String) {
     let mut seen: Vec<String> = Vec::new();
-    for file in files(dir) {
-        let wanted = file
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-        if !wanted {
-            continue;
-        }
-        let text = std::fs::read_to_string(&file).expect("a suite is UTF-8");
+    for file in suites {
+        let text = std::fs::read_to_string(file).expect("a suite is UTF-8");
         for line in text.lines() {
             let key = line
                 .strip_prefix("    ")
