@@ -113,7 +113,7 @@ impl<'r> Collector<'r> {
             }
             Store::Spool(Ok(spool)) => {
                 self.features.add(idx, &entry);
-                if let Err(e) = spool.add(idx, &entry) {
+                if let Err(e) = spool.add(idx, &mut entry) {
                     self.store = Store::Spool(Err(e));
                 }
             }

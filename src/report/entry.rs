@@ -25,6 +25,9 @@ use crate::judge::{CheckResult, Impact, Mark, Outcome};
 /// A kind of view: what [`super::results::Results::each`] reads each entry as.
 pub trait View {
     type Of<'a>: Deserialize<'a>;
+    /// Whether the view reads the exchanges (a brief one is read from the part of a spooled
+    /// line before them).
+    const EXCHANGES: bool;
     /// The view of an entry in memory, borrowing from it.
     fn of(r: &CaseResult) -> Self::Of<'_>;
 }
@@ -33,6 +36,7 @@ pub trait View {
 pub struct Brief;
 
 impl View for Brief {
+    const EXCHANGES: bool = false;
     type Of<'a> = EntryView<'a, IgnoredAny>;
     fn of(r: &CaseResult) -> Self::Of<'_> {
         EntryView::of(r, IgnoredAny)
@@ -43,6 +47,7 @@ impl View for Brief {
 pub struct Detailed;
 
 impl View for Detailed {
+    const EXCHANGES: bool = true;
     type Of<'a> = EntryView<'a, Vec<ExchangeView<'a>>>;
     fn of(r: &CaseResult) -> Self::Of<'_> {
         EntryView::of(r, r.exchanges.iter().map(ExchangeView::of).collect())
@@ -77,13 +82,13 @@ pub struct EntryView<'a, X> {
     #[serde(default)]
     pub checks: Cow<'a, [CheckResult]>,
     #[serde(default)]
-    pub exchanges: X,
-    #[serde(default)]
     pub repeats: Cow<'a, [Outcome]>,
     #[serde(default)]
     pub flaky: bool,
     #[serde(default, borrow)]
     pub missing_model: Option<Text<'a>>,
+    #[serde(default)]
+    pub exchanges: X,
 }
 
 impl<'a, X> EntryView<'a, X> {

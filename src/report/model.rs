@@ -105,8 +105,6 @@ pub struct CaseResult {
     pub checks: Vec<CheckResult>,
     #[serde(default)]
     pub checks_passed: usize,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub exchanges: Vec<ExchangeSummary>,
     /// Outcome of each repeat (`--repeat K`, K > 1); `outcome` is the most severe of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repeats: Vec<Outcome>,
@@ -116,6 +114,10 @@ pub struct CaseResult {
     /// Skipped because the target has no model for this role (`chat`, `embedding`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_model: Option<String>,
+    /// Last, so that a spooled entry's other fields are a prefix of its line that can be read
+    /// without them (`report::results`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<ExchangeSummary>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

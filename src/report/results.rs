@@ -76,6 +76,10 @@ struct Spool {
 struct Slot {
     offset: u64,
     len: u32,
+    /// Where `,"exchanges":` starts in the line (the entry's last field), or `len` when it has
+    /// none: the line up to there and a `}` is the entry without its exchanges, which is all
+    /// that a brief view reads.
+    exchanges_at: u32,
     summary: Summary,
     /// Target, suite and feature, as indexes into [`Spool::names`].
     key: [u32; 3],
@@ -237,7 +241,12 @@ impl Results {
             Inner::Spool(s) => {
                 let mut reader = s.reader();
                 for slot in indexes.into_iter().filter_map(|i| s.slots.get(i)) {
-                    let res = reader.line(slot, &mut line).and_then(|()| view(&line));
+                    let res = if V::EXCHANGES {
+                        reader.line(slot, &mut line)
+                    } else {
+                        reader.without_exchanges(slot, &mut line)
+                    };
+                    let res = res.and_then(|()| view(&line));
                     if self.keep(res).is_none() {
                         return;
                     }
@@ -364,8 +373,23 @@ struct LineReader<'a> {
 const WINDOW: usize = 64 * 1024;
 
 impl LineReader<'_> {
+    /// The line of `slot` into `out`.
     fn line(&mut self, slot: &Slot, out: &mut Vec<u8>) -> std::io::Result<()> {
-        let (off, len) = (slot.offset, slot.len as usize);
+        self.read(slot.offset, slot.len as usize, out)
+    }
+
+    /// The entry of `slot` without its exchanges into `out`: what comes before them, closed.
+    fn without_exchanges(&mut self, slot: &Slot, out: &mut Vec<u8>) -> std::io::Result<()> {
+        if slot.exchanges_at >= slot.len {
+            return self.line(slot, out);
+        }
+        self.read(slot.offset, slot.exchanges_at as usize, out)?;
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// `len` bytes at `off` into `out`.
+    fn read(&mut self, off: u64, len: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
         let end = off + len as u64;
         let window_end = self.start + self.filled as u64;
         if off < self.start || end > window_end {
@@ -425,27 +449,50 @@ impl SpoolWriter {
         })
     }
 
-    /// Spool the entry of the case at `idx` in the plan.
-    pub fn add(&mut self, idx: usize, entry: &CaseResult) -> std::io::Result<()> {
+    /// Spool the entry of the case at `idx` in the plan: its compact JSON, written as the
+    /// entry without its exchanges and then, as the last field, the exchanges (the same bytes
+    /// as the whole entry written at once), so that where they start is known.
+    pub fn add(&mut self, idx: usize, entry: &mut CaseResult) -> std::io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        serde_json::to_writer(&mut line, entry)?;
-        let res = self.add_line(idx, entry, &line);
+        let exchanges = std::mem::take(&mut entry.exchanges);
+        let mut res = serde_json::to_writer(&mut line, &*entry);
+        let mut exchanges_at = line.len();
+        if res.is_ok() && !exchanges.is_empty() {
+            exchanges_at -= 1; // the closing brace
+            line.truncate(exchanges_at);
+            line.extend_from_slice(b",\"exchanges\":");
+            res = serde_json::to_writer(&mut line, &exchanges);
+            line.push(b'}');
+        }
+        entry.exchanges = exchanges;
+        let res = res
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.add_line(idx, entry, &line, exchanges_at));
         self.line = line;
         res
     }
 
-    /// Spool `line` as the entry of the case at `idx` (`entry` gives its summary and key).
-    fn add_line(&mut self, idx: usize, entry: &CaseResult, line: &[u8]) -> std::io::Result<()> {
+    /// Spool `line` as the entry of the case at `idx` (`entry` gives its summary and key), its
+    /// exchanges starting at `exchanges_at` (or none, if that is the line's end).
+    fn add_line(
+        &mut self,
+        idx: usize,
+        entry: &CaseResult,
+        line: &[u8],
+        exchanges_at: usize,
+    ) -> std::io::Result<()> {
         self.out.write_all(line)?;
         self.out.write_all(b"\n")?;
         let len = u32::try_from(line.len()).map_err(std::io::Error::other)?;
+        let exchanges_at = u32::try_from(exchanges_at).map_err(std::io::Error::other)?;
         let key = [&entry.target, &entry.suite, &entry.feature].map(|n| self.id(n));
         self.slots.push((
             idx,
             Slot {
                 offset: self.written,
                 len,
+                exchanges_at,
                 summary: Summary::of(entry),
                 key,
             },
@@ -459,7 +506,8 @@ impl SpoolWriter {
     pub(super) fn damaged(dir: &Path, lines: &[(CaseResult, Vec<u8>)]) -> std::io::Result<Results> {
         let mut w = SpoolWriter::new(dir)?;
         for (i, (entry, line)) in lines.iter().enumerate() {
-            w.add_line(i, entry, line)?;
+            // Read whole by every view (as a line without exchanges is).
+            w.add_line(i, entry, line, line.len())?;
         }
         w.finish()
     }

@@ -831,7 +831,7 @@ fn spooled(memory: &RunReport, dir: &std::path::Path) -> RunReport {
         .into_iter()
         .rev()
     {
-        spool.add(i, &e).unwrap();
+        spool.add(i, &mut e.into_owned()).unwrap();
     }
     RunReport {
         results: spool.finish().unwrap(),
@@ -1110,7 +1110,7 @@ proptest::proptest! {
         use super::results::SpoolWriter;
         let dir = tempfile::tempdir().unwrap();
         let mut spool = SpoolWriter::new(dir.path()).unwrap();
-        spool.add(0, &entry_with_body(&v)).unwrap();
+        spool.add(0, &mut entry_with_body(&v)).unwrap();
         let results = spool.finish().unwrap();
         let shown = match &v {
             Value::String(s) => s.clone(),
@@ -1170,5 +1170,32 @@ proptest::proptest! {
             proptest::prop_assert_eq!(report.results.error().is_some(), !(readable.0 && readable.1));
             proptest::prop_assert!(junit.ends_with("</testsuites>\n") && html.ends_with("</html>\n"));
         }
+    }
+}
+
+/// A spooled line is the entry's compact JSON, exchanges last (report.json copies it), and a
+/// brief view reads only the part before the exchanges: for every entry — with several
+/// exchanges, with none, with bodies of every kind — it sees what the entry in memory shows.
+#[test]
+fn a_spooled_line_is_its_entry_and_a_brief_view_reads_it_without_the_exchanges() {
+    use super::entry::{Brief, View};
+    use super::results::SpoolWriter;
+    let mut entries: Vec<CaseResult> = report_with_bodies().results.into_vec();
+    entries.extend(report().results.into_vec());
+    assert!(entries.iter().any(|e| e.exchanges.is_empty()));
+    assert!(entries.iter().any(|e| e.exchanges.len() > 1));
+    for entry in entries {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = SpoolWriter::new(dir.path()).unwrap();
+        spool.add(0, &mut entry.clone()).unwrap();
+        let results = spool.finish().unwrap();
+        assert_eq!(
+            serde_json::to_string(&results).unwrap(),
+            serde_json::to_string(&[&entry]).unwrap()
+        );
+        let mut seen = Vec::new();
+        results.each::<Brief>([0], |v| seen.push(format!("{v:?}")));
+        assert_eq!(seen, [format!("{:?}", Brief::of(&entry))], "{}", entry.case);
+        assert_eq!(results.error(), None);
     }
 }
