@@ -85,10 +85,15 @@ const INDENT: &[u8] = b"  ";
 /// after keys, empty `[]` and `{}` kept on one line. Strings, escapes and numbers are copied
 /// verbatim. Malformed input is copied along without a panic (the output is then as malformed).
 pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
-    let newline = |out: &mut Vec<u8>, depth: usize| {
-        out.push(b'\n');
-        for _ in 0..depth {
-            out.extend_from_slice(INDENT);
+    // A line break and the indentation of `depth`, in one copy for the usual depths.
+    const BREAK: &[u8; 65] = b"\n                                                                ";
+    let newline = |out: &mut Vec<u8>, depth: usize| match BREAK.get(..1 + depth * INDENT.len()) {
+        Some(b) => out.extend_from_slice(b),
+        None => {
+            out.push(b'\n');
+            for _ in 0..depth {
+                out.extend_from_slice(INDENT);
+            }
         }
     };
     let mut depth = depth;
@@ -207,6 +212,13 @@ pub(crate) mod tests {
         let v = json!({"a": [], "b": {}, "c": [[], {}], "d": "x\"}]\\,:\n", "e": 1e300, "f": -0.0});
         assert_eq!(pretty_at(&v, 0), serde_json::to_string_pretty(&v).unwrap());
         assert_eq!(pretty_at(&json!([]), 3), "[]");
+        // Deeper than the indentations copied at once (32 levels).
+        let deep = (0..40).fold(json!({"k": 1}), |v, _| json!([v, 2]));
+        assert_eq!(pretty_at(&deep, 0), serde_json::to_string_pretty(&deep).unwrap());
+        assert_eq!(
+            pretty_at(&deep, 5),
+            pretty_at(&deep, 0).replace('\n', "\n          ")
+        );
         // A broken line (a truncated string) does not read past its end.
         let mut out = Vec::new();
         reindent(b"{\"a\":\"x\\", 0, &mut out);
