@@ -214,7 +214,10 @@ pub(crate) mod tests {
         assert_eq!(pretty_at(&json!([]), 3), "[]");
         // Deeper than the indentations copied at once (32 levels).
         let deep = (0..40).fold(json!({"k": 1}), |v, _| json!([v, 2]));
-        assert_eq!(pretty_at(&deep, 0), serde_json::to_string_pretty(&deep).unwrap());
+        assert_eq!(
+            pretty_at(&deep, 0),
+            serde_json::to_string_pretty(&deep).unwrap()
+        );
         assert_eq!(
             pretty_at(&deep, 5),
             pretty_at(&deep, 0).replace('\n', "\n          ")
