@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::aggregate::{FeatureRows, feature_rows, merge_repeats, set_outcome};
 use super::body::{BODY_LIMIT, JsonText};
+use super::html;
 use super::impact;
 use super::model::{
     AttemptSummary, BodyPolicy, CaseResult, ExchangeSummary, RunReport, SCHEMA_VERSION, SuiteInfo,
@@ -58,6 +59,9 @@ pub struct Collector<'r> {
     /// The feature matrix, cell by cell as cases arrive (spooled runs).
     features: FeatureRows,
     latency: Latency,
+    /// A spooled case's HTML detail, rendered as it finishes when the run has one target
+    /// (`html::write_detail`; reused from case to case).
+    detail: String,
 }
 
 enum Store {
@@ -77,6 +81,7 @@ impl<'r> Collector<'r> {
             store: Store::Memory(Vec::new()),
             features: FeatureRows::default(),
             latency: Latency::default(),
+            detail: String::new(),
         }
     }
 
@@ -113,7 +118,14 @@ impl<'r> Collector<'r> {
             }
             Store::Spool(Ok(spool)) => {
                 self.features.add(idx, &entry);
-                if let Err(e) = spool.add(idx, &mut entry) {
+                // With one target the detail needs nothing but the entry: rendered now, while
+                // the run goes on, not while the reports are written.
+                let detail = self.across_targets.is_none().then(|| {
+                    self.detail.clear();
+                    html::write_detail(&mut self.detail, &entry, self.bodies);
+                    self.detail.as_str()
+                });
+                if let Err(e) = spool.add(idx, &mut entry, detail) {
                     self.store = Store::Spool(Err(e));
                 }
             }

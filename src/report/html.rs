@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::body::pretty;
-use super::entry::{Brief, Detailed, EntryView, ExchangeView, Headers};
+use super::entry::{Brief, Detailed, EntryView, ExchangeView, Headers, View as _};
 use super::escape::{Esc, EscText, esc};
 use super::impact;
-use super::model::{Difference, RunReport, Summary};
+use super::model::{BodyPolicy, CaseResult, Difference, RunReport, Summary};
 use crate::judge::{Impact, Mark, Outcome};
 use crate::load::feature::area_of;
 
@@ -258,15 +258,22 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
                         m.text()
                     );
                     let cases = cells.get(&(*t, row.feature.as_str())).into_iter().flatten();
-                    r.results.each::<Detailed>(cases.copied(), |res| {
-                        let case_diffs = diffs.get(&(&*res.suite, &*res.case));
-                        case_detail(
-                            h,
-                            &res,
-                            case_diffs.map_or(&[][..], Vec::as_slice),
-                            r.report_bodies,
-                        );
-                    });
+                    if r.differences.is_empty() && r.results.has_details() {
+                        // Rendered as each case finished (`write_detail`), copied in order.
+                        r.results.each_detail(cases.copied(), |d| {
+                            let _ = h.write_str(d);
+                        });
+                    } else {
+                        r.results.each::<Detailed>(cases.copied(), |res| {
+                            let case_diffs = diffs.get(&(&*res.suite, &*res.case));
+                            case_detail(
+                                h,
+                                &res,
+                                case_diffs.map_or(&[][..], Vec::as_slice),
+                                r.report_bodies,
+                            );
+                        });
+                    }
                     let _ = write!(h, "</details></td>");
                 }
             }
@@ -348,11 +355,19 @@ fn render_to(r: &RunReport, h: &mut dyn std::fmt::Write) {
     let _ = writeln!(h, "<script>{JS}</script></body></html>");
 }
 
+/// A case's detail as the matrix shows it in its cell, appended to `out`, for a run with one
+/// target (with several, a case's detail shows its differences from the other targets, known
+/// at the end): written as the case finishes, while the run goes on, so that the report is
+/// mostly copied together at the end ([`super::results::Results::each_detail`]).
+pub fn write_detail(out: &mut String, entry: &CaseResult, bodies: BodyPolicy) {
+    case_detail(out, &Detailed::of(entry), &[], bodies);
+}
+
 fn case_detail(
     h: &mut dyn std::fmt::Write,
     res: &EntryView<'_, Vec<ExchangeView<'_>>>,
     differences: &[&Difference],
-    bodies: super::model::BodyPolicy,
+    bodies: BodyPolicy,
 ) {
     let m = res.mark();
     let _ = write!(

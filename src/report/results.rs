@@ -68,6 +68,8 @@ enum Inner {
 struct Spool {
     file: File,
     slots: Vec<Slot>,
+    /// Every entry's HTML detail follows its line ([`Results::each_detail`]).
+    details: bool,
     /// The targets, suites and features the slots name (each once).
     names: Vec<Box<str>>,
 }
@@ -80,6 +82,9 @@ struct Slot {
     /// none: the line up to there and a `}` is the entry without its exchanges, which is all
     /// that a brief view reads.
     exchanges_at: u32,
+    /// The length of the entry's HTML detail, written after the line and its line break
+    /// (0: none).
+    detail_len: u32,
     summary: Summary,
     /// Target, suite and feature, as indexes into [`Spool::names`].
     key: [u32; 3],
@@ -269,6 +274,38 @@ impl Results {
         matches!(self.inner, Inner::Spool(_))
     }
 
+    /// Whether every entry's HTML detail was written as its case finished.
+    pub fn has_details(&self) -> bool {
+        matches!(&self.inner, Inner::Spool(s) if s.details)
+    }
+
+    /// The HTML details of the entries at `indexes` (in report order), each as `f` sees it; none
+    /// without [`Results::has_details`]. Reading stops at the first one that cannot be read
+    /// (kept for [`Results::error`]).
+    pub fn each_detail(&self, indexes: impl IntoIterator<Item = usize>, mut f: impl FnMut(&str)) {
+        let Inner::Spool(s) = &self.inner else {
+            return;
+        };
+        if !s.details {
+            return;
+        }
+        let mut reader = s.reader();
+        let mut detail = Vec::new();
+        for slot in indexes.into_iter().filter_map(|i| s.slots.get(i)) {
+            let at = slot.offset + u64::from(slot.len) + 1;
+            let res = reader
+                .read(at, slot.detail_len as usize, &mut detail)
+                .and_then(|()| {
+                    std::str::from_utf8(&detail)
+                        .map(&mut f)
+                        .map_err(std::io::Error::other)
+                });
+            if self.keep(res).is_none() {
+                return;
+            }
+        }
+    }
+
     /// Why reading the spool back failed, if it did (entries after the failure were missing
     /// from what was rendered).
     pub fn error(&self) -> Option<String> {
@@ -430,6 +467,8 @@ pub struct SpoolWriter {
     names: Vec<Box<str>>,
     ids: HashMap<Box<str>, u32>,
     line: Vec<u8>,
+    /// Every entry so far came with its HTML detail.
+    details: bool,
 }
 
 impl SpoolWriter {
@@ -446,13 +485,20 @@ impl SpoolWriter {
             names: Vec::new(),
             ids: HashMap::new(),
             line: Vec::new(),
+            details: true,
         })
     }
 
     /// Spool the entry of the case at `idx` in the plan: its compact JSON, written as the
     /// entry without its exchanges and then, as the last field, the exchanges (the same bytes
-    /// as the whole entry written at once), so that where they start is known.
-    pub fn add(&mut self, idx: usize, entry: &mut CaseResult) -> std::io::Result<()> {
+    /// as the whole entry written at once), so that where they start is known; and after it,
+    /// its HTML `detail` when the run renders them as cases finish (all or none of them).
+    pub fn add(
+        &mut self,
+        idx: usize,
+        entry: &mut CaseResult,
+        detail: Option<&str>,
+    ) -> std::io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         let exchanges = std::mem::take(&mut entry.exchanges);
@@ -468,7 +514,7 @@ impl SpoolWriter {
         entry.exchanges = exchanges;
         let res = res
             .map_err(std::io::Error::from)
-            .and_then(|()| self.add_line(idx, entry, &line, exchanges_at));
+            .and_then(|()| self.add_line(idx, entry, &line, exchanges_at, detail));
         self.line = line;
         res
     }
@@ -481,11 +527,18 @@ impl SpoolWriter {
         entry: &CaseResult,
         line: &[u8],
         exchanges_at: usize,
+        detail: Option<&str>,
     ) -> std::io::Result<()> {
-        self.out.write_all(line)?;
-        self.out.write_all(b"\n")?;
         let len = u32::try_from(line.len()).map_err(std::io::Error::other)?;
         let exchanges_at = u32::try_from(exchanges_at).map_err(std::io::Error::other)?;
+        let detail = detail.unwrap_or_else(|| {
+            self.details = false;
+            ""
+        });
+        let detail_len = u32::try_from(detail.len()).map_err(std::io::Error::other)?;
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        self.out.write_all(detail.as_bytes())?;
         let key = [&entry.target, &entry.suite, &entry.feature].map(|n| self.id(n));
         self.slots.push((
             idx,
@@ -493,11 +546,12 @@ impl SpoolWriter {
                 offset: self.written,
                 len,
                 exchanges_at,
+                detail_len,
                 summary: Summary::of(entry),
                 key,
             },
         ));
-        self.written += line.len() as u64 + 1;
+        self.written += line.len() as u64 + 1 + u64::from(detail_len);
         Ok(())
     }
 
@@ -507,7 +561,7 @@ impl SpoolWriter {
         let mut w = SpoolWriter::new(dir)?;
         for (i, (entry, line)) in lines.iter().enumerate() {
             // Read whole by every view (as a line without exchanges is).
-            w.add_line(i, entry, line, line.len())?;
+            w.add_line(i, entry, line, line.len(), None)?;
         }
         w.finish()
     }
@@ -530,6 +584,7 @@ impl SpoolWriter {
             out,
             mut slots,
             names,
+            details,
             ..
         } = self;
         let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -544,20 +599,22 @@ impl SpoolWriter {
                 filled: 0,
                 start: 0,
             };
-            let mut line = Vec::new();
+            let mut block = Vec::new();
             let mut written = 0u64;
             for (_, slot) in slots.iter_mut() {
-                reader.line(slot, &mut line)?;
-                line.push(b'\n');
-                sorted.write_all(&line)?;
+                // The line, its line break and its detail.
+                let len = slot.len as usize + 1 + slot.detail_len as usize;
+                reader.read(slot.offset, len, &mut block)?;
+                sorted.write_all(&block)?;
                 slot.offset = written;
-                written += line.len() as u64;
+                written += len as u64;
             }
             sorted.into_inner().map_err(|e| e.into_error())?
         };
         Ok(Results {
             inner: Inner::Spool(Arc::new(Spool {
                 file,
+                details: details && !slots.is_empty(),
                 slots: slots.into_iter().map(|(_, s)| s).collect(),
                 names,
             })),

@@ -831,7 +831,7 @@ fn spooled(memory: &RunReport, dir: &std::path::Path) -> RunReport {
         .into_iter()
         .rev()
     {
-        spool.add(i, &mut e.into_owned()).unwrap();
+        spool.add(i, &mut e.into_owned(), None).unwrap();
     }
     RunReport {
         results: spool.finish().unwrap(),
@@ -1110,7 +1110,7 @@ proptest::proptest! {
         use super::results::SpoolWriter;
         let dir = tempfile::tempdir().unwrap();
         let mut spool = SpoolWriter::new(dir.path()).unwrap();
-        spool.add(0, &mut entry_with_body(&v)).unwrap();
+        spool.add(0, &mut entry_with_body(&v), None).unwrap();
         let results = spool.finish().unwrap();
         let shown = match &v {
             Value::String(s) => s.clone(),
@@ -1187,7 +1187,7 @@ fn a_spooled_line_is_its_entry_and_a_brief_view_reads_it_without_the_exchanges()
     for entry in entries {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = SpoolWriter::new(dir.path()).unwrap();
-        spool.add(0, &mut entry.clone()).unwrap();
+        spool.add(0, &mut entry.clone(), None).unwrap();
         let results = spool.finish().unwrap();
         assert_eq!(
             serde_json::to_string(&results).unwrap(),
@@ -1198,4 +1198,102 @@ fn a_spooled_line_is_its_entry_and_a_brief_view_reads_it_without_the_exchanges()
         assert_eq!(seen, [format!("{:?}", Brief::of(&entry))], "{}", entry.case);
         assert_eq!(results.error(), None);
     }
+}
+
+/// `memory` as a run with one target spools it: only the entries of its first target, each
+/// with its HTML detail written as it is added (out of order, as cases finish).
+fn one_target_spooled(memory: &RunReport, dir: &std::path::Path) -> (RunReport, RunReport) {
+    let target = memory.targets[0].name.clone();
+    let entries: Vec<CaseResult> = (memory.results.iter())
+        .filter(|e| e.target == target)
+        .map(|e| e.into_owned())
+        .collect();
+    let memory = RunReport {
+        targets: memory.targets[..1].to_vec(),
+        differences: vec![],
+        results: entries.clone().into(),
+        ..memory.clone()
+    };
+    let mut spool = super::results::SpoolWriter::new(dir).unwrap();
+    for (i, mut e) in entries.into_iter().enumerate().rev() {
+        let mut detail = String::new();
+        html::write_detail(&mut detail, &e, memory.report_bodies);
+        spool.add(i, &mut e, Some(&detail)).unwrap();
+    }
+    let spooled = RunReport {
+        results: spool.finish().unwrap(),
+        ..memory.clone()
+    };
+    (memory, spooled)
+}
+
+/// A run with one target writes each case's HTML detail as the case finishes, and the HTML
+/// report copies them into their cells: byte for byte the report rendered from the entries in
+/// memory, under every body policy, and every other format unchanged.
+#[test]
+fn details_written_as_cases_finish_make_the_same_html() {
+    use super::model::BodyPolicy;
+    for memory in [report(), report_with_bodies()] {
+        for bodies in [BodyPolicy::All, BodyPolicy::Failures, BodyPolicy::None] {
+            let memory = RunReport {
+                report_bodies: bodies,
+                ..memory.clone()
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let (memory, spooled) = one_target_spooled(&memory, dir.path());
+            assert!(spooled.results.has_details() && !memory.results.has_details());
+            assert!(spooled.results.len() > 1);
+            let html = html::render(&spooled);
+            assert_eq!(html, html::render(&memory), "{bodies:?}");
+            assert!(html.contains("<div class=\"case\">"));
+            assert_eq!(json::render(&spooled), json::render(&memory));
+            assert_eq!(junit::render(&spooled), junit::render(&memory));
+            assert_eq!(spooled.results.error(), None);
+        }
+    }
+    // Entries added without details (several targets) are rendered at the end, as before.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(!spooled(&report(), dir.path()).results.has_details());
+}
+
+/// With one target the spooling collector writes each case's HTML detail as the case arrives,
+/// redacted, under the run's body policy: the HTML report is the in-memory collector's.
+#[test]
+fn the_spooling_collector_of_one_target_writes_details_as_cases_arrive() {
+    use super::Collector;
+    use super::model::BodyPolicy;
+    use crate::testing;
+    let redactor = knowing("canary-detail-0000");
+    let a = testing::target("a");
+    let ok = json!({"object": "chat.completion", "note": "canary-detail-0000"});
+    let finished: Vec<_> = (0..5)
+        .map(|i| {
+            let case = testing::case(&format!("c{i}"));
+            let outcome = if i % 2 == 0 {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
+            (i, testing::finished(&a, &case, outcome, ok.clone()))
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut memory = Collector::new(&redactor, BodyPolicy::Failures, 1);
+    let mut spooled = Collector::new(&redactor, BodyPolicy::Failures, 1).spool_to(dir.path());
+    for (idx, rec) in [3, 0, 4, 2, 1].map(|i| &finished[i]) {
+        memory.add(*idx, rec, &rec.ending(), &rec.outcome());
+        spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
+    }
+    let targets = [a.clone()];
+    let meta = meta(&targets);
+    let (memory, spooled) = (
+        memory.finish(&meta).unwrap(),
+        spooled.finish(&meta).unwrap(),
+    );
+    assert!(spooled.results.has_details());
+    let html = html::render(&spooled);
+    assert_eq!(html, html::render(&memory));
+    assert!(!html.contains("canary-detail-0000") && html.contains("***"));
+    assert!(html.contains("headers and bodies not kept (--report-bodies failures)"));
+    assert_eq!(spooled.results.error(), None);
 }
