@@ -1,12 +1,15 @@
 //! The report's entries (`RunReport::results`): in memory (a report read back, a test, a run
 //! with repeats to merge) or spooled — each entry written, already redacted, as one line of
-//! compact JSON to an unnamed temporary file as its case finishes, and read back one at a time
-//! by every renderer. A run's memory then holds a few bytes per case (where its line is, and
-//! what counting needs: outcome, impact, flaky), not its entry.
+//! compact JSON to an unnamed temporary file as its case finishes (its exchanges last), and
+//! read back one at a time by every renderer; in a run with one target, each line is followed
+//! by the entry's HTML detail, rendered as the case finished. A run's memory then holds a few
+//! bytes per case (where its line and detail are, and what counting needs: outcome, impact,
+//! flaky), not its entry.
 //!
 //! `report.json` re-indents the lines (no entry is parsed); the other formats read each entry
-//! they show as a view borrowing from its line ([`Results::each`], `report::entry`), one at a
-//! time. Reading our own unlinked file back fails only if the disk does: the first such error
+//! they show as a view borrowing from its line ([`Results::each`], `report::entry`; a brief
+//! view only the part before the exchanges), one at a time, and the HTML copies the details
+//! ([`Results::each_detail`]). Reading our own unlinked file back fails only if the disk does: the first such error
 //! is kept ([`Results::error`]) and the command reports it after writing.
 
 use std::borrow::Cow;
@@ -382,12 +385,7 @@ impl<'de> Deserialize<'de> for Results {
 
 impl Spool {
     fn reader(&self) -> LineReader<'_> {
-        LineReader {
-            file: &self.file,
-            buf: Vec::new(),
-            filled: 0,
-            start: 0,
-        }
+        LineReader::new(&self.file)
     }
 }
 
@@ -395,8 +393,10 @@ fn parse(line: &[u8]) -> std::io::Result<CaseResult> {
     serde_json::from_slice(line).map_err(std::io::Error::other)
 }
 
-/// Reads lines of the spool: reading on, through a 64 KiB window (one read per window); a
-/// jump reads just the line.
+/// Reads the spool's lines and details: reading on — the first read, or one at most half a
+/// window past the last (over a line break, the details between lines, the lines of the
+/// entries a view skips) — through a 64 KiB window, one read per window; a longer jump (a cell's
+/// cases far apart) or one back reads just what it asked for.
 struct LineReader<'a> {
     file: &'a File,
     /// The window (allocated once, grown for a longer line; never cleared between reads).
@@ -405,11 +405,25 @@ struct LineReader<'a> {
     filled: usize,
     /// File offset of `buf[0]`.
     start: u64,
+    /// How many reads of the file were made (what the window saves, counted by a test).
+    #[cfg(test)]
+    reads: usize,
 }
 
 const WINDOW: usize = 64 * 1024;
 
-impl LineReader<'_> {
+impl<'a> LineReader<'a> {
+    fn new(file: &'a File) -> Self {
+        LineReader {
+            file,
+            buf: Vec::new(),
+            filled: 0,
+            start: 0,
+            #[cfg(test)]
+            reads: 0,
+        }
+    }
+
     /// The line of `slot` into `out`.
     fn line(&mut self, slot: &Slot, out: &mut Vec<u8>) -> std::io::Result<()> {
         self.read(slot.offset, slot.len as usize, out)
@@ -430,18 +444,18 @@ impl LineReader<'_> {
         let end = off + len as u64;
         let window_end = self.start + self.filled as u64;
         if off < self.start || end > window_end {
-            // Reading on from the window: the next window; a jump (a cell's cases, the
-            // reordering of a run's lines): only the line.
-            let want = if off >= self.start && off <= window_end {
-                WINDOW.max(len)
-            } else {
-                len
-            };
+            let reading_on =
+                self.filled == 0 || (off >= self.start && off <= window_end + WINDOW as u64 / 2);
+            let want = if reading_on { WINDOW.max(len) } else { len };
             if self.buf.len() < want {
                 self.buf.resize(want, 0);
             }
             self.filled = read_at(self.file, &mut self.buf[..want], off)?;
             self.start = off;
+            #[cfg(test)]
+            {
+                self.reads += 1;
+            }
             if self.filled < len {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
@@ -505,6 +519,7 @@ impl SpoolWriter {
         let mut res = serde_json::to_writer(&mut line, &*entry);
         let mut exchanges_at = line.len();
         if res.is_ok() && !exchanges.is_empty() {
+            debug_assert_eq!(line.last(), Some(&b'}'), "an entry is a JSON object");
             exchanges_at -= 1; // the closing brace
             line.truncate(exchanges_at);
             line.extend_from_slice(b",\"exchanges\":");
@@ -576,8 +591,9 @@ impl SpoolWriter {
         i
     }
 
-    /// The entries in plan order: when they finished out of order, copied once into a second
-    /// file in that order, so every renderer reads the file front to back.
+    /// The entries in plan order: when they finished out of order, each line with its detail
+    /// copied once into a second file in that order, so every renderer reads the file front to
+    /// back.
     pub fn finish(self) -> std::io::Result<Results> {
         let SpoolWriter {
             dir,
@@ -593,12 +609,7 @@ impl SpoolWriter {
         } else {
             slots.sort_by_key(|(i, _)| *i);
             let mut sorted = BufWriter::with_capacity(WINDOW, tempfile::tempfile_in(&dir)?);
-            let mut reader = LineReader {
-                file: &file,
-                buf: Vec::new(),
-                filled: 0,
-                start: 0,
-            };
+            let mut reader = LineReader::new(&file);
             let mut block = Vec::new();
             let mut written = 0u64;
             for (_, slot) in slots.iter_mut() {
@@ -620,5 +631,77 @@ impl SpoolWriter {
             })),
             error: Arc::default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading every line in order, or every detail, goes through the 64 KiB window: about one
+    /// read of the file per window, whatever lies between what is read (the details between
+    /// the lines, the lines between the details), not one read per entry.
+    #[test]
+    fn reading_on_reads_a_window_at_a_time_over_what_lies_between() {
+        let entry: CaseResult = serde_json::from_value(serde_json::json!({
+            "target": "t", "suite": "s", "case": "c", "feature": "chat.basic",
+            "outcome": "pass", "reason": null, "duration_ms": 1, "http_status": 200,
+        }))
+        .unwrap();
+        let line = serde_json::to_vec(&entry).unwrap();
+        let line = [
+            &line[..line.len() - 1],
+            &b",\"x\":\""[..],
+            &[b'y'; 1200],
+            b"\"}",
+        ]
+        .concat();
+        let detail = "<p>detail</p>".repeat(130);
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SpoolWriter::new(dir.path()).unwrap();
+        for i in 0..1000 {
+            w.add_line(i, &entry, &line, line.len(), Some(&detail))
+                .unwrap();
+        }
+        let results = w.finish().unwrap();
+        let Inner::Spool(spool) = &results.inner else {
+            panic!("spooled");
+        };
+        let size = spool.file.metadata().unwrap().len();
+        let windows = size.div_ceil(WINDOW as u64 / 2) as usize;
+        let mut out = Vec::new();
+        let mut lines = spool.reader();
+        for slot in &spool.slots {
+            lines.line(slot, &mut out).unwrap();
+            assert_eq!(out, line);
+        }
+        let mut details = spool.reader();
+        for slot in &spool.slots {
+            let at = slot.offset + u64::from(slot.len) + 1;
+            details
+                .read(at, slot.detail_len as usize, &mut out)
+                .unwrap();
+            assert_eq!(out, detail.as_bytes());
+        }
+        assert!(
+            lines.reads <= windows,
+            "{} reads for {windows}",
+            lines.reads
+        );
+        assert!(
+            details.reads <= windows,
+            "{} reads for {windows}",
+            details.reads
+        );
+        // Details for some entries but not all: none are used (the HTML renders them all).
+        let mut w = SpoolWriter::new(dir.path()).unwrap();
+        w.add_line(0, &entry, &line, line.len(), Some(&detail))
+            .unwrap();
+        w.add_line(1, &entry, &line, line.len(), None).unwrap();
+        assert!(!w.finish().unwrap().has_details());
+        // A jump back reads just what it asks for.
+        let first = &spool.slots[0];
+        lines.line(first, &mut out).unwrap();
+        assert_eq!((out.as_slice(), lines.filled), (&line[..], line.len()));
     }
 }

@@ -1277,23 +1277,38 @@ fn the_spooling_collector_of_one_target_writes_details_as_cases_arrive() {
             (i, testing::finished(&a, &case, outcome, ok.clone()))
         })
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let mut memory = Collector::new(&redactor, BodyPolicy::Failures, 1);
-    let mut spooled = Collector::new(&redactor, BodyPolicy::Failures, 1).spool_to(dir.path());
-    for (idx, rec) in [3, 0, 4, 2, 1].map(|i| &finished[i]) {
-        memory.add(*idx, rec, &rec.ending(), &rec.outcome());
-        spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
+    for bodies in [BodyPolicy::All, BodyPolicy::Failures, BodyPolicy::None] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut memory = Collector::new(&redactor, bodies, 1);
+        let mut spooled = Collector::new(&redactor, bodies, 1).spool_to(dir.path());
+        for (idx, rec) in [3, 0, 4, 2, 1].map(|i| &finished[i]) {
+            memory.add(*idx, rec, &rec.ending(), &rec.outcome());
+            spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
+        }
+        let targets = [a.clone()];
+        let meta = meta(&targets);
+        let (memory, spooled) = (
+            memory.finish(&meta).unwrap(),
+            spooled.finish(&meta).unwrap(),
+        );
+        assert!(spooled.results.has_details());
+        let html = html::render(&spooled);
+        assert_eq!(html, html::render(&memory), "{bodies:?}");
+        assert!(!html.contains("canary-detail-0000"));
+        assert_eq!(
+            html.contains("***"),
+            bodies != BodyPolicy::None,
+            "{bodies:?}"
+        );
+        let not_kept = format!(
+            "headers and bodies not kept (--report-bodies {})",
+            bodies.as_str()
+        );
+        assert_eq!(
+            html.contains(&not_kept),
+            bodies != BodyPolicy::All,
+            "{bodies:?}"
+        );
+        assert_eq!(spooled.results.error(), None);
     }
-    let targets = [a.clone()];
-    let meta = meta(&targets);
-    let (memory, spooled) = (
-        memory.finish(&meta).unwrap(),
-        spooled.finish(&meta).unwrap(),
-    );
-    assert!(spooled.results.has_details());
-    let html = html::render(&spooled);
-    assert_eq!(html, html::render(&memory));
-    assert!(!html.contains("canary-detail-0000") && html.contains("***"));
-    assert!(html.contains("headers and bodies not kept (--report-bodies failures)"));
-    assert_eq!(spooled.results.error(), None);
 }

@@ -181,6 +181,8 @@ unsafe fn yaml_parser_copy_ascii(parser: *mut yaml_parser_t) {
     if n == 0 {
         return;
     }
+    // The loop below writes each of these octets too: the buffer has room for them.
+    debug_assert!((*parser).buffer.end.c_offset_from((*parser).buffer.last) as usize >= n);
     core::ptr::copy_nonoverlapping(start, (*parser).buffer.last, n);
     (*parser).raw_buffer.pointer = start.add(n);
     (*parser).buffer.last = (*parser).buffer.last.add(n);
