@@ -128,8 +128,9 @@ fn main() {
 
 /// `FEATURES`: the features the built-in suites (`suites`, the `SUITES` table's files) evidence,
 /// first seen first, in file and case order (`load::feature::builtin_features`), so that no run
-/// parses every built-in suite to learn them. A scan of the shipped suites' layout, not a YAML parser: a case's `feature:` key
-/// at column 5 (`    feature: chat.basic`, or `  - feature: …` when it comes first). A test
+/// parses every built-in suite to learn them. A scan of the shipped suites' layout, not a YAML
+/// parser: a case's `feature:` key at column 5 (`    feature: chat.basic`, or `  - feature: …`
+/// when it comes first). A test
 /// (`load::feature::tests::the_build_time_features_are_what_the_suites_say`) holds it to a YAML
 /// parse of the same files.
 fn features(suites: &[PathBuf], code: &mut String) {

@@ -85,15 +85,16 @@ const INDENT: &[u8] = b"  ";
 /// after keys, empty `[]` and `{}` kept on one line. Strings, escapes and numbers are copied
 /// verbatim. Malformed input is copied along without a panic (the output is then as malformed).
 pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
-    // A line break and the indentation of `depth`, in one copy for the usual depths.
-    const BREAK: &[u8; 65] = b"\n                                                                ";
-    let newline = |out: &mut Vec<u8>, depth: usize| match BREAK.get(..1 + depth * INDENT.len()) {
-        Some(b) => out.extend_from_slice(b),
-        None => {
-            out.push(b'\n');
-            for _ in 0..depth {
-                out.extend_from_slice(INDENT);
-            }
+    // A line break and the indentation of `depth`, copied 64 spaces at a time (one copy for
+    // the usual depths).
+    const SPACES: [u8; 64] = [b' '; 64];
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        let mut left = depth * INDENT.len();
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            out.extend_from_slice(&SPACES[..n]);
+            left -= n;
         }
     };
     let mut depth = depth;

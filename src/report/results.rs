@@ -9,8 +9,8 @@
 //! `report.json` re-indents the lines (no entry is parsed); the other formats read each entry
 //! they show as a view borrowing from its line ([`Results::each`], `report::entry`; a brief
 //! view only the part before the exchanges), one at a time, and the HTML copies the details
-//! ([`Results::each_detail`]). Reading our own unlinked file back fails only if the disk does: the first such error
-//! is kept ([`Results::error`]) and the command reports it after writing.
+//! ([`Results::each_detail`]). Reading our own unlinked file back fails only if the disk does:
+//! the first such error is kept ([`Results::error`]) and the command reports it after writing.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -91,6 +91,18 @@ struct Slot {
     summary: Summary,
     /// Target, suite and feature, as indexes into [`Spool::names`].
     key: [u32; 3],
+}
+
+impl Slot {
+    /// Where the entry's detail starts: after its line and the line break.
+    fn detail_at(&self) -> u64 {
+        self.offset + u64::from(self.len) + 1
+    }
+
+    /// How many bytes of the file are the entry's: its line, the line break and its detail.
+    fn block_len(&self) -> u64 {
+        u64::from(self.len) + 1 + u64::from(self.detail_len)
+    }
 }
 
 /// Where an entry belongs (what grouping the entries needs), without reading it.
@@ -295,14 +307,11 @@ impl Results {
         let mut reader = s.reader();
         let mut detail = Vec::new();
         for slot in indexes.into_iter().filter_map(|i| s.slots.get(i)) {
-            let at = slot.offset + u64::from(slot.len) + 1;
-            let res = reader
-                .read(at, slot.detail_len as usize, &mut detail)
-                .and_then(|()| {
-                    std::str::from_utf8(&detail)
-                        .map(&mut f)
-                        .map_err(std::io::Error::other)
-                });
+            let res = reader.detail(slot, &mut detail).and_then(|()| {
+                std::str::from_utf8(&detail)
+                    .map(&mut f)
+                    .map_err(std::io::Error::other)
+            });
             if self.keep(res).is_none() {
                 return;
             }
@@ -439,6 +448,11 @@ impl<'a> LineReader<'a> {
         Ok(())
     }
 
+    /// The HTML detail of `slot` into `out`.
+    fn detail(&mut self, slot: &Slot, out: &mut Vec<u8>) -> std::io::Result<()> {
+        self.read(slot.detail_at(), slot.detail_len as usize, out)
+    }
+
     /// `len` bytes at `off` into `out`.
     fn read(&mut self, off: u64, len: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
         let end = off + len as u64;
@@ -546,27 +560,23 @@ impl SpoolWriter {
     ) -> std::io::Result<()> {
         let len = u32::try_from(line.len()).map_err(std::io::Error::other)?;
         let exchanges_at = u32::try_from(exchanges_at).map_err(std::io::Error::other)?;
-        let detail = detail.unwrap_or_else(|| {
-            self.details = false;
-            ""
-        });
+        self.details &= detail.is_some();
+        let detail = detail.unwrap_or_default();
         let detail_len = u32::try_from(detail.len()).map_err(std::io::Error::other)?;
         self.out.write_all(line)?;
         self.out.write_all(b"\n")?;
         self.out.write_all(detail.as_bytes())?;
         let key = [&entry.target, &entry.suite, &entry.feature].map(|n| self.id(n));
-        self.slots.push((
-            idx,
-            Slot {
-                offset: self.written,
-                len,
-                exchanges_at,
-                detail_len,
-                summary: Summary::of(entry),
-                key,
-            },
-        ));
-        self.written += line.len() as u64 + 1 + u64::from(detail_len);
+        let slot = Slot {
+            offset: self.written,
+            len,
+            exchanges_at,
+            detail_len,
+            summary: Summary::of(entry),
+            key,
+        };
+        self.written += slot.block_len();
+        self.slots.push((idx, slot));
         Ok(())
     }
 
@@ -613,12 +623,10 @@ impl SpoolWriter {
             let mut block = Vec::new();
             let mut written = 0u64;
             for (_, slot) in slots.iter_mut() {
-                // The line, its line break and its detail.
-                let len = slot.len as usize + 1 + slot.detail_len as usize;
-                reader.read(slot.offset, len, &mut block)?;
+                reader.read(slot.offset, slot.block_len() as usize, &mut block)?;
                 sorted.write_all(&block)?;
                 slot.offset = written;
-                written += len as u64;
+                written += slot.block_len();
             }
             sorted.into_inner().map_err(|e| e.into_error())?
         };
@@ -677,10 +685,7 @@ mod tests {
         }
         let mut details = spool.reader();
         for slot in &spool.slots {
-            let at = slot.offset + u64::from(slot.len) + 1;
-            details
-                .read(at, slot.detail_len as usize, &mut out)
-                .unwrap();
+            details.detail(slot, &mut out).unwrap();
             assert_eq!(out, detail.as_bytes());
         }
         assert!(

@@ -735,6 +735,29 @@ fn meta(targets: &[std::sync::Arc<crate::load::Target>]) -> super::RunMeta<'_> {
     }
 }
 
+/// The reports of an in-memory and a spooling collector (spooled to `dir`) that took the same
+/// finished cases, `(plan index, case)`, in the order they `arrive`.
+fn collected<'a>(
+    redactor: &crate::redact::Redactor,
+    bodies: super::model::BodyPolicy,
+    targets: &[std::sync::Arc<crate::load::Target>],
+    dir: &std::path::Path,
+    arrive: impl IntoIterator<Item = &'a (usize, crate::judge::FinishedCase)>,
+) -> (RunReport, RunReport) {
+    use super::Collector;
+    let mut memory = Collector::new(redactor, bodies, targets.len());
+    let mut spooled = Collector::new(redactor, bodies, targets.len()).spool_to(dir);
+    for (idx, rec) in arrive {
+        memory.add(*idx, rec, &rec.ending(), &rec.outcome());
+        spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
+    }
+    let meta = meta(targets);
+    (
+        memory.finish(&meta).unwrap(),
+        spooled.finish(&meta).unwrap(),
+    )
+}
+
 #[test]
 fn collector_reports_plan_order_whatever_order_cases_arrive_in() {
     use super::Collector;
@@ -928,7 +951,6 @@ fn cases_are_compared_across_targets_as_their_last_target_ends_them() {
 /// entries on disk are the redacted ones.
 #[test]
 fn the_spooling_collector_reports_what_the_in_memory_one_does() {
-    use super::Collector;
     use super::model::BodyPolicy;
     use crate::testing;
     let redactor = knowing("canary-spool-0000");
@@ -942,17 +964,13 @@ fn the_spooling_collector_reports_what_the_in_memory_one_does() {
         (3, testing::finished(&b, &c2, Outcome::Pass, json!([1]))),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let mut memory = Collector::new(&redactor, BodyPolicy::All, 2);
-    let mut spooled = Collector::new(&redactor, BodyPolicy::All, 2).spool_to(dir.path());
-    for (idx, rec) in [2, 0, 3, 1].map(|i| &finished[i]) {
-        memory.add(*idx, rec, &rec.ending(), &rec.outcome());
-        spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
-    }
-    let targets = [a.clone(), b.clone()];
-    let meta = meta(&targets);
-    let (memory, spooled) = (
-        memory.finish(&meta).unwrap(),
-        spooled.finish(&meta).unwrap(),
+    let arrivals = [2, 0, 3, 1].map(|i| &finished[i]);
+    let (memory, spooled) = collected(
+        &redactor,
+        BodyPolicy::All,
+        &[a.clone(), b.clone()],
+        dir.path(),
+        arrivals,
     );
     assert!(spooled.results.is_spooled());
     let json = json::render(&spooled);
@@ -1260,7 +1278,6 @@ fn details_written_as_cases_finish_make_the_same_html() {
 /// redacted, under the run's body policy: the HTML report is the in-memory collector's.
 #[test]
 fn the_spooling_collector_of_one_target_writes_details_as_cases_arrive() {
-    use super::Collector;
     use super::model::BodyPolicy;
     use crate::testing;
     let redactor = knowing("canary-detail-0000");
@@ -1279,17 +1296,13 @@ fn the_spooling_collector_of_one_target_writes_details_as_cases_arrive() {
         .collect();
     for bodies in [BodyPolicy::All, BodyPolicy::Failures, BodyPolicy::None] {
         let dir = tempfile::tempdir().unwrap();
-        let mut memory = Collector::new(&redactor, bodies, 1);
-        let mut spooled = Collector::new(&redactor, bodies, 1).spool_to(dir.path());
-        for (idx, rec) in [3, 0, 4, 2, 1].map(|i| &finished[i]) {
-            memory.add(*idx, rec, &rec.ending(), &rec.outcome());
-            spooled.add(*idx, rec, &rec.ending(), &rec.outcome());
-        }
-        let targets = [a.clone()];
-        let meta = meta(&targets);
-        let (memory, spooled) = (
-            memory.finish(&meta).unwrap(),
-            spooled.finish(&meta).unwrap(),
+        let arrivals = [3, 0, 4, 2, 1].map(|i| &finished[i]);
+        let (memory, spooled) = collected(
+            &redactor,
+            bodies,
+            std::slice::from_ref(&a),
+            dir.path(),
+            arrivals,
         );
         assert!(spooled.results.has_details());
         let html = html::render(&spooled);
