@@ -68,7 +68,7 @@ enum Store {
     /// (plan index, entry, how the run ended: repeats are merged from these)
     Memory(Vec<(usize, CaseResult, Ending)>),
     /// The first write error ends the spooling: the run goes on, and `finish` reports it.
-    Spool(Result<SpoolWriter, std::io::Error>),
+    Spool(Result<Box<SpoolWriter>, std::io::Error>),
 }
 
 impl<'r> Collector<'r> {
@@ -91,7 +91,7 @@ impl<'r> Collector<'r> {
     /// name the problem, after the terminal has shown the run.
     pub fn spool_to(mut self, dir: &Path) -> Self {
         if let Ok(spool) = SpoolWriter::new(dir) {
-            self.store = Store::Spool(Ok(spool));
+            self.store = Store::Spool(Ok(Box::new(spool)));
             // Every case once on each target: a case is compared as its last target ends it.
             if let Some(c) = &mut self.across_targets {
                 c.every_case_once();

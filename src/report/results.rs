@@ -13,7 +13,7 @@
 //! the first such error is kept ([`Results::error`]) and the command reports it after writing.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -75,6 +75,9 @@ struct Spool {
     details: bool,
     /// The targets, suites and features the slots name (each once).
     names: Vec<Box<str>>,
+    /// The entries were written out of plan order and copied in order at the end.
+    #[cfg(test)]
+    reordered: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -484,8 +487,11 @@ impl<'a> LineReader<'a> {
     }
 }
 
-/// Writes the entries of a run as they finish, in any order, and puts them in plan order at
-/// the end.
+/// Writes the entries of a run as they finish, in plan order when it can: an entry that
+/// finished before an earlier one is held in memory until the earlier one comes (cases finish
+/// at most about the concurrency apart), so that the file needs no reordering at the end. When
+/// what is held passes [`HOLD_BYTES`] (a case far slower than the ones after it), everything is
+/// written as it comes and the file is put in plan order once, at the end.
 pub struct SpoolWriter {
     dir: std::path::PathBuf,
     out: BufWriter<File>,
@@ -497,12 +503,27 @@ pub struct SpoolWriter {
     line: Vec<u8>,
     /// Every entry so far came with its HTML detail.
     details: bool,
+    /// While the file is in plan order: the plan index written next.
+    next: Option<usize>,
+    /// Entries after `next`, each with its line, line break and detail.
+    held: BTreeMap<usize, (Slot, Vec<u8>)>,
+    held_bytes: usize,
+    hold_limit: usize,
 }
+
+/// How many bytes of finished entries a spool holds back to write them in plan order.
+pub const HOLD_BYTES: usize = 2 << 20;
 
 impl SpoolWriter {
     /// An unnamed temporary file in `dir` (created if missing): nothing is left behind, even
     /// when the process is killed.
     pub fn new(dir: &Path) -> std::io::Result<Self> {
+        Self::holding(dir, HOLD_BYTES)
+    }
+
+    /// [`SpoolWriter::new`] holding back at most `hold_limit` bytes (0: none, every entry
+    /// written as it comes).
+    pub fn holding(dir: &Path, hold_limit: usize) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let file = tempfile::tempfile_in(dir)?;
         Ok(SpoolWriter {
@@ -514,6 +535,10 @@ impl SpoolWriter {
             ids: HashMap::new(),
             line: Vec::new(),
             details: true,
+            next: Some(0),
+            held: BTreeMap::new(),
+            held_bytes: 0,
+            hold_limit,
         })
     }
 
@@ -561,22 +586,67 @@ impl SpoolWriter {
         let len = u32::try_from(line.len()).map_err(std::io::Error::other)?;
         let exchanges_at = u32::try_from(exchanges_at).map_err(std::io::Error::other)?;
         self.details &= detail.is_some();
-        let detail = detail.unwrap_or_default();
+        let detail = detail.unwrap_or_default().as_bytes();
         let detail_len = u32::try_from(detail.len()).map_err(std::io::Error::other)?;
-        self.out.write_all(line)?;
-        self.out.write_all(b"\n")?;
-        self.out.write_all(detail.as_bytes())?;
         let key = [&entry.target, &entry.suite, &entry.feature].map(|n| self.id(n));
         let slot = Slot {
-            offset: self.written,
+            offset: 0,
             len,
             exchanges_at,
             detail_len,
             summary: Summary::of(entry),
             key,
         };
+        let block = [line, b"\n", detail];
+        match self.next {
+            Some(next) if idx == next => {
+                self.put(idx, slot, &block)?;
+                self.next = Some(next + 1);
+                self.release()
+            }
+            Some(_) if self.held_bytes + slot.block_len() as usize <= self.hold_limit => {
+                self.held_bytes += slot.block_len() as usize;
+                self.held.insert(idx, (slot, block.concat()));
+                Ok(())
+            }
+            _ => {
+                self.give_up_order()?;
+                self.put(idx, slot, &block)
+            }
+        }
+    }
+
+    /// Write `block` (the entry's line, its line break and its detail) as the entry at `idx`.
+    fn put(&mut self, idx: usize, mut slot: Slot, block: &[&[u8]]) -> std::io::Result<()> {
+        for part in block {
+            self.out.write_all(part)?;
+        }
+        slot.offset = self.written;
         self.written += slot.block_len();
         self.slots.push((idx, slot));
+        Ok(())
+    }
+
+    /// Write the held entries that are next in plan order.
+    fn release(&mut self) -> std::io::Result<()> {
+        while let Some(next) = self.next
+            && let Some((slot, block)) = self.held.remove(&next)
+        {
+            self.held_bytes -= block.len();
+            self.put(next, slot, &[&block])?;
+            self.next = Some(next + 1);
+        }
+        Ok(())
+    }
+
+    /// From now on write every entry as it comes (put in plan order at the end), the held ones
+    /// first, in their order.
+    fn give_up_order(&mut self) -> std::io::Result<()> {
+        self.next = None;
+        self.held_bytes = 0;
+        for (idx, (slot, block)) in std::mem::take(&mut self.held) {
+            self.put(idx, slot, &[&block])?;
+        }
         Ok(())
     }
 
@@ -604,7 +674,9 @@ impl SpoolWriter {
     /// The entries in plan order: when they finished out of order, each line with its detail
     /// copied once into a second file in that order, so every renderer reads the file front to
     /// back.
-    pub fn finish(self) -> std::io::Result<Results> {
+    pub fn finish(mut self) -> std::io::Result<Results> {
+        // Cancelled, or a plan entry that never came: the rest as they are.
+        self.give_up_order()?;
         let SpoolWriter {
             dir,
             out,
@@ -614,6 +686,8 @@ impl SpoolWriter {
             ..
         } = self;
         let file = out.into_inner().map_err(|e| e.into_error())?;
+        #[cfg(test)]
+        let reordered = !slots.is_sorted_by_key(|(i, _)| *i);
         let file = if slots.is_sorted_by_key(|(i, _)| *i) {
             file
         } else {
@@ -636,6 +710,8 @@ impl SpoolWriter {
                 details: details && !slots.is_empty(),
                 slots: slots.into_iter().map(|(_, s)| s).collect(),
                 names,
+                #[cfg(test)]
+                reordered,
             })),
             error: Arc::default(),
         })
@@ -708,5 +784,68 @@ mod tests {
         let first = &spool.slots[0];
         lines.line(first, &mut out).unwrap();
         assert_eq!((out.as_slice(), lines.filled), (&line[..], line.len()));
+    }
+
+    /// Entries that finish a little out of order are held and written in plan order, so the
+    /// file is not copied at the end; a case far behind the others (more held than the limit)
+    /// or no holding at all still give every entry in plan order, with its own line and detail,
+    /// copied once at the end; an entry that never comes (a cancelled run) leaves a gap.
+    #[test]
+    fn entries_come_out_in_plan_order_held_or_reordered() {
+        let entry = |i: usize| -> CaseResult {
+            serde_json::from_value(serde_json::json!({
+                "target": "t", "suite": "s", "case": format!("c{i}"), "feature": "chat.basic",
+                "outcome": "pass", "reason": null, "duration_ms": i, "http_status": 200,
+            }))
+            .unwrap()
+        };
+        // Each group of 8 finishes backwards: case 7 first, case 0 last.
+        let jittered: Vec<usize> = (0..64).map(|i| i / 8 * 8 + 7 - i % 8).collect();
+        // Case 0 finishes last of all.
+        let straggler: Vec<usize> = (1..64).chain([0]).collect();
+        // Case 5 never finishes.
+        let gap: Vec<usize> = (0..64).filter(|&i| i != 5).rev().collect();
+        let dir = tempfile::tempdir().unwrap();
+        // (order, bytes held at most, entries still held at the end, copied in order at the end)
+        for (order, limit, held, reordered) in [
+            (&jittered, HOLD_BYTES, 0, false),
+            (&jittered, 0, 0, true),
+            (&straggler, HOLD_BYTES, 0, false),
+            (&straggler, 2_000, 0, true),
+            // What is held when the run ends is written after, in order.
+            (&gap, HOLD_BYTES, 58, false),
+        ] {
+            let mut w = SpoolWriter::holding(dir.path(), limit).unwrap();
+            for &i in order {
+                let detail = format!("<p>detail {i}</p>");
+                w.add(i, &mut entry(i), Some(&detail)).unwrap();
+            }
+            assert_eq!(w.held.len(), held, "{order:?} holding {limit}");
+            assert_eq!(
+                w.held_bytes,
+                w.held.values().map(|h| h.1.len()).sum::<usize>()
+            );
+            let results = w.finish().unwrap();
+            let Inner::Spool(spool) = &results.inner else {
+                panic!("spooled");
+            };
+            assert_eq!(spool.reordered, reordered, "{order:?} holding {limit}");
+            let mut want: Vec<usize> = order.clone();
+            want.sort();
+            let cases: Vec<String> = results.iter().map(|e| e.case.clone()).collect();
+            let want_cases: Vec<String> = want.iter().map(|i| format!("c{i}")).collect();
+            assert_eq!(cases, want_cases, "{order:?} holding {limit}");
+            assert!(
+                results
+                    .iter()
+                    .all(|e| e.duration_ms.to_string() == e.case[1..])
+            );
+            let mut details = Vec::new();
+            assert!(results.has_details());
+            results.each_detail(0..want.len(), |d| details.push(d.to_string()));
+            let want_details: Vec<String> =
+                want.iter().map(|i| format!("<p>detail {i}</p>")).collect();
+            assert_eq!(details, want_details, "{order:?} holding {limit}");
+        }
     }
 }

@@ -843,9 +843,15 @@ fn json_text_reads_and_writes_as_the_value_it_holds() {
 }
 
 /// `memory` with its entries spooled to `dir` (added last first, as cases finishing out of
-/// order add them).
+/// order add them: held back and written in plan order).
 fn spooled(memory: &RunReport, dir: &std::path::Path) -> RunReport {
-    let mut spool = super::results::SpoolWriter::new(dir).unwrap();
+    spooled_holding(memory, dir, super::results::HOLD_BYTES)
+}
+
+/// [`spooled`] holding back at most `hold` bytes of entries (0: written as they come, put in
+/// plan order at the end).
+fn spooled_holding(memory: &RunReport, dir: &std::path::Path, hold: usize) -> RunReport {
+    let mut spool = super::results::SpoolWriter::holding(dir, hold).unwrap();
     for (i, e) in memory
         .results
         .iter()
@@ -903,6 +909,13 @@ fn spooled_results_render_exactly_as_in_memory() {
     assert_eq!(spooled, memory);
     assert_eq!(spooled.results.get(3).unwrap().into_owned(), entries[3]);
     assert_eq!(spooled.results.error(), None);
+    // Written as they came and put in plan order at the end: the same reports.
+    let reordered = spooled_holding(&memory, dir.path(), 0);
+    assert_eq!(json::render(&reordered), json::render(&memory));
+    assert_eq!(markdown::render(&reordered), markdown::render(&memory));
+    assert_eq!(html::render(&reordered), html::render(&memory));
+    assert_eq!(junit::render(&reordered), junit::render(&memory));
+    assert_eq!(reordered, memory);
 }
 
 /// Across targets, a case is compared as soon as its last target reports it when each case
@@ -1219,8 +1232,13 @@ fn a_spooled_line_is_its_entry_and_a_brief_view_reads_it_without_the_exchanges()
 }
 
 /// `memory` as a run with one target spools it: only the entries of its first target, each
-/// with its HTML detail written as it is added (out of order, as cases finish).
-fn one_target_spooled(memory: &RunReport, dir: &std::path::Path) -> (RunReport, RunReport) {
+/// with its HTML detail written as it is added (out of order, as cases finish; at most `hold`
+/// bytes held back to write them in plan order).
+fn one_target_spooled(
+    memory: &RunReport,
+    dir: &std::path::Path,
+    hold: usize,
+) -> (RunReport, RunReport) {
     let target = memory.targets[0].name.clone();
     let entries: Vec<CaseResult> = (memory.results.iter())
         .filter(|e| e.target == target)
@@ -1232,7 +1250,7 @@ fn one_target_spooled(memory: &RunReport, dir: &std::path::Path) -> (RunReport, 
         results: entries.clone().into(),
         ..memory.clone()
     };
-    let mut spool = super::results::SpoolWriter::new(dir).unwrap();
+    let mut spool = super::results::SpoolWriter::holding(dir, hold).unwrap();
     for (i, mut e) in entries.into_iter().enumerate().rev() {
         let mut detail = String::new();
         html::write_detail(&mut detail, &e, memory.report_bodies);
@@ -1252,13 +1270,16 @@ fn one_target_spooled(memory: &RunReport, dir: &std::path::Path) -> (RunReport, 
 fn details_written_as_cases_finish_make_the_same_html() {
     use super::model::BodyPolicy;
     for memory in [report(), report_with_bodies()] {
-        for bodies in [BodyPolicy::All, BodyPolicy::Failures, BodyPolicy::None] {
+        for (bodies, hold) in [BodyPolicy::All, BodyPolicy::Failures, BodyPolicy::None]
+            .into_iter()
+            .flat_map(|b| [(b, super::results::HOLD_BYTES), (b, 0)])
+        {
             let memory = RunReport {
                 report_bodies: bodies,
                 ..memory.clone()
             };
             let dir = tempfile::tempdir().unwrap();
-            let (memory, spooled) = one_target_spooled(&memory, dir.path());
+            let (memory, spooled) = one_target_spooled(&memory, dir.path(), hold);
             assert!(spooled.results.has_details() && !memory.results.has_details());
             assert!(spooled.results.len() > 1);
             let html = html::render(&spooled);
