@@ -21,9 +21,11 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
 }
 
 /// `part` — cut from a text that [`passes_prechecks`], so its size and characters are that
-/// text's — as a `T` when its depth passes too (a part may start in another state than the text
-/// did there) and serde accepts it; `None` otherwise, without working out why (the caller then
-/// parses the whole text, which it can report on).
+/// text's — as a `T` when its depth passes too and serde accepts it; `None` otherwise, without
+/// working out why (the caller then parses the whole text, which it can report on). Only a
+/// part's own depth is checked, before the parser reads it: that is what keeps the parser's
+/// time in check, and the caller makes sure that a text too deep has a part too deep or one
+/// that fails.
 pub fn parse_yaml_part<T: DeserializeOwned>(part: &str) -> Option<T> {
     if too_deep(part).is_some() {
         return None;
@@ -31,12 +33,11 @@ pub fn parse_yaml_part<T: DeserializeOwned>(part: &str) -> Option<T> {
     serde_yaml::from_str::<T>(part).ok()
 }
 
-/// Whether `source` passes the checks every input passes before a YAML parser reads it (size,
-/// characters, depth), without a diagnostic.
+/// Whether `source` passes the checks of its size and characters that every input passes
+/// before a YAML parser reads it, without a diagnostic; its depth is checked part by part
+/// ([`parse_yaml_part`]).
 pub fn passes_prechecks(source: &str) -> bool {
-    source.len() <= MAX_INPUT_BYTES
-        && first_forbidden(source).is_none()
-        && too_deep(source).is_none()
+    source.len() <= MAX_INPUT_BYTES && first_forbidden(source).is_none()
 }
 
 /// [`parse_yaml`] for a file whose format is also described as a [`MapShape`]: when serde

@@ -368,10 +368,13 @@ const PART_BYTES: usize = 32 * 1024;
 /// part but the last ends at its last case, so a quoted scalar or flow collection left open in
 /// a case (where a line that looks like a case item could hide) cannot be closed by what
 /// follows the cases: that part fails to parse, or holds fewer cases than it has items. Every
-/// part must parse (its depth checked again) and hold exactly its items as cases, and every part
-/// must read the same suite keys before `cases:` as the last; the whole text must pass the
-/// checks before parsing first. Otherwise (and for a small file, or one not of the plain
-/// shape `sequence::items` is sure about) `None`: the file is parsed whole, so every problem is
+/// part must parse and hold exactly its items as cases, and every part must read the same suite
+/// keys before `cases:` as the last. The whole text's size and characters are checked before
+/// any part is parsed, and each part's depth before it is: a text nested too deep has a part
+/// nested too deep (the part holds the deep case, after the same keys the text starts with) or
+/// one that fails (a collection left open in one case and nested further in later ones leaves
+/// its part unclosed). Otherwise (and for a small file, or one not of the plain shape
+/// `sequence::items` is sure about) `None`: the file is parsed whole, so every problem is
 /// reported where it is in the file, as for any file.
 fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
     if threads < 2 || source.len() < 2 * PART_BYTES || !passes_prechecks(source) {
@@ -1089,9 +1092,35 @@ mod tests {
         let late = good.replacen("  - id: c550\n", "  - id: c550\n    colour: red\n", 1);
         let broken = good.replacen("  - id: c560\n", "  - id: c560\n    tags: [oops\n", 1);
         let dup = good.replacen("  - id: c580\n", "  - id: c3\n", 1);
-        assert!(parse_in_parts(&late, 4).is_none() && parse_in_parts(&broken, 4).is_none());
+        // Nested too deep in one case, and in a collection left open in one case and nested
+        // further in each of the cases after it: whole, the file is too deep; in parts, one
+        // part is too deep, or does not parse.
+        let deep = good.replacen(
+            "content: \"hi 570\" }",
+            &format!(
+                "content: \"hi 570\", x: {}{} }}",
+                "[".repeat(120),
+                "]".repeat(120)
+            ),
+            1,
+        );
+        assert_ne!(deep, good);
+        let mut spread = good.replacen("  - id: c300\n", "  - id: c300\n    notes: [[\n", 1);
+        for i in 301..400 {
+            spread = spread.replacen(&format!("  - id: c{i}\n"), &format!("  - id: c{i}\n ["), 1);
+        }
+        for bad in [&late, &broken, &deep, &spread] {
+            assert!(parse_in_parts(bad, 4).is_none());
+        }
         assert!(parse_in_parts(&dup, 4).is_some());
-        for bad in [late, broken, dup] {
+        for (bad, why) in [
+            (&deep, "nesting deeper than"),
+            (&spread, "nesting deeper than"),
+        ] {
+            let split = load_on(bad, dir.path(), Some(4)).unwrap_err().to_string();
+            assert!(split.contains(why), "{split}");
+        }
+        for bad in [late, broken, dup, deep, spread] {
             let whole = load_on(&bad, dir.path(), None).unwrap_err().to_string();
             let split = load_on(&bad, dir.path(), Some(4)).unwrap_err().to_string();
             assert_eq!(whole, split);
