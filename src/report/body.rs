@@ -1,6 +1,8 @@
 //! How the report keeps an exchange's bodies and headers: compact, cut at a size that keeps the
 //! report readable, and serialised exactly as the JSON they stand for.
 
+use std::cell::Cell;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -88,8 +90,34 @@ impl From<Value> for JsonText {
 
 impl Serialize for JsonText {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if AS_IS.get()
+            && let Ok(raw) = serde_json::from_str::<&serde_json::value::RawValue>(&self.0)
+        {
+            return raw.serialize(s);
+        }
         serde_transcode::transcode(&mut serde_json::Deserializer::from_str(&self.0), s)
     }
+}
+
+thread_local! {
+    /// Set while [`compact_as_is`] runs on this thread.
+    static AS_IS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `f`, in which every [`JsonText`] serialises as its text, unchanged, instead of transcoded:
+/// for a caller that serialises with serde_json's compact serializer (`serde_json::to_writer`)
+/// and nothing else, whose output the text already is. The bytes are the same; the text is only
+/// checked, not parsed into events and written again. Any other serializer (pretty JSON, a
+/// `Value`) must transcode, which is why this is not the default.
+pub fn compact_as_is<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            AS_IS.set(self.0);
+        }
+    }
+    let _restore = Restore(AS_IS.replace(true));
+    f()
 }
 
 impl<'de> Deserialize<'de> for JsonText {

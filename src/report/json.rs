@@ -200,12 +200,51 @@ pub(crate) mod tests {
             prop_assert_eq!(JsonText::new(&v).pretty(), shown);
         }
 
+        /// Inside `compact_as_is`, a body written by serde_json's compact serializer is its
+        /// text as it is: the same bytes as transcoded, whatever the value (nested, cut, kept
+        /// as a string when too deep); outside it, and in any other serializer, still the value.
+        #[test]
+        fn a_body_written_as_is_is_the_compact_json_of_its_value(v in value()) {
+            use crate::report::body::compact_as_is;
+            let long = json!({"s": "x".repeat(20_000), "v": v.clone()});
+            let mut deep = v.clone();
+            for _ in 0..200 {
+                deep = json!([deep]);
+            }
+            for v in [v, long, deep] {
+                let texts = [JsonText::new(&v), JsonText::capped(&v)];
+                let transcoded = serde_json::to_string(&texts).unwrap();
+                let as_is = compact_as_is(|| serde_json::to_string(&texts).unwrap());
+                prop_assert_eq!(&as_is, &transcoded);
+                prop_assert_eq!(
+                    serde_json::to_string_pretty(&texts).unwrap(),
+                    serde_json::to_string_pretty(&[texts[0].value(), texts[1].value()]).unwrap()
+                );
+            }
+        }
+
         /// Whatever the bytes (a spool damaged on disk), re-indenting ends without a panic.
         #[test]
         fn reindent_survives_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
             let mut out = Vec::new();
             reindent(&bytes, 1, &mut out);
         }
+    }
+
+    /// A body is written as it is only while `compact_as_is` runs: not after it returns, nor
+    /// after it panics.
+    #[test]
+    fn bodies_are_written_as_they_are_only_inside_compact_as_is() {
+        use crate::report::body::compact_as_is;
+        let v = json!({"a": [1, {"b": null}]});
+        let text = JsonText::new(&v);
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        let inside = compact_as_is(|| serde_json::to_string_pretty(&text).unwrap());
+        assert_eq!(inside, v.to_string(), "inside, the text as it is");
+        assert_eq!(serde_json::to_string_pretty(&text).unwrap(), pretty);
+        let caught = std::panic::catch_unwind(|| compact_as_is(|| panic!("in the middle")));
+        assert!(caught.is_err());
+        assert_eq!(serde_json::to_string_pretty(&text).unwrap(), pretty);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::body::compact_as_is;
 use super::entry::View;
 use super::model::CaseResult;
 use crate::judge::{Impact, Outcome};
@@ -555,14 +556,15 @@ impl SpoolWriter {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         let exchanges = std::mem::take(&mut entry.exchanges);
-        let mut res = serde_json::to_writer(&mut line, &*entry);
+        // Compact JSON: the bodies' text is written as it is.
+        let mut res = compact_as_is(|| serde_json::to_writer(&mut line, &*entry));
         let mut exchanges_at = line.len();
         if res.is_ok() && !exchanges.is_empty() {
             debug_assert_eq!(line.last(), Some(&b'}'), "an entry is a JSON object");
             exchanges_at -= 1; // the closing brace
             line.truncate(exchanges_at);
             line.extend_from_slice(b",\"exchanges\":");
-            res = serde_json::to_writer(&mut line, &exchanges);
+            res = compact_as_is(|| serde_json::to_writer(&mut line, &exchanges));
             line.push(b'}');
         }
         entry.exchanges = exchanges;
