@@ -7,8 +7,9 @@ RUNS runs with the min–max, the median peak RSS and own CPU (user + system) pe
 
 Workloads (distinct cases ask something different each; repeated ones send one request):
   A   1,000 distinct cases, server 50 ms, concurrency 32: wall ÷ ideal (n × 50 ms ÷ 32), and
-      for llm-parity the time outside the requests (wall − the run's own duration_ms: start,
-      load, compile, plan, reports)
+      for llm-parity the time outside the requests (wall − the run's own duration_ms), split
+      into before them (start, load, compile, plan: from the process's start to the run's
+      started_at) and after them (the reports and the exit)
   B   2,000 distinct (and repeated) cases, server 0 ms, concurrency 32: requests per second,
       and the ratio to the raw ceilings measured against the same server in the same run:
       oha's on the same workload, and wrk -c32 over 3 s
@@ -25,12 +26,14 @@ trusted.
 usage: side.py BINARY OUT_DIR [RUNS [WORKLOADS]]   (default 5 runs of ABCD; writes OUT_DIR/side.md)
        e.g. `side.py BIN OUT 3 AB` runs only workloads A and B, three runs each
 """
+import datetime
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import common
@@ -103,10 +106,15 @@ def targets(port):
     return p
 
 
-def run_duration():
-    """The last llm-parity run's own duration (report.json `duration_ms`), in seconds."""
+def run_times():
+    """The last llm-parity run's own start (report.json `started_at`, seconds since the epoch)
+    and duration (`duration_ms`, in seconds)."""
     with open(WORK / "reports" / "report.json") as f:
-        return json.load(f)["duration_ms"] / 1000
+        report = json.load(f)
+    # RFC 3339 in UTC with up to nanoseconds, which datetime does not read.
+    whole, _, frac = report["started_at"].rstrip("Z").partition(".")
+    start = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc)
+    return start.timestamp() + float("0." + (frac or "0")), report["duration_ms"] / 1000
 
 
 def llm_parity(n, port, kind):
@@ -176,8 +184,13 @@ def main():
                         if name == "oha" and kind != kinds[0]:
                             continue
                         label = name if name == "oha" else f"{name} ({kind})"
+                        began = time.time()
                         wall, cpu, peak, others, _ = timed(cmd(n, port, kind))
-                        outside = wall - run_duration() if name == "llm-parity" else None
+                        outside = None
+                        if name == "llm-parity":
+                            started, duration = run_times()
+                            # (outside, before the first request)
+                            outside = (wall - duration, started - began)
                         runs.setdefault(label, []).append((wall, cpu, peak, others, outside))
                 if have_wrk and measure == "rps":
                     ceiling.append(wrk_rps(port))
@@ -201,13 +214,18 @@ def main():
                     value = span([n / w for w in walls], lambda x: f"{x:,.0f}")
                     rps = statistics.median(n / w for w in walls)
                     ratio = " / ".join(f"{rps / c:.2f}" if c else "–" for c in (oha_ceil, wrk_ceil))
+                where = "–"
+                if outside:
+                    before = statistics.median(b for _, b in outside)
+                    after = statistics.median(o - b for o, b in outside)
+                    where = (span([o for o, _ in outside], lambda x: f"{x * 1000:.0f} ms")
+                             + f": {before * 1000:.0f} before, {after * 1000:.0f} after")
                 rows.append((title, label, value,
                              f"{statistics.median(r[2] for r in rs) / 2**20:.0f} MiB",
                              f"{statistics.median(r[1] for r in rs) / n * 1000:.3f} ms", ratio,
-                             span(outside, lambda x: f"{x * 1000:.0f} ms") if outside else "–",
-                             max(r[3] for r in rs)))
-                print(f"  {label}: {value}" + (f"; outside the requests "
-                      f"{statistics.median(outside) * 1000:.0f} ms" if outside else ""), flush=True)
+                             where, max(r[3] for r in rs)))
+                print(f"  {label}: {value}" + (f"; outside the requests {where}"
+                      if outside else ""), flush=True)
     finally:
         for p in procs:
             p.terminate()
