@@ -15,7 +15,7 @@ use super::model::{
     TargetInfo, Tool,
 };
 use super::redact::Redact;
-use super::results::{Results, SpoolWriter};
+use super::results::{HOLD_BYTES, Results, SpoolWriter};
 use super::targets::{self, Comparison, Latency};
 use crate::execute::exchange::Exchange;
 use crate::judge::{CaseOutcome, CheckStatus, Ending, FinishedCase, Outcome};
@@ -48,8 +48,9 @@ pub struct RunMeta<'a> {
 
 /// Builds the report case by case, as the run hands finished cases over: each case's entry is
 /// made (and redacted) at once and its raw exchanges dropped. Spooled ([`Collector::spool_to`]),
-/// the entry goes to disk at once and the run keeps a few bytes per case; otherwise (repeats to
-/// merge, the runbook's small runs) the entries are held until the end.
+/// the entry goes to disk as soon as the entries before it have (held in memory until then, a
+/// few at a time) and the run keeps a few bytes per case; otherwise (repeats to merge, the
+/// runbook's small runs) the entries are held until the end.
 pub struct Collector<'r> {
     redactor: &'r Redactor,
     bodies: BodyPolicy,
@@ -90,7 +91,15 @@ impl<'r> Collector<'r> {
     /// the file cannot be made there, the entries stay in memory: writing the reports will
     /// name the problem, after the terminal has shown the run.
     pub fn spool_to(mut self, dir: &Path) -> Self {
-        if let Ok(spool) = SpoolWriter::new(dir) {
+        // With one target, cases finish at most about the concurrency apart in plan order, and
+        // the spool holds the few that come early to write every entry in order. With several,
+        // the targets run side by side while the plan lists one target's cases after
+        // another's: no bounded hold could order them, so they are put in order at the end.
+        let hold = match self.across_targets {
+            None => HOLD_BYTES,
+            Some(_) => 0,
+        };
+        if let Ok(spool) = SpoolWriter::holding(dir, hold) {
             self.store = Store::Spool(Ok(Box::new(spool)));
             // Every case once on each target: a case is compared as its last target ends it.
             if let Some(c) = &mut self.across_targets {

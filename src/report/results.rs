@@ -1,6 +1,7 @@
 //! The report's entries (`RunReport::results`): in memory (a report read back, a test, a run
 //! with repeats to merge) or spooled — each entry written, already redacted, as one line of
-//! compact JSON to an unnamed temporary file as its case finishes (its exchanges last), and
+//! compact JSON to an unnamed temporary file as its case finishes, or once the entries before it
+//! in the plan have when it finished early (its exchanges last), and
 //! read back one at a time by every renderer; in a run with one target, each line is followed
 //! by the entry's HTML detail, rendered as the case finished. A run's memory then holds a few
 //! bytes per case (where its line and detail are, and what counting needs: outcome, impact,
@@ -489,10 +490,11 @@ impl<'a> LineReader<'a> {
 }
 
 /// Writes the entries of a run as they finish, in plan order when it can: an entry that
-/// finished before an earlier one is held in memory until the earlier one comes (cases finish
-/// at most about the concurrency apart), so that the file needs no reordering at the end. When
-/// what is held passes [`HOLD_BYTES`] (a case far slower than the ones after it), everything is
-/// written as it comes and the file is put in plan order once, at the end.
+/// finished before an earlier one is held in memory until the earlier one comes (with one
+/// target, cases finish at most about the concurrency apart), so that the file needs no
+/// reordering at the end. When what is held would pass the limit ([`HOLD_BYTES`] by default: a
+/// case far slower than the ones after it), everything is written as it comes and the file is
+/// put in plan order once, at the end.
 pub struct SpoolWriter {
     dir: std::path::PathBuf,
     out: BufWriter<File>,
@@ -608,7 +610,8 @@ impl SpoolWriter {
             }
             Some(_) if self.held_bytes + slot.block_len() as usize <= self.hold_limit => {
                 self.held_bytes += slot.block_len() as usize;
-                self.held.insert(idx, (slot, block.concat()));
+                let before = self.held.insert(idx, (slot, block.concat()));
+                debug_assert!(before.is_none(), "plan entry {idx} spooled twice");
                 Ok(())
             }
             _ => {
@@ -673,9 +676,9 @@ impl SpoolWriter {
         i
     }
 
-    /// The entries in plan order: when they finished out of order, each line with its detail
-    /// copied once into a second file in that order, so every renderer reads the file front to
-    /// back.
+    /// The entries in plan order: when they were written out of it (the order given up, or
+    /// never held), each line with its detail copied once into a second file in that order, so
+    /// every renderer reads the file front to back.
     pub fn finish(mut self) -> std::io::Result<Results> {
         // Cancelled, or a plan entry that never came: the rest as they are.
         self.give_up_order()?;
