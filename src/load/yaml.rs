@@ -24,13 +24,17 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result
 /// text's — as a `T` when its depth passes too and serde accepts it; `None` otherwise, without
 /// working out why (the caller then parses the whole text, which it can report on). Only a
 /// part's own depth is checked, before the parser reads it: that is what keeps the parser's
-/// time in check, and the caller makes sure that a text too deep has a part too deep or one
-/// that fails.
+/// time in check; with the part refused when the depth estimate ends it still open, a text
+/// estimated too deep has a part refused (`parse_in_parts` says why).
 pub fn parse_yaml_part<T: DeserializeOwned>(part: &str) -> Option<T> {
-    if too_deep(part).is_some() {
-        return None;
+    // A part the estimate ends inside a flow collection or a quote (as it reads the text: it
+    // may be wrong where the parser is not, as in a plain scalar holding `[`) is not taken
+    // either: the estimate for the whole text would carry that state into the next part,
+    // where the part's own estimate starts afresh.
+    match scan_depth(part) {
+        Depth::Within { open: false } => serde_yaml::from_str::<T>(part).ok(),
+        _ => None,
     }
-    serde_yaml::from_str::<T>(part).ok()
 }
 
 /// Whether `source` passes the checks of its size and characters that every input passes
@@ -248,6 +252,23 @@ pub const MAX_NESTING: usize = 100;
 /// levels by indentation (and `- ` / `? ` markers on one line), flow levels by brackets, skipping
 /// comments, quoted scalars and block scalars (`|`, `>`).
 pub fn too_deep(text: &str) -> Option<(usize, usize)> {
+    match scan_depth(text) {
+        Depth::TooDeep { line, column } => Some((line, column)),
+        Depth::Within { .. } => None,
+    }
+}
+
+/// What [`scan_depth`] found.
+#[derive(Debug, PartialEq)]
+enum Depth {
+    /// Nested deeper than [`MAX_NESTING`] first here (1-based).
+    TooDeep { line: usize, column: usize },
+    /// Within the limit; `open` when the text ends inside a flow collection or a quote.
+    Within { open: bool },
+}
+
+/// [`too_deep`], also saying whether the text ends inside a flow collection or a quote.
+fn scan_depth(text: &str) -> Depth {
     let mut block: Vec<usize> = Vec::new();
     let mut flow = Flow::default();
     // Inside a block scalar: the indentation of the line that opened it.
@@ -281,16 +302,26 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
                 block.push(i);
             }
             if block.len() > MAX_NESTING {
-                return Some((n + 1, i + 1));
+                return Depth::TooDeep {
+                    line: n + 1,
+                    column: i + 1,
+                };
             }
         }
         match flow.scan(b, i, outside, MAX_NESTING.saturating_sub(block.len())) {
             LineEnd::Done => {}
             LineEnd::BlockScalar => scalar = Some(indent),
-            LineEnd::TooDeep(at) => return Some((n + 1, at + 1)),
+            LineEnd::TooDeep(at) => {
+                return Depth::TooDeep {
+                    line: n + 1,
+                    column: at + 1,
+                };
+            }
         }
     }
-    None
+    Depth::Within {
+        open: flow.depth > 0 || flow.quote.is_some(),
+    }
 }
 
 /// What [`too_deep`] carries from one line to the next besides the block levels: the open flow

@@ -370,10 +370,11 @@ const PART_BYTES: usize = 32 * 1024;
 /// follows the cases: that part fails to parse, or holds fewer cases than it has items. Every
 /// part must parse and hold exactly its items as cases, and every part must read the same suite
 /// keys before `cases:` as the last. The whole text's size and characters are checked before
-/// any part is parsed, and each part's depth before it is: a text nested too deep has a part
-/// nested too deep (the part holds the deep case, after the same keys the text starts with) or
-/// one that fails (a collection left open in one case and nested further in later ones leaves
-/// its part unclosed). Otherwise (and for a small file, or one not of the plain shape
+/// any part is parsed, and each part's depth before it is, by the same estimate as the whole
+/// text's; a part the estimate ends inside a flow collection or a quote is not taken. So the
+/// estimate starts every part where it would be in the whole text (a case's line resets the
+/// block levels), and a text estimated too deep has a part estimated too deep or one not taken.
+/// Otherwise (and for a small file, or one not of the plain shape
 /// `sequence::items` is sure about) `None`: the file is parsed whole, so every problem is
 /// reported where it is in the file, as for any file.
 fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
@@ -1107,20 +1108,34 @@ mod tests {
         assert_ne!(deep, good);
         let mut spread = good.replacen("  - id: c300\n", "  - id: c300\n    notes: [[\n", 1);
         for i in 301..400 {
-            spread = spread.replacen(&format!("  - id: c{i}\n"), &format!("  - id: c{i}\n ["), 1);
+            let item = format!("  - id: c{i}\n");
+            spread = spread.replacen(&item, &format!("{item}      [\n"), 1);
         }
-        for bad in [&late, &broken, &deep, &spread] {
+        // The depth estimate reads a `[` that starts a line of a plain scalar as a collection
+        // left open: in two parts, each within the limit, the whole file past it.
+        let seen_open = |text: &str, i: usize| {
+            let item = format!("  - id: c{i}\n");
+            text.replacen(
+                &item,
+                &format!("{item}    notes: see\n      {}\n", "[".repeat(60)),
+                1,
+            )
+        };
+        let seen_open = seen_open(&seen_open(&good, 102), 500);
+        for bad in [&late, &broken, &deep, &spread, &seen_open] {
+            assert!(sequence::items(bad, "cases").is_some());
             assert!(parse_in_parts(bad, 4).is_none());
         }
         assert!(parse_in_parts(&dup, 4).is_some());
         for (bad, why) in [
             (&deep, "nesting deeper than"),
             (&spread, "nesting deeper than"),
+            (&seen_open, "nesting deeper than"),
         ] {
             let split = load_on(bad, dir.path(), Some(4)).unwrap_err().to_string();
             assert!(split.contains(why), "{split}");
         }
-        for bad in [late, broken, dup, deep, spread] {
+        for bad in [late, broken, dup, deep, spread, seen_open] {
             let whole = load_on(&bad, dir.path(), None).unwrap_err().to_string();
             let split = load_on(&bad, dir.path(), Some(4)).unwrap_err().to_string();
             assert_eq!(whole, split);
