@@ -559,16 +559,19 @@ impl SpoolWriter {
         line.clear();
         let exchanges = std::mem::take(&mut entry.exchanges);
         // Compact JSON: the bodies' text is written as it is.
-        let mut res = compact_as_is(|| serde_json::to_writer(&mut line, &*entry));
-        let mut exchanges_at = line.len();
-        if res.is_ok() && !exchanges.is_empty() {
-            debug_assert_eq!(line.last(), Some(&b'}'), "an entry is a JSON object");
-            exchanges_at -= 1; // the closing brace
-            line.truncate(exchanges_at);
-            line.extend_from_slice(b",\"exchanges\":");
-            res = compact_as_is(|| serde_json::to_writer(&mut line, &exchanges));
-            line.push(b'}');
-        }
+        let (res, exchanges_at) = compact_as_is(|| {
+            let mut res = serde_json::to_writer(&mut line, &*entry);
+            let mut exchanges_at = line.len();
+            if res.is_ok() && !exchanges.is_empty() {
+                debug_assert_eq!(line.last(), Some(&b'}'), "an entry is a JSON object");
+                exchanges_at -= 1; // the closing brace
+                line.truncate(exchanges_at);
+                line.extend_from_slice(b",\"exchanges\":");
+                res = serde_json::to_writer(&mut line, &exchanges);
+                line.push(b'}');
+            }
+            (res, exchanges_at)
+        });
         entry.exchanges = exchanges;
         let res = res
             .map_err(std::io::Error::from)
@@ -691,9 +694,8 @@ impl SpoolWriter {
             ..
         } = self;
         let file = out.into_inner().map_err(|e| e.into_error())?;
-        #[cfg(test)]
-        let reordered = !slots.is_sorted_by_key(|(i, _)| *i);
-        let file = if slots.is_sorted_by_key(|(i, _)| *i) {
+        let in_order = slots.is_sorted_by_key(|(i, _)| *i);
+        let file = if in_order {
             file
         } else {
             slots.sort_by_key(|(i, _)| *i);
@@ -716,7 +718,7 @@ impl SpoolWriter {
                 slots: slots.into_iter().map(|(_, s)| s).collect(),
                 names,
                 #[cfg(test)]
-                reordered,
+                reordered: !in_order,
             })),
             error: Arc::default(),
         })
@@ -727,16 +729,21 @@ impl SpoolWriter {
 mod tests {
     use super::*;
 
+    /// A passing entry of case `c{i}` that took `i` ms.
+    fn entry(i: usize) -> CaseResult {
+        serde_json::from_value(serde_json::json!({
+            "target": "t", "suite": "s", "case": format!("c{i}"), "feature": "chat.basic",
+            "outcome": "pass", "reason": null, "duration_ms": i, "http_status": 200,
+        }))
+        .unwrap()
+    }
+
     /// Reading every line in order, or every detail, goes through the 64 KiB window: about one
     /// read of the file per window, whatever lies between what is read (the details between
     /// the lines, the lines between the details), not one read per entry.
     #[test]
     fn reading_on_reads_a_window_at_a_time_over_what_lies_between() {
-        let entry: CaseResult = serde_json::from_value(serde_json::json!({
-            "target": "t", "suite": "s", "case": "c", "feature": "chat.basic",
-            "outcome": "pass", "reason": null, "duration_ms": 1, "http_status": 200,
-        }))
-        .unwrap();
+        let entry = entry(1);
         let line = serde_json::to_vec(&entry).unwrap();
         let line = [
             &line[..line.len() - 1],
@@ -797,13 +804,6 @@ mod tests {
     /// copied once at the end; an entry that never comes (a cancelled run) leaves a gap.
     #[test]
     fn entries_come_out_in_plan_order_held_or_reordered() {
-        let entry = |i: usize| -> CaseResult {
-            serde_json::from_value(serde_json::json!({
-                "target": "t", "suite": "s", "case": format!("c{i}"), "feature": "chat.basic",
-                "outcome": "pass", "reason": null, "duration_ms": i, "http_status": 200,
-            }))
-            .unwrap()
-        };
         // Each group of 8 finishes backwards: case 7 first, case 0 last.
         let jittered: Vec<usize> = (0..64).map(|i| i / 8 * 8 + 7 - i % 8).collect();
         // Case 0 finishes last of all.
