@@ -64,6 +64,46 @@ unsafe fn READ(parser: *mut yaml_parser_t, string: *mut yaml_string_t) {
     (*parser).unread = (*parser).unread.wrapping_sub(1);
 }
 
+// llm-parity patch (vendor/README.md): runs of ASCII octets taken in one go.
+
+/// How many of the next unread octets are printable ASCII (no space) that `ends` does not
+/// refuse: each is one character, which the scanning loops would read one at a time.
+#[inline]
+unsafe fn ascii_run(parser: *mut yaml_parser_t, ends: impl Fn(u8) -> bool) -> usize {
+    let p = (*parser).buffer.pointer;
+    let unread = (*parser).unread as usize;
+    let mut n = 0;
+    while n < unread {
+        let b = *p.add(n);
+        if !(b'!'..=b'~').contains(&b) || ends(b) {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// READ of `n` one-octet characters: the same string, buffer, mark and unread count.
+unsafe fn read_run(parser: *mut yaml_parser_t, string: *mut yaml_string_t, n: usize) {
+    while (*string).pointer.wrapping_add(n + 5) >= (*string).end {
+        yaml_string_extend(
+            addr_of_mut!((*string).start),
+            addr_of_mut!((*string).pointer),
+            addr_of_mut!((*string).end),
+        );
+    }
+    memcpy(
+        (*string).pointer as *mut libc::c_void,
+        (*parser).buffer.pointer as *const libc::c_void,
+        n as libc::c_ulong,
+    );
+    (*string).pointer = (*string).pointer.wrapping_add(n);
+    (*parser).buffer.pointer = (*parser).buffer.pointer.wrapping_add(n);
+    (*parser).mark.index = (*parser).mark.index.force_add(n as u64);
+    (*parser).mark.column = (*parser).mark.column.force_add(n as u64);
+    (*parser).unread = (*parser).unread.wrapping_sub(n as u64);
+}
+
 unsafe fn READ_LINE(parser: *mut yaml_parser_t, string: *mut yaml_string_t) {
     STRING_EXTEND!(*string);
     if CHECK_AT!((*parser).buffer, b'\r', 0) && CHECK_AT!((*parser).buffer, b'\n', 1) {
@@ -2119,9 +2159,8 @@ unsafe fn yaml_parser_scan_flow_scalar(
     let mut whitespaces = NULL_STRING;
     let mut leading_blanks;
     STRING_INIT!(string);
-    STRING_INIT!(leading_break);
-    STRING_INIT!(trailing_breaks);
-    STRING_INIT!(whitespaces);
+    // llm-parity patch: the strings for blanks and breaks are made when the scalar first
+    // meets one (most scalars meet none before their end); freeing a null one does nothing.
     let start_mark: yaml_mark_t = (*parser).mark;
     SKIP(parser);
     's_58: loop {
@@ -2411,6 +2450,10 @@ unsafe fn yaml_parser_scan_flow_scalar(
                         }
                     } else {
                         READ!(parser, string);
+                        // llm-parity patch: the rest of a run of ordinary octets.
+                        let quote = if single { b'\'' } else { b'"' };
+                        let n = ascii_run(parser, |b| b == quote || b == b'\\');
+                        read_run(parser, addr_of_mut!(string), n);
                     }
                 }
                 if CACHE(parser, 2_u64).fail {
@@ -2429,6 +2472,11 @@ unsafe fn yaml_parser_scan_flow_scalar(
             if CACHE(parser, 1_u64).fail {
                 current_block = 8114179180390253173;
                 break;
+            }
+            if whitespaces.start.is_null() {
+                STRING_INIT!(leading_break);
+                STRING_INIT!(trailing_breaks);
+                STRING_INIT!(whitespaces);
             }
             while IS_BLANK!((*parser).buffer) || IS_BREAK!((*parser).buffer) {
                 if IS_BLANK!((*parser).buffer) {
@@ -2523,9 +2571,8 @@ unsafe fn yaml_parser_scan_plain_scalar(
     let mut leading_blanks = false;
     let indent: libc::c_int = (*parser).indent + 1;
     STRING_INIT!(string);
-    STRING_INIT!(leading_break);
-    STRING_INIT!(trailing_breaks);
-    STRING_INIT!(whitespaces);
+    // llm-parity patch: the strings for blanks and breaks are made when the scalar first
+    // meets one (most scalars meet none before their end); freeing a null one does nothing.
     end_mark = (*parser).mark;
     let start_mark: yaml_mark_t = end_mark;
     's_57: loop {
@@ -2604,6 +2651,13 @@ unsafe fn yaml_parser_scan_plain_scalar(
                     }
                 }
                 READ!(parser, string);
+                // llm-parity patch: the rest of a run of octets that neither end the scalar
+                // nor need the next character looked at (':' does).
+                let flow = (*parser).flow_level != 0;
+                let n = ascii_run(parser, |b| {
+                    b == b':' || flow && matches!(b, b',' | b'[' | b']' | b'{' | b'}')
+                });
+                read_run(parser, addr_of_mut!(string), n);
                 end_mark = (*parser).mark;
                 if CACHE(parser, 2_u64).fail {
                     current_block = 16642808987012640029;
@@ -2618,6 +2672,11 @@ unsafe fn yaml_parser_scan_plain_scalar(
         if CACHE(parser, 1_u64).fail {
             current_block = 16642808987012640029;
             break;
+        }
+        if whitespaces.start.is_null() {
+            STRING_INIT!(leading_break);
+            STRING_INIT!(trailing_breaks);
+            STRING_INIT!(whitespaces);
         }
         while IS_BLANK!((*parser).buffer) || IS_BREAK!((*parser).buffer) {
             if IS_BLANK!((*parser).buffer) {
