@@ -110,14 +110,7 @@ thread_local! {
 /// checked, not parsed into events and written again. Any other serializer (pretty JSON, a
 /// `Value`) must transcode, which is why this is not the default.
 pub fn compact_as_is<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            AS_IS.set(self.0);
-        }
-    }
-    let _restore = Restore(AS_IS.replace(true));
-    f()
+    crate::util::scope::with_flag(&AS_IS, f)
 }
 
 impl<'de> Deserialize<'de> for JsonText {

@@ -1,81 +1,57 @@
-//! `report.json`: the report in serde_json's pretty layout, written without parsing the spooled
-//! entries back. A spooled entry is already compact JSON; it is handed to the serializer as a
-//! raw fragment and re-indented byte by byte ([`reindent`]) where it lands, so the file is byte
-//! for byte what `serde_json::to_writer_pretty` of the same entries in memory writes.
+//! `report.json`: the report in serde_json's pretty layout. A spooled run's entries are not
+//! parsed back: the rest of the report is serialized with their place left empty, and each
+//! spooled line (compact JSON, checked against the checksum it was written with) is re-indented
+//! byte by byte ([`reindent`]) into that place, so the file is byte for byte what
+//! `serde_json::to_writer_pretty` of the same entries in memory writes.
 
 use std::io::{self, Write};
 
-use serde::Serialize as _;
-use serde_json::ser::{Formatter, PrettyFormatter};
-
 use super::model::RunReport;
+use super::results::spooled_entries_left_out;
 use crate::util::json::string_end;
 
 /// Write `report` as `report.json` (pretty, with a final newline).
 pub fn write(report: &RunReport, w: &mut dyn Write) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(&mut *w, Pretty::default());
-    report.serialize(&mut ser).map_err(io::Error::from)?;
+    if !report.results.is_spooled() {
+        serde_json::to_writer_pretty(&mut *w, report)?;
+        return w.write_all(b"\n");
+    }
+    let mut rest = Vec::new();
+    spooled_entries_left_out(|| serde_json::to_writer_pretty(&mut rest, report))?;
+    // The results' place: a key of the top-level object, on a line of its own indented once
+    // (a deeper key is indented more, and a string holds no line break unescaped).
+    const PLACE: &[u8] = b"\n  \"results\": []";
+    let at = rest
+        .windows(PLACE.len())
+        .position(|w| w == PLACE)
+        .ok_or_else(|| io::Error::other("report.json: no place for the results"))?
+        + PLACE.len()
+        - b"[]".len();
+    w.write_all(&rest[..at])?;
+    // `[`, then each entry on a line of its own at depth 2, `]` on its own line (or `[]`).
+    w.write_all(b"[")?;
+    let (mut first, mut out) = (true, Vec::new());
+    let lines = report.results.each_line(|line| {
+        out.clear();
+        out.extend_from_slice(if first { b"\n" } else { b",\n" });
+        out.extend_from_slice(INDENT);
+        out.extend_from_slice(INDENT);
+        reindent(line, 2, &mut out);
+        first = false;
+        w.write_all(&out)
+    });
+    lines.unwrap_or(Ok(()))?;
+    w.write_all(if first { b"]" } else { b"\n  ]" })?;
+    w.write_all(&rest[at + b"[]".len()..])?;
     w.write_all(b"\n")
 }
 
 /// `report.json` as a string (for tests and small reports).
 pub fn render(report: &RunReport) -> String {
     let mut out = Vec::new();
-    // Writing to memory fails only if serialising does, which a report never does.
+    // Writing to memory fails only if serialising does, or a spooled line was damaged.
     let _ = write(report, &mut out);
     String::from_utf8(out).unwrap_or_default()
-}
-
-/// serde_json's pretty layout, with raw fragments (spooled entries) re-indented to the depth
-/// where they land instead of copied as they are.
-#[derive(Default)]
-struct Pretty {
-    inner: PrettyFormatter<'static>,
-    /// How deep the next value is nested (PrettyFormatter keeps its own count private).
-    depth: usize,
-}
-
-impl Formatter for Pretty {
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        self.inner.begin_array(w)
-    }
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth -= 1;
-        self.inner.end_array(w)
-    }
-    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        self.inner.begin_array_value(w, first)
-    }
-    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.inner.end_array_value(w)
-    }
-    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        self.inner.begin_object(w)
-    }
-    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.depth -= 1;
-        self.inner.end_object(w)
-    }
-    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        self.inner.begin_object_key(w, first)
-    }
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.inner.begin_object_value(w)
-    }
-    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.inner.end_object_value(w)
-    }
-    fn write_raw_fragment<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut out = Vec::with_capacity(fragment.len() + fragment.len() / 4);
-        reindent(fragment.as_bytes(), self.depth, &mut out);
-        w.write_all(&out)
-    }
 }
 
 const INDENT: &[u8] = b"  ";

@@ -7,7 +7,8 @@
 //! bytes per case (where its line and detail are, and what counting needs: outcome, impact,
 //! flaky), not its entry.
 //!
-//! `report.json` re-indents the lines (no entry is parsed); the other formats read each entry
+//! `report.json` re-indents the lines, each checked against the checksum it was written with
+//! (no entry is parsed); the other formats read each entry
 //! they show as a view borrowing from its line ([`Results::each`], `report::entry`; a brief
 //! view only the part before the exchanges), one at a time, and the HTML copies the details
 //! ([`Results::each_detail`]). Reading our own unlinked file back fails only if the disk does:
@@ -96,6 +97,9 @@ struct Slot {
     summary: Summary,
     /// Target, suite and feature, as indexes into [`Spool::names`].
     key: [u32; 3],
+    /// The CRC-32 of the line as it was written: `report.json` copies the line without parsing
+    /// it, and a line damaged on disk must fail there, not make a malformed file.
+    crc: u32,
 }
 
 impl Slot {
@@ -289,6 +293,31 @@ impl Results {
         }
     }
 
+    /// Each spooled entry's line (compact JSON) in report order, checked against the checksum
+    /// it was written with: a line damaged on disk is an error, not a malformed `report.json`.
+    /// `None` when the entries are in memory.
+    pub(super) fn each_line(
+        &self,
+        mut f: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Option<std::io::Result<()>> {
+        let Inner::Spool(spool) = &self.inner else {
+            return None;
+        };
+        let mut reader = spool.reader();
+        let mut line = Vec::new();
+        Some(spool.slots.iter().enumerate().try_for_each(|(i, slot)| {
+            reader.line(slot, &mut line)?;
+            if crc32fast::hash(&line) != slot.crc {
+                return Err(std::io::Error::other(format!(
+                    "entry {} of the run's results was damaged on disk (its checksum is not \
+                     the one it was written with)",
+                    i + 1
+                )));
+            }
+            f(&line)
+        }))
+    }
+
     /// Whether the entries are spooled to disk rather than held in memory.
     pub fn is_spooled(&self) -> bool {
         matches!(self.inner, Inner::Spool(_))
@@ -375,6 +404,8 @@ impl Serialize for Results {
         use serde::ser::{Error as _, SerializeSeq as _};
         match &self.inner {
             Inner::Memory(v) => v.serialize(s),
+            // report.json writes the spooled lines itself (`Results::each_line`).
+            Inner::Spool(_) if LEFT_OUT.get() => s.serialize_seq(Some(0))?.end(),
             Inner::Spool(spool) => {
                 let mut seq = s.serialize_seq(Some(spool.slots.len()))?;
                 let mut reader = spool.reader();
@@ -389,6 +420,17 @@ impl Serialize for Results {
             }
         }
     }
+}
+
+thread_local! {
+    /// Set while [`spooled_entries_left_out`] runs on this thread.
+    static LEFT_OUT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `f`, in which spooled results serialize as an empty array: `report.json` writes the rest of
+/// the report with serde and puts the spooled lines in that place itself.
+pub(super) fn spooled_entries_left_out<R>(f: impl FnOnce() -> R) -> R {
+    crate::util::scope::with_flag(&LEFT_OUT, f)
 }
 
 impl<'de> Deserialize<'de> for Results {
@@ -603,6 +645,7 @@ impl SpoolWriter {
             detail_len,
             summary: Summary::of(entry),
             key,
+            crc: crc32fast::hash(line),
         };
         let block = [line, b"\n", detail];
         match self.next {
@@ -658,13 +701,17 @@ impl SpoolWriter {
         Ok(())
     }
 
-    /// A spool whose lines are `lines` (a damaged file), each standing for the entry beside it.
+    /// A spool whose lines are `lines` (a damaged file), each standing for the entry beside it:
+    /// its checksum is that of the entry's compact JSON, what the writer would have written.
     #[cfg(test)]
     pub(super) fn damaged(dir: &Path, lines: &[(CaseResult, Vec<u8>)]) -> std::io::Result<Results> {
         let mut w = SpoolWriter::new(dir)?;
         for (i, (entry, line)) in lines.iter().enumerate() {
             // Read whole by every view (as a line without exchanges is).
             w.add_line(i, entry, line, line.len(), None)?;
+        }
+        for ((_, slot), (entry, _)) in w.slots.iter_mut().zip(lines) {
+            slot.crc = crc32fast::hash(&serde_json::to_vec(entry)?);
         }
         w.finish()
     }

@@ -872,6 +872,26 @@ fn spooled_holding(memory: &RunReport, dir: &std::path::Path, hold: usize) -> Ru
 /// is byte for byte what the same entries in memory render: `report.json` (the contract),
 /// Markdown, HTML, JUnit and the terminal.
 #[test]
+fn report_json_of_a_spool_of_none_one_or_several_entries_is_serde_jsons_pretty_report() {
+    let all = report().results.into_vec();
+    assert!(all.len() >= 2);
+    for n in [0, 1, all.len()] {
+        let memory = RunReport {
+            results: all[..n].to_vec().into(),
+            ..report()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let spooled = spooled(&memory, dir.path());
+        assert!(spooled.results.is_spooled());
+        assert_eq!(
+            json::render(&spooled),
+            serde_json::to_string_pretty(&memory).unwrap() + "\n",
+            "{n} entries"
+        );
+    }
+}
+
+#[test]
 fn spooled_results_render_exactly_as_in_memory() {
     let memory = report();
     let entries = memory.results.clone().into_vec();
@@ -1190,11 +1210,20 @@ proptest::proptest! {
                 serde_json::from_slice::<<Detailed as super::entry::View>::Of<'_>>(&line).is_ok(),
             );
             let dir = tempfile::tempdir().unwrap();
+            let intact = line == good;
             let lines = [(entry.clone(), good.clone()), (entry.clone(), line)];
             let report = RunReport {
                 results: SpoolWriter::damaged(dir.path(), &lines).unwrap(),
                 ..report()
             };
+            // report.json copies the lines as they are: a line that is not the one written
+            // (its checksum differs) fails the file instead of making it malformed.
+            let mut json = Vec::new();
+            let written = json::write(&report, &mut json);
+            proptest::prop_assert_eq!(written.is_err(), !intact, "{:?}", written);
+            if written.is_ok() {
+                proptest::prop_assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok());
+            }
             let junit = junit::render(&report);
             proptest::prop_assert_eq!(report.results.error().is_some(), !readable.0);
             let html = html::render(&report);

@@ -6,5 +6,6 @@ pub mod fs;
 pub mod intern;
 pub mod json;
 pub mod mem;
+pub mod scope;
 pub mod text;
 pub mod threads;
