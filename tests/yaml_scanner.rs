@@ -18,12 +18,17 @@ enum Scanned {
         start: Mark,
         end: Mark,
         /// A scalar's value and style; an anchor's or alias's name.
-        value: Option<(String, u32)>,
+        value: Option<(Vec<u8>, u32)>,
     },
     Error {
+        kind: u32,
         problem: String,
         at: Mark,
+        /// The byte offset and value a reader's error names.
+        offset: u64,
+        value: i64,
         context: Option<String>,
+        context_at: Mark,
     },
 }
 
@@ -48,17 +53,19 @@ macro_rules! scanner {
                         // The error fields are read through the parser's public prefix.
                         let e = &*parser;
                         out.push(Scanned::Error {
+                            kind: e.error as u32,
                             problem: cstr(e.problem).unwrap_or_default(),
                             at: mark(e.problem_mark),
+                            offset: e.problem_offset as u64,
+                            value: i64::from(e.problem_value),
                             context: cstr(e.context),
+                            context_at: mark(e.context_mark),
                         });
                         break;
                     }
                     let token = token.as_mut_ptr();
                     let kind = (*token).type_ as u32;
-                    let bytes = |p: *const u8, n: usize| {
-                        String::from_utf8_lossy(std::slice::from_raw_parts(p, n)).into_owned()
-                    };
+                    let bytes = |p: *const u8, n: usize| std::slice::from_raw_parts(p, n).to_vec();
                     let value = match (*token).type_ {
                         $sys::YAML_SCALAR_TOKEN => {
                             let s = (*token).data.scalar;
@@ -66,7 +73,7 @@ macro_rules! scanner {
                         }
                         $sys::YAML_ANCHOR_TOKEN | $sys::YAML_ALIAS_TOKEN => {
                             let name = (*token).data.anchor.value;
-                            Some((cstr(name as *const _).unwrap_or_default(), 0))
+                            Some((CStr::from_ptr(name.cast()).to_bytes().to_vec(), 0))
                         }
                         _ => None,
                     };

@@ -1,13 +1,13 @@
-//! `report.json`: the report in serde_json's pretty layout. A spooled run's entries are not
-//! parsed back: the rest of the report is serialized with their place left empty, and each
-//! spooled line (compact JSON, checked against the checksum it was written with) is re-indented
-//! byte by byte ([`reindent`]) into that place, so the file is byte for byte what
-//! `serde_json::to_writer_pretty` of the same entries in memory writes.
+//! `report.json`: the report in serde_json's pretty layout, streamed into the file. A spooled
+//! run's entries are not parsed back: the rest of the report is serialized with their place
+//! left empty, and each spooled line (compact JSON, checked against the checksum it was written
+//! with) is re-indented byte by byte ([`reindent`]) into that place as it passes, so the file is
+//! byte for byte what `serde_json::to_writer_pretty` of the same entries in memory writes.
 
 use std::io::{self, Write};
 
 use super::model::RunReport;
-use super::results::spooled_entries_left_out;
+use super::results::{Results, spooled_entries_left_out};
 use crate::util::json::string_end;
 
 /// Write `report` as `report.json` (pretty, with a final newline).
@@ -16,34 +16,76 @@ pub fn write(report: &RunReport, w: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *w, report)?;
         return w.write_all(b"\n");
     }
-    let mut rest = Vec::new();
-    spooled_entries_left_out(|| serde_json::to_writer_pretty(&mut rest, report))?;
-    // The results' place: a key of the top-level object, on a line of its own indented once
-    // (a deeper key is indented more, and a string holds no line break unescaped).
-    const PLACE: &[u8] = b"\n  \"results\": []";
-    let at = rest
-        .windows(PLACE.len())
-        .position(|w| w == PLACE)
-        .ok_or_else(|| io::Error::other("report.json: no place for the results"))?
-        + PLACE.len()
-        - b"[]".len();
-    w.write_all(&rest[..at])?;
-    // `[`, then each entry on a line of its own at depth 2, `]` on its own line (or `[]`).
-    w.write_all(b"[")?;
-    let (mut first, mut out) = (true, Vec::new());
-    let lines = report.results.each_line(|line| {
-        out.clear();
-        out.extend_from_slice(if first { b"\n" } else { b",\n" });
-        out.extend_from_slice(INDENT);
-        out.extend_from_slice(INDENT);
-        reindent(line, 2, &mut out);
+    let mut splice = Splice {
+        out: w,
+        results: &report.results,
+        before: Vec::new(),
+        spliced: false,
+    };
+    spooled_entries_left_out(|| serde_json::to_writer_pretty(&mut splice, report))?;
+    if !splice.spliced {
+        return Err(io::Error::other(
+            "report.json: no place found for the results",
+        ));
+    }
+    splice.out.write_all(b"\n")
+}
+
+/// The results' place in the pretty report: a key of the top-level object, on a line of its own
+/// indented once (a deeper key is indented more, and a string holds no line break unescaped),
+/// with the empty array left there.
+const PLACE: &[u8] = b"\n  \"results\": []";
+
+/// The report as serde_json writes it, passed on to `out` as it comes, except that the spooled
+/// entries are written in the results' place instead of the `[]` left there. Only what comes
+/// before the place (the tool, the run's start, the targets) is held, to find it.
+struct Splice<'a> {
+    out: &'a mut dyn Write,
+    results: &'a Results,
+    /// What came before the place, held until it is found (it may span two writes).
+    before: Vec<u8>,
+    /// The entries are written: the rest goes through.
+    spliced: bool,
+}
+
+impl Write for Splice<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.spliced {
+            self.out.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        self.before.extend_from_slice(buf);
+        if let Some(at) = memchr::memmem::find(&self.before, PLACE) {
+            let at = at + PLACE.len() - b"[]".len();
+            self.out.write_all(&self.before[..at])?;
+            write_entries(self.results, &mut *self.out)?;
+            self.out.write_all(&self.before[at + b"[]".len()..])?;
+            self.before = Vec::new();
+            self.spliced = true;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The spooled entries as the pretty layout's array nested once: `[`, each entry on a line of
+/// its own at depth 2, `]` on a line of its own (or `[]` for none).
+fn write_entries(results: &Results, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let (mut first, mut entry) = (true, Vec::new());
+    results.each_line(|line| {
+        entry.clear();
+        entry.extend_from_slice(if first { b"\n" } else { b",\n" });
+        entry.extend_from_slice(INDENT);
+        entry.extend_from_slice(INDENT);
+        reindent(line, 2, &mut entry);
         first = false;
-        w.write_all(&out)
-    });
-    lines.unwrap_or(Ok(()))?;
-    w.write_all(if first { b"]" } else { b"\n  ]" })?;
-    w.write_all(&rest[at + b"[]".len()..])?;
-    w.write_all(b"\n")
+        out.write_all(&entry)
+    })?;
+    out.write_all(if first { b"]" } else { b"\n  ]" })
 }
 
 /// `report.json` as a string (for tests and small reports).

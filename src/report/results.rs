@@ -295,17 +295,19 @@ impl Results {
 
     /// Each spooled entry's line (compact JSON) in report order, checked against the checksum
     /// it was written with: a line damaged on disk is an error, not a malformed `report.json`.
-    /// `None` when the entries are in memory.
+    /// Entries in memory have no lines: an error.
     pub(super) fn each_line(
         &self,
         mut f: impl FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> Option<std::io::Result<()>> {
+    ) -> std::io::Result<()> {
         let Inner::Spool(spool) = &self.inner else {
-            return None;
+            return Err(std::io::Error::other(
+                "the entries are in memory, not spooled",
+            ));
         };
         let mut reader = spool.reader();
         let mut line = Vec::new();
-        Some(spool.slots.iter().enumerate().try_for_each(|(i, slot)| {
+        spool.slots.iter().enumerate().try_for_each(|(i, slot)| {
             reader.line(slot, &mut line)?;
             if crc32fast::hash(&line) != slot.crc {
                 return Err(std::io::Error::other(format!(
@@ -315,7 +317,7 @@ impl Results {
                 )));
             }
             f(&line)
-        }))
+        })
     }
 
     /// Whether the entries are spooled to disk rather than held in memory.
@@ -396,10 +398,11 @@ impl PartialEq for Results {
 }
 
 impl Serialize for Results {
-    /// A spooled entry is written as the raw JSON of its line (serde_json's `RawValue`): a
-    /// compact serializer copies it, [`super::json::write`] re-indents it to the pretty layout,
-    /// and no entry is parsed into a `CaseResult` or transcoded. With any other serde_json
-    /// formatter the lines stay compact (the same value, other whitespace).
+    /// A spooled entry is written as the raw JSON of its line (serde_json's `RawValue`, each
+    /// line checked as JSON so that any serializer can embed it): a compact serializer copies
+    /// it, and no entry is parsed into a `CaseResult` or transcoded. A pretty one leaves the
+    /// lines compact (the same value, other whitespace). `report.json` does not come here: it
+    /// writes the lines itself ([`super::json::write`], [`Results::each_line`]).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq as _};
         match &self.inner {

@@ -868,9 +868,8 @@ fn spooled_holding(memory: &RunReport, dir: &std::path::Path, hold: usize) -> Ru
     }
 }
 
-/// Every format rendered from entries spooled to disk (added out of order, as cases finish)
-/// is byte for byte what the same entries in memory render: `report.json` (the contract),
-/// Markdown, HTML, JUnit and the terminal.
+/// `report.json` writes a spool's lines into the results' place itself: with none, one or
+/// several entries, the file is serde_json's pretty report of the same entries in memory.
 #[test]
 fn report_json_of_a_spool_of_none_one_or_several_entries_is_serde_jsons_pretty_report() {
     let all = report().results.into_vec();
@@ -891,6 +890,9 @@ fn report_json_of_a_spool_of_none_one_or_several_entries_is_serde_jsons_pretty_r
     }
 }
 
+/// Every format rendered from entries spooled to disk (added out of order, as cases finish)
+/// is byte for byte what the same entries in memory render: `report.json` (the contract),
+/// Markdown, HTML, JUnit and the terminal.
 #[test]
 fn spooled_results_render_exactly_as_in_memory() {
     let memory = report();

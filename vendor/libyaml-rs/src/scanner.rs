@@ -85,6 +85,9 @@ unsafe fn ascii_run(parser: *mut yaml_parser_t, ends: impl Fn(u8) -> bool) -> us
 
 /// READ of `n` one-octet characters: the same string, buffer, mark and unread count.
 unsafe fn read_run(parser: *mut yaml_parser_t, string: *mut yaml_string_t, n: usize) {
+    if n == 0 {
+        return;
+    }
     while (*string).pointer.wrapping_add(n + 5) >= (*string).end {
         yaml_string_extend(
             addr_of_mut!((*string).start),
@@ -2452,7 +2455,7 @@ unsafe fn yaml_parser_scan_flow_scalar(
                         READ!(parser, string);
                         // llm-parity patch: the rest of a run of ordinary octets.
                         let quote = if single { b'\'' } else { b'"' };
-                        let n = ascii_run(parser, |b| b == quote || b == b'\\');
+                        let n = ascii_run(parser, |b| b == quote || !single && b == b'\\');
                         read_run(parser, addr_of_mut!(string), n);
                     }
                 }
