@@ -38,3 +38,4 @@ mod streaming;
 mod structured_output;
 mod suite_errors;
 mod tools;
+mod yaml_scanner;

@@ -8,6 +8,8 @@ use std::mem::MaybeUninit;
 
 use proptest::prelude::*;
 
+use crate::support::{repo, walk};
+
 /// A mark: byte index, line, column.
 type Mark = (u64, u64, u64);
 
@@ -187,25 +189,19 @@ proptest! {
 /// Every YAML file the repository ships (suites, targets, fixtures, workflows) scans the same.
 #[test]
 fn every_shipped_yaml_file_scans_as_upstream_libyaml_scans_it() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if path.is_dir() {
-                if !["target", "node_modules", "vendor", "reports"].contains(&name.as_str())
-                    && !name.starts_with('.')
-                    || name == ".github"
-                {
-                    dirs.push(path);
-                }
-            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-                files.push(path);
-            }
+    for entry in std::fs::read_dir(repo()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let shipped = name == ".github"
+            || !name.starts_with('.') && !["target", "vendor", "reports"].contains(&name.as_str());
+        match path.is_dir() {
+            true if shipped => files.extend(walk(&path)),
+            true => {}
+            false => files.push(path),
         }
     }
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"));
     assert!(files.len() > 20, "found only {} YAML files", files.len());
     for file in files {
         let text = std::fs::read(&file).unwrap();
