@@ -54,9 +54,12 @@ impl Write for Splice<'_> {
             self.out.write_all(buf)?;
             return Ok(buf.len());
         }
+        // Searched from where a match could start that the last search did not see: each
+        // byte of what precedes the place is looked at about once, however small the writes.
+        let from = self.before.len().saturating_sub(PLACE.len() - 1);
         self.before.extend_from_slice(buf);
-        if let Some(at) = memchr::memmem::find(&self.before, PLACE) {
-            let at = at + PLACE.len() - b"[]".len();
+        if let Some(at) = memchr::memmem::find(&self.before[from..], PLACE) {
+            let at = from + at + PLACE.len() - b"[]".len();
             self.out.write_all(&self.before[..at])?;
             write_entries(self.results, &mut *self.out)?;
             self.out.write_all(&self.before[at + b"[]".len()..])?;
@@ -78,14 +81,20 @@ fn write_entries(results: &Results, out: &mut dyn Write) -> io::Result<()> {
     let (mut first, mut entry) = (true, Vec::new());
     results.each_line(|line| {
         entry.clear();
-        entry.extend_from_slice(if first { b"\n" } else { b",\n" });
-        entry.extend_from_slice(INDENT);
-        entry.extend_from_slice(INDENT);
+        if !first {
+            entry.push(b',');
+        }
+        newline(&mut entry, 2);
         reindent(line, 2, &mut entry);
         first = false;
         out.write_all(&entry)
     })?;
-    out.write_all(if first { b"]" } else { b"\n  ]" })
+    if !first {
+        entry.clear();
+        newline(&mut entry, 1);
+        out.write_all(&entry)?;
+    }
+    out.write_all(b"]")
 }
 
 /// `report.json` as a string (for tests and small reports).
@@ -98,23 +107,24 @@ pub fn render(report: &RunReport) -> String {
 
 const INDENT: &[u8] = b"  ";
 
+/// A line break and the indentation of `depth` (two spaces a level), copied 64 spaces at a
+/// time (one copy for the usual depths).
+fn newline(out: &mut Vec<u8>, depth: usize) {
+    const SPACES: [u8; 64] = [b' '; 64];
+    out.push(b'\n');
+    let mut left = depth * INDENT.len();
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.extend_from_slice(&SPACES[..n]);
+        left -= n;
+    }
+}
+
 /// Append compact JSON `json` (as serde_json writes it: no whitespace outside strings) to `out`
 /// in serde_json's pretty layout, as a value nested `depth` deep: two spaces per level, `": "`
 /// after keys, empty `[]` and `{}` kept on one line. Strings, escapes and numbers are copied
 /// verbatim. Malformed input is copied along without a panic (the output is then as malformed).
 pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
-    // A line break and the indentation of `depth`, copied 64 spaces at a time (one copy for
-    // the usual depths).
-    const SPACES: [u8; 64] = [b' '; 64];
-    let newline = |out: &mut Vec<u8>, depth: usize| {
-        out.push(b'\n');
-        let mut left = depth * INDENT.len();
-        while left > 0 {
-            let n = left.min(SPACES.len());
-            out.extend_from_slice(&SPACES[..n]);
-            left -= n;
-        }
-    };
     let mut depth = depth;
     let mut i = 0;
     while i < json.len() {
