@@ -24,23 +24,37 @@ pub struct Esc<'a>(pub &'a str);
 #[derive(Clone, Copy)]
 pub struct EscText<'a>(pub &'a str);
 
+/// XML text for `junit.xml`, in an attribute value or element content: [`Esc`] with XML's own
+/// apostrophe entity (`&apos;`), and a carriage return shown escaped too (a parser would turn
+/// it into a line break or a space).
+#[derive(Clone, Copy)]
+pub struct EscXml<'a>(pub &'a str);
+
 impl std::fmt::Display for Esc<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write_escaped(f, self.0, &PLAIN)
+        write_escaped(f, self.0, &PLAIN, "&#39;")
     }
 }
 
 impl std::fmt::Display for EscText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write_escaped(f, self.0, &PLAIN_TEXT)
+        write_escaped(f, self.0, &PLAIN_TEXT, "&#39;")
     }
 }
 
-/// `s` HTML-escaped into `f`, the ASCII bytes marked in `plain` written as they are.
+impl std::fmt::Display for EscXml<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_escaped(f, self.0, &PLAIN_XML, "&apos;")
+    }
+}
+
+/// `s` escaped into `f`, the ASCII bytes marked in `plain` written as they are and `'` (when
+/// not plain) as `apos`.
 fn write_escaped(
     f: &mut std::fmt::Formatter<'_>,
     s: &str,
     plain: &[bool; 256],
+    apos: &'static str,
 ) -> std::fmt::Result {
     let bytes = s.as_bytes();
     let (mut run, mut i) = (0, 0);
@@ -54,10 +68,10 @@ fn write_escaped(
             b'<' => ("&lt;".into(), 1),
             b'>' => ("&gt;".into(), 1),
             b'"' => ("&quot;".into(), 1),
-            b'\'' => ("&#39;".into(), 1),
+            b'\'' => (apos.into(), 1),
             // Control characters (an ANSI escape in a reason, say) are invalid in HTML text;
             // show them escaped (`\x1b[31m`) so they stay visible in any font. (Tab and line
-            // breaks are plain.)
+            // breaks are plain, but a carriage return in XML.)
             b @ (0..0x20 | 0x7f) => (escaped(char::from(b)).into(), 1),
             // The rest of ASCII is plain, skipped above.
             0..0x80 => {
@@ -84,6 +98,13 @@ fn write_escaped(
 /// The ASCII bytes [`Esc`] writes as they are: printable ones but `&<>"'`, and tab and line
 /// breaks.
 const PLAIN: [bool; 256] = plain_but(b"&<>\"'");
+
+/// The ASCII bytes [`EscXml`] writes as they are: [`PLAIN`] but the carriage return.
+const PLAIN_XML: [bool; 256] = {
+    let mut t = PLAIN;
+    t[b'\r' as usize] = false;
+    t
+};
 
 /// The ASCII bytes [`EscText`] writes as they are: [`PLAIN`] and the quotes.
 const PLAIN_TEXT: [bool; 256] = plain_but(b"&<>");

@@ -1,24 +1,26 @@
 //! `junit.xml`: one testsuite per target × suite, one testcase per case; `fail` → `<failure>`,
 //! `error` → `<error>`, `unsupported` and `skip` → `<skipped>` with the reason.
 //!
-//! Written one testsuite at a time: the entries of a spooled run are read back suite by suite,
-//! so the XML of 100,000 cases is never held whole (as a tree it took ~1.5 KB per case). Each
-//! entry is read as a brief view (`report::entry`): its exchanges and bodies are skipped, not
-//! parsed.
+//! Written straight to the file as the entries are read back, suite by suite, so the XML of
+//! 100,000 cases is never held whole (as a tree it took ~1.5 KB per case). Each entry is read
+//! as a brief view (`report::entry`): its exchanges and bodies are skipped, not parsed. The
+//! layout is quick-junit's (the format nextest writes): four spaces per level, the same
+//! attributes in the same order, times in seconds with three decimals.
+//!
+//! Every text is escaped with [`EscXml`]: the five XML specials as entities, and the
+//! characters XML 1.0 forbids (control characters but tab and newline) shown escaped, as in
+//! every other report (`\x1b[31m`), like bidi overrides.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::time::Duration;
-
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use std::io::{self, Write};
 
 use serde::de::IgnoredAny;
 
 use super::entry::{Brief, EntryView};
+use super::escape::EscXml;
 use super::impact;
 use super::model::RunReport;
 use crate::judge::Outcome;
-use crate::util::text::inert;
 
 pub fn render(r: &RunReport) -> String {
     let mut out = Vec::new();
@@ -29,107 +31,239 @@ pub fn render(r: &RunReport) -> String {
     }
 }
 
-/// Stream `junit.xml` into `w`: quick-junit renders the document's head (with the totals, from
-/// the entries' summaries) and then each testsuite on its own, of which only the suite's
-/// element is kept — the same bytes as one document rendered whole.
-pub fn write(r: &RunReport, w: &mut dyn Write) -> std::io::Result<()> {
-    // Each testsuite's entries by their place in the report, suites in first-seen order.
-    let mut suites: Vec<((&str, &str), Vec<usize>)> = Vec::new();
+/// The counts a `<testsuites>` or `<testsuite>` element carries.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    tests: usize,
+    skipped: usize,
+    failures: usize,
+    errors: usize,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: Outcome) {
+        self.tests += 1;
+        match outcome {
+            Outcome::Pass => {}
+            Outcome::Fail => self.failures += 1,
+            Outcome::Error => self.errors += 1,
+            Outcome::Unsupported | Outcome::Skip => self.skipped += 1,
+        }
+    }
+}
+
+/// Stream `junit.xml` into `w`: the counts come from the entries' summaries (nothing is read),
+/// then each testsuite's testcases are written as its entries are read back.
+pub fn write(r: &RunReport, w: &mut dyn Write) -> io::Result<()> {
+    // Each testsuite's counts and entries by their place in the report, suites in first-seen
+    // order.
+    let mut suites: Vec<((&str, &str), Counts, Vec<usize>)> = Vec::new();
     let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, k) in r.results.keys().enumerate() {
+    let mut total = Counts::default();
+    for (i, (k, s)) in r.results.keys().zip(r.results.summaries()).enumerate() {
         let key = (k.target, k.suite);
         let at = *index.entry(key).or_insert_with(|| {
-            suites.push((key, Vec::new()));
+            suites.push((key, Counts::default(), Vec::new()));
             suites.len() - 1
         });
-        suites[at].1.push(i);
+        suites[at].1.add(s.outcome);
+        suites[at].2.push(i);
+        total.add(s.outcome);
     }
     drop(index);
-    let mut head = Report::new("llm-parity");
-    head.set_time(Duration::from_millis(r.duration_ms));
-    for s in r.results.summaries() {
-        head.tests += 1;
-        match s.outcome {
-            Outcome::Pass => {}
-            Outcome::Fail => head.failures += 1,
-            Outcome::Error => head.errors += 1,
-            Outcome::Unsupported | Outcome::Skip => head.skipped += 1,
-        }
-    }
-    let head = xml(&head)?;
-    w.write_all(cut(&head, 0, head.rfind(END)).as_bytes())?;
-    for ((target, suite), entries) in suites {
-        let mut suite = TestSuite::new(format!("{target}/{suite}"));
+    write!(
+        w,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"llm-parity\" tests=\"{}\" \
+         skipped=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
+        total.tests,
+        total.skipped,
+        total.failures,
+        total.errors,
+        Seconds(r.duration_ms)
+    )?;
+    for ((target, suite), n, entries) in suites {
+        write!(
+            w,
+            "\n    <testsuite name=\"{}/{}\" tests=\"{}\" skipped=\"{}\" errors=\"{}\" \
+             failures=\"{}\">",
+            EscXml(target),
+            EscXml(suite),
+            n.tests,
+            n.skipped,
+            n.errors,
+            n.failures
+        )?;
         if let Some(dir) = &r.replayed_from {
             // Said on every suite: a CI view shows suites, not the report's root.
-            suite.add_property(Property::new("replayed_from", dir.as_str()));
-            suite.set_system_out(format!(
-                "replayed from the recordings in {dir}: no endpoint was contacted"
-            ));
+            write!(
+                w,
+                "\n        <properties>\n            <property name=\"replayed_from\" \
+                 value=\"{}\"/>\n        </properties>",
+                EscXml(dir.as_str())
+            )?;
         }
+        let mut written = Ok(());
         r.results.each::<Brief>(entries, |res| {
-            suite.add_test_case(test_case(&res));
+            if written.is_ok() {
+                written = test_case(w, &res);
+            }
         });
-        let mut one = Report::new("llm-parity");
-        one.add_test_suite(suite);
-        let one = xml(&one)?;
-        let start = one.find(SUITE).map(|i| i + 1);
-        w.write_all(cut(&one, start.unwrap_or(one.len()), one.rfind(END)).as_bytes())?;
+        written?;
+        if let Some(dir) = &r.replayed_from {
+            write!(
+                w,
+                "\n        <system-out>replayed from the recordings in {}: no endpoint was \
+                 contacted</system-out>",
+                EscXml(dir.as_str())
+            )?;
+        }
+        w.write_all(b"\n    </testsuite>")?;
     }
-    w.write_all(END.as_bytes())?;
-    w.write_all(b"\n")
+    w.write_all(b"\n</testsuites>\n")
 }
 
-/// Where the document's closing tag starts, and a testsuite element's first line (quick-junit
-/// indents each level by four spaces; endpoint text inside is escaped, so neither can occur in
-/// it).
-const END: &str = "</testsuites>";
-const SUITE: &str = "\n    <testsuite ";
+/// A duration in milliseconds as JUnit's seconds, three decimals.
+struct Seconds(u64);
 
-fn cut(s: &str, start: usize, end: Option<usize>) -> &str {
-    s.get(start..end.unwrap_or(s.len())).unwrap_or_default()
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
 }
 
-fn xml(report: &Report) -> std::io::Result<String> {
-    report.to_string().map_err(std::io::Error::other)
-}
-
-fn test_case(res: &EntryView<'_, IgnoredAny>) -> TestCase {
-    // XML 1.0 forbids most control characters: shown escaped, like bidi overrides.
-    let reason = inert(res.reason.as_deref().unwrap_or_default()).into_owned();
-    let mut status = match res.outcome {
-        Outcome::Pass => TestCaseStatus::success(),
-        Outcome::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-        Outcome::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
-        Outcome::Unsupported | Outcome::Skip => TestCaseStatus::skipped(),
+fn test_case(w: &mut dyn Write, res: &EntryView<'_, IgnoredAny>) -> io::Result<()> {
+    write!(
+        w,
+        "\n        <testcase name=\"{} [{}]\" classname=\"{}.{}\" time=\"{}\"",
+        EscXml(&res.case),
+        EscXml(&res.feature),
+        EscXml(&res.target),
+        EscXml(&res.suite),
+        Seconds(res.duration_ms)
+    )?;
+    let tag = match res.outcome {
+        Outcome::Pass => return w.write_all(b"/>"),
+        Outcome::Fail => "failure",
+        Outcome::Error => "error",
+        Outcome::Unsupported | Outcome::Skip => "skipped",
     };
-    if res.outcome != Outcome::Pass {
-        let mark = res.mark();
-        let note = impact::note(res)
-            .map(|n| format!(" — {n}"))
-            .unwrap_or_default();
-        status.set_message(format!("{}: {reason}{note}", mark.label()));
-        status.set_type(mark.label());
-        let mut details = Vec::new();
+    let label = res.mark().label();
+    write!(
+        w,
+        ">\n            <{tag} message=\"{label}: {}",
+        EscXml(res.reason.as_deref().unwrap_or_default())
+    )?;
+    if let Some(note) = impact::note(res) {
+        write!(w, " — {}", EscXml(&note))?;
+    }
+    write!(w, "\" type=\"{label}\"")?;
+    if res.checks.is_empty() && res.notes.is_none() {
+        w.write_all(b"/>")?;
+    } else {
+        // The checks, the client calls each breaks, and the case's note: one per line.
+        w.write_all(b">")?;
+        let mut first = true;
+        let mut line = |w: &mut dyn Write, args: std::fmt::Arguments<'_>| {
+            if !std::mem::take(&mut first) {
+                w.write_all(b"\n")?;
+            }
+            w.write_fmt(args)
+        };
         for c in res.checks.iter() {
-            let tag = match c.impact {
-                Some(i) => format!("{:?}, {i}", c.status),
-                None => format!("{:?}", c.status),
-            };
-            details.push(format!("[{tag}] {}: {}", c.check, inert(&c.reason())));
+            let reason = c.reason();
+            match c.impact {
+                Some(i) => line(w, format_args!("[{:?}, {i}] ", c.status))?,
+                None => line(w, format_args!("[{:?}] ", c.status))?,
+            }
+            write!(w, "{}: {}", EscXml(&c.check), EscXml(&reason))?;
             for e in &c.clients {
-                details.push(format!("  breaks {}", inert(&impact::cite(e))));
+                line(w, format_args!("  breaks {}", EscXml(&impact::cite(e))))?;
             }
         }
         if let Some(n) = &res.notes {
-            details.push(format!("note: {}", inert(n)));
+            line(w, format_args!("note: {}", EscXml(n)))?;
         }
-        if !details.is_empty() {
-            status.set_description(details.join("\n"));
-        }
+        write!(w, "</{tag}>")?;
     }
-    let mut case = TestCase::new(format!("{} [{}]", &*res.case, &*res.feature), status);
-    case.set_classname(format!("{}.{}", &*res.target, &*res.suite));
-    case.set_time(Duration::from_millis(res.duration_ms));
-    case
+    w.write_all(b"\n        </testcase>")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::time::Duration;
+
+    use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+    use super::*;
+    use crate::util::text::inert;
+
+    /// The document quick-junit renders for `r` (as junit.xml was written before it was
+    /// written here): the oracle. Its text goes through `XmlString`, which strips ANSI escapes
+    /// and control characters (tabs too); ours shows them escaped, so the two agree on text
+    /// without them.
+    pub(crate) fn quick_junit(r: &RunReport) -> String {
+        let mut report = Report::new("llm-parity");
+        report.set_time(Duration::from_millis(r.duration_ms));
+        let mut suites: Vec<TestSuite> = Vec::new();
+        let all: Vec<usize> = (0..r.results.len()).collect();
+        r.results.each::<Brief>(all, |res| {
+            let name = format!("{}/{}", &*res.target, &*res.suite);
+            let at = match suites.iter().position(|s| *s.name == *name) {
+                Some(at) => at,
+                None => {
+                    let mut suite = TestSuite::new(name);
+                    if let Some(dir) = &r.replayed_from {
+                        suite.add_property(Property::new("replayed_from", dir.as_str()));
+                        suite.set_system_out(format!(
+                            "replayed from the recordings in {dir}: no endpoint was contacted"
+                        ));
+                    }
+                    suites.push(suite);
+                    suites.len() - 1
+                }
+            };
+            suites[at].add_test_case(quick_junit_case(&res));
+        });
+        report.add_test_suites(suites);
+        report.to_string().unwrap()
+    }
+
+    fn quick_junit_case(res: &EntryView<'_, IgnoredAny>) -> TestCase {
+        let reason = inert(res.reason.as_deref().unwrap_or_default()).into_owned();
+        let mut status = match res.outcome {
+            Outcome::Pass => TestCaseStatus::success(),
+            Outcome::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            Outcome::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+            Outcome::Unsupported | Outcome::Skip => TestCaseStatus::skipped(),
+        };
+        if res.outcome != Outcome::Pass {
+            let mark = res.mark();
+            let note = impact::note(res)
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default();
+            status.set_message(format!("{}: {reason}{note}", mark.label()));
+            status.set_type(mark.label());
+            let mut details = Vec::new();
+            for c in res.checks.iter() {
+                let tag = match c.impact {
+                    Some(i) => format!("{:?}, {i}", c.status),
+                    None => format!("{:?}", c.status),
+                };
+                details.push(format!("[{tag}] {}: {}", c.check, inert(&c.reason())));
+                for e in &c.clients {
+                    details.push(format!("  breaks {}", inert(&impact::cite(e))));
+                }
+            }
+            if let Some(n) = &res.notes {
+                details.push(format!("note: {}", inert(n)));
+            }
+            if !details.is_empty() {
+                status.set_description(details.join("\n"));
+            }
+        }
+        let mut case = TestCase::new(format!("{} [{}]", &*res.case, &*res.feature), status);
+        case.set_classname(format!("{}.{}", &*res.target, &*res.suite));
+        case.set_time(Duration::from_millis(res.duration_ms));
+        case
+    }
 }

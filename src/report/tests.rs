@@ -608,6 +608,155 @@ fn junit_is_well_formed_with_the_right_counts() {
     assert_eq!(root.attribute("errors"), Some("1"));
 }
 
+/// Any text a report can carry but the characters XML forbids: markup, quotes, non-ASCII,
+/// line breaks.
+fn xml_text() -> impl proptest::strategy::Strategy<Value = String> {
+    "[a-z0-9 <>&\"'`|./:é😀\n-]{0,10}"
+}
+
+/// An entry with any outcome, reason, note, time and checks (some of them known to the client
+/// catalogue, so impacts and broken client calls are attached as a run attaches them).
+fn any_junit_entry() -> impl proptest::strategy::Strategy<Value = crate::report::model::CaseResult>
+{
+    use proptest::prelude::*;
+    let outcome = proptest::sample::select(vec![
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::Error,
+        Outcome::Unsupported,
+        Outcome::Skip,
+    ]);
+    let check = (
+        prop_oneof![
+            Just("tools.stream_deltas".to_string()),
+            Just("schema".to_string()),
+            Just("stream.usage".to_string()),
+            xml_text(),
+        ],
+        proptest::sample::select(vec![
+            CheckStatus::Pass,
+            CheckStatus::Fail,
+            CheckStatus::Warn,
+            CheckStatus::Unsupported,
+        ]),
+        prop_oneof![
+            Just("a tool-call delta has no `index`".to_string()),
+            xml_text()
+        ],
+        proptest::option::of(xml_text()),
+    )
+        .prop_map(|(name, status, message, at)| {
+            let mut c = CheckResult::new(&name, status, message);
+            c.at = at;
+            c
+        });
+    (
+        (xml_text(), "[a-z.]{1,6}", xml_text(), xml_text()),
+        outcome,
+        proptest::option::of(xml_text()),
+        proptest::option::of(xml_text()),
+        prop_oneof![0..5_000u64, any::<u32>().prop_map(u64::from)],
+        proptest::collection::vec(check, 0..3),
+    )
+        .prop_map(
+            |((target, suite, case, feature), outcome, reason, notes, ms, checks)| {
+                let mut r = result(&target, &suite, &case, &feature, outcome);
+                r.reason = reason;
+                r.notes = notes;
+                r.duration_ms = ms;
+                r.checks = checks;
+                super::impact::assess_entry(&mut r);
+                r
+            },
+        )
+}
+
+/// A target name from a few, so that entries share testsuites.
+fn any_junit_report() -> impl proptest::strategy::Strategy<Value = RunReport> {
+    use proptest::prelude::*;
+    (
+        proptest::collection::vec((any_junit_entry(), 0..3usize, 0..2usize), 0..10),
+        any::<u32>(),
+        proptest::option::of(xml_text()),
+    )
+        .prop_map(|(entries, ms, replayed_from)| {
+            let results: Vec<_> = entries
+                .into_iter()
+                .map(|(mut r, target, suite)| {
+                    r.target = ["reference", GW, &r.target][target].to_string();
+                    if suite == 0 {
+                        r.suite = "chat".into();
+                    }
+                    r
+                })
+                .collect();
+            RunReport {
+                results: results.into(),
+                duration_ms: u64::from(ms),
+                replayed_from,
+                ..report()
+            }
+        })
+}
+
+proptest::proptest! {
+    /// junit.xml is, byte for byte, the document quick-junit (the library nextest writes
+    /// JUnit with) renders for the same report, in memory and spooled: the same layout,
+    /// attributes, counts, escapes and times.
+    #[test]
+    fn junit_is_quick_junits_document(report in any_junit_report()) {
+        let expected = junit::tests::quick_junit(&report);
+        proptest::prop_assert_eq!(junit::render(&report), expected.clone());
+        let dir = tempfile::tempdir().unwrap();
+        proptest::prop_assert_eq!(junit::render(&spooled(&report, dir.path())), expected);
+    }
+}
+
+#[test]
+fn junit_shows_the_characters_xml_forbids_escaped_and_stays_well_formed() {
+    let hostile = "a\u{1b}[31mred\u{0}\u{7}\u{b}\u{c}\r\u{7f}\u{85}\u{202e}\u{fffe}\u{ffff}\tz\n";
+    let mut r = result(hostile, hostile, hostile, hostile, Outcome::Fail);
+    r.reason = Some(hostile.into());
+    r.notes = Some(hostile.into());
+    r.checks = vec![CheckResult::fail(hostile, hostile).at(hostile)];
+    let report = RunReport {
+        results: vec![r].into(),
+        replayed_from: Some(hostile.into()),
+        ..report()
+    };
+    let xml = junit::render(&report);
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml parses as XML");
+    let shown = "a\\x1b[31mred\\x00\\x07\\x0b\\x0c\\x0d\\x7f\\x85\\u{202e}\\u{fffe}\\u{ffff}\tz\n";
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase"))
+        .unwrap();
+    // A parser reads a tab or a line break in an attribute as a space.
+    assert_eq!(
+        case.attribute("name"),
+        Some(
+            format!("{shown} [{shown}]")
+                .replace(['\t', '\n'], " ")
+                .as_str()
+        )
+    );
+    let failure = case.children().find(|n| n.has_tag_name("failure")).unwrap();
+    assert_eq!(
+        failure.text(),
+        Some(format!("[Fail] {shown}: {shown} (at {shown})\nnote: {shown}").as_str())
+    );
+    for n in doc.descendants() {
+        let texts = n.attributes().map(|a| a.value()).chain(n.text());
+        for t in texts {
+            assert!(
+                !t.chars()
+                    .any(|c| crate::util::text::is_unsafe_char(c) && c != '\n' && c != '\t'),
+                "{t:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn terminal_output_has_no_escape_sequences() {
     for wide in [false, true] {

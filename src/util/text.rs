@@ -21,7 +21,8 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
 /// Whether `c` must never reach a terminal or a file as itself: C0 and C1 control characters
 /// (ESC starts terminal escape sequences, BEL rings, NUL truncates), DEL, and the invisible
 /// characters that reorder or hide text (bidi overrides and isolates such as U+202E, zero-width
-/// spaces and joiners, the byte-order mark).
+/// spaces and joiners, the byte-order mark), and the noncharacters U+FFFE and U+FFFF, which no
+/// XML document may hold.
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -31,6 +32,8 @@ pub fn is_unsafe_char(c: char) -> bool {
                 | '\u{2028}'..='\u{202e}'
                 | '\u{2060}'..='\u{2069}'
                 | '\u{feff}'
+                | '\u{fffe}'
+                | '\u{ffff}'
         )
 }
 
