@@ -185,6 +185,10 @@ fn closest<'a>(
     res: &(impl Facts + ?Sized),
     effects: &[&'a ClientEffect],
 ) -> Option<&'a ClientEffect> {
+    // Most cases have no effect to cite: their names are not split into words.
+    if effects.is_empty() {
+        return None;
+    }
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
