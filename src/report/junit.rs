@@ -7,9 +7,14 @@
 //! layout is quick-junit's (the format nextest writes): four spaces per level, the same
 //! attributes in the same order, times in seconds with three decimals.
 //!
-//! Every text is escaped with [`EscXml`]: the five XML specials as entities, and the
-//! characters XML 1.0 forbids (control characters but tab and newline) shown escaped, as in
-//! every other report (`\x1b[31m`), like bidi overrides.
+//! Every text is escaped with [`EscXml`]: the five XML specials as entities, and every unsafe
+//! character (`util::text::is_unsafe_char`: the control characters but tab and newline — a
+//! superset of those XML 1.0 forbids —, bidi and invisible characters, U+FFFE and U+FFFF)
+//! shown escaped (`\x1b[31m`, `\u{202e}`), as in every other report.
+//!
+//! An entry that cannot be read back from the spool fails the file (as it fails
+//! `report.json`): the testsuites' counts come from the entries' summaries, and a file whose
+//! counts name cases it does not hold must not be written.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -109,6 +114,9 @@ pub fn write(r: &RunReport, w: &mut dyn Write) -> io::Result<()> {
             }
         });
         written?;
+        if let Some(e) = r.results.error() {
+            return Err(io::Error::other(e));
+        }
         if let Some(dir) = &r.replayed_from {
             write!(
                 w,
@@ -199,19 +207,24 @@ pub(crate) mod tests {
 
     /// The document quick-junit renders for `r` (as junit.xml was written before it was
     /// written here): the oracle. Its text goes through `XmlString`, which strips ANSI escapes
-    /// and control characters (tabs too); ours shows them escaped, so the two agree on text
-    /// without them.
+    /// and control characters (tabs and carriage returns too), and names, check names and the
+    /// replay directory were not made inert; ours shows every unsafe character escaped, so the
+    /// two agree on text without unsafe characters, tabs and carriage returns.
     pub(crate) fn quick_junit(r: &RunReport) -> String {
         let mut report = Report::new("llm-parity");
         report.set_time(Duration::from_millis(r.duration_ms));
         let mut suites: Vec<TestSuite> = Vec::new();
         let all: Vec<usize> = (0..r.results.len()).collect();
+        // Keyed by target and suite, not by the element's name: `a/b` + `c` and `a` + `b/c` are
+        // two testsuites.
+        let mut keys: Vec<(String, String)> = Vec::new();
         r.results.each::<Brief>(all, |res| {
-            let name = format!("{}/{}", &*res.target, &*res.suite);
-            let at = match suites.iter().position(|s| *s.name == *name) {
+            let key = (res.target.to_string(), res.suite.to_string());
+            let at = match keys.iter().position(|k| *k == key) {
                 Some(at) => at,
                 None => {
-                    let mut suite = TestSuite::new(name);
+                    let mut suite = TestSuite::new(format!("{}/{}", key.0, key.1));
+                    keys.push(key);
                     if let Some(dir) = &r.replayed_from {
                         suite.add_property(Property::new("replayed_from", dir.as_str()));
                         suite.set_system_out(format!(
