@@ -70,7 +70,8 @@ fn compact(v: &Value) -> String {
     serde_json::to_string(v).expect("a JSON value serialises: its keys are strings")
 }
 
-/// [`JsonText::pretty`] of the compact JSON text `json` (a body as a spooled entry holds it).
+/// [`JsonText::pretty`] of the JSON text `json`: compact, or laid out as a spooled entry holds
+/// it (re-indenting drops the layout it had).
 pub fn pretty(json: &str) -> String {
     if json.starts_with('"')
         && let Ok(s) = serde_json::from_str::<String>(json)

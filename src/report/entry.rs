@@ -1,4 +1,4 @@
-//! What a renderer reads of a report entry, borrowed from the entry's compact JSON line
+//! What a renderer reads of a report entry, borrowed from the entry's spooled JSON line
 //! ([`super::results::Results::each`]) instead of parsed into a [`CaseResult`]: text fields point
 //! into the line (copied only when the JSON escapes something), bodies stay the raw JSON text
 //! they are shown as, and what a format does not show — JUnit's exchanges — is skipped over
@@ -166,7 +166,8 @@ impl<'a> ExchangeView<'a> {
     }
 }
 
-/// A kept body: its compact JSON text (a spooled line's raw value, or an entry's `JsonText`).
+/// A kept body: its JSON text (a spooled line's raw value, laid out as the line is, or an
+/// entry's compact `JsonText`).
 #[derive(Debug, Clone, Copy)]
 pub struct Body<'a>(pub &'a str);
 

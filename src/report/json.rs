@@ -1,8 +1,9 @@
 //! `report.json`: the report in serde_json's pretty layout, streamed into the file. A spooled
 //! run's entries are not parsed back: the rest of the report is serialized with their place
-//! left empty, and each spooled line (compact JSON, checked against the checksum it was written
-//! with) is re-indented byte by byte ([`reindent`]) into that place as it passes, so the file is
-//! byte for byte what `serde_json::to_writer_pretty` of the same entries in memory writes.
+//! left empty, and each spooled line — re-indented byte by byte ([`reindent`]) into this layout
+//! when its case finished, and checked here against the checksum it was written with — is
+//! copied into that place as it passes, so the file is byte for byte what
+//! `serde_json::to_writer_pretty` of the same entries in memory writes.
 
 use std::io::{self, Write};
 
@@ -78,21 +79,21 @@ impl Write for Splice<'_> {
 /// its own at depth 2, `]` on a line of its own (or `[]` for none).
 fn write_entries(results: &Results, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b"[")?;
-    let (mut first, mut entry) = (true, Vec::new());
+    let (mut first, mut sep) = (true, Vec::new());
     results.each_line(|line| {
-        entry.clear();
+        sep.clear();
         if !first {
-            entry.push(b',');
+            sep.push(b',');
         }
-        newline(&mut entry, 2);
-        reindent(line, 2, &mut entry);
+        newline(&mut sep, ENTRY_DEPTH);
         first = false;
-        out.write_all(&entry)
+        out.write_all(&sep)?;
+        out.write_all(line)
     })?;
     if !first {
-        entry.clear();
-        newline(&mut entry, 1);
-        out.write_all(&entry)?;
+        sep.clear();
+        newline(&mut sep, 1);
+        out.write_all(&sep)?;
     }
     out.write_all(b"]")
 }
@@ -107,6 +108,15 @@ pub fn render(report: &RunReport) -> String {
 
 const INDENT: &[u8] = b"  ";
 
+/// JSON's whitespace between tokens.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\t' | b'\r')
+}
+
+/// How deep an entry is nested in the pretty report: an element of the top-level object's
+/// `results` array. A spooled line is already in this layout (`SpoolWriter::add`).
+pub(super) const ENTRY_DEPTH: usize = 2;
+
 /// A line break and the indentation of `depth` (two spaces a level), copied 64 spaces at a
 /// time (one copy for the usual depths).
 fn newline(out: &mut Vec<u8>, depth: usize) {
@@ -120,10 +130,12 @@ fn newline(out: &mut Vec<u8>, depth: usize) {
     }
 }
 
-/// Append compact JSON `json` (as serde_json writes it: no whitespace outside strings) to `out`
-/// in serde_json's pretty layout, as a value nested `depth` deep: two spaces per level, `": "`
-/// after keys, empty `[]` and `{}` kept on one line. Strings, escapes and numbers are copied
-/// verbatim. Malformed input is copied along without a panic (the output is then as malformed).
+/// Append JSON `json` to `out` in serde_json's pretty layout, as a value nested `depth` deep:
+/// two spaces per level, `": "` after keys, empty `[]` and `{}` kept on one line. The input's
+/// own whitespace between tokens is dropped, so compact JSON (as serde_json writes it) and JSON
+/// already laid out at any depth (a body inside a spooled line) come out the same. Strings,
+/// escapes and numbers are copied verbatim. Malformed input is copied along without a panic
+/// (the output is then as malformed).
 pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
     let mut depth = depth;
     let mut i = 0;
@@ -139,9 +151,10 @@ pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
             }
             b'{' | b'[' => {
                 let close = if b == b'{' { b'}' } else { b']' };
-                if json.get(i + 1) == Some(&close) {
+                let next = i + 1 + json[i + 1..].iter().take_while(|c| is_space(**c)).count();
+                if json.get(next) == Some(&close) {
                     out.extend_from_slice(&[b, close]);
-                    i += 2;
+                    i = next + 1;
                     continue;
                 }
                 out.push(b);
@@ -158,11 +171,13 @@ pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
                 newline(out, depth);
             }
             b':' => out.extend_from_slice(b": "),
+            // Whitespace between tokens: the layout is this function's own.
+            c if is_space(c) => {}
             _ => {
-                // A number or a literal: up to the next structural byte.
+                // A number or a literal: up to the next structural byte or whitespace.
                 let end = json[i..]
                     .iter()
-                    .position(|c| matches!(c, b',' | b'}' | b']' | b':' | b'"'))
+                    .position(|&c| matches!(c, b',' | b'}' | b']' | b':' | b'"') || is_space(c))
                     .map_or(json.len(), |n| i + n);
                 out.extend_from_slice(&json[i..end.max(i + 1)]);
                 i = end.max(i + 1);
@@ -176,6 +191,7 @@ pub fn reindent(json: &[u8], depth: usize, out: &mut Vec<u8>) {
 #[cfg(test)]
 pub(crate) mod tests {
     use proptest::prelude::*;
+    use serde::Serialize as _;
     use serde_json::{Value, json};
 
     use super::*;
@@ -226,6 +242,19 @@ pub(crate) mod tests {
                 _ => serde_json::to_string_pretty(&v).unwrap(),
             };
             prop_assert_eq!(JsonText::new(&v).pretty(), shown);
+            // Text already laid out — nested deeper (a body in a spooled line), with tabs, or
+            // with spaces around every token — comes out in the same layout as compact text.
+            let tabs = {
+                let mut out = Vec::new();
+                let f = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+                v.serialize(&mut serde_json::Serializer::with_formatter(&mut out, f)).unwrap();
+                out
+            };
+            for text in [pretty_at(&v, 3).into_bytes(), tabs] {
+                let mut out = Vec::new();
+                reindent(&text, 0, &mut out);
+                prop_assert_eq!(String::from_utf8(out).unwrap(), pretty_at(&v, 0));
+            }
         }
 
         /// Inside `compact_as_is`, a body written by serde_json's compact serializer is its

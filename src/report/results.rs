@@ -1,13 +1,14 @@
 //! The report's entries (`RunReport::results`): in memory (a report read back, a test, a run
-//! with repeats to merge) or spooled — each entry written, already redacted, as one line of
-//! compact JSON to an unnamed temporary file as its case finishes, or once the entries before it
+//! with repeats to merge) or spooled — each entry written, already redacted, as JSON in
+//! `report.json`'s pretty layout (a "line", though it spans many) to an unnamed temporary file
+//! as its case finishes, or once the entries before it
 //! in the plan have when it finished early (its exchanges last), and
 //! read back one at a time by every renderer; in a run with one target, each line is followed
 //! by the entry's HTML detail, rendered as the case finished. A run's memory then holds a few
 //! bytes per case (where its line and detail are, and what counting needs: outcome, impact,
 //! flaky), not its entry.
 //!
-//! `report.json` re-indents the lines, each checked against the checksum it was written with
+//! `report.json` copies the lines, each checked against the checksum it was written with
 //! (no entry is parsed); the other formats read each entry
 //! they show as a view borrowing from its line ([`Results::each`], `report::entry`; a brief
 //! view only the part before the exchanges), one at a time, and the HTML copies the details
@@ -26,6 +27,7 @@ use serde_json::value::RawValue;
 
 use super::body::compact_as_is;
 use super::entry::View;
+use super::json::{ENTRY_DEPTH, reindent};
 use super::model::CaseResult;
 use crate::judge::{Impact, Outcome};
 use crate::util::fs::read_at;
@@ -87,8 +89,8 @@ struct Spool {
 struct Slot {
     offset: u64,
     len: u32,
-    /// Where `,"exchanges":` starts in the line (the entry's last field), or `len` when it has
-    /// none: the line up to there and a `}` is the entry without its exchanges, which is all
+    /// Where the comma before the `"exchanges"` key starts in the line (the entry's last
+    /// field), or `len` when it has none: the line up to there and a `}` is the entry without its exchanges, which is all
     /// that a brief view reads.
     exchanges_at: u32,
     /// The length of the entry's HTML detail, written after the line and its line break
@@ -293,7 +295,7 @@ impl Results {
         }
     }
 
-    /// Each spooled entry's line (compact JSON) in report order, checked against the checksum
+    /// Each spooled entry's line (in `report.json`'s layout) in report order, checked against the checksum
     /// it was written with: a line damaged on disk is an error, not a malformed `report.json`.
     /// Entries in memory have no lines: an error.
     pub(super) fn each_line(
@@ -400,8 +402,8 @@ impl PartialEq for Results {
 impl Serialize for Results {
     /// A spooled entry is written as the raw JSON of its line (serde_json's `RawValue`, each
     /// line checked as JSON so that any serializer can embed it): a compact serializer copies
-    /// it, and no entry is parsed into a `CaseResult` or transcoded. A pretty one leaves the
-    /// lines compact (the same value, other whitespace). `report.json` does not come here: it
+    /// it, and no entry is parsed into a `CaseResult` or transcoded. The lines keep their
+    /// own layout (the same value, other whitespace). `report.json` does not come here: it
     /// writes the lines itself ([`super::json::write`], [`Results::each_line`]).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq as _};
@@ -548,6 +550,8 @@ pub struct SpoolWriter {
     slots: Vec<(usize, Slot)>,
     names: Vec<Box<str>>,
     ids: HashMap<Box<str>, u32>,
+    /// The entry's compact JSON, then its line (scratch buffers kept between entries).
+    compact: Vec<u8>,
     line: Vec<u8>,
     /// Every entry so far came with its HTML detail.
     details: bool,
@@ -581,6 +585,7 @@ impl SpoolWriter {
             slots: Vec::new(),
             names: Vec::new(),
             ids: HashMap::new(),
+            compact: Vec::new(),
             line: Vec::new(),
             details: true,
             next: Some(0),
@@ -590,38 +595,51 @@ impl SpoolWriter {
         })
     }
 
-    /// Spool the entry of the case at `idx` in the plan: its compact JSON, written as the
-    /// entry without its exchanges and then, as the last field, the exchanges (the same bytes
-    /// as the whole entry written at once), so that where they start is known; and after it,
-    /// its HTML `detail` when the run renders them as cases finish (all or none of them).
+    /// Spool the entry of the case at `idx` in the plan: its JSON in `report.json`'s layout
+    /// (serde_json's pretty one, as an element of the top-level `results` array), so that
+    /// `report.json` copies it at the end and the re-indenting is done while the cases run;
+    /// written as the entry without its exchanges and then, as the last field, the exchanges
+    /// (the same bytes as the whole entry written at once), so that where they start is known;
+    /// and after it, its HTML `detail` when the run renders them as cases finish (all or none
+    /// of them).
     pub fn add(
         &mut self,
         idx: usize,
         entry: &mut CaseResult,
         detail: Option<&str>,
     ) -> std::io::Result<()> {
-        let mut line = std::mem::take(&mut self.line);
+        let (mut compact, mut line) = (
+            std::mem::take(&mut self.compact),
+            std::mem::take(&mut self.line),
+        );
+        compact.clear();
         line.clear();
         let exchanges = std::mem::take(&mut entry.exchanges);
-        // Compact JSON: the bodies' text is written as it is.
+        // Compact JSON first: the bodies' text is written as it is.
         let (res, exchanges_at) = compact_as_is(|| {
-            let mut res = serde_json::to_writer(&mut line, &*entry);
-            let mut exchanges_at = line.len();
+            let mut res = serde_json::to_writer(&mut compact, &*entry);
+            let mut exchanges_at = compact.len();
             if res.is_ok() && !exchanges.is_empty() {
-                debug_assert_eq!(line.last(), Some(&b'}'), "an entry is a JSON object");
+                debug_assert_eq!(compact.last(), Some(&b'}'), "an entry is a JSON object");
                 exchanges_at -= 1; // the closing brace
-                line.truncate(exchanges_at);
-                line.extend_from_slice(b",\"exchanges\":");
-                res = serde_json::to_writer(&mut line, &exchanges);
-                line.push(b'}');
+                compact.truncate(exchanges_at);
+                compact.extend_from_slice(b",\"exchanges\":");
+                res = serde_json::to_writer(&mut compact, &exchanges);
+                compact.push(b'}');
             }
             (res, exchanges_at)
         });
         entry.exchanges = exchanges;
+        // Re-indented in two parts: the entry without its exchanges (left open, inside the
+        // entry's object), then the rest from the comma before them, one level deeper.
+        let (before, from) = compact.split_at(exchanges_at);
+        reindent(before, ENTRY_DEPTH, &mut line);
+        let exchanges_at = line.len();
+        reindent(from, ENTRY_DEPTH + 1, &mut line);
         let res = res
             .map_err(std::io::Error::from)
             .and_then(|()| self.add_line(idx, entry, &line, exchanges_at, detail));
-        self.line = line;
+        (self.compact, self.line) = (compact, line);
         res
     }
 
@@ -705,7 +723,7 @@ impl SpoolWriter {
     }
 
     /// A spool whose lines are `lines` (a damaged file), each standing for the entry beside it:
-    /// its checksum is that of the entry's compact JSON, what the writer would have written.
+    /// its checksum is that of the entry's line, what the writer would have written.
     #[cfg(test)]
     pub(super) fn damaged(dir: &Path, lines: &[(CaseResult, Vec<u8>)]) -> std::io::Result<Results> {
         let mut w = SpoolWriter::new(dir)?;
@@ -714,7 +732,9 @@ impl SpoolWriter {
             w.add_line(i, entry, line, line.len(), None)?;
         }
         for ((_, slot), (entry, _)) in w.slots.iter_mut().zip(lines) {
-            slot.crc = crc32fast::hash(&serde_json::to_vec(entry)?);
+            let mut line = Vec::new();
+            reindent(&serde_json::to_vec(entry)?, ENTRY_DEPTH, &mut line);
+            slot.crc = crc32fast::hash(&line);
         }
         w.finish()
     }
