@@ -65,6 +65,9 @@ enum Source {
 /// file is the built-in suite, byte for byte, as in a checkout of llm-parity itself). Two files
 /// with the same id are an error.
 pub fn load_project(opts: &LoadOptions) -> Result<Project, Diagnostics> {
+    // Parsing in parts frees and allocates the same buffers part after part: their pages are
+    // kept until loading is done, then given back (below).
+    let _kept = crate::util::mem::PagesKept::new();
     let schema_sources = SchemaSources::read(opts.schemas_dir.as_deref());
     let ids = schema_sources.ids();
     let mut diags = Diagnostics::default();
