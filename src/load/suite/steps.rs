@@ -235,7 +235,7 @@ impl SuiteSource {
         let def = self.env.spill.window(&self.spilled, window).map_err(|e| {
             format!("cannot read the validated cases of suite file {file} back: {e}")
         })?;
-        let suite = compile_suite(&self.path, &Arc::from(""), def, &env).map_err(|d| {
+        let suite = compile_suite(&self.path, &Arc::from(""), def, &env, 1).map_err(|d| {
             let first = d.0.first().map(ToString::to_string).unwrap_or_default();
             format!("suite file {file} no longer compiles: {first}")
         })?;
