@@ -124,7 +124,7 @@ impl<'a, X> EntryView<'a, X> {
 facts_of_fields!(impl<X> for EntryView<'_, X>);
 
 /// An exchange as the HTML shows it: headers as written (sorted, one value per name), bodies as
-/// their compact JSON text.
+/// their JSON text (laid out as the spooled line is; compact for an entry in memory).
 #[derive(Debug, Deserialize)]
 pub struct ExchangeView<'a> {
     #[serde(borrow)]

@@ -242,8 +242,8 @@ pub(crate) mod tests {
                 _ => serde_json::to_string_pretty(&v).unwrap(),
             };
             prop_assert_eq!(JsonText::new(&v).pretty(), shown);
-            // Text already laid out — nested deeper (a body in a spooled line), with tabs, or
-            // with spaces around every token — comes out in the same layout as compact text.
+            // Text already laid out — nested deeper (a body in a spooled line) or with tabs —
+            // comes out in the same layout as compact text.
             let tabs = {
                 let mut out = Vec::new();
                 let f = serde_json::ser::PrettyFormatter::with_indent(b"\t");
@@ -302,6 +302,20 @@ pub(crate) mod tests {
         let caught = std::panic::catch_unwind(|| compact_as_is(|| panic!("in the middle")));
         assert!(caught.is_err());
         assert_eq!(serde_json::to_string_pretty(&text).unwrap(), pretty);
+    }
+
+    /// Whitespace between any tokens, empty containers with whitespace inside them included, is
+    /// the input's own layout, dropped.
+    #[test]
+    fn reindent_drops_whitespace_between_any_tokens() {
+        let text = " [ 1 ,\t{ } , [\r\n] , { \"a b\" : [ ] , \"c\" :-2500.5 } ,true , null ] ";
+        let v: Value = serde_json::from_str(text).unwrap();
+        let mut out = Vec::new();
+        reindent(text.as_bytes(), 0, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string_pretty(&v).unwrap()
+        );
     }
 
     #[test]

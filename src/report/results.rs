@@ -322,6 +322,17 @@ impl Results {
         })
     }
 
+    /// For each spooled entry, where its exchanges start in its line and the line's length.
+    #[cfg(test)]
+    pub(super) fn exchanges_at(&self) -> Vec<(usize, usize)> {
+        match &self.inner {
+            Inner::Memory(_) => Vec::new(),
+            Inner::Spool(s) => (s.slots.iter())
+                .map(|s| (s.exchanges_at as usize, s.len as usize))
+                .collect(),
+        }
+    }
+
     /// Whether the entries are spooled to disk rather than held in memory.
     pub fn is_spooled(&self) -> bool {
         matches!(self.inner, Inner::Spool(_))
@@ -563,7 +574,9 @@ pub struct SpoolWriter {
     hold_limit: usize,
 }
 
-/// How many bytes of finished entries a spool holds back to write them in plan order.
+/// How many bytes of finished entries a spool holds back to write them in plan order (laid out
+/// as report.json lays them out: a kept body of numbers, such as an embedding, takes about
+/// twice its compact size).
 pub const HOLD_BYTES: usize = 2 << 20;
 
 impl SpoolWriter {

@@ -1467,6 +1467,20 @@ fn a_spooled_line_is_its_entry_and_a_brief_view_reads_it_without_the_exchanges()
             })
             .unwrap();
         assert_eq!(lines, [spooled_line(&entry)], "{}", entry.case);
+        // The exchanges start at the comma before their key (one level into the entry), or the
+        // line has none.
+        let [(at, len)] = results.exchanges_at()[..] else {
+            panic!("one entry")
+        };
+        if entry.exchanges.is_empty() {
+            assert_eq!(at, len, "{}", entry.case);
+        } else {
+            assert!(
+                lines[0][at..].starts_with(b",\n      \"exchanges\": ["),
+                "{}",
+                entry.case
+            );
+        }
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&serde_json::to_string(&results).unwrap())
                 .unwrap(),

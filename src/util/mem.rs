@@ -61,32 +61,45 @@ pub fn give_back_free_memory() {}
 
 /// While one lives, jemalloc keeps the pages of freed blocks instead of giving them back over
 /// its decay time (`dirty_decay_ms`, which gives back a share every few milliseconds, and at
-/// once in the arena for large blocks), so that the blocks allocated next reuse them. For
-/// loading: parsing a large suite file part after part frees and allocates the same buffers
-/// (the parser's events, a few hundred KiB a part); given back as they went, the next parts
-/// faulted fresh pages in (~750 of the ~3,700 page faults of loading 1,000 cases). Loading
-/// then gives back everything free at its end ([`give_back_free_memory`]). When the last one
-/// is dropped, every arena's own setting is back.
+/// once in the arena for large blocks), so that the blocks allocated next reuse them: in every
+/// arena, those that exist and those created meanwhile (the arena of a thread that allocates
+/// for the first time). For loading: parsing a large suite file part after part frees and
+/// allocates the same buffers (the parser's events, a few hundred KiB a part); given back as
+/// they went, the next parts faulted fresh pages in. Loading then gives back everything free
+/// at its end ([`give_back_free_memory`]). When the last one is dropped, every arena's own
+/// setting is back, and an arena created meanwhile gets the one it would have had.
 #[cfg(unix)]
 pub struct PagesKept(());
 
-/// How many [`PagesKept`] live, and each arena's decay time before the first.
+/// What the first [`PagesKept`] changed: the decay time of the arenas to come, and of each
+/// arena that existed, before.
 #[cfg(unix)]
-static KEPT: std::sync::Mutex<(usize, Vec<(u32, isize)>)> = std::sync::Mutex::new((0, Vec::new()));
+struct Kept {
+    holders: usize,
+    default: Option<isize>,
+    arenas: Vec<(u32, isize)>,
+}
+
+#[cfg(unix)]
+static KEPT: std::sync::Mutex<Kept> = std::sync::Mutex::new(Kept {
+    holders: 0,
+    default: None,
+    arenas: Vec::new(),
+});
 
 #[cfg(unix)]
 impl PagesKept {
     pub fn new() -> Self {
         let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.0 == 0 {
+        if kept.holders == 0 {
             // The arena for large blocks is created with the first such block.
             drop(std::hint::black_box(vec![0u8; 128 * 1024]));
-            let n = control::<u32, ()>("arenas.narenas", None).unwrap_or(0);
-            kept.1 = (0..n)
+            kept.default = control("arenas.dirty_decay_ms", Some(&mut -1isize));
+            kept.arenas = (0..arenas())
                 .filter_map(|i| decay_ms(i, -1).map(|before| (i, before)))
                 .collect();
         }
-        kept.0 += 1;
+        kept.holders += 1;
         PagesKept(())
     }
 }
@@ -102,13 +115,30 @@ impl Default for PagesKept {
 impl Drop for PagesKept {
     fn drop(&mut self) {
         let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-        kept.0 -= 1;
-        if kept.0 == 0 {
-            for (i, before) in std::mem::take(&mut kept.1) {
-                let _ = decay_ms(i, before);
+        kept.holders -= 1;
+        if kept.holders > 0 {
+            return;
+        }
+        let arenas_before = std::mem::take(&mut kept.arenas);
+        if let Some(mut default) = kept.default.take() {
+            let _ = control::<isize, _>("arenas.dirty_decay_ms", Some(&mut default));
+            // The arenas created meanwhile were given "kept" as theirs.
+            for i in 0..arenas() {
+                if !arenas_before.iter().any(|&(j, _)| j == i) {
+                    let _ = decay_ms(i, default);
+                }
             }
         }
+        for (i, before) in arenas_before {
+            let _ = decay_ms(i, before);
+        }
     }
+}
+
+/// How many arenas jemalloc has (some maybe not created yet: their controls fail).
+#[cfg(unix)]
+fn arenas() -> u32 {
+    control::<u32, ()>("arenas.narenas", None).unwrap_or(0)
 }
 
 #[cfg(not(unix))]
@@ -128,32 +158,47 @@ fn decay_ms(i: u32, mut ms: isize) -> Option<isize> {
     control(&format!("arena.{i}.dirty_decay_ms"), Some(&mut ms))
 }
 
-/// jemalloc's control `name`: what it reads into a `T`, given `new` (or nothing) to write;
-/// `None` if it fails.
+/// The types jemalloc's controls read and write here: plain numbers, any bytes of which are a
+/// value (`unsigned`, `size_t`, `ssize_t`), or nothing.
 #[cfg(unix)]
-fn control<T: Default, N>(name: &str, new: Option<&mut N>) -> Option<T> {
+trait Plain: Default + Copy {}
+#[cfg(unix)]
+impl Plain for () {}
+#[cfg(unix)]
+impl Plain for u32 {}
+#[cfg(unix)]
+impl Plain for usize {}
+#[cfg(unix)]
+impl Plain for isize {}
+
+/// jemalloc's control `name`: what it reads (a `T`), given `new` (or nothing) to write;
+/// `None` if it fails or reads something of another size.
+#[cfg(unix)]
+fn control<T: Plain, N>(name: &str, new: Option<&mut N>) -> Option<T> {
     let name = std::ffi::CString::new(name).ok()?;
     let mut value = T::default();
-    let mut len = std::mem::size_of::<T>();
+    let size = std::mem::size_of::<T>();
+    let mut len = size;
     let (newp, newlen) = match new {
         Some(n) => ((n as *mut N).cast(), std::mem::size_of::<N>()),
         None => (std::ptr::null_mut(), 0),
     };
-    let (oldp, oldlenp) = if len == 0 {
+    let (oldp, oldlenp) = if size == 0 {
         (std::ptr::null_mut(), std::ptr::null_mut())
     } else {
         ((&raw mut value).cast(), &raw mut len)
     };
-    // SAFETY: `value` is a T and `len` its size (or both null for a T of no size); `newp`
-    // points to `newlen` bytes or is null.
+    // SAFETY: `value` is a T of `len` bytes (or both pointers are null for a T of no size), and
+    // `newp` points to `newlen` bytes or is null; any bytes jemalloc writes into a `Plain` T
+    // are a T.
     let rc = unsafe { tikv_jemalloc_sys::mallctl(name.as_ptr(), oldp, oldlenp, newp, newlen) };
-    (rc == 0).then_some(value)
+    (rc == 0 && len == size).then_some(value)
 }
 
 #[cfg(all(test, unix))]
 mod tests {
     /// One of jemalloc's controls: what it reads into a T, given `new` (or nothing) to write.
-    fn control<T: Default, N>(name: &str, new: Option<&mut N>) -> T {
+    fn control<T: super::Plain, N>(name: &str, new: Option<&mut N>) -> T {
         super::control(name, new).unwrap_or_else(|| panic!("mallctl({name:?}) failed"))
     }
 
@@ -175,30 +220,33 @@ mod tests {
         }
     }
 
-    /// While loading keeps freed pages, every arena's decay is off; when the last holder is
-    /// gone, each arena's own setting is back (another test may be loading at the same time),
-    /// and blocks still come and go.
+    /// While loading keeps freed pages, every arena's decay is off, an arena created meanwhile
+    /// included; when the last holder is gone (another test may be loading at the same time),
+    /// each arena's own setting is back, the new arena has the default, and blocks still come
+    /// and go.
     #[test]
     fn pages_are_kept_while_loading_and_the_settings_come_back() {
-        let arenas = || -> Vec<(u32, isize)> {
-            let n: u32 = control("arenas.narenas", None::<&mut ()>);
-            (0..n)
-                .map(|i| {
-                    (
-                        i,
-                        control(&format!("arena.{i}.dirty_decay_ms"), None::<&mut ()>),
-                    )
-                })
+        let decay =
+            |i: u32| super::control::<isize, ()>(&format!("arena.{i}.dirty_decay_ms"), None);
+        let existing = || -> Vec<(u32, isize)> {
+            (0..super::arenas())
+                .filter_map(|i| decay(i).map(|ms| (i, ms)))
                 .collect()
         };
         let outer = super::PagesKept::new();
         let inner = super::PagesKept::new();
-        let saved = super::KEPT.lock().unwrap().1.clone();
+        let (saved, default) = {
+            let kept = super::KEPT.lock().unwrap();
+            (kept.arenas.clone(), kept.default.unwrap())
+        };
         assert!(saved.len() >= 2, "{saved:?}");
-        assert!(arenas().iter().all(|&(_, ms)| ms == -1));
+        assert!(existing().iter().all(|&(_, ms)| ms == -1));
+        // An arena created while pages are kept keeps them too.
+        let created: u32 = control("arenas.create", None::<&mut ()>);
+        assert_eq!(decay(created), Some(-1));
         drop(inner);
         // Still held by `outer`.
-        assert!(arenas().iter().all(|&(_, ms)| ms == -1));
+        assert!(existing().iter().all(|&(_, ms)| ms == -1));
         drop(
             (0..8)
                 .map(|i| vec![i as u8; 300 * 1024])
@@ -206,8 +254,12 @@ mod tests {
         );
         drop(outer);
         let kept = super::KEPT.lock().unwrap();
-        if kept.0 == 0 {
-            assert_eq!(arenas()[..saved.len()], saved[..]);
+        if kept.holders == 0 {
+            for &(i, ms) in &saved {
+                assert_eq!(decay(i), Some(ms), "arena {i}");
+            }
+            assert_eq!(decay(created), Some(default));
+            assert_eq!(control::<isize, ()>("arenas.dirty_decay_ms", None), default);
             assert!(saved.iter().all(|&(_, ms)| ms != -1), "{saved:?}");
         }
         drop(kept);
