@@ -90,8 +90,8 @@ struct Slot {
     offset: u64,
     len: u32,
     /// Where the comma before the `"exchanges"` key starts in the line (the entry's last
-    /// field), or `len` when it has none: the line up to there and a `}` is the entry without its exchanges, which is all
-    /// that a brief view reads.
+    /// field), or `len` when it has none: the line up to there and a `}` is the entry without
+    /// its exchanges, which is all that a brief view reads.
     exchanges_at: u32,
     /// The length of the entry's HTML detail, written after the line and its line break
     /// (0: none).
@@ -295,8 +295,9 @@ impl Results {
         }
     }
 
-    /// Each spooled entry's line (in `report.json`'s layout) in report order, checked against the checksum
-    /// it was written with: a line damaged on disk is an error, not a malformed `report.json`.
+    /// Each spooled entry's line (in `report.json`'s layout) in report order, checked against
+    /// the checksum it was written with: a line damaged on disk is an error, not a malformed
+    /// `report.json`.
     /// Entries in memory have no lines: an error.
     pub(super) fn each_line(
         &self,

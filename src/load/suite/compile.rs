@@ -101,12 +101,7 @@ pub(super) fn compile_suite(
 ) -> Result<Suite, Diagnostics> {
     let loc = Locator::new(source);
     let mut diags = Diagnostics::default();
-    // Without the text (cases read back from a spill), no position.
-    let diag = |message: String, pos: Option<(usize, usize)>| {
-        Diagnostic::new(path, message)
-            .at_pos(pos.filter(|_| !source.is_empty()))
-            .with_source(source)
-    };
+    let diag = |message, pos| diagnostic(path, source, message, pos);
 
     if !is_identifier(&def.suite) {
         diags.push(
@@ -776,9 +771,7 @@ fn compile_in_runs(
         runs.len(),
         |run| {
             let run = std::mem::take(&mut *run.lock().unwrap_or_else(|e| e.into_inner()));
-            let mut out = Compiled::default();
-            compile_cases(cx, run, &mut out);
-            out
+            compile_cases(cx, run)
         },
         |_| {},
     );
@@ -790,26 +783,35 @@ fn compile_in_runs(
     all
 }
 
-/// Compile `defs` into `out`, in order.
-fn compile_cases(cx: &CaseEnv<'_>, defs: Vec<(CaseDef, usize)>, out: &mut Compiled) {
-    let (path, source, env) = (cx.path, cx.source, cx.env);
+/// A diagnostic of the file at `path`, at `pos` in `source` (none without the text: cases read
+/// back from a spill).
+fn diagnostic(
+    path: &Path,
+    source: &Arc<str>,
+    message: String,
+    pos: Option<(usize, usize)>,
+) -> Diagnostic {
+    Diagnostic::new(path, message)
+        .at_pos(pos.filter(|_| !source.is_empty()))
+        .with_source(source)
+}
+
+/// `defs` compiled, in order.
+fn compile_cases(cx: &CaseEnv<'_>, defs: Vec<(CaseDef, usize)>) -> Compiled {
+    let (source, env) = (cx.source, cx.env);
     let loc = Locator::new(source);
-    // Without the text (cases read back from a spill), no position.
-    let diag = |message: String, pos: Option<(usize, usize)>| {
-        Diagnostic::new(path, message)
-            .at_pos(pos.filter(|_| !source.is_empty()))
-            .with_source(source)
-    };
+    let diag = |message, pos| diagnostic(cx.path, source, message, pos);
     let fixtures = FixtureResolver {
         root: env.fixtures_root,
         allow_escape: env.allow_fixture_escape,
     };
+    let mut out = Compiled::default();
     let Compiled {
         cases,
         diags,
         paths,
         shared,
-    } = out;
+    } = &mut out;
     cases.reserve_exact(defs.len());
     for (cdef, nth) in defs {
         // Where the case starts, found only for a diagnostic (most cases never need it).
@@ -990,6 +992,7 @@ fn compile_cases(cx: &CaseEnv<'_>, defs: Vec<(CaseDef, usize)>, out: &mut Compil
             snapshot: cdef.snapshot,
         }));
     }
+    out
 }
 
 fn is_identifier(s: &str) -> bool {
