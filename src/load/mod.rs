@@ -14,6 +14,7 @@ pub mod suite;
 pub mod target;
 pub mod template;
 pub mod yaml;
+mod yaml_subset;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use project::{HELD_CASES, LoadOptions, Project, load_project};

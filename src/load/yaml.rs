@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use super::diag::{Diagnostic, Diagnostics, did_you_mean, line_col};
 use super::shape::{self, MapShape, Problem, ProblemKind, Shape};
 use super::spans::{Seg, Spans};
+use super::yaml_subset;
 use crate::util::json::string_end;
 
 /// Input files larger than this are refused before parsing (a suite is a few KB); the files
@@ -17,6 +18,9 @@ pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result<T, Diagnostics> {
     precheck(path, source)?;
+    if let Some(v) = yaml_subset::from_str(source) {
+        return Ok(v);
+    }
     serde_yaml::from_str::<T>(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
 }
 
@@ -32,7 +36,9 @@ pub fn parse_yaml_part<T: DeserializeOwned>(part: &str) -> Option<T> {
     // either: the estimate for the whole text would carry that state into the next part,
     // where the part's own estimate starts afresh.
     match scan_depth(part) {
-        Depth::Within { open: false } => serde_yaml::from_str::<T>(part).ok(),
+        Depth::Within { open: false } => {
+            yaml_subset::from_str(part).or_else(|| serde_yaml::from_str::<T>(part).ok())
+        }
         _ => None,
     }
 }
@@ -54,6 +60,9 @@ pub fn parse_yaml_shaped<T: DeserializeOwned>(
     root: &'static MapShape,
 ) -> Result<T, Diagnostics> {
     precheck(path, source)?;
+    if let Some(v) = yaml_subset::from_str(source) {
+        return Ok(v);
+    }
     match serde_yaml::from_str::<T>(source) {
         Ok(v) => Ok(v),
         Err(first) => Err(shape_problems(path, source, root, &first)),
