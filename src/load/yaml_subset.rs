@@ -32,10 +32,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Visitor};
 /// it with yaml_serde, which reports why).
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     let events = events(text)?;
-    let mut de = De {
-        ev: &events,
-        pos: 0,
-    };
+    let mut de = De::new(&events);
     let value = T::deserialize(&mut de).ok()?;
     if de.pos != events.len() {
         return None;
@@ -45,15 +42,17 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     Some(value)
 }
 
-/// In debug builds: the text read by yaml_serde is the value these events give.
+/// In debug builds: yaml_serde calls a visitor on the text as these events do. Compared on
+/// every node and scalar, as the visitor is called (integer, float bits, string, unit, map
+/// entries in order, duplicates kept): a `Value` would refuse a duplicate key on both sides and
+/// hide any other difference in the text.
 #[cfg(debug_assertions)]
 fn same_as_yaml_serde(text: &str, events: &[Ev<'_>]) {
-    let ours = serde_yaml::Value::deserialize(&mut De { ev: events, pos: 0 });
-    let theirs = serde_yaml::from_str::<serde_yaml::Value>(text);
+    use serde::Deserialize as _;
+    let ours = calls::Node::deserialize(&mut De::new(events));
+    let theirs = serde_yaml::from_str::<calls::Node>(text);
     match (ours, theirs) {
         (Ok(a), Ok(b)) if a == b => {}
-        // Both refuse it as a `Value` (a duplicate key, which the caller's type may accept).
-        (Err(_), Err(_)) => {}
         (a, b) => panic!(
             "the YAML subset reader and yaml_serde differ on this text:\n{text}\nsubset: {a:?}\n\
              yaml_serde: {b:?}"
@@ -61,8 +60,92 @@ fn same_as_yaml_serde(text: &str, events: &[Ev<'_>]) {
     }
 }
 
-#[cfg(debug_assertions)]
-use serde::Deserialize as _;
+/// A document as the calls a visitor gets for it.
+#[cfg(any(debug_assertions, test))]
+mod calls {
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    #[derive(Debug, PartialEq)]
+    pub enum Node {
+        Unit,
+        Bool(bool),
+        Unsigned(u64),
+        Signed(i64),
+        Unsigned128(u128),
+        Signed128(i128),
+        /// The float's bits: NaN equals NaN.
+        Float(u64),
+        Str(String),
+        Seq(Vec<Node>),
+        Map(Vec<(Node, Node)>),
+    }
+
+    impl<'de> Deserialize<'de> for Node {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Calls)
+        }
+    }
+
+    struct Calls;
+
+    impl<'de> Visitor<'de> for Calls {
+        type Value = Node;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any YAML node")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+            Ok(Node::Unit)
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+            Ok(Node::Bool(v))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+            Ok(Node::Unsigned(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+            Ok(Node::Signed(v))
+        }
+
+        fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
+            Ok(Node::Unsigned128(v))
+        }
+
+        fn visit_i128<E: de::Error>(self, v: i128) -> Result<Node, E> {
+            Ok(Node::Signed128(v))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+            Ok(Node::Float(v.to_bits()))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+            Ok(Node::Str(v.to_string()))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+            let mut v = Vec::new();
+            while let Some(n) = a.next_element()? {
+                v.push(n);
+            }
+            Ok(Node::Seq(v))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+            let mut v = Vec::new();
+            while let Some(kv) = a.next_entry()? {
+                v.push(kv);
+            }
+            Ok(Node::Map(v))
+        }
+    }
+}
 
 /// What the text holds, node by node, as libyaml's events would say it (without positions,
 /// tags or anchors, which the subset does not have).
@@ -92,7 +175,9 @@ fn events(text: &str) -> Option<Vec<Ev<'_>>> {
         at: 0,
         line: 0,
         depth: 0,
-        ev: Vec::with_capacity(text.len() / 12),
+        // A generated suite holds an event per ~7 bytes; pages reserved but not written cost
+        // nothing, a reallocation copies every event.
+        ev: Vec::with_capacity(text.len() / 4),
     };
     match p.content_line()? {
         Some(0) if p.key_at(p.at) => {}
@@ -104,15 +189,18 @@ fn events(text: &str) -> Option<Vec<Ev<'_>>> {
     }
 }
 
-/// Whether `text` has none of the characters the subset leaves to yaml_serde: tabs, carriage
-/// returns, control characters, a byte order mark and the line breaks of YAML 1.1 (NEL, LS,
-/// PS), which libyaml breaks lines at.
+/// Whether every character of `text` is one libyaml reads as itself, but tabs and carriage
+/// returns (left to yaml_serde with the rest): printable ASCII and line feeds, and from the rest
+/// of Unicode what libyaml's reader allows (U+00A0 to U+D7FF, U+E000 to U+FFFD, from U+10000) but the
+/// byte order mark and the line breaks of YAML 1.1 (NEL, LS, PS), which libyaml breaks lines at.
 fn plain_characters(text: &str) -> bool {
-    let bytes_ok = !text.bytes().any(|c| (c < 0x20 && c != b'\n') || c == 0x7F);
-    bytes_ok
+    let ascii_ok = |c: u8| (0x20..0x7F).contains(&c) || c == b'\n' || c >= 0x80;
+    text.bytes().all(ascii_ok)
         && (text.is_ascii()
-            || !text.chars().any(|c| {
-                (c.is_control() && c != '\n') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+            || text.chars().all(|c| {
+                c.is_ascii()
+                    || matches!(c, '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+                        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
             }))
 }
 
@@ -133,8 +221,9 @@ const INDICATOR: [bool; 256] = {
 /// higher; deeper texts go to yaml_serde, which refuses them).
 const MAX_DEPTH: usize = 64;
 
-/// Keys longer than this go to yaml_serde (libyaml looks for a simple key's `:` within 1,024
-/// characters).
+/// Keys whose `:` is further than this many bytes from their start go to yaml_serde (libyaml
+/// looks for a simple key's `:` within 1,024 characters of its start, in block and flow
+/// context).
 const MAX_KEY: usize = 1000;
 
 struct Parser<'a> {
@@ -236,9 +325,11 @@ impl<'a> Parser<'a> {
         let q = self.b[i];
         let mut j = i + 1;
         loop {
-            let k = j + memchr::memchr3(q, b'\\', b'\n', &self.b[j..])?;
+            let k = j + memchr::memchr3(q, b'\\', b'\n', self.b.get(j..)?)?;
             match self.b[k] {
                 b'\n' => return None,
+                // An escaped line break continues the scalar on the next line: not in the subset.
+                b'\\' if q == b'"' && self.b.get(k + 1) == Some(&b'\n') => return None,
                 b'\\' if q == b'"' => j = k + 2,
                 b'\\' => j = k + 1,
                 _ if q == b'\'' && self.b.get(k + 1) == Some(&b'\'') => j = k + 2,
@@ -453,13 +544,15 @@ impl<'a> Parser<'a> {
                 self.at = self.skip_spaces(self.at + 1);
                 if self.b.get(self.at) != Some(&b'}') {
                     loop {
-                        if matches!(self.b.get(self.at)?, b'[' | b'{') {
+                        let key = self.at;
+                        if matches!(self.b.get(key)?, b'[' | b'{') {
                             return None;
                         }
                         self.flow_node()?;
                         self.at = self.skip_spaces(self.at);
                         if self.b.get(self.at) != Some(&b':')
                             || self.b.get(self.at + 1) != Some(&b' ')
+                            || self.at - key > MAX_KEY
                         {
                             return None;
                         }
@@ -607,6 +700,8 @@ impl<'a> Parser<'a> {
         loop {
             let e = self.skip_spaces(at);
             match self.b.get(e) {
+                // Spaces past the indentation on a last line without a break are content.
+                None if e - at > indent => return None,
                 None => {
                     at = e;
                     break;
@@ -674,7 +769,6 @@ fn escape(rest: &[u8], out: &mut String) -> Option<usize> {
         b' ' => ' ',
         b'"' => '"',
         b'/' => '/',
-        b'\'' => '\'',
         b'\\' => '\\',
         b'N' => '\u{85}',
         b'_' => '\u{a0}',
@@ -726,9 +820,34 @@ type Res<T> = Result<T, Refused>;
 struct De<'e, 'a> {
     ev: &'e [Ev<'a>],
     pos: usize,
+    /// How many collections and newtype structs are open (yaml_serde refuses more than 128).
+    depth: usize,
 }
 
-impl<'a> De<'_, 'a> {
+/// The nesting of collections and newtype structs the deserializer goes to: below yaml_serde's
+/// limit (128), which counts both.
+const MAX_NESTED: usize = 100;
+
+impl<'e, 'a> De<'e, 'a> {
+    fn new(ev: &'e [Ev<'a>]) -> Self {
+        De {
+            ev,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// `f` one level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Res<T>) -> Res<T> {
+        self.depth += 1;
+        if self.depth > MAX_NESTED {
+            return Err(Refused);
+        }
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     fn peek(&self) -> Res<&Ev<'a>> {
         self.ev.get(self.pos).ok_or(Refused)
     }
@@ -750,10 +869,10 @@ impl<'a> De<'_, 'a> {
     /// A collection's entries to `visitor` (its start taken), then its end, which the visitor
     /// must have reached.
     fn collection<'de, V: Visitor<'de>>(&mut self, visitor: V, map: bool) -> Res<V::Value> {
-        let value = match map {
-            true => visitor.visit_map(Entries { de: self })?,
-            false => visitor.visit_seq(Entries { de: self })?,
-        };
+        let value = self.nested(|de| match map {
+            true => visitor.visit_map(Entries { de }),
+            false => visitor.visit_seq(Entries { de }),
+        })?;
         match self.next()? {
             Ev::MapEnd | Ev::SeqEnd => Ok(value),
             _ => Err(Refused),
@@ -1058,7 +1177,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         _name: &'static str,
         visitor: V,
     ) -> Res<V::Value> {
-        visitor.visit_newtype_struct(self)
+        self.nested(|de| visitor.visit_newtype_struct(de))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {

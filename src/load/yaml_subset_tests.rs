@@ -686,3 +686,94 @@ fn emitted_and_damaged_texts_read_the_same_or_are_left_to_yaml_serde() {
         "the subset read {taken} of {total} emitted texts"
     );
 }
+
+/// What a review found, each once read wrongly (or a panic): now left to yaml_serde, or read
+/// as it reads them.
+#[test]
+fn what_a_review_found() {
+    // A double-quoted key candidate ending in `\` at the end of the text.
+    for text in [
+        "\"\\",
+        "a:\n  \"\\",
+        "k:\n  - \"\\",
+        "k:\n  - \"a\\\nb\": c\n",
+    ] {
+        left(text);
+    }
+    // libyaml has no `\'` escape in double quotes.
+    left("k: \"\\'\"\n");
+    assert!(serde_yaml::from_str::<Value>("k: \"\\'\"\n").is_err());
+    // libyaml's reader refuses U+FFFE and U+FFFF anywhere, comments included.
+    for text in [
+        "a: \u{fffe}\n",
+        "a: \u{ffff}\n",
+        "k: #\u{fffe}\n",
+        "k: [\u{ffff}]\n",
+    ] {
+        left(text);
+        assert!(serde_yaml::from_str::<Value>(text).is_err(), "{text:?}");
+    }
+    same("a: \u{fffd}\u{e000}\u{d7ff}\u{10000}\u{a0}x\n");
+    // A simple key's `:` within 1,024 characters of its start, in flow context too.
+    left(&format!("a: {{{}: v}}\n", "k".repeat(1025)));
+    left(&format!("a: {{\"{}\": v}}\n", "k".repeat(1023)));
+    left(&format!("a: [{{{}   : v}}]\n", "k".repeat(1022)));
+    same(&format!("a: {{{}: v}}\n", "k".repeat(1000)));
+    same(&format!("{}: v\n", "k".repeat(1000)));
+    left(&format!("{}: v\n", "k".repeat(1001)));
+    left(&format!("a: {{{}: v}}\n", "k".repeat(1001)));
+    // Spaces past the indentation on a block scalar's last line, without a line break.
+    for text in ["a: |\n x\n  ", "k: |-\n  x\n   ", "k: >+\n  x\n     "] {
+        left(text);
+    }
+    same("a: |\n  x\n  ");
+    same("a: |\n  x\n ");
+}
+
+/// The subset reads 64 levels of collections; the deserializer, like yaml_serde, counts newtype
+/// structs as levels too, and stops below yaml_serde's 128.
+#[test]
+fn nesting_stops_below_yaml_serdes_limit() {
+    let flow = |d: usize| format!("a: {}1{}\n", "[".repeat(d), "]".repeat(d));
+    same(&flow(63));
+    left(&flow(64));
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct A(B);
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct B(Vec<A>);
+    let text = format!("a: {}{}\n", "[".repeat(43), "]".repeat(43));
+    let (ours, theirs) = both::<BTreeMap<String, A>>(&text);
+    assert!(theirs.is_err());
+    assert!(ours.is_none());
+    let text = format!("a: {}{}\n", "[".repeat(20), "]".repeat(20));
+    let (ours, theirs) = both::<BTreeMap<String, A>>(&text);
+    assert!(theirs.is_ok() && ours.is_some());
+}
+
+/// The check debug builds make compares the visitor's calls, duplicate keys kept: a `Value`
+/// would be refused on both sides and hide anything else.
+#[test]
+#[cfg(debug_assertions)]
+fn the_debug_check_compares_every_call() {
+    same_as_yaml_serde("a: 1\na: 1\n", &events("a: 1\na: 1\n").unwrap());
+    let wrong = [
+        Ev::MapStart,
+        Ev::Plain("a"),
+        Ev::Plain("1"),
+        Ev::Plain("a"),
+        Ev::Plain("2"),
+        Ev::MapEnd,
+    ];
+    let caught = std::panic::catch_unwind(|| same_as_yaml_serde("a: 1\na: 1\n", &wrong));
+    assert!(caught.is_err());
+    let quoted = [
+        Ev::MapStart,
+        Ev::Plain("a"),
+        Ev::Text("1".into()),
+        Ev::MapEnd,
+    ];
+    assert!(std::panic::catch_unwind(|| same_as_yaml_serde("a: 1\n", &quoted)).is_err());
+}
