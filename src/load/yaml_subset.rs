@@ -1058,8 +1058,50 @@ fn untagged<'de, V: Visitor<'de>>(v: &str, visitor: V) -> Res<V::Value> {
     visitor.visit_str(v)
 }
 
+/// Deserializer methods that read as another does: yaml_serde reads every integer width as
+/// its 64-bit request, `f32` as `f64`, a character, string or identifier as a string.
+macro_rules! read_as {
+    ($($method:ident => $as:ident),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
+            self.$as(visitor)
+        }
+    )*};
+}
+
+/// Deserializer methods that take a plain scalar only, parsed as yaml_serde parses it for
+/// that type (a quoted `"1"` is no integer).
+macro_rules! plain_as {
+    ($($method:ident => $visit:ident($parse:ident)),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
+            visitor.$visit($parse(self.plain()?).ok_or(Refused)?)
+        }
+    )*};
+}
+
 impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
     type Error = Refused;
+
+    plain_as! {
+        deserialize_bool => visit_bool(boolean),
+        deserialize_i64 => visit_i64(signed),
+        deserialize_i128 => visit_i128(signed),
+        deserialize_u64 => visit_u64(unsigned),
+        deserialize_u128 => visit_u128(unsigned),
+        deserialize_f64 => visit_f64(float),
+    }
+
+    read_as! {
+        deserialize_i8 => deserialize_i64,
+        deserialize_i16 => deserialize_i64,
+        deserialize_i32 => deserialize_i64,
+        deserialize_u8 => deserialize_u64,
+        deserialize_u16 => deserialize_u64,
+        deserialize_u32 => deserialize_u64,
+        deserialize_f32 => deserialize_f64,
+        deserialize_char => deserialize_str,
+        deserialize_string => deserialize_str,
+        deserialize_identifier => deserialize_str,
+    }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
         match self.next()? {
@@ -1071,72 +1113,12 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         }
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        visitor.visit_bool(boolean(self.plain()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        visitor.visit_i64(signed(self.plain()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        visitor.visit_i128(signed(self.plain()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        visitor.visit_u64(unsigned(self.plain()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        visitor.visit_u128(unsigned(self.plain()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_f64(visitor)
-    }
-
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        visitor.visit_f64(float(self.plain()?).ok_or(Refused)?)
-    }
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_str(visitor)
-    }
-
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
         match self.next()? {
             Ev::Plain(v) => visitor.visit_str(v),
             Ev::Text(s) => visitor.visit_str(s),
             _ => Err(Refused),
         }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, _visitor: V) -> Res<V::Value> {
@@ -1229,10 +1211,6 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
             Ev::Plain(_) | Ev::Text(_) => visitor.visit_enum(UnitVariant { de: self }),
             _ => Err(Refused),
         }
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
