@@ -1,5 +1,9 @@
 //! Parsing a YAML input into a typed definition, turning serde errors into diagnostics with
 //! file:line:col and a "did you mean" for misspelt keys.
+//!
+//! A text in the plain YAML suites are written in is read by `load::yaml_subset` first, which
+//! gives what yaml_serde would; anything else, and every text with a problem, is read by
+//! yaml_serde, whose errors become the diagnostics.
 
 use std::path::Path;
 use std::sync::Arc;
