@@ -22,10 +22,16 @@ pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &Arc<str>) -> Result<T, Diagnostics> {
     precheck(path, source)?;
-    if let Some(v) = yaml_subset::from_str(source) {
-        return Ok(v);
+    read(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
+}
+
+/// `text` as a `T`: by the subset reader when the text is in the plain YAML it reads, else by
+/// yaml_serde, whose error says what is wrong.
+fn read<T: DeserializeOwned>(text: &str) -> Result<T, serde_yaml::Error> {
+    match yaml_subset::from_str(text) {
+        Some(v) => Ok(v),
+        None => serde_yaml::from_str(text),
     }
-    serde_yaml::from_str::<T>(source).map_err(|e| Diagnostics(vec![yaml_error(path, source, &e)]))
 }
 
 /// `part` — cut from a text that [`passes_prechecks`], so its size and characters are that
@@ -40,9 +46,7 @@ pub fn parse_yaml_part<T: DeserializeOwned>(part: &str) -> Option<T> {
     // either: the estimate for the whole text would carry that state into the next part,
     // where the part's own estimate starts afresh.
     match scan_depth(part) {
-        Depth::Within { open: false } => {
-            yaml_subset::from_str(part).or_else(|| serde_yaml::from_str::<T>(part).ok())
-        }
+        Depth::Within { open: false } => read(part).ok(),
         _ => None,
     }
 }
@@ -64,10 +68,7 @@ pub fn parse_yaml_shaped<T: DeserializeOwned>(
     root: &'static MapShape,
 ) -> Result<T, Diagnostics> {
     precheck(path, source)?;
-    if let Some(v) = yaml_subset::from_str(source) {
-        return Ok(v);
-    }
-    match serde_yaml::from_str::<T>(source) {
+    match read::<T>(source) {
         Ok(v) => Ok(v),
         Err(first) => Err(shape_problems(path, source, root, &first)),
     }
@@ -415,7 +416,7 @@ impl Flow {
 
 /// Where the single-quoted scalar that `text` starts inside ends: the index of its closing
 /// quote (`''` is a quote inside it); `None` when it does not close in `text`.
-fn single_quoted_end(text: &[u8]) -> Option<usize> {
+pub(super) fn single_quoted_end(text: &[u8]) -> Option<usize> {
     let mut i = 0;
     loop {
         let k = i + memchr::memchr(b'\'', text.get(i..)?)?;

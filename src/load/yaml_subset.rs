@@ -28,6 +28,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Visitor};
 
+use super::yaml::single_quoted_end;
+use crate::util::json::string_end;
+
 /// `text` as a `T`, when it is in the subset and serde accepts it; `None` otherwise (then read
 /// it with yaml_serde, which reports why).
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
@@ -179,9 +182,9 @@ fn events(text: &str) -> Option<Vec<Ev<'_>>> {
         // nothing, a reallocation copies every event.
         ev: Vec::with_capacity(text.len() / 4),
     };
-    match p.content_line()? {
-        Some(0) if p.key_at(p.at) => {}
-        _ => return None,
+    // The document is a mapping at column 0 (`mapping` refuses a line that is not a key).
+    if p.content_line()? != Some(0) {
+        return None;
     }
     match p.mapping(0)? {
         None => Some(p.ev),
@@ -320,22 +323,15 @@ impl<'a> Parser<'a> {
         None
     }
 
-    /// Where the quoted scalar starting at `i` ends (after its closing quote), on its line.
+    /// Where the quoted scalar starting at `i` ends (after its closing quote), on its line
+    /// (an escaped line break, which continues it on the next, is not).
     fn quoted_end(&self, i: usize) -> Option<usize> {
-        let q = self.b[i];
-        let mut j = i + 1;
-        loop {
-            let k = j + memchr::memchr3(q, b'\\', b'\n', self.b.get(j..)?)?;
-            match self.b[k] {
-                b'\n' => return None,
-                // An escaped line break continues the scalar on the next line: not in the subset.
-                b'\\' if q == b'"' && self.b.get(k + 1) == Some(&b'\n') => return None,
-                b'\\' if q == b'"' => j = k + 2,
-                b'\\' => j = k + 1,
-                _ if q == b'\'' && self.b.get(k + 1) == Some(&b'\'') => j = k + 2,
-                _ => return Some(k + 1),
-            }
-        }
+        let inside = &self.b[i + 1..];
+        let close = match self.b[i] {
+            b'"' => string_end(inside)?,
+            _ => single_quoted_end(inside)?,
+        };
+        (!inside[..close].contains(&b'\n')).then_some(i + close + 2)
     }
 
     /// Whether a plain scalar may start at `i`: not at an indicator, but at a `-`, `?` or `:`
@@ -369,11 +365,6 @@ impl<'a> Parser<'a> {
     /// Whether `i` is at a sequence item's `-`.
     fn item_at(&self, i: usize) -> bool {
         self.b.get(i) == Some(&b'-') && matches!(self.b.get(i + 1), None | Some(b' ' | b'\n'))
-    }
-
-    /// Whether `at` is at a sequence item's `-`.
-    fn at_item(&self) -> bool {
-        self.item_at(self.at)
     }
 
     /// A block mapping whose first key starts at `at`, in column `n`; then the indentation of
@@ -422,7 +413,7 @@ impl<'a> Parser<'a> {
         loop {
             self.at += 1;
             match self.value(n, false)? {
-                Some(m) if m == n && self.at_item() => {}
+                Some(m) if m == n && self.item_at(self.at) => {}
                 Some(m) if m == n && indentless => {
                     self.close(Ev::SeqEnd);
                     return Some(Some(m));
@@ -480,7 +471,7 @@ impl<'a> Parser<'a> {
         let next = self.content_line()?;
         match next {
             Some(m) if m > parent => {
-                if self.at_item() {
+                if self.item_at(self.at) {
                     self.sequence(m, false)
                 } else if self.key_at(self.at) {
                     self.mapping(m)
@@ -488,7 +479,7 @@ impl<'a> Parser<'a> {
                     None
                 }
             }
-            Some(m) if m == parent && map_value && self.at_item() => self.sequence(m, true),
+            Some(m) if m == parent && map_value && self.item_at(self.at) => self.sequence(m, true),
             _ => {
                 self.ev.push(Ev::Plain(""));
                 Some(next)
@@ -620,40 +611,26 @@ impl<'a> Parser<'a> {
 
     /// A single- or double-quoted scalar at `at`, closed on its line; `at` then after it.
     fn quoted(&mut self) -> Sub<Cow<'a, str>> {
-        let q = self.b[self.at];
-        let from = self.at + 1;
-        let mut out: Option<String> = None;
-        let mut i = from;
-        let mut run = from;
-        loop {
-            let k = i + memchr::memchr3(q, b'\\', b'\n', &self.b[i..])?;
-            match self.b[k] {
-                b'\n' => return None,
-                b'\\' if q == b'"' => {
-                    let s = out.get_or_insert_with(String::new);
-                    s.push_str(&self.text[run..k]);
-                    i = escape(&self.b[k + 1..], s)? + k + 1;
-                    run = i;
-                }
-                b'\\' => i = k + 1,
-                _ if q == b'\'' && self.b.get(k + 1) == Some(&b'\'') => {
-                    let s = out.get_or_insert_with(String::new);
-                    s.push_str(&self.text[run..=k]);
-                    i = k + 2;
-                    run = i;
-                }
-                _ => {
-                    self.at = k + 1;
-                    return Some(match out {
-                        None => Cow::Borrowed(&self.text[from..k]),
-                        Some(mut s) => {
-                            s.push_str(&self.text[run..k]);
-                            Cow::Owned(s)
-                        }
-                    });
-                }
-            }
+        let end = self.quoted_end(self.at)?;
+        let inside = &self.text[self.at + 1..end - 1];
+        let double = self.b[self.at] == b'"';
+        self.at = end;
+        let escaped = if double { '\\' } else { '\'' };
+        if !inside.contains(escaped) {
+            return Some(Cow::Borrowed(inside));
         }
+        if !double {
+            return Some(Cow::Owned(inside.replace("''", "'")));
+        }
+        let mut out = String::with_capacity(inside.len());
+        let mut rest = inside;
+        while let Some(k) = rest.find('\\') {
+            out.push_str(&rest[..k]);
+            let taken = escape(&rest.as_bytes()[k + 1..], &mut out)?;
+            rest = &rest[k + 1 + taken..];
+        }
+        out.push_str(rest);
+        Some(Cow::Owned(out))
     }
 
     /// A literal (`|`) or folded (`>`) block scalar whose header is at `i`, in a collection at
