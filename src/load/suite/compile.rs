@@ -335,7 +335,7 @@ fn compile_request(
             reqwest::Method::GET
         }
     };
-    let body_json = def.body.map(yaml_to_json);
+    let body_json = def.body.map(|b| b.0);
     let stream = body_json
         .as_ref()
         .and_then(|b| b.get("stream"))
@@ -550,14 +550,14 @@ fn compile_jsonpath(
     }
     if let Some(v) = jp.equals {
         ops.push(JsonPathOp::Equals(TValue::compile(
-            &yaml_to_json(v),
+            &v.0,
             fixtures,
             &mut problems,
         )));
     }
     if let Some(v) = jp.contains {
         ops.push(JsonPathOp::Contains(TValue::compile(
-            &yaml_to_json(v),
+            &v.0,
             fixtures,
             &mut problems,
         )));
@@ -585,9 +585,7 @@ fn compile_jsonpath(
         }
     }
     if let Some(vs) = jp.one_of {
-        ops.push(JsonPathOp::OneOf(
-            vs.into_iter().map(yaml_to_json).collect(),
-        ));
+        ops.push(JsonPathOp::OneOf(vs.into_iter().map(|v| v.0).collect()));
     }
     if let Some(n) = jp.length {
         ops.push(JsonPathOp::Length(n));
@@ -671,7 +669,7 @@ fn parse_status(v: &serde_yaml::Value) -> Option<StatusExpect> {
     Some(s)
 }
 
-fn yaml_scalar_text(v: &serde_yaml::Value) -> String {
+pub(super) fn yaml_scalar_text(v: &serde_yaml::Value) -> String {
     match v {
         serde_yaml::Value::String(s) => s.clone(),
         serde_yaml::Value::Number(n) => n.to_string(),
@@ -684,7 +682,9 @@ fn yaml_scalar_text(v: &serde_yaml::Value) -> String {
 }
 
 /// YAML → JSON. Non-string keys become strings; tags are dropped (YAML-only features have no
-/// meaning in a JSON request body).
+/// meaning in a JSON request body). Bodies and `equals`/`contains`/`one_of` values are read
+/// straight to this JSON as they are parsed (`format::Json`, held to this function by tests);
+/// a status is read as YAML and made JSON here only to be spilled.
 pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
     match v {
         serde_yaml::Value::Null => Value::Null,

@@ -3,10 +3,13 @@
 //! value has), against which a file serde refuses is checked to report every structural problem
 //! of the file at once. A test holds the two to the same keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
+use serde::de::{self, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::compile::yaml_scalar_text;
 use super::model::{AuthOverride, JsonType, SnapshotMode};
 use crate::load::shape::{Field, MapShape, Shape};
 
@@ -187,7 +190,7 @@ pub(super) struct RequestDef {
     pub(super) method: Option<String>,
     pub(super) path: String,
     #[serde(default, serialize_with = "as_json::opt")]
-    pub(super) body: Option<serde_yaml::Value>,
+    pub(super) body: Option<Json>,
     #[serde(default)]
     pub(super) raw_body: Option<String>,
     #[serde(default)]
@@ -215,7 +218,7 @@ pub(super) struct MultipartDef {
 #[derive(Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ExpectDef {
-    #[serde(default, serialize_with = "as_json::opt")]
+    #[serde(default, serialize_with = "as_json::opt_yaml")]
     pub(super) status: Option<serde_yaml::Value>,
     #[serde(default)]
     pub(super) content_type: Option<String>,
@@ -243,15 +246,15 @@ pub(super) struct JsonPathDef {
     #[serde(default)]
     pub(super) exists: Option<bool>,
     #[serde(default, serialize_with = "as_json::opt")]
-    pub(super) equals: Option<serde_yaml::Value>,
+    pub(super) equals: Option<Json>,
     #[serde(default, serialize_with = "as_json::opt")]
-    pub(super) contains: Option<serde_yaml::Value>,
+    pub(super) contains: Option<Json>,
     #[serde(default, rename = "type")]
     pub(super) type_: Option<JsonType>,
     #[serde(default)]
     pub(super) matches: Option<String>,
-    #[serde(default, serialize_with = "as_json::opt_seq")]
-    pub(super) one_of: Option<Vec<serde_yaml::Value>>,
+    #[serde(default)]
+    pub(super) one_of: Option<Vec<Json>>,
     #[serde(default)]
     pub(super) length: Option<usize>,
     #[serde(default)]
@@ -264,8 +267,135 @@ pub(super) struct JsonPathDef {
     pub(super) lte: Option<f64>,
 }
 
-/// The YAML values of a case written as the JSON they compile to (`compile::yaml_to_json`: tags
-/// dropped, keys as text, a number that is not finite as `null`), so that the case read back
+/// A YAML value read as the JSON it compiles to: what [`yaml_to_json`] makes of the
+/// `serde_yaml::Value` read from the same text (tags dropped, keys as text, a number that is
+/// not finite as `null`), built as the parser reads it instead of from a YAML value built first
+/// (for a generated suite's bodies, building and converting that value was a third of parsing
+/// and of compiling). A key repeated is refused as `serde_yaml::Value` refuses it, with its
+/// message. Read from JSON (a spilled case, `suite::spill`), a value is itself.
+///
+/// [`yaml_to_json`]: super::compile::yaml_to_json
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct Json(pub(super) serde_json::Value);
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(Json)
+    }
+}
+
+/// `serde_yaml::Value`'s visitor, each value made JSON as it comes.
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(b.into())
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(i.into())
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(u.into())
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Json::deserialize(d).map(|j| j.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Json(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        // Keys are told apart as YAML values (`1` and `"1"` are two keys, the second one's
+        // value kept, as `yaml_to_json` keeps it). While every key is text, the object's keys
+        // are the keys; from the first key that is not, they are kept here.
+        let mut keys: Option<HashSet<serde_yaml::Value>> = None;
+        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+            let text = match (&mut keys, key) {
+                (None, serde_yaml::Value::String(s)) if !object.contains_key(&s) => s,
+                (None, key @ serde_yaml::Value::String(_)) => {
+                    return Err(de::Error::custom(duplicate_key(&key)));
+                }
+                (None, key) => {
+                    let mut seen: HashSet<serde_yaml::Value> = (object.keys().cloned())
+                        .map(serde_yaml::Value::String)
+                        .collect();
+                    let text = yaml_scalar_text(&key);
+                    seen.insert(key);
+                    keys = Some(seen);
+                    text
+                }
+                (Some(seen), key) => {
+                    if seen.contains(&key) {
+                        return Err(de::Error::custom(duplicate_key(&key)));
+                    }
+                    let text = yaml_scalar_text(&key);
+                    seen.insert(key);
+                    text
+                }
+            };
+            let Json(value) = map.next_value()?;
+            object.insert(text, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        let (tag, value): (String, _) = data.variant()?;
+        if tag.is_empty() {
+            return Err(de::Error::custom("empty YAML tag is not allowed"));
+        }
+        value.newtype_variant::<Json>().map(|j| j.0)
+    }
+}
+
+/// yaml_serde's message for a key repeated in a mapping.
+fn duplicate_key(key: &serde_yaml::Value) -> String {
+    match key {
+        serde_yaml::Value::Null => "duplicate entry with null key".into(),
+        serde_yaml::Value::Bool(b) => format!("duplicate entry with key `{b}`"),
+        serde_yaml::Value::Number(n) => format!("duplicate entry with key {n}"),
+        serde_yaml::Value::String(s) => format!("duplicate entry with key {s:?}"),
+        _ => "duplicate entry in YAML map".into(),
+    }
+}
+
+/// The YAML values of a case written as the JSON they compile to, so that the case read back
 /// from JSON (`suite::spill`) compiles to the same steps: the JSON value read back as YAML
 /// compiles to itself. A status is compiled from the YAML value itself, but a valid one is only
 /// whole numbers and text, which that leaves as they are. A value given that compiles to `null`
@@ -273,13 +403,13 @@ pub(super) struct JsonPathDef {
 /// the file's cases keep their compiled steps instead.
 pub(super) mod as_json {
     use serde::{Serialize, Serializer, ser::Error as _};
-    use serde_yaml::Value;
 
     use super::super::compile::yaml_to_json;
+    use super::Json;
 
-    pub(in super::super) fn opt<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
-        match v.clone().map(yaml_to_json) {
-            Some(serde_json::Value::Null) => Err(S::Error::custom(
+    pub(in super::super) fn opt<S: Serializer>(v: &Option<Json>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(Json(serde_json::Value::Null)) => Err(S::Error::custom(
                 "a value given that is null in JSON (a tagged null, .nan, .inf) is told apart from \
                  no value only in YAML",
             )),
@@ -287,13 +417,11 @@ pub(super) mod as_json {
         }
     }
 
-    pub(in super::super) fn opt_seq<S: Serializer>(
-        v: &Option<Vec<Value>>,
+    pub(in super::super) fn opt_yaml<S: Serializer>(
+        v: &Option<serde_yaml::Value>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        v.as_ref()
-            .map(|v| v.iter().cloned().map(yaml_to_json).collect::<Vec<_>>())
-            .serialize(s)
+        opt(&v.clone().map(|v| Json(yaml_to_json(v))), s)
     }
 }
 
@@ -311,9 +439,8 @@ mod tests {
         #[derive(Serialize, Deserialize)]
         struct Holder {
             #[serde(default, serialize_with = "as_json::opt")]
-            v: Option<serde_yaml::Value>,
+            v: Option<Json>,
         }
-        let compiled = |v: &Option<serde_yaml::Value>| v.clone().map(super::super::yaml_to_json);
         for yaml in [
             "{ a: !x 1, b: 18446744073709551615, c: -9223372036854775808, d: 2.0, e: 1e-300, f: .inf, g: ~, h: [!y ~, .nan] }",
             "{ !t a: 1, a: 2 }",
@@ -323,9 +450,13 @@ mod tests {
             "text",
         ] {
             let v: Option<serde_yaml::Value> = Some(serde_yaml::from_str(yaml).unwrap());
-            let json = serde_json::to_string(&Holder { v: v.clone() }).unwrap();
+            let compiled = v.clone().map(super::super::yaml_to_json);
+            let held = Holder {
+                v: Some(serde_yaml::from_str(yaml).unwrap()),
+            };
+            let json = serde_json::to_string(&held).unwrap();
             let back: Holder = serde_json::from_str(&json).unwrap();
-            assert_eq!(compiled(&back.v), compiled(&v), "{yaml} as {json}");
+            assert_eq!(back.v.map(|j| j.0), compiled, "{yaml} as {json}");
         }
         for yaml in ["!x ~", ".nan", "-.inf"] {
             let v = Some(serde_yaml::from_str(yaml).unwrap());
@@ -334,6 +465,114 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&Holder { v: None }).unwrap(),
             r#"{"v":null}"#
+        );
+    }
+
+    /// `text` read as [`Json`], by both readers (the subset reader where the text is in its
+    /// subset, `parse_yaml`), is what `yaml_to_json` makes of it read as a `serde_yaml::Value`;
+    /// what one refuses the other refuses with the same message at the same place.
+    #[track_caller]
+    fn reads_as_yaml_to_json(text: &str) {
+        use crate::load::yaml::parse_yaml;
+        let src: std::sync::Arc<str> = text.into();
+        let path = std::path::Path::new("v.yaml");
+        let ours = parse_yaml::<Json>(path, &src).map(|j| j.0);
+        let theirs = parse_yaml::<serde_yaml::Value>(path, &src).map(super::super::yaml_to_json);
+        match (ours, theirs) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+            (Err(a), Err(b)) => assert_eq!(a.render(), b.render(), "{text}"),
+            (a, b) => panic!("{text}: {a:?} against {b:?}"),
+        }
+        let ours = serde_yaml::from_str::<Json>(text).map(|j| j.0);
+        let theirs = serde_yaml::from_str(text).map(super::super::yaml_to_json);
+        assert_eq!(
+            ours.map_err(|e| e.to_string()),
+            theirs.map_err(|e| e.to_string()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_yaml_value_reads_as_the_json_yaml_to_json_makes_of_it() {
+        for text in [
+            "model: m\nmessages:\n  - role: user\n    content: hi\nmax_tokens: 5\n",
+            "{ a: 1, b: -2, c: 18446744073709551615, d: -9223372036854775808, e: 2.0, f: 1e-300 }",
+            "[.inf, -.inf, .nan, 0x1f, 0o17, +5, 012, 1_000, 0.1, -0.0]",
+            "[~, null, Null, '', \"\", true, False, yes, 'true']",
+            "{ !t a: 1, b: !x 2, c: !x ~, d: !!str 3, e: !!int '4' }",
+            "{ 1: one, \"1\": uno, true: t, null: n, [a]: seq, {k: v}: map, 1.5: f }",
+            "{ 1: one, \"1\": uno, 1: again }",
+            "{ a: 1, a: 2 }",
+            "{ 1: a, b: c, b: d }",
+            "{ a: 1, 1: x, a: 2 }",
+            "{ true: 1, true: 2 }",
+            "{ ~: 1, null: 2 }",
+            "{ 2.5: 1, 2.5: 2 }",
+            "{ [a]: 1, [a]: 2 }",
+            "{ !t a: 1, !t a: 2 }",
+            "{ !t a: 1, a: 2 }",
+            "k: 340282366920938463463374607431768211455\n",
+            "k: -170141183460469231731687303715884105728\n",
+            "a:\n  b:\n    - x\n    - { c: [1, 2, { d: e }] }\n  f: |\n    line\n    two\n",
+            "a: &x { b: 1 }\nc: *x\n",
+            "[]",
+            "{}",
+            "'text'",
+            "",
+        ] {
+            reads_as_yaml_to_json(text);
+        }
+    }
+
+    /// Values of every kind (tags and keys that are not text included) written by yaml_serde's
+    /// emitter, and read back as [`Json`], are what `yaml_to_json` makes of them.
+    #[test]
+    fn any_emitted_value_reads_as_the_json_yaml_to_json_makes_of_it() {
+        use proptest::prelude::*;
+        use serde_yaml::value::{Tag, TaggedValue};
+        let leaf = prop_oneof![
+            prop::sample::select(vec!["a", "1", "true", "~", "x y", "-", "é", "0x1", ""])
+                .prop_map(|s| serde_yaml::Value::String(s.into())),
+            any::<i64>().prop_map(|n| serde_yaml::Value::Number(n.into())),
+            any::<u64>().prop_map(|n| serde_yaml::Value::Number(n.into())),
+            any::<f64>().prop_map(|n| serde_yaml::Value::Number(n.into())),
+            any::<bool>().prop_map(serde_yaml::Value::Bool),
+            Just(serde_yaml::Value::Null),
+        ];
+        // Tags on scalars (the emitter writes no tag on a tagged value).
+        let tagged =
+            (prop::sample::select(vec!["t", "x"]), leaf.clone()).prop_map(|(tag, value)| {
+                serde_yaml::Value::Tagged(Box::new(TaggedValue {
+                    tag: Tag::new(tag),
+                    value,
+                }))
+            });
+        let values = prop_oneof![3 => leaf, 1 => tagged].prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_yaml::Value::Sequence),
+                prop::collection::vec((inner.clone(), inner.clone()), 0..4)
+                    .prop_map(|kv| serde_yaml::Value::Mapping(kv.into_iter().collect())),
+            ]
+        });
+        // yaml_serde's emitter cannot write some values (a tagged key); tags on keys are in the
+        // texts above. It writes most.
+        let (emitted, total) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(1024));
+        runner
+            .run(&values, |v| {
+                total.set(total.get() + 1);
+                if let Ok(text) = serde_yaml::to_string(&v) {
+                    emitted.set(emitted.get() + 1);
+                    reads_as_yaml_to_json(&text);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(
+            emitted.get() * 4 > total.get() * 3,
+            "{} of {}",
+            emitted.get(),
+            total.get()
         );
     }
 
