@@ -43,21 +43,24 @@ pub fn load_suite(path: &Path, text: &str, env: &SuiteEnv<'_>) -> Result<Suite, 
     load_suite_on(path, text, env, Some(threads))
 }
 
-/// [`load_suite`], a large file parsed in parts on up to `parts` threads ([`parse_in_parts`]),
-/// or whole (`None`).
+/// [`load_suite`], a large file parsed in parts on up to `parts` threads ([`Parts`]), or whole
+/// (`None`).
 pub fn load_suite_on(
     path: &Path,
     text: &str,
     env: &SuiteEnv<'_>,
     parts: Option<usize>,
 ) -> Result<Suite, Diagnostics> {
-    let source: Arc<str> = text.into();
-    let def = parse_suite(path, &source, parts)?;
-    compile_suite(path, &source, def, env, parts.unwrap_or(1))
+    let nowhere = SpillFile::default();
+    load_suite_spilling(path, text, env, parts, &nowhere, &|_| false).map(|(s, _)| s)
 }
 
 /// [`load_suite_on`], the file's cases also written to `spill` as serde read them, before they
 /// are compiled (`suite::spill`), if `spill_if` their number; what became of them.
+///
+/// A file parsed in parts whose cases are not spilled has each part's cases compiled on the
+/// thread that parsed them, as soon as they are ([`Parts::load`]); if that finds any problem,
+/// the file is parsed and compiled again the usual way, which reports every problem where it is.
 pub fn load_suite_spilling(
     path: &Path,
     text: &str,
@@ -67,25 +70,26 @@ pub fn load_suite_spilling(
     spill_if: &dyn Fn(usize) -> bool,
 ) -> Result<(Suite, Spill), Diagnostics> {
     let source: Arc<str> = text.into();
-    let def = parse_suite(path, &source, parts)?;
+    let threads = parts.unwrap_or(1);
+    let mut in_parts = parts.and_then(|threads| Parts::of(&source, threads));
+    if let Some(p) = &in_parts
+        && !spill_if(p.cases())
+    {
+        match p.load(path, &source, env) {
+            Ok(suite) => return Ok((suite, Spill::NotNeeded)),
+            Err(Refused::Parts) => in_parts = None,
+            Err(Refused::Problems) => {}
+        }
+    }
+    let def = match in_parts.and_then(|p| p.parse()) {
+        Some(def) => def,
+        None => parse_yaml_shaped(path, &source, &SUITE)?,
+    };
     let spilled = match spill_if(def.cases.len()) {
         true => spill.spill(&def),
         false => Spill::NotNeeded,
     };
-    compile_suite(path, &source, def, env, parts.unwrap_or(1)).map(|s| (s, spilled))
-}
-
-/// A suite file's definition, a large one parsed in parts on up to `parts` threads
-/// ([`parse_in_parts`]), or whole (`None`).
-fn parse_suite(
-    path: &Path,
-    source: &Arc<str>,
-    parts: Option<usize>,
-) -> Result<SuiteDef, Diagnostics> {
-    match parts.and_then(|threads| parse_in_parts(source, threads)) {
-        Some(def) => Ok(def),
-        None => parse_yaml_shaped(path, source, &SUITE),
-    }
+    compile_suite(path, &source, def, env, threads).map(|s| (s, spilled))
 }
 
 /// Compile a suite's definition, reporting every problem; `source` is the text it was read
@@ -99,52 +103,13 @@ pub(super) fn compile_suite(
     env: &SuiteEnv<'_>,
     threads: usize,
 ) -> Result<Suite, Diagnostics> {
-    let loc = Locator::new(source);
-    let mut diags = Diagnostics::default();
-    let diag = |message, pos| diagnostic(path, source, message, pos);
-
-    if !is_identifier(&def.suite) {
-        diags.push(
-            diag(
-                format!("invalid suite id `{}`", def.suite),
-                loc.find(0, &def.suite),
-            )
-            .expected("lowercase letters, digits, `_` and `-`"),
-        );
-    }
-
-    for area in &def.areas {
-        if area.is_empty()
-            || !area
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            diags.push(
-                diag(format!("invalid area `{area}`"), loc.find(0, area))
-                    .expected("lowercase letters, digits and `_` (the first part of a feature id)"),
-            );
-        }
-    }
-
-    let mut scrub = Vec::new();
-    for p in &def.redact {
-        match ScrubSelector::parse(p) {
-            Ok(s) => scrub.push(s),
-            Err(e) => diags.push(
-                diag(
-                    format!("invalid redaction selector `{p}`: {e}"),
-                    loc.find(0, p),
-                )
-                .expected("a JSONPath such as `$.choices[*].message.content`"),
-            ),
-        }
-    }
-
+    let (head, cases) = def.split();
+    let (mut diags, scrub) = check_head(path, source, &head);
     // One copy of the suite id, shared by the cases.
-    let suite_id: Arc<str> = def.suite.as_str().into();
+    let suite_id: Arc<str> = head.suite.as_str().into();
     // Which of the cases with its id each case is (0: the first), for the duplicates' diagnostics.
-    let mut occurrences: HashMap<&str, usize> = HashMap::with_capacity(def.cases.len());
-    let nths: Vec<usize> = (def.cases.iter())
+    let mut occurrences: HashMap<&str, usize> = HashMap::with_capacity(cases.len());
+    let nths: Vec<usize> = (cases.iter())
         .map(|c| {
             let n = occurrences.entry(c.id.as_str()).or_insert(0);
             *n += 1;
@@ -156,97 +121,275 @@ pub(super) fn compile_suite(
         path,
         source,
         env,
-        areas: &def.areas,
+        areas: &head.areas,
         suite_id: &suite_id,
     };
-    let compiled = compile_in_runs(&cx, def.cases, nths, threads);
+    let compiled = compile_in_runs(&cx, cases, nths, threads);
     diags.extend(compiled.diags);
-    let cases = compiled.cases;
     if diags.is_empty() {
-        Ok(Suite {
-            id: def.suite,
-            description: def.description.unwrap_or_default(),
+        Ok(head.into_suite(path, env, compiled.cases, scrub))
+    } else {
+        Err(diags)
+    }
+}
+
+/// The problems of a suite's own keys (its id, areas and redaction selectors), and its
+/// redaction selectors.
+fn check_head(path: &Path, source: &Arc<str>, head: &Head) -> (Diagnostics, Vec<ScrubSelector>) {
+    let loc = Locator::new(source);
+    let mut diags = Diagnostics::default();
+    let diag = |message, pos| diagnostic(path, source, message, pos);
+    if !is_identifier(&head.suite) {
+        diags.push(
+            diag(
+                format!("invalid suite id `{}`", head.suite),
+                loc.find(0, &head.suite),
+            )
+            .expected("lowercase letters, digits, `_` and `-`"),
+        );
+    }
+    for area in &head.areas {
+        if area.is_empty()
+            || !area
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            diags.push(
+                diag(format!("invalid area `{area}`"), loc.find(0, area))
+                    .expected("lowercase letters, digits and `_` (the first part of a feature id)"),
+            );
+        }
+    }
+    let mut scrub = Vec::new();
+    for p in &head.redact {
+        match ScrubSelector::parse(p) {
+            Ok(s) => scrub.push(s),
+            Err(e) => diags.push(
+                diag(
+                    format!("invalid redaction selector `{p}`: {e}"),
+                    loc.find(0, p),
+                )
+                .expected("a JSONPath such as `$.choices[*].message.content`"),
+            ),
+        }
+    }
+    (diags, scrub)
+}
+
+/// A suite's own keys: its definition without the cases.
+struct Head {
+    suite: String,
+    description: Option<String>,
+    areas: Vec<String>,
+    redact: Vec<String>,
+}
+
+impl SuiteDef {
+    fn split(self) -> (Head, Vec<CaseDef>) {
+        let SuiteDef {
+            suite,
+            description,
+            areas,
+            cases,
+            redact,
+        } = self;
+        let head = Head {
+            suite,
+            description,
+            areas,
+            redact,
+        };
+        (head, cases)
+    }
+}
+
+impl Head {
+    fn into_suite(
+        self,
+        path: &Path,
+        env: &SuiteEnv<'_>,
+        cases: Vec<Arc<Case>>,
+        scrub: Vec<ScrubSelector>,
+    ) -> Suite {
+        Suite {
+            id: self.suite,
+            description: self.description.unwrap_or_default(),
             file: path.to_path_buf(),
             builtin: env.builtin,
             cases,
             scrub,
-        })
-    } else {
-        Err(diags)
+        }
     }
 }
 
 /// The size of the parts a large suite file is parsed in, side by side.
 const PART_BYTES: usize = 32 * 1024;
 
-/// A large file's definition parsed in parts on up to `threads` threads (at least two: one
-/// after the other, the parts cost ~10 % more CPU than the whole file): each part is the
-/// suite's own keys before `cases:` and a run of the file's cases (`load::sequence`), the last
-/// part also the keys after the cases, and the parts' cases are joined in order. Parsing is
-/// most of what loading a file costs; in parts a file of a few thousand generated cases takes
-/// every core, and the parser's events for one part at a time (~0.6 MB, not ~10 MB for a
-/// 1,000-case file).
+/// A large file cut in parts to be parsed on up to `threads` threads, side by side (at least
+/// two: one after the other, the parts cost ~10 % more CPU than the whole file): each part is
+/// the suite's own keys before `cases:` and a run of the file's cases (`load::sequence`), the
+/// last part also the keys after the cases. Parsing is most of what loading a file costs; in
+/// parts a file of a few thousand generated cases takes every core, and the parser's events
+/// for one part at a time (~0.6 MB, not ~10 MB for a 1,000-case file).
 ///
 /// Why the parts mean what the whole file means: part 0 is the start of the file, and every
 /// part but the last ends at its last case, so a quoted scalar or flow collection left open in
 /// a case (where a line that looks like a case item could hide) cannot be closed by what
 /// follows the cases: that part fails to parse, or holds fewer cases than it has items. Every
 /// part must parse and hold exactly its items as cases, and every part must read the same suite
-/// keys before `cases:` as the last. The whole text's size and characters are checked before
-/// any part is parsed, and each part's depth before it is, by the same estimate as the whole
-/// text's; a part the estimate ends inside a flow collection or a quote is not taken. So the
-/// estimate starts every part where it would be in the whole text (a case's line resets the
-/// block levels), and a text estimated too deep has a part estimated too deep or one not taken.
-/// Otherwise (and for a small file, or one not of the plain shape
-/// `sequence::items` is sure about) `None`: the file is parsed whole, so every problem is
-/// reported where it is in the file, as for any file.
-fn parse_in_parts(source: &str, threads: usize) -> Option<SuiteDef> {
-    if threads < 2 || source.len() < 2 * PART_BYTES || !passes_prechecks(source) {
-        return None;
-    }
-    let items = sequence::items(source, "cases")?;
-    let [head, _, tail] = items.parts(0, 1);
-    // The suite's own keys are parsed again in every part: not worth it when they are large.
-    if head.len() + tail.len() > PART_BYTES / 4 {
-        return None;
-    }
-    let mut parts: Vec<(usize, usize)> = Vec::new();
-    let mut from = 0;
-    for (i, &start) in items.starts.iter().enumerate().skip(1) {
-        if start - items.starts[from] >= PART_BYTES {
-            parts.push((from, i));
-            from = i;
+/// keys as the last. The whole text's size and characters are checked before any part is
+/// parsed, and each part's depth before it is, by the same estimate as the whole text's; a part
+/// the estimate ends inside a flow collection or a quote is not taken. So the estimate starts
+/// every part where it would be in the whole text (a case's line resets the block levels), and
+/// a text estimated too deep has a part estimated too deep or one not taken. Otherwise (and for
+/// a small file, or one not of the plain shape `sequence::items` is sure about) the file is
+/// parsed whole, so every problem is reported where it is in the file, as for any file.
+struct Parts<'s> {
+    source: &'s str,
+    items: sequence::Items,
+    /// Each part's first item and the item after its last.
+    ranges: Vec<(usize, usize)>,
+    threads: usize,
+}
+
+/// Why [`Parts::load`] gave no suite.
+enum Refused {
+    /// A part did not parse as its piece of the file: the file is parsed whole.
+    Parts,
+    /// The file has a problem: it is loaded again the usual way, to report it where it is.
+    Problems,
+}
+
+impl<'s> Parts<'s> {
+    /// `source` cut in parts, or `None` when it is parsed whole.
+    fn of(source: &'s str, threads: usize) -> Option<Self> {
+        if threads < 2 || source.len() < 2 * PART_BYTES || !passes_prechecks(source) {
+            return None;
         }
+        let items = sequence::items(source, "cases")?;
+        let [head, _, tail] = items.parts(0, 1);
+        // The suite's own keys are parsed again in every part: not worth it when they are large.
+        if head.len() + tail.len() > PART_BYTES / 4 {
+            return None;
+        }
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut from = 0;
+        for (i, &start) in items.starts.iter().enumerate().skip(1) {
+            if start - items.starts[from] >= PART_BYTES {
+                ranges.push((from, i));
+                from = i;
+            }
+        }
+        ranges.push((from, items.starts.len()));
+        (ranges.len() >= 2).then_some(Parts {
+            source,
+            items,
+            ranges,
+            threads,
+        })
     }
-    let last = items.starts.len();
-    parts.push((from, last));
-    if parts.len() < 2 {
-        return None;
+
+    /// How many cases the file has.
+    fn cases(&self) -> usize {
+        self.items.starts.len()
     }
-    let parsed = in_order(
-        &parts,
-        threads,
-        |&(from, to)| {
-            let doc = items.part(source, from, to);
-            parse_yaml_part::<SuiteDef>(&doc).filter(|def| def.cases.len() == to - from)
-        },
-        |_| {},
-    );
-    let mut parsed: Vec<SuiteDef> = parsed.into_iter().collect::<Option<_>>()?;
-    let mut def = parsed.pop()?;
-    if parsed
-        .iter()
-        .any(|p| (&p.suite, &p.description, &p.areas) != (&def.suite, &def.description, &def.areas))
-    {
-        return None;
+
+    /// Each part parsed, its suite keys and `then` of its cases (on the thread that parsed it),
+    /// in order; `None` when a part does not parse as its piece of the file, or the parts do
+    /// not read the same suite keys.
+    fn each<R: Send>(
+        &self,
+        then: impl Fn(&Head, Vec<CaseDef>) -> R + Sync,
+    ) -> Option<(Head, Vec<R>)> {
+        let parsed = in_order(
+            &self.ranges,
+            self.threads,
+            |&(from, to)| {
+                let doc = self.items.part(self.source, from, to);
+                let def = parse_yaml_part::<SuiteDef>(&doc)?;
+                if def.cases.len() != to - from {
+                    return None;
+                }
+                let (head, cases) = def.split();
+                let r = then(&head, cases);
+                Some((head, r))
+            },
+            |_| {},
+        );
+        let parsed: Vec<(Head, R)> = parsed.into_iter().collect::<Option<_>>()?;
+        let last = &parsed.last()?.0;
+        if !parsed.iter().all(|(h, _)| {
+            (&h.suite, &h.description, &h.areas) == (&last.suite, &last.description, &last.areas)
+        }) {
+            return None;
+        }
+        let mut head = None;
+        let mut results = Vec::with_capacity(parsed.len());
+        for (h, r) in parsed {
+            head = Some(h);
+            results.push(r);
+        }
+        Some((head?, results))
     }
-    let mut cases: Vec<CaseDef> = Vec::with_capacity(last);
-    for p in parsed {
-        cases.extend(p.cases);
+
+    /// The file's definition, its parts' cases joined in order.
+    fn parse(self) -> Option<SuiteDef> {
+        let (head, parts) = self.each(|_, cases| cases)?;
+        let mut cases = Vec::with_capacity(self.cases());
+        for p in parts {
+            cases.extend(p);
+        }
+        Some(SuiteDef {
+            suite: head.suite,
+            description: head.description,
+            areas: head.areas,
+            cases,
+            redact: head.redact,
+        })
     }
-    cases.append(&mut def.cases);
-    def.cases = cases;
-    Some(def)
+
+    /// The suite, each part's cases compiled on the thread that parsed them, as soon as they
+    /// are: no wait for the last part before compiling, and a part's cases compiled while
+    /// what serde made of them is still in the cache. Only a file without a problem is loaded
+    /// so: a problem found in a part, or a case id repeated in two, is reported by loading the
+    /// file again the usual way (compiling a part does not know the cases of the others, where
+    /// a problem's position is found by which of the cases with its id a case is).
+    fn load(&self, path: &Path, source: &Arc<str>, env: &SuiteEnv<'_>) -> Result<Suite, Refused> {
+        let (head, parts) = self
+            .each(|head, cases| {
+                let suite_id: Arc<str> = head.suite.as_str().into();
+                let cx = CaseEnv {
+                    path,
+                    source,
+                    env,
+                    areas: &head.areas,
+                    suite_id: &suite_id,
+                };
+                // A repeat within the part is a problem: which repeat it is does not matter.
+                let nths: Vec<usize> = {
+                    let mut seen = HashSet::with_capacity(cases.len());
+                    (cases.iter())
+                        .map(|c| usize::from(!seen.insert(c.id.as_str())))
+                        .collect()
+                };
+                compile_cases(&cx, cases.into_iter().zip(nths).collect())
+            })
+            .ok_or(Refused::Parts)?;
+        let (diags, scrub) = check_head(path, source, &head);
+        if !diags.is_empty() || parts.iter().any(|c| !c.diags.is_empty()) {
+            return Err(Refused::Problems);
+        }
+        let mut cases = Vec::with_capacity(self.cases());
+        for p in parts {
+            cases.extend(p.cases);
+        }
+        let mut ids = HashSet::with_capacity(cases.len());
+        if !cases.iter().all(|c| ids.insert(&*c.id)) {
+            return Err(Refused::Problems);
+        }
+        drop(ids);
+        Ok(head.into_suite(path, env, cases, scrub))
+    }
 }
 
 /// A feature outside the vocabulary: an area nobody declared, or a near miss of a built-in
@@ -1029,6 +1172,11 @@ mod tests {
         load_suite_on(Path::new("s.yaml"), yaml, &env, parts)
     }
 
+    /// `text`'s definition parsed in parts on up to `threads` threads, if it is.
+    fn parse_in_parts(text: &str, threads: usize) -> Option<SuiteDef> {
+        Parts::of(text, threads)?.parse()
+    }
+
     /// A suite `s` of one case `c` whose other keys (indented as a case's) are `case`.
     fn one_case(case: &str) -> String {
         format!("suite: s\ndescription: d\ncases:\n  - id: c\n{case}")
@@ -1215,7 +1363,7 @@ mod tests {
             );
         let compiled = |text: &str, threads: usize| {
             let source: Arc<str> = text.into();
-            let def = parse_suite(Path::new("s.yaml"), &source, None).unwrap();
+            let def = parse_yaml_shaped(Path::new("s.yaml"), &source, &SUITE).unwrap();
             compile_suite(Path::new("s.yaml"), &source, def, &env, threads)
         };
         let one = compiled(&good, 1).unwrap();
@@ -1364,6 +1512,54 @@ mod tests {
         assert!(parse_in_parts(&text, 4).is_none());
         let split = load_on(&text, dir.path(), Some(4)).map(|s| (s.cases.len(), s.scrub.len()));
         assert_eq!(format!("{whole:?}"), format!("{split:?}"));
+    }
+
+    /// A file parsed in parts and not spilled has each part's cases compiled as the part is
+    /// parsed; a file with a problem anywhere — a case's, the suite's own keys', a case id
+    /// repeated in one part or in two — is loaded again the usual way and reports the problem
+    /// as the whole file parsed reports it.
+    #[test]
+    fn cases_compiled_as_their_part_is_parsed_are_the_cases_of_the_whole_file() {
+        let dir = fixtures();
+        let env = SuiteEnv {
+            fixtures_root: Some(dir.path()),
+            allow_fixture_escape: false,
+            schema_ids: &[],
+            check_names: &[],
+            builtin: false,
+        };
+        let path = Path::new("s.yaml");
+        let parts_load = |text: &str| {
+            let source: Arc<str> = text.into();
+            Parts::of(text, 4).unwrap().load(path, &source, &env)
+        };
+        let good = large(600, "");
+        let Ok(fused) = parts_load(&good) else {
+            panic!("a file without a problem is loaded as its parts are parsed")
+        };
+        let whole = load_on(&good, dir.path(), None).unwrap();
+        assert_eq!(format!("{fused:?}"), format!("{whole:?}"));
+        let problems = [
+            good.replacen("  - id: c5\n", "  - id: c3\n", 1),
+            good.replacen("  - id: c580\n", "  - id: c3\n", 1),
+            good.replacen("feature: chat.basic\n", "feature: chat.basci\n", 1),
+            good.replacen(
+                "  - id: c571\n",
+                "  - id: c571\n    steps: [{ request: { path: /x } }]\n",
+                1,
+            ),
+            good.replacen("redact:\n  - $.id\n", "redact:\n  - $[\n", 1),
+            good.replacen("suite: big\n", "suite: Big\n", 1),
+        ];
+        for bad in &problems {
+            assert_ne!(bad, &good);
+            assert!(matches!(parts_load(bad), Err(Refused::Problems)));
+            let whole = load_on(bad, dir.path(), None).unwrap_err().to_string();
+            let split = load_on(bad, dir.path(), Some(4)).unwrap_err().to_string();
+            assert_eq!(whole, split);
+        }
+        let unparsed = good.replacen("  - id: c550\n", "  - id: c550\n    colour: red\n", 1);
+        assert!(matches!(parts_load(&unparsed), Err(Refused::Parts)));
     }
 
     #[test]
