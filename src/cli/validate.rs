@@ -11,8 +11,10 @@ use crate::load::{self, Diagnostics};
 pub fn run(p: &ProjectArgs) -> Result<u8, CliError> {
     check_project_dir(p)?;
     let mut diags = Diagnostics::default();
+    // The process ends with the command: the loaded suites and schemas are given back by the
+    // exit, not freed one by one (as `run` does; ~1.4 ms of ~12 for 1,000 cases).
     let project = match load::load_project(&load_options(p)) {
-        Ok(pr) => Some(pr),
+        Ok(pr) => Some(std::mem::ManuallyDrop::new(pr)),
         Err(d) => {
             diags.extend(d);
             None
