@@ -1162,14 +1162,18 @@ mod tests {
 
     /// `yaml` loaded as `s.yaml`, parsed in parts on up to `parts` threads or whole (`None`).
     fn load_on(yaml: &str, fixtures: &Path, parts: Option<usize>) -> Result<Suite, Diagnostics> {
-        let env = SuiteEnv {
+        load_suite_on(Path::new("s.yaml"), yaml, &env(fixtures), parts)
+    }
+
+    /// A project file's environment, its fixtures under `fixtures`.
+    fn env(fixtures: &Path) -> SuiteEnv<'_> {
+        SuiteEnv {
             fixtures_root: Some(fixtures),
             allow_fixture_escape: false,
             schema_ids: &[],
             check_names: &[],
             builtin: false,
-        };
-        load_suite_on(Path::new("s.yaml"), yaml, &env, parts)
+        }
     }
 
     /// `text`'s definition parsed in parts on up to `threads` threads, if it is.
@@ -1335,13 +1339,7 @@ mod tests {
     #[test]
     fn cases_compiled_in_runs_are_the_cases_and_problems_of_one_thread() {
         let dir = fixtures();
-        let env = SuiteEnv {
-            fixtures_root: Some(dir.path()),
-            allow_fixture_escape: false,
-            schema_ids: &[],
-            check_names: &[],
-            builtin: false,
-        };
+        let env = env(dir.path());
         let good = large(900, "");
         let bad = good
             .replacen("  - id: c101\n", "  - id: Bad-Id\n", 1)
@@ -1521,13 +1519,7 @@ mod tests {
     #[test]
     fn cases_compiled_as_their_part_is_parsed_are_the_cases_of_the_whole_file() {
         let dir = fixtures();
-        let env = SuiteEnv {
-            fixtures_root: Some(dir.path()),
-            allow_fixture_escape: false,
-            schema_ids: &[],
-            check_names: &[],
-            builtin: false,
-        };
+        let env = env(dir.path());
         let path = Path::new("s.yaml");
         let parts_load = |text: &str| {
             let source: Arc<str> = text.into();
