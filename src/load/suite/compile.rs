@@ -107,23 +107,8 @@ pub(super) fn compile_suite(
     let (mut diags, scrub) = check_head(path, source, &head);
     // One copy of the suite id, shared by the cases.
     let suite_id: Arc<str> = head.suite.as_str().into();
-    // Which of the cases with its id each case is (0: the first), for the duplicates' diagnostics.
-    let mut occurrences: HashMap<&str, usize> = HashMap::with_capacity(cases.len());
-    let nths: Vec<usize> = (cases.iter())
-        .map(|c| {
-            let n = occurrences.entry(c.id.as_str()).or_insert(0);
-            *n += 1;
-            *n - 1
-        })
-        .collect();
-    drop(occurrences);
-    let cx = CaseEnv {
-        path,
-        source,
-        env,
-        areas: &head.areas,
-        suite_id: &suite_id,
-    };
+    let nths = nths(&cases);
+    let cx = head.case_env(path, source, env, &suite_id);
     let compiled = compile_in_runs(&cx, cases, nths, threads);
     diags.extend(compiled.diags);
     if diags.is_empty() {
@@ -131,6 +116,18 @@ pub(super) fn compile_suite(
     } else {
         Err(diags)
     }
+}
+
+/// Which of the cases with its id each case is (0: the first), for the duplicates' diagnostics.
+fn nths(cases: &[CaseDef]) -> Vec<usize> {
+    let mut occurrences: HashMap<&str, usize> = HashMap::with_capacity(cases.len());
+    (cases.iter())
+        .map(|c| {
+            let n = occurrences.entry(c.id.as_str()).or_insert(0);
+            *n += 1;
+            *n - 1
+        })
+        .collect()
 }
 
 /// The problems of a suite's own keys (its id, areas and redaction selectors), and its
@@ -204,6 +201,23 @@ impl SuiteDef {
 }
 
 impl Head {
+    /// What compiling the suite's cases reads of it and of the file.
+    fn case_env<'a>(
+        &'a self,
+        path: &'a Path,
+        source: &'a Arc<str>,
+        env: &'a SuiteEnv<'a>,
+        suite_id: &'a Arc<str>,
+    ) -> CaseEnv<'a> {
+        CaseEnv {
+            path,
+            source,
+            env,
+            areas: &self.areas,
+            suite_id,
+        }
+    }
+
     fn into_suite(
         self,
         path: &Path,
@@ -358,20 +372,8 @@ impl<'s> Parts<'s> {
         let (head, parts) = self
             .each(|head, cases| {
                 let suite_id: Arc<str> = head.suite.as_str().into();
-                let cx = CaseEnv {
-                    path,
-                    source,
-                    env,
-                    areas: &head.areas,
-                    suite_id: &suite_id,
-                };
-                // A repeat within the part is a problem: which repeat it is does not matter.
-                let nths: Vec<usize> = {
-                    let mut seen = HashSet::with_capacity(cases.len());
-                    (cases.iter())
-                        .map(|c| usize::from(!seen.insert(c.id.as_str())))
-                        .collect()
-                };
+                let cx = head.case_env(path, source, env, &suite_id);
+                let nths = nths(&cases);
                 compile_cases(&cx, cases.into_iter().zip(nths).collect())
             })
             .ok_or(Refused::Parts)?;
