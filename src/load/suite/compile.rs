@@ -61,6 +61,9 @@ pub fn load_suite_on(
 /// A file parsed in parts whose cases are not spilled has each part's cases compiled on the
 /// thread that parsed them, as soon as they are ([`Parts::load`]); if that finds any problem,
 /// the file is parsed and compiled again the usual way, which reports every problem where it is.
+/// Whether the cases are spilled is then asked before any part is parsed: of a project's files
+/// loading side by side, one whose predecessors are still loading is spilled in case it is
+/// released, and so loaded the usual way.
 pub fn load_suite_spilling(
     path: &Path,
     text: &str,
@@ -201,6 +204,23 @@ impl SuiteDef {
 }
 
 impl Head {
+    /// The definition of the suite with these keys and `cases`.
+    fn join(self, cases: Vec<CaseDef>) -> SuiteDef {
+        let Head {
+            suite,
+            description,
+            areas,
+            redact,
+        } = self;
+        SuiteDef {
+            suite,
+            description,
+            areas,
+            cases,
+            redact,
+        }
+    }
+
     /// What compiling the suite's cases reads of it and of the file.
     fn case_env<'a>(
         &'a self,
@@ -353,13 +373,7 @@ impl<'s> Parts<'s> {
         for p in parts {
             cases.extend(p);
         }
-        Some(SuiteDef {
-            suite: head.suite,
-            description: head.description,
-            areas: head.areas,
-            cases,
-            redact: head.redact,
-        })
+        Some(head.join(cases))
     }
 
     /// The suite, each part's cases compiled on the thread that parsed them, as soon as they
@@ -371,6 +385,7 @@ impl<'s> Parts<'s> {
     fn load(&self, path: &Path, source: &Arc<str>, env: &SuiteEnv<'_>) -> Result<Suite, Refused> {
         let (head, parts) = self
             .each(|head, cases| {
+                // One copy of the suite id per part.
                 let suite_id: Arc<str> = head.suite.as_str().into();
                 let cx = head.case_env(path, source, env, &suite_id);
                 let nths = nths(&cases);

@@ -361,8 +361,9 @@ impl<'de> Visitor<'de> for JsonVisitor {
                     text
                 }
                 (Some(seen), key) => {
-                    if seen.contains(&key) {
-                        return Err(de::Error::custom(duplicate_key(&key)));
+                    // Named as the first of the two is written (`-0.0` and `0.0` are one key).
+                    if let Some(first) = seen.get(&key) {
+                        return Err(de::Error::custom(duplicate_key(first)));
                     }
                     let text = yaml_scalar_text(&key);
                     seen.insert(key);
@@ -508,6 +509,8 @@ mod tests {
             "{ true: 1, true: 2 }",
             "{ ~: 1, null: 2 }",
             "{ 2.5: 1, 2.5: 2 }",
+            "{ -0.0: a, 0.0: b }",
+            "{ 0.0: a, -0.0: b }",
             "{ [a]: 1, [a]: 2 }",
             "{ !t a: 1, !t a: 2 }",
             "{ !t a: 1, a: 2 }",
