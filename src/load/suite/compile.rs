@@ -102,20 +102,20 @@ pub fn load_suite_spilling(
 pub(super) fn compile_suite(
     path: &Path,
     source: &Arc<str>,
-    def: SuiteDef,
+    mut def: SuiteDef,
     env: &SuiteEnv<'_>,
     threads: usize,
 ) -> Result<Suite, Diagnostics> {
-    let (head, cases) = def.split();
-    let (mut diags, scrub) = check_head(path, source, &head);
+    let cases = std::mem::take(&mut def.cases);
+    let (mut diags, scrub) = check_suite_keys(path, source, &def);
     // One copy of the suite id, shared by the cases.
-    let suite_id: Arc<str> = head.suite.as_str().into();
+    let suite_id: Arc<str> = def.suite.as_str().into();
     let nths = nths(&cases);
-    let cx = head.case_env(path, source, env, &suite_id);
+    let cx = def.case_env(path, source, env, &suite_id);
     let compiled = compile_in_runs(&cx, cases, nths, threads);
     diags.extend(compiled.diags);
     if diags.is_empty() {
-        Ok(head.into_suite(path, env, compiled.cases, scrub))
+        Ok(def.into_suite(path, env, compiled.cases, scrub))
     } else {
         Err(diags)
     }
@@ -133,22 +133,26 @@ fn nths(cases: &[CaseDef]) -> Vec<usize> {
         .collect()
 }
 
-/// The problems of a suite's own keys (its id, areas and redaction selectors), and its
-/// redaction selectors.
-fn check_head(path: &Path, source: &Arc<str>, head: &Head) -> (Diagnostics, Vec<ScrubSelector>) {
+/// The problems of a suite's own keys (its id, areas and redaction selectors; its cases are not
+/// looked at), and its redaction selectors.
+fn check_suite_keys(
+    path: &Path,
+    source: &Arc<str>,
+    def: &SuiteDef,
+) -> (Diagnostics, Vec<ScrubSelector>) {
     let loc = Locator::new(source);
     let mut diags = Diagnostics::default();
     let diag = |message, pos| diagnostic(path, source, message, pos);
-    if !is_identifier(&head.suite) {
+    if !is_identifier(&def.suite) {
         diags.push(
             diag(
-                format!("invalid suite id `{}`", head.suite),
-                loc.find(0, &head.suite),
+                format!("invalid suite id `{}`", def.suite),
+                loc.find(0, &def.suite),
             )
             .expected("lowercase letters, digits, `_` and `-`"),
         );
     }
-    for area in &head.areas {
+    for area in &def.areas {
         if area.is_empty()
             || !area
                 .chars()
@@ -161,7 +165,7 @@ fn check_head(path: &Path, source: &Arc<str>, head: &Head) -> (Diagnostics, Vec<
         }
     }
     let mut scrub = Vec::new();
-    for p in &head.redact {
+    for p in &def.redact {
         match ScrubSelector::parse(p) {
             Ok(s) => scrub.push(s),
             Err(e) => diags.push(
@@ -176,51 +180,9 @@ fn check_head(path: &Path, source: &Arc<str>, head: &Head) -> (Diagnostics, Vec<
     (diags, scrub)
 }
 
-/// A suite's own keys: its definition without the cases.
-struct Head {
-    suite: String,
-    description: Option<String>,
-    areas: Vec<String>,
-    redact: Vec<String>,
-}
-
+/// What a suite's own keys give its cases and the loaded suite (the cases are compiled from a
+/// definition whose `cases` were taken out).
 impl SuiteDef {
-    fn split(self) -> (Head, Vec<CaseDef>) {
-        let SuiteDef {
-            suite,
-            description,
-            areas,
-            cases,
-            redact,
-        } = self;
-        let head = Head {
-            suite,
-            description,
-            areas,
-            redact,
-        };
-        (head, cases)
-    }
-}
-
-impl Head {
-    /// The definition of the suite with these keys and `cases`.
-    fn join(self, cases: Vec<CaseDef>) -> SuiteDef {
-        let Head {
-            suite,
-            description,
-            areas,
-            redact,
-        } = self;
-        SuiteDef {
-            suite,
-            description,
-            areas,
-            cases,
-            redact,
-        }
-    }
-
     /// What compiling the suite's cases reads of it and of the file.
     fn case_env<'a>(
         &'a self,
@@ -238,6 +200,7 @@ impl Head {
         }
     }
 
+    /// The loaded suite of these keys and `cases`.
     fn into_suite(
         self,
         path: &Path,
@@ -328,52 +291,50 @@ impl<'s> Parts<'s> {
         self.items.starts.len()
     }
 
-    /// Each part parsed, its suite keys and `then` of its cases (on the thread that parsed it),
-    /// in order; `None` when a part does not parse as its piece of the file, or the parts do
-    /// not read the same suite keys.
+    /// The last part's definition without its cases, and `then` of each part's definition and
+    /// cases (on the thread that parsed it), in order; `None` when a part does not parse as its
+    /// piece of the file, or the parts do not read the same suite keys.
     fn each<R: Send>(
         &self,
-        then: impl Fn(&Head, Vec<CaseDef>) -> R + Sync,
-    ) -> Option<(Head, Vec<R>)> {
+        then: impl Fn(&SuiteDef, Vec<CaseDef>) -> R + Sync,
+    ) -> Option<(SuiteDef, Vec<R>)> {
         let parsed = in_order(
             &self.ranges,
             self.threads,
             |&(from, to)| {
                 let doc = self.items.part(self.source, from, to);
-                let def = parse_yaml_part::<SuiteDef>(&doc)?;
+                let mut def = parse_yaml_part::<SuiteDef>(&doc)?;
                 if def.cases.len() != to - from {
                     return None;
                 }
-                let (head, cases) = def.split();
-                let r = then(&head, cases);
-                Some((head, r))
+                let cases = std::mem::take(&mut def.cases);
+                let r = then(&def, cases);
+                Some((def, r))
             },
             |_| {},
         );
-        let parsed: Vec<(Head, R)> = parsed.into_iter().collect::<Option<_>>()?;
-        let last = &parsed.last()?.0;
-        if !parsed.iter().all(|(h, _)| {
-            (&h.suite, &h.description, &h.areas) == (&last.suite, &last.description, &last.areas)
+        let (mut defs, results): (Vec<SuiteDef>, Vec<R>) = parsed
+            .into_iter()
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let last = defs.pop()?;
+        if defs.iter().any(|d| {
+            (&d.suite, &d.description, &d.areas) != (&last.suite, &last.description, &last.areas)
         }) {
             return None;
         }
-        let mut head = None;
-        let mut results = Vec::with_capacity(parsed.len());
-        for (h, r) in parsed {
-            head = Some(h);
-            results.push(r);
-        }
-        Some((head?, results))
+        Some((last, results))
     }
 
     /// The file's definition, its parts' cases joined in order.
     fn parse(self) -> Option<SuiteDef> {
-        let (head, parts) = self.each(|_, cases| cases)?;
-        let mut cases = Vec::with_capacity(self.cases());
+        let (mut def, parts) = self.each(|_, cases| cases)?;
+        def.cases.reserve_exact(self.cases());
         for p in parts {
-            cases.extend(p);
+            def.cases.extend(p);
         }
-        Some(head.join(cases))
+        Some(def)
     }
 
     /// The suite, each part's cases compiled on the thread that parsed them, as soon as they
@@ -383,16 +344,16 @@ impl<'s> Parts<'s> {
     /// file again the usual way (compiling a part does not know the cases of the others, where
     /// a problem's position is found by which of the cases with its id a case is).
     fn load(&self, path: &Path, source: &Arc<str>, env: &SuiteEnv<'_>) -> Result<Suite, Refused> {
-        let (head, parts) = self
-            .each(|head, cases| {
+        let (def, parts) = self
+            .each(|def, cases| {
                 // One copy of the suite id per part.
-                let suite_id: Arc<str> = head.suite.as_str().into();
-                let cx = head.case_env(path, source, env, &suite_id);
+                let suite_id: Arc<str> = def.suite.as_str().into();
+                let cx = def.case_env(path, source, env, &suite_id);
                 let nths = nths(&cases);
                 compile_cases(&cx, cases.into_iter().zip(nths).collect())
             })
             .ok_or(Refused::Parts)?;
-        let (diags, scrub) = check_head(path, source, &head);
+        let (diags, scrub) = check_suite_keys(path, source, &def);
         if !diags.is_empty() || parts.iter().any(|c| !c.diags.is_empty()) {
             return Err(Refused::Problems);
         }
@@ -405,7 +366,7 @@ impl<'s> Parts<'s> {
             return Err(Refused::Problems);
         }
         drop(ids);
-        Ok(head.into_suite(path, env, cases, scrub))
+        Ok(def.into_suite(path, env, cases, scrub))
     }
 }
 
