@@ -790,57 +790,6 @@ fn parse_status(v: &serde_yaml::Value) -> Option<StatusExpect> {
     Some(s)
 }
 
-pub(super) fn yaml_scalar_text(v: &serde_yaml::Value) -> String {
-    match v {
-        serde_yaml::Value::String(s) => s.clone(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-    }
-}
-
-/// YAML → JSON. Non-string keys become strings; tags are dropped (YAML-only features have no
-/// meaning in a JSON request body). Bodies and `equals`/`contains`/`one_of` values are read
-/// straight to this JSON as they are parsed (`format::Json`, held to this function by tests);
-/// a status is read as YAML and made JSON here only to be spilled.
-pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
-    match v {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(b),
-        serde_yaml::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
-                    .unwrap_or(Value::Null)
-            }
-        }
-        serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(items) => {
-            Value::Array(items.into_iter().map(yaml_to_json).collect())
-        }
-        serde_yaml::Value::Mapping(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        serde_yaml::Value::String(s) => s,
-                        other => yaml_scalar_text(&other),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect(),
-        ),
-        serde_yaml::Value::Tagged(t) => yaml_to_json(t.value),
-    }
-}
-
 /// What compiling a case reads of its suite.
 struct CaseEnv<'a> {
     path: &'a Path,

@@ -9,7 +9,6 @@ use std::fmt;
 use serde::de::{self, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::compile::yaml_scalar_text;
 use super::model::{AuthOverride, JsonType, SnapshotMode};
 use crate::load::shape::{Field, MapShape, Shape};
 
@@ -267,6 +266,59 @@ pub(super) struct JsonPathDef {
     pub(super) lte: Option<f64>,
 }
 
+/// A YAML value as text: a string as it is, a number or bool as written, anything else as
+/// yaml_serde writes it (how a key that is not text is named in JSON, or a status shown).
+pub(super) fn yaml_scalar_text(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}
+
+/// YAML → JSON. Non-string keys become strings; tags are dropped (YAML-only features have no
+/// meaning in a JSON request body). Bodies and `equals`/`contains`/`one_of` values are read
+/// straight to this JSON as they are parsed ([`Json`], held to this function by tests);
+/// a status is read as YAML and made JSON here only to be spilled.
+pub(super) fn yaml_to_json(v: serde_yaml::Value) -> serde_json::Value {
+    match v {
+        serde_yaml::Value::Null => serde_json::Value::Null,
+        serde_yaml::Value::Bool(b) => serde_json::Value::Bool(b),
+        serde_yaml::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                serde_json::Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                serde_json::Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(serde_json::Value::Number)
+                    .unwrap_or(serde_json::Value::Null)
+            }
+        }
+        serde_yaml::Value::String(s) => serde_json::Value::String(s),
+        serde_yaml::Value::Sequence(items) => {
+            serde_json::Value::Array(items.into_iter().map(yaml_to_json).collect())
+        }
+        serde_yaml::Value::Mapping(m) => serde_json::Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        serde_yaml::Value::String(s) => s,
+                        other => yaml_scalar_text(&other),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect(),
+        ),
+        serde_yaml::Value::Tagged(t) => yaml_to_json(t.value),
+    }
+}
+
 /// A YAML value read as the JSON it compiles to: what [`yaml_to_json`] makes of the
 /// `serde_yaml::Value` read from the same text (tags dropped, keys as text, a number that is
 /// not finite as `null`), built as the parser reads it instead of from a YAML value built first
@@ -274,7 +326,6 @@ pub(super) struct JsonPathDef {
 /// and of compiling). A key repeated is refused as `serde_yaml::Value` refuses it, with its
 /// message. Read from JSON (a spilled case, `suite::spill`), a value is itself.
 ///
-/// [`yaml_to_json`]: super::compile::yaml_to_json
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub(super) struct Json(pub(super) serde_json::Value);
@@ -405,8 +456,7 @@ fn duplicate_key(key: &serde_yaml::Value) -> String {
 pub(super) mod as_json {
     use serde::{Serialize, Serializer, ser::Error as _};
 
-    use super::super::compile::yaml_to_json;
-    use super::Json;
+    use super::{Json, yaml_to_json};
 
     pub(in super::super) fn opt<S: Serializer>(v: &Option<Json>, s: S) -> Result<S::Ok, S::Error> {
         match v {
@@ -451,7 +501,7 @@ mod tests {
             "text",
         ] {
             let v: Option<serde_yaml::Value> = Some(serde_yaml::from_str(yaml).unwrap());
-            let compiled = v.clone().map(super::super::yaml_to_json);
+            let compiled = v.clone().map(super::yaml_to_json);
             let held = Holder {
                 v: Some(serde_yaml::from_str(yaml).unwrap()),
             };
@@ -478,14 +528,14 @@ mod tests {
         let src: std::sync::Arc<str> = text.into();
         let path = std::path::Path::new("v.yaml");
         let ours = parse_yaml::<Json>(path, &src).map(|j| j.0);
-        let theirs = parse_yaml::<serde_yaml::Value>(path, &src).map(super::super::yaml_to_json);
+        let theirs = parse_yaml::<serde_yaml::Value>(path, &src).map(super::yaml_to_json);
         match (ours, theirs) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
             (Err(a), Err(b)) => assert_eq!(a.render(), b.render(), "{text}"),
             (a, b) => panic!("{text}: {a:?} against {b:?}"),
         }
         let ours = serde_yaml::from_str::<Json>(text).map(|j| j.0);
-        let theirs = serde_yaml::from_str(text).map(super::super::yaml_to_json);
+        let theirs = serde_yaml::from_str(text).map(super::yaml_to_json);
         assert_eq!(
             ours.map_err(|e| e.to_string()),
             theirs.map_err(|e| e.to_string()),

@@ -7,7 +7,7 @@ pub mod model;
 mod spill;
 mod steps;
 
-pub use compile::{SuiteEnv, load_suite, load_suite_on, load_suite_spilling, yaml_to_json};
+pub use compile::{SuiteEnv, load_suite, load_suite_on, load_suite_spilling};
 pub use model::{
     AuthOverride, Case, CompareOp, Expect, ExpectedBody, FileContent, JsonPathAssert, JsonPathOp,
     JsonType, MultipartValue, Poll, RequestTemplate, ScrubSelector, SnapshotMode, StatusExpect,
