@@ -1035,11 +1035,13 @@ fn untagged<'de, V: Visitor<'de>>(v: &str, visitor: V) -> Res<V::Value> {
     visitor.visit_str(v)
 }
 
-/// Deserializer methods that read as another does: yaml_serde reads every integer width as
-/// its 64-bit request, `f32` as `f64`, a character, string or identifier as a string.
+/// Deserializer methods that read as another does, whatever else they are told (a name, a
+/// length, fields): yaml_serde reads every integer width as its 64-bit request, `f32` as `f64`,
+/// a character, string or identifier as a string, a unit struct as a unit, a tuple as a
+/// sequence and a struct as a map.
 macro_rules! read_as {
-    ($($method:ident => $as:ident),* $(,)?) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
+    ($($method:ident($($arg:ident: $ty:ty),*) => $as:ident),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Res<V::Value> {
             self.$as(visitor)
         }
     )*};
@@ -1068,16 +1070,20 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
     }
 
     read_as! {
-        deserialize_i8 => deserialize_i64,
-        deserialize_i16 => deserialize_i64,
-        deserialize_i32 => deserialize_i64,
-        deserialize_u8 => deserialize_u64,
-        deserialize_u16 => deserialize_u64,
-        deserialize_u32 => deserialize_u64,
-        deserialize_f32 => deserialize_f64,
-        deserialize_char => deserialize_str,
-        deserialize_string => deserialize_str,
-        deserialize_identifier => deserialize_str,
+        deserialize_i8() => deserialize_i64,
+        deserialize_i16() => deserialize_i64,
+        deserialize_i32() => deserialize_i64,
+        deserialize_u8() => deserialize_u64,
+        deserialize_u16() => deserialize_u64,
+        deserialize_u32() => deserialize_u64,
+        deserialize_f32() => deserialize_f64,
+        deserialize_char() => deserialize_str,
+        deserialize_string() => deserialize_str,
+        deserialize_identifier() => deserialize_str,
+        deserialize_unit_struct(_name: &'static str) => deserialize_unit,
+        deserialize_tuple(_len: usize) => deserialize_seq,
+        deserialize_tuple_struct(_name: &'static str, _len: usize) => deserialize_seq,
+        deserialize_struct(_name: &'static str, _fields: &'static [&'static str]) => deserialize_map,
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
@@ -1123,14 +1129,6 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Res<V::Value> {
-        self.deserialize_unit(visitor)
-    }
-
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -1147,34 +1145,12 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Res<V::Value> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Res<V::Value> {
-        self.deserialize_seq(visitor)
-    }
-
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
         match self.next()? {
             Ev::MapStart => self.collection(visitor, true),
             Ev::Plain("") => visitor.visit_map(Empty),
             _ => Err(Refused),
         }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Res<V::Value> {
-        self.deserialize_map(visitor)
     }
 
     /// A scalar names a unit variant; anything else needs a tag, which the subset has not.
