@@ -31,7 +31,11 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         repeat: args.repeat,
     };
     selection.compile()?;
-    super::runtime()?.block_on(async move {
+    // The runtime too: after the reports nothing of the run's own is left on it (only the
+    // built-in endpoint's server and idle connections), and stopping it joins its threads one
+    // after the other (~0.4 ms), which the exit does at once.
+    let runtime = super::runtime()?;
+    let code = runtime.block_on(async move {
         // The process's registry: every excerpt cut anywhere masks these first.
         let secrets = SecretRegistry::process().clone();
         let redactor = Redactor::new(secrets.clone());
@@ -157,7 +161,10 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             index: s.index,
             count: s.count,
         });
-        let report = gate.attach(report, &redactor);
+        // Left to the exit with the project: dropping it closes the results file, and the
+        // system gives its pages back then (~0.5 ms for 1,000 cases) instead of with the rest
+        // of the process's memory at the exit.
+        let report = std::mem::ManuallyDrop::new(gate.attach(report, &redactor));
         let written = output.publish(&report, &redactor);
         if !snapshots.is_empty() {
             eprintln!(
@@ -191,7 +198,9 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             }
             None => exit::OK,
         })
-    })
+    });
+    runtime.shutdown_background();
+    code
 }
 
 /// Why a run of a target without a model for a role most of its cases need stops, and how to
