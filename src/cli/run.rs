@@ -31,9 +31,11 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         repeat: args.repeat,
     };
     selection.compile()?;
-    // The runtime too: after the reports nothing of the run's own is left on it (only the
-    // built-in endpoint's server and idle connections), and stopping it joins its threads one
-    // after the other (~0.4 ms), which the exit does at once.
+    // The runtime too, when the command ends with an exit code rather than an error: every
+    // case's task has been joined by then (an interrupted run's as well), and what is left on
+    // it (the built-in endpoint's or a replay's server, idle connections) holds nothing the
+    // exit does not release. Stopping it joins its threads one after the other (~0.4 ms),
+    // which the exit does at once.
     let runtime = super::runtime()?;
     let code = runtime.block_on(async move {
         // The process's registry: every excerpt cut anywhere masks these first.
@@ -199,7 +201,13 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             None => exit::OK,
         })
     });
-    runtime.shutdown_background();
+    match code {
+        Ok(_) => runtime.shutdown_background(),
+        // A case's task may still be in flight (the scheduler stopped on an error): stopping
+        // the runtime drops it before the exit, and with it any token helper it was running
+        // (killed with its process group when its future is dropped).
+        Err(_) => drop(runtime),
+    }
     code
 }
 

@@ -325,7 +325,6 @@ pub(super) fn yaml_to_json(v: serde_yaml::Value) -> serde_json::Value {
 /// (for a generated suite's bodies, building and converting that value was a third of parsing
 /// and of compiling). A key repeated is refused as `serde_yaml::Value` refuses it, with its
 /// message. Read from JSON (a spilled case, `suite::spill`), a value is itself.
-///
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub(super) struct Json(pub(super) serde_json::Value);
