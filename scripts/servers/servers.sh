@@ -325,7 +325,7 @@ model_list:
   # The Responses API through LiteLLM's bridge onto chat completions. An openai/ model gets
   # /responses forwarded to its backend as-is (llama-cpp-python has none: a relayed 404, then
   # the deployment in cooldown); a custom_openai/ model has no native Responses config, so
-  # LiteLLM translates. The litellm-router target maps its `responses` role to this model.
+  # LiteLLM translates. The litellm-router target maps its 'responses' role to this model.
   - model_name: llama-responses
     litellm_params:
       model: custom_openai/tiny-llama

@@ -61,6 +61,13 @@ fn start() -> Servers {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // The script's own shell must run cleanly too: a backquote in an unquoted here-document
+    // once ran `responses` as a command while the LiteLLM config was written.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("command not found"),
+        "servers.sh start ran something it only meant to write:\n{stderr}"
+    );
     let text = std::fs::read_to_string(dir.path().join("servers.env")).expect("servers.env");
     let env = text
         .lines()
