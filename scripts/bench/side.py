@@ -12,7 +12,10 @@ Workloads (distinct cases ask something different each; repeated ones send one r
       started_at) and after them (the reports and the exit)
   B   2,000 distinct (and repeated) cases, server 0 ms, concurrency 32: requests per second,
       and the ratio to the raw ceilings measured against the same server in the same run:
-      oha's on the same workload, and wrk -c32 over 3 s
+      oha's on the same workload, and wrk -c32 over 3 s; every row also gives the CPU the
+      server and the tool took during it, in cores: when together they take every core of
+      the machine, the rate is bound by the CPU they share, not by the server (a ceiling is
+      server-bound only when the load generator leaves the server cores it cannot use)
   C   10,000 distinct cases, 0 ms, concurrency 32: requests per second and peak RSS
   D   100,000 distinct cases, 0 ms, concurrency 32: the same, one run per tool (minutes)
 
@@ -61,11 +64,14 @@ def serve(delay_ms):
 
 
 def timed(cmd):
-    """(wall s, CPU s, peak RSS bytes, other work's CPU in cores, stdout)."""
+    """(wall s, CPU s, peak RSS bytes, other work's CPU in cores, stdout, the servers' CPU in
+    cores)."""
+    servers0 = common.servers_cpu()
     wall, cpu, peak, load, r = common.timed(cmd, WORK, stdout=subprocess.PIPE)
+    served = (common.servers_cpu() - servers0) / max(wall, 1e-3)
     if r.returncode not in (0, 1):
         raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd[:6])} …\n{r.stderr[-1500:]}")
-    return wall, cpu, peak, load, r.stdout
+    return wall, cpu, peak, load, r.stdout, served
 
 
 def suites(n, kind):
@@ -142,14 +148,23 @@ def wrk_rps(port, secs=3):
                    f"wrk.body = {json.dumps(json.dumps(BODY))}\n")
     cmd = [which("wrk"), "-t2", f"-c{CONC}", f"-d{secs}s", "-s", str(lua),
            f"http://127.0.0.1:{port}/v1/chat/completions"]
-    wall, cpu, peak, load, out = timed(cmd)
+    wall, cpu, peak, load, out, served = timed(cmd)
     rps = float(next(l for l in out.splitlines() if l.startswith("Requests/sec")).split()[1])
     n = int(rps * secs)
-    return rps, cpu / max(n, 1), peak, load
+    return rps, cpu / max(n, 1), peak, load, (served, cpu / wall)
 
 
 def span(xs, fmt):
     return f"{fmt(statistics.median(xs))} ({fmt(min(xs))}–{fmt(max(xs))})"
+
+
+def cores(pairs):
+    """The CPU the server and the tool took during the runs, in cores (medians): when together
+    they are every core of the machine, a rate is bound by the CPU they share, not by the
+    server alone."""
+    server = statistics.median(p[0] for p in pairs)
+    tool = statistics.median(p[1] for p in pairs)
+    return f"{server:.2f} + {tool:.2f} of {common.CORES}"
 
 
 def main():
@@ -188,13 +203,14 @@ def main():
                         # the last run removed; then the clock starts.
                         command = cmd(n, port, kind)
                         began = time.time()
-                        wall, cpu, peak, others, _ = timed(command)
+                        wall, cpu, peak, others, _, served = timed(command)
                         outside = None
                         if name == "llm-parity":
                             started, duration = run_times()
                             # (outside, before the first request)
                             outside = (wall - duration, started - began)
-                        runs.setdefault(label, []).append((wall, cpu, peak, others, outside))
+                        runs.setdefault(label, []).append(
+                            (wall, cpu, peak, others, (served, cpu / wall), outside))
                 if have_wrk and measure == "rps":
                     ceiling.append(wrk_rps(port))
             wrk_ceil = statistics.median(c[0] for c in ceiling) if ceiling else None
@@ -205,7 +221,7 @@ def main():
                              span([c[0] for c in ceiling], lambda x: f"{x:,.0f}"),
                              f"{statistics.median(c[2] for c in ceiling) / 2**20:.0f} MiB",
                              f"{statistics.median(c[1] for c in ceiling) * 1000:.3f} ms", "–",
-                             "–", max(c[3] for c in ceiling)))
+                             cores([c[4] for c in ceiling]), "–", max(c[3] for c in ceiling)))
             for label, rs in runs.items():
                 walls = [w for w, *_ in rs]
                 outside = [o for *_, o in rs if o is not None]
@@ -226,7 +242,7 @@ def main():
                 rows.append((title, label, value,
                              f"{statistics.median(r[2] for r in rs) / 2**20:.0f} MiB",
                              f"{statistics.median(r[1] for r in rs) / n * 1000:.3f} ms", ratio,
-                             where, max(r[3] for r in rs)))
+                             cores([r[4] for r in rs]), where, max(r[3] for r in rs)))
                 print(f"  {label}: {value}" + (f"; outside the requests {where}"
                       if outside else ""), flush=True)
     finally:
@@ -235,11 +251,12 @@ def main():
             p.wait()
         shutil.rmtree(WORK, ignore_errors=True)
     lines = ["| workload | tool | median (min–max) | peak RSS | own CPU per request | "
-             "÷ oha / ÷ wrk | outside the requests | other work (cores, max) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for title, label, value, peak, cpu, ratio, outside, load in rows:
-        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | {outside} | "
-                     f"{common.load_mark(load)} |")
+             "÷ oha / ÷ wrk | cores: server + tool | outside the requests | "
+             "other work (cores, max) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for title, label, value, peak, cpu, ratio, split, outside, load in rows:
+        lines.append(f"| {title} | {label} | {value} | {peak} | {cpu} | {ratio} | {split} | "
+                     f"{outside} | {common.load_mark(load)} |")
     machine = subprocess.run(["sh", "-c", "uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo"],
                              capture_output=True, text=True).stdout.strip().replace("\n", "; ")
     text = f"machine: {machine}; {RUNS} runs per row, tools alternating\n\n" + "\n".join(lines)
