@@ -64,14 +64,14 @@ def serve(delay_ms):
 
 
 def timed(cmd):
-    """(wall s, CPU s, peak RSS bytes, other work's CPU in cores, stdout, the servers' CPU in
-    cores)."""
+    """(wall s, CPU s, peak RSS bytes, other work's CPU in cores, stdout, (the servers' CPU, the
+    command's CPU) in cores)."""
     servers0 = common.servers_cpu()
     wall, cpu, peak, load, r = common.timed(cmd, WORK, stdout=subprocess.PIPE)
     served = (common.servers_cpu() - servers0) / max(wall, 1e-3)
     if r.returncode not in (0, 1):
         raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd[:6])} …\n{r.stderr[-1500:]}")
-    return wall, cpu, peak, load, r.stdout, served
+    return wall, cpu, peak, load, r.stdout, (served, cpu / max(wall, 1e-3))
 
 
 def suites(n, kind):
@@ -148,10 +148,10 @@ def wrk_rps(port, secs=3):
                    f"wrk.body = {json.dumps(json.dumps(BODY))}\n")
     cmd = [which("wrk"), "-t2", f"-c{CONC}", f"-d{secs}s", "-s", str(lua),
            f"http://127.0.0.1:{port}/v1/chat/completions"]
-    wall, cpu, peak, load, out, served = timed(cmd)
+    wall, cpu, peak, load, out, split = timed(cmd)
     rps = float(next(l for l in out.splitlines() if l.startswith("Requests/sec")).split()[1])
     n = int(rps * secs)
-    return rps, cpu / max(n, 1), peak, load, (served, cpu / wall)
+    return rps, cpu / max(n, 1), peak, load, split
 
 
 def span(xs, fmt):
@@ -203,14 +203,14 @@ def main():
                         # the last run removed; then the clock starts.
                         command = cmd(n, port, kind)
                         began = time.time()
-                        wall, cpu, peak, others, _, served = timed(command)
+                        wall, cpu, peak, others, _, split = timed(command)
                         outside = None
                         if name == "llm-parity":
                             started, duration = run_times()
                             # (outside, before the first request)
                             outside = (wall - duration, started - began)
                         runs.setdefault(label, []).append(
-                            (wall, cpu, peak, others, (served, cpu / wall), outside))
+                            (wall, cpu, peak, others, split, outside))
                 if have_wrk and measure == "rps":
                     ceiling.append(wrk_rps(port))
             wrk_ceil = statistics.median(c[0] for c in ceiling) if ceiling else None
