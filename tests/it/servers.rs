@@ -61,6 +61,11 @@ fn start() -> Servers {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // From here on the servers are stopped when this is dropped, whatever fails below.
+    let mut servers = Servers {
+        dir,
+        env: Vec::new(),
+    };
     // The script's own shell must run cleanly too: a backquote in an unquoted here-document
     // once ran `responses` as a command while the LiteLLM config was written.
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -68,8 +73,9 @@ fn start() -> Servers {
         !stderr.contains("command not found"),
         "servers.sh start ran something it only meant to write:\n{stderr}"
     );
-    let text = std::fs::read_to_string(dir.path().join("servers.env")).expect("servers.env");
-    let env = text
+    let text =
+        std::fs::read_to_string(servers.dir.path().join("servers.env")).expect("servers.env");
+    servers.env = text
         .lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| {
@@ -79,7 +85,7 @@ fn start() -> Servers {
             )
         })
         .collect();
-    Servers { dir, env }
+    servers
 }
 
 fn accepts(pinned: &Value, outcome: &str) -> bool {
