@@ -101,7 +101,8 @@ def targets_file(work, ports, model="ref-chat"):
 def timed(cmd, work, stdout=subprocess.DEVNULL):
     """Run `cmd` under /usr/bin/time (its report written in the directory `work`): (wall s, own
     CPU s (user + system), peak RSS bytes, other work's CPU during the run in cores, the
-    completed process, stderr captured)."""
+    completed process, stderr captured, the benchmark's servers' CPU during the run in
+    cores)."""
     timef = work / "time.txt"
     machine0, servers0 = machine_cpu(), servers_cpu()
     t0 = time.perf_counter()
@@ -112,7 +113,7 @@ def timed(cmd, work, stdout=subprocess.DEVNULL):
     u, s, m = timef.read_text().split()[-3:]
     cpu = float(u) + float(s)
     others = max(0.0, machine - cpu - servers) / max(wall, 1e-3)
-    return wall, cpu, int(m) * 1024, others, r
+    return wall, cpu, int(m) * 1024, others, r, servers / max(wall, 1e-3)
 
 
 CORES = os.cpu_count() or 1
@@ -177,7 +178,7 @@ def flood_case(binary, work, port, shape, kind="stream", n=1, extra=()):
            "--base-url", f"http://127.0.0.1:{port}/{shape}/v1", "--model", "chat=m",
            "--concurrency", str(n), "--no-progress", "--report-dir", str(rdir),
            "--snapshots-dir", str(work / "snapshots"), *extra]
-    _, cpu, peak, _, r = timed(cmd, work)
+    _, cpu, peak, _, r, _ = timed(cmd, work)
     try:
         res = json.loads((rdir / "report.json").read_text())["results"][0]
         outcome = res["outcome"] + (f": {res['reason'][:70]}" if res.get("reason") else "")

@@ -55,7 +55,7 @@ def run(suites_dir, targets, concurrency, extra=()):
            "--concurrency", str(concurrency), "--no-progress", "--report-dir", str(rdir), *extra]
     for n in names:
         cmd += ["--target", n]
-    wall, cpu, peak, _, r = timed(cmd, WORK)
+    wall, cpu, peak, _, r, _ = timed(cmd, WORK)
     if r.returncode != 0:
         raise SystemExit(f"run failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
     report = json.loads((rdir / "report.json").read_text()) if (rdir / "report.json").exists() else {}

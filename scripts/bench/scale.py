@@ -40,7 +40,7 @@ def run(n, ports):
            "--no-progress", "--report-dir", str(rdir)]
     for i in range(len(ports)):
         cmd += ["--target", f"t{i}"]
-    wall, cpu, peak, load, r = timed(cmd, WORK)
+    wall, cpu, peak, load, r, _ = timed(cmd, WORK)
     written = sorted(p.name for p in rdir.iterdir()) if rdir.exists() else []
     got = 0
     if "report.json" in written:

@@ -66,9 +66,7 @@ def serve(delay_ms):
 def timed(cmd):
     """(wall s, CPU s, peak RSS bytes, other work's CPU in cores, stdout, (the servers' CPU, the
     command's CPU) in cores)."""
-    servers0 = common.servers_cpu()
-    wall, cpu, peak, load, r = common.timed(cmd, WORK, stdout=subprocess.PIPE)
-    served = (common.servers_cpu() - servers0) / max(wall, 1e-3)
+    wall, cpu, peak, load, r, served = common.timed(cmd, WORK, stdout=subprocess.PIPE)
     if r.returncode not in (0, 1):
         raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd[:6])} …\n{r.stderr[-1500:]}")
     return wall, cpu, peak, load, r.stdout, (served, cpu / max(wall, 1e-3))
